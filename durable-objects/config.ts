@@ -1,0 +1,35 @@
+/** Scheduler settings, read once from the Worker's environment with their defaults. */
+import { DEFAULT_LOG_LIMIT_BYTES } from '../protocol/index.ts';
+
+export interface SchedulerConfig {
+  /** How often agents send heartbeats (default 5 s). */
+  heartbeatIntervalMs: number;
+  /** A connected agent silent for this long loses its tasks (default 3 heartbeats). */
+  leaseMs: number;
+  /** Most tasks one worker holds at once, in-process probes included (default 512). */
+  maxInflight: number;
+  /** Stored output per task (default 1 MiB). */
+  logLimitBytes: number;
+}
+
+export interface SchedulerEnv {
+  TM_HEARTBEAT_MS?: string;
+  TM_LEASE_MS?: string;
+  TM_MAX_INFLIGHT?: string;
+  TM_LOG_LIMIT_BYTES?: string;
+}
+
+function positive(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return Number.isFinite(parsed) && parsed > 0 ? Math.floor(parsed) : fallback;
+}
+
+export function readConfig(env: SchedulerEnv): SchedulerConfig {
+  const heartbeatIntervalMs = positive(env.TM_HEARTBEAT_MS, 5000);
+  return {
+    heartbeatIntervalMs,
+    leaseMs: positive(env.TM_LEASE_MS, heartbeatIntervalMs * 3),
+    maxInflight: positive(env.TM_MAX_INFLIGHT, 512),
+    logLimitBytes: positive(env.TM_LOG_LIMIT_BYTES, DEFAULT_LOG_LIMIT_BYTES),
+  };
+}

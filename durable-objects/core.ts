@@ -1,0 +1,26 @@
+/** The Scheduler's working parts in one place, and what happens after every committed change. */
+import type { Sql } from './sql.ts';
+import type { SchedulerConfig } from './config.ts';
+import type { AgentSockets } from './sockets.ts';
+import { jobKey, taskKey, type Watchers } from './watchers.ts';
+import type { Effects } from './effects.ts';
+import { dispatch } from './dispatch.ts';
+
+export interface Core {
+  sql: Sql;
+  sockets: AgentSockets;
+  watchers: Watchers;
+  config: SchedulerConfig;
+  now(): number;
+}
+
+/** Applies the effects of a committed transaction: notify watchers, send frames, place work. */
+export function commit(core: Core, effects: Effects): void {
+  for (const task of effects.endedTasks) core.watchers.end(taskKey(task.id), task.state);
+  for (const job of effects.endedJobs) core.watchers.jobEnded(job.id, job.state);
+  for (const { connId, frame } of effects.outbox) core.sockets.sendTo(connId, frame);
+  for (const { connId, code, reason } of effects.closes) core.sockets.close(connId, code, reason);
+  if (effects.dispatch) dispatch(core);
+}
+
+export { jobKey, taskKey };

@@ -1,0 +1,108 @@
+/** Places queued tasks on connected workers and sends them, one transaction per round. */
+import { MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
+import type { Core } from './core.ts';
+import { connectedReadyWorkers } from './workers-store.ts';
+import { effectiveSlots } from './rows.ts';
+import { placeRoundRobin, type PlacementTask, type PlacementWorker } from './placement.ts';
+import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
+import { markJobsStarted } from './jobs-store.ts';
+import { taskSpecFor } from './job-plan.ts';
+
+const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
+
+interface QueuedRow {
+  seq: number;
+  id: string;
+  kind: string;
+  cost: number;
+  pinned_worker_id: string | null;
+}
+
+/** Assigns as much queued work as free capacity allows and sends it to the agents. */
+export function dispatch(core: Core): void {
+  const { sql } = core;
+  if (!sql.first(`SELECT 1 AS queued FROM tasks WHERE state = 'queued' LIMIT 1`)) return;
+  const workers = freeWorkers(core);
+  const budget = Math.min(ROUND_LIMIT, workers.reduce((sum, w) => sum + w.freeInflight, 0));
+  if (budget <= 0) return;
+
+  const queued = queuedTasks(core, workers, budget);
+  if (queued.length === 0) return;
+  const lastWorkerId =
+    sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ?? null;
+  const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId });
+  if (placement.assignments.length === 0) return;
+
+  const now = core.now();
+  const assigned = sql.transaction(() => {
+    const rows = assignTasks(sql, placement.assignments, now);
+    markJobsStarted(sql, new Set(rows.map((row) => row.jobId)), now);
+    if (placement.lastWorkerId) {
+      sql.run(
+        `INSERT INTO meta (key, value) VALUES ('rr_last_worker', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        placement.lastWorkerId,
+      );
+    }
+    return rows;
+  });
+  send(core, assigned);
+}
+
+function freeWorkers(core: Core): PlacementWorker[] {
+  const usage = new Map(
+    core.sql
+      .all<{ worker_id: string; n: number; cost: number }>(
+        `SELECT worker_id, count(*) AS n, sum(cost) AS cost FROM tasks
+         WHERE state IN ('assigned','running') GROUP BY worker_id`,
+      )
+      .map((row) => [row.worker_id, row]),
+  );
+  return connectedReadyWorkers(core.sql).map((row) => {
+    const used = usage.get(row.id);
+    return {
+      id: row.id,
+      freeSlots: effectiveSlots(row) - (used?.cost ?? 0),
+      freeInflight: core.config.maxInflight - (used?.n ?? 0),
+      acceptsCommands: row.accepts_commands === 1,
+    };
+  });
+}
+
+function queuedTasks(core: Core, workers: PlacementWorker[], budget: number): PlacementTask[] {
+  const select = `SELECT seq, id, kind, cost, pinned_worker_id FROM tasks WHERE state = 'queued'`;
+  const rows = core.sql.all<QueuedRow>(`${select} AND pinned_worker_id IS NULL ORDER BY seq LIMIT ?`, budget);
+  for (const worker of workers) {
+    if (worker.freeInflight <= 0) continue;
+    rows.push(
+      ...core.sql.all<QueuedRow>(`${select} AND pinned_worker_id = ? ORDER BY seq LIMIT ?`, worker.id, worker.freeInflight),
+    );
+  }
+  return rows
+    .sort((a, b) => a.seq - b.seq)
+    .map((row) => ({ id: row.id, cost: row.cost, needsCommands: row.kind === 'command', pinnedWorkerId: row.pinned_worker_id }));
+}
+
+function send(core: Core, assigned: AssignedTask[]): void {
+  const specs = new Map<string, Assignment['spec']>();
+  const byWorker = new Map<string, Assignment[]>();
+  for (const task of assigned) {
+    let spec = specs.get(task.jobId);
+    if (!spec) {
+      const job = core.sql.first<{ kind: string; spec: string }>(`SELECT kind, spec FROM jobs WHERE id = ?`, task.jobId);
+      if (!job) continue;
+      spec = taskSpecFor(job.kind, JSON.parse(job.spec) as Record<string, unknown>);
+      specs.set(task.jobId, spec);
+    }
+    const list = byWorker.get(task.workerId) ?? [];
+    list.push({ taskId: task.id, jobId: task.jobId, attempt: task.attempt, spec });
+    byWorker.set(task.workerId, list);
+  }
+  for (const [workerId, tasks] of byWorker) {
+    const connId = core.sql.first<{ conn_id: string | null }>(`SELECT conn_id FROM workers WHERE id = ?`, workerId)?.conn_id;
+    if (!connId) continue;
+    for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FRAME) {
+      core.sockets.sendTo(connId, { type: 'assign', tasks: tasks.slice(i, i + MAX_TASKS_PER_FRAME) });
+    }
+  }
+}

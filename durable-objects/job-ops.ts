@@ -1,0 +1,92 @@
+/** Job and task operations behind the HTTP API: submit, read, list, cancel, logs. */
+import type { JobState, JobView, LogPage, SubmitJobRequest, TaskState, TaskView } from '../protocol/index.ts';
+import type { Core } from './core.ts';
+import { commit } from './core.ts';
+import { newEffects } from './effects.ts';
+import { badRequest, conflict, notFound } from './failure.ts';
+import { planTasks } from './job-plan.ts';
+import { findJob, insertJob, isFinal, jobView, listJobs as listJobRows, recordTaskEnds } from './jobs-store.ts';
+import { cancelJobTasks } from './task-lifecycle.ts';
+import { readLogs, type LogScope } from './logs-store.ts';
+import { toTaskView, type TaskRow } from './rows.ts';
+
+const JOB_VIEW_TASKS = 1000;
+
+/** Creates a job and its tasks, places what it can, and optionally waits for the job to end. */
+export async function submitJob(core: Core, request: SubmitJobRequest, waitSeconds = 0): Promise<JobView> {
+  const candidates = core.sql
+    .all<{ id: string; state: string; accepts_commands: number; conn_id: string | null }>(
+      `SELECT id, state, accepts_commands, conn_id FROM workers WHERE state != 'gone'`,
+    )
+    .map((w) => ({ id: w.id, state: w.conn_id ? w.state : 'lost', acceptsCommands: w.accepts_commands === 1 }));
+  const plan = planTasks(request, candidates);
+  if ('error' in plan) {
+    throw plan.error.code === 'no_workers'
+      ? conflict(plan.error.message)
+      : badRequest(plan.error.message, { unknownWorkers: plan.error.ids });
+  }
+  const id = crypto.randomUUID();
+  core.sql.transaction(() => insertJob(core.sql, { id, request, tasks: plan.tasks, now: core.now() }));
+  const effects = newEffects();
+  effects.dispatch = true;
+  commit(core, effects);
+  if (waitSeconds > 0 && !isFinal(findJob(core.sql, id)?.state ?? '')) {
+    await core.watchers.waitForJob(id, waitSeconds * 1000);
+  }
+  return getJob(core, id);
+}
+
+export function getJob(core: Core, id: string, taskLimit = JOB_VIEW_TASKS): JobView {
+  const row = findJob(core.sql, id);
+  if (!row) throw notFound('job', id);
+  return jobView(core.sql, row, taskLimit);
+}
+
+export function listJobs(core: Core, state: JobState | undefined, limit = 100): JobView[] {
+  return listJobRows(core.sql, state, limit).map((row) => jobView(core.sql, row, 0));
+}
+
+/** Cancels a job: queued tasks never run, running ones are told to stop; the state says cancelled. */
+export function cancelJob(core: Core, id: string): JobView {
+  const row = findJob(core.sql, id);
+  if (!row) throw notFound('job', id);
+  if (isFinal(row.state)) throw conflict(`job ${id} already ${row.state}`, { state: row.state });
+  const effects = newEffects();
+  core.sql.transaction(() => {
+    core.sql.run(`UPDATE jobs SET cancel_requested = 1 WHERE id = ?`, id);
+    cancelJobTasks(core.sql, effects, id, core.now());
+    recordTaskEnds(core.sql, effects, core.now());
+  });
+  commit(core, effects);
+  return getJob(core, id);
+}
+
+export function getTask(core: Core, id: string): TaskView {
+  const row = core.sql.first<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, id);
+  if (!row) throw notFound('task', id);
+  return toTaskView(row);
+}
+
+export function listTasks(core: Core, state: TaskState | undefined, limit = 1000): TaskView[] {
+  const rows = state
+    ? core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE state = ? ORDER BY seq LIMIT ?`, state, limit)
+    : core.sql.all<TaskRow>(`SELECT * FROM tasks ORDER BY seq DESC LIMIT ?`, limit);
+  return rows.map(toTaskView);
+}
+
+/** Whether the task or job behind a log scope has ended (no more output will come). */
+export function scopeState(core: Core, scope: LogScope): { state: string; done: boolean } {
+  const state =
+    'taskId' in scope
+      ? core.sql.first<{ state: string }>(`SELECT state FROM tasks WHERE id = ?`, scope.taskId)?.state
+      : core.sql.first<{ state: string }>(`SELECT state FROM jobs WHERE id = ?`, scope.jobId)?.state;
+  if (!state) throw notFound('taskId' in scope ? 'task' : 'job', 'taskId' in scope ? scope.taskId : scope.jobId);
+  return { state, done: isFinal(state) };
+}
+
+export function logPage(core: Core, scope: LogScope, after = 0, limit = 1000): LogPage {
+  const { done } = scopeState(core, scope);
+  const entries = readLogs(core.sql, scope, after, limit);
+  const last = entries.at(-1)?.seq ?? null;
+  return { entries, next: last, done: done && entries.length < limit };
+}

@@ -1,0 +1,91 @@
+/** Pure planning of a submitted job: its stored spec, its tasks, and what each task runs. */
+import type { SubmitJobRequest, TaskSpec, WorkerSelector } from '../protocol/index.ts';
+
+export interface PlannedTask {
+  pinnedWorkerId: string | null;
+}
+
+export interface CandidateWorker {
+  id: string;
+  state: string;
+  acceptsCommands: boolean;
+}
+
+export type TargetError =
+  | { code: 'no_workers'; message: string }
+  | { code: 'unknown_workers'; message: string; ids: string[] };
+
+/** The part of a request that each task runs, as stored with the job. */
+export function storedSpec(request: SubmitJobRequest): Record<string, unknown> {
+  if (request.kind === 'command') {
+    return {
+      command: request.command,
+      path: request.path ?? '.',
+      env: request.env ?? {},
+      ...(request.timeoutSeconds ? { timeoutSeconds: request.timeoutSeconds } : {}),
+      ...(request.workers !== undefined ? { workers: request.workers } : {}),
+    };
+  }
+  return {
+    payload: request.payload ?? null,
+    count: request.count ?? 1,
+    ...(request.workers !== undefined ? { workers: request.workers } : {}),
+  };
+}
+
+/** What an agent receives for one task of a job with this kind and stored spec. */
+export function taskSpecFor(kind: string, spec: Record<string, unknown>): TaskSpec {
+  if (kind === 'command') {
+    return {
+      kind: 'command',
+      command: spec.command as string | string[],
+      path: spec.path as string,
+      env: spec.env as Record<string, string>,
+      ...(typeof spec.timeoutSeconds === 'number' ? { timeoutSeconds: spec.timeoutSeconds } : {}),
+    };
+  }
+  return { kind: 'echo', payload: spec.payload as TaskSpec extends { payload?: infer P } ? P : never };
+}
+
+/** Slots a task of this kind holds while it runs. */
+export const taskCost = (kind: string) => (kind === 'echo' ? 0 : 1);
+
+/**
+ * Expands a worker selector into tasks: one unpinned task per count, one pinned task per worker
+ * for "all" (ready workers able to run it) or explicit ids. Echo jobs repeat that `count` times.
+ */
+export function planTasks(
+  request: SubmitJobRequest,
+  workers: readonly CandidateWorker[],
+): { tasks: PlannedTask[] } | { error: TargetError } {
+  const targets = expandSelector(request.workers, request.kind === 'command', workers);
+  if ('error' in targets) return targets;
+  const repeat = request.kind === 'echo' ? (request.count ?? 1) : 1;
+  const tasks: PlannedTask[] = [];
+  for (const pinnedWorkerId of targets.pins) {
+    for (let i = 0; i < repeat; i++) tasks.push({ pinnedWorkerId });
+  }
+  return { tasks };
+}
+
+function expandSelector(
+  selector: WorkerSelector | undefined,
+  needsCommands: boolean,
+  workers: readonly CandidateWorker[],
+): { pins: (string | null)[] } | { error: TargetError } {
+  if (selector === undefined) return { pins: [null] };
+  if (typeof selector === 'number') return { pins: Array.from({ length: selector }, () => null) };
+  if (selector === 'all') {
+    const ready = workers.filter((w) => w.state === 'ready' && (!needsCommands || w.acceptsCommands));
+    if (ready.length === 0) {
+      return { error: { code: 'no_workers', message: 'no ready worker can run this job ("workers": "all")' } };
+    }
+    return { pins: ready.map((w) => w.id) };
+  }
+  const live = new Set(workers.filter((w) => w.state !== 'gone').map((w) => w.id));
+  const unknown = selector.filter((id) => !live.has(id));
+  if (unknown.length > 0) {
+    return { error: { code: 'unknown_workers', message: `unknown workers: ${unknown.join(', ')}`, ids: unknown } };
+  }
+  return { pins: [...new Set(selector)] };
+}

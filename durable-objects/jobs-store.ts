@@ -1,0 +1,125 @@
+/** Job records in SQLite: create with their tasks, read, list, settle when their tasks end. */
+import type { JobState, JobView, SubmitJobRequest, TaskCounts } from '../protocol/index.ts';
+import type { Sql } from './sql.ts';
+import type { Effects } from './effects.ts';
+import { jobOutcome } from './job-outcome.ts';
+import { storedSpec, taskCost, type PlannedTask } from './job-plan.ts';
+import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
+
+export function insertJob(
+  sql: Sql,
+  job: { id: string; request: SubmitJobRequest; tasks: PlannedTask[]; now: number },
+): void {
+  const { request } = job;
+  sql.run(
+    `INSERT INTO jobs (id, name, kind, spec, state, retries, tasks_total, created_at)
+     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    job.id,
+    request.name ?? null,
+    request.kind,
+    JSON.stringify(storedSpec(request)),
+    request.retries ?? 0,
+    job.tasks.length,
+    job.now,
+  );
+  const cost = taskCost(request.kind);
+  job.tasks.forEach((task, index) => {
+    sql.run(
+      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, created_at)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      crypto.randomUUID(),
+      job.id,
+      index,
+      request.kind,
+      cost,
+      task.pinnedWorkerId,
+      job.now,
+    );
+  });
+}
+
+export function findJob(sql: Sql, id: string): JobRow | null {
+  return sql.first<JobRow>(`SELECT * FROM jobs WHERE id = ?`, id);
+}
+
+export function jobCounts(sql: Sql, jobId: string): TaskCounts {
+  const counts: TaskCounts = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  const rows = sql.all<{ state: TaskRow['state']; n: number }>(
+    `SELECT state, count(*) AS n FROM tasks WHERE job_id = ? GROUP BY state`,
+    jobId,
+  );
+  for (const { state, n } of rows) {
+    counts[state === 'assigned' ? 'running' : state] += n;
+  }
+  return counts;
+}
+
+export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
+  const tasks =
+    taskLimit > 0
+      ? sql
+          .all<TaskRow>(`SELECT * FROM tasks WHERE job_id = ? ORDER BY idx LIMIT ?`, row.id, taskLimit)
+          .map(toTaskView)
+      : undefined;
+  return toJobView(row, jobCounts(sql, row.id), tasks);
+}
+
+export function listJobs(sql: Sql, state: JobState | undefined, limit: number): JobRow[] {
+  return state
+    ? sql.all<JobRow>(`SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC LIMIT ?`, state, limit)
+    : sql.all<JobRow>(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`, limit);
+}
+
+export function markJobsStarted(sql: Sql, jobIds: Iterable<string>, now: number): void {
+  for (const id of jobIds) {
+    sql.run(`UPDATE jobs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'`, now, id);
+  }
+}
+
+/** Counts ended tasks into their jobs and settles every job whose tasks have all ended. */
+export function recordTaskEnds(sql: Sql, effects: Effects, now: number, from = 0): void {
+  const perJob = new Map<string, { succeeded: number; failed: number; cancelled: number }>();
+  for (const task of effects.endedTasks.slice(from)) {
+    const counts = perJob.get(task.jobId) ?? { succeeded: 0, failed: 0, cancelled: 0 };
+    if (task.state === 'succeeded' || task.state === 'failed' || task.state === 'cancelled') {
+      counts[task.state] += 1;
+    }
+    perJob.set(task.jobId, counts);
+  }
+  for (const [jobId, counts] of perJob) {
+    sql.run(
+      `UPDATE jobs SET n_succeeded = n_succeeded + ?, n_failed = n_failed + ?, n_cancelled = n_cancelled + ?
+       WHERE id = ?`,
+      counts.succeeded,
+      counts.failed,
+      counts.cancelled,
+      jobId,
+    );
+    settleJob(sql, effects, jobId, now);
+  }
+}
+
+function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void {
+  const row = findJob(sql, jobId);
+  if (!row || isFinal(row.state)) return;
+  const state = jobOutcome({
+    total: row.tasks_total,
+    succeeded: row.n_succeeded,
+    failed: row.n_failed,
+    cancelled: row.n_cancelled,
+    cancelRequested: row.cancel_requested === 1,
+  });
+  if (!state) return;
+  const error =
+    state === 'failed'
+      ? (sql.first<{ error: string | null }>(
+          `SELECT error FROM tasks WHERE job_id = ? AND state IN ('failed','cancelled') ORDER BY finished_at DESC LIMIT 1`,
+          jobId,
+        )?.error ?? 'a task failed')
+      : null;
+  sql.run(`UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?`, state, now, error, jobId);
+  effects.endedJobs.push({ id: jobId, state });
+}
+
+export const isFinal = (state: string) =>
+  state === 'succeeded' || state === 'failed' || state === 'cancelled';

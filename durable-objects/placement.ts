@@ -1,0 +1,79 @@
+/** Round-robin placement: a pure function from queued tasks and free workers to assignments. */
+
+export interface PlacementWorker {
+  id: string;
+  /** Free slots for tasks that use one (commands). */
+  freeSlots: number;
+  /** How many more tasks of any kind the worker may hold at once. */
+  freeInflight: number;
+  acceptsCommands: boolean;
+}
+
+export interface PlacementTask {
+  id: string;
+  /** Slots the task uses while it runs: 1 for commands, 0 for in-process echo probes. */
+  cost: number;
+  needsCommands: boolean;
+  /** Set when the task must run on this one worker. */
+  pinnedWorkerId: string | null;
+}
+
+export interface PlacementInput {
+  /** Ready workers, in a stable order (registration order). */
+  workers: readonly PlacementWorker[];
+  /** Queued tasks in queue order. */
+  tasks: readonly PlacementTask[];
+  /** The worker that took the last unpinned task, so the rotation carries across rounds. */
+  lastWorkerId: string | null;
+}
+
+export interface PlacementResult {
+  assignments: { taskId: string; workerId: string }[];
+  lastWorkerId: string | null;
+}
+
+/**
+ * Places each task on the next worker in rotation that has room for it. Pinned tasks go to their
+ * worker or wait; unpinned ones rotate, starting after `lastWorkerId`. Deterministic.
+ */
+export function placeRoundRobin(input: PlacementInput): PlacementResult {
+  const workers = input.workers.map((worker) => ({ ...worker }));
+  const byId = new Map(workers.map((worker, index) => [worker.id, index]));
+  const assignments: PlacementResult['assignments'] = [];
+  let cursor = nextIndex(byId.get(input.lastWorkerId ?? '') ?? -1, workers.length);
+  let lastWorkerId = input.lastWorkerId;
+
+  for (const task of input.tasks) {
+    if (task.pinnedWorkerId !== null) {
+      const worker = workers[byId.get(task.pinnedWorkerId) ?? -1];
+      if (worker && fits(worker, task)) take(worker, task);
+      continue;
+    }
+    for (let step = 0; step < workers.length; step++) {
+      const index = (cursor + step) % workers.length;
+      const worker = workers[index];
+      if (worker && fits(worker, task)) {
+        take(worker, task);
+        lastWorkerId = worker.id;
+        cursor = nextIndex(index, workers.length);
+        break;
+      }
+    }
+  }
+  return { assignments, lastWorkerId };
+
+  function take(worker: PlacementWorker, task: PlacementTask) {
+    worker.freeSlots -= task.cost;
+    worker.freeInflight -= 1;
+    assignments.push({ taskId: task.id, workerId: worker.id });
+  }
+}
+
+function fits(worker: PlacementWorker, task: PlacementTask): boolean {
+  if (worker.freeInflight < 1 || worker.freeSlots < task.cost) return false;
+  return !task.needsCommands || worker.acceptsCommands;
+}
+
+function nextIndex(index: number, length: number): number {
+  return length === 0 ? 0 : (index + 1) % length;
+}

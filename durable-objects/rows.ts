@@ -1,0 +1,119 @@
+/** Row shapes of the Scheduler's tables and their conversion to the API's views. */
+import type { JobView, TaskCounts, TaskView, WorkerView } from '../protocol/index.ts';
+
+export interface WorkerRow {
+  seq: number;
+  id: string;
+  address: string;
+  labels: string;
+  slots: number | null;
+  agent_slots: number | null;
+  accepts_commands: number;
+  state: WorkerView['state'];
+  token_hash: string | null;
+  conn_id: string | null;
+  registered_at: number;
+  connected_at: number | null;
+  last_heartbeat_at: number | null;
+}
+
+export interface JobRow {
+  id: string;
+  name: string | null;
+  kind: string;
+  spec: string;
+  state: JobView['state'];
+  error: string | null;
+  retries: number;
+  cancel_requested: number;
+  tasks_total: number;
+  n_succeeded: number;
+  n_failed: number;
+  n_cancelled: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface TaskRow {
+  seq: number;
+  id: string;
+  job_id: string;
+  idx: number;
+  kind: string;
+  cost: number;
+  state: TaskView['state'];
+  attempt: number;
+  failures: number;
+  worker_id: string | null;
+  pinned_worker_id: string | null;
+  exit_code: number | null;
+  error: string | null;
+  result: string | null;
+  log_bytes: number;
+  log_truncated: number;
+  created_at: number;
+  assigned_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+/** Effective slots: the registered value wins, else what the agent announced, else 1. */
+export function effectiveSlots(row: Pick<WorkerRow, 'slots' | 'agent_slots'>): number {
+  return row.slots ?? row.agent_slots ?? 1;
+}
+
+export function toWorkerView(row: WorkerRow, runningTasks: number, now: number): WorkerView {
+  return {
+    id: row.id,
+    address: row.address,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    state: row.state,
+    slots: effectiveSlots(row),
+    connected: row.conn_id !== null,
+    lastHeartbeatAgeMs: row.last_heartbeat_at === null ? null : Math.max(0, now - row.last_heartbeat_at),
+    runningTasks,
+    acceptsCommands: row.accepts_commands === 1,
+    registeredAt: iso(row.registered_at),
+  };
+}
+
+export function toTaskView(row: TaskRow): TaskView {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    index: row.idx,
+    kind: row.kind,
+    state: row.state,
+    attempt: row.attempt,
+    workerId: row.worker_id,
+    pinnedWorkerId: row.pinned_worker_id,
+    exitCode: row.exit_code,
+    error: row.error,
+    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    logTruncated: row.log_truncated === 1,
+    createdAt: iso(row.created_at),
+    assignedAt: isoOrNull(row.assigned_at),
+    startedAt: isoOrNull(row.started_at),
+    finishedAt: isoOrNull(row.finished_at),
+  };
+}
+
+export function toJobView(row: JobRow, counts: TaskCounts, tasks?: TaskView[]): JobView {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    state: row.state,
+    spec: JSON.parse(row.spec) as unknown,
+    error: row.error,
+    counts,
+    createdAt: iso(row.created_at),
+    startedAt: isoOrNull(row.started_at),
+    finishedAt: isoOrNull(row.finished_at),
+    ...(tasks ? { tasks } : {}),
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The Scheduler Durable Object: one per cluster. It only wires storage, sockets and the alarm to
+ * the modules that hold the logic; every method is a thin edge that turns failures into outcomes.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type {
+  JobState,
+  JobView,
+  LogPage,
+  Outcome,
+  RegisterWorkerRequest,
+  RegisteredWorker,
+  SubmitJobRequest,
+  TaskState,
+  TaskView,
+  WorkerState,
+  WorkerView,
+} from '../protocol/index.ts';
+import { createSql } from './sql.ts';
+import { migrate } from './schema.ts';
+import { readConfig, type SchedulerEnv } from './config.ts';
+import { AgentSockets, type AgentAuth } from './sockets.ts';
+import { Watchers } from './watchers.ts';
+import type { Core } from './core.ts';
+import { outcome } from './failure.ts';
+import { hashToken } from './tokens.ts';
+import { countConnected, lapsedWorkers } from './workers-store.ts';
+import { deregisterWorker, getWorker, listWorkers, registerWorker } from './worker-ops.ts';
+import { cancelJob, getJob, getTask, listJobs, listTasks, logPage, submitJob } from './job-ops.ts';
+import { expireLeases, onAgentMessage, onClose } from './agent-session.ts';
+import { followLogs } from './follow.ts';
+import type { LogScope } from './logs-store.ts';
+
+export class Scheduler extends DurableObject<SchedulerEnv> {
+  private readonly core: Core;
+
+  constructor(ctx: DurableObjectState, env: SchedulerEnv) {
+    super(ctx, env);
+    const sql = createSql(ctx.storage);
+    migrate(sql);
+    this.core = { sql, sockets: new AgentSockets(ctx), watchers: new Watchers(), config: readConfig(env), now: () => Date.now() };
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    // After a restart, agents that do not come back must still lose their tasks: keep the alarm set.
+    void ctx.blockConcurrencyWhile(() => this.scheduleLeaseCheck());
+  }
+
+  // ---- HTTP API (called over RPC by the Worker) ----
+
+  registerWorker(request: RegisterWorkerRequest): Promise<Outcome<RegisteredWorker>> {
+    return outcome(() => registerWorker(this.core, request));
+  }
+  listWorkers(state?: WorkerState): Promise<Outcome<WorkerView[]>> {
+    return outcome(() => listWorkers(this.core, state));
+  }
+  getWorker(id: string): Promise<Outcome<WorkerView>> {
+    return outcome(() => getWorker(this.core, id));
+  }
+  deregisterWorker(id: string, force: boolean): Promise<Outcome<WorkerView>> {
+    return outcome(() => deregisterWorker(this.core, id, force));
+  }
+  submitJob(request: SubmitJobRequest, waitSeconds?: number): Promise<Outcome<JobView>> {
+    return outcome(() => submitJob(this.core, request, waitSeconds));
+  }
+  listJobs(state?: JobState, limit?: number): Promise<Outcome<JobView[]>> {
+    return outcome(() => listJobs(this.core, state, limit));
+  }
+  getJob(id: string, taskLimit?: number): Promise<Outcome<JobView>> {
+    return outcome(() => getJob(this.core, id, taskLimit));
+  }
+  cancelJob(id: string): Promise<Outcome<JobView>> {
+    return outcome(() => cancelJob(this.core, id));
+  }
+  listTasks(state?: TaskState, limit?: number): Promise<Outcome<TaskView[]>> {
+    return outcome(() => listTasks(this.core, state, limit));
+  }
+  getTask(id: string): Promise<Outcome<TaskView>> {
+    return outcome(() => getTask(this.core, id));
+  }
+  readLogs(scope: LogScope, after?: number, limit?: number): Promise<Outcome<LogPage>> {
+    return outcome(() => logPage(this.core, scope, after, limit));
+  }
+  health(): { ok: true; connectedWorkers: number } {
+    return { ok: true, connectedWorkers: countConnected(this.core.sql) };
+  }
+
+  // ---- streams and sockets (called with fetch by the Worker) ----
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === '/agent') return this.acceptAgent(request);
+    if (url.pathname === '/follow') {
+      const taskId = url.searchParams.get('task');
+      const jobId = url.searchParams.get('job');
+      const scope: LogScope | null = taskId ? { taskId } : jobId ? { jobId } : null;
+      if (scope) return followLogs(this.core, scope, Number(url.searchParams.get('after') ?? 0));
+    }
+    return new Response('not found', { status: 404 });
+  }
+
+  private async acceptAgent(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('expected a WebSocket upgrade', { status: 426 });
+    }
+    const auth = await this.authenticate(request);
+    if (!auth) return new Response('invalid join token', { status: 401 });
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.core.sockets.accept(server, auth);
+    await this.scheduleLeaseCheck();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** The Worker has checked the cluster token; a worker's own token is checked here. */
+  private async authenticate(request: Request): Promise<AgentAuth | null> {
+    if (request.headers.get('x-tm-auth') === 'cluster') return { kind: 'cluster' };
+    const token = request.headers.get('x-tm-worker-token');
+    if (!token) return null;
+    const hash = await hashToken(token);
+    const row = this.core.sql.first<{ id: string }>(`SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`, hash);
+    return row ? { kind: 'worker', workerId: row.id } : null;
+  }
+
+  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+    onAgentMessage(this.core, socket, message);
+  }
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    onClose(this.core, socket, `agent connection closed (${code}${reason ? `: ${reason}` : ''})`);
+  }
+
+  override webSocketError(socket: WebSocket): void {
+    onClose(this.core, socket, 'agent connection failed');
+  }
+
+  // ---- alarm: leases ----
+
+  override async alarm(): Promise<void> {
+    const { sql, config } = this.core;
+    expireLeases(this.core, lapsedWorkers(sql, this.core.now() - config.leaseMs));
+    // Inside the handler the running alarm may still read as set, so set the next one outright.
+    await this.scheduleLeaseCheck(true);
+  }
+
+  private async scheduleLeaseCheck(fromAlarm = false): Promise<void> {
+    if (countConnected(this.core.sql) === 0) return;
+    if (!fromAlarm && (await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + this.core.config.heartbeatIntervalMs);
+  }
+}

@@ -1,0 +1,111 @@
+/** SQLite schema of the Scheduler, as migrations versioned in code and applied once each on wake. */
+import type { Sql } from './sql.ts';
+
+/** Each entry moves the schema from version `index` to `index + 1`; never edit a landed one. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE workers (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    address TEXT NOT NULL,
+    labels TEXT NOT NULL DEFAULT '{}',
+    slots INTEGER,
+    agent_slots INTEGER,
+    accepts_commands INTEGER NOT NULL DEFAULT 1,
+    state TEXT NOT NULL CHECK (state IN ('pending','ready','draining','lost','gone')),
+    token_hash TEXT,
+    conn_id TEXT,
+    registered_at INTEGER NOT NULL,
+    connected_at INTEGER,
+    last_heartbeat_at INTEGER
+  );
+  CREATE UNIQUE INDEX workers_live_address ON workers(address) WHERE state != 'gone';
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','running','succeeded','failed','cancelled')),
+    error TEXT,
+    retries INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    tasks_total INTEGER NOT NULL,
+    n_succeeded INTEGER NOT NULL DEFAULT 0,
+    n_failed INTEGER NOT NULL DEFAULT 0,
+    n_cancelled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX jobs_state ON jobs(state, created_at);
+  CREATE TABLE tasks (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    cost INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','assigned','running','succeeded','failed','cancelled')),
+    attempt INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    worker_id TEXT,
+    pinned_worker_id TEXT,
+    exit_code INTEGER,
+    error TEXT,
+    result TEXT,
+    log_bytes INTEGER NOT NULL DEFAULT 0,
+    log_truncated INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    assigned_at INTEGER,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX tasks_queue ON tasks(state, pinned_worker_id, seq);
+  CREATE INDEX tasks_worker ON tasks(worker_id, state);
+  CREATE INDEX tasks_job ON tasks(job_id, idx);
+  CREATE TABLE logs (
+    seq INTEGER PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    stream TEXT NOT NULL CHECK (stream IN ('stdout','stderr','system')),
+    data TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX logs_task ON logs(task_id, seq);
+  CREATE INDEX logs_job ON logs(job_id, seq);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to date; idempotent, gated by the `schema_version` row. */
+export function migrate(sql: Sql): void {
+  const hasMeta = sql.first<{ name: string }>(
+    `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
+  );
+  const current = hasMeta
+    ? Number(sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`)?.value ?? 0)
+    : 0;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`stored schema version ${current} is newer than this code (${SCHEMA_VERSION})`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    sql.transaction(() => {
+      for (const statement of splitStatements(MIGRATIONS[version] ?? '')) sql.run(statement);
+      sql.run(
+        `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        String(version + 1),
+      );
+    });
+  }
+}
+
+function splitStatements(script: string): string[] {
+  return script
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}

@@ -1,0 +1,38 @@
+/** A small typed wrapper over the Durable Object's SQLite: failures carry the query as context. */
+
+export type SqlValue = string | number | null | ArrayBuffer;
+
+export interface Sql {
+  /** Runs a statement and returns its rows. */
+  all<T>(query: string, ...values: SqlValue[]): T[];
+  /** Runs a statement and returns its first row, or null. */
+  first<T>(query: string, ...values: SqlValue[]): T | null;
+  /** Runs a statement and returns how many rows it wrote. */
+  run(query: string, ...values: SqlValue[]): number;
+  /** Runs `body` as one transaction: all of its writes land, or none. */
+  transaction<T>(body: () => T): T;
+}
+
+export function createSql(storage: DurableObjectStorage): Sql {
+  function exec(query: string, values: SqlValue[]) {
+    try {
+      return storage.sql.exec(query, ...values);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`${reason} (in query: ${query.replace(/\s+/g, ' ').trim()})`);
+    }
+  }
+  return {
+    all: <T>(query: string, ...values: SqlValue[]) => exec(query, values).toArray() as T[],
+    first: <T>(query: string, ...values: SqlValue[]) => {
+      const rows = exec(query, values).toArray();
+      return (rows[0] as T | undefined) ?? null;
+    },
+    run: (query: string, ...values: SqlValue[]) => {
+      const cursor = exec(query, values);
+      cursor.toArray();
+      return cursor.rowsWritten;
+    },
+    transaction: <T>(body: () => T) => storage.transactionSync(body),
+  };
+}

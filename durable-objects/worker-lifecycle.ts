@@ -1,0 +1,43 @@
+/** Worker transitions that move tasks: losing an agent, draining, and retiring a worker. */
+import type { Sql } from './sql.ts';
+import type { Effects } from './effects.ts';
+import { findWorker, unbindConnection } from './workers-store.ts';
+import { failPinnedTasks, liveTasksOf, requeueWorkerTasks } from './task-lifecycle.ts';
+import { recordTaskEnds } from './jobs-store.ts';
+
+/** The agent's connection `connId` is gone: its tasks go back to the queue. */
+export function connectionLost(
+  sql: Sql,
+  effects: Effects,
+  lost: { workerId: string; connId: string; reason: string; now: number },
+): void {
+  const { workerId, connId, reason, now } = lost;
+  if (!unbindConnection(sql, workerId, connId)) return;
+  requeueWorkerTasks(sql, effects, workerId, reason);
+  if (findWorker(sql, workerId)?.state === 'gone') retire(sql, effects, workerId, null, now);
+}
+
+/**
+ * Removes a worker for good: its live tasks are requeued (and its agent told to stop them), its
+ * pinned queued tasks fail, and its agent is told to go.
+ */
+export function retire(sql: Sql, effects: Effects, workerId: string, connId: string | null, now: number): void {
+  const requeued = requeueWorkerTasks(sql, effects, workerId, 'worker deregistered');
+  sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, workerId);
+  const ended = effects.endedTasks.length;
+  failPinnedTasks(sql, effects, workerId, now);
+  recordTaskEnds(sql, effects, now, ended);
+  if (!connId) return;
+  if (requeued.length > 0) {
+    effects.outbox.push({ connId, frame: { type: 'cancel', tasks: requeued, reason: 'worker deregistered' } });
+  }
+  effects.outbox.push({ connId, frame: { type: 'bye', reason: 'deregistered' } });
+  effects.closes.push({ connId, code: 1000, reason: 'deregistered' });
+}
+
+/** A draining worker with no live tasks left is retired. */
+export function finishDrainIfIdle(sql: Sql, effects: Effects, workerId: string, now: number): void {
+  const row = findWorker(sql, workerId);
+  if (row?.state !== 'draining' || liveTasksOf(sql, workerId).length > 0) return;
+  retire(sql, effects, workerId, row.conn_id, now);
+}

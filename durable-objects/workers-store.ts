@@ -1,0 +1,115 @@
+/** Worker records in SQLite: register, find, list, bind to an agent connection. */
+import type { RegisterWorkerRequest, WorkerState, WorkerView } from '../protocol/index.ts';
+import type { Sql } from './sql.ts';
+import { toWorkerView, type WorkerRow } from './rows.ts';
+
+const LIVE_TASK_STATES = `('assigned','running')`;
+
+export function findWorker(sql: Sql, id: string): WorkerRow | null {
+  return sql.first<WorkerRow>(`SELECT * FROM workers WHERE id = ?`, id);
+}
+
+export function findLiveWorkerByAddress(sql: Sql, address: string): WorkerRow | null {
+  return sql.first<WorkerRow>(`SELECT * FROM workers WHERE address = ? AND state != 'gone'`, address);
+}
+
+export function insertWorker(
+  sql: Sql,
+  worker: { id: string; request: RegisterWorkerRequest; tokenHash: string | null; now: number },
+): WorkerRow {
+  sql.run(
+    `INSERT INTO workers (id, address, labels, slots, state, token_hash, registered_at)
+     VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+    worker.id,
+    worker.request.address,
+    JSON.stringify(worker.request.labels ?? {}),
+    worker.request.slots ?? null,
+    worker.tokenHash,
+    worker.now,
+  );
+  const row = findWorker(sql, worker.id);
+  if (!row) throw new Error(`worker ${worker.id} vanished after insert`);
+  return row;
+}
+
+/** Running-task counts per worker. */
+export function runningByWorker(sql: Sql): Map<string, number> {
+  const rows = sql.all<{ worker_id: string; n: number }>(
+    `SELECT worker_id, count(*) AS n FROM tasks WHERE state IN ${LIVE_TASK_STATES} GROUP BY worker_id`,
+  );
+  return new Map(rows.map((row) => [row.worker_id, row.n]));
+}
+
+export function listWorkerViews(sql: Sql, state: WorkerState | undefined, now: number): WorkerView[] {
+  const rows = state
+    ? sql.all<WorkerRow>(`SELECT * FROM workers WHERE state = ? ORDER BY seq`, state)
+    : sql.all<WorkerRow>(`SELECT * FROM workers WHERE state != 'gone' ORDER BY seq`);
+  const running = runningByWorker(sql);
+  return rows.map((row) => toWorkerView(row, running.get(row.id) ?? 0, now));
+}
+
+export function workerView(sql: Sql, row: WorkerRow, now: number): WorkerView {
+  const running = sql.first<{ n: number }>(
+    `SELECT count(*) AS n FROM tasks WHERE worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
+    row.id,
+  );
+  return toWorkerView(row, running?.n ?? 0, now);
+}
+
+/** Ready, connected workers in registration order: the candidates for placement. */
+export function connectedReadyWorkers(sql: Sql): WorkerRow[] {
+  return sql.all<WorkerRow>(
+    `SELECT * FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL ORDER BY seq`,
+  );
+}
+
+export function setWorkerState(sql: Sql, id: string, state: WorkerState): void {
+  sql.run(`UPDATE workers SET state = ? WHERE id = ?`, state, id);
+}
+
+export function bindConnection(
+  sql: Sql,
+  id: string,
+  binding: { connId: string; agentSlots: number; acceptsCommands: boolean; now: number },
+): void {
+  sql.run(
+    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, connected_at = ?,
+       last_heartbeat_at = ?, state = CASE WHEN state = 'draining' THEN 'draining' ELSE 'ready' END
+     WHERE id = ?`,
+    binding.connId,
+    binding.agentSlots,
+    binding.acceptsCommands ? 1 : 0,
+    binding.now,
+    binding.now,
+    id,
+  );
+}
+
+/** Clears the connection if it is still `connId`; returns whether it was. */
+export function unbindConnection(sql: Sql, id: string, connId: string): boolean {
+  return (
+    sql.run(
+      `UPDATE workers SET conn_id = NULL,
+         state = CASE WHEN state = 'ready' THEN 'lost' WHEN state = 'draining' THEN 'gone' ELSE state END
+       WHERE id = ? AND conn_id = ?`,
+      id,
+      connId,
+    ) > 0
+  );
+}
+
+export function recordHeartbeat(sql: Sql, id: string, connId: string, now: number): void {
+  sql.run(`UPDATE workers SET last_heartbeat_at = ? WHERE id = ? AND conn_id = ?`, now, id, connId);
+}
+
+/** Connected workers whose last heartbeat is older than the lease. */
+export function lapsedWorkers(sql: Sql, olderThan: number): WorkerRow[] {
+  return sql.all<WorkerRow>(
+    `SELECT * FROM workers WHERE conn_id IS NOT NULL AND last_heartbeat_at < ?`,
+    olderThan,
+  );
+}
+
+export function countConnected(sql: Sql): number {
+  return sql.first<{ n: number }>(`SELECT count(*) AS n FROM workers WHERE conn_id IS NOT NULL`)?.n ?? 0;
+}

@@ -1,0 +1,31 @@
+/** The one error shape of the HTTP API and of Durable Object RPC outcomes. */
+import { z } from 'zod';
+
+export const ErrorCode = z.enum([
+  'bad_request',
+  'invalid_json',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** What a failed operation reports: an HTTP status plus the error body's fields. */
+export interface Failure {
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** Result of a Durable Object RPC call: thrown errors lose their fields across RPC, outcomes do not. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: Failure };

@@ -1,0 +1,165 @@
+/**
+ * Wire frames between an agent and the Scheduler Durable Object: JSON over one WebSocket,
+ * each `{type, ...}`. Both sides parse every frame with these schemas before acting on it.
+ */
+import { z } from 'zod';
+import { WorkerAddress } from './workers.ts';
+import { CommandSpec, RelativePath } from './jobs.ts';
+import {
+  MAX_LOG_CHUNK_BYTES,
+  MAX_LOG_CHUNKS_PER_FRAME,
+  MAX_TASKS_PER_FRAME,
+} from './limits.ts';
+import { LogStream } from './logs.ts';
+
+const TaskId = z.uuid();
+const Attempt = z.number().int().min(1);
+const TaskRef = z.strictObject({ taskId: TaskId, attempt: Attempt });
+export type TaskRef = z.infer<typeof TaskRef>;
+
+function batch<T extends z.ZodType>(item: T) {
+  return z.array(item).min(1).max(MAX_TASKS_PER_FRAME);
+}
+
+// ---- agent → Durable Object ----
+
+export const HelloFrame = z.strictObject({
+  type: z.literal('hello'),
+  protocolVersion: z.number().int(),
+  address: WorkerAddress,
+  slots: z.number().int().min(1).max(1024),
+  acceptsCommands: z.boolean(),
+  agentVersion: z.string().max(64).optional(),
+  /** Tasks the agent still holds: running, or finished with the report not yet sent. */
+  running: z.array(TaskRef).max(10_000),
+});
+
+export const HeartbeatFrame = z.strictObject({ type: z.literal('heartbeat') });
+
+export const StartedFrame = z.strictObject({
+  type: z.literal('started'),
+  tasks: batch(TaskRef),
+});
+
+export const LogFrame = z.strictObject({
+  type: z.literal('log'),
+  taskId: TaskId,
+  attempt: Attempt,
+  chunks: z
+    .array(z.strictObject({ stream: LogStream, data: z.string().max(MAX_LOG_CHUNK_BYTES) }))
+    .min(1)
+    .max(MAX_LOG_CHUNKS_PER_FRAME),
+});
+
+export const CompleteFrame = z.strictObject({
+  type: z.literal('complete'),
+  tasks: batch(
+    z.strictObject({
+      taskId: TaskId,
+      attempt: Attempt,
+      exitCode: z.number().int().optional(),
+      result: z.json().optional(),
+    }),
+  ),
+});
+
+export const TaskError = z.strictObject({
+  type: z.enum(['exit', 'timeout', 'cancelled', 'spawn', 'refused', 'internal']),
+  message: z.string().max(4096),
+  nonRetryable: z.boolean().optional(),
+});
+export type TaskError = z.infer<typeof TaskError>;
+
+export const FailFrame = z.strictObject({
+  type: z.literal('fail'),
+  tasks: batch(
+    z.strictObject({
+      taskId: TaskId,
+      attempt: Attempt,
+      exitCode: z.number().int().optional(),
+      error: TaskError,
+    }),
+  ),
+});
+
+export const ByeFrame = z.strictObject({
+  type: z.literal('bye'),
+  reason: z.string().max(256).optional(),
+});
+
+export const AgentFrame = z.discriminatedUnion('type', [
+  HelloFrame,
+  HeartbeatFrame,
+  StartedFrame,
+  LogFrame,
+  CompleteFrame,
+  FailFrame,
+  ByeFrame,
+]);
+export type AgentFrame = z.infer<typeof AgentFrame>;
+export type HelloFrame = z.infer<typeof HelloFrame>;
+export type CompleteFrame = z.infer<typeof CompleteFrame>;
+export type FailFrame = z.infer<typeof FailFrame>;
+export type LogFrame = z.infer<typeof LogFrame>;
+
+// ---- Durable Object → agent ----
+
+export const CommandTaskSpec = z.strictObject({
+  kind: z.literal('command'),
+  command: CommandSpec,
+  path: RelativePath,
+  env: z.record(z.string(), z.string()),
+  timeoutSeconds: z.number().positive().optional(),
+});
+export const EchoTaskSpec = z.strictObject({
+  kind: z.literal('echo'),
+  payload: z.json().optional(),
+});
+export const TaskSpec = z.discriminatedUnion('kind', [CommandTaskSpec, EchoTaskSpec]);
+export type TaskSpec = z.infer<typeof TaskSpec>;
+
+export const Assignment = z.strictObject({
+  taskId: TaskId,
+  jobId: z.uuid(),
+  attempt: Attempt,
+  spec: TaskSpec,
+});
+export type Assignment = z.infer<typeof Assignment>;
+
+export const WelcomeFrame = z.strictObject({
+  type: z.literal('welcome'),
+  workerId: z.uuid(),
+  protocolVersion: z.number().int(),
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+export const RejectFrame = z.strictObject({
+  type: z.literal('reject'),
+  code: z.string(),
+  message: z.string(),
+});
+export const AssignFrame = z.strictObject({ type: z.literal('assign'), tasks: batch(Assignment) });
+export const CancelFrame = z.strictObject({
+  type: z.literal('cancel'),
+  tasks: batch(TaskRef),
+  reason: z.string(),
+});
+export const DrainFrame = z.strictObject({ type: z.literal('drain') });
+export const ErrorFrame = z.strictObject({
+  type: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  RejectFrame,
+  AssignFrame,
+  CancelFrame,
+  DrainFrame,
+  ByeFrame,
+  ErrorFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type AssignFrame = z.infer<typeof AssignFrame>;
+export type CancelFrame = z.infer<typeof CancelFrame>;

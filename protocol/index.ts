@@ -1,0 +1,10 @@
+/** The shared language of the control plane, the Scheduler Durable Object and the agents. */
+export * from './version.ts';
+export * from './limits.ts';
+export * from './paths.ts';
+export * from './errors.ts';
+export * from './workers.ts';
+export * from './jobs.ts';
+export * from './logs.ts';
+export * from './frames.ts';
+export * from './parse-frame.ts';

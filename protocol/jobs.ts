@@ -1,0 +1,130 @@
+/** API schemas for jobs and tasks: what a client submits and what it reads back. */
+import { z } from 'zod';
+import { isContainedPath } from './paths.ts';
+import { MAX_TASKS_PER_JOB } from './limits.ts';
+
+const CommandLine = z
+  .string()
+  .max(64 * 1024)
+  .refine((command) => command.trim().length > 0, 'command must not be empty');
+const Argv = z
+  .array(z.string().max(64 * 1024))
+  .min(1, 'command must not be empty')
+  .max(4096)
+  .refine((argv) => (argv[0] ?? '').trim().length > 0, 'the program (argv[0]) must not be empty');
+
+/** A shell line (run with `sh -c`) or an argv array (run directly, no shell). */
+export const CommandSpec = z.union([CommandLine, Argv]);
+
+/** A working directory relative to the agent's work dir; it may not escape it. */
+export const RelativePath = z
+  .string()
+  .max(4096)
+  .refine(isContainedPath, 'path must be relative and stay inside the agent work dir');
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid environment variable name');
+
+/** Which workers run the job: every ready worker, a number of tasks, or explicit worker ids. */
+export const WorkerSelector = z.union([
+  z.literal('all'),
+  z.number().int().min(1).max(MAX_TASKS_PER_JOB),
+  z.array(z.uuid()).min(1).max(1024),
+]);
+export type WorkerSelector = z.infer<typeof WorkerSelector>;
+
+const Common = {
+  name: z.string().min(1).max(200).optional(),
+  retries: z.number().int().min(0).max(100).optional(),
+  timeoutSeconds: z.number().positive().max(7 * 24 * 3600).optional(),
+};
+
+export const CommandJobRequest = z.strictObject({
+  kind: z.literal('command'),
+  command: CommandSpec,
+  path: RelativePath.optional(),
+  env: z.record(EnvName, z.string().max(64 * 1024)).optional(),
+  workers: WorkerSelector.optional(),
+  ...Common,
+});
+
+export const EchoJobRequest = z.strictObject({
+  kind: z.literal('echo'),
+  payload: z.json().optional(),
+  /** Number of echo tasks; the probe for scheduler overhead. */
+  count: z.number().int().min(1).max(MAX_TASKS_PER_JOB).optional(),
+  workers: WorkerSelector.optional(),
+  ...Common,
+});
+
+export const JOB_KINDS = ['command', 'echo'] as const;
+export const SubmitJobRequest = z.discriminatedUnion('kind', [CommandJobRequest, EchoJobRequest]);
+export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
+
+export const SubmitJobQuery = z.strictObject({
+  /** Hold the reply until the job ends, up to this many seconds. */
+  wait: z.coerce.number().min(0).max(300).optional(),
+});
+
+export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobState = z.infer<typeof JobState>;
+export const TaskState = z.enum(['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled']);
+export type TaskState = z.infer<typeof TaskState>;
+
+export const TaskView = z.object({
+  id: z.string(),
+  jobId: z.string(),
+  index: z.number().int(),
+  kind: z.string(),
+  state: TaskState,
+  attempt: z.number().int(),
+  workerId: z.string().nullable(),
+  pinnedWorkerId: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  error: z.string().nullable(),
+  result: z.unknown().nullable(),
+  logTruncated: z.boolean(),
+  createdAt: z.string(),
+  assignedAt: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+export const TaskCounts = z.object({
+  queued: z.number().int(),
+  running: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+});
+export type TaskCounts = z.infer<typeof TaskCounts>;
+
+export const JobView = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  kind: z.string(),
+  state: JobState,
+  spec: z.unknown(),
+  error: z.string().nullable(),
+  counts: TaskCounts,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  tasks: z.array(TaskView).optional(),
+});
+export type JobView = z.infer<typeof JobView>;
+
+export const ListJobsQuery = z.strictObject({
+  state: JobState.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+export const ListTasksQuery = z.strictObject({
+  state: TaskState.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+export const JobQuery = z.strictObject({
+  /** Include at most this many tasks in the job view (default 1000). */
+  tasks: z.coerce.number().int().min(0).max(10_000).optional(),
+});

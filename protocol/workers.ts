@@ -1,0 +1,57 @@
+/** API schemas for workers (agents): registration and the views the API returns. */
+import { z } from 'zod';
+
+/** `host:port`, where the agent serves /healthz and /metrics. */
+export const WorkerAddress = z
+  .string()
+  .max(255)
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$/, 'expected host:port')
+  .refine((address) => {
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  }, 'port must be 1..65535');
+
+export const Labels = z
+  .record(z.string().min(1).max(63), z.string().max(255))
+  .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels');
+
+export const RegisterWorkerRequest = z.strictObject({
+  address: WorkerAddress,
+  labels: Labels.optional(),
+  slots: z.number().int().min(1).max(1024).optional(),
+});
+export type RegisterWorkerRequest = z.infer<typeof RegisterWorkerRequest>;
+
+export const WorkerState = z.enum(['pending', 'ready', 'draining', 'lost', 'gone']);
+export type WorkerState = z.infer<typeof WorkerState>;
+
+export const WorkerView = z.object({
+  id: z.string(),
+  address: z.string(),
+  labels: z.record(z.string(), z.string()),
+  state: WorkerState,
+  /** Concurrency for slot-using tasks: the registered value, else what the agent announced. */
+  slots: z.number().int(),
+  connected: z.boolean(),
+  lastHeartbeatAgeMs: z.number().nullable(),
+  runningTasks: z.number().int(),
+  acceptsCommands: z.boolean(),
+  registeredAt: z.string(),
+});
+export type WorkerView = z.infer<typeof WorkerView>;
+
+/** Reply to registration; the join token is shown here once and stored hashed. */
+export const RegisteredWorker = z.object({
+  worker: WorkerView,
+  created: z.boolean(),
+  joinToken: z.string().optional(),
+});
+export type RegisteredWorker = z.infer<typeof RegisteredWorker>;
+
+export const DeregisterQuery = z.strictObject({
+  force: z.enum(['true', 'false']).optional(),
+});
+
+export const ListWorkersQuery = z.strictObject({
+  state: WorkerState.optional(),
+});

@@ -1,0 +1,29 @@
+/** The control plane's HTTP app: routes under /v1, body limits, and one error shape. */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from './env.ts';
+import { errorResponse, onError } from './errors.ts';
+import { MAX_BODY_BYTES } from '../protocol/index.ts';
+import { health } from './routes/health.ts';
+import { workers } from './routes/workers.ts';
+import { jobs } from './routes/jobs.ts';
+import { tasks } from './routes/tasks.ts';
+import { agent } from './routes/agent.ts';
+
+export const app = new Hono<AppEnv>();
+
+app.use(
+  '/v1/*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      errorResponse(c, { status: 413, code: 'payload_too_large', message: `request body exceeds ${MAX_BODY_BYTES} bytes` }),
+  }),
+);
+app.route('/v1/health', health);
+app.route('/v1/workers', workers);
+app.route('/v1/jobs', jobs);
+app.route('/v1/tasks', tasks);
+app.route('/v1/agent', agent);
+app.notFound((c) => errorResponse(c, { status: 404, code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }));
+app.onError(onError);

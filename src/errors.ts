@@ -1,0 +1,32 @@
+/** The one error type at the HTTP edge, and the one place that renders it. */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ErrorBody, Failure, Outcome } from '../protocol/index.ts';
+
+export class ApiError extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) =>
+  new ApiError({ status: 400, code: 'bad_request', message, details });
+
+/** Returns an outcome's value, or raises its failure as an ApiError. */
+export function unwrap<T>(result: Outcome<T>): T {
+  if (!result.ok) throw new ApiError(result.error);
+  return result.value;
+}
+
+export function errorResponse(c: Context, failure: Failure): Response {
+  const body: ErrorBody = {
+    error: { code: failure.code, message: failure.message, ...(failure.details === undefined ? {} : { details: failure.details }) },
+  };
+  return c.json(body, failure.status as ContentfulStatusCode);
+}
+
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof ApiError) return errorResponse(c, error.failure);
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: error.message }));
+  return errorResponse(c, { status: 500, code: 'internal', message: 'internal error' });
+}

@@ -1,0 +1,37 @@
+/** /v1/jobs: submit, list, read and cancel jobs, and read their output. */
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { scheduler } from '../scheduler-stub.ts';
+import { badRequest, unwrap } from '../errors.ts';
+import { pathId, readJson, readQuery } from '../validate.ts';
+import { serveLogs } from './logs.ts';
+import { JOB_KINDS, JobQuery, ListJobsQuery, SubmitJobQuery, SubmitJobRequest } from '../../protocol/index.ts';
+
+/** Names an unknown or missing kind plainly before the schema's own messages. */
+function checkKind(json: unknown): void {
+  const kind = typeof json === 'object' && json !== null ? (json as { kind?: unknown }).kind : undefined;
+  if (kind === undefined) throw badRequest(`a job needs a "kind": one of ${JOB_KINDS.join(', ')}`);
+  if (!JOB_KINDS.includes(kind as (typeof JOB_KINDS)[number])) {
+    throw badRequest(`unknown job kind ${JSON.stringify(kind)}; expected one of ${JOB_KINDS.join(', ')}`);
+  }
+}
+
+export const jobs = new Hono<AppEnv>()
+  .post('/', async (c) => {
+    const { wait } = readQuery(c, SubmitJobQuery);
+    const request = await readJson(c, SubmitJobRequest, checkKind);
+    const job = unwrap(await scheduler(c.env).submitJob(request, wait));
+    return c.json(job, 202);
+  })
+  .get('/', async (c) => {
+    const { state, limit } = readQuery(c, ListJobsQuery);
+    return c.json({ jobs: unwrap(await scheduler(c.env).listJobs(state, limit)) });
+  })
+  .get('/:id', async (c) => {
+    const { tasks } = readQuery(c, JobQuery);
+    return c.json(unwrap(await scheduler(c.env).getJob(pathId(c, 'job'), tasks)));
+  })
+  .post('/:id/cancel', async (c) => {
+    return c.json(unwrap(await scheduler(c.env).cancelJob(pathId(c, 'job'))));
+  })
+  .get('/:id/logs', (c) => serveLogs(c, { jobId: pathId(c, 'job') }));
