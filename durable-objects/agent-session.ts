@@ -13,7 +13,14 @@ import type { Attachment } from './sockets.ts';
 import { appendLogs } from './logs-store.ts';
 import { recordTaskEnds } from './jobs-store.ts';
 import { completeTasks, failTasks, liveTasksOf, markStarted, requeueTasks } from './task-lifecycle.ts';
-import { bindConnection, findLiveWorkerByAddress, findWorker, insertWorker, recordHeartbeat } from './workers-store.ts';
+import {
+  bindConnection,
+  findLiveWorkerByAddress,
+  findWorker,
+  insertWorker,
+  recordHeartbeat,
+  stopAccepting,
+} from './workers-store.ts';
 import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
 
 /** Close codes the Scheduler uses, so agents can tell why they were dropped. */
@@ -35,6 +42,8 @@ export function onAgentMessage(core: Core, socket: WebSocket, raw: string | Arra
   switch (frame.type) {
     case 'heartbeat':
       return recordHeartbeat(core.sql, workerId, attachment.connId, now);
+    case 'draining':
+      return stopAccepting(core.sql, workerId, attachment.connId);
     case 'started':
       return core.sql.transaction(() => markStarted(core.sql, workerId, frame.tasks, now));
     case 'log': {
@@ -79,7 +88,7 @@ function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: H
     if ('error' in worker) return worker;
     const previous = findWorker(core.sql, worker.id)?.conn_id ?? null;
     if (previous) effects.closes.push({ connId: previous, code: CloseCode.replaced, reason: 'replaced by a new connection' });
-    bindConnection(core.sql, worker.id, { connId: attachment.connId, agentSlots: hello.slots, acceptsCommands: hello.acceptsCommands, now });
+    bindConnection(core.sql, worker.id, { connId: attachment.connId, agentSlots: hello.slots, acceptsCommands: hello.acceptsCommands, draining: hello.draining ?? false, now });
     const stale = reconcile(core, effects, worker.id, hello.running);
     if (stale.length > 0) effects.outbox.push({ connId: attachment.connId, frame: { type: 'cancel', tasks: stale, reason: 'no longer assigned to this worker' } });
     return worker;

@@ -71,7 +71,14 @@ function freeWorkers(core: Core): PlacementWorker[] {
 
 function queuedTasks(core: Core, workers: PlacementWorker[], budget: number): PlacementTask[] {
   const select = `SELECT seq, id, kind, cost, pinned_worker_id FROM tasks WHERE state = 'queued'`;
-  const rows = core.sql.all<QueuedRow>(`${select} AND pinned_worker_id IS NULL ORDER BY seq LIMIT ?`, budget);
+  // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
+  // no free slot can take never hides the probes behind it.
+  const slotBudget = Math.min(budget, workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0));
+  const unpinned = `${select} AND pinned_worker_id IS NULL`;
+  const rows = [
+    ...(slotBudget > 0 ? core.sql.all<QueuedRow>(`${unpinned} AND cost > 0 ORDER BY seq LIMIT ?`, slotBudget) : []),
+    ...core.sql.all<QueuedRow>(`${unpinned} AND cost = 0 ORDER BY seq LIMIT ?`, budget),
+  ];
   for (const worker of workers) {
     if (worker.freeInflight <= 0) continue;
     rows.push(

@@ -21,9 +21,9 @@ export async function submitJob(core: Core, request: SubmitJobRequest, waitSecon
     .map((w) => ({ id: w.id, state: w.conn_id ? w.state : 'lost', acceptsCommands: w.accepts_commands === 1 }));
   const plan = planTasks(request, candidates);
   if ('error' in plan) {
-    throw plan.error.code === 'no_workers'
-      ? conflict(plan.error.message)
-      : badRequest(plan.error.message, { unknownWorkers: plan.error.ids });
+    const { error } = plan;
+    if (error.code === 'unknown_workers') throw badRequest(error.message, { unknownWorkers: error.ids });
+    throw conflict(error.message, error.code === 'refuses_commands' ? { workers: error.ids } : undefined);
   }
   const id = crypto.randomUUID();
   core.sql.transaction(() => insertJob(core.sql, { id, request, tasks: plan.tasks, now: core.now() }));
@@ -69,7 +69,7 @@ export function getTask(core: Core, id: string): TaskView {
 
 export function listTasks(core: Core, state: TaskState | undefined, limit = 1000): TaskView[] {
   const rows = state
-    ? core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE state = ? ORDER BY seq LIMIT ?`, state, limit)
+    ? core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE state = ? ORDER BY seq DESC LIMIT ?`, state, limit)
     : core.sql.all<TaskRow>(`SELECT * FROM tasks ORDER BY seq DESC LIMIT ?`, limit);
   return rows.map(toTaskView);
 }

@@ -13,7 +13,8 @@ export interface CandidateWorker {
 
 export type TargetError =
   | { code: 'no_workers'; message: string }
-  | { code: 'unknown_workers'; message: string; ids: string[] };
+  | { code: 'unknown_workers'; message: string; ids: string[] }
+  | { code: 'refuses_commands'; message: string; ids: string[] };
 
 /** The part of a request that each task runs, as stored with the job. */
 export function storedSpec(request: SubmitJobRequest): Record<string, unknown> {
@@ -86,6 +87,11 @@ function expandSelector(
   const unknown = selector.filter((id) => !live.has(id));
   if (unknown.length > 0) {
     return { error: { code: 'unknown_workers', message: `unknown workers: ${unknown.join(', ')}`, ids: unknown } };
+  }
+  const refusing = needsCommands ? workers.filter((w) => selector.includes(w.id) && !w.acceptsCommands).map((w) => w.id) : [];
+  if (refusing.length > 0) {
+    const message = `workers ${refusing.join(', ')} run no command tasks (their agents use --no-commands)`;
+    return { error: { code: 'refuses_commands', message, ids: refusing } };
   }
   return { pins: [...new Set(selector)] };
 }

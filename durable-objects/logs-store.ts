@@ -2,6 +2,7 @@
 import type { LogEntry, LogFrame } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { iso } from './rows.ts';
+import { truncateUtf8, utf8Length } from './utf8.ts';
 
 export interface StoredLogEntry extends LogEntry {
   jobId: string;
@@ -15,18 +16,6 @@ interface LogRow {
   stream: LogEntry['stream'];
   data: string;
   at: number;
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = encoder.encode(text);
-  if (bytes.length <= maxBytes) return text;
-  let end = Math.max(0, maxBytes);
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return decoder.decode(bytes.subarray(0, end));
 }
 
 /**
@@ -62,7 +51,7 @@ export function appendLogs(
     if (row) stored.push({ seq: row.seq, taskId: frame.taskId, jobId: task.job_id, attempt: frame.attempt, stream, data, at: iso(now) });
   };
   for (const chunk of frame.chunks) {
-    const bytes = encoder.encode(chunk.data).length;
+    const bytes = utf8Length(chunk.data);
     if (used + bytes <= limitBytes) {
       insert(chunk.stream, chunk.data);
       used += bytes;
@@ -70,7 +59,7 @@ export function appendLogs(
     }
     const fit = truncateUtf8(chunk.data, limitBytes - used);
     if (fit.length > 0) insert(chunk.stream, fit);
-    used += encoder.encode(fit).length;
+    used += utf8Length(fit);
     insert('system', `[tm] output truncated: this task reached its limit of ${limitBytes} bytes; later output is dropped\n`);
     truncated = true;
     break;

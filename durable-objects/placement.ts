@@ -70,7 +70,8 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
 }
 
 function fits(worker: PlacementWorker, task: PlacementTask): boolean {
-  if (worker.freeInflight < 1 || worker.freeSlots < task.cost) return false;
+  if (worker.freeInflight < 1) return false;
+  if (task.cost > 0 && worker.freeSlots < task.cost) return false;
   return !task.needsCommands || worker.acceptsCommands;
 }
 

@@ -9,6 +9,7 @@ export interface WorkerRow {
   slots: number | null;
   agent_slots: number | null;
   accepts_commands: number;
+  accepting: number;
   state: WorkerView['state'];
   token_hash: string | null;
   conn_id: string | null;
@@ -77,6 +78,7 @@ export function toWorkerView(row: WorkerRow, runningTasks: number, now: number):
     lastHeartbeatAgeMs: row.last_heartbeat_at === null ? null : Math.max(0, now - row.last_heartbeat_at),
     runningTasks,
     acceptsCommands: row.accepts_commands === 1,
+    acceptingTasks: row.accepting === 1,
     registeredAt: iso(row.registered_at),
   };
 }

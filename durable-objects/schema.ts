@@ -13,6 +13,7 @@ const MIGRATIONS: readonly string[] = [
     slots INTEGER,
     agent_slots INTEGER,
     accepts_commands INTEGER NOT NULL DEFAULT 1,
+    accepting INTEGER NOT NULL DEFAULT 1,
     state TEXT NOT NULL CHECK (state IN ('pending','ready','draining','lost','gone')),
     token_hash TEXT,
     conn_id TEXT,
@@ -61,7 +62,7 @@ const MIGRATIONS: readonly string[] = [
     started_at INTEGER,
     finished_at INTEGER
   );
-  CREATE INDEX tasks_queue ON tasks(state, pinned_worker_id, seq);
+  CREATE INDEX tasks_queue ON tasks(state, pinned_worker_id, cost, seq);
   CREATE INDEX tasks_worker ON tasks(worker_id, state);
   CREATE INDEX tasks_job ON tasks(job_id, idx);
   CREATE TABLE logs (

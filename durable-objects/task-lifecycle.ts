@@ -26,7 +26,7 @@ export function assignTasks(
   for (const { taskId, workerId } of assignments) {
     const row = sql.first<{ job_id: string; attempt: number }>(
       `UPDATE tasks SET state = 'assigned', worker_id = ?, attempt = attempt + 1, assigned_at = ?,
-         started_at = NULL
+         started_at = NULL, log_bytes = 0, log_truncated = 0
        WHERE id = ? AND state = 'queued' RETURNING job_id, attempt`,
       workerId,
       now,

@@ -59,7 +59,7 @@ export function workerView(sql: Sql, row: WorkerRow, now: number): WorkerView {
 /** Ready, connected workers in registration order: the candidates for placement. */
 export function connectedReadyWorkers(sql: Sql): WorkerRow[] {
   return sql.all<WorkerRow>(
-    `SELECT * FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL ORDER BY seq`,
+    `SELECT * FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL AND accepting = 1 ORDER BY seq`,
   );
 }
 
@@ -70,15 +70,16 @@ export function setWorkerState(sql: Sql, id: string, state: WorkerState): void {
 export function bindConnection(
   sql: Sql,
   id: string,
-  binding: { connId: string; agentSlots: number; acceptsCommands: boolean; now: number },
+  binding: { connId: string; agentSlots: number; acceptsCommands: boolean; draining: boolean; now: number },
 ): void {
   sql.run(
-    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, connected_at = ?,
+    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, accepting = ?, connected_at = ?,
        last_heartbeat_at = ?, state = CASE WHEN state = 'draining' THEN 'draining' ELSE 'ready' END
      WHERE id = ?`,
     binding.connId,
     binding.agentSlots,
     binding.acceptsCommands ? 1 : 0,
+    binding.draining ? 0 : 1,
     binding.now,
     binding.now,
     id,
@@ -96,6 +97,11 @@ export function unbindConnection(sql: Sql, id: string, connId: string): boolean 
       connId,
     ) > 0
   );
+}
+
+/** The agent drains on its own: keep it connected but place nothing new on it. */
+export function stopAccepting(sql: Sql, id: string, connId: string): void {
+  sql.run(`UPDATE workers SET accepting = 0 WHERE id = ? AND conn_id = ?`, id, connId);
 }
 
 export function recordHeartbeat(sql: Sql, id: string, connId: string, now: number): void {

@@ -32,9 +32,14 @@ export const HelloFrame = z.strictObject({
   agentVersion: z.string().max(64).optional(),
   /** Tasks the agent still holds: running, or finished with the report not yet sent. */
   running: z.array(TaskRef).max(10_000),
+  /** The agent is draining (it got SIGTERM): it finishes what it holds and takes nothing new. */
+  draining: z.boolean().optional(),
 });
 
 export const HeartbeatFrame = z.strictObject({ type: z.literal('heartbeat') });
+
+/** The agent stops taking tasks from now on (sent when it starts a drain of its own). */
+export const DrainingFrame = z.strictObject({ type: z.literal('draining') });
 
 export const StartedFrame = z.strictObject({
   type: z.literal('started'),
@@ -90,6 +95,7 @@ export const ByeFrame = z.strictObject({
 export const AgentFrame = z.discriminatedUnion('type', [
   HelloFrame,
   HeartbeatFrame,
+  DrainingFrame,
   StartedFrame,
   LogFrame,
   CompleteFrame,

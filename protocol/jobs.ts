@@ -35,7 +35,6 @@ export type WorkerSelector = z.infer<typeof WorkerSelector>;
 const Common = {
   name: z.string().min(1).max(200).optional(),
   retries: z.number().int().min(0).max(100).optional(),
-  timeoutSeconds: z.number().positive().max(7 * 24 * 3600).optional(),
 };
 
 export const CommandJobRequest = z.strictObject({
@@ -44,6 +43,8 @@ export const CommandJobRequest = z.strictObject({
   path: RelativePath.optional(),
   env: z.record(EnvName, z.string().max(64 * 1024)).optional(),
   workers: WorkerSelector.optional(),
+  /** Each task is killed (SIGTERM, then SIGKILL) and fails once it has run this long. */
+  timeoutSeconds: z.number().positive().max(7 * 24 * 3600).optional(),
   ...Common,
 });
 

@@ -2,12 +2,15 @@
 import type { z } from 'zod';
 import { MAX_FRAME_BYTES } from './limits.ts';
 
+const encoder = new TextEncoder();
+
 export type Parsed<T> = { ok: true; frame: T } | { ok: false; code: string; message: string };
 
 /** Parses one text frame against `schema`, reporting why a bad frame is bad. */
 export function parseFrame<T>(raw: string | ArrayBuffer, schema: z.ZodType<T>): Parsed<T> {
   if (typeof raw !== 'string') return { ok: false, code: 'binary_frame', message: 'frames are JSON text' };
-  if (raw.length > MAX_FRAME_BYTES) {
+  // A character is at most 3 UTF-8 bytes in a JS string's code units: count bytes only when it matters.
+  if (raw.length > MAX_FRAME_BYTES || (raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).length > MAX_FRAME_BYTES)) {
     return { ok: false, code: 'frame_too_large', message: `frame exceeds ${MAX_FRAME_BYTES} bytes` };
   }
   let json: unknown;

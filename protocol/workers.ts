@@ -36,6 +36,8 @@ export const WorkerView = z.object({
   lastHeartbeatAgeMs: z.number().nullable(),
   runningTasks: z.number().int(),
   acceptsCommands: z.boolean(),
+  /** False while the agent drains on its own (SIGTERM): connected, but given no new tasks. */
+  acceptingTasks: z.boolean(),
   registeredAt: z.string(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;

@@ -1,0 +1,20 @@
+// Reads vitest's JSON report and prints `ci: N passed, M failed`; exits non-zero on any failure.
+import { existsSync, readFileSync } from 'node:fs';
+
+const [report, typecheckFailed, testStatus] = process.argv.slice(2);
+let passed = 0;
+let failed = Number(typecheckFailed) || 0;
+if (existsSync(report)) {
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  passed = json.numPassedTests ?? 0;
+  failed += (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0);
+  const pending = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+  if (pending > 0) console.log(`skipped or todo tests are not allowed: ${pending}`), (failed += pending);
+} else {
+  failed += 1;
+  console.log(`no test report at ${report}`);
+}
+if (Number(testStatus) !== 0 && failed === 0) failed = 1;
+if (Number(typecheckFailed)) console.log('typecheck failed');
+console.log(`ci: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,58 @@
+/** Runs the control plane locally: real `wrangler dev` (workerd) with state persisted to a folder. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startChild, type Child } from './child.ts';
+import { freePort, waitForHttp } from './ports.ts';
+import { repoRoot, wranglerBin } from './repo.ts';
+
+export interface ControlPlaneOptions {
+  /** Holds persisted Durable Object state, the secrets file and logs. */
+  stateDir: string;
+  port: number;
+  joinToken: string;
+  /** Extra settings for the Worker (TM_LEASE_MS, TM_LOG_LIMIT_BYTES, ...). */
+  vars?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+export interface ControlPlane {
+  url: string;
+  child: Child;
+  stop(): Promise<void>;
+}
+
+/** Keeps the machine off the internet, whatever wrangler would otherwise do. */
+export const OFFLINE_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' } as const;
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const logs = join(options.stateDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  // Secrets go through an env file, which wrangler shows as "(hidden)", never on the command line.
+  const secrets = join(options.stateDir, 'worker.env');
+  const vars = { TM_JOIN_TOKEN: options.joinToken, ...options.vars };
+  writeFileSync(secrets, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const args = [
+    wranglerBin, 'dev',
+    '--config', join(repoRoot, 'wrangler.toml'),
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--inspector-port', String(await freePort()),
+    '--persist-to', join(options.stateDir, 'state'),
+    '--env-file', secrets,
+    '--show-interactive-dev-session=false',
+    '--log-level', 'warn',
+  ];
+  const child = startChild(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...OFFLINE_ENV, WRANGLER_LOG_PATH: logs, NO_COLOR: '1' },
+    logFile: join(logs, 'control-plane.log'),
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitForHttp(`${url}/v1/health`, options.startTimeoutMs ?? 60_000, child.alive);
+  } catch (error) {
+    await child.stop(1000);
+    throw new Error(`control plane did not start (see ${join(logs, 'control-plane.log')}): ${(error as Error).message}`);
+  }
+  return { url, child, stop: () => child.stop(5000) };
+}

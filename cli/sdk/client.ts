@@ -1,0 +1,113 @@
+/** Typed client of the control plane's HTTP API; replies are checked against the protocol schemas. */
+import { z } from 'zod';
+import {
+  ErrorBody,
+  JobView,
+  LogEntry,
+  LogPage,
+  LogStreamEnd,
+  RegisteredWorker,
+  TaskView,
+  WorkerView,
+  type JobState,
+  type RegisterWorkerRequest,
+  type SubmitJobRequest,
+  type TaskState,
+} from '../../protocol/index.ts';
+import { TmApiError, TmConnectionError } from './errors.ts';
+import { ndjsonLines } from './ndjson.ts';
+
+export type LogScope = { taskId: string } | { jobId: string };
+export type FollowEvent = LogEntry | LogStreamEnd;
+
+export interface ClientOptions {
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+/** Accepts `host:port`, `http(s)://…` or a bare host; returns the API's base URL. */
+export function normalizeBaseUrl(target: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(target) ? target : `http://${target}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+export class TmClient {
+  readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(target: string, private readonly options: ClientOptions = {}) {
+    this.baseUrl = normalizeBaseUrl(target);
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  health = () => this.call('GET', '/v1/health', z.object({ ok: z.boolean(), connectedWorkers: z.number() }));
+  registerWorker = (request: RegisterWorkerRequest) => this.call('POST', '/v1/workers', RegisteredWorker, request);
+  listWorkers = () => this.call('GET', '/v1/workers', z.object({ workers: z.array(WorkerView) })).then((r) => r.workers);
+  getWorker = (id: string) => this.call('GET', `/v1/workers/${id}`, WorkerView);
+  deregisterWorker = (id: string, force = false) =>
+    this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
+  submitJob = (request: SubmitJobRequest, waitSeconds?: number) =>
+    this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
+  getJob = (id: string) => this.call('GET', `/v1/jobs/${id}`, JobView);
+  listJobs = (state?: JobState) =>
+    this.call('GET', `/v1/jobs${state ? `?state=${state}` : ''}`, z.object({ jobs: z.array(JobView) })).then((r) => r.jobs);
+  cancelJob = (id: string) => this.call('POST', `/v1/jobs/${id}/cancel`, JobView);
+  getTask = (id: string) => this.call('GET', `/v1/tasks/${id}`, TaskView);
+  listTasks = (state?: TaskState) =>
+    this.call('GET', `/v1/tasks${state ? `?state=${state}` : ''}`, z.object({ tasks: z.array(TaskView) })).then((r) => r.tasks);
+  logs = (scope: LogScope, after = 0) => this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
+
+  /** Streams output as it arrives, ending with `{end: true, state}` when the task or job ends. */
+  async *followLogs(scope: LogScope, after = 0, signal?: AbortSignal): AsyncGenerator<FollowEvent> {
+    const response = await this.send('GET', `${logsPath(scope)}?follow=true&after=${after}`, undefined, signal);
+    if (!response.body) return;
+    for await (const line of ndjsonLines(response.body)) {
+      const end = LogStreamEnd.safeParse(line);
+      yield end.success ? end.data : LogEntry.parse(line);
+    }
+  }
+
+  /** Polls a job until it ends (or `timeoutMs` passes) and returns its last view. */
+  async waitJob(id: string, timeoutMs = 60_000, pollMs = 200): Promise<JobView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.getJob(id);
+      if (['succeeded', 'failed', 'cancelled'].includes(job.state) || Date.now() > deadline) return job;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  private async call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+    const response = await this.send(method, path, body);
+    return schema.parse(await response.json());
+  }
+
+  private async send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const url = this.baseUrl + path;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      throw new TmConnectionError(this.baseUrl, error);
+    }
+    if (response.ok) return response;
+    const parsed = ErrorBody.safeParse(await response.json().catch(() => null));
+    if (parsed.success) {
+      const { code, message, details } = parsed.data.error;
+      throw new TmApiError(response.status, code, message, details);
+    }
+    throw new TmApiError(response.status, 'internal', `HTTP ${response.status} from ${method} ${path}`);
+  }
+}
+
+function logsPath(scope: LogScope): string {
+  return 'taskId' in scope ? `/v1/tasks/${scope.taskId}/logs` : `/v1/jobs/${scope.jobId}/logs`;
+}

@@ -1,0 +1,183 @@
+/** Test helpers for the Scheduler inside workerd: HTTP calls through the Worker and fake agents. */
+import { SELF } from 'cloudflare:test';
+import { PROTOCOL_VERSION, type ServerFrame, type TaskView, type JobView, type WorkerView } from '../../protocol/index.ts';
+
+export const JOIN_TOKEN = 'test-join-token';
+const BASE = 'http://scheduler.test';
+
+/** A fresh `host:port` so tests never share a worker record. */
+export function uniqueAddress(): string {
+  return `localhost:${1024 + Math.floor(Math.random() * 64000)}`;
+}
+
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const response = await SELF.fetch(`${BASE}${path}`, init);
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+}
+
+export const getJob = async (id: string) => (await api<JobView>('GET', `/v1/jobs/${id}`)).body;
+export const getTask = async (id: string) => (await api<TaskView>('GET', `/v1/tasks/${id}`)).body;
+export const getWorker = async (id: string) => (await api<WorkerView>('GET', `/v1/workers/${id}`)).body;
+
+export async function submitJob(request: Record<string, unknown>): Promise<JobView> {
+  const { status, body } = await api<JobView>('POST', '/v1/jobs', request);
+  if (status !== 202) throw new Error(`submit failed: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function registerWorker(address = uniqueAddress()) {
+  const { status, body } = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>('POST', '/v1/workers', { address });
+  if (status !== 201 || !body.joinToken) throw new Error(`register failed: ${status} ${JSON.stringify(body)}`);
+  return { worker: body.worker, joinToken: body.joinToken, address };
+}
+
+/** Polls `probe` until it returns a truthy value; fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T> | T, what = 'condition', timeoutMs = 3000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (last) return last as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+type Frame = ServerFrame | { type: 'pong' };
+type Predicate = (frame: Frame) => boolean;
+
+/** A fake agent on a real WebSocket to the Scheduler. */
+export class TestAgent {
+  /** Frames received and not yet taken by nextFrame. */
+  readonly inbox: Frame[] = [];
+  /** Every frame ever received, in order. */
+  readonly received: Frame[] = [];
+  closeEvent: { code: number; reason: string } | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly ws: WebSocket) {
+    ws.addEventListener('message', (event) => {
+      const data = typeof event.data === 'string' ? event.data : '';
+      const frame = (data === 'pong' ? { type: 'pong' } : JSON.parse(data)) as Frame;
+      this.inbox.push(frame);
+      this.received.push(frame);
+      this.wake?.();
+    });
+    ws.addEventListener('close', (event) => {
+      this.closeEvent = { code: event.code, reason: event.reason };
+      this.wake?.();
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  hello(address: string, over: Record<string, unknown> = {}): void {
+    this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, address, slots: 4, acceptsCommands: true, running: [], ...over });
+  }
+
+  /** Takes the first received frame matching `predicate` (by type or function), waiting for it. */
+  async nextFrame<K extends Frame['type']>(
+    match: K | Predicate,
+    timeoutMs = 3000,
+  ): Promise<Extract<Frame, { type: K }>> {
+    const predicate: Predicate = typeof match === 'function' ? match : (frame) => frame.type === match;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.inbox.findIndex(predicate);
+      if (index >= 0) return this.inbox.splice(index, 1)[0] as Extract<Frame, { type: K }>;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closeEvent) {
+        throw new Error(`no matching frame (${String(match)}); inbox: ${JSON.stringify(this.inbox)}; closed: ${JSON.stringify(this.closeEvent)}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Says hello and returns the welcome frame. */
+  async join(address: string, over: Record<string, unknown> = {}) {
+    this.hello(address, over);
+    return this.nextFrame('welcome');
+  }
+
+  /**
+   * A round trip through the Scheduler: everything it sent before handling this frame has arrived
+   * once the reply does (frames on one socket are ordered).
+   */
+  async sync(): Promise<void> {
+    const marker = `not json ${crypto.randomUUID()}`;
+    this.send(marker);
+    await this.nextFrame((frame) => frame.type === 'error' && frame.code === 'malformed_frame');
+  }
+
+  /** Waits for the Scheduler to close this socket. */
+  async closed(timeoutMs = 3000): Promise<{ code: number; reason: string }> {
+    return waitFor(() => this.closeEvent, 'socket close', timeoutMs);
+  }
+
+  close(): void {
+    try {
+      this.ws.close(1000, 'test done');
+    } catch {
+      // already closed
+    }
+  }
+}
+
+const open = new Set<TestAgent>();
+
+export async function connectRaw(token: string | null = JOIN_TOKEN): Promise<Response> {
+  const headers: Record<string, string> = { Upgrade: 'websocket' };
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  return SELF.fetch(`${BASE}/v1/agent/connect`, { headers });
+}
+
+/** Opens an agent WebSocket through the Worker. */
+export async function connect(token: string = JOIN_TOKEN): Promise<TestAgent> {
+  const response = await connectRaw(token);
+  const ws = response.webSocket;
+  if (response.status !== 101 || !ws) throw new Error(`connect failed: ${response.status} ${await response.text()}`);
+  ws.accept();
+  const agent = new TestAgent(ws);
+  open.add(agent);
+  return agent;
+}
+
+/** Connects and joins as `address`; returns the agent and its worker id. */
+export async function joinAgent(address = uniqueAddress(), over: Record<string, unknown> = {}, token = JOIN_TOKEN) {
+  const agent = await connect(token);
+  const welcome = await agent.join(address, over);
+  return { agent, workerId: welcome.workerId, address };
+}
+
+/**
+ * Closes every agent a test opened and cancels unfinished jobs, so the next test starts with no
+ * connected workers and an empty queue (storage is shared between tests).
+ */
+export async function cleanUp(): Promise<void> {
+  for (const agent of open) agent.close();
+  open.clear();
+  for (const state of ['queued', 'running'] as const) {
+    const { body } = await api<{ jobs: JobView[] }>('GET', `/v1/jobs?state=${state}&limit=1000`);
+    for (const job of body.jobs) await api('POST', `/v1/jobs/${job.id}/cancel`);
+  }
+  await waitFor(async () => (await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers === 0, 'agents to disconnect');
+}

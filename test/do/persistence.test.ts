@@ -1,0 +1,177 @@
+/** The Scheduler's SQLite storage, its migrations, durability across restarts, and the lease alarm. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import type { Env } from '../../src/env.ts';
+import { createSql } from '../../durable-objects/sql.ts';
+import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
+import { api, cleanUp, getJob, getTask, getWorker, joinAgent, registerWorker, submitJob, type TestAgent } from './helpers.ts';
+import type { Assignment } from '../../protocol/index.ts';
+
+const { SCHEDULER } = env as unknown as Env;
+const stub = () => SCHEDULER.get(SCHEDULER.idFromName('default'));
+
+/** Runs one query inside the Scheduler and returns its rows. */
+const query = <T = Record<string, unknown>>(sql: string, ...values: (string | number | null)[]) =>
+  runInDurableObject(stub(), (_, state) => state.storage.sql.exec(sql, ...values).toArray() as T[]);
+
+async function assignmentOf(agent: TestAgent, jobId: string): Promise<Assignment> {
+  const frame = await agent.nextFrame((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId));
+  const task = frame.type === 'assign' ? frame.tasks.find((t) => t.jobId === jobId) : undefined;
+  if (!task) throw new Error('unreachable');
+  return task;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+afterEach(cleanUp);
+
+describe('schema', () => {
+  it('creates its tables and records the schema version', async () => {
+    await api('GET', '/v1/health'); // wakes the Scheduler, which migrates in its constructor
+    const tables = (await query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)).map((r) => r.name);
+    expect(tables).toEqual(expect.arrayContaining(['jobs', 'logs', 'meta', 'tasks', 'workers']));
+    expect(await query(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual([{ value: String(SCHEMA_VERSION) }]);
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
+  });
+
+  it('migrates idempotently and refuses a schema newer than the code', async () => {
+    await registerWorker();
+    await runInDurableObject(stub(), (_, state) => {
+      const sql = createSql(state.storage);
+      const snapshot = () => ({
+        objects: sql.all(`SELECT type, name, sql FROM sqlite_master ORDER BY name`),
+        meta: sql.all(`SELECT * FROM meta ORDER BY key`),
+        workers: sql.all(`SELECT * FROM workers ORDER BY seq`),
+      });
+      const before = snapshot();
+      migrate(sql);
+      migrate(sql);
+      expect(snapshot()).toEqual(before);
+
+      sql.run(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, String(SCHEMA_VERSION + 1));
+      try {
+        expect(() => migrate(sql)).toThrow(/newer than this code/);
+      } finally {
+        sql.run(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, String(SCHEMA_VERSION));
+      }
+    });
+  });
+
+  it('enforces its enum columns with CHECK constraints', async () => {
+    await expect(
+      query(`INSERT INTO workers (id, address, state, registered_at) VALUES ('x', 'h:1', 'sleeping', 0)`),
+    ).rejects.toThrow(/CHECK constraint/);
+    expect(await query(`SELECT * FROM workers WHERE id = 'x'`)).toEqual([]);
+  });
+
+  it('wraps SQL failures with the query as context', async () => {
+    await runInDurableObject(stub(), (_, state) => {
+      const sql = createSql(state.storage);
+      expect(() => sql.all(`SELECT nope FROM   workers`)).toThrow(/\(in query: SELECT nope FROM workers\)/);
+    });
+  });
+});
+
+describe('rows', () => {
+  it('stores a registered worker with its join token hashed, never in the clear', async () => {
+    const { worker, joinToken, address } = await registerWorker();
+    const [row] = await query<{ address: string; state: string; token_hash: string; conn_id: string | null }>(
+      `SELECT address, state, token_hash, conn_id FROM workers WHERE id = ?`,
+      worker.id,
+    );
+    expect(row).toEqual({ address, state: 'pending', token_hash: await sha256(joinToken), conn_id: null });
+    const leaks = await query(
+      `SELECT 1 FROM workers WHERE instr(coalesce(token_hash, '') || address || labels, ?) > 0`,
+      joinToken,
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  it('stores a job, its tasks, their results and output', async () => {
+    const { agent, workerId } = await joinAgent();
+    const job = await submitJob({ kind: 'echo', payload: { p: 1 }, count: 2, retries: 2, name: 'stored' });
+    expect(await query(`SELECT name, kind, spec, state, retries, tasks_total FROM jobs WHERE id = ?`, job.id)).toEqual([
+      { name: 'stored', kind: 'echo', spec: JSON.stringify({ payload: { p: 1 }, count: 2 }), state: 'running', retries: 2, tasks_total: 2 },
+    ]);
+    const frame = await agent.nextFrame('assign');
+    const tasks = frame.type === 'assign' ? frame.tasks.filter((t) => t.jobId === job.id) : [];
+    expect(tasks).toHaveLength(2);
+    const [first] = tasks;
+    if (!first) throw new Error('no task');
+    agent.send({ type: 'log', taskId: first.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'hello\n' }] });
+    agent.send({ type: 'complete', tasks: tasks.map((t) => ({ taskId: t.taskId, attempt: t.attempt, result: { i: t.taskId } })) });
+    await agent.sync();
+
+    const rows = await query<{ idx: number; kind: string; cost: number; state: string; attempt: number; worker_id: string; result: string }>(
+      `SELECT idx, kind, cost, state, attempt, worker_id, result FROM tasks WHERE job_id = ? ORDER BY idx`,
+      job.id,
+    );
+    expect(rows.map((r) => [r.idx, r.kind, r.cost, r.state, r.attempt, r.worker_id])).toEqual([
+      [0, 'echo', 0, 'succeeded', 1, workerId],
+      [1, 'echo', 0, 'succeeded', 1, workerId],
+    ]);
+    expect(rows.map((r) => JSON.parse(r.result) as unknown)).toEqual(expect.arrayContaining([{ i: first.taskId }]));
+    expect(await query(`SELECT task_id, job_id, attempt, stream, data FROM logs WHERE job_id = ?`, job.id)).toEqual([
+      { task_id: first.taskId, job_id: job.id, attempt: 1, stream: 'stdout', data: 'hello\n' },
+    ]);
+    expect(await query(`SELECT state, n_succeeded, n_failed, n_cancelled FROM jobs WHERE id = ?`, job.id)).toEqual([
+      { state: 'succeeded', n_succeeded: 2, n_failed: 0, n_cancelled: 0 },
+    ]);
+  });
+
+  it('keeps everything when the Durable Object restarts', async () => {
+    const { worker } = await registerWorker();
+    const job = await submitJob({ kind: 'echo', workers: [worker.id], name: 'survivor' });
+    const before = await getJob(job.id);
+    await abortAllDurableObjects();
+    expect(await getJob(job.id)).toEqual(before);
+    expect(await getWorker(worker.id)).toMatchObject({ id: worker.id, state: 'pending' });
+    expect(await query(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual([{ value: String(SCHEMA_VERSION) }]);
+  });
+});
+
+describe('lease alarm', () => {
+  it('takes the tasks of a silent agent, marks its worker lost, and spares live agents', async () => {
+    const silent = await joinAgent();
+    const job = await submitJob({ kind: 'echo' });
+    const task = await assignmentOf(silent.agent, job.id);
+    const live = await joinAgent();
+
+    expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).not.toBeNull();
+    await query(`UPDATE workers SET last_heartbeat_at = 0 WHERE id = ?`, silent.workerId);
+
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+
+    expect(await getWorker(silent.workerId)).toMatchObject({ state: 'lost', connected: false, runningTasks: 0 });
+    expect((await silent.agent.closed()).code).toBe(4001);
+    expect(await getWorker(live.workerId)).toMatchObject({ state: 'ready', connected: true });
+    expect(await assignmentOf(live.agent, job.id)).toMatchObject({ taskId: task.taskId, attempt: 2 });
+    expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 2, workerId: live.workerId });
+    // The alarm stays armed while agents are connected.
+    expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+
+  it('leaves agents alone whose heartbeats are recent', async () => {
+    const { agent, workerId } = await joinAgent();
+    const job = await submitJob({ kind: 'echo' });
+    const task = await assignmentOf(agent, job.id);
+    agent.send({ type: 'heartbeat' });
+    await agent.sync();
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await agent.sync();
+    expect(agent.closeEvent).toBeNull();
+    expect(await getWorker(workerId)).toMatchObject({ state: 'ready', connected: true, runningTasks: 1 });
+    expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 1 });
+  });
+
+  it('stops re-arming once no agent is connected', async () => {
+    const { agent } = await joinAgent();
+    agent.close();
+    await cleanUp();
+    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).toBeNull();
+  });
+});

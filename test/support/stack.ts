@@ -1,0 +1,123 @@
+/**
+ * End-to-end harness: a real control plane (`wrangler dev`) and real agent processes on free
+ * loopback ports, each stack with its own temp state dir and agent work dir.
+ */
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlPlane, type ControlPlane } from '../../cli/local/control-plane.ts';
+import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts';
+import { ensureJoinToken } from '../../cli/local/join-token.ts';
+import { freePort } from '../../cli/local/ports.ts';
+import { examplesDir } from '../../cli/local/repo.ts';
+import { waitForConnected } from '../../cli/local/stack.ts';
+import { TmClient } from '../../cli/sdk/client.ts';
+
+export interface TestStack {
+  url: string;
+  client: TmClient;
+  token: string;
+  tokenFile: string;
+  stateDir: string;
+  workDir: string;
+  agents: AgentProcess[];
+  /** Starts one more agent (registering its address first unless `register` is false). */
+  addAgent(options?: { register?: boolean; args?: string[]; slots?: number }): Promise<AgentProcess>;
+  /** Stops `wrangler dev` and starts it again on the same port with the same state. */
+  restartControlPlane(): Promise<void>;
+  /** Writes an executable script into the agents' work dir. */
+  writeScript(relative: string, body: string): void;
+  stop(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  agents?: number;
+  slots?: number;
+  vars?: Record<string, string>;
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const root = mkdtempSync(join(tmpdir(), 'tm-e2e-'));
+  const stateDir = join(root, 'state');
+  const workDir = join(root, 'work');
+  cpSync(examplesDir, workDir, { recursive: true });
+  const { token, file: tokenFile } = ensureJoinToken(stateDir);
+  const port = await freePort();
+  const vars = options.vars ?? {};
+  let controlPlane: ControlPlane = await startControlPlane({ stateDir, port, joinToken: token, vars });
+  const client = new TmClient(controlPlane.url);
+  const agents: AgentProcess[] = [];
+
+  const stack: TestStack = {
+    url: controlPlane.url,
+    client,
+    token,
+    tokenFile,
+    stateDir,
+    workDir,
+    agents,
+    async addAgent(agentOptions = {}) {
+      const address = `localhost:${await freePort()}`;
+      if (agentOptions.register !== false) await client.registerWorker({ address });
+      const agent = await startAgent({
+        controlPlane: controlPlane.url,
+        tokenFile,
+        address,
+        workDir,
+        logDir: join(stateDir, 'logs'),
+        ...(agentOptions.slots ?? options.slots ? { slots: agentOptions.slots ?? options.slots } : {}),
+        extraArgs: agentOptions.args ?? [],
+      });
+      agents.push(agent);
+      return agent;
+    },
+    async restartControlPlane() {
+      await controlPlane.stop();
+      controlPlane = await startControlPlane({ stateDir, port, joinToken: token, vars });
+    },
+    writeScript(relative, body) {
+      const file = join(workDir, relative);
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, body, { mode: 0o755 });
+    },
+    async stop() {
+      await Promise.all(agents.map((agent) => agent.stop(2000)));
+      await controlPlane.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (let i = 0; i < (options.agents ?? 3); i++) await stack.addAgent();
+    await waitForConnected(client, options.agents ?? 3);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** True while a process with this pid exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

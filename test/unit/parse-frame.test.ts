@@ -1,0 +1,75 @@
+/** Frame parsing: binary, size, JSON, schema; never throws. */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AgentFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../../protocol/index.ts';
+
+const TASK = '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
+const hello = {
+  type: 'hello',
+  protocolVersion: PROTOCOL_VERSION,
+  address: 'localhost:50051',
+  slots: 4,
+  acceptsCommands: true,
+  running: [{ taskId: TASK, attempt: 2 }],
+};
+
+describe('parseFrame', () => {
+  it('accepts a valid hello', () => {
+    expect(parseFrame(JSON.stringify(hello), AgentFrame)).toEqual({ ok: true, frame: hello });
+  });
+
+  it('accepts a valid server frame', () => {
+    const frame = { type: 'cancel', tasks: [{ taskId: TASK, attempt: 1 }], reason: 'job cancelled' };
+    expect(parseFrame(JSON.stringify(frame), ServerFrame)).toEqual({ ok: true, frame });
+  });
+
+  it('rejects binary frames', () => {
+    const raw = new TextEncoder().encode(JSON.stringify(hello)).buffer as ArrayBuffer;
+    expect(parseFrame(raw, AgentFrame)).toMatchObject({ ok: false, code: 'binary_frame' });
+  });
+
+  it('rejects frames over the size limit before parsing them', () => {
+    const big = JSON.stringify({ type: 'bye', reason: 'x'.repeat(MAX_FRAME_BYTES) });
+    expect(parseFrame(big, AgentFrame)).toMatchObject({ ok: false, code: 'frame_too_large' });
+    expect(parseFrame('x'.repeat(MAX_FRAME_BYTES + 1), z.unknown())).toMatchObject({ ok: false, code: 'frame_too_large' });
+  });
+
+  // BUG: the limit counts UTF-16 code units (raw.length), not bytes: a frame of multi-byte
+  // characters up to 3 MiB of UTF-8 passes a check whose message says "exceeds 1048576 bytes".
+  it('measures the size limit in bytes, not characters', () => {
+    const raw = JSON.stringify('é'.repeat(MAX_FRAME_BYTES / 2 + 8));
+    expect(new TextEncoder().encode(raw).length).toBeGreaterThan(MAX_FRAME_BYTES);
+    expect(parseFrame(raw, z.string())).toMatchObject({ ok: false, code: 'frame_too_large' });
+  });
+
+  it('reports malformed JSON', () => {
+    for (const raw of ['{', 'not json', '', '{"type":"hello",}']) {
+      expect(parseFrame(raw, AgentFrame)).toEqual({ ok: false, code: 'malformed_frame', message: 'frame is not valid JSON' });
+    }
+  });
+
+  it('reports schema errors with the path of the offending field', () => {
+    const badSlots = parseFrame(JSON.stringify({ ...hello, slots: 'many' }), AgentFrame);
+    expect(badSlots).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(!badSlots.ok && badSlots.message).toMatch(/ at slots$/);
+
+    const badAttempt = parseFrame(JSON.stringify({ type: 'complete', tasks: [{ taskId: TASK, attempt: 0 }] }), AgentFrame);
+    expect(!badAttempt.ok && badAttempt.message).toMatch(/ at tasks\.0\.attempt$/);
+
+    const unknownType = parseFrame(JSON.stringify({ type: 'launch' }), AgentFrame);
+    expect(unknownType).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(!unknownType.ok && unknownType.message).toMatch(/ at type$/);
+  });
+
+  it('rejects unknown fields and non-object JSON', () => {
+    expect(parseFrame(JSON.stringify({ type: 'heartbeat', extra: 1 }), AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(parseFrame('null', AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(parseFrame('[1,2]', AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+  });
+
+  it('rejects empty batches and oversized log chunks', () => {
+    expect(parseFrame(JSON.stringify({ type: 'complete', tasks: [] }), AgentFrame)).toMatchObject({ ok: false });
+    const log = { type: 'log', taskId: TASK, attempt: 1, chunks: [{ stream: 'stdout', data: 'x'.repeat(64 * 1024 + 1) }] };
+    expect(parseFrame(JSON.stringify(log), AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+  });
+});

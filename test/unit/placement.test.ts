@@ -1,0 +1,152 @@
+/** Round-robin placement: rotation, capacity, pinning, command capability, determinism. */
+import { describe, expect, it } from 'vitest';
+import {
+  placeRoundRobin,
+  type PlacementInput,
+  type PlacementTask,
+  type PlacementWorker,
+} from '../../durable-objects/placement.ts';
+
+const worker = (id: string, over: Partial<PlacementWorker> = {}): PlacementWorker => ({
+  id,
+  freeSlots: 10,
+  freeInflight: 10,
+  acceptsCommands: true,
+  ...over,
+});
+const task = (id: string, over: Partial<PlacementTask> = {}): PlacementTask => ({
+  id,
+  cost: 1,
+  needsCommands: true,
+  pinnedWorkerId: null,
+  ...over,
+});
+const tasks = (n: number, over: Partial<PlacementTask> = {}) => Array.from({ length: n }, (_, i) => task(`t${i}`, over));
+const placedOn = (input: PlacementInput) => placeRoundRobin(input).assignments.map((a) => a.workerId);
+
+describe('placeRoundRobin', () => {
+  it('rotates unpinned tasks across workers in order', () => {
+    const result = placeRoundRobin({ workers: [worker('a'), worker('b'), worker('c')], tasks: tasks(7), lastWorkerId: null });
+    expect(result.assignments).toEqual([
+      { taskId: 't0', workerId: 'a' },
+      { taskId: 't1', workerId: 'b' },
+      { taskId: 't2', workerId: 'c' },
+      { taskId: 't3', workerId: 'a' },
+      { taskId: 't4', workerId: 'b' },
+      { taskId: 't5', workerId: 'c' },
+      { taskId: 't6', workerId: 'a' },
+    ]);
+    expect(result.lastWorkerId).toBe('a');
+  });
+
+  it('carries the rotation on from lastWorkerId', () => {
+    const workers = [worker('a'), worker('b'), worker('c')];
+    expect(placedOn({ workers, tasks: tasks(4), lastWorkerId: 'b' })).toEqual(['c', 'a', 'b', 'c']);
+    expect(placedOn({ workers, tasks: tasks(2), lastWorkerId: 'c' })).toEqual(['a', 'b']);
+  });
+
+  it('starts from the first worker when lastWorkerId is no longer among the workers', () => {
+    expect(placedOn({ workers: [worker('a'), worker('b')], tasks: tasks(3), lastWorkerId: 'gone' })).toEqual(['a', 'b', 'a']);
+  });
+
+  it('carries the rotation across rounds through the returned lastWorkerId', () => {
+    const workers = [worker('a'), worker('b'), worker('c')];
+    const first = placeRoundRobin({ workers, tasks: tasks(2), lastWorkerId: null });
+    expect(placedOn({ workers, tasks: tasks(2), lastWorkerId: first.lastWorkerId })).toEqual(['c', 'a']);
+  });
+
+  it('skips workers without free slots for slot-using tasks', () => {
+    const workers = [worker('a', { freeSlots: 0 }), worker('b', { freeSlots: 1 }), worker('c', { freeSlots: 2 })];
+    const result = placeRoundRobin({ workers, tasks: tasks(5), lastWorkerId: null });
+    expect(result.assignments.map((a) => a.workerId)).toEqual(['b', 'c', 'c']);
+    expect(result.lastWorkerId).toBe('c');
+  });
+
+  it('respects a task cost larger than one slot', () => {
+    const workers = [worker('a', { freeSlots: 1 }), worker('b', { freeSlots: 2 })];
+    expect(placedOn({ workers, tasks: tasks(2, { cost: 2 }), lastWorkerId: null })).toEqual(['b']);
+  });
+
+  it('skips workers with no free inflight capacity', () => {
+    const workers = [worker('a', { freeInflight: 1 }), worker('b', { freeInflight: 0 })];
+    expect(placedOn({ workers, tasks: tasks(3), lastWorkerId: null })).toEqual(['a']);
+  });
+
+  it('places cost-0 tasks regardless of slots but within inflight capacity', () => {
+    const workers = [worker('a', { freeSlots: 0, freeInflight: 2 }), worker('b', { freeSlots: 0, freeInflight: 1 })];
+    const result = placeRoundRobin({ workers, tasks: tasks(5, { cost: 0, needsCommands: false }), lastWorkerId: null });
+    expect(result.assignments.map((a) => a.workerId)).toEqual(['a', 'b', 'a']);
+  });
+
+  // BUG: a worker whose slots were lowered below its running cost (freeSlots < 0, e.g. after
+  // re-registering with fewer slots) refuses cost-0 tasks too, since fits() compares freeSlots < cost.
+  it('places cost-0 tasks on a worker whose free slots went negative', () => {
+    const workers = [worker('a', { freeSlots: -1, freeInflight: 5 })];
+    expect(placedOn({ workers, tasks: tasks(1, { cost: 0, needsCommands: false }), lastWorkerId: null })).toEqual(['a']);
+  });
+
+  it('sends pinned tasks only to their worker, without moving the rotation', () => {
+    const workers = [worker('a'), worker('b'), worker('c')];
+    const result = placeRoundRobin({
+      workers,
+      tasks: [task('p1', { pinnedWorkerId: 'c' }), task('u1'), task('p2', { pinnedWorkerId: 'c' }), task('u2')],
+      lastWorkerId: null,
+    });
+    expect(result.assignments).toEqual([
+      { taskId: 'p1', workerId: 'c' },
+      { taskId: 'u1', workerId: 'a' },
+      { taskId: 'p2', workerId: 'c' },
+      { taskId: 'u2', workerId: 'b' },
+    ]);
+    expect(result.lastWorkerId).toBe('b');
+  });
+
+  it('leaves pinned tasks waiting when their worker is full or absent', () => {
+    const workers = [worker('a', { freeSlots: 1 }), worker('b')];
+    const result = placeRoundRobin({
+      workers,
+      tasks: [
+        task('p1', { pinnedWorkerId: 'a' }),
+        task('p2', { pinnedWorkerId: 'a' }),
+        task('p3', { pinnedWorkerId: 'missing' }),
+      ],
+      lastWorkerId: null,
+    });
+    expect(result.assignments).toEqual([{ taskId: 'p1', workerId: 'a' }]);
+    expect(result.lastWorkerId).toBeNull();
+  });
+
+  it('never gives command tasks to workers that do not accept commands', () => {
+    const workers = [worker('a', { acceptsCommands: false }), worker('b'), worker('c', { acceptsCommands: false })];
+    expect(placedOn({ workers, tasks: tasks(3), lastWorkerId: null })).toEqual(['b', 'b', 'b']);
+    const pinned = [task('p', { pinnedWorkerId: 'a' })];
+    expect(placedOn({ workers, tasks: pinned, lastWorkerId: null })).toEqual([]);
+  });
+
+  it('gives non-command tasks to workers that do not accept commands', () => {
+    const workers = [worker('a', { acceptsCommands: false }), worker('b')];
+    expect(placedOn({ workers, tasks: tasks(2, { cost: 0, needsCommands: false }), lastWorkerId: null })).toEqual(['a', 'b']);
+  });
+
+  it('is deterministic and does not mutate its input', () => {
+    const input: PlacementInput = {
+      workers: [worker('a', { freeSlots: 2 }), worker('b', { freeSlots: 1, acceptsCommands: false }), worker('c', { freeInflight: 1 })],
+      tasks: [...tasks(4), task('e', { cost: 0, needsCommands: false }), task('p', { pinnedWorkerId: 'b', needsCommands: false })],
+      lastWorkerId: 'a',
+    };
+    const snapshot = structuredClone(input);
+    const first = placeRoundRobin(input);
+    expect(placeRoundRobin(input)).toEqual(first);
+    expect(input).toEqual(snapshot);
+    expect(first.assignments.length).toBeGreaterThan(0);
+  });
+
+  it('assigns nothing without workers, keeping lastWorkerId', () => {
+    expect(placeRoundRobin({ workers: [], tasks: tasks(3), lastWorkerId: 'x' })).toEqual({ assignments: [], lastWorkerId: 'x' });
+    expect(placeRoundRobin({ workers: [], tasks: tasks(3), lastWorkerId: null })).toEqual({ assignments: [], lastWorkerId: null });
+  });
+
+  it('assigns nothing without tasks', () => {
+    expect(placeRoundRobin({ workers: [worker('a')], tasks: [], lastWorkerId: 'a' })).toEqual({ assignments: [], lastWorkerId: 'a' });
+  });
+});

@@ -1,0 +1,227 @@
+/** Pure command-line parser for tm-agent: argv and environment in, validated options out. */
+import { isAbsolute, resolve } from 'node:path';
+import { WorkerAddress } from '../protocol/index.ts';
+
+export interface AgentOptions {
+  /** WebSocket URL the agent dials: `<ws(s) control plane>/v1/agent/connect`. */
+  connectUrl: string;
+  /** Join token; sent only in the Authorization header, never logged. */
+  token: string;
+  /** `host:port` announced to the control plane and served with /healthz and /metrics. */
+  address: string;
+  /** Host and port the health server listens on, taken from `address`. */
+  listenHost: string;
+  listenPort: number;
+  slots: number;
+  /** Absolute path of the directory command tasks run under. */
+  workDir: string;
+  acceptsCommands: boolean;
+  /** Time between SIGTERM and SIGKILL when a task is cancelled or times out. */
+  killGraceMs: number;
+}
+
+export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
+
+/** What the parser may look at besides argv; injected so parsing stays deterministic. */
+export interface ArgsEnvironment {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  defaultSlots: number;
+  /** Reads a whole file as text; throws when it cannot. */
+  readFile(path: string): string;
+  isDirectory(path: string): boolean;
+}
+
+export const DEFAULT_CONTROL_PLANE = 'http://localhost:8080';
+export const DEFAULT_KILL_GRACE_MS = 5000;
+const MAX_SLOTS = 1024;
+const MAX_KILL_GRACE_MS = 600_000;
+const CONNECT_PATH = '/v1/agent/connect';
+
+export const USAGE = `Usage:
+  tm-agent --address HOST:PORT (--token TOKEN | --token-file FILE) [options]
+
+Runs tasks for a TM Scheduler control plane; dials out to it over WebSocket.
+
+Options:
+  --control-plane URL   control plane URL, http(s) or ws(s) (env TM_CONTROL_PLANE;
+                        default ${DEFAULT_CONTROL_PLANE})
+  --token TOKEN         join token (env TM_JOIN_TOKEN)
+  --token-file FILE     read the join token from FILE
+  --address HOST:PORT   address of this agent; /healthz and /metrics are served there (required)
+  --slots N             concurrent command tasks (default: available CPUs)
+  --work-dir DIR        directory command tasks run under (default: current directory)
+  --no-commands         refuse command tasks
+  --kill-grace-ms N     time between SIGTERM and SIGKILL on cancel or timeout
+                        (default ${DEFAULT_KILL_GRACE_MS})
+  --help                show this help
+`;
+
+/** Options that take a value; the rest are flags. */
+const VALUED = new Set([
+  '--control-plane',
+  '--token',
+  '--token-file',
+  '--address',
+  '--slots',
+  '--work-dir',
+  '--kill-grace-ms',
+]);
+const FLAGS = new Set(['--no-commands', '--help', '-h']);
+
+/** Parses argv (without node and script) against the environment; throws a usage Error. */
+export function parseArgs(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
+  const secrets = tokenCandidates(argv, io.env);
+  try {
+    return parseUnsafe(argv, io);
+  } catch (error) {
+    // Belt and braces: whatever a message quotes, the join token never leaves in it.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(redact(message, secrets));
+  }
+}
+
+function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
+  const values = readArgv(argv);
+  if (values.has('--help') || values.has('-h')) return { kind: 'help', text: USAGE };
+
+  const address = parseAddress(values.get('--address'));
+  return {
+    kind: 'run',
+    options: {
+      connectUrl: parseControlPlane(values.get('--control-plane') ?? io.env.TM_CONTROL_PLANE),
+      token: parseToken(values, io),
+      address: address.address,
+      listenHost: address.host,
+      listenPort: address.port,
+      slots:
+        parseInteger('--slots', values.get('--slots'), 1, MAX_SLOTS) ??
+        clampSlots(io.defaultSlots),
+      workDir: parseWorkDir(values.get('--work-dir'), io),
+      acceptsCommands: !values.has('--no-commands'),
+      killGraceMs:
+        parseInteger('--kill-grace-ms', values.get('--kill-grace-ms'), 0, MAX_KILL_GRACE_MS) ??
+        DEFAULT_KILL_GRACE_MS,
+    },
+  };
+}
+
+/** Splits argv into option → value (`--opt value` or `--opt=value`); flags map to ''. */
+function readArgv(argv: readonly string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = equals > 0 ? arg.slice(0, equals) : arg;
+    if (FLAGS.has(name)) {
+      if (equals > 0) throw new Error(`${name} takes no value`);
+      values.set(name, '');
+      continue;
+    }
+    if (!VALUED.has(name)) {
+      // Never echo a positional argument: it may be a mistyped token.
+      throw new Error(
+        name.startsWith('-') ? `unknown option ${name}` : `unexpected argument #${index + 1}`,
+      );
+    }
+    if (values.has(name)) throw new Error(`${name} given more than once`);
+    const value = equals > 0 ? arg.slice(equals + 1) : argv[++index];
+    if (value === undefined) throw new Error(`${name} needs a value`);
+    values.set(name, value);
+  }
+  return values;
+}
+
+function parseControlPlane(raw: string | undefined): string {
+  const text = raw === undefined || raw === '' ? DEFAULT_CONTROL_PLANE : raw;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`--control-plane: not a URL: ${text}`);
+  }
+  const scheme = { 'http:': 'ws:', 'ws:': 'ws:', 'https:': 'wss:', 'wss:': 'wss:' }[url.protocol];
+  if (scheme === undefined) {
+    throw new Error(`--control-plane: expected an http, https, ws or wss URL, got ${url.protocol}`);
+  }
+  url.protocol = scheme;
+  url.pathname = url.pathname.replace(/\/+$/, '') + CONNECT_PATH;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+function parseToken(values: Map<string, string>, io: ArgsEnvironment): string {
+  const inline = values.get('--token');
+  const file = values.get('--token-file');
+  if (inline !== undefined && file !== undefined) {
+    throw new Error('give either --token or --token-file, not both');
+  }
+  let token: string | undefined;
+  if (file !== undefined) {
+    const path = isAbsolute(file) ? file : resolve(io.cwd, file);
+    try {
+      token = io.readFile(path).trim();
+    } catch {
+      throw new Error(`--token-file: cannot read ${path}`);
+    }
+    if (token === '') throw new Error(`--token-file: ${path} is empty`);
+  } else {
+    token = inline ?? io.env.TM_JOIN_TOKEN;
+  }
+  if (token === undefined || token.trim() === '') {
+    throw new Error('a join token is required: --token, --token-file or TM_JOIN_TOKEN');
+  }
+  if (/[\s\0]/.test(token.trim())) throw new Error('the join token must not contain whitespace');
+  return token.trim();
+}
+
+function parseAddress(raw: string | undefined): { address: string; host: string; port: number } {
+  if (raw === undefined) throw new Error('--address HOST:PORT is required');
+  const parsed = WorkerAddress.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`--address: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${raw})`);
+  }
+  const colon = raw.lastIndexOf(':');
+  const host = raw.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { address: raw, host, port: Number(raw.slice(colon + 1)) };
+}
+
+function parseInteger(name: string, raw: string | undefined, min: number, max: number) {
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`${name}: expected an integer from ${min} to ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+function clampSlots(slots: number): number {
+  return Math.min(MAX_SLOTS, Math.max(1, Math.floor(slots)));
+}
+
+function parseWorkDir(raw: string | undefined, io: ArgsEnvironment): string {
+  const dir = resolve(io.cwd, raw ?? '.');
+  if (!io.isDirectory(dir)) throw new Error(`--work-dir: ${dir} is not an existing directory`);
+  return dir;
+}
+
+/** Every string that may be the token, so error messages can be scrubbed of it. */
+function tokenCandidates(argv: readonly string[], env: ArgsEnvironment['env']): string[] {
+  const found: string[] = [];
+  argv.forEach((arg, index) => {
+    if (arg === '--token' && argv[index + 1] !== undefined) found.push(argv[index + 1] ?? '');
+    if (arg.startsWith('--token=')) found.push(arg.slice('--token='.length));
+  });
+  if (env.TM_JOIN_TOKEN) found.push(env.TM_JOIN_TOKEN);
+  return found.map((token) => token.trim()).filter((token) => token.length > 0);
+}
+
+/** Replaces every occurrence of each secret with a placeholder. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length > 0) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}

@@ -1,0 +1,199 @@
+/**
+ * The agent's WebSocket to the control plane: hello → welcome, heartbeats, the outbox while
+ * welcomed; on any close it reconnects with backoff, forever. Tasks never depend on it being up.
+ */
+import WebSocket from 'ws';
+import type { RawData } from 'ws';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../protocol/index.ts';
+import type { AgentFrame, HelloFrame, WelcomeFrame } from '../protocol/index.ts';
+import { Backoff } from './backoff.ts';
+import type { Logger } from './logger.ts';
+import type { Outbox } from './outbox.ts';
+
+/** Frames the connection does not handle itself; the agent acts on them. */
+export type TaskFrame = Extract<ServerFrame, { type: 'assign' | 'cancel' | 'drain' | 'bye' }>;
+
+export interface ConnectionOptions {
+  /** ws(s)://…/v1/agent/connect */
+  url: string;
+  /** Sent as `Authorization: Bearer`; never logged. */
+  token: string;
+  logger: Logger;
+  outbox: Outbox;
+  /** Built at every connect, so `running` lists what the agent holds at that moment. */
+  hello(): HelloFrame;
+  onFrame(frame: TaskFrame): void;
+  /** Source of jitter; default Math.random. */
+  random?: () => number;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 2000;
+
+export class Connection {
+  private socket: WebSocket | null = null;
+  private welcomed = false;
+  private stopped = false;
+  private currentWorkerId: string | null = null;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly backoff = new Backoff();
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** True while a welcomed socket is open. */
+  get connected(): boolean {
+    return this.welcomed && this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  get workerId(): string | null {
+    return this.currentWorkerId;
+  }
+
+  /** Stops reconnecting; says `bye` if welcomed, closes, and resolves once the socket is closed. */
+  /** Sends a frame that only matters now (it is not queued): dropped when not connected. */
+  notify(frame: AgentFrame): void {
+    const socket = this.socket;
+    if (this.welcomed && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  close(reason: string): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    const socket = this.socket;
+    if (socket === null || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => socket.terminate(), CLOSE_TIMEOUT_MS);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (socket.readyState === WebSocket.OPEN) {
+        if (this.welcomed) socket.send(JSON.stringify({ type: 'bye', reason }));
+        socket.close(1000, reason.slice(0, 120));
+      } else {
+        socket.terminate();
+      }
+    });
+  }
+
+  private connect(): void {
+    const { logger, token, url } = this.options;
+    logger.info('connecting to the control plane', { url });
+    const socket = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${token}` },
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      perMessageDeflate: false,
+    });
+    this.socket = socket;
+    let refusedWith: number | null = null;
+
+    socket.on('open', () => {
+      const hello = this.options.hello();
+      logger.info('connected; saying hello', { running: hello.running.length });
+      socket.send(JSON.stringify(hello));
+    });
+    socket.on('message', (data, isBinary) => this.receive(socket, data, isBinary));
+    socket.on('unexpected-response', (_request, response) => {
+      // A 401 may be fixed by the operator (a new token in the file, a registered address): retry.
+      refusedWith = response.statusCode ?? 0;
+      logger.warn('the control plane refused the connection', {
+        status: refusedWith,
+        statusText: response.statusMessage,
+      });
+      response.resume();
+      socket.terminate();
+    });
+    socket.on('error', (error) => {
+      if (refusedWith === null) logger.warn('connection error', { error });
+    });
+    socket.on('close', (code, reason) => this.closed(socket, code, reason.toString()));
+  }
+
+  private receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    const raw = isBinary ? new ArrayBuffer(0) : rawText(data);
+    const parsed = parseFrame(raw, ServerFrame);
+    if (!parsed.ok) {
+      // A bad frame is never applied; the connection and the tasks carry on.
+      this.options.logger.warn('ignored a bad frame from the control plane', {
+        code: parsed.code,
+        reason: parsed.message,
+      });
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case 'welcome':
+        return this.welcome(socket, frame);
+      case 'reject':
+        this.options.logger.error('the control plane rejected this agent', {
+          code: frame.code,
+          reason: frame.message,
+        });
+        socket.close(1000, 'rejected');
+        return;
+      case 'error':
+        this.options.logger.warn('the control plane reported an error', {
+          code: frame.code,
+          reason: frame.message,
+        });
+        return;
+      default:
+        this.options.onFrame(frame);
+    }
+  }
+
+  private welcome(socket: WebSocket, frame: WelcomeFrame): void {
+    const { logger, outbox } = this.options;
+    if (frame.protocolVersion !== PROTOCOL_VERSION) {
+      logger.warn('the control plane speaks another protocol version', {
+        ours: PROTOCOL_VERSION,
+        theirs: frame.protocolVersion,
+      });
+    }
+    this.welcomed = true;
+    this.currentWorkerId = frame.workerId;
+    this.backoff.reset();
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"heartbeat"}');
+    }, frame.heartbeatIntervalMs);
+    logger.info('welcomed by the control plane', {
+      workerId: frame.workerId,
+      heartbeatIntervalMs: frame.heartbeatIntervalMs,
+    });
+    outbox.attach((text, done) => {
+      if (socket.readyState !== WebSocket.OPEN) done(new Error('the socket is not open'));
+      else socket.send(text, done);
+    });
+  }
+
+  private closed(socket: WebSocket, code: number, reason: string): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    const wasWelcomed = this.welcomed;
+    this.welcomed = false;
+    clearInterval(this.heartbeat);
+    if (wasWelcomed) this.options.outbox.detach();
+    if (this.stopped) return;
+    const delay = this.backoff.next((this.options.random ?? Math.random)());
+    this.options.logger.warn('disconnected from the control plane; reconnecting', {
+      code,
+      reason,
+      retryInMs: delay,
+    });
+    this.retry = setTimeout(() => this.connect(), delay);
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

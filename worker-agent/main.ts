@@ -1,0 +1,107 @@
+/** tm-agent's entry: parse options, serve health, connect, and handle signals and `bye`. */
+import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import packageJson from '../package.json' with { type: 'json' };
+import { Agent } from './agent.ts';
+import { parseArgs } from './args.ts';
+import type { AgentOptions } from './args.ts';
+import { startHealthServer } from './health-server.ts';
+import { createLogger, isLogLevel } from './logger.ts';
+import type { Logger } from './logger.ts';
+import { killAllGroups } from './process-groups.ts';
+
+const EXIT_USAGE = 2;
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+function readOptions(): AgentOptions {
+  try {
+    const parsed = parseArgs(process.argv.slice(2), {
+      env: process.env,
+      cwd: process.cwd(),
+      defaultSlots: availableParallelism(),
+      readFile: (path) => readFileSync(path, 'utf8'),
+      isDirectory: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    });
+    if (parsed.kind === 'run') return parsed.options;
+    process.stdout.write(parsed.text);
+    process.exit(0);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tm-agent: ${message}\nRun tm-agent --help for usage.\n`);
+    process.exit(EXIT_USAGE);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const level = process.env.TM_LOG_LEVEL;
+  const logger = createLogger({
+    secrets: [options.token],
+    level: isLogLevel(level) ? level : 'info',
+  });
+  // Whatever ends the process, no task's process group outlives it.
+  process.on('exit', () => killAllGroups('SIGKILL'));
+  process.on('uncaughtException', (error) => fatal(logger, error));
+  process.on('unhandledRejection', (error) => fatal(logger, error));
+
+  /** running → draining (first signal); running or draining → stopping (bye). */
+  let phase: 'running' | 'draining' | 'stopping' = 'running';
+  const exitAfter = (work: Promise<void>, code: number) =>
+    work.then(
+      () => process.exit(code),
+      (error: unknown) => fatal(logger, error),
+    );
+  const agent = new Agent({
+    options,
+    logger,
+    agentVersion: packageJson.version,
+    onBye: () => {
+      // A bye also overrides a drain in progress: the control plane wants the agent gone now.
+      if (phase === 'stopping') return;
+      phase = 'stopping';
+      void exitAfter(agent.shutdown('the control plane said bye'), 0);
+    },
+  });
+
+  try {
+    await startHealthServer({
+      host: options.listenHost,
+      port: options.listenPort,
+      snapshot: () => agent.snapshot(),
+    });
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+  logger.info('tm-agent started', {
+    address: options.address,
+    slots: options.slots,
+    workDir: options.workDir,
+    acceptsCommands: options.acceptsCommands,
+  });
+  agent.start();
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (phase === 'running') {
+      phase = 'draining';
+      logger.info('draining: refusing new tasks, waiting for running ones; signal again to kill', {
+        signal,
+        running: agent.runner.runningCount,
+      });
+      void exitAfter(agent.drain(), 0);
+      return;
+    }
+    logger.warn('killing every task and exiting now', { signal });
+    killAllGroups('SIGKILL');
+    process.exit(SIGNAL_EXIT[signal] ?? 1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function fatal(logger: Logger, error: unknown): never {
+  logger.error('fatal error; killing every task and exiting', { error });
+  process.exit(1);
+}
+
+void main();

@@ -1,0 +1,55 @@
+/** How a task ended, as executors report it, and the executor contract the runner calls. */
+import type {
+  Assignment,
+  CompleteFrame,
+  LogFrame,
+  TaskError,
+  TaskSpec,
+} from '../protocol/index.ts';
+
+export type JsonResult = CompleteFrame['tasks'][number]['result'];
+export type LogChunk = LogFrame['chunks'][number];
+
+export type TaskOutcome =
+  | { ok: true; exitCode?: number; result?: JsonResult }
+  | { ok: false; error: TaskError; exitCode?: number };
+
+/** What an executor gets: its spec, a signal that aborts on cancel or shutdown, and a log sink. */
+export interface TaskContext<S extends TaskSpec = TaskSpec> {
+  assignment: Assignment;
+  spec: S;
+  signal: AbortSignal;
+  /** Announces that the task really began (a process was spawned); sent as a `started` frame. */
+  started(): void;
+  /** Streams output to the control plane; chunks are at most MAX_LOG_CHUNK_BYTES each. */
+  log(chunks: LogChunk[]): void;
+}
+
+export type Executor<S extends TaskSpec> = (
+  task: TaskContext<S>,
+) => TaskOutcome | Promise<TaskOutcome>;
+
+export type CommandSpec = Extract<TaskSpec, { kind: 'command' }>;
+export type EchoSpec = Extract<TaskSpec, { kind: 'echo' }>;
+
+export interface Executors {
+  command: Executor<CommandSpec>;
+  echo: Executor<EchoSpec>;
+}
+
+export function failure(
+  type: TaskError['type'],
+  message: string,
+  extra: { nonRetryable?: boolean; exitCode?: number } = {},
+): TaskOutcome {
+  const error: TaskError = { type, message: message.slice(0, 4096) };
+  if (extra.nonRetryable) error.nonRetryable = true;
+  if (extra.exitCode === undefined) return { ok: false, error };
+  return { ok: false, error, exitCode: extra.exitCode };
+}
+
+/** An unexpected throw, reported as a retryable internal failure. */
+export function internalFailure(cause: unknown): TaskOutcome {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return failure('internal', `agent error: ${message}`);
+}
