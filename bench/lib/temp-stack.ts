@@ -1,0 +1,27 @@
+/** A local stack for a benchmark run: temp state, free ports, N agents; removed afterwards. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, type Stack } from '../../cli/local/stack.ts';
+import { freePort } from '../../cli/local/ports.ts';
+
+export async function withTempStack<T>(
+  options: { agents: number; slots?: number; vars?: Record<string, string> },
+  body: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
+  const agentPorts = await Promise.all(Array.from({ length: options.agents }, () => freePort()));
+  const stack = await startStack({
+    stateDir,
+    port: await freePort(),
+    agentPorts,
+    ...(options.slots ? { agentSlots: options.slots } : {}),
+    ...(options.vars ? { vars: options.vars } : {}),
+  });
+  try {
+    return await body(stack);
+  } finally {
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
