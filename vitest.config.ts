@@ -13,7 +13,9 @@ export default defineConfig({
           cloudflareTest({
             main: './src/index.ts',
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { TM_JOIN_TOKEN: 'test-join-token', TM_LOG_LIMIT_BYTES: '4096' } },
+            miniflare: {
+              bindings: { TM_JOIN_TOKEN: 'test-join-token', TM_LOG_LIMIT_BYTES: '4096' },
+            },
           }),
         ],
         test: { name: 'do', include: ['test/do/**/*.test.ts'] },

@@ -9,7 +9,8 @@ if (existsSync(report)) {
   passed = json.numPassedTests ?? 0;
   failed += (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0);
   const pending = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-  if (pending > 0) console.log(`skipped or todo tests are not allowed: ${pending}`), (failed += pending);
+  if (pending > 0)
+    (console.log(`skipped or todo tests are not allowed: ${pending}`), (failed += pending));
 } else {
   failed += 1;
   console.log(`no test report at ${report}`);

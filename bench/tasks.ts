@@ -54,7 +54,9 @@ async function healthLatency(stack: Stack, count: number): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:tasks — ${TOTAL} echo tasks in jobs of ${BATCH} (${IN_FLIGHT} in flight), ${SINGLES} single tasks`);
+  console.log(
+    `bench:tasks — ${TOTAL} echo tasks in jobs of ${BATCH} (${IN_FLIGHT} in flight), ${SINGLES} single tasks`,
+  );
   const ours = await withTempStack({ agents: 3 }, async (stack) => {
     await throughput(stack, 2 * BATCH); // warm-up
     await singleLatency(stack, 50);
@@ -65,15 +67,27 @@ async function main(): Promise<void> {
   });
   console.log(`\nTM Scheduler (wrangler dev, 1 Durable Object, 3 agents)`);
   console.log(`  throughput          ${ours.tasksPerSecond} tasks/s`);
-  console.log(`  single task         p50 ${ms(ours.single.p50)}, p99 ${ms(ours.single.p99)} (submit → done, one HTTP request with ?wait)`);
-  console.log(`  HTTP floor          p50 ${ms(ours.floor.p50)}, p99 ${ms(ours.floor.p99)} (GET /v1/health through wrangler dev)`);
+  console.log(
+    `  single task         p50 ${ms(ours.single.p50)}, p99 ${ms(ours.single.p99)} (submit → done, one HTTP request with ?wait)`,
+  );
+  console.log(
+    `  HTTP floor          p50 ${ms(ours.floor.p50)}, p99 ${ms(ours.floor.p99)} (GET /v1/health through wrangler dev)`,
+  );
 
-  const peer = await runBullmqPeer({ total: TOTAL, batch: BATCH, inFlight: IN_FLIGHT, singles: SINGLES, workers: 3 });
+  const peer = await runBullmqPeer({
+    total: TOTAL,
+    batch: BATCH,
+    inFlight: IN_FLIGHT,
+    singles: SINGLES,
+    workers: 3,
+  });
   if (peer) {
     console.log(`\npeer: ${peer.name}`);
     console.log(`  throughput          ${peer.tasksPerSecond} tasks/s`);
     console.log(`  single task         p50 ${ms(peer.single.p50)}, p99 ${ms(peer.single.p99)}`);
-    console.log(`\nratio (TM / peer)     throughput ${(ours.tasksPerSecond / peer.tasksPerSecond).toFixed(2)}×, single-task p50 ${(ours.single.p50 / peer.single.p50).toFixed(2)}×`);
+    console.log(
+      `\nratio (TM / peer)     throughput ${(ours.tasksPerSecond / peer.tasksPerSecond).toFixed(2)}×, single-task p50 ${(ours.single.p50 / peer.single.p50).toFixed(2)}×`,
+    );
   }
 }
 

@@ -12,7 +12,13 @@ import { newEffects, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
 import { appendLogs } from './logs-store.ts';
 import { recordTaskEnds } from './jobs-store.ts';
-import { completeTasks, failTasks, liveTasksOf, markStarted, requeueTasks } from './task-lifecycle.ts';
+import {
+  completeTasks,
+  failTasks,
+  liveTasksOf,
+  markStarted,
+  requeueTasks,
+} from './task-lifecycle.ts';
 import {
   bindConnection,
   findLiveWorkerByAddress,
@@ -33,7 +39,8 @@ export function onAgentMessage(core: Core, socket: WebSocket, raw: string | Arra
   const attachment = core.sockets.attachment(socket);
   if (frame.type === 'hello') return onHello(core, socket, attachment, frame);
   const workerId = attachment.workerId;
-  if (!workerId) return sendError(core, socket, 'hello_required', `send hello before ${frame.type}`);
+  if (!workerId)
+    return sendError(core, socket, 'hello_required', `send hello before ${frame.type}`);
   if (findWorker(core.sql, workerId)?.conn_id !== attachment.connId) {
     sendError(core, socket, 'stale_connection', 'this connection no longer speaks for its worker');
     return core.sockets.close(attachment.connId, CloseCode.replaced, 'stale connection');
@@ -47,8 +54,16 @@ export function onAgentMessage(core: Core, socket: WebSocket, raw: string | Arra
     case 'started':
       return core.sql.transaction(() => markStarted(core.sql, workerId, frame.tasks, now));
     case 'log': {
-      const stored = core.sql.transaction(() => appendLogs(core.sql, workerId, frame, core.config.logLimitBytes, now));
-      if (stored === null) return sendError(core, socket, 'not_owner', `task ${frame.taskId} attempt ${frame.attempt} is not yours`);
+      const stored = core.sql.transaction(() =>
+        appendLogs(core.sql, workerId, frame, core.config.logLimitBytes, now),
+      );
+      if (stored === null)
+        return sendError(
+          core,
+          socket,
+          'not_owner',
+          `task ${frame.taskId} attempt ${frame.attempt} is not yours`,
+        );
       return core.watchers.publish(stored);
     }
     case 'complete':
@@ -64,7 +79,12 @@ export function onAgentMessage(core: Core, socket: WebSocket, raw: string | Arra
 }
 
 /** Applies results from one worker in a transaction, settles jobs and drains, then commits. */
-function settle(core: Core, workerId: string, connId: string, apply: (effects: Effects) => number): void {
+function settle(
+  core: Core,
+  workerId: string,
+  connId: string,
+  apply: (effects: Effects) => number,
+): void {
   const effects = newEffects();
   const now = core.now();
   core.sql.transaction(() => {
@@ -77,9 +97,15 @@ function settle(core: Core, workerId: string, connId: string, apply: (effects: E
 }
 
 function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: HelloFrame): void {
-  if (attachment.workerId) return sendError(core, socket, 'duplicate_hello', 'this connection already said hello');
+  if (attachment.workerId)
+    return sendError(core, socket, 'duplicate_hello', 'this connection already said hello');
   if (hello.protocolVersion !== PROTOCOL_VERSION) {
-    return reject(core, socket, 'protocol_version', `control plane speaks protocol ${PROTOCOL_VERSION}, agent ${hello.protocolVersion}`);
+    return reject(
+      core,
+      socket,
+      'protocol_version',
+      `control plane speaks protocol ${PROTOCOL_VERSION}, agent ${hello.protocolVersion}`,
+    );
   }
   const now = core.now();
   const effects = newEffects();
@@ -87,16 +113,37 @@ function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: H
     const worker = resolveWorker(core, attachment, hello, now);
     if ('error' in worker) return worker;
     const previous = findWorker(core.sql, worker.id)?.conn_id ?? null;
-    if (previous) effects.closes.push({ connId: previous, code: CloseCode.replaced, reason: 'replaced by a new connection' });
-    bindConnection(core.sql, worker.id, { connId: attachment.connId, agentSlots: hello.slots, acceptsCommands: hello.acceptsCommands, draining: hello.draining ?? false, now });
+    if (previous)
+      effects.closes.push({
+        connId: previous,
+        code: CloseCode.replaced,
+        reason: 'replaced by a new connection',
+      });
+    bindConnection(core.sql, worker.id, {
+      connId: attachment.connId,
+      agentSlots: hello.slots,
+      acceptsCommands: hello.acceptsCommands,
+      draining: hello.draining ?? false,
+      now,
+    });
     const stale = reconcile(core, effects, worker.id, hello.running);
-    if (stale.length > 0) effects.outbox.push({ connId: attachment.connId, frame: { type: 'cancel', tasks: stale, reason: 'no longer assigned to this worker' } });
+    if (stale.length > 0)
+      effects.outbox.push({
+        connId: attachment.connId,
+        frame: { type: 'cancel', tasks: stale, reason: 'no longer assigned to this worker' },
+      });
     return worker;
   });
   if ('error' in bound) return reject(core, socket, bound.error, bound.message);
   core.sockets.bind(socket, bound.id);
-  core.sockets.send(socket, { type: 'welcome', workerId: bound.id, protocolVersion: PROTOCOL_VERSION, heartbeatIntervalMs: core.config.heartbeatIntervalMs });
-  if (findWorker(core.sql, bound.id)?.state === 'draining') core.sockets.send(socket, { type: 'drain' });
+  core.sockets.send(socket, {
+    type: 'welcome',
+    workerId: bound.id,
+    protocolVersion: PROTOCOL_VERSION,
+    heartbeatIntervalMs: core.config.heartbeatIntervalMs,
+  });
+  if (findWorker(core.sql, bound.id)?.state === 'draining')
+    core.sockets.send(socket, { type: 'drain' });
   effects.dispatch = true;
   commit(core, effects);
 }
@@ -111,24 +158,43 @@ function resolveWorker(
   const existing = findLiveWorkerByAddress(core.sql, hello.address);
   if (attachment.auth.kind === 'worker') {
     if (existing?.id !== attachment.auth.workerId) {
-      return { error: 'address_mismatch', message: `this join token belongs to another worker than ${hello.address}` };
+      return {
+        error: 'address_mismatch',
+        message: `this join token belongs to another worker than ${hello.address}`,
+      };
     }
     return existing;
   }
   if (existing) return existing;
-  return insertWorker(core.sql, { id: crypto.randomUUID(), request: { address: hello.address }, tokenHash: null, now });
+  return insertWorker(core.sql, {
+    id: crypto.randomUUID(),
+    request: { address: hello.address },
+    tokenHash: null,
+    now,
+  });
 }
 
 /**
  * Squares what the agent holds with what the Scheduler assigned it: tasks it no longer holds go
  * back to the queue; tasks it holds that are no longer its own are returned for cancelling.
  */
-function reconcile(core: Core, effects: Effects, workerId: string, held: readonly TaskRef[]): TaskRef[] {
+function reconcile(
+  core: Core,
+  effects: Effects,
+  workerId: string,
+  held: readonly TaskRef[],
+): TaskRef[] {
   const key = (ref: TaskRef) => `${ref.taskId}#${ref.attempt}`;
   const owned = liveTasksOf(core.sql, workerId);
   const heldKeys = new Set(held.map(key));
   const ownedKeys = new Set(owned.map(key));
-  requeueTasks(core.sql, effects, workerId, owned.filter((ref) => !heldKeys.has(key(ref))), 'agent no longer held the task');
+  requeueTasks(
+    core.sql,
+    effects,
+    workerId,
+    owned.filter((ref) => !heldKeys.has(key(ref))),
+    'agent no longer held the task',
+  );
   return held.filter((ref) => !ownedKeys.has(key(ref)));
 }
 
@@ -139,18 +205,37 @@ export function onClose(core: Core, socket: WebSocket, reason: string): void {
   if (!attachment.workerId) return;
   const effects = newEffects();
   const workerId = attachment.workerId;
-  core.sql.transaction(() => connectionLost(core.sql, effects, { workerId, connId: attachment.connId, reason, now: core.now() }));
+  core.sql.transaction(() =>
+    connectionLost(core.sql, effects, {
+      workerId,
+      connId: attachment.connId,
+      reason,
+      now: core.now(),
+    }),
+  );
   commit(core, effects);
 }
 
 /** Drops agents whose heartbeats stopped for longer than the lease. */
-export function expireLeases(core: Core, lapsed: readonly { id: string; conn_id: string | null }[]): void {
+export function expireLeases(
+  core: Core,
+  lapsed: readonly { id: string; conn_id: string | null }[],
+): void {
   const effects = newEffects();
   core.sql.transaction(() => {
     for (const worker of lapsed) {
       if (!worker.conn_id) continue;
-      connectionLost(core.sql, effects, { workerId: worker.id, connId: worker.conn_id, reason: 'agent lease expired', now: core.now() });
-      effects.closes.push({ connId: worker.conn_id, code: CloseCode.leaseExpired, reason: 'lease expired' });
+      connectionLost(core.sql, effects, {
+        workerId: worker.id,
+        connId: worker.conn_id,
+        reason: 'agent lease expired',
+        now: core.now(),
+      });
+      effects.closes.push({
+        connId: worker.conn_id,
+        code: CloseCode.leaseExpired,
+        reason: 'lease expired',
+      });
     }
   });
   commit(core, effects);

@@ -23,13 +23,17 @@ export function dispatch(core: Core): void {
   const { sql } = core;
   if (!sql.first(`SELECT 1 AS queued FROM tasks WHERE state = 'queued' LIMIT 1`)) return;
   const workers = freeWorkers(core);
-  const budget = Math.min(ROUND_LIMIT, workers.reduce((sum, w) => sum + w.freeInflight, 0));
+  const budget = Math.min(
+    ROUND_LIMIT,
+    workers.reduce((sum, w) => sum + w.freeInflight, 0),
+  );
   if (budget <= 0) return;
 
   const queued = queuedTasks(core, workers, budget);
   if (queued.length === 0) return;
   const lastWorkerId =
-    sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ?? null;
+    sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ??
+    null;
   const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId });
   if (placement.assignments.length === 0) return;
 
@@ -73,21 +77,35 @@ function queuedTasks(core: Core, workers: PlacementWorker[], budget: number): Pl
   const select = `SELECT seq, id, kind, cost, pinned_worker_id FROM tasks WHERE state = 'queued'`;
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
-  const slotBudget = Math.min(budget, workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0));
+  const slotBudget = Math.min(
+    budget,
+    workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0),
+  );
   const unpinned = `${select} AND pinned_worker_id IS NULL`;
   const rows = [
-    ...(slotBudget > 0 ? core.sql.all<QueuedRow>(`${unpinned} AND cost > 0 ORDER BY seq LIMIT ?`, slotBudget) : []),
+    ...(slotBudget > 0
+      ? core.sql.all<QueuedRow>(`${unpinned} AND cost > 0 ORDER BY seq LIMIT ?`, slotBudget)
+      : []),
     ...core.sql.all<QueuedRow>(`${unpinned} AND cost = 0 ORDER BY seq LIMIT ?`, budget),
   ];
   for (const worker of workers) {
     if (worker.freeInflight <= 0) continue;
     rows.push(
-      ...core.sql.all<QueuedRow>(`${select} AND pinned_worker_id = ? ORDER BY seq LIMIT ?`, worker.id, worker.freeInflight),
+      ...core.sql.all<QueuedRow>(
+        `${select} AND pinned_worker_id = ? ORDER BY seq LIMIT ?`,
+        worker.id,
+        worker.freeInflight,
+      ),
     );
   }
   return rows
     .sort((a, b) => a.seq - b.seq)
-    .map((row) => ({ id: row.id, cost: row.cost, needsCommands: row.kind === 'command', pinnedWorkerId: row.pinned_worker_id }));
+    .map((row) => ({
+      id: row.id,
+      cost: row.cost,
+      needsCommands: row.kind === 'command',
+      pinnedWorkerId: row.pinned_worker_id,
+    }));
 }
 
 function send(core: Core, assigned: AssignedTask[]): void {
@@ -96,7 +114,10 @@ function send(core: Core, assigned: AssignedTask[]): void {
   for (const task of assigned) {
     let spec = specs.get(task.jobId);
     if (!spec) {
-      const job = core.sql.first<{ kind: string; spec: string }>(`SELECT kind, spec FROM jobs WHERE id = ?`, task.jobId);
+      const job = core.sql.first<{ kind: string; spec: string }>(
+        `SELECT kind, spec FROM jobs WHERE id = ?`,
+        task.jobId,
+      );
       if (!job) continue;
       spec = taskSpecFor(job.kind, JSON.parse(job.spec) as Record<string, unknown>);
       specs.set(task.jobId, spec);
@@ -106,10 +127,16 @@ function send(core: Core, assigned: AssignedTask[]): void {
     byWorker.set(task.workerId, list);
   }
   for (const [workerId, tasks] of byWorker) {
-    const connId = core.sql.first<{ conn_id: string | null }>(`SELECT conn_id FROM workers WHERE id = ?`, workerId)?.conn_id;
+    const connId = core.sql.first<{ conn_id: string | null }>(
+      `SELECT conn_id FROM workers WHERE id = ?`,
+      workerId,
+    )?.conn_id;
     if (!connId) continue;
     for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FRAME) {
-      core.sockets.sendTo(connId, { type: 'assign', tasks: tasks.slice(i, i + MAX_TASKS_PER_FRAME) });
+      core.sockets.sendTo(connId, {
+        type: 'assign',
+        tasks: tasks.slice(i, i + MAX_TASKS_PER_FRAME),
+      });
     }
   }
 }

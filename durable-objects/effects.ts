@@ -19,6 +19,9 @@ export function newEffects(): Effects {
 
 /** Queues a frame for a worker's current connection, if it has one. */
 export function tellWorker(sql: Sql, effects: Effects, workerId: string, frame: ServerFrame): void {
-  const connId = sql.first<{ conn_id: string | null }>(`SELECT conn_id FROM workers WHERE id = ?`, workerId)?.conn_id;
+  const connId = sql.first<{ conn_id: string | null }>(
+    `SELECT conn_id FROM workers WHERE id = ?`,
+    workerId,
+  )?.conn_id;
   if (connId) effects.outbox.push({ connId, frame });
 }

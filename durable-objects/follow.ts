@@ -13,7 +13,8 @@ export function followLogs(core: Core, scope: LogScope, after: number): Response
   try {
     state = scopeState(core, scope);
   } catch (error) {
-    if (error instanceof SchedulerError) return Response.json({ error: error.failure }, { status: error.failure.status });
+    if (error instanceof SchedulerError)
+      return Response.json({ error: error.failure }, { status: error.failure.status });
     throw error;
   }
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
@@ -40,7 +41,12 @@ export function followLogs(core: Core, scope: LogScope, after: number): Response
     follower.push(JSON.stringify({ end: true, state: state.state }));
     follower.close();
   } else {
-    stop = core.watchers.follow('taskId' in scope ? taskKey(scope.taskId) : jobKey(scope.jobId), follower);
+    stop = core.watchers.follow(
+      'taskId' in scope ? taskKey(scope.taskId) : jobKey(scope.jobId),
+      follower,
+    );
   }
-  return new Response(readable, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } });
+  return new Response(readable, {
+    headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' },
+  });
 }

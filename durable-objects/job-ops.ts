@@ -1,11 +1,25 @@
 /** Job and task operations behind the HTTP API: submit, read, list, cancel, logs. */
-import type { JobState, JobView, LogPage, SubmitJobRequest, TaskState, TaskView } from '../protocol/index.ts';
+import type {
+  JobState,
+  JobView,
+  LogPage,
+  SubmitJobRequest,
+  TaskState,
+  TaskView,
+} from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects } from './effects.ts';
 import { badRequest, conflict, notFound } from './failure.ts';
 import { planTasks } from './job-plan.ts';
-import { findJob, insertJob, isFinal, jobView, listJobs as listJobRows, recordTaskEnds } from './jobs-store.ts';
+import {
+  findJob,
+  insertJob,
+  isFinal,
+  jobView,
+  listJobs as listJobRows,
+  recordTaskEnds,
+} from './jobs-store.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { readLogs, type LogScope } from './logs-store.ts';
 import { toTaskView, type TaskRow } from './rows.ts';
@@ -13,20 +27,34 @@ import { toTaskView, type TaskRow } from './rows.ts';
 const JOB_VIEW_TASKS = 1000;
 
 /** Creates a job and its tasks, places what it can, and optionally waits for the job to end. */
-export async function submitJob(core: Core, request: SubmitJobRequest, waitSeconds = 0): Promise<JobView> {
+export async function submitJob(
+  core: Core,
+  request: SubmitJobRequest,
+  waitSeconds = 0,
+): Promise<JobView> {
   const candidates = core.sql
     .all<{ id: string; state: string; accepts_commands: number; conn_id: string | null }>(
       `SELECT id, state, accepts_commands, conn_id FROM workers WHERE state != 'gone'`,
     )
-    .map((w) => ({ id: w.id, state: w.conn_id ? w.state : 'lost', acceptsCommands: w.accepts_commands === 1 }));
+    .map((w) => ({
+      id: w.id,
+      state: w.conn_id ? w.state : 'lost',
+      acceptsCommands: w.accepts_commands === 1,
+    }));
   const plan = planTasks(request, candidates);
   if ('error' in plan) {
     const { error } = plan;
-    if (error.code === 'unknown_workers') throw badRequest(error.message, { unknownWorkers: error.ids });
-    throw conflict(error.message, error.code === 'refuses_commands' ? { workers: error.ids } : undefined);
+    if (error.code === 'unknown_workers')
+      throw badRequest(error.message, { unknownWorkers: error.ids });
+    throw conflict(
+      error.message,
+      error.code === 'refuses_commands' ? { workers: error.ids } : undefined,
+    );
   }
   const id = crypto.randomUUID();
-  core.sql.transaction(() => insertJob(core.sql, { id, request, tasks: plan.tasks, now: core.now() }));
+  core.sql.transaction(() =>
+    insertJob(core.sql, { id, request, tasks: plan.tasks, now: core.now() }),
+  );
   const effects = newEffects();
   effects.dispatch = true;
   commit(core, effects);
@@ -69,7 +97,11 @@ export function getTask(core: Core, id: string): TaskView {
 
 export function listTasks(core: Core, state: TaskState | undefined, limit = 1000): TaskView[] {
   const rows = state
-    ? core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE state = ? ORDER BY seq DESC LIMIT ?`, state, limit)
+    ? core.sql.all<TaskRow>(
+        `SELECT * FROM tasks WHERE state = ? ORDER BY seq DESC LIMIT ?`,
+        state,
+        limit,
+      )
     : core.sql.all<TaskRow>(`SELECT * FROM tasks ORDER BY seq DESC LIMIT ?`, limit);
   return rows.map(toTaskView);
 }
@@ -78,9 +110,15 @@ export function listTasks(core: Core, state: TaskState | undefined, limit = 1000
 export function scopeState(core: Core, scope: LogScope): { state: string; done: boolean } {
   const state =
     'taskId' in scope
-      ? core.sql.first<{ state: string }>(`SELECT state FROM tasks WHERE id = ?`, scope.taskId)?.state
-      : core.sql.first<{ state: string }>(`SELECT state FROM jobs WHERE id = ?`, scope.jobId)?.state;
-  if (!state) throw notFound('taskId' in scope ? 'task' : 'job', 'taskId' in scope ? scope.taskId : scope.jobId);
+      ? core.sql.first<{ state: string }>(`SELECT state FROM tasks WHERE id = ?`, scope.taskId)
+          ?.state
+      : core.sql.first<{ state: string }>(`SELECT state FROM jobs WHERE id = ?`, scope.jobId)
+          ?.state;
+  if (!state)
+    throw notFound(
+      'taskId' in scope ? 'task' : 'job',
+      'taskId' in scope ? scope.taskId : scope.jobId,
+    );
   return { state, done: isFinal(state) };
 }
 

@@ -19,6 +19,10 @@ export function jobOutcome(counters: JobCounters): JobState | null {
 }
 
 /** Whether a failed attempt goes back to the queue or ends the task. */
-export function shouldRetry(failuresSoFar: number, retries: number, nonRetryable: boolean): boolean {
+export function shouldRetry(
+  failuresSoFar: number,
+  retries: number,
+  nonRetryable: boolean,
+): boolean {
   return !nonRetryable && failuresSoFar < retries;
 }

@@ -45,7 +45,10 @@ export function taskSpecFor(kind: string, spec: Record<string, unknown>): TaskSp
       ...(typeof spec.timeoutSeconds === 'number' ? { timeoutSeconds: spec.timeoutSeconds } : {}),
     };
   }
-  return { kind: 'echo', payload: spec.payload as TaskSpec extends { payload?: infer P } ? P : never };
+  return {
+    kind: 'echo',
+    payload: spec.payload as TaskSpec extends { payload?: infer P } ? P : never,
+  };
 }
 
 /** Slots a task of this kind holds while it runs. */
@@ -77,18 +80,33 @@ function expandSelector(
   if (selector === undefined) return { pins: [null] };
   if (typeof selector === 'number') return { pins: Array.from({ length: selector }, () => null) };
   if (selector === 'all') {
-    const ready = workers.filter((w) => w.state === 'ready' && (!needsCommands || w.acceptsCommands));
+    const ready = workers.filter(
+      (w) => w.state === 'ready' && (!needsCommands || w.acceptsCommands),
+    );
     if (ready.length === 0) {
-      return { error: { code: 'no_workers', message: 'no ready worker can run this job ("workers": "all")' } };
+      return {
+        error: {
+          code: 'no_workers',
+          message: 'no ready worker can run this job ("workers": "all")',
+        },
+      };
     }
     return { pins: ready.map((w) => w.id) };
   }
   const live = new Set(workers.filter((w) => w.state !== 'gone').map((w) => w.id));
   const unknown = selector.filter((id) => !live.has(id));
   if (unknown.length > 0) {
-    return { error: { code: 'unknown_workers', message: `unknown workers: ${unknown.join(', ')}`, ids: unknown } };
+    return {
+      error: {
+        code: 'unknown_workers',
+        message: `unknown workers: ${unknown.join(', ')}`,
+        ids: unknown,
+      },
+    };
   }
-  const refusing = needsCommands ? workers.filter((w) => selector.includes(w.id) && !w.acceptsCommands).map((w) => w.id) : [];
+  const refusing = needsCommands
+    ? workers.filter((w) => selector.includes(w.id) && !w.acceptsCommands).map((w) => w.id)
+    : [];
   if (refusing.length > 0) {
     const message = `workers ${refusing.join(', ')} run no command tasks (their agents use --no-commands)`;
     return { error: { code: 'refuses_commands', message, ids: refusing } };

@@ -58,7 +58,11 @@ export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
   const tasks =
     taskLimit > 0
       ? sql
-          .all<TaskRow>(`SELECT * FROM tasks WHERE job_id = ? ORDER BY idx LIMIT ?`, row.id, taskLimit)
+          .all<TaskRow>(
+            `SELECT * FROM tasks WHERE job_id = ? ORDER BY idx LIMIT ?`,
+            row.id,
+            taskLimit,
+          )
           .map(toTaskView)
       : undefined;
   return toJobView(row, jobCounts(sql, row.id), tasks);
@@ -66,13 +70,21 @@ export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
 
 export function listJobs(sql: Sql, state: JobState | undefined, limit: number): JobRow[] {
   return state
-    ? sql.all<JobRow>(`SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC LIMIT ?`, state, limit)
+    ? sql.all<JobRow>(
+        `SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC LIMIT ?`,
+        state,
+        limit,
+      )
     : sql.all<JobRow>(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`, limit);
 }
 
 export function markJobsStarted(sql: Sql, jobIds: Iterable<string>, now: number): void {
   for (const id of jobIds) {
-    sql.run(`UPDATE jobs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'`, now, id);
+    sql.run(
+      `UPDATE jobs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'`,
+      now,
+      id,
+    );
   }
 }
 
@@ -117,7 +129,13 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
           jobId,
         )?.error ?? 'a task failed')
       : null;
-  sql.run(`UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?`, state, now, error, jobId);
+  sql.run(
+    `UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?`,
+    state,
+    now,
+    error,
+    jobId,
+  );
   effects.endedJobs.push({ id: jobId, state });
 }
 

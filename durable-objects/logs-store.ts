@@ -29,7 +29,13 @@ export function appendLogs(
   limitBytes: number,
   now: number,
 ): StoredLogEntry[] | null {
-  const task = sql.first<{ job_id: string; worker_id: string | null; attempt: number; log_bytes: number; log_truncated: number }>(
+  const task = sql.first<{
+    job_id: string;
+    worker_id: string | null;
+    attempt: number;
+    log_bytes: number;
+    log_truncated: number;
+  }>(
     `SELECT job_id, worker_id, attempt, log_bytes, log_truncated FROM tasks WHERE id = ?`,
     frame.taskId,
   );
@@ -48,7 +54,16 @@ export function appendLogs(
       data,
       now,
     );
-    if (row) stored.push({ seq: row.seq, taskId: frame.taskId, jobId: task.job_id, attempt: frame.attempt, stream, data, at: iso(now) });
+    if (row)
+      stored.push({
+        seq: row.seq,
+        taskId: frame.taskId,
+        jobId: task.job_id,
+        attempt: frame.attempt,
+        stream,
+        data,
+        at: iso(now),
+      });
   };
   for (const chunk of frame.chunks) {
     const bytes = utf8Length(chunk.data);
@@ -60,11 +75,19 @@ export function appendLogs(
     const fit = truncateUtf8(chunk.data, limitBytes - used);
     if (fit.length > 0) insert(chunk.stream, fit);
     used += utf8Length(fit);
-    insert('system', `[tm] output truncated: this task reached its limit of ${limitBytes} bytes; later output is dropped\n`);
+    insert(
+      'system',
+      `[tm] output truncated: this task reached its limit of ${limitBytes} bytes; later output is dropped\n`,
+    );
     truncated = true;
     break;
   }
-  sql.run(`UPDATE tasks SET log_bytes = ?, log_truncated = ? WHERE id = ?`, used, truncated ? 1 : 0, frame.taskId);
+  sql.run(
+    `UPDATE tasks SET log_bytes = ?, log_truncated = ? WHERE id = ?`,
+    used,
+    truncated ? 1 : 0,
+    frame.taskId,
+  );
   return stored;
 }
 
@@ -73,8 +96,18 @@ export type LogScope = { taskId: string } | { jobId: string };
 export function readLogs(sql: Sql, scope: LogScope, after: number, limit: number): LogEntry[] {
   const rows =
     'taskId' in scope
-      ? sql.all<LogRow>(`SELECT * FROM logs WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`, scope.taskId, after, limit)
-      : sql.all<LogRow>(`SELECT * FROM logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`, scope.jobId, after, limit);
+      ? sql.all<LogRow>(
+          `SELECT * FROM logs WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+          scope.taskId,
+          after,
+          limit,
+        )
+      : sql.all<LogRow>(
+          `SELECT * FROM logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+          scope.jobId,
+          after,
+          limit,
+        );
   return rows.map((row) => ({
     seq: row.seq,
     taskId: row.task_id,

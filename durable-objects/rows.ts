@@ -75,7 +75,8 @@ export function toWorkerView(row: WorkerRow, runningTasks: number, now: number):
     state: row.state,
     slots: effectiveSlots(row),
     connected: row.conn_id !== null,
-    lastHeartbeatAgeMs: row.last_heartbeat_at === null ? null : Math.max(0, now - row.last_heartbeat_at),
+    lastHeartbeatAgeMs:
+      row.last_heartbeat_at === null ? null : Math.max(0, now - row.last_heartbeat_at),
     runningTasks,
     acceptsCommands: row.accepts_commands === 1,
     acceptingTasks: row.accepting === 1,

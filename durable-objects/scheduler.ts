@@ -38,7 +38,13 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     super(ctx, env);
     const sql = createSql(ctx.storage);
     migrate(sql);
-    this.core = { sql, sockets: new AgentSockets(ctx), watchers: new Watchers(), config: readConfig(env), now: () => Date.now() };
+    this.core = {
+      sql,
+      sockets: new AgentSockets(ctx),
+      watchers: new Watchers(),
+      config: readConfig(env),
+      now: () => Date.now(),
+    };
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     // After a restart, agents that do not come back must still lose their tasks: keep the alarm set.
     void ctx.blockConcurrencyWhile(() => this.scheduleLeaseCheck());
@@ -115,7 +121,10 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     const token = request.headers.get('x-tm-worker-token');
     if (!token) return null;
     const hash = await hashToken(token);
-    const row = this.core.sql.first<{ id: string }>(`SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`, hash);
+    const row = this.core.sql.first<{ id: string }>(
+      `SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`,
+      hash,
+    );
     return row ? { kind: 'worker', workerId: row.id } : null;
   }
 

@@ -87,7 +87,10 @@ export function migrate(sql: Sql): void {
     `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
   );
   const current = hasMeta
-    ? Number(sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`)?.value ?? 0)
+    ? Number(
+        sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`)
+          ?.value ?? 0,
+      )
     : 0;
   if (current > SCHEMA_VERSION) {
     throw new Error(`stored schema version ${current} is newer than this code (${SCHEMA_VERSION})`);

@@ -37,7 +37,12 @@ export function assignTasks(
   return assigned;
 }
 
-export function markStarted(sql: Sql, workerId: string, refs: readonly TaskRef[], now: number): void {
+export function markStarted(
+  sql: Sql,
+  workerId: string,
+  refs: readonly TaskRef[],
+  now: number,
+): void {
   for (const ref of refs) {
     sql.run(
       `UPDATE tasks SET state = 'running', started_at = ?
@@ -110,14 +115,20 @@ export function failTasks(
       retry ? null : now,
       item.taskId,
     );
-    if (!retry) effects.endedTasks.push({ id: item.taskId, jobId: current.job_id, state: 'failed' });
+    if (!retry)
+      effects.endedTasks.push({ id: item.taskId, jobId: current.job_id, state: 'failed' });
     effects.dispatch = true;
   }
   return ignored;
 }
 
 /** Puts a worker's live tasks back in the queue; the next assignment is a new attempt. */
-export function requeueWorkerTasks(sql: Sql, effects: Effects, workerId: string, reason: string): TaskRef[] {
+export function requeueWorkerTasks(
+  sql: Sql,
+  effects: Effects,
+  workerId: string,
+  reason: string,
+): TaskRef[] {
   const rows = sql.all<{ id: string; attempt: number }>(
     `UPDATE tasks SET state = 'queued', worker_id = NULL, error = ?
      WHERE worker_id = ? AND state IN ${LIVE} RETURNING id, attempt`,
@@ -129,7 +140,13 @@ export function requeueWorkerTasks(sql: Sql, effects: Effects, workerId: string,
 }
 
 /** Requeues only the given live tasks of a worker (those its agent no longer holds). */
-export function requeueTasks(sql: Sql, effects: Effects, workerId: string, refs: readonly TaskRef[], reason: string): void {
+export function requeueTasks(
+  sql: Sql,
+  effects: Effects,
+  workerId: string,
+  refs: readonly TaskRef[],
+  reason: string,
+): void {
   for (const ref of refs) {
     const changed = sql.run(
       `UPDATE tasks SET state = 'queued', worker_id = NULL, error = ?
@@ -163,7 +180,11 @@ export function cancelJobTasks(sql: Sql, effects: Effects, jobId: string, now: n
   const byWorker = new Map<string, TaskRef[]>();
   for (const row of rows) {
     effects.endedTasks.push({ id: row.id, jobId, state: 'cancelled' });
-    if (row.worker_id) byWorker.set(row.worker_id, [...(byWorker.get(row.worker_id) ?? []), { taskId: row.id, attempt: row.attempt }]);
+    if (row.worker_id)
+      byWorker.set(row.worker_id, [
+        ...(byWorker.get(row.worker_id) ?? []),
+        { taskId: row.id, attempt: row.attempt },
+      ]);
   }
   for (const [workerId, tasks] of byWorker) {
     tellWorker(sql, effects, workerId, { type: 'cancel', tasks, reason: 'job cancelled' });
@@ -179,5 +200,6 @@ export function failPinnedTasks(sql: Sql, effects: Effects, workerId: string, no
     `worker ${workerId} was deregistered before this task could run`,
     workerId,
   );
-  for (const row of rows) effects.endedTasks.push({ id: row.id, jobId: row.job_id, state: 'failed' });
+  for (const row of rows)
+    effects.endedTasks.push({ id: row.id, jobId: row.job_id, state: 'failed' });
 }

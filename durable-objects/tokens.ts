@@ -2,7 +2,13 @@
 
 export function newToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return 'tmj_' + btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) => ({ '+': '-', '/': '_', '=': '' })[c] ?? '');
+  return (
+    'tmj_' +
+    btoa(String.fromCharCode(...bytes)).replace(
+      /[+/=]/g,
+      (c) => ({ '+': '-', '/': '_', '=': '' })[c] ?? '',
+    )
+  );
 }
 
 export async function hashToken(token: string): Promise<string> {

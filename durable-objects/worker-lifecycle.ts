@@ -21,7 +21,13 @@ export function connectionLost(
  * Removes a worker for good: its live tasks are requeued (and its agent told to stop them), its
  * pinned queued tasks fail, and its agent is told to go.
  */
-export function retire(sql: Sql, effects: Effects, workerId: string, connId: string | null, now: number): void {
+export function retire(
+  sql: Sql,
+  effects: Effects,
+  workerId: string,
+  connId: string | null,
+  now: number,
+): void {
   const requeued = requeueWorkerTasks(sql, effects, workerId, 'worker deregistered');
   sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, workerId);
   const ended = effects.endedTasks.length;
@@ -29,7 +35,10 @@ export function retire(sql: Sql, effects: Effects, workerId: string, connId: str
   recordTaskEnds(sql, effects, now, ended);
   if (!connId) return;
   if (requeued.length > 0) {
-    effects.outbox.push({ connId, frame: { type: 'cancel', tasks: requeued, reason: 'worker deregistered' } });
+    effects.outbox.push({
+      connId,
+      frame: { type: 'cancel', tasks: requeued, reason: 'worker deregistered' },
+    });
   }
   effects.outbox.push({ connId, frame: { type: 'bye', reason: 'deregistered' } });
   effects.closes.push({ connId, code: 1000, reason: 'deregistered' });

@@ -1,15 +1,30 @@
 /** Worker operations behind the HTTP API: register, read, list, deregister (drain or force). */
-import type { RegisterWorkerRequest, RegisteredWorker, WorkerState, WorkerView } from '../protocol/index.ts';
+import type {
+  RegisterWorkerRequest,
+  RegisteredWorker,
+  WorkerState,
+  WorkerView,
+} from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects } from './effects.ts';
 import { notFound } from './failure.ts';
 import { hashToken, newToken } from './tokens.ts';
-import { findLiveWorkerByAddress, findWorker, insertWorker, listWorkerViews, setWorkerState, workerView } from './workers-store.ts';
+import {
+  findLiveWorkerByAddress,
+  findWorker,
+  insertWorker,
+  listWorkerViews,
+  setWorkerState,
+  workerView,
+} from './workers-store.ts';
 import { finishDrainIfIdle, retire } from './worker-lifecycle.ts';
 
 /** Registers an address; registering a live address again returns the same worker (created: false). */
-export async function registerWorker(core: Core, request: RegisterWorkerRequest): Promise<RegisteredWorker> {
+export async function registerWorker(
+  core: Core,
+  request: RegisterWorkerRequest,
+): Promise<RegisteredWorker> {
   const existing = findLiveWorkerByAddress(core.sql, request.address);
   if (existing) return { worker: updated(core, existing.id, request), created: false };
   const joinToken = newToken();
@@ -17,12 +32,18 @@ export async function registerWorker(core: Core, request: RegisterWorkerRequest)
   // Another registration of the same address may have landed while the hash was computed.
   const raced = findLiveWorkerByAddress(core.sql, request.address);
   if (raced) return { worker: updated(core, raced.id, request), created: false };
-  const row = insertWorker(core.sql, { id: crypto.randomUUID(), request, tokenHash, now: core.now() });
+  const row = insertWorker(core.sql, {
+    id: crypto.randomUUID(),
+    request,
+    tokenHash,
+    now: core.now(),
+  });
   return { worker: workerView(core.sql, row, core.now()), created: true, joinToken };
 }
 
 function updated(core: Core, id: string, request: RegisterWorkerRequest): WorkerView {
-  if (request.labels) core.sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(request.labels), id);
+  if (request.labels)
+    core.sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(request.labels), id);
   if (request.slots) core.sql.run(`UPDATE workers SET slots = ? WHERE id = ?`, request.slots, id);
   return getWorker(core, id);
 }

@@ -10,7 +10,10 @@ export function findWorker(sql: Sql, id: string): WorkerRow | null {
 }
 
 export function findLiveWorkerByAddress(sql: Sql, address: string): WorkerRow | null {
-  return sql.first<WorkerRow>(`SELECT * FROM workers WHERE address = ? AND state != 'gone'`, address);
+  return sql.first<WorkerRow>(
+    `SELECT * FROM workers WHERE address = ? AND state != 'gone'`,
+    address,
+  );
 }
 
 export function insertWorker(
@@ -40,7 +43,11 @@ export function runningByWorker(sql: Sql): Map<string, number> {
   return new Map(rows.map((row) => [row.worker_id, row.n]));
 }
 
-export function listWorkerViews(sql: Sql, state: WorkerState | undefined, now: number): WorkerView[] {
+export function listWorkerViews(
+  sql: Sql,
+  state: WorkerState | undefined,
+  now: number,
+): WorkerView[] {
   const rows = state
     ? sql.all<WorkerRow>(`SELECT * FROM workers WHERE state = ? ORDER BY seq`, state)
     : sql.all<WorkerRow>(`SELECT * FROM workers WHERE state != 'gone' ORDER BY seq`);
@@ -70,7 +77,13 @@ export function setWorkerState(sql: Sql, id: string, state: WorkerState): void {
 export function bindConnection(
   sql: Sql,
   id: string,
-  binding: { connId: string; agentSlots: number; acceptsCommands: boolean; draining: boolean; now: number },
+  binding: {
+    connId: string;
+    agentSlots: number;
+    acceptsCommands: boolean;
+    draining: boolean;
+    now: number;
+  },
 ): void {
   sql.run(
     `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, accepting = ?, connected_at = ?,
@@ -117,5 +130,7 @@ export function lapsedWorkers(sql: Sql, olderThan: number): WorkerRow[] {
 }
 
 export function countConnected(sql: Sql): number {
-  return sql.first<{ n: number }>(`SELECT count(*) AS n FROM workers WHERE conn_id IS NOT NULL`)?.n ?? 0;
+  return (
+    sql.first<{ n: number }>(`SELECT count(*) AS n FROM workers WHERE conn_id IS NOT NULL`)?.n ?? 0
+  );
 }

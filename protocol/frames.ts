@@ -5,11 +5,7 @@
 import { z } from 'zod';
 import { WorkerAddress } from './workers.ts';
 import { CommandSpec, RelativePath } from './jobs.ts';
-import {
-  MAX_LOG_CHUNK_BYTES,
-  MAX_LOG_CHUNKS_PER_FRAME,
-  MAX_TASKS_PER_FRAME,
-} from './limits.ts';
+import { MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNKS_PER_FRAME, MAX_TASKS_PER_FRAME } from './limits.ts';
 import { LogStream } from './logs.ts';
 
 const TaskId = z.uuid();

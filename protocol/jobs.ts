@@ -44,7 +44,11 @@ export const CommandJobRequest = z.strictObject({
   env: z.record(EnvName, z.string().max(64 * 1024)).optional(),
   workers: WorkerSelector.optional(),
   /** Each task is killed (SIGTERM, then SIGKILL) and fails once it has run this long. */
-  timeoutSeconds: z.number().positive().max(7 * 24 * 3600).optional(),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
   ...Common,
 });
 
@@ -68,7 +72,14 @@ export const SubmitJobQuery = z.strictObject({
 
 export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
-export const TaskState = z.enum(['queued', 'assigned', 'running', 'succeeded', 'failed', 'cancelled']);
+export const TaskState = z.enum([
+  'queued',
+  'assigned',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+]);
 export type TaskState = z.infer<typeof TaskState>;
 
 export const TaskView = z.object({

@@ -8,10 +8,18 @@ export type Parsed<T> = { ok: true; frame: T } | { ok: false; code: string; mess
 
 /** Parses one text frame against `schema`, reporting why a bad frame is bad. */
 export function parseFrame<T>(raw: string | ArrayBuffer, schema: z.ZodType<T>): Parsed<T> {
-  if (typeof raw !== 'string') return { ok: false, code: 'binary_frame', message: 'frames are JSON text' };
+  if (typeof raw !== 'string')
+    return { ok: false, code: 'binary_frame', message: 'frames are JSON text' };
   // A character is at most 3 UTF-8 bytes in a JS string's code units: count bytes only when it matters.
-  if (raw.length > MAX_FRAME_BYTES || (raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).length > MAX_FRAME_BYTES)) {
-    return { ok: false, code: 'frame_too_large', message: `frame exceeds ${MAX_FRAME_BYTES} bytes` };
+  if (
+    raw.length > MAX_FRAME_BYTES ||
+    (raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).length > MAX_FRAME_BYTES)
+  ) {
+    return {
+      ok: false,
+      code: 'frame_too_large',
+      message: `frame exceeds ${MAX_FRAME_BYTES} bytes`,
+    };
   }
   let json: unknown;
   try {
@@ -23,7 +31,11 @@ export function parseFrame<T>(raw: string | ArrayBuffer, schema: z.ZodType<T>): 
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return { ok: false, code: 'invalid_frame', message: `${issue?.message ?? 'invalid frame'}${where}` };
+    return {
+      ok: false,
+      code: 'invalid_frame',
+      message: `${issue?.message ?? 'invalid frame'}${where}`,
+    };
   }
   return { ok: true, frame: result.data };
 }

@@ -17,7 +17,11 @@ app.use(
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) =>
-      errorResponse(c, { status: 413, code: 'payload_too_large', message: `request body exceeds ${MAX_BODY_BYTES} bytes` }),
+      errorResponse(c, {
+        status: 413,
+        code: 'payload_too_large',
+        message: `request body exceeds ${MAX_BODY_BYTES} bytes`,
+      }),
   }),
 );
 app.route('/v1/health', health);
@@ -25,5 +29,11 @@ app.route('/v1/workers', workers);
 app.route('/v1/jobs', jobs);
 app.route('/v1/tasks', tasks);
 app.route('/v1/agent', agent);
-app.notFound((c) => errorResponse(c, { status: 404, code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }));
+app.notFound((c) =>
+  errorResponse(c, {
+    status: 404,
+    code: 'not_found',
+    message: `no route for ${c.req.method} ${c.req.path}`,
+  }),
+);
 app.onError(onError);

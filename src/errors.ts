@@ -20,13 +20,24 @@ export function unwrap<T>(result: Outcome<T>): T {
 
 export function errorResponse(c: Context, failure: Failure): Response {
   const body: ErrorBody = {
-    error: { code: failure.code, message: failure.message, ...(failure.details === undefined ? {} : { details: failure.details }) },
+    error: {
+      code: failure.code,
+      message: failure.message,
+      ...(failure.details === undefined ? {} : { details: failure.details }),
+    },
   };
   return c.json(body, failure.status as ContentfulStatusCode);
 }
 
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return errorResponse(c, error.failure);
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: error.message }));
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'unhandled error',
+      path: c.req.path,
+      error: error.message,
+    }),
+  );
   return errorResponse(c, { status: 500, code: 'internal', message: 'internal error' });
 }

@@ -10,13 +10,18 @@ function issues(error: z.ZodError) {
 function describe(error: z.ZodError, what: string): string {
   const first = error.issues[0];
   if (!first) return `invalid ${what}`;
-  if (first.code === 'unrecognized_keys') return `unknown field${first.keys.length > 1 ? 's' : ''} in ${what}: ${first.keys.join(', ')}`;
+  if (first.code === 'unrecognized_keys')
+    return `unknown field${first.keys.length > 1 ? 's' : ''} in ${what}: ${first.keys.join(', ')}`;
   const at = first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
   return `invalid ${what}${at}: ${first.message}`;
 }
 
 /** Reads the body as JSON: malformed JSON and schema mismatches are 400s with details. */
-export async function readJson<T extends z.ZodType>(c: Context, schema: T, before?: (json: unknown) => void): Promise<z.infer<T>> {
+export async function readJson<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+  before?: (json: unknown) => void,
+): Promise<z.infer<T>> {
   const text = await c.req.text();
   let json: unknown;
   try {
@@ -30,13 +35,15 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T, befor
   }
   before?.(json);
   const result = schema.safeParse(json);
-  if (!result.success) throw badRequest(describe(result.error, 'request body'), { issues: issues(result.error) });
+  if (!result.success)
+    throw badRequest(describe(result.error, 'request body'), { issues: issues(result.error) });
   return result.data;
 }
 
 export function readQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   const result = schema.safeParse(c.req.query());
-  if (!result.success) throw badRequest(describe(result.error, 'query'), { issues: issues(result.error) });
+  if (!result.success)
+    throw badRequest(describe(result.error, 'query'), { issues: issues(result.error) });
   return result.data;
 }
 
@@ -45,6 +52,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A path id that is not a UUID names nothing: 404, as for an unknown id. */
 export function pathId(c: Context, what: string): string {
   const id = c.req.param('id') ?? '';
-  if (!UUID.test(id)) throw new ApiError({ status: 404, code: 'not_found', message: `${what} ${id} not found` });
+  if (!UUID.test(id))
+    throw new ApiError({ status: 404, code: 'not_found', message: `${what} ${id} not found` });
   return id.toLowerCase();
 }

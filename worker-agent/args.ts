@@ -95,8 +95,7 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
       listenHost: address.host,
       listenPort: address.port,
       slots:
-        parseInteger('--slots', values.get('--slots'), 1, MAX_SLOTS) ??
-        clampSlots(io.defaultSlots),
+        parseInteger('--slots', values.get('--slots'), 1, MAX_SLOTS) ?? clampSlots(io.defaultSlots),
       workDir: parseWorkDir(values.get('--work-dir'), io),
       acceptsCommands: !values.has('--no-commands'),
       killGraceMs:

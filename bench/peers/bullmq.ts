@@ -20,7 +20,9 @@ interface PeerOptions {
   workers: number;
 }
 
-export async function runBullmqPeer(options: PeerOptions): Promise<(TaskFigures & { name: string }) | null> {
+export async function runBullmqPeer(
+  options: PeerOptions,
+): Promise<(TaskFigures & { name: string }) | null> {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -29,7 +31,22 @@ export async function runBullmqPeer(options: PeerOptions): Promise<(TaskFigures 
   }
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-redis-'));
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const redis = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  );
   const workers: ChildProcess[] = [];
   try {
     await waitForTcp(port, 10_000);
@@ -39,7 +56,11 @@ export async function runBullmqPeer(options: PeerOptions): Promise<(TaskFigures 
     await events.waitUntilReady();
     const workerScript = fileURLToPath(new URL('./bullmq-worker.ts', import.meta.url));
     for (let i = 0; i < options.workers; i++) {
-      workers.push(spawn(process.execPath, ['--import', 'tsx', workerScript, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] }));
+      workers.push(
+        spawn(process.execPath, ['--import', 'tsx', workerScript, String(port)], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        }),
+      );
     }
     let completed = 0;
     events.on('completed', () => completed++);
@@ -54,7 +75,13 @@ export async function runBullmqPeer(options: PeerOptions): Promise<(TaskFigures 
         while (added < count) {
           const n = Math.min(options.batch, count - added);
           added += n;
-          await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'echo', data: i, opts: { removeOnComplete: true } })));
+          await queue.addBulk(
+            Array.from({ length: n }, (_, i) => ({
+              name: 'echo',
+              data: i,
+              opts: { removeOnComplete: true },
+            })),
+          );
         }
       };
       await Promise.all(Array.from({ length: options.inFlight }, lane));
@@ -76,7 +103,11 @@ export async function runBullmqPeer(options: PeerOptions): Promise<(TaskFigures 
     const tasksPerSecond = await bulk(options.total);
     const latency = summarize(await single(options.singles));
     await Promise.all([queue.close(), events.close()]);
-    return { name: `BullMQ ${bullmqVersion()} on Redis (${options.workers} worker processes)`, tasksPerSecond, single: latency };
+    return {
+      name: `BullMQ ${bullmqVersion()} on Redis (${options.workers} worker processes)`,
+      tasksPerSecond,
+      single: latency,
+    };
   } finally {
     for (const worker of workers) worker.kill('SIGKILL');
     redis.kill('SIGKILL');
@@ -86,7 +117,9 @@ export async function runBullmqPeer(options: PeerOptions): Promise<(TaskFigures 
 
 function bullmqVersion(): string {
   try {
-    return execFileSync(process.execPath, ['-p', "require('bullmq/package.json').version"], { encoding: 'utf8' }).trim();
+    return execFileSync(process.execPath, ['-p', "require('bullmq/package.json').version"], {
+      encoding: 'utf8',
+    }).trim();
   } catch {
     return '';
   }

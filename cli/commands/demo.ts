@@ -22,7 +22,9 @@ export async function demo(args: string[]): Promise<number> {
   if (running) say(`using the stack already running at ${LOCAL_DEFAULTS.publicUrl}`);
   try {
     const workers = await client.listWorkers();
-    say(`\n${workers.filter((w) => w.connected).length} workers connected: ${workers.map((w) => `${w.address} (${w.state})`).join(', ')}`);
+    say(
+      `\n${workers.filter((w) => w.connected).length} workers connected: ${workers.map((w) => `${w.address} (${w.state})`).join(', ')}`,
+    );
     say(`\nsubmitting: ${JSON.stringify(DEMO_JOB)}\n`);
     const job = await client.submitJob(DEMO_JOB);
     await streamOutput(client, job, workers);
@@ -50,9 +52,15 @@ async function isRunning(url: string): Promise<boolean> {
 }
 
 /** Prints each line of output prefixed with the address of the worker that produced it. */
-async function streamOutput(client: TmClient, job: JobView, workers: { id: string; address: string }[]): Promise<void> {
+async function streamOutput(
+  client: TmClient,
+  job: JobView,
+  workers: { id: string; address: string }[],
+): Promise<void> {
   const address = new Map(workers.map((w) => [w.id, w.address]));
-  const workerOfTask = new Map((job.tasks ?? []).map((t) => [t.id, t.pinnedWorkerId ?? t.workerId]));
+  const workerOfTask = new Map(
+    (job.tasks ?? []).map((t) => [t.id, t.pinnedWorkerId ?? t.workerId]),
+  );
   for await (const event of client.followLogs({ jobId: job.id })) {
     if ('end' in event) break;
     const where = address.get(workerOfTask.get(event.taskId) ?? '') ?? event.taskId.slice(0, 8);
@@ -62,11 +70,19 @@ async function streamOutput(client: TmClient, job: JobView, workers: { id: strin
   }
 }
 
-function summarize(job: JobView, workers: { id: string; address: string }[], elapsedMs: number): void {
+function summarize(
+  job: JobView,
+  workers: { id: string; address: string }[],
+  elapsedMs: number,
+): void {
   const address = new Map(workers.map((w) => [w.id, w.address]));
-  say(`\njob ${job.id} ${job.state} in ${(elapsedMs / 1000).toFixed(1)} s (since the demo started)`);
+  say(
+    `\njob ${job.id} ${job.state} in ${(elapsedMs / 1000).toFixed(1)} s (since the demo started)`,
+  );
   for (const task of job.tasks ?? []) {
-    say(`  task ${task.id.slice(0, 8)} on ${address.get(task.workerId ?? '') ?? '-'}: ${task.state}, exit code ${task.exitCode ?? '-'}`);
+    say(
+      `  task ${task.id.slice(0, 8)} on ${address.get(task.workerId ?? '') ?? '-'}: ${task.state}, exit code ${task.exitCode ?? '-'}`,
+    );
   }
   const url = LOCAL_DEFAULTS.publicUrl;
   say(`

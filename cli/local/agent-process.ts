@@ -24,10 +24,14 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   mkdirSync(options.logDir, { recursive: true });
   const args = [
     agentBin,
-    '--control-plane', options.controlPlane,
-    '--token-file', options.tokenFile,
-    '--address', options.address,
-    '--work-dir', options.workDir ?? examplesDir,
+    '--control-plane',
+    options.controlPlane,
+    '--token-file',
+    options.tokenFile,
+    '--address',
+    options.address,
+    '--work-dir',
+    options.workDir ?? examplesDir,
     ...(options.slots ? ['--slots', String(options.slots)] : []),
     ...(options.extraArgs ?? []),
   ];

@@ -18,7 +18,12 @@ export function startChild(
   options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string },
 ): Child {
   const out = openSync(options.logFile, 'a');
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   let running = true;
   const exited = new Promise<number | null>((resolve) => {

@@ -22,7 +22,10 @@ export interface ControlPlane {
 }
 
 /** Keeps the machine off the internet, whatever wrangler would otherwise do. */
-export const OFFLINE_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' } as const;
+export const OFFLINE_ENV = {
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+} as const;
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const logs = join(options.stateDir, 'logs');
@@ -30,17 +33,31 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // Secrets go through an env file, which wrangler shows as "(hidden)", never on the command line.
   const secrets = join(options.stateDir, 'worker.env');
   const vars = { TM_JOIN_TOKEN: options.joinToken, ...options.vars };
-  writeFileSync(secrets, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    secrets,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const args = [
-    wranglerBin, 'dev',
-    '--config', join(repoRoot, 'wrangler.toml'),
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--inspector-port', String(await freePort()),
-    '--persist-to', join(options.stateDir, 'state'),
-    '--env-file', secrets,
+    wranglerBin,
+    'dev',
+    '--config',
+    join(repoRoot, 'wrangler.toml'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--inspector-port',
+    String(await freePort()),
+    '--persist-to',
+    join(options.stateDir, 'state'),
+    '--env-file',
+    secrets,
     '--show-interactive-dev-session=false',
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
   ];
   const child = startChild(process.execPath, args, {
     cwd: repoRoot,
@@ -52,7 +69,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await waitForHttp(`${url}/v1/health`, options.startTimeoutMs ?? 60_000, child.alive);
   } catch (error) {
     await child.stop(1000);
-    throw new Error(`control plane did not start (see ${join(logs, 'control-plane.log')}): ${(error as Error).message}`);
+    throw new Error(
+      `control plane did not start (see ${join(logs, 'control-plane.log')}): ${(error as Error).message}`,
+    );
   }
   return { url, child, stop: () => child.stop(5000) };
 }

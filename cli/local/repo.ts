@@ -6,7 +6,11 @@ import { dirname, join } from 'node:path';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 
-export const wranglerBin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+export const wranglerBin = join(
+  dirname(require.resolve('wrangler/package.json')),
+  'bin',
+  'wrangler.js',
+);
 export const agentBin = join(repoRoot, 'worker-agent', 'bin', 'tm-agent.js');
 /** The work dir of the local agents: holds worker/scripts/count.sh and the other examples. */
 export const examplesDir = join(repoRoot, 'examples');

@@ -28,7 +28,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
   const { token, file: tokenFile } = ensureJoinToken(options.stateDir);
   log(`starting the control plane (wrangler dev) on http://localhost:${options.port} …`);
-  const controlPlane = await startControlPlane({ stateDir: options.stateDir, port: options.port, joinToken: token, vars: options.vars });
+  const controlPlane = await startControlPlane({
+    stateDir: options.stateDir,
+    port: options.port,
+    joinToken: token,
+    vars: options.vars,
+  });
   const client = new TmClient(controlPlane.url);
   const agents: AgentProcess[] = [];
   const stop = async () => {
@@ -59,12 +64,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 /** Waits until `count` workers are connected and ready. */
-export async function waitForConnected(client: TmClient, count: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForConnected(
+  client: TmClient,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ready = (await client.listWorkers()).filter((w) => w.connected && w.state === 'ready');
     if (ready.length >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${ready.length} of ${count} workers connected within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${ready.length} of ${count} workers connected within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -35,14 +35,22 @@ export class TmClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
 
-  constructor(target: string, private readonly options: ClientOptions = {}) {
+  constructor(
+    target: string,
+    private readonly options: ClientOptions = {},
+  ) {
     this.baseUrl = normalizeBaseUrl(target);
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  health = () => this.call('GET', '/v1/health', z.object({ ok: z.boolean(), connectedWorkers: z.number() }));
-  registerWorker = (request: RegisterWorkerRequest) => this.call('POST', '/v1/workers', RegisteredWorker, request);
-  listWorkers = () => this.call('GET', '/v1/workers', z.object({ workers: z.array(WorkerView) })).then((r) => r.workers);
+  health = () =>
+    this.call('GET', '/v1/health', z.object({ ok: z.boolean(), connectedWorkers: z.number() }));
+  registerWorker = (request: RegisterWorkerRequest) =>
+    this.call('POST', '/v1/workers', RegisteredWorker, request);
+  listWorkers = () =>
+    this.call('GET', '/v1/workers', z.object({ workers: z.array(WorkerView) })).then(
+      (r) => r.workers,
+    );
   getWorker = (id: string) => this.call('GET', `/v1/workers/${id}`, WorkerView);
   deregisterWorker = (id: string, force = false) =>
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
@@ -50,16 +58,30 @@ export class TmClient {
     this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
   getJob = (id: string) => this.call('GET', `/v1/jobs/${id}`, JobView);
   listJobs = (state?: JobState) =>
-    this.call('GET', `/v1/jobs${state ? `?state=${state}` : ''}`, z.object({ jobs: z.array(JobView) })).then((r) => r.jobs);
+    this.call(
+      'GET',
+      `/v1/jobs${state ? `?state=${state}` : ''}`,
+      z.object({ jobs: z.array(JobView) }),
+    ).then((r) => r.jobs);
   cancelJob = (id: string) => this.call('POST', `/v1/jobs/${id}/cancel`, JobView);
   getTask = (id: string) => this.call('GET', `/v1/tasks/${id}`, TaskView);
   listTasks = (state?: TaskState) =>
-    this.call('GET', `/v1/tasks${state ? `?state=${state}` : ''}`, z.object({ tasks: z.array(TaskView) })).then((r) => r.tasks);
-  logs = (scope: LogScope, after = 0) => this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
+    this.call(
+      'GET',
+      `/v1/tasks${state ? `?state=${state}` : ''}`,
+      z.object({ tasks: z.array(TaskView) }),
+    ).then((r) => r.tasks);
+  logs = (scope: LogScope, after = 0) =>
+    this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
 
   /** Streams output as it arrives, ending with `{end: true, state}` when the task or job ends. */
   async *followLogs(scope: LogScope, after = 0, signal?: AbortSignal): AsyncGenerator<FollowEvent> {
-    const response = await this.send('GET', `${logsPath(scope)}?follow=true&after=${after}`, undefined, signal);
+    const response = await this.send(
+      'GET',
+      `${logsPath(scope)}?follow=true&after=${after}`,
+      undefined,
+      signal,
+    );
     if (!response.body) return;
     for await (const line of ndjsonLines(response.body)) {
       const end = LogStreamEnd.safeParse(line);
@@ -72,17 +94,28 @@ export class TmClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const job = await this.getJob(id);
-      if (['succeeded', 'failed', 'cancelled'].includes(job.state) || Date.now() > deadline) return job;
+      if (['succeeded', 'failed', 'cancelled'].includes(job.state) || Date.now() > deadline)
+        return job;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
 
-  private async call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+  private async call<T extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: T,
+    body?: unknown,
+  ): Promise<z.infer<T>> {
     const response = await this.send(method, path, body);
     return schema.parse(await response.json());
   }
 
-  private async send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const url = this.baseUrl + path;
     let response: Response;
     try {
@@ -104,7 +137,11 @@ export class TmClient {
       const { code, message, details } = parsed.data.error;
       throw new TmApiError(response.status, code, message, details);
     }
-    throw new TmApiError(response.status, 'internal', `HTTP ${response.status} from ${method} ${path}`);
+    throw new TmApiError(
+      response.status,
+      'internal',
+      `HTTP ${response.status} from ${method} ${path}`,
+    );
   }
 }
 

@@ -13,7 +13,10 @@ export class TmApiError extends Error {
 }
 
 export class TmConnectionError extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     super(`cannot reach the control plane at ${url} (is it running? try \`npm start\`)`, { cause });
     this.name = 'TmConnectionError';
   }

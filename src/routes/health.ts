@@ -6,5 +6,9 @@ import { PROTOCOL_VERSION } from '../../protocol/index.ts';
 
 export const health = new Hono<AppEnv>().get('/', async (c) => {
   const state = await scheduler(c.env).health();
-  return c.json({ ok: state.ok, protocolVersion: PROTOCOL_VERSION, connectedWorkers: state.connectedWorkers });
+  return c.json({
+    ok: state.ok,
+    protocolVersion: PROTOCOL_VERSION,
+    connectedWorkers: state.connectedWorkers,
+  });
 });

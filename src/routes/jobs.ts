@@ -5,14 +5,23 @@ import { scheduler } from '../scheduler-stub.ts';
 import { badRequest, unwrap } from '../errors.ts';
 import { pathId, readJson, readQuery } from '../validate.ts';
 import { serveLogs } from './logs.ts';
-import { JOB_KINDS, JobQuery, ListJobsQuery, SubmitJobQuery, SubmitJobRequest } from '../../protocol/index.ts';
+import {
+  JOB_KINDS,
+  JobQuery,
+  ListJobsQuery,
+  SubmitJobQuery,
+  SubmitJobRequest,
+} from '../../protocol/index.ts';
 
 /** Names an unknown or missing kind plainly before the schema's own messages. */
 function checkKind(json: unknown): void {
-  const kind = typeof json === 'object' && json !== null ? (json as { kind?: unknown }).kind : undefined;
+  const kind =
+    typeof json === 'object' && json !== null ? (json as { kind?: unknown }).kind : undefined;
   if (kind === undefined) throw badRequest(`a job needs a "kind": one of ${JOB_KINDS.join(', ')}`);
   if (!JOB_KINDS.includes(kind as (typeof JOB_KINDS)[number])) {
-    throw badRequest(`unknown job kind ${JSON.stringify(kind)}; expected one of ${JOB_KINDS.join(', ')}`);
+    throw badRequest(
+      `unknown job kind ${JSON.stringify(kind)}; expected one of ${JOB_KINDS.join(', ')}`,
+    );
   }
 }
 

@@ -21,6 +21,8 @@ export const workers = new Hono<AppEnv>()
   })
   .delete('/:id', async (c) => {
     const { force } = readQuery(c, DeregisterQuery);
-    const worker = unwrap(await scheduler(c.env).deregisterWorker(pathId(c, 'worker'), force === 'true'));
+    const worker = unwrap(
+      await scheduler(c.env).deregisterWorker(pathId(c, 'worker'), force === 'true'),
+    );
     return c.json(worker, worker.state === 'gone' ? 200 : 202);
   });

@@ -24,14 +24,19 @@ afterEach(cleanUp);
 
 /** Waits for the `assign` frame that carries a task of `jobId`, and returns that task. */
 async function assignmentOf(agent: TestAgent, jobId: string): Promise<Assignment> {
-  const frame = await agent.nextFrame((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId));
+  const frame = await agent.nextFrame(
+    (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId),
+  );
   const task = frame.type === 'assign' ? frame.tasks.find((t) => t.jobId === jobId) : undefined;
   if (!task) throw new Error('unreachable');
   return task;
 }
 
 const complete = (agent: TestAgent, task: { taskId: string; attempt: number }, result?: unknown) =>
-  agent.send({ type: 'complete', tasks: [{ taskId: task.taskId, attempt: task.attempt, exitCode: 0, result }] });
+  agent.send({
+    type: 'complete',
+    tasks: [{ taskId: task.taskId, attempt: task.attempt, exitCode: 0, result }],
+  });
 
 /** Reads an NDJSON body line by line as it streams. */
 function lineReader(body: ReadableStream<Uint8Array>) {
@@ -64,7 +69,9 @@ describe('admission', () => {
   it('refuses a wrong token', async () => {
     const response = await connectRaw('not-the-token');
     expect(response.status).toBe(401);
-    expect((await response.json()) as ErrorReply).toEqual({ error: { code: 'unauthorized', message: 'invalid join token' } });
+    expect((await response.json()) as ErrorReply).toEqual({
+      error: { code: 'unauthorized', message: 'invalid join token' },
+    });
   });
 
   it("admits a registered worker's own token and binds it to that worker", async () => {
@@ -115,36 +122,65 @@ describe('frames', () => {
     const unknown = await agent.nextFrame('error');
     expect(unknown).toMatchObject({ code: 'invalid_frame' });
     expect(unknown.type === 'error' && unknown.message).toMatch(/at type$/);
-    agent.send({ type: 'hello', protocolVersion: 1, address: uniqueAddress(), slots: 0, acceptsCommands: true, running: [] });
+    agent.send({
+      type: 'hello',
+      protocolVersion: 1,
+      address: uniqueAddress(),
+      slots: 0,
+      acceptsCommands: true,
+      running: [],
+    });
     const badHello = await agent.nextFrame('error');
     expect(badHello.type === 'error' && badHello.message).toMatch(/at slots$/);
     agent.ws.send(new TextEncoder().encode('{"type":"heartbeat"}'));
     expect(await agent.nextFrame('error')).toMatchObject({ code: 'binary_frame' });
     expect(agent.closeEvent).toBeNull();
-    expect((await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers).toBe(0);
+    expect(
+      (await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers,
+    ).toBe(0);
   });
 
   it('welcomes a hello with the worker id, once', async () => {
     const agent = await connect();
     const address = uniqueAddress();
     const welcome = await agent.join(address);
-    expect(welcome).toEqual({ type: 'welcome', workerId: expect.stringMatching(/^[0-9a-f-]{36}$/), protocolVersion: 1, heartbeatIntervalMs: 5000 });
-    expect(await getWorker(welcome.workerId)).toMatchObject({ address, state: 'ready', connected: true });
+    expect(welcome).toEqual({
+      type: 'welcome',
+      workerId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      protocolVersion: 1,
+      heartbeatIntervalMs: 5000,
+    });
+    expect(await getWorker(welcome.workerId)).toMatchObject({
+      address,
+      state: 'ready',
+      connected: true,
+    });
     agent.hello(address);
     expect(await agent.nextFrame('error')).toMatchObject({ code: 'duplicate_hello' });
   });
 
   it('reports workers with their connection, running tasks and heartbeat age', async () => {
-    const { agent, workerId } = await joinAgent(uniqueAddress(), { slots: 2, acceptsCommands: false });
+    const { agent, workerId } = await joinAgent(uniqueAddress(), {
+      slots: 2,
+      acceptsCommands: false,
+    });
     const job = await submitJob({ kind: 'echo', count: 2 });
     await assignmentOf(agent, job.id);
     agent.send({ type: 'heartbeat' });
     await agent.sync();
     const { body } = await api<{ workers: WorkerView[] }>('GET', '/v1/workers');
     const view = body.workers.find((w) => w.id === workerId);
-    expect(view).toMatchObject({ state: 'ready', connected: true, runningTasks: 2, slots: 2, acceptsCommands: false });
+    expect(view).toMatchObject({
+      state: 'ready',
+      connected: true,
+      runningTasks: 2,
+      slots: 2,
+      acceptsCommands: false,
+    });
     expect(view?.lastHeartbeatAgeMs).toBeGreaterThanOrEqual(0);
-    expect((await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers).toBe(1);
+    expect(
+      (await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers,
+    ).toBe(1);
   });
 });
 
@@ -153,7 +189,12 @@ describe('tasks', () => {
     const { agent, workerId } = await joinAgent();
     const job = await submitJob({ kind: 'echo', payload: { greeting: 'hi', n: [1, 2] } });
     const task = await assignmentOf(agent, job.id);
-    expect(task).toEqual({ taskId: job.tasks?.[0]?.id, jobId: job.id, attempt: 1, spec: { kind: 'echo', payload: { greeting: 'hi', n: [1, 2] } } });
+    expect(task).toEqual({
+      taskId: job.tasks?.[0]?.id,
+      jobId: job.id,
+      attempt: 1,
+      spec: { kind: 'echo', payload: { greeting: 'hi', n: [1, 2] } },
+    });
     expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 1, workerId });
 
     agent.send({ type: 'started', tasks: [{ taskId: task.taskId, attempt: 1 }] });
@@ -166,7 +207,12 @@ describe('tasks', () => {
     const done = await getJob(job.id);
     expect(done.state).toBe('succeeded');
     expect(done.counts).toEqual({ queued: 0, running: 0, succeeded: 1, failed: 0, cancelled: 0 });
-    expect(done.tasks?.[0]).toMatchObject({ state: 'succeeded', exitCode: 0, result: { echoed: true }, workerId });
+    expect(done.tasks?.[0]).toMatchObject({
+      state: 'succeeded',
+      exitCode: 0,
+      result: { echoed: true },
+      workerId,
+    });
     expect(done.finishedAt).not.toBeNull();
 
     complete(agent, task, { echoed: 'again' });
@@ -181,7 +227,11 @@ describe('tasks', () => {
     const task = await assignmentOf(agent, job.id);
     complete(agent, { taskId: task.taskId, attempt: 2 });
     await agent.sync();
-    expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 1, result: null });
+    expect(await getTask(task.taskId)).toMatchObject({
+      state: 'assigned',
+      attempt: 1,
+      result: null,
+    });
     expect((await getJob(job.id)).state).toBe('running');
     complete(agent, task);
     await agent.sync();
@@ -202,22 +252,58 @@ describe('tasks', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo', retries: 1 });
     const first = await assignmentOf(agent, job.id);
-    agent.send({ type: 'fail', tasks: [{ taskId: first.taskId, attempt: 1, exitCode: 3, error: { type: 'exit', message: 'boom 1' } }] });
+    agent.send({
+      type: 'fail',
+      tasks: [
+        {
+          taskId: first.taskId,
+          attempt: 1,
+          exitCode: 3,
+          error: { type: 'exit', message: 'boom 1' },
+        },
+      ],
+    });
     const second = await assignmentOf(agent, job.id);
     expect(second).toMatchObject({ taskId: first.taskId, attempt: 2 });
-    agent.send({ type: 'fail', tasks: [{ taskId: first.taskId, attempt: 2, exitCode: 4, error: { type: 'exit', message: 'boom 2' } }] });
+    agent.send({
+      type: 'fail',
+      tasks: [
+        {
+          taskId: first.taskId,
+          attempt: 2,
+          exitCode: 4,
+          error: { type: 'exit', message: 'boom 2' },
+        },
+      ],
+    });
     await agent.sync();
     const failed = await getJob(job.id);
     expect(failed).toMatchObject({ state: 'failed', error: 'boom 2' });
-    expect(failed.tasks?.[0]).toMatchObject({ state: 'failed', attempt: 2, exitCode: 4, error: 'boom 2' });
-    expect(agent.inbox.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === job.id))).toBe(false);
+    expect(failed.tasks?.[0]).toMatchObject({
+      state: 'failed',
+      attempt: 2,
+      exitCode: 4,
+      error: 'boom 2',
+    });
+    expect(
+      agent.inbox.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === job.id)),
+    ).toBe(false);
   });
 
   it('does not retry a non-retryable failure', async () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo', retries: 5 });
     const task = await assignmentOf(agent, job.id);
-    agent.send({ type: 'fail', tasks: [{ taskId: task.taskId, attempt: 1, error: { type: 'refused', message: 'nope', nonRetryable: true } }] });
+    agent.send({
+      type: 'fail',
+      tasks: [
+        {
+          taskId: task.taskId,
+          attempt: 1,
+          error: { type: 'refused', message: 'nope', nonRetryable: true },
+        },
+      ],
+    });
     await agent.sync();
     expect(await getJob(job.id)).toMatchObject({ state: 'failed', error: 'nope' });
   });
@@ -228,13 +314,22 @@ describe('tasks', () => {
     const task = await assignmentOf(first.agent, job.id);
     first.agent.close();
     await waitFor(async () => (await getTask(task.taskId)).state === 'queued', 'task requeued');
-    expect(await getWorker(first.workerId)).toMatchObject({ state: 'lost', connected: false, runningTasks: 0 });
+    expect(await getWorker(first.workerId)).toMatchObject({
+      state: 'lost',
+      connected: false,
+      runningTasks: 0,
+    });
 
     const second = await joinAgent();
-    expect(await assignmentOf(second.agent, job.id)).toMatchObject({ taskId: task.taskId, attempt: 2 });
+    expect(await assignmentOf(second.agent, job.id)).toMatchObject({
+      taskId: task.taskId,
+      attempt: 2,
+    });
 
     const back = await connect();
-    const welcome = await back.join(first.address, { running: [{ taskId: task.taskId, attempt: 1 }] });
+    const welcome = await back.join(first.address, {
+      running: [{ taskId: task.taskId, attempt: 1 }],
+    });
     expect(welcome.workerId).toBe(first.workerId);
     expect(await back.nextFrame('cancel')).toEqual({
       type: 'cancel',
@@ -243,7 +338,11 @@ describe('tasks', () => {
     });
     complete(back, { taskId: task.taskId, attempt: 1 });
     await back.sync();
-    expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 2, workerId: second.workerId });
+    expect(await getTask(task.taskId)).toMatchObject({
+      state: 'assigned',
+      attempt: 2,
+      workerId: second.workerId,
+    });
     complete(second.agent, { taskId: task.taskId, attempt: 2 }, 'from second');
     await second.agent.sync();
     expect(await getTask(task.taskId)).toMatchObject({ state: 'succeeded', result: 'from second' });
@@ -278,7 +377,11 @@ describe('tasks', () => {
     const task = await assignmentOf(agent, job.id);
     const cancelled = await api<{ state: string }>('POST', `/v1/jobs/${job.id}/cancel`);
     expect(cancelled.body.state).toBe('cancelled');
-    expect(await agent.nextFrame('cancel')).toEqual({ type: 'cancel', tasks: [{ taskId: task.taskId, attempt: 1 }], reason: 'job cancelled' });
+    expect(await agent.nextFrame('cancel')).toEqual({
+      type: 'cancel',
+      tasks: [{ taskId: task.taskId, attempt: 1 }],
+      reason: 'job cancelled',
+    });
     complete(agent, task);
     await agent.sync();
     expect(await getTask(task.taskId)).toMatchObject({ state: 'cancelled', result: null });
@@ -289,7 +392,9 @@ describe('tasks', () => {
     const a = await joinAgent(uniqueAddress(), { acceptsCommands: true });
     const b = await joinAgent(uniqueAddress(), { acceptsCommands: false });
     const echo = await submitJob({ kind: 'echo', workers: 'all' });
-    expect(echo.tasks?.map((t) => t.pinnedWorkerId).sort()).toEqual([a.workerId, b.workerId].sort());
+    expect(echo.tasks?.map((t) => t.pinnedWorkerId).sort()).toEqual(
+      [a.workerId, b.workerId].sort(),
+    );
     const onA = await assignmentOf(a.agent, echo.id);
     const onB = await assignmentOf(b.agent, echo.id);
     expect(onA.taskId).not.toBe(onB.taskId);
@@ -298,9 +403,15 @@ describe('tasks', () => {
 
     const command = await submitJob({ kind: 'command', command: ['true'], workers: 'all' });
     expect(command.tasks?.map((t) => t.pinnedWorkerId)).toEqual([a.workerId]);
-    expect(await assignmentOf(a.agent, command.id)).toMatchObject({ spec: { kind: 'command', command: ['true'], path: '.', env: {} } });
+    expect(await assignmentOf(a.agent, command.id)).toMatchObject({
+      spec: { kind: 'command', command: ['true'], path: '.', env: {} },
+    });
     await b.agent.sync();
-    expect(b.agent.received.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === command.id))).toBe(false);
+    expect(
+      b.agent.received.some(
+        (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === command.id),
+      ),
+    ).toBe(false);
   });
 
   it('never gives a command task to an agent that does not accept commands', async () => {
@@ -315,7 +426,11 @@ describe('tasks', () => {
     const draining = await joinAgent(uniqueAddress());
     draining.agent.send({ type: 'draining' });
     await draining.agent.sync();
-    expect(await getWorker(draining.workerId)).toMatchObject({ state: 'ready', connected: true, acceptingTasks: false });
+    expect(await getWorker(draining.workerId)).toMatchObject({
+      state: 'ready',
+      connected: true,
+      acceptingTasks: false,
+    });
     const other = await joinAgent(uniqueAddress());
     const job = await submitJob({ kind: 'echo', count: 5 });
     const frame = await other.agent.nextFrame('assign');
@@ -377,14 +492,26 @@ describe('placement', () => {
       method: 'POST',
       body: JSON.stringify({ kind: 'echo', payload: 'w' }),
     });
-    const frame = await agent.nextFrame((f) => f.type === 'assign' && f.tasks.some((t) => t.spec.kind === 'echo' && t.spec.payload === 'w'));
+    const frame = await agent.nextFrame(
+      (f) =>
+        f.type === 'assign' &&
+        f.tasks.some((t) => t.spec.kind === 'echo' && t.spec.payload === 'w'),
+    );
     const task = frame.type === 'assign' ? frame.tasks[0] : undefined;
     if (!task) throw new Error('no task');
     complete(agent, task, 'waited');
     const response = await reply;
     expect(response.status).toBe(202);
-    const job = (await response.json()) as { id: string; state: string; tasks: { result: unknown }[] };
-    expect(job).toMatchObject({ id: task.jobId, state: 'succeeded', tasks: [{ result: 'waited' }] });
+    const job = (await response.json()) as {
+      id: string;
+      state: string;
+      tasks: { result: unknown }[];
+    };
+    expect(job).toMatchObject({
+      id: task.jobId,
+      state: 'succeeded',
+      tasks: [{ result: 'waited' }],
+    });
   });
 });
 
@@ -394,7 +521,9 @@ describe('connections', () => {
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(old.agent, job.id);
     const fresh = await connect();
-    const welcome = await fresh.join(old.address, { running: [{ taskId: task.taskId, attempt: 1 }] });
+    const welcome = await fresh.join(old.address, {
+      running: [{ taskId: task.taskId, attempt: 1 }],
+    });
     expect(welcome.workerId).toBe(old.workerId);
     expect((await old.agent.closed()).code).toBe(4000);
     const seenByOld = old.agent.received.length;
@@ -404,7 +533,11 @@ describe('connections', () => {
     expect(fresh.received.some((f) => f.type === 'cancel')).toBe(false);
     complete(fresh, task, 'held across reconnect');
     await fresh.sync();
-    expect(await getTask(task.taskId)).toMatchObject({ state: 'succeeded', attempt: 1, result: 'held across reconnect' });
+    expect(await getTask(task.taskId)).toMatchObject({
+      state: 'succeeded',
+      attempt: 1,
+      result: 'held across reconnect',
+    });
     expect(await getWorker(old.workerId)).toMatchObject({ state: 'ready', connected: true });
     expect(old.agent.received.length).toBe(seenByOld);
   });
@@ -427,7 +560,9 @@ describe('connections', () => {
     expect((await agent.closed()).code).toBe(1000);
     expect((await getJob(job.id)).state).toBe('succeeded');
     expect(await getWorker(workerId)).toMatchObject({ state: 'gone', connected: false });
-    expect(agent.received.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === later.id))).toBe(false);
+    expect(
+      agent.received.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === later.id)),
+    ).toBe(false);
   });
 
   it('retires an idle connected worker at once on DELETE and says bye', async () => {
@@ -460,8 +595,16 @@ describe('connections', () => {
     const forced = await api<WorkerView>('DELETE', `/v1/workers/${workerId}?force=true`);
     expect(forced.status).toBe(200);
     expect(forced.body).toMatchObject({ state: 'gone', connected: false, runningTasks: 0 });
-    expect(await getTask(task.taskId)).toMatchObject({ state: 'queued', workerId: null, attempt: 1 });
-    expect(await agent.nextFrame('cancel')).toEqual({ type: 'cancel', tasks: [{ taskId: task.taskId, attempt: 1 }], reason: 'worker deregistered' });
+    expect(await getTask(task.taskId)).toMatchObject({
+      state: 'queued',
+      workerId: null,
+      attempt: 1,
+    });
+    expect(await agent.nextFrame('cancel')).toEqual({
+      type: 'cancel',
+      tasks: [{ taskId: task.taskId, attempt: 1 }],
+      reason: 'worker deregistered',
+    });
     await agent.nextFrame('bye');
     expect((await agent.closed()).code).toBe(1000);
     const types = agent.received.map((f) => f.type);
@@ -477,8 +620,21 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'one\n' }, { stream: 'stderr', data: 'two\n' }] });
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'three ☃\n' }] });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [
+        { stream: 'stdout', data: 'one\n' },
+        { stream: 'stderr', data: 'two\n' },
+      ],
+    });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'three ☃\n' }],
+    });
     await agent.sync();
     const page = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body;
     expect(page.entries.map((e) => [e.stream, e.data, e.attempt, e.taskId])).toEqual([
@@ -490,8 +646,12 @@ describe('logs', () => {
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
     expect(new Set(seqs).size).toBe(3);
     expect(page).toMatchObject({ next: seqs[2], done: false });
-    expect((await api<LogPage>('GET', `/v1/jobs/${job.id}/logs`)).body.entries).toEqual(page.entries);
-    const rest = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs?after=${seqs[0]}&limit=1`)).body;
+    expect((await api<LogPage>('GET', `/v1/jobs/${job.id}/logs`)).body.entries).toEqual(
+      page.entries,
+    );
+    const rest = (
+      await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs?after=${seqs[0]}&limit=1`)
+    ).body;
     expect(rest.entries.map((e) => e.data)).toEqual(['two\n']);
     expect(rest.next).toBe(seqs[1]);
   });
@@ -500,20 +660,35 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'a'.repeat(3000) }] });
     agent.send({
       type: 'log',
       taskId: task.taskId,
       attempt: 1,
-      chunks: [{ stream: 'stdout', data: '€'.repeat(1000) }, { stream: 'stderr', data: 'never stored' }],
+      chunks: [{ stream: 'stdout', data: 'a'.repeat(3000) }],
     });
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'after the limit' }] });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [
+        { stream: 'stdout', data: '€'.repeat(1000) },
+        { stream: 'stderr', data: 'never stored' },
+      ],
+    });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'after the limit' }],
+    });
     await agent.sync();
     const entries = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries;
     expect(entries.map((e) => e.stream)).toEqual(['stdout', 'stdout', 'system']);
     expect(entries[1]?.data).toBe('€'.repeat(365)); // 4096 - 3000 = 1096 bytes; 365 × 3 = 1095
     expect(entries[2]?.data).toMatch(/output truncated.*4096 bytes/);
-    const stored = entries.slice(0, 2).reduce((sum, e) => sum + new TextEncoder().encode(e.data).length, 0);
+    const stored = entries
+      .slice(0, 2)
+      .reduce((sum, e) => sum + new TextEncoder().encode(e.data).length, 0);
     expect(stored).toBeLessThanOrEqual(4096);
     expect((await getTask(task.taskId)).logTruncated).toBe(true);
   });
@@ -523,11 +698,26 @@ describe('logs', () => {
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(owner, job.id);
     const { agent: intruder } = await joinAgent();
-    intruder.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'spoofed' }] });
+    intruder.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'spoofed' }],
+    });
     expect(await intruder.nextFrame('error')).toMatchObject({ code: 'not_owner' });
-    owner.send({ type: 'log', taskId: task.taskId, attempt: 2, chunks: [{ stream: 'stdout', data: 'wrong attempt' }] });
+    owner.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 2,
+      chunks: [{ stream: 'stdout', data: 'wrong attempt' }],
+    });
     expect(await owner.nextFrame('error')).toMatchObject({ code: 'not_owner' });
-    owner.send({ type: 'log', taskId: crypto.randomUUID(), attempt: 1, chunks: [{ stream: 'stdout', data: 'no such task' }] });
+    owner.send({
+      type: 'log',
+      taskId: crypto.randomUUID(),
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'no such task' }],
+    });
     expect(await owner.nextFrame('error')).toMatchObject({ code: 'not_owner' });
     expect((await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries).toEqual([]);
   });
@@ -536,10 +726,17 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'backlog\n' }] });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'backlog\n' }],
+    });
     await agent.sync();
 
-    const byTask = await SELF.fetch(`http://scheduler.test/v1/tasks/${task.taskId}/logs?follow=true`);
+    const byTask = await SELF.fetch(
+      `http://scheduler.test/v1/tasks/${task.taskId}/logs?follow=true`,
+    );
     const byJob = await SELF.fetch(`http://scheduler.test/v1/jobs/${job.id}/logs?follow=true`);
     expect(byTask.status).toBe(200);
     expect(byTask.headers.get('content-type')).toBe('application/x-ndjson');
@@ -549,8 +746,17 @@ describe('logs', () => {
     expect(await taskLine()).toMatchObject({ data: 'backlog\n', stream: 'stdout', attempt: 1 });
     expect(await jobLine()).toMatchObject({ data: 'backlog\n' });
 
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stderr', data: 'live\n' }] });
-    expect(await taskLine()).toMatchObject({ data: 'live\n', stream: 'stderr', taskId: task.taskId });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [{ stream: 'stderr', data: 'live\n' }],
+    });
+    expect(await taskLine()).toMatchObject({
+      data: 'live\n',
+      stream: 'stderr',
+      taskId: task.taskId,
+    });
     expect(await jobLine()).toMatchObject({ data: 'live\n' });
 
     complete(agent, task);
@@ -564,11 +770,21 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({ type: 'log', taskId: task.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'a' }, { stream: 'stdout', data: 'b' }] });
+    agent.send({
+      type: 'log',
+      taskId: task.taskId,
+      attempt: 1,
+      chunks: [
+        { stream: 'stdout', data: 'a' },
+        { stream: 'stdout', data: 'b' },
+      ],
+    });
     complete(agent, task);
     await agent.sync();
     const [first] = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries;
-    const response = await SELF.fetch(`http://scheduler.test/v1/tasks/${task.taskId}/logs?follow=true&after=${first?.seq}`);
+    const response = await SELF.fetch(
+      `http://scheduler.test/v1/tasks/${task.taskId}/logs?follow=true&after=${first?.seq}`,
+    );
     if (!response.body) throw new Error('no body');
     const next = lineReader(response.body);
     expect(await next()).toMatchObject({ data: 'b' });

@@ -18,22 +18,40 @@ async function counts() {
 describe('workers', () => {
   it('registers an address once: 201 with a join token, then 200 without one', async () => {
     const address = uniqueAddress();
-    const first = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>('POST', '/v1/workers', { address });
+    const first = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>(
+      'POST',
+      '/v1/workers',
+      { address },
+    );
     expect(first.status).toBe(201);
     expect(first.body.created).toBe(true);
     expect(first.body.worker.id).toMatch(UUID);
     expect(first.body.joinToken).toMatch(/^tmj_[A-Za-z0-9_-]{43}$/);
-    expect(first.body.worker).toMatchObject({ address, state: 'pending', connected: false, lastHeartbeatAgeMs: null, runningTasks: 0 });
-
-    const again = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>('POST', '/v1/workers', {
+    expect(first.body.worker).toMatchObject({
       address,
-      labels: { zone: 'a' },
-      slots: 3,
+      state: 'pending',
+      connected: false,
+      lastHeartbeatAgeMs: null,
+      runningTasks: 0,
     });
+
+    const again = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>(
+      'POST',
+      '/v1/workers',
+      {
+        address,
+        labels: { zone: 'a' },
+        slots: 3,
+      },
+    );
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(false);
     expect(again.body).not.toHaveProperty('joinToken');
-    expect(again.body.worker).toMatchObject({ id: first.body.worker.id, labels: { zone: 'a' }, slots: 3 });
+    expect(again.body.worker).toMatchObject({
+      id: first.body.worker.id,
+      labels: { zone: 'a' },
+      slots: 3,
+    });
   });
 
   it('lists and reads workers', async () => {
@@ -87,10 +105,18 @@ describe('workers', () => {
     const gone = await api<WorkerView>('DELETE', `/v1/workers/${worker.id}`);
     expect(gone.status).toBe(200);
     expect(gone.body.state).toBe('gone');
-    expect((await api<{ workers: WorkerView[] }>('GET', '/v1/workers')).body.workers.map((w) => w.id)).not.toContain(worker.id);
-    expect((await api<{ workers: WorkerView[] }>('GET', '/v1/workers?state=gone')).body.workers.map((w) => w.id)).toContain(worker.id);
+    expect(
+      (await api<{ workers: WorkerView[] }>('GET', '/v1/workers')).body.workers.map((w) => w.id),
+    ).not.toContain(worker.id);
+    expect(
+      (await api<{ workers: WorkerView[] }>('GET', '/v1/workers?state=gone')).body.workers.map(
+        (w) => w.id,
+      ),
+    ).toContain(worker.id);
     expect((await api<ErrorReply>('DELETE', `/v1/workers/${worker.id}`)).status).toBe(404);
-    const again = await api<{ worker: WorkerView; created: boolean }>('POST', '/v1/workers', { address });
+    const again = await api<{ worker: WorkerView; created: boolean }>('POST', '/v1/workers', {
+      address,
+    });
     expect(again.status).toBe(201);
     expect(again.body.worker.id).not.toBe(worker.id);
   });
@@ -110,25 +136,40 @@ describe('workers', () => {
 describe('request validation', () => {
   const jobCases: [string, unknown, RegExp][] = [
     ['wrong type', { kind: 'echo', count: 'three' }, /at count: .*expected number/],
-    ['unknown field', { kind: 'command', command: 'ls', cwd: '/tmp' }, /unknown field in request body: cwd/],
+    [
+      'unknown field',
+      { kind: 'command', command: 'ls', cwd: '/tmp' },
+      /unknown field in request body: cwd/,
+    ],
     ['empty command', { kind: 'command', command: '' }, /command must not be empty/],
     ['empty argv', { kind: 'command', command: [] }, /command must not be empty/],
     ['blank program', { kind: 'command', command: [''] }, /argv\[0\]/],
-    ['escaping path', { kind: 'command', command: 'ls', path: '../x' }, /at path: path must be relative/],
-    ['unknown kind', { kind: 'aggregate' }, /unknown job kind "aggregate"; expected one of command, echo/],
+    [
+      'escaping path',
+      { kind: 'command', command: 'ls', path: '../x' },
+      /at path: path must be relative/,
+    ],
+    [
+      'unknown kind',
+      { kind: 'aggregate' },
+      /unknown job kind "aggregate"; expected one of command, echo/,
+    ],
     ['missing kind', { command: 'ls' }, /a job needs a "kind"/],
     ['not an object', [1, 2], /a job needs a "kind"/],
     ['bad selector', { kind: 'echo', workers: 'some' }, /at workers/],
   ];
 
-  it.each(jobCases)('rejects a job with %s: 400, clear message, nothing stored', async (_, body, message) => {
-    const before = await counts();
-    const reply = await api<ErrorReply>('POST', '/v1/jobs', body);
-    expect(reply.status).toBe(400);
-    expect(reply.body.error.code).toBe('bad_request');
-    expect(reply.body.error.message).toMatch(message);
-    expect(await counts()).toEqual(before);
-  });
+  it.each(jobCases)(
+    'rejects a job with %s: 400, clear message, nothing stored',
+    async (_, body, message) => {
+      const before = await counts();
+      const reply = await api<ErrorReply>('POST', '/v1/jobs', body);
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.code).toBe('bad_request');
+      expect(reply.body.error.message).toMatch(message);
+      expect(await counts()).toEqual(before);
+    },
+  );
 
   it('rejects malformed JSON with invalid_json', async () => {
     const before = await counts();
@@ -147,7 +188,9 @@ describe('request validation', () => {
     const unknownParam = await api<ErrorReply>('GET', '/v1/jobs?colour=red');
     expect(unknownParam.status).toBe(400);
     expect(unknownParam.body.error.message).toMatch(/unknown field in query: colour/);
-    expect((await api<ErrorReply>('POST', '/v1/jobs?wait=forever', { kind: 'echo' })).status).toBe(400);
+    expect((await api<ErrorReply>('POST', '/v1/jobs?wait=forever', { kind: 'echo' })).status).toBe(
+      400,
+    );
   });
 
   it('rejects bodies over 1 MiB with 413', async () => {
@@ -168,7 +211,10 @@ describe('request validation', () => {
       const reply = await api<ErrorReply>(method, path);
       expect(reply.status).toBe(404);
       expect(reply.headers.get('content-type')).toMatch(/application\/json/);
-      expect(reply.body.error).toMatchObject({ code: 'not_found', message: `no route for ${method} ${path}` });
+      expect(reply.body.error).toMatchObject({
+        code: 'not_found',
+        message: `no route for ${method} ${path}`,
+      });
     }
   });
 
@@ -181,11 +227,21 @@ describe('request validation', () => {
 
 describe('jobs and tasks', () => {
   it('queues a submitted job when no worker is connected', async () => {
-    const reply = await api<JobView>('POST', '/v1/jobs', { kind: 'echo', payload: { n: 1 }, count: 3, name: 'probe' });
+    const reply = await api<JobView>('POST', '/v1/jobs', {
+      kind: 'echo',
+      payload: { n: 1 },
+      count: 3,
+      name: 'probe',
+    });
     expect(reply.status).toBe(202);
     const job = reply.body;
     expect(job.id).toMatch(UUID);
-    expect(job).toMatchObject({ name: 'probe', kind: 'echo', state: 'queued', spec: { payload: { n: 1 }, count: 3 } });
+    expect(job).toMatchObject({
+      name: 'probe',
+      kind: 'echo',
+      state: 'queued',
+      spec: { payload: { n: 1 }, count: 3 },
+    });
     expect(job.counts).toEqual({ queued: 3, running: 0, succeeded: 0, failed: 0, cancelled: 0 });
     expect(job.tasks?.map((t) => [t.index, t.state, t.attempt, t.workerId])).toEqual([
       [0, 'queued', 0, null],
@@ -208,10 +264,22 @@ describe('jobs and tasks', () => {
     const taskId = job.tasks?.[0]?.id ?? '';
     const task = await api<TaskView>('GET', `/v1/tasks/${taskId}`);
     expect(task.status).toBe(200);
-    expect(task.body).toMatchObject({ id: taskId, jobId: job.id, kind: 'command', state: 'queued', logTruncated: false, result: null });
+    expect(task.body).toMatchObject({
+      id: taskId,
+      jobId: job.id,
+      kind: 'command',
+      state: 'queued',
+      logTruncated: false,
+      result: null,
+    });
     const tasks = await api<{ tasks: TaskView[] }>('GET', '/v1/tasks?state=queued');
     expect(tasks.body.tasks.map((t) => t.id)).toContain(taskId);
-    for (const path of [`/v1/tasks/${crypto.randomUUID()}`, `/v1/jobs/${crypto.randomUUID()}`, '/v1/jobs/123', `/v1/jobs/${crypto.randomUUID()}/logs`]) {
+    for (const path of [
+      `/v1/tasks/${crypto.randomUUID()}`,
+      `/v1/jobs/${crypto.randomUUID()}`,
+      '/v1/jobs/123',
+      `/v1/jobs/${crypto.randomUUID()}/logs`,
+    ]) {
       const reply = await api<ErrorReply>('GET', path);
       expect(reply.status, path).toBe(404);
       expect(reply.body.error.code).toBe('not_found');
@@ -244,7 +312,9 @@ describe('jobs and tasks', () => {
     const again = await api<ErrorReply>('POST', `/v1/jobs/${job.id}/cancel`);
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'conflict', details: { state: 'cancelled' } });
-    expect((await api<ErrorReply>('POST', `/v1/jobs/${crypto.randomUUID()}/cancel`)).status).toBe(404);
+    expect((await api<ErrorReply>('POST', `/v1/jobs/${crypto.randomUUID()}/cancel`)).status).toBe(
+      404,
+    );
   });
 
   it('serves empty logs for a job and a task without output', async () => {
@@ -253,19 +323,33 @@ describe('jobs and tasks', () => {
     const jobLogs = await api<LogPage>('GET', `/v1/jobs/${job.id}/logs`);
     expect(jobLogs.status).toBe(200);
     expect(jobLogs.body).toEqual({ entries: [], next: null, done: false });
-    expect((await api<LogPage>('GET', `/v1/tasks/${taskId}/logs`)).body).toEqual({ entries: [], next: null, done: false });
+    expect((await api<LogPage>('GET', `/v1/tasks/${taskId}/logs`)).body).toEqual({
+      entries: [],
+      next: null,
+      done: false,
+    });
     await api('POST', `/v1/jobs/${job.id}/cancel`);
-    expect((await api<LogPage>('GET', `/v1/tasks/${taskId}/logs?after=5&limit=10`)).body).toEqual({ entries: [], next: null, done: true });
+    expect((await api<LogPage>('GET', `/v1/tasks/${taskId}/logs?after=5&limit=10`)).body).toEqual({
+      entries: [],
+      next: null,
+      done: true,
+    });
   });
 
   it('ends a followed log stream of a finished task at once', async () => {
     const job = await submitJob({ kind: 'echo' });
     await api('POST', `/v1/jobs/${job.id}/cancel`);
-    const response = await SELF.fetch(`http://scheduler.test/v1/tasks/${job.tasks?.[0]?.id}/logs?follow=true`);
+    const response = await SELF.fetch(
+      `http://scheduler.test/v1/tasks/${job.tasks?.[0]?.id}/logs?follow=true`,
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-ndjson');
-    expect(new TextDecoder().decode(await response.arrayBuffer())).toBe('{"end":true,"state":"cancelled"}\n');
-    const missing = await SELF.fetch(`http://scheduler.test/v1/tasks/${crypto.randomUUID()}/logs?follow=true`);
+    expect(new TextDecoder().decode(await response.arrayBuffer())).toBe(
+      '{"end":true,"state":"cancelled"}\n',
+    );
+    const missing = await SELF.fetch(
+      `http://scheduler.test/v1/tasks/${crypto.randomUUID()}/logs?follow=true`,
+    );
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as ErrorReply).error.code).toBe('not_found');
   });

@@ -1,6 +1,12 @@
 /** Test helpers for the Scheduler inside workerd: HTTP calls through the Worker and fake agents. */
 import { SELF } from 'cloudflare:test';
-import { PROTOCOL_VERSION, type ServerFrame, type TaskView, type JobView, type WorkerView } from '../../protocol/index.ts';
+import {
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  type TaskView,
+  type JobView,
+  type WorkerView,
+} from '../../protocol/index.ts';
 
 export const JOIN_TOKEN = 'test-join-token';
 const BASE = 'http://scheduler.test';
@@ -22,12 +28,17 @@ export async function api<T = unknown>(
   }
   const response = await SELF.fetch(`${BASE}${path}`, init);
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+  return {
+    status: response.status,
+    body: (text ? JSON.parse(text) : null) as T,
+    headers: response.headers,
+  };
 }
 
 export const getJob = async (id: string) => (await api<JobView>('GET', `/v1/jobs/${id}`)).body;
 export const getTask = async (id: string) => (await api<TaskView>('GET', `/v1/tasks/${id}`)).body;
-export const getWorker = async (id: string) => (await api<WorkerView>('GET', `/v1/workers/${id}`)).body;
+export const getWorker = async (id: string) =>
+  (await api<WorkerView>('GET', `/v1/workers/${id}`)).body;
 
 export async function submitJob(request: Record<string, unknown>): Promise<JobView> {
   const { status, body } = await api<JobView>('POST', '/v1/jobs', request);
@@ -36,19 +47,29 @@ export async function submitJob(request: Record<string, unknown>): Promise<JobVi
 }
 
 export async function registerWorker(address = uniqueAddress()) {
-  const { status, body } = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>('POST', '/v1/workers', { address });
-  if (status !== 201 || !body.joinToken) throw new Error(`register failed: ${status} ${JSON.stringify(body)}`);
+  const { status, body } = await api<{ worker: WorkerView; created: boolean; joinToken?: string }>(
+    'POST',
+    '/v1/workers',
+    { address },
+  );
+  if (status !== 201 || !body.joinToken)
+    throw new Error(`register failed: ${status} ${JSON.stringify(body)}`);
   return { worker: body.worker, joinToken: body.joinToken, address };
 }
 
 /** Polls `probe` until it returns a truthy value; fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T> | T, what = 'condition', timeoutMs = 3000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  what = 'condition',
+  timeoutMs = 3000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await probe();
     if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -84,7 +105,15 @@ export class TestAgent {
   }
 
   hello(address: string, over: Record<string, unknown> = {}): void {
-    this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, address, slots: 4, acceptsCommands: true, running: [], ...over });
+    this.send({
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      address,
+      slots: 4,
+      acceptsCommands: true,
+      running: [],
+      ...over,
+    });
   }
 
   /** Takes the first received frame matching `predicate` (by type or function), waiting for it. */
@@ -92,14 +121,17 @@ export class TestAgent {
     match: K | Predicate,
     timeoutMs = 3000,
   ): Promise<Extract<Frame, { type: K }>> {
-    const predicate: Predicate = typeof match === 'function' ? match : (frame) => frame.type === match;
+    const predicate: Predicate =
+      typeof match === 'function' ? match : (frame) => frame.type === match;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.inbox.findIndex(predicate);
       if (index >= 0) return this.inbox.splice(index, 1)[0] as Extract<Frame, { type: K }>;
       const left = deadline - Date.now();
       if (left <= 0 || this.closeEvent) {
-        throw new Error(`no matching frame (${String(match)}); inbox: ${JSON.stringify(this.inbox)}; closed: ${JSON.stringify(this.closeEvent)}`);
+        throw new Error(
+          `no matching frame (${String(match)}); inbox: ${JSON.stringify(this.inbox)}; closed: ${JSON.stringify(this.closeEvent)}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -154,7 +186,8 @@ export async function connectRaw(token: string | null = JOIN_TOKEN): Promise<Res
 export async function connect(token: string = JOIN_TOKEN): Promise<TestAgent> {
   const response = await connectRaw(token);
   const ws = response.webSocket;
-  if (response.status !== 101 || !ws) throw new Error(`connect failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 101 || !ws)
+    throw new Error(`connect failed: ${response.status} ${await response.text()}`);
   ws.accept();
   const agent = new TestAgent(ws);
   open.add(agent);
@@ -162,7 +195,11 @@ export async function connect(token: string = JOIN_TOKEN): Promise<TestAgent> {
 }
 
 /** Connects and joins as `address`; returns the agent and its worker id. */
-export async function joinAgent(address = uniqueAddress(), over: Record<string, unknown> = {}, token = JOIN_TOKEN) {
+export async function joinAgent(
+  address = uniqueAddress(),
+  over: Record<string, unknown> = {},
+  token = JOIN_TOKEN,
+) {
   const agent = await connect(token);
   const welcome = await agent.join(address, over);
   return { agent, workerId: welcome.workerId, address };
@@ -179,5 +216,9 @@ export async function cleanUp(): Promise<void> {
     const { body } = await api<{ jobs: JobView[] }>('GET', `/v1/jobs?state=${state}&limit=1000`);
     for (const job of body.jobs) await api('POST', `/v1/jobs/${job.id}/cancel`);
   }
-  await waitFor(async () => (await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers === 0, 'agents to disconnect');
+  await waitFor(
+    async () =>
+      (await api<{ connectedWorkers: number }>('GET', '/v1/health')).body.connectedWorkers === 0,
+    'agents to disconnect',
+  );
 }

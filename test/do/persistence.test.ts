@@ -1,10 +1,25 @@
 /** The Scheduler's SQLite storage, its migrations, durability across restarts, and the lease alarm. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import {
+  abortAllDurableObjects,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
 import { createSql } from '../../durable-objects/sql.ts';
 import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
-import { api, cleanUp, getJob, getTask, getWorker, joinAgent, registerWorker, submitJob, type TestAgent } from './helpers.ts';
+import {
+  api,
+  cleanUp,
+  getJob,
+  getTask,
+  getWorker,
+  joinAgent,
+  registerWorker,
+  submitJob,
+  type TestAgent,
+} from './helpers.ts';
 import type { Assignment } from '../../protocol/index.ts';
 
 const { SCHEDULER } = env as unknown as Env;
@@ -15,7 +30,9 @@ const query = <T = Record<string, unknown>>(sql: string, ...values: (string | nu
   runInDurableObject(stub(), (_, state) => state.storage.sql.exec(sql, ...values).toArray() as T[]);
 
 async function assignmentOf(agent: TestAgent, jobId: string): Promise<Assignment> {
-  const frame = await agent.nextFrame((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId));
+  const frame = await agent.nextFrame(
+    (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId),
+  );
   const task = frame.type === 'assign' ? frame.tasks.find((t) => t.jobId === jobId) : undefined;
   if (!task) throw new Error('unreachable');
   return task;
@@ -31,9 +48,15 @@ afterEach(cleanUp);
 describe('schema', () => {
   it('creates its tables and records the schema version', async () => {
     await api('GET', '/v1/health'); // wakes the Scheduler, which migrates in its constructor
-    const tables = (await query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)).map((r) => r.name);
+    const tables = (
+      await query<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`,
+      )
+    ).map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(['jobs', 'logs', 'meta', 'tasks', 'workers']));
-    expect(await query(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual([{ value: String(SCHEMA_VERSION) }]);
+    expect(await query(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual([
+      { value: String(SCHEMA_VERSION) },
+    ]);
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
   });
 
@@ -62,7 +85,9 @@ describe('schema', () => {
 
   it('enforces its enum columns with CHECK constraints', async () => {
     await expect(
-      query(`INSERT INTO workers (id, address, state, registered_at) VALUES ('x', 'h:1', 'sleeping', 0)`),
+      query(
+        `INSERT INTO workers (id, address, state, registered_at) VALUES ('x', 'h:1', 'sleeping', 0)`,
+      ),
     ).rejects.toThrow(/CHECK constraint/);
     expect(await query(`SELECT * FROM workers WHERE id = 'x'`)).toEqual([]);
   });
@@ -70,7 +95,9 @@ describe('schema', () => {
   it('wraps SQL failures with the query as context', async () => {
     await runInDurableObject(stub(), (_, state) => {
       const sql = createSql(state.storage);
-      expect(() => sql.all(`SELECT nope FROM   workers`)).toThrow(/\(in query: SELECT nope FROM workers\)/);
+      expect(() => sql.all(`SELECT nope FROM   workers`)).toThrow(
+        /\(in query: SELECT nope FROM workers\)/,
+      );
     });
   });
 });
@@ -78,11 +105,18 @@ describe('schema', () => {
 describe('rows', () => {
   it('stores a registered worker with its join token hashed, never in the clear', async () => {
     const { worker, joinToken, address } = await registerWorker();
-    const [row] = await query<{ address: string; state: string; token_hash: string; conn_id: string | null }>(
-      `SELECT address, state, token_hash, conn_id FROM workers WHERE id = ?`,
-      worker.id,
-    );
-    expect(row).toEqual({ address, state: 'pending', token_hash: await sha256(joinToken), conn_id: null });
+    const [row] = await query<{
+      address: string;
+      state: string;
+      token_hash: string;
+      conn_id: string | null;
+    }>(`SELECT address, state, token_hash, conn_id FROM workers WHERE id = ?`, worker.id);
+    expect(row).toEqual({
+      address,
+      state: 'pending',
+      token_hash: await sha256(joinToken),
+      conn_id: null,
+    });
     const leaks = await query(
       `SELECT 1 FROM workers WHERE instr(coalesce(token_hash, '') || address || labels, ?) > 0`,
       joinToken,
@@ -92,20 +126,54 @@ describe('rows', () => {
 
   it('stores a job, its tasks, their results and output', async () => {
     const { agent, workerId } = await joinAgent();
-    const job = await submitJob({ kind: 'echo', payload: { p: 1 }, count: 2, retries: 2, name: 'stored' });
-    expect(await query(`SELECT name, kind, spec, state, retries, tasks_total FROM jobs WHERE id = ?`, job.id)).toEqual([
-      { name: 'stored', kind: 'echo', spec: JSON.stringify({ payload: { p: 1 }, count: 2 }), state: 'running', retries: 2, tasks_total: 2 },
+    const job = await submitJob({
+      kind: 'echo',
+      payload: { p: 1 },
+      count: 2,
+      retries: 2,
+      name: 'stored',
+    });
+    expect(
+      await query(
+        `SELECT name, kind, spec, state, retries, tasks_total FROM jobs WHERE id = ?`,
+        job.id,
+      ),
+    ).toEqual([
+      {
+        name: 'stored',
+        kind: 'echo',
+        spec: JSON.stringify({ payload: { p: 1 }, count: 2 }),
+        state: 'running',
+        retries: 2,
+        tasks_total: 2,
+      },
     ]);
     const frame = await agent.nextFrame('assign');
     const tasks = frame.type === 'assign' ? frame.tasks.filter((t) => t.jobId === job.id) : [];
     expect(tasks).toHaveLength(2);
     const [first] = tasks;
     if (!first) throw new Error('no task');
-    agent.send({ type: 'log', taskId: first.taskId, attempt: 1, chunks: [{ stream: 'stdout', data: 'hello\n' }] });
-    agent.send({ type: 'complete', tasks: tasks.map((t) => ({ taskId: t.taskId, attempt: t.attempt, result: { i: t.taskId } })) });
+    agent.send({
+      type: 'log',
+      taskId: first.taskId,
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'hello\n' }],
+    });
+    agent.send({
+      type: 'complete',
+      tasks: tasks.map((t) => ({ taskId: t.taskId, attempt: t.attempt, result: { i: t.taskId } })),
+    });
     await agent.sync();
 
-    const rows = await query<{ idx: number; kind: string; cost: number; state: string; attempt: number; worker_id: string; result: string }>(
+    const rows = await query<{
+      idx: number;
+      kind: string;
+      cost: number;
+      state: string;
+      attempt: number;
+      worker_id: string;
+      result: string;
+    }>(
       `SELECT idx, kind, cost, state, attempt, worker_id, result FROM tasks WHERE job_id = ? ORDER BY idx`,
       job.id,
     );
@@ -113,13 +181,23 @@ describe('rows', () => {
       [0, 'echo', 0, 'succeeded', 1, workerId],
       [1, 'echo', 0, 'succeeded', 1, workerId],
     ]);
-    expect(rows.map((r) => JSON.parse(r.result) as unknown)).toEqual(expect.arrayContaining([{ i: first.taskId }]));
-    expect(await query(`SELECT task_id, job_id, attempt, stream, data FROM logs WHERE job_id = ?`, job.id)).toEqual([
+    expect(rows.map((r) => JSON.parse(r.result) as unknown)).toEqual(
+      expect.arrayContaining([{ i: first.taskId }]),
+    );
+    expect(
+      await query(
+        `SELECT task_id, job_id, attempt, stream, data FROM logs WHERE job_id = ?`,
+        job.id,
+      ),
+    ).toEqual([
       { task_id: first.taskId, job_id: job.id, attempt: 1, stream: 'stdout', data: 'hello\n' },
     ]);
-    expect(await query(`SELECT state, n_succeeded, n_failed, n_cancelled FROM jobs WHERE id = ?`, job.id)).toEqual([
-      { state: 'succeeded', n_succeeded: 2, n_failed: 0, n_cancelled: 0 },
-    ]);
+    expect(
+      await query(
+        `SELECT state, n_succeeded, n_failed, n_cancelled FROM jobs WHERE id = ?`,
+        job.id,
+      ),
+    ).toEqual([{ state: 'succeeded', n_succeeded: 2, n_failed: 0, n_cancelled: 0 }]);
   });
 
   it('keeps everything when the Durable Object restarts', async () => {
@@ -129,7 +207,9 @@ describe('rows', () => {
     await abortAllDurableObjects();
     expect(await getJob(job.id)).toEqual(before);
     expect(await getWorker(worker.id)).toMatchObject({ id: worker.id, state: 'pending' });
-    expect(await query(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual([{ value: String(SCHEMA_VERSION) }]);
+    expect(await query(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual([
+      { value: String(SCHEMA_VERSION) },
+    ]);
   });
 });
 
@@ -145,11 +225,22 @@ describe('lease alarm', () => {
 
     expect(await runDurableObjectAlarm(stub())).toBe(true);
 
-    expect(await getWorker(silent.workerId)).toMatchObject({ state: 'lost', connected: false, runningTasks: 0 });
+    expect(await getWorker(silent.workerId)).toMatchObject({
+      state: 'lost',
+      connected: false,
+      runningTasks: 0,
+    });
     expect((await silent.agent.closed()).code).toBe(4001);
     expect(await getWorker(live.workerId)).toMatchObject({ state: 'ready', connected: true });
-    expect(await assignmentOf(live.agent, job.id)).toMatchObject({ taskId: task.taskId, attempt: 2 });
-    expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 2, workerId: live.workerId });
+    expect(await assignmentOf(live.agent, job.id)).toMatchObject({
+      taskId: task.taskId,
+      attempt: 2,
+    });
+    expect(await getTask(task.taskId)).toMatchObject({
+      state: 'assigned',
+      attempt: 2,
+      workerId: live.workerId,
+    });
     // The alarm stays armed while agents are connected.
     expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).not.toBeNull();
   });
@@ -163,7 +254,11 @@ describe('lease alarm', () => {
     expect(await runDurableObjectAlarm(stub())).toBe(true);
     await agent.sync();
     expect(agent.closeEvent).toBeNull();
-    expect(await getWorker(workerId)).toMatchObject({ state: 'ready', connected: true, runningTasks: 1 });
+    expect(await getWorker(workerId)).toMatchObject({
+      state: 'ready',
+      connected: true,
+      runningTasks: 1,
+    });
     expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 1 });
   });
 

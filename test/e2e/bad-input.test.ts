@@ -10,11 +10,20 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 async function post(path: string, body: string) {
-  const response = await fetch(stack.url + path, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-  return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
+  const response = await fetch(stack.url + path, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { error: { code: string; message: string } },
+  };
 }
 
-function connect(token: string | null): Promise<{ socket: WebSocket; frames: unknown[] } | { status: number }> {
+function connect(
+  token: string | null,
+): Promise<{ socket: WebSocket; frames: unknown[] } | { status: number }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(stack.url.replace('http', 'ws') + '/v1/agent/connect', {
       headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -22,13 +31,16 @@ function connect(token: string | null): Promise<{ socket: WebSocket; frames: unk
     const frames: unknown[] = [];
     socket.on('message', (data) => frames.push(JSON.parse(String(data))));
     socket.once('open', () => resolve({ socket, frames }));
-    socket.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0 }));
+    socket.once('unexpected-response', (_request, response) =>
+      resolve({ status: response.statusCode ?? 0 }),
+    );
     socket.once('error', reject);
   });
 }
 
 async function nextFrame(frames: unknown[], count: number): Promise<unknown> {
-  for (let i = 0; i < 100 && frames.length < count; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && frames.length < count; i++)
+    await new Promise((r) => setTimeout(r, 50));
   return frames[count - 1];
 }
 
@@ -55,10 +67,18 @@ describe('bad HTTP input', () => {
   });
 
   it('answers an oversized body with 413, unknown ids with 404 and unknown routes with 404', async () => {
-    const big = await post('/v1/jobs', JSON.stringify({ kind: 'echo', payload: 'x'.repeat(2 * 1024 * 1024) }));
+    const big = await post(
+      '/v1/jobs',
+      JSON.stringify({ kind: 'echo', payload: 'x'.repeat(2 * 1024 * 1024) }),
+    );
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
-    for (const path of ['/v1/jobs/00000000-0000-4000-8000-000000000000', '/v1/tasks/not-a-uuid', '/v1/workers/00000000-0000-4000-8000-000000000000', '/v1/nothing']) {
+    for (const path of [
+      '/v1/jobs/00000000-0000-4000-8000-000000000000',
+      '/v1/tasks/not-a-uuid',
+      '/v1/workers/00000000-0000-4000-8000-000000000000',
+      '/v1/nothing',
+    ]) {
       const response = await fetch(stack.url + path);
       expect(response.status, path).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
@@ -78,11 +98,23 @@ describe('bad agent connections and frames', () => {
     const { socket, frames } = opened;
     socket.send('not json');
     expect(await nextFrame(frames, 1)).toMatchObject({ type: 'error', code: 'malformed_frame' });
-    socket.send(JSON.stringify({ type: 'complete', tasks: [{ taskId: crypto.randomUUID(), attempt: 1 }] }));
+    socket.send(
+      JSON.stringify({ type: 'complete', tasks: [{ taskId: crypto.randomUUID(), attempt: 1 }] }),
+    );
     expect(await nextFrame(frames, 2)).toMatchObject({ type: 'error', code: 'hello_required' });
     socket.send(JSON.stringify({ type: 'launch-missiles' }));
     expect(await nextFrame(frames, 3)).toMatchObject({ type: 'error', code: 'invalid_frame' });
-    socket.send(JSON.stringify({ type: 'hello', protocolVersion: 1, address: 'localhost:1', slots: 1, acceptsCommands: true, running: [], extra: 1 }));
+    socket.send(
+      JSON.stringify({
+        type: 'hello',
+        protocolVersion: 1,
+        address: 'localhost:1',
+        slots: 1,
+        acceptsCommands: true,
+        running: [],
+        extra: 1,
+      }),
+    );
     expect(await nextFrame(frames, 4)).toMatchObject({ type: 'error', code: 'invalid_frame' });
     expect((await stack.client.listWorkers()).some((w) => w.address === 'localhost:1')).toBe(false);
     socket.close();

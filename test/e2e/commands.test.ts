@@ -32,7 +32,10 @@ describe('command jobs', () => {
     expect(done.state).toBe('succeeded');
     expect(new Set(done.tasks?.map((t) => t.workerId))).toEqual(new Set(workers.map((w) => w.id)));
     for (const worker of workers) {
-      const text = entries.filter((e) => e.stream === 'stdout').map((e) => e.data).join('');
+      const text = entries
+        .filter((e) => e.stream === 'stdout')
+        .map((e) => e.data)
+        .join('');
       expect(text).toContain(`step 3 of 3 on ${worker.address}`);
     }
     expect(entries.some((e) => e.stream === 'stderr' && e.data.includes('done'))).toBe(true);
@@ -42,40 +45,65 @@ describe('command jobs', () => {
   });
 
   it('runs an argv command without a shell, so data stays one argument', async () => {
-    const job = await stack.client.submitJob({ kind: 'command', command: ['printf', '%s|', 'x; echo pwned', '$(id)'] }, 30);
+    const job = await stack.client.submitJob(
+      { kind: 'command', command: ['printf', '%s|', 'x; echo pwned', '$(id)'] },
+      30,
+    );
     expect(job.state).toBe('succeeded');
     const { entries } = await stack.client.logs({ jobId: job.id });
     expect(entries.map((e) => e.data).join('')).toBe('x; echo pwned|$(id)|');
   });
 
   it('fails a job whose command exits non-zero, with the exit code and the last error', async () => {
-    const job = await stack.client.submitJob({ kind: 'command', command: 'echo oops >&2; exit 3' }, 30);
+    const job = await stack.client.submitJob(
+      { kind: 'command', command: 'echo oops >&2; exit 3' },
+      30,
+    );
     expect(job.state).toBe('failed');
     expect(job.tasks?.[0]?.exitCode).toBe(3);
     expect(job.error).toMatch(/code 3/);
   });
 
   it('retries a failing task up to its limit, each run a new attempt', async () => {
-    stack.writeScript('flaky.sh', '#!/bin/sh\n[ "$TM_ATTEMPT" -ge 3 ] && echo "ok on $TM_ATTEMPT" && exit 0\nexit 1\n');
-    const job = await stack.client.submitJob({ kind: 'command', command: './flaky.sh', retries: 2 }, 30);
+    stack.writeScript(
+      'flaky.sh',
+      '#!/bin/sh\n[ "$TM_ATTEMPT" -ge 3 ] && echo "ok on $TM_ATTEMPT" && exit 0\nexit 1\n',
+    );
+    const job = await stack.client.submitJob(
+      { kind: 'command', command: './flaky.sh', retries: 2 },
+      30,
+    );
     expect(job.state).toBe('succeeded');
     expect(job.tasks?.[0]?.attempt).toBe(3);
   });
 
   it('runs in the working directory given by path, and refuses paths that escape the work dir', async () => {
     stack.writeScript('sub/dir/where.sh', '#!/bin/sh\npwd\n');
-    const job = await stack.client.submitJob({ kind: 'command', command: './where.sh', path: 'sub/dir' }, 30);
+    const job = await stack.client.submitJob(
+      { kind: 'command', command: './where.sh', path: 'sub/dir' },
+      30,
+    );
     expect(job.state).toBe('succeeded');
     const { entries } = await stack.client.logs({ jobId: job.id });
-    expect(entries.map((e) => e.data).join('').trim()).toMatch(/\/sub\/dir$/);
-    await expect(stack.client.submitJob({ kind: 'command', command: 'ls', path: '../../etc' })).rejects.toMatchObject({
+    expect(
+      entries
+        .map((e) => e.data)
+        .join('')
+        .trim(),
+    ).toMatch(/\/sub\/dir$/);
+    await expect(
+      stack.client.submitJob({ kind: 'command', command: 'ls', path: '../../etc' }),
+    ).rejects.toMatchObject({
       status: 400,
       message: expect.stringContaining('path'),
     });
   });
 
   it('completes echo probes with their payload as the result', async () => {
-    const job = await stack.client.submitJob({ kind: 'echo', payload: { n: 42, s: 'hi' }, count: 50 }, 30);
+    const job = await stack.client.submitJob(
+      { kind: 'echo', payload: { n: 42, s: 'hi' }, count: 50 },
+      30,
+    );
     expect(job.state).toBe('succeeded');
     expect(job.counts.succeeded).toBe(50);
     expect(job.tasks?.every((t) => JSON.stringify(t.result) === '{"n":42,"s":"hi"}')).toBe(true);
@@ -86,11 +114,16 @@ describe('command jobs', () => {
     const workers = await stack.client.listWorkers();
     const probe = workers.find((w) => w.address === agent.address);
     expect(probe?.acceptsCommands).toBe(false);
-    await expect(stack.client.submitJob({ kind: 'command', command: 'true', workers: [probe!.id] })).rejects.toMatchObject({
+    await expect(
+      stack.client.submitJob({ kind: 'command', command: 'true', workers: [probe!.id] }),
+    ).rejects.toMatchObject({
       status: 409,
       message: expect.stringMatching(/run no command tasks/),
     });
-    const echo = await stack.client.submitJob({ kind: 'echo', payload: 1, workers: [probe!.id] }, 30);
+    const echo = await stack.client.submitJob(
+      { kind: 'echo', payload: 1, workers: [probe!.id] },
+      30,
+    );
     expect(echo.state).toBe('succeeded');
   });
 });

@@ -5,13 +5,20 @@ import { eventually, startTestStack, type TestStack } from '../support/stack.ts'
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ agents: 3, slots: 1 });
-  stack.writeScript('slow.sh', '#!/bin/sh\necho "attempt $TM_ATTEMPT on $TM_WORKER_ADDRESS"\nsleep "${SLEEP:-2}"\necho finished\n');
+  stack.writeScript(
+    'slow.sh',
+    '#!/bin/sh\necho "attempt $TM_ATTEMPT on $TM_WORKER_ADDRESS"\nsleep "${SLEEP:-2}"\necho finished\n',
+  );
 });
 afterAll(async () => stack?.stop());
 
 describe('faults', () => {
   it('runs the task of an agent killed with SIGKILL on another worker, as a new attempt', async () => {
-    const job = await stack.client.submitJob({ kind: 'command', command: './slow.sh', env: { SLEEP: '3' } });
+    const job = await stack.client.submitJob({
+      kind: 'command',
+      command: './slow.sh',
+      env: { SLEEP: '3' },
+    });
     const taskId = job.tasks![0]!.id;
     const first = await eventually(async () => {
       const task = await stack.client.getTask(taskId);
@@ -34,10 +41,20 @@ describe('faults', () => {
   });
 
   it('keeps workers, jobs, tasks and logs across a control plane restart, and finishes the job', async () => {
-    const before = await stack.client.submitJob({ kind: 'command', command: 'echo kept', workers: 1 }, 30);
+    const before = await stack.client.submitJob(
+      { kind: 'command', command: 'echo kept', workers: 1 },
+      30,
+    );
     expect(before.state).toBe('succeeded');
-    const job = await stack.client.submitJob({ kind: 'command', command: './slow.sh', env: { SLEEP: '4' } });
-    await eventually(async () => ((await stack.client.getJob(job.id)).counts.running === 1 ? true : undefined), 'the task to run');
+    const job = await stack.client.submitJob({
+      kind: 'command',
+      command: './slow.sh',
+      env: { SLEEP: '4' },
+    });
+    await eventually(
+      async () => ((await stack.client.getJob(job.id)).counts.running === 1 ? true : undefined),
+      'the task to run',
+    );
 
     await stack.restartControlPlane();
 

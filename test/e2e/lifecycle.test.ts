@@ -35,7 +35,10 @@ describe('cancel', () => {
     const cancelled = await stack.client.cancelJob(job.id);
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.tasks?.[0]?.state).toBe('cancelled');
-    await eventually(async () => (pids.every((pid) => !processAlive(pid)) ? true : undefined), 'the process tree to die');
+    await eventually(
+      async () => (pids.every((pid) => !processAlive(pid)) ? true : undefined),
+      'the process tree to die',
+    );
     await expect(stack.client.cancelJob(job.id)).rejects.toMatchObject({ status: 409 });
   });
 });
@@ -45,8 +48,15 @@ describe('deregister', () => {
     const agent = await stack.addAgent();
     const worker = (await stack.client.listWorkers()).find((w) => w.address === agent.address)!;
     stack.writeScript('short.sh', '#!/bin/sh\nsleep 1.5\necho finished\n');
-    const job = await stack.client.submitJob({ kind: 'command', command: './short.sh', workers: [worker.id] });
-    await eventually(async () => ((await stack.client.getJob(job.id)).counts.running === 1 ? true : undefined), 'the task to run');
+    const job = await stack.client.submitJob({
+      kind: 'command',
+      command: './short.sh',
+      workers: [worker.id],
+    });
+    await eventually(
+      async () => ((await stack.client.getJob(job.id)).counts.running === 1 ? true : undefined),
+      'the task to run',
+    );
 
     const draining = await stack.client.deregisterWorker(worker.id);
     expect(draining.state).toBe('draining');
@@ -55,15 +65,25 @@ describe('deregister', () => {
 
     const done = await stack.client.waitJob(job.id, 30_000);
     expect(done.state).toBe('succeeded');
-    await eventually(async () => ((await stack.client.getWorker(worker.id)).state === 'gone' ? true : undefined), 'the worker to be gone');
+    await eventually(
+      async () => ((await stack.client.getWorker(worker.id)).state === 'gone' ? true : undefined),
+      'the worker to be gone',
+    );
     expect((await stack.client.listWorkers()).map((w) => w.id)).not.toContain(worker.id);
     expect(await agent.exited).toBe(0);
   });
 
   it('force-deregisters a busy worker: its task is requeued and runs elsewhere', async () => {
     await stack.addAgent();
-    stack.writeScript('marker.sh', '#!/bin/sh\necho "on $TM_WORKER_ADDRESS attempt $TM_ATTEMPT"\nsleep 1\n');
-    const job = await stack.client.submitJob({ kind: 'command', command: './marker.sh', workers: 1 });
+    stack.writeScript(
+      'marker.sh',
+      '#!/bin/sh\necho "on $TM_WORKER_ADDRESS attempt $TM_ATTEMPT"\nsleep 1\n',
+    );
+    const job = await stack.client.submitJob({
+      kind: 'command',
+      command: './marker.sh',
+      workers: 1,
+    });
     const task = await eventually(async () => {
       const t = await stack.client.getTask(job.tasks![0]!.id);
       return t.state === 'running' ? t : undefined;

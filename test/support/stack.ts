@@ -22,7 +22,11 @@ export interface TestStack {
   workDir: string;
   agents: AgentProcess[];
   /** Starts one more agent (registering its address first unless `register` is false). */
-  addAgent(options?: { register?: boolean; args?: string[]; slots?: number }): Promise<AgentProcess>;
+  addAgent(options?: {
+    register?: boolean;
+    args?: string[];
+    slots?: number;
+  }): Promise<AgentProcess>;
   /** Stops `wrangler dev` and starts it again on the same port with the same state. */
   restartControlPlane(): Promise<void>;
   /** Writes an executable script into the agents' work dir. */
@@ -44,7 +48,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const { token, file: tokenFile } = ensureJoinToken(stateDir);
   const port = await freePort();
   const vars = options.vars ?? {};
-  let controlPlane: ControlPlane = await startControlPlane({ stateDir, port, joinToken: token, vars });
+  let controlPlane: ControlPlane = await startControlPlane({
+    stateDir,
+    port,
+    joinToken: token,
+    vars,
+  });
   const client = new TmClient(controlPlane.url);
   const agents: AgentProcess[] = [];
 
@@ -65,7 +74,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         address,
         workDir,
         logDir: join(stateDir, 'logs'),
-        ...(agentOptions.slots ?? options.slots ? { slots: agentOptions.slots ?? options.slots } : {}),
+        ...((agentOptions.slots ?? options.slots)
+          ? { slots: agentOptions.slots ?? options.slots }
+          : {}),
         extraArgs: agentOptions.args ?? [],
       });
       agents.push(agent);
@@ -97,7 +108,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 }
 
 /** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -107,7 +122,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -39,11 +39,16 @@ function errorOf(argv: string[], env: Partial<ArgsEnvironment> = {}): string {
 describe('parseArgs', () => {
   it('parses a full command line', () => {
     const options = run([
-      '--control-plane', 'https://tm.example.com/base/',
-      '--token', TOKEN,
-      '--address', 'worker-1.internal:50051',
-      '--slots', '4',
-      '--work-dir', 'jobs',
+      '--control-plane',
+      'https://tm.example.com/base/',
+      '--token',
+      TOKEN,
+      '--address',
+      'worker-1.internal:50051',
+      '--slots',
+      '4',
+      '--work-dir',
+      'jobs',
       '--no-commands',
       '--kill-grace-ms=250',
     ]);
@@ -97,7 +102,9 @@ describe('parseArgs', () => {
 
   it('requires a token', () => {
     expect(errorOf(['--address', 'localhost:50051'])).toMatch(/join token is required/);
-    expect(errorOf(['--address', 'localhost:50051', '--token', '   '])).toMatch(/join token is required/);
+    expect(errorOf(['--address', 'localhost:50051', '--token', '   '])).toMatch(
+      /join token is required/,
+    );
     expect(errorOf(['--address', 'h:1', '--token', 'a', '--token-file', '/etc/tm/token'])).toMatch(
       /either --token or --token-file/,
     );
@@ -105,21 +112,29 @@ describe('parseArgs', () => {
 
   it('rejects bad addresses', () => {
     expect(errorOf(['--token', 'tok-abc123'])).toMatch(/--address HOST:PORT is required/);
-    expect(errorOf(['--token', 'tok-abc123', '--address', 'localhost'])).toMatch(/--address: expected host:port/);
-    expect(errorOf(['--token', 'tok-abc123', '--address', 'localhost:70000'])).toMatch(/port must be 1..65535/);
+    expect(errorOf(['--token', 'tok-abc123', '--address', 'localhost'])).toMatch(
+      /--address: expected host:port/,
+    );
+    expect(errorOf(['--token', 'tok-abc123', '--address', 'localhost:70000'])).toMatch(
+      /port must be 1..65535/,
+    );
     expect(errorOf(['--token', 'tok-abc123', '--address', 'http://x:1'])).toMatch(/--address/);
   });
 
   it('rejects bad slots, grace periods, URLs and work dirs', () => {
     const base = ['--token', 'tok-abc123', '--address', 'h:1'];
-    expect(errorOf([...base, '--slots', '0'])).toMatch(/--slots: expected an integer from 1 to 1024, got 0/);
+    expect(errorOf([...base, '--slots', '0'])).toMatch(
+      /--slots: expected an integer from 1 to 1024, got 0/,
+    );
     expect(errorOf([...base, '--slots', 'many'])).toMatch(/--slots/);
     expect(errorOf([...base, '--slots', '2.5'])).toMatch(/--slots/);
     expect(errorOf([...base, '--slots', '5000'])).toMatch(/--slots/);
     expect(errorOf([...base, '--kill-grace-ms', '-1'])).toMatch(/--kill-grace-ms/);
     expect(errorOf([...base, '--control-plane', 'ftp://x'])).toMatch(/http, https, ws or wss/);
     expect(errorOf([...base, '--control-plane', 'not a url'])).toMatch(/not a URL/);
-    expect(errorOf([...base, '--work-dir', '/nope'])).toBe('--work-dir: /nope is not an existing directory');
+    expect(errorOf([...base, '--work-dir', '/nope'])).toBe(
+      '--work-dir: /nope is not an existing directory',
+    );
     expect(errorOf([...base, '--slots'])).toBe('--slots needs a value');
     expect(errorOf([...base, '--slots', '1', '--slots', '2'])).toMatch(/more than once/);
     expect(errorOf([...base, '--bogus'])).toBe('unknown option --bogus');

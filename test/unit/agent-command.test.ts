@@ -8,7 +8,13 @@ import { commandExecutor, NO_COMMANDS_MESSAGE } from '../../worker-agent/executo
 import type { CommandOptions } from '../../worker-agent/executors/command.ts';
 import { liveGroupCount } from '../../worker-agent/process-groups.ts';
 import type { LogChunk, TaskOutcome } from '../../worker-agent/task-outcome.ts';
-import { assignment, commandSpec, eventually, groupMembers, processAlive } from './agent-helpers.ts';
+import {
+  assignment,
+  commandSpec,
+  eventually,
+  groupMembers,
+  processAlive,
+} from './agent-helpers.ts';
 
 let workDir: string;
 beforeAll(async () => {
@@ -26,7 +32,10 @@ interface Run {
   text: (stream?: LogChunk['stream']) => string;
 }
 
-function start(spec: Extract<TaskSpec, { kind: 'command' }>, options: Partial<CommandOptions> = {}): Run {
+function start(
+  spec: Extract<TaskSpec, { kind: 'command' }>,
+  options: Partial<CommandOptions> = {},
+): Run {
   const execute = commandExecutor({
     workDir,
     address: 'test-host:50051',
@@ -92,7 +101,11 @@ describe('command executor', () => {
     const refused = start(commandSpec('pwd', { path: 'missing' }));
     expect(await refused.outcome).toEqual({
       ok: false,
-      error: { type: 'refused', message: expect.stringMatching(/does not exist/), nonRetryable: true },
+      error: {
+        type: 'refused',
+        message: expect.stringMatching(/does not exist/),
+        nonRetryable: true,
+      },
     });
     expect(refused.started()).toBe(false);
   });
@@ -127,9 +140,12 @@ describe('command executor', () => {
 
   it('passes the task env and the TM_ variables, but not the join token', async () => {
     const run = start(
-      commandSpec('echo "$TM_TASK_ID|$TM_JOB_ID|$TM_ATTEMPT|$TM_WORKER_ADDRESS|$GREETING|${TM_JOIN_TOKEN:-none}"', {
-        env: { GREETING: 'hello world', TM_ATTEMPT: 'overridden?' },
-      }),
+      commandSpec(
+        'echo "$TM_TASK_ID|$TM_JOB_ID|$TM_ATTEMPT|$TM_WORKER_ADDRESS|$GREETING|${TM_JOIN_TOKEN:-none}"',
+        {
+          env: { GREETING: 'hello world', TM_ATTEMPT: 'overridden?' },
+        },
+      ),
       { baseEnv: { PATH: process.env.PATH, TM_JOIN_TOKEN: 'secret-token' } },
     );
     expect(await run.outcome).toMatchObject({ ok: true });
@@ -169,17 +185,26 @@ describe('command executor', () => {
     }, 'the shells and both sleeps to start');
     run.cancel();
     expect(await run.outcome).toMatchObject({ ok: false, error: { type: 'cancelled' } });
-    await eventually(() => (members.every((pid) => !processAlive(pid)) ? true : undefined), 'the tree to die');
+    await eventually(
+      () => (members.every((pid) => !processAlive(pid)) ? true : undefined),
+      'the tree to die',
+    );
     expect(groupMembers(pgid)).toEqual([]);
   });
 
   it('follows SIGTERM with SIGKILL after the grace period', async () => {
     const run = start(commandSpec(`trap '' TERM; echo $$; sleep 100`), { killGraceMs: 200 });
     const pgid = await pidFrom(run);
-    await eventually(() => (groupMembers(pgid).length >= 2 ? true : undefined), 'the sleep to start');
+    await eventually(
+      () => (groupMembers(pgid).length >= 2 ? true : undefined),
+      'the sleep to start',
+    );
     run.cancel();
     expect(await run.outcome).toMatchObject({ ok: false, error: { type: 'cancelled' } });
-    await eventually(() => (groupMembers(pgid).length === 0 ? true : undefined), 'the group to die');
+    await eventually(
+      () => (groupMembers(pgid).length === 0 ? true : undefined),
+      'the group to die',
+    );
   });
 
   it('kills what a finished task left running in its group', async () => {

@@ -48,7 +48,12 @@ class Peer {
   }
 
   welcome(heartbeatIntervalMs = 10_000): void {
-    this.send({ type: 'welcome', workerId: WORKER_ID, protocolVersion: PROTOCOL_VERSION, heartbeatIntervalMs });
+    this.send({
+      type: 'welcome',
+      workerId: WORKER_ID,
+      protocolVersion: PROTOCOL_VERSION,
+      heartbeatIntervalMs,
+    });
   }
 
   assign(tasks: Assignment[]): void {
@@ -62,7 +67,11 @@ class Peer {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.map((f) => f.type))}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; got ${JSON.stringify(this.frames.map((f) => f.type))}`,
+          ),
+        );
       }, timeoutMs);
       const check = () => {
         const frame = this.frames.find(match);
@@ -166,7 +175,20 @@ async function startAgent(
   const address = fixedAddress ?? `127.0.0.1:${await freePort()}`;
   const child = spawn(
     process.execPath,
-    [AGENT_BIN, '--control-plane', plane.url, '--address', address, '--slots', '2', '--work-dir', workDir, '--kill-grace-ms', '500', ...extra],
+    [
+      AGENT_BIN,
+      '--control-plane',
+      plane.url,
+      '--address',
+      address,
+      '--slots',
+      '2',
+      '--work-dir',
+      workDir,
+      '--kill-grace-ms',
+      '500',
+      ...extra,
+    ],
     { env: { ...process.env, TM_JOIN_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -237,10 +259,20 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     peer.welcome(100);
     await peer.next((frame) => frame.type === 'heartbeat', 'a heartbeat');
     const health = await eventually(async () => {
-      const body = (await (await fetch(`http://${agent.address}/healthz`)).json()) as Record<string, unknown>;
+      const body = (await (await fetch(`http://${agent.address}/healthz`)).json()) as Record<
+        string,
+        unknown
+      >;
       return body.connected ? body : undefined;
     }, 'healthz to report the connection');
-    expect(health).toEqual({ ok: true, connected: true, workerId: WORKER_ID, address: agent.address, runningTasks: 0, slots: 2 });
+    expect(health).toEqual({
+      ok: true,
+      connected: true,
+      workerId: WORKER_ID,
+      address: agent.address,
+      runningTasks: 0,
+      slots: 2,
+    });
   });
 
   it('completes two echo tasks in one complete frame', async () => {
@@ -256,10 +288,9 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     ]);
     // Nothing else follows for these tasks.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(peer.frames.filter((frame) => frame.type !== 'heartbeat').map((frame) => frame.type)).toEqual([
-      'hello',
-      'complete',
-    ]);
+    expect(
+      peer.frames.filter((frame) => frame.type !== 'heartbeat').map((frame) => frame.type),
+    ).toEqual(['hello', 'complete']);
   });
 
   it('runs a command task: started, log, complete', async () => {
@@ -274,9 +305,21 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     expect(types.indexOf('started')).toBeGreaterThan(0);
     expect(types.indexOf('log')).toBeGreaterThan(types.indexOf('started'));
     expect(types.indexOf('complete')).toBeGreaterThan(types.lastIndexOf('log'));
-    const chunks = peer.ofType('log').flatMap((frame) => frame.chunks as { stream: string; data: string }[]);
-    expect(chunks.filter((chunk) => chunk.stream === 'stdout').map((chunk) => chunk.data).join('')).toBe('hello\n');
-    expect(chunks.filter((chunk) => chunk.stream === 'stderr').map((chunk) => chunk.data).join('')).toBe('oops\n');
+    const chunks = peer
+      .ofType('log')
+      .flatMap((frame) => frame.chunks as { stream: string; data: string }[]);
+    expect(
+      chunks
+        .filter((chunk) => chunk.stream === 'stdout')
+        .map((chunk) => chunk.data)
+        .join(''),
+    ).toBe('hello\n');
+    expect(
+      chunks
+        .filter((chunk) => chunk.stream === 'stderr')
+        .map((chunk) => chunk.data)
+        .join(''),
+    ).toBe('oops\n');
   });
 
   it('kills a cancelled task and reports it as cancelled', async () => {
@@ -287,7 +330,11 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     peer.assign([task]);
     const pid = await pidIn(peer, task.taskId);
     expect(processAlive(pid)).toBe(true);
-    peer.send({ type: 'cancel', tasks: [{ taskId: task.taskId, attempt: 1 }], reason: 'job cancelled' });
+    peer.send({
+      type: 'cancel',
+      tasks: [{ taskId: task.taskId, attempt: 1 }],
+      reason: 'job cancelled',
+    });
     const fail = await peer.next((frame) => frame.type === 'fail', 'fail');
     expect(fail.tasks).toEqual([
       { taskId: task.taskId, attempt: 1, error: { type: 'cancelled', message: 'job cancelled' } },
@@ -308,10 +355,17 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
 
     // The echo task's report left on the old socket, so only the running task is still held.
     const second = await plane.peer(1);
-    expect(second.frames[0]).toMatchObject({ type: 'hello', running: [{ taskId: task.taskId, attempt: 1 }] });
+    expect(second.frames[0]).toMatchObject({
+      type: 'hello',
+      running: [{ taskId: task.taskId, attempt: 1 }],
+    });
     expect(processAlive(pid)).toBe(true);
     second.welcome();
-    second.send({ type: 'cancel', tasks: [{ taskId: task.taskId, attempt: 1 }], reason: 'cleanup' });
+    second.send({
+      type: 'cancel',
+      tasks: [{ taskId: task.taskId, attempt: 1 }],
+      reason: 'cleanup',
+    });
     await second.next((frame) => frame.type === 'fail', 'fail on the new connection');
     await eventually(() => (processAlive(pid) ? undefined : true), 'the process to die');
   });
@@ -330,12 +384,20 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     plane.refuseNext = 0;
     const second = await plane.peer(1);
-    expect(second.frames[0]).toMatchObject({ type: 'hello', running: [{ taskId: task.taskId, attempt: 1 }] });
+    expect(second.frames[0]).toMatchObject({
+      type: 'hello',
+      running: [{ taskId: task.taskId, attempt: 1 }],
+    });
     expect(second.ofType('complete')).toEqual([]);
     second.welcome();
-    const complete = await second.next((frame) => frame.type === 'complete', 'complete after welcome');
+    const complete = await second.next(
+      (frame) => frame.type === 'complete',
+      'complete after welcome',
+    );
     expect(complete.tasks).toEqual([{ taskId: task.taskId, attempt: 1, exitCode: 0 }]);
-    const logs = second.ofType('log').flatMap((frame) => (frame.chunks as { data: string }[]).map((c) => c.data));
+    const logs = second
+      .ofType('log')
+      .flatMap((frame) => (frame.chunks as { data: string }[]).map((c) => c.data));
     expect(logs.join('')).toBe('late\n');
   });
 
@@ -346,7 +408,12 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     peer.send('this is not json');
     peer.send('{"type":"assign","tasks":[]}');
     peer.send('{"type":"launch-missiles"}');
-    peer.send(JSON.stringify({ type: 'assign', tasks: [{ ...assignment({ kind: 'echo' }), taskId: 'nope' }] }));
+    peer.send(
+      JSON.stringify({
+        type: 'assign',
+        tasks: [{ ...assignment({ kind: 'echo' }), taskId: 'nope' }],
+      }),
+    );
     peer.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     const task = assignment({ kind: 'echo', payload: 'still here' });
     peer.assign([task]);
@@ -383,7 +450,9 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     try {
       const agent = await startAgent(plane, [], `127.0.0.1:${port}`);
       expect(await agent.exited).toBe(1);
-      expect(agent.stderr()).toContain(`cannot serve /healthz on 127.0.0.1:${port}: the port is already in use`);
+      expect(agent.stderr()).toContain(
+        `cannot serve /healthz on 127.0.0.1:${port}: the port is already in use`,
+      );
       expect(plane.peers).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
@@ -404,7 +473,11 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     peer.assign([late]);
     const refused = await peer.next((frame) => frame.type === 'fail', 'the refusal');
     expect(refused.tasks).toEqual([
-      { taskId: late.taskId, attempt: 1, error: { type: 'refused', message: expect.stringMatching(/draining/) } },
+      {
+        taskId: late.taskId,
+        attempt: 1,
+        error: { type: 'refused', message: expect.stringMatching(/draining/) },
+      },
     ]);
     const complete = await peer.next((frame) => frame.type === 'complete', 'complete');
     expect(complete.tasks).toEqual([{ taskId: running.taskId, attempt: 1, exitCode: 0 }]);
@@ -434,7 +507,10 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     peer.assign([task]);
     const pid = await pidIn(peer, task.taskId);
     agent.child.kill('SIGTERM');
-    await eventually(() => (agent.stderr().includes('draining') ? true : undefined), 'the agent to drain');
+    await eventually(
+      () => (agent.stderr().includes('draining') ? true : undefined),
+      'the agent to drain',
+    );
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(143);
     await eventually(() => (processAlive(pid) ? undefined : true), 'the task to die');

@@ -44,7 +44,9 @@ describe('health server', () => {
     expect(text).toBe(renderMetrics(snapshot));
     expect(text).toMatch(/^# TYPE tm_agent_connected gauge\ntm_agent_connected 1$/m);
     expect(text).toMatch(/^tm_agent_running_tasks 3$/m);
-    expect(text).toMatch(/^# TYPE tm_agent_tasks_completed_total counter\ntm_agent_tasks_completed_total 10$/m);
+    expect(text).toMatch(
+      /^# TYPE tm_agent_tasks_completed_total counter\ntm_agent_tasks_completed_total 10$/m,
+    );
     expect(text).toMatch(/^tm_agent_tasks_failed_total 2$/m);
   });
 
@@ -55,8 +57,8 @@ describe('health server', () => {
 
   it('explains a port that is taken', async () => {
     const port = (server.address() as AddressInfo).port;
-    await expect(startHealthServer({ host: '127.0.0.1', port, snapshot: () => snapshot })).rejects.toThrow(
-      /the port is already in use/,
-    );
+    await expect(
+      startHealthServer({ host: '127.0.0.1', port, snapshot: () => snapshot }),
+    ).rejects.toThrow(/the port is already in use/);
   });
 });

@@ -52,17 +52,24 @@ describe('LogBuffer', () => {
 
   it('flushes at the size threshold and cuts chunks at MAX_LOG_CHUNK_BYTES', () => {
     const emitted: LogChunk[][] = [];
-    const buffer = new LogBuffer((chunks) => emitted.push(chunks), { flushMs: 10_000, flushBytes: 200_000 });
+    const buffer = new LogBuffer((chunks) => emitted.push(chunks), {
+      flushMs: 10_000,
+      flushBytes: 200_000,
+    });
     buffer.write('stdout', 'é'.repeat(100_000));
     expect(emitted).toHaveLength(1);
     const chunks = emitted[0] ?? [];
     expect(chunks.map((chunk) => chunk.data).join('')).toBe('é'.repeat(100_000));
-    for (const chunk of chunks) expect(Buffer.byteLength(chunk.data)).toBeLessThanOrEqual(MAX_LOG_CHUNK_BYTES);
+    for (const chunk of chunks)
+      expect(Buffer.byteLength(chunk.data)).toBeLessThanOrEqual(MAX_LOG_CHUNK_BYTES);
   });
 
   it('drops output past the limit and says so once', () => {
     const emitted: LogChunk[] = [];
-    const buffer = new LogBuffer((chunks) => emitted.push(...chunks), { flushMs: 10_000, limitBytes: 10 });
+    const buffer = new LogBuffer((chunks) => emitted.push(...chunks), {
+      flushMs: 10_000,
+      limitBytes: 10,
+    });
     buffer.write('stdout', '12345678');
     buffer.write('stdout', 'abcdef');
     buffer.write('stderr', 'more');

@@ -57,17 +57,20 @@ describe('coalesce', () => {
   it('splits batches at MAX_TASKS_PER_FRAME', () => {
     const items = Array.from({ length: MAX_TASKS_PER_FRAME * 2 + 5 }, () => complete());
     const frames = coalesce(items);
-    expect(frames.map(({ frame }) => (frame.type === 'complete' ? frame.tasks.length : 0))).toEqual([
-      MAX_TASKS_PER_FRAME,
-      MAX_TASKS_PER_FRAME,
-      5,
-    ]);
+    expect(frames.map(({ frame }) => (frame.type === 'complete' ? frame.tasks.length : 0))).toEqual(
+      [MAX_TASKS_PER_FRAME, MAX_TASKS_PER_FRAME, 5],
+    );
     expectValid(frames);
   });
 
   it('keeps frames within the byte budget when results are large', () => {
     const big = { blob: 'x'.repeat(300_000) };
-    const frames = coalesce([complete(ref(), big), complete(ref(), big), complete(ref(), big), complete(ref(), big)]);
+    const frames = coalesce([
+      complete(ref(), big),
+      complete(ref(), big),
+      complete(ref(), big),
+      complete(ref(), big),
+    ]);
     expect(frames.length).toBe(2);
     expectValid(frames);
   });
@@ -77,18 +80,26 @@ describe('coalesce', () => {
     const other = ref();
     const items: OutboxItem[] = [];
     for (let index = 0; index < MAX_LOG_CHUNKS_PER_FRAME + 10; index++) {
-      items.push({ kind: 'log', task, chunks: [{ stream: index % 2 ? 'stderr' : 'stdout', data: `line ${index}\n` }] });
+      items.push({
+        kind: 'log',
+        task,
+        chunks: [{ stream: index % 2 ? 'stderr' : 'stdout', data: `line ${index}\n` }],
+      });
     }
     items.push({ kind: 'log', task: other, chunks: [{ stream: 'stdout', data: 'other' }] });
     const frames = coalesce(items);
-    expect(frames.map(({ frame }) => frame.type === 'log' && [frame.taskId, frame.chunks.length])).toEqual([
+    expect(
+      frames.map(({ frame }) => frame.type === 'log' && [frame.taskId, frame.chunks.length]),
+    ).toEqual([
       [task.taskId, MAX_LOG_CHUNKS_PER_FRAME],
       [task.taskId, 10],
       [other.taskId, 1],
     ]);
     const text = frames
       .filter(({ frame }) => frame.type === 'log' && frame.taskId === task.taskId)
-      .flatMap(({ frame }) => (frame.type === 'log' ? frame.chunks.map((chunk) => chunk.data) : []));
+      .flatMap(({ frame }) =>
+        frame.type === 'log' ? frame.chunks.map((chunk) => chunk.data) : [],
+      );
     expect(text[0]).toBe('line 0\n');
     expect(text.at(-1)).toBe(`line ${MAX_LOG_CHUNKS_PER_FRAME + 9}\n`);
     expectValid(frames);
@@ -115,7 +126,8 @@ describe('Outbox', () => {
     const sent: { frame: AgentFrame; done: (error?: Error | null) => void }[] = [];
     return {
       sent,
-      send: (text: string, done: (error?: Error | null) => void) => sent.push({ frame: JSON.parse(text), done }),
+      send: (text: string, done: (error?: Error | null) => void) =>
+        sent.push({ frame: JSON.parse(text), done }),
     };
   }
   const tick = () => new Promise((resolve) => setImmediate(resolve));

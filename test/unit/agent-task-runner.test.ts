@@ -22,7 +22,9 @@ function setup(command?: Executors['command']) {
           new Promise<TaskOutcome>((resolve) => {
             context.started();
             pending.set(context.assignment.taskId, { context, end: resolve });
-            context.signal.addEventListener('abort', () => resolve({ ok: false, error: { type: 'exit', message: 'killed' } }));
+            context.signal.addEventListener('abort', () =>
+              resolve({ ok: false, error: { type: 'exit', message: 'killed' } }),
+            );
           })),
     },
   });
@@ -58,13 +60,20 @@ describe('TaskRunner', () => {
     expect(ends()).toEqual([
       {
         kind: 'fail',
-        task: { taskId: task.taskId, attempt: 1, exitCode: undefined, error: { type: 'internal', message: 'agent error: boom' } },
+        task: {
+          taskId: task.taskId,
+          attempt: 1,
+          exitCode: undefined,
+          error: { type: 'internal', message: 'agent error: boom' },
+        },
       },
     ]);
     const rejecting = setup(() => Promise.reject(new Error('later')));
     rejecting.runner.assign([assignment(commandSpec('true'))]);
     await settle();
-    expect(rejecting.ends()).toMatchObject([{ kind: 'fail', task: { error: { type: 'internal' } } }]);
+    expect(rejecting.ends()).toMatchObject([
+      { kind: 'fail', task: { error: { type: 'internal' } } },
+    ]);
   });
 
   it('ignores a repeated attempt and silently replaces an older one', async () => {
@@ -105,7 +114,12 @@ describe('TaskRunner', () => {
     expect(ends()).toEqual([
       {
         kind: 'fail',
-        task: { taskId: task.taskId, attempt: 1, exitCode: undefined, error: { type: 'cancelled', message: 'job cancelled' } },
+        task: {
+          taskId: task.taskId,
+          attempt: 1,
+          exitCode: undefined,
+          error: { type: 'cancelled', message: 'job cancelled' },
+        },
       },
     ]);
     expect(runner.failed).toBe(1);
@@ -122,7 +136,12 @@ describe('TaskRunner', () => {
     expect(ends()).toEqual([
       {
         kind: 'fail',
-        task: { taskId: late.taskId, attempt: 1, exitCode: undefined, error: { type: 'refused', message: DRAINING_MESSAGE } },
+        task: {
+          taskId: late.taskId,
+          attempt: 1,
+          exitCode: undefined,
+          error: { type: 'refused', message: DRAINING_MESSAGE },
+        },
       },
     ]);
     let idle = false;
@@ -142,7 +161,16 @@ describe('TaskRunner', () => {
     runner.assign([assignment({ kind: 'echo', payload: 'x'.repeat(2 * 1024 * 1024) })]);
     await settle();
     expect(ends()).toMatchObject([
-      { kind: 'fail', task: { error: { type: 'internal', nonRetryable: true, message: expect.stringMatching(/result is/) } } },
+      {
+        kind: 'fail',
+        task: {
+          error: {
+            type: 'internal',
+            nonRetryable: true,
+            message: expect.stringMatching(/result is/),
+          },
+        },
+      },
     ]);
   });
 });

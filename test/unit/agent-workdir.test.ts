@@ -27,7 +27,10 @@ describe('resolveTaskDir', () => {
   it('resolves paths inside the work dir to their real directory', async () => {
     expect(await resolveTaskDir(workDir, '.')).toEqual({ ok: true, dir: workDir });
     expect(await resolveTaskDir(workDir, '')).toEqual({ ok: true, dir: workDir });
-    expect(await resolveTaskDir(workDir, 'sub/dir')).toEqual({ ok: true, dir: join(workDir, 'sub', 'dir') });
+    expect(await resolveTaskDir(workDir, 'sub/dir')).toEqual({
+      ok: true,
+      dir: join(workDir, 'sub', 'dir'),
+    });
     expect(await resolveTaskDir(workDir, 'sub/../sub/./dir/')).toEqual({
       ok: true,
       dir: join(workDir, 'sub', 'dir'),
@@ -42,21 +45,30 @@ describe('resolveTaskDir', () => {
   it('rejects paths that climb out with ..', async () => {
     for (const path of ['..', '../outside', 'sub/../../outside', 'sub/dir/../../../']) {
       const resolved = await resolveTaskDir(workDir, path);
-      expect(resolved).toEqual({ ok: false, message: expect.stringMatching(/escapes the agent work dir/) });
+      expect(resolved).toEqual({
+        ok: false,
+        message: expect.stringMatching(/escapes the agent work dir/),
+      });
     }
   });
 
   it('rejects absolute paths', async () => {
     for (const path of ['/etc', outside, '\\windows', 'C:/x']) {
       const resolved = await resolveTaskDir(workDir, path);
-      expect(resolved).toEqual({ ok: false, message: expect.stringMatching(/escapes the agent work dir/) });
+      expect(resolved).toEqual({
+        ok: false,
+        message: expect.stringMatching(/escapes the agent work dir/),
+      });
     }
   });
 
   it('rejects symlinks that lead outside', async () => {
     for (const path of ['escape', 'etc-link', 'sub/../escape']) {
       const resolved = await resolveTaskDir(workDir, path);
-      expect(resolved).toEqual({ ok: false, message: expect.stringMatching(/leads outside the agent work dir/) });
+      expect(resolved).toEqual({
+        ok: false,
+        message: expect.stringMatching(/leads outside the agent work dir/),
+      });
     }
   });
 

@@ -30,7 +30,9 @@ describe('jobOutcome', () => {
 
   it('is cancelled when a cancel was requested, whatever the tasks did', () => {
     expect(jobOutcome(counters({ cancelled: 3, cancelRequested: true }))).toBe('cancelled');
-    expect(jobOutcome(counters({ succeeded: 2, cancelled: 1, cancelRequested: true }))).toBe('cancelled');
+    expect(jobOutcome(counters({ succeeded: 2, cancelled: 1, cancelRequested: true }))).toBe(
+      'cancelled',
+    );
     expect(jobOutcome(counters({ succeeded: 3, cancelRequested: true }))).toBe('cancelled');
   });
 

@@ -1,6 +1,12 @@
 /** Planning a submitted job: tasks per selector, stored spec, and what agents receive. */
 import { describe, expect, it } from 'vitest';
-import { planTasks, storedSpec, taskCost, taskSpecFor, type CandidateWorker } from '../../durable-objects/job-plan.ts';
+import {
+  planTasks,
+  storedSpec,
+  taskCost,
+  taskSpecFor,
+  type CandidateWorker,
+} from '../../durable-objects/job-plan.ts';
 import type { SubmitJobRequest } from '../../protocol/index.ts';
 
 const W1 = '11111111-1111-4111-8111-111111111111';
@@ -27,56 +33,98 @@ describe('planTasks', () => {
   });
 
   it('makes N unpinned tasks for a count', () => {
-    expect(pins(planTasks({ kind: 'command', command: 'ls', workers: 3 }, []))).toEqual([null, null, null]);
+    expect(pins(planTasks({ kind: 'command', command: 'ls', workers: 3 }, []))).toEqual([
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('pins one task to every ready worker for "all", and only command-capable ones for commands', () => {
     expect(pins(planTasks({ kind: 'echo', workers: 'all' }, workers))).toEqual([W1, W2]);
-    expect(pins(planTasks({ kind: 'command', command: 'ls', workers: 'all' }, workers))).toEqual([W1]);
+    expect(pins(planTasks({ kind: 'command', command: 'ls', workers: 'all' }, workers))).toEqual([
+      W1,
+    ]);
   });
 
   it('fails "all" when no ready worker can run the job', () => {
-    const none = planTasks({ kind: 'echo', workers: 'all' }, [{ id: W3, state: 'lost', acceptsCommands: true }]);
-    expect(none).toEqual({ error: { code: 'no_workers', message: expect.stringContaining('no ready worker') } });
-    const noCommands = planTasks({ kind: 'command', command: 'ls', workers: 'all' }, [{ id: W2, state: 'ready', acceptsCommands: false }]);
+    const none = planTasks({ kind: 'echo', workers: 'all' }, [
+      { id: W3, state: 'lost', acceptsCommands: true },
+    ]);
+    expect(none).toEqual({
+      error: { code: 'no_workers', message: expect.stringContaining('no ready worker') },
+    });
+    const noCommands = planTasks({ kind: 'command', command: 'ls', workers: 'all' }, [
+      { id: W2, state: 'ready', acceptsCommands: false },
+    ]);
     expect('error' in noCommands && noCommands.error.code).toBe('no_workers');
     expect('error' in planTasks({ kind: 'echo', workers: 'all' }, [])).toBe(true);
   });
 
   it('pins to explicit live worker ids, collapsing duplicates', () => {
-    expect(pins(planTasks({ kind: 'command', command: 'ls', workers: [W3, W1, W3, W1] }, workers))).toEqual([W3, W1]);
+    expect(
+      pins(planTasks({ kind: 'command', command: 'ls', workers: [W3, W1, W3, W1] }, workers)),
+    ).toEqual([W3, W1]);
   });
 
   it('rejects unknown or gone worker ids, naming them', () => {
     const unknown = '55555555-5555-4555-8555-555555555555';
     const plan = planTasks({ kind: 'echo', workers: [W1, unknown, W4] }, workers);
     expect(plan).toEqual({
-      error: { code: 'unknown_workers', message: expect.stringContaining(unknown), ids: [unknown, W4] },
+      error: {
+        code: 'unknown_workers',
+        message: expect.stringContaining(unknown),
+        ids: [unknown, W4],
+      },
     });
   });
 
   it('refuses command jobs pinned to workers that run no commands, naming them', () => {
     const plan = planTasks({ kind: 'command', command: 'ls', workers: [W1, W2] }, workers);
     expect(plan).toEqual({
-      error: { code: 'refuses_commands', message: expect.stringContaining('--no-commands'), ids: [W2] },
+      error: {
+        code: 'refuses_commands',
+        message: expect.stringContaining('--no-commands'),
+        ids: [W2],
+      },
     });
     expect(pins(planTasks({ kind: 'echo', workers: [W2] }, workers))).toEqual([W2]);
   });
 
   it('repeats echo tasks count times per target', () => {
     expect(pins(planTasks({ kind: 'echo', count: 3 }, []))).toEqual([null, null, null]);
-    expect(pins(planTasks({ kind: 'echo', count: 2, workers: [W1, W2] }, workers))).toEqual([W1, W1, W2, W2]);
+    expect(pins(planTasks({ kind: 'echo', count: 2, workers: [W1, W2] }, workers))).toEqual([
+      W1,
+      W1,
+      W2,
+      W2,
+    ]);
     expect(pins(planTasks({ kind: 'echo', count: 2, workers: 3 }, []))).toHaveLength(6);
-    expect(pins(planTasks({ kind: 'echo', count: 2, workers: 'all' }, workers))).toEqual([W1, W1, W2, W2]);
+    expect(pins(planTasks({ kind: 'echo', count: 2, workers: 'all' }, workers))).toEqual([
+      W1,
+      W1,
+      W2,
+      W2,
+    ]);
   });
 });
 
 describe('storedSpec and taskSpecFor', () => {
   it('fills command defaults and round-trips to the agent spec', () => {
-    const request: SubmitJobRequest = { kind: 'command', command: ['echo', 'hi'], timeoutSeconds: 5 };
+    const request: SubmitJobRequest = {
+      kind: 'command',
+      command: ['echo', 'hi'],
+      timeoutSeconds: 5,
+    };
     const spec = storedSpec(request);
     expect(spec).toEqual({ command: ['echo', 'hi'], path: '.', env: {}, timeoutSeconds: 5 });
-    expect(taskSpecFor('command', spec)).toEqual({ kind: 'command', command: ['echo', 'hi'], path: '.', env: {}, timeoutSeconds: 5 });
+    expect(taskSpecFor('command', spec)).toEqual({
+      kind: 'command',
+      command: ['echo', 'hi'],
+      path: '.',
+      env: {},
+      timeoutSeconds: 5,
+    });
   });
 
   it('keeps an echo payload and count', () => {

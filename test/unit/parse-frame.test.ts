@@ -1,7 +1,13 @@
 /** Frame parsing: binary, size, JSON, schema; never throws. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AgentFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../../protocol/index.ts';
+import {
+  AgentFrame,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  ServerFrame,
+  parseFrame,
+} from '../../protocol/index.ts';
 
 const TASK = '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
 const hello = {
@@ -19,7 +25,11 @@ describe('parseFrame', () => {
   });
 
   it('accepts a valid server frame', () => {
-    const frame = { type: 'cancel', tasks: [{ taskId: TASK, attempt: 1 }], reason: 'job cancelled' };
+    const frame = {
+      type: 'cancel',
+      tasks: [{ taskId: TASK, attempt: 1 }],
+      reason: 'job cancelled',
+    };
     expect(parseFrame(JSON.stringify(frame), ServerFrame)).toEqual({ ok: true, frame });
   });
 
@@ -31,7 +41,10 @@ describe('parseFrame', () => {
   it('rejects frames over the size limit before parsing them', () => {
     const big = JSON.stringify({ type: 'bye', reason: 'x'.repeat(MAX_FRAME_BYTES) });
     expect(parseFrame(big, AgentFrame)).toMatchObject({ ok: false, code: 'frame_too_large' });
-    expect(parseFrame('x'.repeat(MAX_FRAME_BYTES + 1), z.unknown())).toMatchObject({ ok: false, code: 'frame_too_large' });
+    expect(parseFrame('x'.repeat(MAX_FRAME_BYTES + 1), z.unknown())).toMatchObject({
+      ok: false,
+      code: 'frame_too_large',
+    });
   });
 
   // BUG: the limit counts UTF-16 code units (raw.length), not bytes: a frame of multi-byte
@@ -44,7 +57,11 @@ describe('parseFrame', () => {
 
   it('reports malformed JSON', () => {
     for (const raw of ['{', 'not json', '', '{"type":"hello",}']) {
-      expect(parseFrame(raw, AgentFrame)).toEqual({ ok: false, code: 'malformed_frame', message: 'frame is not valid JSON' });
+      expect(parseFrame(raw, AgentFrame)).toEqual({
+        ok: false,
+        code: 'malformed_frame',
+        message: 'frame is not valid JSON',
+      });
     }
   });
 
@@ -53,7 +70,10 @@ describe('parseFrame', () => {
     expect(badSlots).toMatchObject({ ok: false, code: 'invalid_frame' });
     expect(!badSlots.ok && badSlots.message).toMatch(/ at slots$/);
 
-    const badAttempt = parseFrame(JSON.stringify({ type: 'complete', tasks: [{ taskId: TASK, attempt: 0 }] }), AgentFrame);
+    const badAttempt = parseFrame(
+      JSON.stringify({ type: 'complete', tasks: [{ taskId: TASK, attempt: 0 }] }),
+      AgentFrame,
+    );
     expect(!badAttempt.ok && badAttempt.message).toMatch(/ at tasks\.0\.attempt$/);
 
     const unknownType = parseFrame(JSON.stringify({ type: 'launch' }), AgentFrame);
@@ -62,14 +82,27 @@ describe('parseFrame', () => {
   });
 
   it('rejects unknown fields and non-object JSON', () => {
-    expect(parseFrame(JSON.stringify({ type: 'heartbeat', extra: 1 }), AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(parseFrame(JSON.stringify({ type: 'heartbeat', extra: 1 }), AgentFrame)).toMatchObject({
+      ok: false,
+      code: 'invalid_frame',
+    });
     expect(parseFrame('null', AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
     expect(parseFrame('[1,2]', AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
   });
 
   it('rejects empty batches and oversized log chunks', () => {
-    expect(parseFrame(JSON.stringify({ type: 'complete', tasks: [] }), AgentFrame)).toMatchObject({ ok: false });
-    const log = { type: 'log', taskId: TASK, attempt: 1, chunks: [{ stream: 'stdout', data: 'x'.repeat(64 * 1024 + 1) }] };
-    expect(parseFrame(JSON.stringify(log), AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(parseFrame(JSON.stringify({ type: 'complete', tasks: [] }), AgentFrame)).toMatchObject({
+      ok: false,
+    });
+    const log = {
+      type: 'log',
+      taskId: TASK,
+      attempt: 1,
+      chunks: [{ stream: 'stdout', data: 'x'.repeat(64 * 1024 + 1) }],
+    };
+    expect(parseFrame(JSON.stringify(log), AgentFrame)).toMatchObject({
+      ok: false,
+      code: 'invalid_frame',
+    });
   });
 });

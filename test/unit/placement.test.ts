@@ -21,12 +21,18 @@ const task = (id: string, over: Partial<PlacementTask> = {}): PlacementTask => (
   pinnedWorkerId: null,
   ...over,
 });
-const tasks = (n: number, over: Partial<PlacementTask> = {}) => Array.from({ length: n }, (_, i) => task(`t${i}`, over));
-const placedOn = (input: PlacementInput) => placeRoundRobin(input).assignments.map((a) => a.workerId);
+const tasks = (n: number, over: Partial<PlacementTask> = {}) =>
+  Array.from({ length: n }, (_, i) => task(`t${i}`, over));
+const placedOn = (input: PlacementInput) =>
+  placeRoundRobin(input).assignments.map((a) => a.workerId);
 
 describe('placeRoundRobin', () => {
   it('rotates unpinned tasks across workers in order', () => {
-    const result = placeRoundRobin({ workers: [worker('a'), worker('b'), worker('c')], tasks: tasks(7), lastWorkerId: null });
+    const result = placeRoundRobin({
+      workers: [worker('a'), worker('b'), worker('c')],
+      tasks: tasks(7),
+      lastWorkerId: null,
+    });
     expect(result.assignments).toEqual([
       { taskId: 't0', workerId: 'a' },
       { taskId: 't1', workerId: 'b' },
@@ -46,17 +52,26 @@ describe('placeRoundRobin', () => {
   });
 
   it('starts from the first worker when lastWorkerId is no longer among the workers', () => {
-    expect(placedOn({ workers: [worker('a'), worker('b')], tasks: tasks(3), lastWorkerId: 'gone' })).toEqual(['a', 'b', 'a']);
+    expect(
+      placedOn({ workers: [worker('a'), worker('b')], tasks: tasks(3), lastWorkerId: 'gone' }),
+    ).toEqual(['a', 'b', 'a']);
   });
 
   it('carries the rotation across rounds through the returned lastWorkerId', () => {
     const workers = [worker('a'), worker('b'), worker('c')];
     const first = placeRoundRobin({ workers, tasks: tasks(2), lastWorkerId: null });
-    expect(placedOn({ workers, tasks: tasks(2), lastWorkerId: first.lastWorkerId })).toEqual(['c', 'a']);
+    expect(placedOn({ workers, tasks: tasks(2), lastWorkerId: first.lastWorkerId })).toEqual([
+      'c',
+      'a',
+    ]);
   });
 
   it('skips workers without free slots for slot-using tasks', () => {
-    const workers = [worker('a', { freeSlots: 0 }), worker('b', { freeSlots: 1 }), worker('c', { freeSlots: 2 })];
+    const workers = [
+      worker('a', { freeSlots: 0 }),
+      worker('b', { freeSlots: 1 }),
+      worker('c', { freeSlots: 2 }),
+    ];
     const result = placeRoundRobin({ workers, tasks: tasks(5), lastWorkerId: null });
     expect(result.assignments.map((a) => a.workerId)).toEqual(['b', 'c', 'c']);
     expect(result.lastWorkerId).toBe('c');
@@ -73,8 +88,15 @@ describe('placeRoundRobin', () => {
   });
 
   it('places cost-0 tasks regardless of slots but within inflight capacity', () => {
-    const workers = [worker('a', { freeSlots: 0, freeInflight: 2 }), worker('b', { freeSlots: 0, freeInflight: 1 })];
-    const result = placeRoundRobin({ workers, tasks: tasks(5, { cost: 0, needsCommands: false }), lastWorkerId: null });
+    const workers = [
+      worker('a', { freeSlots: 0, freeInflight: 2 }),
+      worker('b', { freeSlots: 0, freeInflight: 1 }),
+    ];
+    const result = placeRoundRobin({
+      workers,
+      tasks: tasks(5, { cost: 0, needsCommands: false }),
+      lastWorkerId: null,
+    });
     expect(result.assignments.map((a) => a.workerId)).toEqual(['a', 'b', 'a']);
   });
 
@@ -82,14 +104,21 @@ describe('placeRoundRobin', () => {
   // re-registering with fewer slots) refuses cost-0 tasks too, since fits() compares freeSlots < cost.
   it('places cost-0 tasks on a worker whose free slots went negative', () => {
     const workers = [worker('a', { freeSlots: -1, freeInflight: 5 })];
-    expect(placedOn({ workers, tasks: tasks(1, { cost: 0, needsCommands: false }), lastWorkerId: null })).toEqual(['a']);
+    expect(
+      placedOn({ workers, tasks: tasks(1, { cost: 0, needsCommands: false }), lastWorkerId: null }),
+    ).toEqual(['a']);
   });
 
   it('sends pinned tasks only to their worker, without moving the rotation', () => {
     const workers = [worker('a'), worker('b'), worker('c')];
     const result = placeRoundRobin({
       workers,
-      tasks: [task('p1', { pinnedWorkerId: 'c' }), task('u1'), task('p2', { pinnedWorkerId: 'c' }), task('u2')],
+      tasks: [
+        task('p1', { pinnedWorkerId: 'c' }),
+        task('u1'),
+        task('p2', { pinnedWorkerId: 'c' }),
+        task('u2'),
+      ],
       lastWorkerId: null,
     });
     expect(result.assignments).toEqual([
@@ -117,7 +146,11 @@ describe('placeRoundRobin', () => {
   });
 
   it('never gives command tasks to workers that do not accept commands', () => {
-    const workers = [worker('a', { acceptsCommands: false }), worker('b'), worker('c', { acceptsCommands: false })];
+    const workers = [
+      worker('a', { acceptsCommands: false }),
+      worker('b'),
+      worker('c', { acceptsCommands: false }),
+    ];
     expect(placedOn({ workers, tasks: tasks(3), lastWorkerId: null })).toEqual(['b', 'b', 'b']);
     const pinned = [task('p', { pinnedWorkerId: 'a' })];
     expect(placedOn({ workers, tasks: pinned, lastWorkerId: null })).toEqual([]);
@@ -125,13 +158,23 @@ describe('placeRoundRobin', () => {
 
   it('gives non-command tasks to workers that do not accept commands', () => {
     const workers = [worker('a', { acceptsCommands: false }), worker('b')];
-    expect(placedOn({ workers, tasks: tasks(2, { cost: 0, needsCommands: false }), lastWorkerId: null })).toEqual(['a', 'b']);
+    expect(
+      placedOn({ workers, tasks: tasks(2, { cost: 0, needsCommands: false }), lastWorkerId: null }),
+    ).toEqual(['a', 'b']);
   });
 
   it('is deterministic and does not mutate its input', () => {
     const input: PlacementInput = {
-      workers: [worker('a', { freeSlots: 2 }), worker('b', { freeSlots: 1, acceptsCommands: false }), worker('c', { freeInflight: 1 })],
-      tasks: [...tasks(4), task('e', { cost: 0, needsCommands: false }), task('p', { pinnedWorkerId: 'b', needsCommands: false })],
+      workers: [
+        worker('a', { freeSlots: 2 }),
+        worker('b', { freeSlots: 1, acceptsCommands: false }),
+        worker('c', { freeInflight: 1 }),
+      ],
+      tasks: [
+        ...tasks(4),
+        task('e', { cost: 0, needsCommands: false }),
+        task('p', { pinnedWorkerId: 'b', needsCommands: false }),
+      ],
       lastWorkerId: 'a',
     };
     const snapshot = structuredClone(input);
@@ -142,11 +185,20 @@ describe('placeRoundRobin', () => {
   });
 
   it('assigns nothing without workers, keeping lastWorkerId', () => {
-    expect(placeRoundRobin({ workers: [], tasks: tasks(3), lastWorkerId: 'x' })).toEqual({ assignments: [], lastWorkerId: 'x' });
-    expect(placeRoundRobin({ workers: [], tasks: tasks(3), lastWorkerId: null })).toEqual({ assignments: [], lastWorkerId: null });
+    expect(placeRoundRobin({ workers: [], tasks: tasks(3), lastWorkerId: 'x' })).toEqual({
+      assignments: [],
+      lastWorkerId: 'x',
+    });
+    expect(placeRoundRobin({ workers: [], tasks: tasks(3), lastWorkerId: null })).toEqual({
+      assignments: [],
+      lastWorkerId: null,
+    });
   });
 
   it('assigns nothing without tasks', () => {
-    expect(placeRoundRobin({ workers: [worker('a')], tasks: [], lastWorkerId: 'a' })).toEqual({ assignments: [], lastWorkerId: 'a' });
+    expect(placeRoundRobin({ workers: [worker('a')], tasks: [], lastWorkerId: 'a' })).toEqual({
+      assignments: [],
+      lastWorkerId: 'a',
+    });
   });
 });

@@ -12,7 +12,10 @@ function issues(input: unknown) {
 
 describe('SubmitJobRequest', () => {
   it('accepts command jobs as a shell line or an argv array', () => {
-    expect(SubmitJobRequest.parse({ kind: 'command', command: 'ls -la' })).toEqual({ kind: 'command', command: 'ls -la' });
+    expect(SubmitJobRequest.parse({ kind: 'command', command: 'ls -la' })).toEqual({
+      kind: 'command',
+      command: 'ls -la',
+    });
     const full = {
       kind: 'command',
       command: ['ls', '-la', ''],
@@ -27,24 +30,39 @@ describe('SubmitJobRequest', () => {
   });
 
   it('accepts echo jobs', () => {
-    expect(SubmitJobRequest.parse({ kind: 'echo', payload: { n: [1, null, 'x'] }, count: 10 })).toMatchObject({ count: 10 });
+    expect(
+      SubmitJobRequest.parse({ kind: 'echo', payload: { n: [1, null, 'x'] }, count: 10 }),
+    ).toMatchObject({ count: 10 });
     expect(SubmitJobRequest.safeParse({ kind: 'echo' }).success).toBe(true);
   });
 
   it('rejects unknown fields, naming them', () => {
     const [issue] = issues({ kind: 'command', command: 'ls', cwd: '/tmp' });
     expect(issue).toMatchObject({ code: 'unrecognized_keys', keys: ['cwd'] });
-    expect(issues({ kind: 'echo', payload: 1, extra: true })[0]).toMatchObject({ code: 'unrecognized_keys', keys: ['extra'] });
+    expect(issues({ kind: 'echo', payload: 1, extra: true })[0]).toMatchObject({
+      code: 'unrecognized_keys',
+      keys: ['extra'],
+    });
   });
 
   it('rejects an empty command line', () => {
-    expect(issues({ kind: 'command', command: '' })[0]).toMatchObject({ path: ['command'], message: 'command must not be empty' });
-    expect(issues({ kind: 'command', command: '  \t ' })[0]?.message).toBe('command must not be empty');
+    expect(issues({ kind: 'command', command: '' })[0]).toMatchObject({
+      path: ['command'],
+      message: 'command must not be empty',
+    });
+    expect(issues({ kind: 'command', command: '  \t ' })[0]?.message).toBe(
+      'command must not be empty',
+    );
   });
 
   it('rejects an empty argv and a blank program', () => {
-    expect(issues({ kind: 'command', command: [] })[0]).toMatchObject({ path: ['command'], message: 'command must not be empty' });
-    expect(issues({ kind: 'command', command: [' ', 'x'] })[0]?.message).toBe('the program (argv[0]) must not be empty');
+    expect(issues({ kind: 'command', command: [] })[0]).toMatchObject({
+      path: ['command'],
+      message: 'command must not be empty',
+    });
+    expect(issues({ kind: 'command', command: [' ', 'x'] })[0]?.message).toBe(
+      'the program (argv[0]) must not be empty',
+    );
   });
 
   it('rejects a missing command', () => {
@@ -58,7 +76,10 @@ describe('SubmitJobRequest', () => {
   });
 
   it('rejects invalid environment variable names', () => {
-    expect(issues({ kind: 'command', command: 'ls', env: { '1BAD': 'x' } })[0]?.path).toEqual(['env', '1BAD']);
+    expect(issues({ kind: 'command', command: 'ls', env: { '1BAD': 'x' } })[0]?.path).toEqual([
+      'env',
+      '1BAD',
+    ]);
   });
 
   it('rejects unknown or missing kinds', () => {
@@ -82,6 +103,8 @@ describe('SubmitJobRequest', () => {
     expect(issues({ kind: 'echo', retries: -1 })[0]?.path).toEqual(['retries']);
     expect(issues({ kind: 'echo', retries: 101 })[0]?.path).toEqual(['retries']);
     expect(issues({ kind: 'echo', count: 0 })[0]?.path).toEqual(['count']);
-    expect(issues({ kind: 'command', command: 'ls', timeoutSeconds: 0 })[0]?.path).toEqual(['timeoutSeconds']);
+    expect(issues({ kind: 'command', command: 'ls', timeoutSeconds: 0 })[0]?.path).toEqual([
+      'timeoutSeconds',
+    ]);
   });
 });
