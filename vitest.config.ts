@@ -18,6 +18,10 @@ export default defineConfig({
             },
           }),
         ],
+        // Same alias as wrangler.toml: workerd has no DOMParser for the AWS SDK's XML.
+        resolve: {
+          alias: { '@aws-sdk/xml-builder': './durable-objects/storage/xml-builder-shim.js' },
+        },
         test: { name: 'do', include: ['test/do/**/*.test.ts'] },
       },
       {

@@ -10,6 +10,9 @@ commands:
               (--keep leaves the stack running afterwards)
 `;
 
+// Node 20 is the pinned runtime (see README); the AWS SDK's Node 22 notice would clutter the demo.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {

@@ -17,6 +17,7 @@ import {
   failTasks,
   liveTasksOf,
   markStarted,
+  recordProgress,
   requeueTasks,
 } from './task-lifecycle.ts';
 import {
@@ -53,6 +54,8 @@ export function onAgentMessage(core: Core, socket: WebSocket, raw: string | Arra
       return stopAccepting(core.sql, workerId, attachment.connId);
     case 'started':
       return core.sql.transaction(() => markStarted(core.sql, workerId, frame.tasks, now));
+    case 'progress':
+      return core.sql.transaction(() => recordProgress(core.sql, workerId, frame.tasks));
     case 'log': {
       const stored = core.sql.transaction(() =>
         appendLogs(core.sql, workerId, frame, core.config.logLimitBytes, now),

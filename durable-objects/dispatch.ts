@@ -6,7 +6,7 @@ import { effectiveSlots } from './rows.ts';
 import { placeRoundRobin, type PlacementTask, type PlacementWorker } from './placement.ts';
 import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
 import { markJobsStarted } from './jobs-store.ts';
-import { taskSpecFor } from './job-plan.ts';
+import { specBuilder } from './assignment-spec.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
 
@@ -109,19 +109,11 @@ function queuedTasks(core: Core, workers: PlacementWorker[], budget: number): Pl
 }
 
 function send(core: Core, assigned: AssignedTask[]): void {
-  const specs = new Map<string, Assignment['spec']>();
+  const build = specBuilder(core.sql);
   const byWorker = new Map<string, Assignment[]>();
   for (const task of assigned) {
-    let spec = specs.get(task.jobId);
-    if (!spec) {
-      const job = core.sql.first<{ kind: string; spec: string }>(
-        `SELECT kind, spec FROM jobs WHERE id = ?`,
-        task.jobId,
-      );
-      if (!job) continue;
-      spec = taskSpecFor(job.kind, JSON.parse(job.spec) as Record<string, unknown>);
-      specs.set(task.jobId, spec);
-    }
+    const spec = build(task);
+    if (!spec) continue;
     const list = byWorker.get(task.workerId) ?? [];
     list.push({ taskId: task.id, jobId: task.jobId, attempt: task.attempt, spec });
     byWorker.set(task.workerId, list);

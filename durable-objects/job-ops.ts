@@ -11,9 +11,11 @@ import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects } from './effects.ts';
 import { badRequest, conflict, notFound } from './failure.ts';
-import { planTasks } from './job-plan.ts';
+import { draftSimpleJob, planTasks, type PlannedTask, type SimpleJobRequest } from './job-plan.ts';
+import { draftAggregate } from './aggregate-submit.ts';
 import {
   findJob,
+  failJob,
   insertJob,
   isFinal,
   jobView,
@@ -32,6 +34,26 @@ export async function submitJob(
   request: SubmitJobRequest,
   waitSeconds = 0,
 ): Promise<JobView> {
+  const id = crypto.randomUUID();
+  const { draft, error } =
+    request.kind === 'aggregate'
+      ? await draftAggregate(core, id, request)
+      : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };
+  const effects = newEffects();
+  core.sql.transaction(() => {
+    insertJob(core.sql, draft, core.now());
+    if (error) failJob(core.sql, effects, id, error, core.now());
+  });
+  effects.dispatch = true;
+  commit(core, effects);
+  if (waitSeconds > 0 && !isFinal(findJob(core.sql, id)?.state ?? '')) {
+    await core.watchers.waitForJob(id, waitSeconds * 1000);
+  }
+  return getJob(core, id);
+}
+
+/** The tasks of a command or echo job, from its worker selector. */
+function simpleTasks(core: Core, request: SimpleJobRequest): PlannedTask[] {
   const candidates = core.sql
     .all<{ id: string; state: string; accepts_commands: number; conn_id: string | null }>(
       `SELECT id, state, accepts_commands, conn_id FROM workers WHERE state != 'gone'`,
@@ -42,26 +64,14 @@ export async function submitJob(
       acceptsCommands: w.accepts_commands === 1,
     }));
   const plan = planTasks(request, candidates);
-  if ('error' in plan) {
-    const { error } = plan;
-    if (error.code === 'unknown_workers')
-      throw badRequest(error.message, { unknownWorkers: error.ids });
-    throw conflict(
-      error.message,
-      error.code === 'refuses_commands' ? { workers: error.ids } : undefined,
-    );
-  }
-  const id = crypto.randomUUID();
-  core.sql.transaction(() =>
-    insertJob(core.sql, { id, request, tasks: plan.tasks, now: core.now() }),
+  if (!('error' in plan)) return plan.tasks;
+  const { error } = plan;
+  if (error.code === 'unknown_workers')
+    throw badRequest(error.message, { unknownWorkers: error.ids });
+  throw conflict(
+    error.message,
+    error.code === 'refuses_commands' ? { workers: error.ids } : undefined,
   );
-  const effects = newEffects();
-  effects.dispatch = true;
-  commit(core, effects);
-  if (waitSeconds > 0 && !isFinal(findJob(core.sql, id)?.state ?? '')) {
-    await core.watchers.waitForJob(id, waitSeconds * 1000);
-  }
-  return getJob(core, id);
 }
 
 export function getJob(core: Core, id: string, taskLimit = JOB_VIEW_TASKS): JobView {

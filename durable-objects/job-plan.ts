@@ -1,8 +1,26 @@
 /** Pure planning of a submitted job: its stored spec, its tasks, and what each task runs. */
 import type { SubmitJobRequest, TaskSpec, WorkerSelector } from '../protocol/index.ts';
 
+/** Jobs whose tasks all run the same spec: commands and echo probes. */
+export type SimpleJobRequest = Exclude<SubmitJobRequest, { kind: 'aggregate' }>;
+
 export interface PlannedTask {
   pinnedWorkerId: string | null;
+  /** The task's own part of the spec (an aggregate's split or partition); null when the job's spec says all. */
+  spec?: unknown;
+}
+
+/** A job ready to insert: its stored spec and its first tasks. */
+export interface JobDraft {
+  id: string;
+  kind: string;
+  /** The kind of the first tasks, when it differs from the job's (an aggregate starts with maps). */
+  taskKind?: string;
+  name: string | null;
+  spec: Record<string, unknown>;
+  retries: number;
+  phase: string | null;
+  tasks: PlannedTask[];
 }
 
 export interface CandidateWorker {
@@ -17,7 +35,7 @@ export type TargetError =
   | { code: 'refuses_commands'; message: string; ids: string[] };
 
 /** The part of a request that each task runs, as stored with the job. */
-export function storedSpec(request: SubmitJobRequest): Record<string, unknown> {
+export function storedSpec(request: SimpleJobRequest): Record<string, unknown> {
   if (request.kind === 'command') {
     return {
       command: request.command,
@@ -35,7 +53,7 @@ export function storedSpec(request: SubmitJobRequest): Record<string, unknown> {
 }
 
 /** What an agent receives for one task of a job with this kind and stored spec. */
-export function taskSpecFor(kind: string, spec: Record<string, unknown>): TaskSpec {
+export function simpleTaskSpec(kind: string, spec: Record<string, unknown>): TaskSpec {
   if (kind === 'command') {
     return {
       kind: 'command',
@@ -54,12 +72,28 @@ export function taskSpecFor(kind: string, spec: Record<string, unknown>): TaskSp
 /** Slots a task of this kind holds while it runs. */
 export const taskCost = (kind: string) => (kind === 'echo' ? 0 : 1);
 
+export function draftSimpleJob(
+  id: string,
+  request: SimpleJobRequest,
+  tasks: PlannedTask[],
+): JobDraft {
+  return {
+    id,
+    kind: request.kind,
+    name: request.name ?? null,
+    spec: storedSpec(request),
+    retries: request.retries ?? 0,
+    phase: null,
+    tasks,
+  };
+}
+
 /**
  * Expands a worker selector into tasks: one unpinned task per count, one pinned task per worker
  * for "all" (ready workers able to run it) or explicit ids. Echo jobs repeat that `count` times.
  */
 export function planTasks(
-  request: SubmitJobRequest,
+  request: SimpleJobRequest,
   workers: readonly CandidateWorker[],
 ): { tasks: PlannedTask[] } | { error: TargetError } {
   const targets = expandSelector(request.workers, request.kind === 'command', workers);

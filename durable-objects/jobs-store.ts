@@ -1,41 +1,70 @@
 /** Job records in SQLite: create with their tasks, read, list, settle when their tasks end. */
-import type { JobState, JobView, SubmitJobRequest, TaskCounts } from '../protocol/index.ts';
+import type { JobState, JobView, TaskCounts } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
-import { storedSpec, taskCost, type PlannedTask } from './job-plan.ts';
+import { advanceAggregate } from './aggregate-phases.ts';
+import { aggregateProgress } from './aggregate-progress.ts';
+import { taskCost, type JobDraft, type PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
 
-export function insertJob(
-  sql: Sql,
-  job: { id: string; request: SubmitJobRequest; tasks: PlannedTask[]; now: number },
-): void {
-  const { request } = job;
+export function insertJob(sql: Sql, job: JobDraft, now: number): void {
   sql.run(
-    `INSERT INTO jobs (id, name, kind, spec, state, retries, tasks_total, created_at)
-     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    `INSERT INTO jobs (id, name, kind, spec, state, retries, tasks_total, phase, created_at)
+     VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, ?)`,
     job.id,
-    request.name ?? null,
-    request.kind,
-    JSON.stringify(storedSpec(request)),
-    request.retries ?? 0,
-    job.tasks.length,
-    job.now,
+    job.name,
+    job.kind,
+    JSON.stringify(job.spec),
+    job.retries,
+    job.phase,
+    now,
   );
-  const cost = taskCost(request.kind);
-  job.tasks.forEach((task, index) => {
+  insertTasks(sql, job.id, job.taskKind ?? job.kind, job.tasks, now);
+}
+
+/** Adds tasks to a job (its first ones, or the next phase's), numbered after the ones it has. */
+export function insertTasks(
+  sql: Sql,
+  jobId: string,
+  kind: string,
+  tasks: readonly PlannedTask[],
+  now: number,
+): void {
+  const first = findJob(sql, jobId)?.tasks_total ?? 0;
+  const cost = taskCost(kind);
+  tasks.forEach((task, offset) => {
     sql.run(
-      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, created_at)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
       crypto.randomUUID(),
-      job.id,
-      index,
-      request.kind,
+      jobId,
+      first + offset,
+      kind,
       cost,
       task.pinnedWorkerId,
-      job.now,
+      task.spec === undefined ? null : JSON.stringify(task.spec),
+      now,
     );
   });
+  sql.run(`UPDATE jobs SET tasks_total = tasks_total + ? WHERE id = ?`, tasks.length, jobId);
+}
+
+/** Ends a job that cannot run at all (its inputs could not be listed, say) with a clear error. */
+export function failJob(
+  sql: Sql,
+  effects: Effects,
+  jobId: string,
+  error: string,
+  now: number,
+): void {
+  sql.run(
+    `UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?`,
+    error,
+    now,
+    jobId,
+  );
+  effects.endedJobs.push({ id: jobId, state: 'failed' });
 }
 
 export function findJob(sql: Sql, id: string): JobRow | null {
@@ -65,7 +94,8 @@ export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
           )
           .map(toTaskView)
       : undefined;
-  return toJobView(row, jobCounts(sql, row.id), tasks);
+  const view = toJobView(row, jobCounts(sql, row.id), tasks);
+  return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }
 
 export function listJobs(sql: Sql, state: JobState | undefined, limit: number): JobRow[] {
@@ -112,8 +142,12 @@ export function recordTaskEnds(sql: Sql, effects: Effects, now: number, from = 0
 }
 
 function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void {
-  const row = findJob(sql, jobId);
+  let row = findJob(sql, jobId);
   if (!row || isFinal(row.state)) return;
+  if (row.kind === 'aggregate') {
+    if (advanceAggregate(sql, effects, row, now)) return;
+    row = findJob(sql, jobId) ?? row;
+  }
   const state = jobOutcome({
     total: row.tasks_total,
     succeeded: row.n_succeeded,
@@ -125,7 +159,9 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
   const error =
     state === 'failed'
       ? (sql.first<{ error: string | null }>(
-          `SELECT error FROM tasks WHERE job_id = ? AND state IN ('failed','cancelled') ORDER BY finished_at DESC LIMIT 1`,
+          // The root cause: the first task that failed, before any sibling it got cancelled.
+          `SELECT error FROM tasks WHERE job_id = ? AND state IN ('failed','cancelled')
+           ORDER BY state = 'failed' DESC, finished_at, seq LIMIT 1`,
           jobId,
         )?.error ?? 'a task failed')
       : null;

@@ -27,6 +27,7 @@ export interface JobRow {
   error: string | null;
   retries: number;
   cancel_requested: number;
+  phase: string | null;
   tasks_total: number;
   n_succeeded: number;
   n_failed: number;
@@ -51,6 +52,8 @@ export interface TaskRow {
   exit_code: number | null;
   error: string | null;
   result: string | null;
+  spec: string | null;
+  progress: string | null;
   log_bytes: number;
   log_truncated: number;
   created_at: number;

@@ -8,6 +8,7 @@ import type {
   JobView,
   LogPage,
   Outcome,
+  RegisterObjectStoreRequest,
   RegisterWorkerRequest,
   RegisteredWorker,
   SubmitJobRequest,
@@ -29,6 +30,8 @@ import { deregisterWorker, getWorker, listWorkers, registerWorker } from './work
 import { cancelJob, getJob, getTask, listJobs, listTasks, logPage, submitJob } from './job-ops.ts';
 import { expireLeases, onAgentMessage, onClose } from './agent-session.ts';
 import { followLogs } from './follow.ts';
+import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
+import { resultArrow, resultPage } from './result-ops.ts';
 import type { LogScope } from './logs-store.ts';
 
 export class Scheduler extends DurableObject<SchedulerEnv> {
@@ -84,6 +87,27 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
   readLogs(scope: LogScope, after?: number, limit?: number): Promise<Outcome<LogPage>> {
     return outcome(() => logPage(this.core, scope, after, limit));
+  }
+  registerStore(request: RegisterObjectStoreRequest) {
+    return outcome(() => registerStore(this.core, request));
+  }
+  listStores() {
+    return outcome(() => listStoreViews(this.core));
+  }
+  getStore(idOrName: string) {
+    return outcome(() => getStore(this.core, idOrName));
+  }
+  deleteStore(idOrName: string) {
+    return outcome(() => removeStore(this.core, idOrName));
+  }
+  browseStore(idOrName: string, prefix?: string, cursor?: string, limit?: number) {
+    return outcome(() => browseStore(this.core, idOrName, prefix, cursor, limit));
+  }
+  resultPage(jobId: string, offset?: number, limit?: number) {
+    return outcome(() => resultPage(this.core, jobId, offset, limit));
+  }
+  resultArrow(jobId: string) {
+    return outcome(() => resultArrow(this.core, jobId));
   }
   health(): { ok: true; connectedWorkers: number } {
     return { ok: true, connectedWorkers: countConnected(this.core.sql) };

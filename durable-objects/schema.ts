@@ -77,6 +77,25 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX logs_task ON logs(task_id, seq);
   CREATE INDEX logs_job ON logs(job_id, seq);
   `,
+  `
+  CREATE TABLE object_stores (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    endpoint TEXT,
+    region TEXT NOT NULL,
+    force_path_style INTEGER NOT NULL,
+    access_key_id TEXT,
+    secret_access_key TEXT,
+    session_token TEXT,
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE tasks ADD COLUMN spec TEXT;
+  ALTER TABLE tasks ADD COLUMN progress TEXT;
+  ALTER TABLE jobs ADD COLUMN phase TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,7 +2,7 @@
  * Task state transitions in SQLite, batch-first. Every change by an agent is fenced by task id,
  * attempt and worker, so a late or duplicate report from an old attempt changes nothing.
  */
-import type { CompleteFrame, FailFrame, TaskRef } from '../protocol/index.ts';
+import type { CompleteFrame, FailFrame, ProgressFrame, TaskRef } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { tellWorker, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
@@ -14,6 +14,8 @@ export interface AssignedTask {
   jobId: string;
   attempt: number;
   workerId: string;
+  /** The task's own part of the spec, as stored. */
+  spec: string | null;
 }
 
 /** Moves queued tasks to their workers; each assignment is a new attempt. */
@@ -24,17 +26,37 @@ export function assignTasks(
 ): AssignedTask[] {
   const assigned: AssignedTask[] = [];
   for (const { taskId, workerId } of assignments) {
-    const row = sql.first<{ job_id: string; attempt: number }>(
+    const row = sql.first<{ job_id: string; attempt: number; spec: string | null }>(
       `UPDATE tasks SET state = 'assigned', worker_id = ?, attempt = attempt + 1, assigned_at = ?,
          started_at = NULL, log_bytes = 0, log_truncated = 0
-       WHERE id = ? AND state = 'queued' RETURNING job_id, attempt`,
+       WHERE id = ? AND state = 'queued' RETURNING job_id, attempt, spec`,
       workerId,
       now,
       taskId,
     );
-    if (row) assigned.push({ id: taskId, jobId: row.job_id, attempt: row.attempt, workerId });
+    if (row)
+      assigned.push({
+        id: taskId,
+        jobId: row.job_id,
+        attempt: row.attempt,
+        workerId,
+        spec: row.spec,
+      });
   }
   return assigned;
+}
+
+/** Stores what running tasks have read so far (fenced like every report). */
+export function recordProgress(sql: Sql, workerId: string, items: ProgressFrame['tasks']): void {
+  for (const item of items) {
+    sql.run(
+      `UPDATE tasks SET progress = ? WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE}`,
+      JSON.stringify({ rowsRead: item.rowsRead, bytesRead: item.bytesRead }),
+      item.taskId,
+      item.attempt,
+      workerId,
+    );
+  }
 }
 
 export function markStarted(

@@ -10,6 +10,7 @@ export const ErrorCode = z.enum([
   'conflict',
   'payload_too_large',
   'rate_limited',
+  'store_unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -21,7 +22,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** What a failed operation reports: an HTTP status plus the error body's fields. */
 export interface Failure {
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500;
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502;
   code: ErrorCode;
   message: string;
   details?: unknown;

@@ -7,6 +7,7 @@ import { WorkerAddress } from './workers.ts';
 import { CommandSpec, RelativePath } from './jobs.ts';
 import { MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNKS_PER_FRAME, MAX_TASKS_PER_FRAME } from './limits.ts';
 import { LogStream } from './logs.ts';
+import { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from './aggregate.ts';
 
 const TaskId = z.uuid();
 const Attempt = z.number().int().min(1);
@@ -83,6 +84,20 @@ export const FailFrame = z.strictObject({
   ),
 });
 
+/** Data read so far by running tasks, so the job view can show progress. */
+export const ProgressFrame = z.strictObject({
+  type: z.literal('progress'),
+  tasks: batch(
+    z.strictObject({
+      taskId: TaskId,
+      attempt: Attempt,
+      rowsRead: z.number().min(0),
+      bytesRead: z.number().min(0),
+    }),
+  ),
+});
+export type ProgressFrame = z.infer<typeof ProgressFrame>;
+
 export const ByeFrame = z.strictObject({
   type: z.literal('bye'),
   reason: z.string().max(256).optional(),
@@ -93,6 +108,7 @@ export const AgentFrame = z.discriminatedUnion('type', [
   HeartbeatFrame,
   DrainingFrame,
   StartedFrame,
+  ProgressFrame,
   LogFrame,
   CompleteFrame,
   FailFrame,
@@ -117,7 +133,13 @@ export const EchoTaskSpec = z.strictObject({
   kind: z.literal('echo'),
   payload: z.json().optional(),
 });
-export const TaskSpec = z.discriminatedUnion('kind', [CommandTaskSpec, EchoTaskSpec]);
+export const TaskSpec = z.discriminatedUnion('kind', [
+  CommandTaskSpec,
+  EchoTaskSpec,
+  MapTaskSpec,
+  ReduceTaskSpec,
+  FinalTaskSpec,
+]);
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
 export const Assignment = z.strictObject({

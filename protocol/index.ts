@@ -6,5 +6,7 @@ export * from './errors.ts';
 export * from './workers.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
+export * from './object-stores.ts';
+export * from './aggregate.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';

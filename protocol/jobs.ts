@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { isContainedPath } from './paths.ts';
 import { MAX_TASKS_PER_JOB } from './limits.ts';
+import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
 
 const CommandLine = z
   .string()
@@ -61,8 +62,12 @@ export const EchoJobRequest = z.strictObject({
   ...Common,
 });
 
-export const JOB_KINDS = ['command', 'echo'] as const;
-export const SubmitJobRequest = z.discriminatedUnion('kind', [CommandJobRequest, EchoJobRequest]);
+export const JOB_KINDS = ['command', 'echo', 'aggregate'] as const;
+export const SubmitJobRequest = z.discriminatedUnion('kind', [
+  CommandJobRequest,
+  EchoJobRequest,
+  AggregateJobRequest,
+]);
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 export const SubmitJobQuery = z.strictObject({
@@ -119,6 +124,7 @@ export const JobView = z.object({
   spec: z.unknown(),
   error: z.string().nullable(),
   counts: TaskCounts,
+  progress: AggregateProgress.optional(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

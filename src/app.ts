@@ -9,6 +9,7 @@ import { workers } from './routes/workers.ts';
 import { jobs } from './routes/jobs.ts';
 import { tasks } from './routes/tasks.ts';
 import { agent } from './routes/agent.ts';
+import { objectStores } from './routes/object-stores.ts';
 
 export const app = new Hono<AppEnv>();
 
@@ -29,6 +30,7 @@ app.route('/v1/workers', workers);
 app.route('/v1/jobs', jobs);
 app.route('/v1/tasks', tasks);
 app.route('/v1/agent', agent);
+app.route('/v1/object-stores', objectStores);
 app.notFound((c) =>
   errorResponse(c, {
     status: 404,

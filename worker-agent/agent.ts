@@ -6,6 +6,9 @@ import { Connection } from './connection.ts';
 import type { TaskFrame } from './connection.ts';
 import { commandExecutor } from './executors/command.ts';
 import { runEcho } from './executors/echo.ts';
+import { mapExecutor } from './executors/aggregate-map.ts';
+import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
+import { agentTempDir } from './temp-dir.ts';
 import type { HealthSnapshot } from './health-server.ts';
 import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
@@ -37,8 +40,13 @@ export class Agent {
     this.runner = new TaskRunner({
       logger,
       report: (item) => this.outbox.push(item),
+      progress: (task, figures) =>
+        this.connection.notify({ type: 'progress', tasks: [{ ...task, ...figures }] }),
       executors: {
         echo: runEcho,
+        'aggregate-map': mapExecutor({ tempDir: agentTempDir() }),
+        'aggregate-reduce': reduceExecutor,
+        'aggregate-final': finalExecutor,
         command: commandExecutor({
           workDir: options.workDir,
           address: options.address,

@@ -10,6 +10,10 @@ import { createLogger, isLogLevel } from './logger.ts';
 import type { Logger } from './logger.ts';
 import { killAllGroups } from './process-groups.ts';
 
+// Node 20 is this project's pinned runtime (wrangler 4.86's last); the AWS SDK's notice that its
+// releases after January 2027 need Node 22 is known and would only clutter the agent's log.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const EXIT_USAGE = 2;
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 

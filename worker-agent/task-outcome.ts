@@ -23,6 +23,13 @@ export interface TaskContext<S extends TaskSpec = TaskSpec> {
   started(): void;
   /** Streams output to the control plane; chunks are at most MAX_LOG_CHUNK_BYTES each. */
   log(chunks: LogChunk[]): void;
+  /** Reports data read so far (throttled; best effort, never queued). */
+  progress(figures: Progress): void;
+}
+
+export interface Progress {
+  rowsRead: number;
+  bytesRead: number;
 }
 
 export type Executor<S extends TaskSpec> = (
@@ -31,10 +38,16 @@ export type Executor<S extends TaskSpec> = (
 
 export type CommandSpec = Extract<TaskSpec, { kind: 'command' }>;
 export type EchoSpec = Extract<TaskSpec, { kind: 'echo' }>;
+export type MapSpec = Extract<TaskSpec, { kind: 'aggregate-map' }>;
+export type ReduceSpec = Extract<TaskSpec, { kind: 'aggregate-reduce' }>;
+export type FinalSpec = Extract<TaskSpec, { kind: 'aggregate-final' }>;
 
 export interface Executors {
   command: Executor<CommandSpec>;
   echo: Executor<EchoSpec>;
+  'aggregate-map': Executor<MapSpec>;
+  'aggregate-reduce': Executor<ReduceSpec>;
+  'aggregate-final': Executor<FinalSpec>;
 }
 
 export function failure(

@@ -7,7 +7,10 @@ import { FRAME_BUDGET_BYTES } from './coalesce.ts';
 import type { OutboxItem } from './coalesce.ts';
 import type { Logger } from './logger.ts';
 import { failure, internalFailure } from './task-outcome.ts';
-import type { Executors, LogChunk, TaskOutcome } from './task-outcome.ts';
+import type { Executors, LogChunk, Progress, TaskOutcome } from './task-outcome.ts';
+
+/** Least time between two progress reports of one task. */
+const PROGRESS_INTERVAL_MS = 250;
 
 interface HeldTask {
   assignment: Assignment;
@@ -26,6 +29,8 @@ export interface TaskRunnerOptions {
   executors: Executors;
   /** Where reports go; the runner hears back through delivered(). */
   report(item: OutboxItem): void;
+  /** Where progress goes: sent now if connected, dropped if not. */
+  progress?(task: TaskRef, figures: Progress): void;
   logger: Logger;
 }
 
@@ -159,13 +164,23 @@ export class TaskRunner {
         this.options.report({ kind: 'started', task: ref });
       },
       log: (chunks: LogChunk[]) => this.options.report({ kind: 'log', task: ref, chunks }),
+      progress: throttle(PROGRESS_INTERVAL_MS, (figures: Progress) =>
+        this.options.progress?.(ref, figures),
+      ),
     };
+    const { executors } = this.options;
     const spec = assignment.spec;
     switch (spec.kind) {
       case 'echo':
-        return this.options.executors.echo({ ...base, spec });
+        return executors.echo({ ...base, spec });
       case 'command':
-        return this.options.executors.command({ ...base, spec });
+        return executors.command({ ...base, spec });
+      case 'aggregate-map':
+        return executors['aggregate-map']({ ...base, spec });
+      case 'aggregate-reduce':
+        return executors['aggregate-reduce']({ ...base, spec });
+      case 'aggregate-final':
+        return executors['aggregate-final']({ ...base, spec });
     }
   }
 
@@ -232,4 +247,15 @@ function fitted(outcome: TaskOutcome): TaskOutcome {
   if (bytes <= MAX_RESULT_BYTES) return outcome;
   const message = `the result is ${bytes} bytes; a frame holds at most ${MAX_RESULT_BYTES}`;
   return failure('internal', message, { nonRetryable: true });
+}
+
+/** Calls `fn` at most once per `ms`; the first call goes through at once. */
+function throttle<T>(ms: number, fn: (value: T) => void): (value: T) => void {
+  let last = -Infinity;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < ms) return;
+    last = now;
+    fn(value);
+  };
 }

@@ -6,6 +6,7 @@ export const LOCAL_DEFAULTS = {
   stateDir: join(repoRoot, '.tm'),
   port: 8080,
   agentPorts: [50051, 50052, 50053],
+  s3Port: 4568,
   publicUrl: 'http://localhost:8080',
 };
 

@@ -4,6 +4,7 @@ import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startAgent, type AgentProcess } from './agent-process.ts';
 import { ensureJoinToken } from './join-token.ts';
 import { TmClient } from '../sdk/client.ts';
+import { LOCAL_S3_CREDENTIALS, startS3Server, type S3Server } from './s3-server.ts';
 
 export interface StackOptions {
   stateDir: string;
@@ -12,6 +13,8 @@ export interface StackOptions {
   agentPorts: number[];
   agentSlots?: number;
   vars?: Record<string, string>;
+  /** Port of the loopback S3 server (bucket `test-bucket`, registered as a store); none if absent. */
+  s3Port?: number;
   log?: (line: string) => void;
 }
 
@@ -21,6 +24,8 @@ export interface Stack {
   controlPlane: ControlPlane;
   agents: AgentProcess[];
   tokenFile: string;
+  /** The loopback S3 server, when the stack runs one. */
+  s3: S3Server | null;
   stop(): Promise<void>;
 }
 
@@ -36,11 +41,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const client = new TmClient(controlPlane.url);
   const agents: AgentProcess[] = [];
+  let s3: S3Server | null = null;
   const stop = async () => {
     await Promise.all(agents.map((agent) => agent.stop(3000)));
     await controlPlane.stop();
+    await s3?.stop();
   };
   try {
+    if (options.s3Port) {
+      s3 = await startLocalStore(client, options.stateDir, options.s3Port);
+      log(`object store s3://${LOCAL_BUCKET} served at ${s3.endpoint} and registered`);
+    }
     for (const port of options.agentPorts) {
       const address = `localhost:${port}`;
       const { created } = await client.registerWorker({ address });
@@ -60,7 +71,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { url: controlPlane.url, client, controlPlane, agents, tokenFile, stop };
+  return { url: controlPlane.url, client, controlPlane, agents, tokenFile, s3, stop };
+}
+
+export const LOCAL_BUCKET = 'test-bucket';
+
+/** Starts the loopback S3 server with `test-bucket` and registers it as the store `test-bucket`. */
+async function startLocalStore(
+  client: TmClient,
+  stateDir: string,
+  port: number,
+): Promise<S3Server> {
+  const s3 = await startS3Server({
+    dir: join(stateDir, 's3'),
+    port,
+    buckets: [LOCAL_BUCKET],
+    logFile: join(stateDir, 'logs', 's3.log'),
+  });
+  try {
+    await client.registerStore({
+      name: LOCAL_BUCKET,
+      url: `s3://${LOCAL_BUCKET}`,
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      ...LOCAL_S3_CREDENTIALS,
+    });
+  } catch (error) {
+    await s3.stop();
+    throw error;
+  }
+  return s3;
 }
 
 /** Waits until `count` workers are connected and ready. */

@@ -6,13 +6,17 @@ import {
   LogEntry,
   LogPage,
   LogStreamEnd,
+  ObjectPage,
+  ObjectStoreView,
   RegisteredWorker,
+  ResultPage,
   TaskView,
   WorkerView,
   type JobState,
   type RegisterWorkerRequest,
   type SubmitJobRequest,
   type TaskState,
+  type RegisterObjectStoreRequest,
 } from '../../protocol/index.ts';
 import { TmApiError, TmConnectionError } from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
@@ -56,7 +60,8 @@ export class TmClient {
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
   submitJob = (request: SubmitJobRequest, waitSeconds?: number) =>
     this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
-  getJob = (id: string) => this.call('GET', `/v1/jobs/${id}`, JobView);
+  getJob = (id: string, tasks?: number) =>
+    this.call('GET', `/v1/jobs/${id}${tasks === undefined ? '' : `?tasks=${tasks}`}`, JobView);
   listJobs = (state?: JobState) =>
     this.call(
       'GET',
@@ -71,6 +76,29 @@ export class TmClient {
       `/v1/tasks${state ? `?state=${state}` : ''}`,
       z.object({ tasks: z.array(TaskView) }),
     ).then((r) => r.tasks);
+  registerStore = (request: RegisterObjectStoreRequest) =>
+    this.call(
+      'POST',
+      '/v1/object-stores',
+      z.object({ store: ObjectStoreView, created: z.boolean() }),
+      request,
+    );
+  listStores = () =>
+    this.call(
+      'GET',
+      '/v1/object-stores',
+      z.object({ objectStores: z.array(ObjectStoreView) }),
+    ).then((r) => r.objectStores);
+  deleteStore = (idOrName: string) =>
+    this.call('DELETE', `/v1/object-stores/${idOrName}`, ObjectStoreView);
+  listObjects = (idOrName: string, prefix = '') =>
+    this.call(
+      'GET',
+      `/v1/object-stores/${idOrName}/objects?prefix=${encodeURIComponent(prefix)}`,
+      ObjectPage,
+    );
+  result = (jobId: string, offset = 0, limit = 1000) =>
+    this.call('GET', `/v1/jobs/${jobId}/result?offset=${offset}&limit=${limit}`, ResultPage);
   logs = (scope: LogScope, after = 0) =>
     this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
 

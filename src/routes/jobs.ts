@@ -7,6 +7,7 @@ import { pathId, readJson, readQuery } from '../validate.ts';
 import { serveLogs } from './logs.ts';
 import {
   JOB_KINDS,
+  ResultQuery,
   JobQuery,
   ListJobsQuery,
   SubmitJobQuery,
@@ -43,4 +44,15 @@ export const jobs = new Hono<AppEnv>()
   .post('/:id/cancel', async (c) => {
     return c.json(unwrap(await scheduler(c.env).cancelJob(pathId(c, 'job'))));
   })
-  .get('/:id/logs', (c) => serveLogs(c, { jobId: pathId(c, 'job') }));
+  .get('/:id/logs', (c) => serveLogs(c, { jobId: pathId(c, 'job') }))
+  .get('/:id/result', async (c) => {
+    const { format, offset, limit } = readQuery(c, ResultQuery);
+    const id = pathId(c, 'job');
+    if (format === 'arrow') {
+      const bytes = unwrap(await scheduler(c.env).resultArrow(id));
+      return new Response(bytes, {
+        headers: { 'content-type': 'application/vnd.apache.arrow.stream' },
+      });
+    }
+    return c.json(unwrap(await scheduler(c.env).resultPage(id, offset, limit)));
+  });

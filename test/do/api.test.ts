@@ -151,8 +151,8 @@ describe('request validation', () => {
     ],
     [
       'unknown kind',
-      { kind: 'aggregate' },
-      /unknown job kind "aggregate"; expected one of command, echo/,
+      { kind: 'mapreduce' },
+      /unknown job kind "mapreduce"; expected one of command, echo, aggregate/,
     ],
     ['missing kind', { command: 'ls' }, /a job needs a "kind"/],
     ['not an object', [1, 2], /a job needs a "kind"/],

@@ -12,6 +12,13 @@ import { freePort } from '../../cli/local/ports.ts';
 import { examplesDir } from '../../cli/local/repo.ts';
 import { waitForConnected } from '../../cli/local/stack.ts';
 import { TmClient } from '../../cli/sdk/client.ts';
+import {
+  LOCAL_S3_CREDENTIALS,
+  localStoreAccess,
+  startS3Server,
+  type S3Server,
+} from '../../cli/local/s3-server.ts';
+import type { StoreAccess } from '../../protocol/index.ts';
 
 export interface TestStack {
   url: string;
@@ -29,6 +36,8 @@ export interface TestStack {
   }): Promise<AgentProcess>;
   /** Stops `wrangler dev` and starts it again on the same port with the same state. */
   restartControlPlane(): Promise<void>;
+  /** The loopback S3 server and how to reach it, when started with `s3: true`. */
+  s3: { endpoint: string; access: StoreAccess; server: S3Server } | null;
   /** Writes an executable script into the agents' work dir. */
   writeScript(relative: string, body: string): void;
   stop(): Promise<void>;
@@ -38,6 +47,8 @@ export interface TestStackOptions {
   agents?: number;
   slots?: number;
   vars?: Record<string, string>;
+  /** Run a loopback S3 server with `test-bucket`, registered as the store `test-bucket`. */
+  s3?: boolean;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -56,6 +67,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
   const client = new TmClient(controlPlane.url);
   const agents: AgentProcess[] = [];
+  const s3 = options.s3 ? await startTestStore(client, root) : null;
 
   const stack: TestStack = {
     url: controlPlane.url,
@@ -65,6 +77,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     stateDir,
     workDir,
     agents,
+    s3,
     async addAgent(agentOptions = {}) {
       const address = `localhost:${await freePort()}`;
       if (agentOptions.register !== false) await client.registerWorker({ address });
@@ -94,6 +107,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     async stop() {
       await Promise.all(agents.map((agent) => agent.stop(2000)));
       await controlPlane.stop();
+      await s3?.server.stop();
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -136,4 +150,26 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A loopback S3 server with `test-bucket`, registered with the control plane as `test-bucket`. */
+async function startTestStore(client: TmClient, root: string) {
+  const server = await startS3Server({
+    dir: join(root, 's3'),
+    port: await freePort(),
+    buckets: ['test-bucket'],
+  });
+  await client.registerStore({
+    name: 'test-bucket',
+    url: 's3://test-bucket',
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    ...LOCAL_S3_CREDENTIALS,
+  });
+  return {
+    endpoint: server.endpoint,
+    access: localStoreAccess(server.endpoint, 'test-bucket'),
+    server,
+  };
 }

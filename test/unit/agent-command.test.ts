@@ -55,6 +55,7 @@ function start(
         started = true;
       },
       log: (batch) => chunks.push(...batch),
+      progress: () => undefined,
     }),
   );
   return {

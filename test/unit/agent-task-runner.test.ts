@@ -3,9 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { OutboxItem } from '../../worker-agent/coalesce.ts';
 import { createLogger } from '../../worker-agent/logger.ts';
 import { DRAINING_MESSAGE, TaskRunner } from '../../worker-agent/task-runner.ts';
+import { failure } from '../../worker-agent/task-outcome.ts';
 import type { Executors, TaskContext, TaskOutcome } from '../../worker-agent/task-outcome.ts';
 import { runEcho } from '../../worker-agent/executors/echo.ts';
 import { assignment, commandSpec } from './agent-helpers.ts';
+
+/** Executors these tests never reach. */
+const unused = () => failure('internal', 'not used in these tests');
 
 /** A runner whose command executor waits for the test to end each task (or its abort). */
 function setup(command?: Executors['command']) {
@@ -26,6 +30,9 @@ function setup(command?: Executors['command']) {
               resolve({ ok: false, error: { type: 'exit', message: 'killed' } }),
             );
           })),
+      'aggregate-map': unused,
+      'aggregate-reduce': unused,
+      'aggregate-final': unused,
     },
   });
   const ends = () => reports.filter((item) => item.kind === 'complete' || item.kind === 'fail');

@@ -4,7 +4,7 @@ import {
   planTasks,
   storedSpec,
   taskCost,
-  taskSpecFor,
+  simpleTaskSpec,
   type CandidateWorker,
 } from '../../durable-objects/job-plan.ts';
 import type { SubmitJobRequest } from '../../protocol/index.ts';
@@ -109,7 +109,7 @@ describe('planTasks', () => {
   });
 });
 
-describe('storedSpec and taskSpecFor', () => {
+describe('storedSpec and simpleTaskSpec', () => {
   it('fills command defaults and round-trips to the agent spec', () => {
     const request: SubmitJobRequest = {
       kind: 'command',
@@ -118,7 +118,7 @@ describe('storedSpec and taskSpecFor', () => {
     };
     const spec = storedSpec(request);
     expect(spec).toEqual({ command: ['echo', 'hi'], path: '.', env: {}, timeoutSeconds: 5 });
-    expect(taskSpecFor('command', spec)).toEqual({
+    expect(simpleTaskSpec('command', spec)).toEqual({
       kind: 'command',
       command: ['echo', 'hi'],
       path: '.',
@@ -130,7 +130,7 @@ describe('storedSpec and taskSpecFor', () => {
   it('keeps an echo payload and count', () => {
     const spec = storedSpec({ kind: 'echo', payload: { a: [1, 2] }, count: 4 });
     expect(spec).toEqual({ payload: { a: [1, 2] }, count: 4 });
-    expect(taskSpecFor('echo', spec)).toEqual({ kind: 'echo', payload: { a: [1, 2] } });
+    expect(simpleTaskSpec('echo', spec)).toEqual({ kind: 'echo', payload: { a: [1, 2] } });
     expect(storedSpec({ kind: 'echo' })).toEqual({ payload: null, count: 1 });
   });
 

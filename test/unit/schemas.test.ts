@@ -83,7 +83,7 @@ describe('SubmitJobRequest', () => {
   });
 
   it('rejects unknown or missing kinds', () => {
-    expect(issues({ kind: 'aggregate' })[0]?.path).toEqual(['kind']);
+    expect(issues({ kind: 'mapreduce' })[0]?.path).toEqual(['kind']);
     expect(issues({ command: 'ls' })[0]?.path).toEqual(['kind']);
   });
 

@@ -1,0 +1,171 @@
+/**
+ * bench:aggregate: distributed group-bys over ≥10M rows of Parquet in the loopback S3, on the local
+ * stack with 1, 2 and 3 agents, against DuckDB on the same files in the same run.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { SubmitJobRequest } from '../protocol/index.ts';
+import { startStack } from '../cli/local/stack.ts';
+import { startAgent, type AgentProcess } from '../cli/local/agent-process.ts';
+import { freePort } from '../cli/local/ports.ts';
+import { localStoreAccess } from '../cli/local/s3-server.ts';
+import { createObjectStore } from '../worker-agent/storage/index.ts';
+import { ensureSalesDataset } from './lib/sales-dataset.ts';
+import { rate } from './lib/stats.ts';
+
+const FILES = Number(process.env.BENCH_FILES ?? 10);
+const ROWS_PER_FILE = Number(process.env.BENCH_ROWS_PER_FILE ?? 1_000_000);
+const AGENTS = [1, 2, 3];
+
+type Aggregate = Extract<SubmitJobRequest, { kind: 'aggregate' }>;
+interface Query {
+  name: string;
+  request: Omit<Aggregate, 'kind' | 'source'>;
+  sql: string;
+}
+
+const QUERIES: Query[] = [
+  {
+    name: 'by region (8 groups)',
+    request: {
+      groupBy: ['region'],
+      aggregates: [
+        { op: 'count' },
+        { op: 'sum', column: 'price' },
+        { op: 'avg', column: 'quantity' },
+      ],
+    },
+    sql: 'SELECT region, count(*), sum(price), avg(quantity) FROM data GROUP BY region',
+  },
+  {
+    name: 'by product (1,000 groups)',
+    request: {
+      groupBy: ['product'],
+      aggregates: [
+        { op: 'sum', column: 'quantity' },
+        { op: 'max', column: 'price' },
+      ],
+    },
+    sql: 'SELECT product, sum(quantity), max(price) FROM data GROUP BY product',
+  },
+  {
+    name: 'by region, day (2,920 groups), filtered',
+    request: {
+      groupBy: ['region', 'day'],
+      filter: [{ column: 'quantity', op: '>=', value: 5 }],
+      aggregates: [{ op: 'count' }, { op: 'sum', column: 'price' }],
+    },
+    sql: 'SELECT region, day, count(*), sum(price) FROM data WHERE quantity >= 5 GROUP BY region, day',
+  },
+];
+
+async function duckdbTimes(
+  files: string[],
+): Promise<Map<string, { seconds: number; rows: number }>> {
+  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  const list = files.map((file) => `'${file}'`).join(', ');
+  const times = new Map<string, { seconds: number; rows: number }>();
+  for (const query of QUERIES) {
+    const sql = `WITH data AS (SELECT * FROM read_parquet([${list}])) ${query.sql}`;
+    await connection.runAndReadAll(sql); // warm the file cache
+    const started = performance.now();
+    const reader = await connection.runAndReadAll(sql);
+    times.set(query.name, {
+      seconds: (performance.now() - started) / 1000,
+      rows: reader.currentRowCount,
+    });
+  }
+  return times;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:aggregate — ${FILES} Parquet files × ${ROWS_PER_FILE.toLocaleString('en')} rows`,
+  );
+  const dataset = ensureSalesDataset(FILES, ROWS_PER_FILE);
+  const duck = await duckdbTimes(dataset.files);
+  const stateDir = mkdtempSync(join(tmpdir(), 'tm-bench-agg-'));
+  const stack = await startStack({
+    stateDir,
+    port: await freePort(),
+    agentPorts: [await freePort()],
+    s3Port: await freePort(),
+  });
+  const agents: AgentProcess[] = [];
+  const results: string[] = [];
+  try {
+    const store = createObjectStore(localStoreAccess(stack.s3!.endpoint, 'test-bucket'));
+    for (const file of dataset.files)
+      await store.put(`bench/sales/${basename(file)}`, readFileSync(file));
+    store.close();
+    for (const count of AGENTS) {
+      while (stack.agents.length + agents.length < count) {
+        const address = `localhost:${await freePort()}`;
+        await stack.client.registerWorker({ address });
+        agents.push(
+          await startAgent({
+            controlPlane: stack.url,
+            tokenFile: stack.tokenFile,
+            address,
+            logDir: join(stateDir, 'logs'),
+          }),
+        );
+      }
+      for (const query of QUERIES) {
+        const request: Aggregate = {
+          kind: 'aggregate',
+          source: { store: 'test-bucket', prefix: 'bench/sales/', format: 'parquet' },
+          ...query.request,
+        };
+        const started = performance.now();
+        const job = await stack.client.submitJob(request, 300);
+        const seconds = (performance.now() - started) / 1000;
+        if (job.state !== 'succeeded')
+          throw new Error(`${query.name}: job ${job.state}: ${job.error}`);
+        const groups = (await stack.client.result(job.id, 0, 1)).total;
+        const reference = duck.get(query.name)!;
+        const check =
+          groups === reference.rows
+            ? 'groups match'
+            : `GROUPS DIFFER (${groups} vs ${reference.rows})`;
+        results.push(
+          `${query.name.padEnd(40)} ${String(count).padStart(6)}  ${seconds.toFixed(2).padStart(7)} s  ${rate(
+            dataset.rows,
+            seconds * 1000,
+          )
+            .toLocaleString('en')
+            .padStart(
+              12,
+            )} rows/s  ${(seconds / reference.seconds).toFixed(1).padStart(6)}×  ${check}`,
+        );
+        console.log(results.at(-1));
+      }
+    }
+  } finally {
+    await Promise.all(agents.map((agent) => agent.stop(3000)));
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  console.log(`\nDuckDB ${'(same files, local disk, 2 threads)'}`);
+  for (const [name, { seconds }] of duck) {
+    console.log(
+      `${name.padEnd(40)} ${'duckdb'.padStart(6)}  ${seconds.toFixed(2).padStart(7)} s  ${rate(
+        dataset.rows,
+        seconds * 1000,
+      )
+        .toLocaleString('en')
+        .padStart(12)} rows/s`,
+    );
+  }
+  console.log(
+    `\nquery                                    agents     wall        throughput  vs DuckDB (wall, end to end: submit → result)`,
+  );
+  for (const line of results) console.log(line);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

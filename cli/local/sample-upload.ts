@@ -1,0 +1,30 @@
+/** Puts the demo's sample sales data into the local store once (skipped when it is already there). */
+import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import type { TmClient } from '../sdk/client.ts';
+import { salesTable, toParquet } from './sample-data.ts';
+import { localStoreAccess } from './s3-server.ts';
+
+export const SAMPLE_PREFIX = 'samples/sales/';
+
+/** Writes `files` Parquet files of `rowsPerFile` rows under samples/sales/ unless they exist. */
+export async function ensureSampleData(
+  client: TmClient,
+  endpoint: string,
+  options: { files: number; rowsPerFile: number; log: (line: string) => void },
+): Promise<number> {
+  const existing = await client.listObjects('test-bucket', SAMPLE_PREFIX);
+  if (existing.objects.length >= options.files)
+    return existing.objects.length * options.rowsPerFile;
+  const store = createObjectStore(localStoreAccess(endpoint, 'test-bucket'));
+  try {
+    for (let file = 0; file < options.files; file++) {
+      const key = `${SAMPLE_PREFIX}part-${String(file).padStart(3, '0')}.parquet`;
+      const bytes = toParquet(salesTable(file + 1, options.rowsPerFile));
+      await store.put(key, bytes, 'application/vnd.apache.parquet');
+      options.log(`   wrote ${key} (${(bytes.length / 1e6).toFixed(1)} MB)`);
+    }
+  } finally {
+    store.close();
+  }
+  return options.files * options.rowsPerFile;
+}

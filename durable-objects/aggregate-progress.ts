@@ -1,0 +1,23 @@
+/** How far an aggregation has come: rows and bytes read by its maps, tasks done, the phase. */
+import type { AggregateProgress, MapResult } from '../protocol/index.ts';
+import type { Sql } from './sql.ts';
+import type { JobRow } from './rows.ts';
+
+export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
+  let rowsRead = 0;
+  let bytesRead = 0;
+  const maps = sql.all<{ state: string; result: string | null; progress: string | null }>(
+    `SELECT state, result, progress FROM tasks WHERE job_id = ? AND kind = 'aggregate-map'`,
+    job.id,
+  );
+  for (const map of maps) {
+    const read = (map.state === 'succeeded' ? map.result : map.progress) ?? null;
+    if (!read) continue;
+    const figures = JSON.parse(read) as Pick<MapResult, 'rowsRead' | 'bytesRead'>;
+    rowsRead += figures.rowsRead;
+    bytesRead += figures.bytesRead;
+  }
+  const phase =
+    job.state === 'succeeded' ? 'done' : ((job.phase ?? 'map') as AggregateProgress['phase']);
+  return { phase, rowsRead, bytesRead, tasksDone: job.n_succeeded, tasksTotal: job.tasks_total };
+}

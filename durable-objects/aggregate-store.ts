@@ -1,0 +1,17 @@
+/** The stored shape of an aggregate job and of its tasks' own parts. */
+import type { AggregateQuery, InputFormat, InputSplit, OrderBy } from '../protocol/index.ts';
+
+export interface AggregateJobSpec {
+  source: { store: string; prefix?: string; paths?: string[]; format: InputFormat };
+  query: AggregateQuery;
+  orderBy?: OrderBy[];
+  limit?: number;
+  partitions: number;
+  /** The output store's id and the folder (with trailing slash) under which every object goes. */
+  output: { store: string; base: string };
+}
+
+export type AggregateTaskPart =
+  | { step: 'map'; input: InputSplit }
+  | { step: 'reduce'; partition: number; inputs: string[] }
+  | { step: 'final'; inputs: string[] };

@@ -1,0 +1,84 @@
+/** Turns an aggregate request into a job draft: resolve stores, list the inputs, plan the map tasks. */
+import type { AggregateJobRequest, ObjectEntry } from '../protocol/index.ts';
+import type { Core } from './core.ts';
+import { badRequest } from './failure.ts';
+import type { JobDraft } from './job-plan.ts';
+import { findStore, type StoreRow } from './object-stores.ts';
+import { headObject, listAll, StoreError } from './storage/s3.ts';
+import { aggregateQuery, INTERNAL_DIR, partitionCount, planSplits } from './aggregate-plan.ts';
+import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
+
+const MAX_INPUTS = 100_000;
+
+/** A draft to insert, and the error that ends the job at once when its inputs cannot be read. */
+export async function draftAggregate(
+  core: Core,
+  id: string,
+  request: AggregateJobRequest,
+): Promise<{ draft: JobDraft; error: string | null }> {
+  const source = store(core, request.source.store, 'source.store');
+  const output = request.output ? store(core, request.output.store, 'output.store') : source;
+  const base = request.output
+    ? `${output.prefix}${request.output.prefix.replace(/^\/+|\/+$/g, '')}/`.replace(/^\//, '')
+    : `${source.prefix}${INTERNAL_DIR}jobs/${id}/`;
+  const ready =
+    core.sql.first<{ n: number }>(
+      `SELECT count(*) AS n FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL`,
+    )?.n ?? 0;
+  const spec: AggregateJobSpec = {
+    source: { ...request.source, store: source.id },
+    query: aggregateQuery(request),
+    ...(request.orderBy ? { orderBy: request.orderBy } : {}),
+    ...(request.limit ? { limit: request.limit } : {}),
+    partitions: partitionCount(request, ready),
+    output: { store: output.id, base },
+  };
+  const draft: JobDraft = {
+    id,
+    kind: 'aggregate',
+    taskKind: 'aggregate-map',
+    name: request.name ?? null,
+    spec: spec as unknown as Record<string, unknown>,
+    retries: request.retries ?? 2,
+    phase: 'map',
+    tasks: [],
+  };
+  let objects: ObjectEntry[];
+  try {
+    objects = await inputs(source, request);
+  } catch (error) {
+    if (error instanceof StoreError)
+      return { draft, error: `cannot list the inputs: ${error.message}` };
+    throw error;
+  }
+  const splits = planSplits(objects, request.source.format);
+  if (splits.length === 0) {
+    const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
+    return { draft, error: `no input objects under ${where}` };
+  }
+  draft.tasks = splits.map((input) => ({
+    pinnedWorkerId: null,
+    spec: { step: 'map', input } satisfies AggregateTaskPart,
+  }));
+  return { draft, error: null };
+}
+
+function store(core: Core, idOrName: string, field: string): StoreRow {
+  const row = findStore(core.sql, idOrName);
+  if (!row)
+    throw badRequest(
+      `unknown object store "${idOrName}" in ${field}; register it with POST /v1/object-stores`,
+    );
+  return row;
+}
+
+function inputs(source: StoreRow, request: AggregateJobRequest): Promise<ObjectEntry[]> {
+  if (request.source.paths) {
+    return Promise.all(
+      request.source.paths.map((path) =>
+        headObject(source, source.prefix + path.replace(/^\/+/, '')),
+      ),
+    );
+  }
+  return listAll(source, request.source.prefix ?? '', MAX_INPUTS);
+}

@@ -1,0 +1,121 @@
+/** S3/R2 calls the Scheduler makes itself (listing inputs, reading results); errors never carry secrets. */
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { ObjectEntry, ObjectPage } from '../../protocol/index.ts';
+import { toStoreAccess, type StoreRow } from '../object-stores.ts';
+
+const TIMEOUT_MS = 10_000;
+
+/** A store that could not be read: the message names the store and the reason, never credentials. */
+export class StoreError extends Error {}
+
+function client(row: StoreRow): S3Client {
+  const access = toStoreAccess(row);
+  return new S3Client({
+    region: access.region,
+    forcePathStyle: access.forcePathStyle,
+    ...(access.endpoint ? { endpoint: access.endpoint } : {}),
+    credentials: access.credentials ?? { accessKeyId: 'anonymous', secretAccessKey: 'anonymous' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+  });
+}
+
+function describe(row: StoreRow, error: unknown, key?: string): StoreError {
+  const where = `${row.url}${key ? ` (object ${key})` : ''}${row.endpoint ? ` at ${row.endpoint}` : ''}`;
+  const name = error instanceof Error ? error.name : '';
+  const reason =
+    name === 'TimeoutError' || name === 'AbortError'
+      ? `no answer within ${TIMEOUT_MS / 1000} s`
+      : name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied'
+        ? `access denied (${name}): check the store's credentials`
+        : name === 'NoSuchBucket'
+          ? `bucket ${row.bucket} does not exist`
+          : name === 'NotFound' || name === 'NoSuchKey'
+            ? 'not found'
+            : `cannot reach the store (${name || 'network error'})`;
+  return new StoreError(`object store ${row.name}: ${where}: ${reason}`);
+}
+
+async function call<T>(
+  row: StoreRow,
+  key: string | undefined,
+  body: (s3: S3Client, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const s3 = client(row);
+  try {
+    return await body(s3, AbortSignal.timeout(TIMEOUT_MS));
+  } catch (error) {
+    throw describe(row, error, key);
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** One page of objects under `prefix` (relative to the store's own prefix). */
+export function listPage(
+  row: StoreRow,
+  prefix: string,
+  cursor: string | undefined,
+  limit: number,
+): Promise<ObjectPage> {
+  return call(row, undefined, async (s3, abortSignal) => {
+    const reply = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: row.bucket,
+        Prefix: row.prefix + prefix,
+        ContinuationToken: cursor,
+        MaxKeys: limit,
+      }),
+      { abortSignal },
+    );
+    const objects: ObjectEntry[] = (reply.Contents ?? []).map((object) => ({
+      key: object.Key ?? '',
+      size: object.Size ?? 0,
+      lastModified: object.LastModified ? object.LastModified.toISOString() : null,
+    }));
+    return { objects, next: reply.IsTruncated ? (reply.NextContinuationToken ?? null) : null };
+  });
+}
+
+/** Every object under `prefix`, up to `max` (planning reads whole listings). */
+export async function listAll(row: StoreRow, prefix: string, max: number): Promise<ObjectEntry[]> {
+  const all: ObjectEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listPage(row, prefix, cursor, 1000);
+    all.push(...page.objects);
+    cursor = page.next ?? undefined;
+  } while (cursor && all.length < max);
+  return all.slice(0, max);
+}
+
+/** Size of one object by its full key. */
+export function headObject(row: StoreRow, key: string): Promise<ObjectEntry> {
+  return call(row, key, async (s3, abortSignal) => {
+    const reply = await s3.send(new HeadObjectCommand({ Bucket: row.bucket, Key: key }), {
+      abortSignal,
+    });
+    return {
+      key,
+      size: reply.ContentLength ?? 0,
+      lastModified: reply.LastModified?.toISOString() ?? null,
+    };
+  });
+}
+
+/** The whole object by its full key. */
+export function getObject(row: StoreRow, key: string): Promise<Uint8Array> {
+  return call(row, key, async (s3, abortSignal) => {
+    const reply = await s3.send(new GetObjectCommand({ Bucket: row.bucket, Key: key }), {
+      abortSignal,
+    });
+    if (!reply.Body) throw new StoreError(`object store ${row.name}: object ${key} has no body`);
+    return reply.Body.transformToByteArray();
+  });
+}

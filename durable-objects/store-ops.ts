@@ -1,0 +1,76 @@
+/** Object store operations behind the HTTP API: register, read, list, delete, browse objects. */
+import type { ObjectPage, ObjectStoreView, RegisterObjectStoreRequest } from '../protocol/index.ts';
+import type { Core } from './core.ts';
+import { conflict, notFound, SchedulerError } from './failure.ts';
+import {
+  deleteStore,
+  findStore,
+  insertStore,
+  listStores,
+  sameStore,
+  toStoreView,
+} from './object-stores.ts';
+import { listPage, StoreError } from './storage/s3.ts';
+
+/** Registers a store; the same registration again is idempotent, a different one under the name is a conflict. */
+export function registerStore(
+  core: Core,
+  request: RegisterObjectStoreRequest,
+): { store: ObjectStoreView; created: boolean } {
+  const name = request.name ?? request.url.slice('s3://'.length).split('/')[0] ?? '';
+  const existing = findStore(core.sql, name);
+  if (existing) {
+    if (sameStore(existing, request)) return { store: toStoreView(existing), created: false };
+    throw conflict(
+      `an object store named ${name} already exists with other settings; delete it first or pick another name`,
+    );
+  }
+  const row = insertStore(core.sql, crypto.randomUUID(), { ...request, name }, core.now());
+  return { store: toStoreView(row), created: true };
+}
+
+export function getStore(core: Core, idOrName: string): ObjectStoreView {
+  const row = findStore(core.sql, idOrName);
+  if (!row) throw notFound('object store', idOrName);
+  return toStoreView(row);
+}
+
+export function listStoreViews(core: Core): ObjectStoreView[] {
+  return listStores(core.sql).map(toStoreView);
+}
+
+export function removeStore(core: Core, idOrName: string): ObjectStoreView {
+  const row = findStore(core.sql, idOrName);
+  if (!row) throw notFound('object store', idOrName);
+  const users = core.sql.all<{ id: string }>(
+    `SELECT id FROM jobs WHERE kind = 'aggregate' AND state IN ('queued','running')
+       AND (json_extract(spec, '$.source.store') = ? OR json_extract(spec, '$.output.store') = ?)`,
+    row.id,
+    row.id,
+  );
+  if (users.length > 0)
+    throw conflict(`object store ${row.name} is in use by unfinished jobs`, {
+      jobs: users.map((u) => u.id),
+    });
+  deleteStore(core.sql, row.id);
+  return toStoreView(row);
+}
+
+/** A page of the objects a job would read under `prefix`; an unreachable store is a clear 502. */
+export async function browseStore(
+  core: Core,
+  idOrName: string,
+  prefix = '',
+  cursor?: string,
+  limit = 100,
+): Promise<ObjectPage> {
+  const row = findStore(core.sql, idOrName);
+  if (!row) throw notFound('object store', idOrName);
+  try {
+    return await listPage(row, prefix, cursor, limit);
+  } catch (error) {
+    if (error instanceof StoreError)
+      throw new SchedulerError({ status: 502, code: 'store_unavailable', message: error.message });
+    throw error;
+  }
+}

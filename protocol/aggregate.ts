@@ -1,0 +1,173 @@
+/** Schemas of distributed group-by aggregation: the query, and the map and reduce task specs. */
+import { z } from 'zod';
+import { StoreAccess } from './object-stores.ts';
+
+export const ColumnName = z.string().min(1).max(256);
+export const InputFormat = z.enum(['parquet', 'arrow', 'csv']);
+export type InputFormat = z.infer<typeof InputFormat>;
+
+export const AggregateOp = z.enum(['count', 'sum', 'min', 'max', 'avg', 'count_distinct']);
+export type AggregateOp = z.infer<typeof AggregateOp>;
+export const FilterOp = z.enum(['=', '!=', '<', '<=', '>', '>=', 'in', 'is null', 'is not null']);
+export type FilterOp = z.infer<typeof FilterOp>;
+
+const Scalar = z.union([z.string().max(4096), z.number(), z.boolean()]);
+
+export const Filter = z
+  .strictObject({
+    column: ColumnName,
+    op: FilterOp,
+    value: z.union([Scalar, z.array(Scalar).min(1).max(10_000)]).optional(),
+  })
+  .superRefine((filter, ctx) => {
+    const needsNone = filter.op === 'is null' || filter.op === 'is not null';
+    const isList = Array.isArray(filter.value);
+    if (needsNone && filter.value !== undefined)
+      ctx.addIssue({ code: 'custom', message: `"${filter.op}" takes no value` });
+    else if (!needsNone && filter.value === undefined)
+      ctx.addIssue({ code: 'custom', message: `"${filter.op}" needs a value` });
+    else if (filter.op === 'in' && !isList)
+      ctx.addIssue({ code: 'custom', message: '"in" needs a list of values' });
+    else if (filter.op !== 'in' && isList)
+      ctx.addIssue({ code: 'custom', message: `"${filter.op}" takes one value, not a list` });
+  });
+export type Filter = z.infer<typeof Filter>;
+
+export const AggregateExpr = z
+  .strictObject({ op: AggregateOp, column: ColumnName.optional(), as: ColumnName.optional() })
+  .refine((agg) => agg.op === 'count' || agg.column !== undefined, {
+    message: 'only count may omit its column',
+  });
+export type AggregateExpr = z.infer<typeof AggregateExpr>;
+
+/** The output column name of an aggregate: its `as`, else `op(column)` (`count(*)` for count). */
+export const aggregateName = (agg: AggregateExpr) => agg.as ?? `${agg.op}(${agg.column ?? '*'})`;
+
+/** The part of an aggregation every map and reduce task needs. */
+export const AggregateQuery = z.strictObject({
+  filter: z.array(Filter).max(64),
+  groupBy: z.array(ColumnName).max(16),
+  aggregates: z.array(AggregateExpr).min(1).max(64),
+});
+export type AggregateQuery = z.infer<typeof AggregateQuery>;
+
+export const OrderBy = z.strictObject({ column: ColumnName, desc: z.boolean().optional() });
+export type OrderBy = z.infer<typeof OrderBy>;
+
+export const AggregateJobRequest = z
+  .strictObject({
+    kind: z.literal('aggregate'),
+    name: z.string().min(1).max(200).optional(),
+    source: z.strictObject({
+      store: z.string().min(1).max(64),
+      prefix: z.string().max(1024).optional(),
+      paths: z.array(z.string().min(1).max(1024)).min(1).max(10_000).optional(),
+      format: InputFormat,
+    }),
+    filter: z.array(Filter).max(64).optional(),
+    groupBy: z.array(ColumnName).max(16).optional(),
+    aggregates: z.array(AggregateExpr).min(1).max(64),
+    orderBy: z.array(OrderBy).max(16).optional(),
+    limit: z.number().int().min(1).max(1_000_000).optional(),
+    /** Reduce partitions (default: 2 per ready worker, at most 64). */
+    partitions: z.number().int().min(1).max(256).optional(),
+    output: z
+      .strictObject({ store: z.string().min(1).max(64), prefix: z.string().max(1024) })
+      .optional(),
+    retries: z.number().int().min(0).max(100).optional(),
+  })
+  .refine((job) => !(job.source.prefix !== undefined && job.source.paths !== undefined), {
+    message: 'give source.prefix or source.paths, not both',
+  })
+  .refine(
+    (job) => new Set((job.aggregates ?? []).map(aggregateName)).size === job.aggregates.length,
+    {
+      message: 'aggregate output names must be distinct (use "as")',
+    },
+  );
+export type AggregateJobRequest = z.infer<typeof AggregateJobRequest>;
+
+/** One input split: a whole object, or part `index` of `of` of a Parquet file's row groups. */
+export const InputSplit = z.strictObject({
+  key: z.string(),
+  size: z.number().int().min(0),
+  part: z.strictObject({ index: z.number().int().min(0), of: z.number().int().min(1) }).optional(),
+});
+export type InputSplit = z.infer<typeof InputSplit>;
+
+export const MapTaskSpec = z.strictObject({
+  kind: z.literal('aggregate-map'),
+  query: AggregateQuery,
+  format: InputFormat,
+  source: StoreAccess,
+  input: InputSplit,
+  partitions: z.number().int().min(1),
+  /** Where this attempt writes `part-<p>.arrow`: an attempt-keyed prefix in the output store. */
+  output: StoreAccess,
+  outputPrefix: z.string(),
+});
+export type MapTaskSpec = z.infer<typeof MapTaskSpec>;
+
+export const ReduceTaskSpec = z.strictObject({
+  kind: z.literal('aggregate-reduce'),
+  query: AggregateQuery,
+  partition: z.number().int().min(0),
+  store: StoreAccess,
+  /** Keys of the committed map attempts' partials for this partition. */
+  inputs: z.array(z.string()).max(100_000),
+  outputKey: z.string(),
+});
+export type ReduceTaskSpec = z.infer<typeof ReduceTaskSpec>;
+
+/** The last step: concatenate the reduce outputs, order and limit, write the job's result. */
+export const FinalTaskSpec = z.strictObject({
+  kind: z.literal('aggregate-final'),
+  query: AggregateQuery,
+  orderBy: z.array(OrderBy).max(16).optional(),
+  limit: z.number().int().min(1).optional(),
+  store: StoreAccess,
+  inputs: z.array(z.string()).max(1024),
+  outputKey: z.string(),
+});
+export type FinalTaskSpec = z.infer<typeof FinalTaskSpec>;
+
+/** A map task's result: what it read and which partitions it wrote. */
+export const MapResult = z.object({
+  rowsRead: z.number(),
+  rowsMatched: z.number(),
+  bytesRead: z.number(),
+  partitions: z.array(
+    z.object({ index: z.number().int(), key: z.string(), groups: z.number().int() }),
+  ),
+});
+export type MapResult = z.infer<typeof MapResult>;
+
+export const ReduceResult = z.object({ key: z.string(), groups: z.number().int() });
+export type FinalResult = ReduceResult;
+
+/** How far an aggregation has come, in the job view while it runs. */
+export const AggregateProgress = z.object({
+  phase: z.enum(['map', 'reduce', 'final', 'done']),
+  rowsRead: z.number(),
+  bytesRead: z.number(),
+  tasksDone: z.number().int(),
+  tasksTotal: z.number().int(),
+});
+export type AggregateProgress = z.infer<typeof AggregateProgress>;
+export type ReduceResult = z.infer<typeof ReduceResult>;
+
+/** A page of an aggregation's result as JSON: int64 beyond 2^53 as strings, dates as ISO strings. */
+export const ResultPage = z.object({
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  rows: z.array(z.record(z.string(), z.unknown())),
+  total: z.number().int(),
+  offset: z.number().int(),
+  next: z.number().int().nullable(),
+});
+export type ResultPage = z.infer<typeof ResultPage>;
+
+export const ResultQuery = z.strictObject({
+  format: z.enum(['json', 'arrow']).optional(),
+  offset: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});

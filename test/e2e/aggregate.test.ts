@@ -1,0 +1,265 @@
+/**
+ * End to end: distributed group-bys over Parquet, Arrow and CSV objects in a loopback S3, run by
+ * real agents from a real `wrangler dev`, and compared with DuckDB's answer to the same SQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableFromIPC } from 'apache-arrow';
+import type { SubmitJobRequest } from '../../protocol/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
+
+const FILES = 4;
+const ROWS_PER_FILE = 25_000;
+
+let stack: TestStack;
+let data: Datasets;
+
+beforeAll(async () => {
+  stack = await startTestStack({ agents: 3, s3: true });
+  const store = createObjectStore(stack.s3!.access);
+  data = await createDatasets({
+    store,
+    prefix: 'e2e/',
+    files: FILES,
+    rowsPerFile: ROWS_PER_FILE,
+    rowGroupSize: 6000,
+  });
+  store.close();
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await data?.cleanup();
+});
+
+/** Values made comparable: integers as strings, other numbers to 10 significant digits, no `Z`. */
+function normalize(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? String(value) : Number(value.toPrecision(10));
+  if (typeof value === 'string' && /^-?\d+\.\d+$/.test(value))
+    return Number(Number(value).toPrecision(10));
+  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT.*Z$/.test(value)) return value.slice(0, -1);
+  return value;
+}
+
+const canonical = (rows: readonly unknown[][]) =>
+  rows
+    .map((row) => row.map(normalize))
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+
+interface Case {
+  name: string;
+  request: Omit<Extract<SubmitJobRequest, { kind: 'aggregate' }>, 'kind' | 'source'>;
+  /** The same query in SQL over `data`, its columns in the result's order. */
+  sql: string;
+  ordered?: boolean;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'one key, every aggregate, NULL keys and values',
+    request: {
+      groupBy: ['category'],
+      aggregates: [
+        { op: 'count' },
+        { op: 'count', column: 'v' },
+        { op: 'sum', column: 'v' },
+        { op: 'min', column: 'v' },
+        { op: 'max', column: 'v' },
+        { op: 'avg', column: 'v' },
+        { op: 'count_distinct', column: 'n' },
+      ],
+    },
+    sql: 'SELECT category, count(*), count(v), sum(v), min(v), max(v), avg(v), count(DISTINCT n) FROM data GROUP BY category',
+  },
+  {
+    name: 'two keys with filters, int64 extremes in min and max',
+    request: {
+      groupBy: ['category', 'flag'],
+      filter: [
+        { column: 'v', op: '>', value: 0 },
+        { column: 'n', op: 'in', value: [1, 2, 3, 500, 999] },
+      ],
+      aggregates: [
+        { op: 'sum', column: 'n' },
+        { op: 'min', column: 'k' },
+        { op: 'max', column: 'k' },
+      ],
+    },
+    sql: 'SELECT category, flag, sum(n), min(k), max(k) FROM data WHERE v > 0 AND n IN (1, 2, 3, 500, 999) GROUP BY category, flag',
+  },
+  {
+    name: 'no grouping: one global row over dates, timestamps and decimals',
+    request: {
+      aggregates: [
+        { op: 'count' },
+        { op: 'sum', column: 'v' },
+        { op: 'min', column: 'day' },
+        { op: 'max', column: 'day' },
+        { op: 'min', column: 'ts' },
+        { op: 'max', column: 'ts' },
+        { op: 'min', column: 'price' },
+        { op: 'avg', column: 'price' },
+      ],
+    },
+    sql: 'SELECT count(*), sum(v), min(day), max(day), min(ts), max(ts), min(price)::DOUBLE, avg(price)::DOUBLE FROM data',
+  },
+  {
+    name: 'int64 extremes as group keys',
+    request: { groupBy: ['k'], aggregates: [{ op: 'count' }, { op: 'max', column: 'id' }] },
+    sql: 'SELECT k, count(*), max(id) FROM data GROUP BY k',
+  },
+  {
+    name: 'dates and booleans as keys, filters on dates, timestamps and strings',
+    request: {
+      groupBy: ['day', 'flag'],
+      filter: [
+        { column: 'day', op: '>=', value: '2020-06-01' },
+        { column: 'ts', op: '<', value: '2021-01-02T00:00:00' },
+        { column: 'category', op: '!=', value: 'cat-3' },
+        { column: 'category', op: 'is not null' },
+      ],
+      aggregates: [{ op: 'count' }, { op: 'sum', column: 'n' }],
+    },
+    sql: "SELECT day, flag, count(*), sum(n) FROM data WHERE day >= DATE '2020-06-01' AND ts < TIMESTAMP '2021-01-02 00:00:00' AND category != 'cat-3' GROUP BY day, flag",
+  },
+  {
+    name: 'a high-cardinality string key with quotes and commas',
+    request: { groupBy: ['tag'], aggregates: [{ op: 'count' }, { op: 'sum', column: 'n' }] },
+    sql: 'SELECT tag, count(*), sum(n) FROM data GROUP BY tag',
+  },
+  {
+    name: 'order by and limit',
+    request: {
+      groupBy: ['category'],
+      aggregates: [{ op: 'sum', column: 'v', as: 'total' }],
+      orderBy: [{ column: 'total', desc: true }],
+      limit: 3,
+    },
+    sql: 'SELECT category, sum(v) AS total FROM data GROUP BY category ORDER BY total DESC LIMIT 3',
+    ordered: true,
+  },
+  {
+    name: 'a filter nothing matches',
+    request: {
+      groupBy: ['category'],
+      filter: [{ column: 'n', op: '=', value: 5000 }],
+      aggregates: [{ op: 'count' }],
+    },
+    sql: 'SELECT category, count(*) FROM data WHERE n = 5000 GROUP BY category',
+  },
+];
+
+async function run(format: 'parquet' | 'arrow' | 'csv', request: Case['request']) {
+  const prefix = `${data.prefix}${format}/`;
+  const job = await stack.client.submitJob(
+    { kind: 'aggregate', source: { store: 'test-bucket', prefix, format }, ...request },
+    120,
+  );
+  return job;
+}
+
+async function resultRows(jobId: string): Promise<unknown[][]> {
+  const page = await stack.client.result(jobId, 0, 100_000);
+  return page.rows.map((row) => page.columns.map((column) => row[column.name]));
+}
+
+describe.each(['parquet', 'arrow', 'csv'] as const)('aggregations over %s', (format) => {
+  // DuckDB reads no Arrow IPC offline; the Arrow files were converted from the Parquet ones.
+  const source = format === 'csv' ? `read_csv('${'GLOB'}')` : `read_parquet('${'GLOB'}')`;
+  it.each(CASES)('$name equals DuckDB', async ({ request, sql, ordered }) => {
+    const job = await run(format, request);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('succeeded');
+    const ours = await resultRows(job.id);
+    const glob = data.glob(format === 'csv' ? 'csv' : 'parquet');
+    const theirs = (
+      await duckdbRows(`WITH data AS (SELECT * FROM ${source.replace('GLOB', glob)}) ${sql}`)
+    ).map((row) => Object.values(row));
+    if (ordered)
+      expect(ours.map((row) => row.map(normalize))).toEqual(
+        theirs.map((row) => row.map(normalize)),
+      );
+    else expect(canonical(ours)).toEqual(canonical(theirs));
+  });
+});
+
+describe('aggregation progress and results', () => {
+  it('reports rows and bytes read and serves the result as Arrow too', async () => {
+    const job = await run('parquet', { groupBy: ['flag'], aggregates: [{ op: 'count' }] });
+    expect(job.progress).toMatchObject({ phase: 'done', rowsRead: FILES * ROWS_PER_FILE });
+    expect(job.progress!.bytesRead).toBeGreaterThan(0);
+    const response = await fetch(`${stack.url}/v1/jobs/${job.id}/result?format=arrow`);
+    expect(response.headers.get('content-type')).toContain('arrow');
+    const table = tableFromIPC(new Uint8Array(await response.arrayBuffer()));
+    expect(table.numRows).toBe(3);
+  });
+});
+
+describe('bad aggregations fail clearly and the cluster goes on', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'an unknown column',
+      {
+        source: { store: 'test-bucket', prefix: 'e2e/parquet/', format: 'parquet' },
+        groupBy: ['nope'],
+        aggregates: [{ op: 'count' }],
+      },
+      /e2e\/parquet\/part-\d\.parquet.*nope/,
+    ],
+    [
+      'sum over a string',
+      {
+        source: { store: 'test-bucket', prefix: 'e2e/parquet/', format: 'parquet' },
+        aggregates: [{ op: 'sum', column: 'category' }],
+      },
+      /e2e\/parquet\/part-\d\.parquet.*(sum.*category|category.*sum)/,
+    ],
+    [
+      'a format that does not match the bytes',
+      {
+        source: { store: 'test-bucket', prefix: 'e2e/csv/', format: 'parquet' },
+        aggregates: [{ op: 'count' }],
+      },
+      /e2e\/csv\/part-\d\.csv/,
+    ],
+    [
+      'an empty prefix',
+      {
+        source: { store: 'test-bucket', prefix: 'nothing-here/', format: 'parquet' },
+        aggregates: [{ op: 'count' }],
+      },
+      /no input objects under s3:\/\/test-bucket\/nothing-here\//,
+    ],
+  ];
+  it.each(cases)('%s', async (_name, body, message) => {
+    const job = await stack.client.submitJob(
+      { kind: 'aggregate', ...body } as SubmitJobRequest,
+      120,
+    );
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatch(message);
+    const echo = await stack.client.submitJob({ kind: 'echo', payload: 'still here' }, 30);
+    expect(echo.state).toBe('succeeded');
+  });
+
+  it('a corrupt file names the file', async () => {
+    const store = createObjectStore(stack.s3!.access);
+    await store.put(
+      'e2e/corrupt/bad.parquet',
+      new TextEncoder().encode('PAR1 this is not parquet PAR1'),
+    );
+    const job = await stack.client.submitJob(
+      {
+        kind: 'aggregate',
+        source: { store: 'test-bucket', prefix: 'e2e/corrupt/', format: 'parquet' },
+        aggregates: [{ op: 'count' }],
+      },
+      120,
+    );
+    expect(job.state).toBe('failed');
+    expect(job.error).toContain('e2e/corrupt/bad.parquet');
+  });
+});

@@ -1,0 +1,90 @@
+/** Aggregate planning: splits, partitions, attempt-keyed names and reduce inputs. */
+import { describe, expect, it } from 'vitest';
+import {
+  finalOutputKey,
+  mapOutputPrefix,
+  partitionCount,
+  planSplits,
+  reduceInputs,
+  reduceOutputKey,
+  SPLIT_BYTES,
+} from '../../durable-objects/aggregate-plan.ts';
+import type { AggregateJobRequest } from '../../protocol/index.ts';
+
+const object = (key: string, size: number) => ({ key, size, lastModified: null });
+const request = (over: Partial<AggregateJobRequest> = {}): AggregateJobRequest => ({
+  kind: 'aggregate',
+  source: { store: 's', format: 'parquet' },
+  aggregates: [{ op: 'count' }],
+  ...over,
+});
+
+describe('planSplits', () => {
+  it('makes one split per object and skips folders and the scheduler’s own objects', () => {
+    const splits = planSplits(
+      [
+        object('data/a.csv', 10),
+        object('data/', 0),
+        object('data/_tm/jobs/x/map/part-0.arrow', 5),
+        object('data/b.csv', 0),
+      ],
+      'csv',
+    );
+    expect(splits).toEqual([
+      { key: 'data/a.csv', size: 10 },
+      { key: 'data/b.csv', size: 0 },
+    ]);
+  });
+
+  it('splits large Parquet files into parts that cover them once, and never other formats', () => {
+    const big = 2 * SPLIT_BYTES + 1;
+    const parts = planSplits([object('big.parquet', big)], 'parquet');
+    expect(parts.map((s) => s.part)).toEqual([
+      { index: 0, of: 3 },
+      { index: 1, of: 3 },
+      { index: 2, of: 3 },
+    ]);
+    expect(planSplits([object('big.arrow', big)], 'arrow')).toHaveLength(1);
+    expect(planSplits([object('small.parquet', 100)], 'parquet')[0]?.part).toBeUndefined();
+  });
+});
+
+describe('partitionCount', () => {
+  it('uses the request’s count, one without grouping, else two per ready worker within 1..64', () => {
+    expect(partitionCount(request({ partitions: 7, groupBy: ['k'] }), 3)).toBe(7);
+    expect(partitionCount(request(), 3)).toBe(1);
+    expect(partitionCount(request({ groupBy: ['k'] }), 3)).toBe(6);
+    expect(partitionCount(request({ groupBy: ['k'] }), 0)).toBe(1);
+    expect(partitionCount(request({ groupBy: ['k'] }), 100)).toBe(64);
+  });
+});
+
+describe('object names and reduce inputs', () => {
+  it('keys every output by attempt, so attempts never overwrite each other', () => {
+    expect(mapOutputPrefix('b/', 't', 1)).not.toBe(mapOutputPrefix('b/', 't', 2));
+    expect(reduceOutputKey('b/', 3, 1)).toBe('b/reduce/part-3.attempt-1.arrow');
+    expect(finalOutputKey('b/', 2)).toBe('b/result.attempt-2.arrow');
+  });
+
+  it('gathers a partition’s partials from every committed map', () => {
+    const maps = [
+      {
+        rowsRead: 1,
+        rowsMatched: 1,
+        bytesRead: 1,
+        partitions: [
+          { index: 0, key: 'm1/p0', groups: 1 },
+          { index: 2, key: 'm1/p2', groups: 1 },
+        ],
+      },
+      {
+        rowsRead: 1,
+        rowsMatched: 1,
+        bytesRead: 1,
+        partitions: [{ index: 2, key: 'm2/p2', groups: 3 }],
+      },
+    ];
+    expect(reduceInputs(maps, 2)).toEqual(['m1/p2', 'm2/p2']);
+    expect(reduceInputs(maps, 1)).toEqual([]);
+  });
+});

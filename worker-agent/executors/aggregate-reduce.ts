@@ -1,0 +1,53 @@
+/** Reduce and final steps of an aggregation: merge committed partials, finalize, write the output. */
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import type { ReduceResult, StoreAccess } from '../../protocol/index.ts';
+import type { Executor, FinalSpec, ReduceSpec } from '../task-outcome.ts';
+import { finalizeResult, mergePartitions } from '../aggregate/kernels/index.ts';
+import { createObjectStore } from '../storage/index.ts';
+import { dataFailure } from './data-failure.ts';
+import { ARROW_FILE } from './aggregate-map.ts';
+
+/** Reads `inputs`, turns them into one table with `combine`, writes it to `outputKey`. */
+async function combineObjects(
+  access: StoreAccess,
+  inputs: readonly string[],
+  outputKey: string,
+  signal: AbortSignal,
+  combine: (tables: Table[]) => Table,
+): Promise<ReduceResult> {
+  const store = createObjectStore(access);
+  try {
+    const tables: Table[] = [];
+    for (const key of inputs)
+      tables.push(tableFromIPC(await store.get(key, undefined, { signal })));
+    const table = combine(tables);
+    await store.put(outputKey, tableToIPC(table, 'file'), ARROW_FILE, { signal });
+    return { key: outputKey, groups: table.numRows };
+  } finally {
+    store.close();
+  }
+}
+
+export const reduceExecutor: Executor<ReduceSpec> = async ({ spec, signal, started }) => {
+  started();
+  try {
+    const result = await combineObjects(spec.store, spec.inputs, spec.outputKey, signal, (tables) =>
+      mergePartitions(spec.query, tables),
+    );
+    return { ok: true, result };
+  } catch (error) {
+    return dataFailure(error, signal, `partition ${spec.partition}`);
+  }
+};
+
+export const finalExecutor: Executor<FinalSpec> = async ({ spec, signal, started }) => {
+  started();
+  try {
+    const result = await combineObjects(spec.store, spec.inputs, spec.outputKey, signal, (tables) =>
+      finalizeResult(tables, spec.orderBy, spec.limit),
+    );
+    return { ok: true, result };
+  } catch (error) {
+    return dataFailure(error, signal, 'the result');
+  }
+};

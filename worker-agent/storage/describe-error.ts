@@ -1,0 +1,130 @@
+/** Turns what the AWS SDK or a socket threw into a StorageError that names bucket, key and cause. */
+import { StorageError, type StorageErrorCode, type StorageErrorDetails } from './errors.ts';
+
+/** What the call was and which strings must never reach a message. */
+export interface CallContext {
+  operation: string;
+  bucket: string;
+  key?: string;
+  endpoint?: string;
+  timeoutMs: number;
+  secrets: readonly string[];
+  /** The caller's signal: when it fired, the failure is an abort, whatever the SDK says. */
+  signal?: AbortSignal;
+}
+
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ECONNABORTED: 'connection aborted',
+  EPROTO: 'protocol error (TLS?)',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed',
+};
+
+const DENIED = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'TokenRefreshRequired',
+  'AllAccessDisabled',
+  'Forbidden',
+]);
+const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
+
+interface Facts {
+  name: string;
+  code: string;
+  status: number | undefined;
+  message: string;
+}
+
+function facts(error: unknown): Facts {
+  const record = (typeof error === 'object' && error !== null ? error : {}) as Record<
+    string,
+    unknown
+  >;
+  const metadata = record.$metadata as { httpStatusCode?: unknown } | undefined;
+  const status = typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+  let code = typeof record.code === 'string' ? record.code : '';
+  // Node's happy-eyeballs connect fails with an AggregateError whose parts carry the code.
+  if (!code && Array.isArray(record.errors)) {
+    const first = record.errors[0] as { code?: unknown } | undefined;
+    if (typeof first?.code === 'string') code = first.code;
+  }
+  return {
+    name: typeof record.name === 'string' ? record.name : '',
+    code,
+    status,
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function classify(f: Facts, context: CallContext): { code: StorageErrorCode; reason: string } {
+  if (context.signal?.aborted) return { code: 'aborted', reason: 'aborted by the caller' };
+  if (f.name === 'TimeoutError' || f.code === 'ETIMEDOUT' || f.name === 'RequestTimeout') {
+    return { code: 'timeout', reason: `no answer within ${context.timeoutMs / 1000} s` };
+  }
+  const unreachable = UNREACHABLE[f.code];
+  if (unreachable) return { code: 'unreachable', reason: unreachable };
+  if (f.name === 'NoSuchBucket') return { code: 'not_found', reason: 'the bucket does not exist' };
+  if (MISSING.has(f.name) || f.status === 404) {
+    return { code: 'not_found', reason: 'no such object' };
+  }
+  if (DENIED.has(f.name) || f.status === 403 || f.status === 401) {
+    return {
+      code: 'access_denied',
+      reason: `access denied (${f.name || f.status}): check the store's credentials`,
+    };
+  }
+  if (f.name === 'AbortError') return { code: 'aborted', reason: 'aborted' };
+  const what = f.status ? `HTTP ${f.status} ${f.name}` : f.name || f.code || 'error';
+  return { code: 'io', reason: `${what}: ${f.message}` };
+}
+
+/** Replaces every credential (raw, JSON-escaped or URL-encoded) in `text` with `[redacted]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) {
+      out = out.split(form).join('[redacted]');
+    }
+  }
+  return out;
+}
+
+function location(context: CallContext): string {
+  const object =
+    context.key === undefined ? `s3://${context.bucket}` : `s3://${context.bucket}/${context.key}`;
+  return `${object}${context.endpoint ? ` at ${context.endpoint}` : ''}`;
+}
+
+export function describeError(error: unknown, context: CallContext): StorageError {
+  if (error instanceof StorageError) return error;
+  const f = facts(error);
+  const { code, reason } = classify(f, context);
+  const message =
+    code === 'unreachable'
+      ? `cannot reach object store at ${context.endpoint ?? 'the default AWS endpoint'} (bucket ${context.bucket}${
+          context.key === undefined ? '' : `, key ${context.key}`
+        }): ${reason}`
+      : code === 'not_found'
+        ? `${context.operation} ${location(context)}: ${reason}`
+        : `${context.operation} ${location(context)} failed: ${reason}`;
+  const details: StorageErrorDetails = {
+    operation: context.operation,
+    bucket: context.bucket,
+    ...(context.key === undefined ? {} : { key: context.key }),
+    ...(context.endpoint === undefined ? {} : { endpoint: context.endpoint }),
+    ...(f.status === undefined ? {} : { status: f.status }),
+    ...(f.name || f.code ? { reason: redact(f.name || f.code, context.secrets) } : {}),
+  };
+  return new StorageError(code, redact(message, context.secrets), details);
+}

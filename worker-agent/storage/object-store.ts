@@ -1,0 +1,259 @@
+/** The agent's view of one S3/R2 bucket: get, stream, download, head, put, list, delete. */
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { StoreAccess } from '../../protocol/object-stores.ts';
+import { describeError, redact, type CallContext } from './describe-error.ts';
+import { StorageError } from './errors.ts';
+import { createS3Client } from './s3-client.ts';
+
+/** Bytes `[start, end)`: `end` is exclusive, as in `Uint8Array.subarray`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  readonly endpoint: string | undefined;
+  /** The whole object, or the bytes of `range`. */
+  get(key: string, range?: ByteRange, options?: CallOptions): Promise<Uint8Array>;
+  /** The object (or `range` of it) as it arrives, chunk by chunk. */
+  getStream(key: string, range?: ByteRange, options?: CallOptions): AsyncIterable<Uint8Array>;
+  /** Streams the object into `file`; resolves to the number of bytes written. No partial file is left on failure. */
+  download(key: string, file: string, options?: CallOptions): Promise<number>;
+  head(key: string, options?: CallOptions): Promise<{ size: number }>;
+  put(key: string, bytes: Uint8Array, contentType?: string, options?: CallOptions): Promise<void>;
+  /** Every object under `prefix`, page by page. */
+  list(prefix: string, options?: CallOptions): AsyncIterable<ObjectInfo>;
+  /** Deleting a missing object is not an error (as in S3). */
+  delete(key: string, options?: CallOptions): Promise<void>;
+  /** Releases the client's sockets. */
+  close(): void;
+}
+
+export interface ObjectStoreOptions {
+  /** Longest wait for an answer, or silence while a body streams (default 30 s). Connects give up after min(3 s, this). */
+  timeoutMs?: number;
+}
+
+function rangeHeader(range: ByteRange | undefined): string | undefined {
+  if (range === undefined) return undefined;
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range [${start}, ${end})`);
+  }
+  return `bytes=${start}-${end - 1}`;
+}
+
+/** Where the served bytes start: the first number of `Content-Range: bytes a-b/n`, else 0 (whole object). */
+function servedFrom(contentRange: string | undefined): number {
+  const match = /^bytes (\d+)-/.exec(contentRange ?? '');
+  return match ? Number(match[1]) : 0;
+}
+
+export function createObjectStore(
+  access: StoreAccess,
+  options: ObjectStoreOptions = {},
+): ObjectStore {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const client = createS3Client(access, {
+    connectMs: Math.min(3_000, timeoutMs),
+    idleMs: timeoutMs,
+  });
+  const Bucket = access.bucket;
+  const secrets = [
+    access.credentials?.secretAccessKey ?? '',
+    access.credentials?.sessionToken ?? '',
+    access.credentials?.accessKeyId ?? '',
+  ].filter((s) => s.length > 0);
+  const context = (
+    operation: string,
+    key: string | undefined,
+    signal?: AbortSignal,
+  ): CallContext => ({
+    operation,
+    bucket: Bucket,
+    ...(key === undefined ? {} : { key }),
+    ...(access.endpoint ? { endpoint: access.endpoint } : {}),
+    timeoutMs,
+    secrets,
+    ...(signal ? { signal } : {}),
+  });
+  const call = async <T>(ctx: CallContext, body: () => Promise<T>): Promise<T> => {
+    try {
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      return await body();
+    } catch (error) {
+      throw describeError(error, ctx);
+    }
+  };
+  const abortOf = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+
+  async function* getStream(
+    key: string,
+    range?: ByteRange,
+    opts: CallOptions = {},
+  ): AsyncGenerator<Uint8Array> {
+    const Range = rangeHeader(range);
+    if (range && range.start === range.end) return;
+    const ctx = context(range ? 'read range of' : 'read', key, opts.signal);
+    const response = await call(ctx, () =>
+      client.send(
+        new GetObjectCommand({ Bucket, Key: key, ...(Range ? { Range } : {}) }),
+        abortOf(opts.signal),
+      ),
+    );
+    const body = response.Body;
+    if (!(body instanceof Readable)) {
+      throw new StorageError('io', `read s3://${Bucket}/${key}: the store sent no body`, {
+        operation: 'read',
+        bucket: Bucket,
+        key,
+      });
+    }
+    const onAbort = () => body.destroy(new Error('aborted'));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Some servers answer a range with more than was asked (s3rver sends all of `bytes=0-0`): trim.
+    let position = range ? servedFrom(response.ContentRange) : 0;
+    try {
+      for await (const raw of body) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        const chunk = raw instanceof Uint8Array ? raw : new TextEncoder().encode(String(raw));
+        const at = position;
+        position += chunk.byteLength;
+        if (!range) {
+          yield chunk;
+          continue;
+        }
+        const piece = chunk.subarray(Math.max(0, range.start - at), Math.max(0, range.end - at));
+        if (piece.byteLength > 0) yield piece;
+        if (position >= range.end) break;
+      }
+    } catch (error) {
+      throw describeError(error, ctx);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      body.destroy();
+    }
+  }
+
+  return {
+    bucket: Bucket,
+    endpoint: access.endpoint,
+    getStream,
+
+    async get(key, range, opts) {
+      const chunks: Uint8Array[] = [];
+      let length = 0;
+      for await (const chunk of getStream(key, range, opts)) {
+        chunks.push(chunk);
+        length += chunk.byteLength;
+      }
+      const out = new Uint8Array(length);
+      let at = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, at);
+        at += chunk.byteLength;
+      }
+      return out;
+    },
+
+    async download(key, file, opts = {}) {
+      let bytes = 0;
+      const counted = async function* () {
+        for await (const chunk of getStream(key, undefined, opts)) {
+          bytes += chunk.byteLength;
+          yield chunk;
+        }
+      };
+      try {
+        await pipeline(Readable.from(counted()), createWriteStream(file));
+        return bytes;
+      } catch (error) {
+        await rm(file, { force: true });
+        if (error instanceof StorageError) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new StorageError(
+          'io',
+          redact(`download s3://${Bucket}/${key} to ${file} failed: ${reason}`, secrets),
+          {
+            operation: 'download',
+            bucket: Bucket,
+            key,
+          },
+        );
+      }
+    },
+
+    async head(key, opts = {}) {
+      const response = await call(context('head', key, opts.signal), () =>
+        client.send(new HeadObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
+      );
+      return { size: response.ContentLength ?? 0 };
+    },
+
+    async put(key, bytes, contentType, opts = {}) {
+      await call(context('write', key, opts.signal), () =>
+        client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: bytes,
+            ContentLength: bytes.byteLength,
+            ...(contentType ? { ContentType: contentType } : {}),
+          }),
+          abortOf(opts.signal),
+        ),
+      );
+    },
+
+    async *list(prefix, opts = {}) {
+      const ctx = context('list', prefix === '' ? undefined : `${prefix}*`, opts.signal);
+      let token: string | undefined;
+      do {
+        const page = await call(ctx, () =>
+          client.send(
+            new ListObjectsV2Command({
+              Bucket,
+              Prefix: prefix,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+            abortOf(opts.signal),
+          ),
+        );
+        for (const entry of page.Contents ?? []) {
+          if (entry.Key !== undefined) yield { key: entry.Key, size: entry.Size ?? 0 };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
+    async delete(key, opts = {}) {
+      await call(context('delete', key, opts.signal), () =>
+        client.send(new DeleteObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
+      );
+    },
+
+    close() {
+      client.destroy();
+    },
+  };
+}
