@@ -1,40 +1,39 @@
-/** Assigns each row of a batch its group id: fast paths for one dictionary or small-integer key, else hash + probe. */
+/** Assigns each row of a batch its group: one key column's codes are the groups; several columns' code tuples are looked up. */
+import type { Data } from 'apache-arrow';
+import { ColumnCodes } from './column-codes.ts';
 import type { ColumnInfo } from './column-types.ts';
-import { nullView, type ColumnView, type DictView, type NumberView } from './column-view.ts';
-import { DirectIndex } from './direct-index.ts';
-import { GroupTable, keyColumnFor } from './group-table.ts';
-import { identity } from './rows.ts';
-
-const ONE_ROW = new Int32Array(1);
-const ONE_HASH = new Int32Array(1);
-const ONE_GROUP = new Int32Array(1);
+import type { ColumnView } from './column-view.ts';
+import { combineHash } from './hash.ts';
+import { TupleTable } from './tuple-table.ts';
+import { DirectTuples } from './direct-tuples.ts';
 
 export class GroupKeys {
-  /** None without group-by columns: then every row is in the one global group 0. */
-  private readonly table: GroupTable | null;
-  private hashes: Int32Array = new Int32Array(0);
-  /** Dictionary fast path: the group of each entry of the current dictionary (-1 = not seen yet). */
-  private dictSource: object | null = null;
-  private dictGroups: Int32Array = new Int32Array(0);
-  private nullGroup = -1;
-
-  /** Direct-mapped fast path of one integer-valued key (ints up to 32 bits, Date32, booleans). */
-  private readonly direct: DirectIndex | null;
+  /** One per group-by column: its distinct values and their codes. */
+  private readonly columns: ColumnCodes[];
+  /** Several columns: tuples of codes → groups. */
+  private readonly tuples: TupleTable | null;
+  /** Several columns with few distinct values each: tuples → groups by direct addressing. */
+  private readonly direct: DirectTuples;
+  /** Several columns: each group's key hash (of its values, as partitionOf hashes them). */
+  private groupHashes: Int32Array = new Int32Array(16);
+  private codes: Int32Array[] = [];
 
   constructor(columns: readonly ColumnInfo[]) {
-    this.table = columns.length === 0 ? null : new GroupTable(columns.map(keyColumnFor));
-    const only = columns.length === 1 ? columns[0]! : null;
-    const integers = only !== null && only.physical === 'number' && ['int', 'date', 'bool', 'time'].includes(only.family);
-    this.direct = integers ? new DirectIndex() : null;
+    this.columns = columns.map((column) => new ColumnCodes(column));
+    this.tuples = columns.length > 1 ? new TupleTable(columns.length) : null;
+    this.direct = new DirectTuples(this.tuples ?? new TupleTable(2));
   }
 
+  /** Groups so far (the one global group without group-by columns). */
   get size(): number {
-    return this.table ? this.table.size : 1;
+    if (this.tuples) return this.tuples.size;
+    return this.columns.length === 1 ? this.columns[0]!.size : 1;
   }
 
-  /** The key hash of `group` (0 for the global group). */
+  /** The key hash of `group`, from its values (0 for the global group). */
   hashOf(group: number): number {
-    return this.table ? this.table.groupHashes[group]! : 0;
+    if (this.tuples) return this.groupHashes[group]!;
+    return this.columns.length === 1 ? this.columns[0]!.hashOf(group) : 0;
   }
 
   /** `groups[k]` gets the group of row `rows[k]` (row k when `rows` is null), given the key columns' views. */
@@ -44,112 +43,47 @@ export class GroupKeys {
     count: number,
     groups: Int32Array,
   ): void {
-    const table = this.table;
-    if (table === null) {
-      groups.fill(0, 0, count);
+    const tuples = this.tuples;
+    if (tuples === null) {
+      if (this.columns.length === 1) this.columns[0]!.assign(views[0]!, rows, count, groups);
+      else groups.fill(0, 0, count);
       return;
     }
-    const only = views.length === 1 ? views[0]! : null;
-    if (only !== null && only.kind === 'dict') {
-      this.assignDictionary(table, only, rows, count, groups);
-      return;
-    }
-    if (only !== null && only.kind === 'number' && this.direct !== null && this.assignDirect(table, only, rows, count, groups)) return;
-    if (this.hashes.length < count) this.hashes = new Int32Array(count);
-    const selected = rows ?? identity(count);
-    table.keys.forEach((key, j) => {
-      key.bind(views[j]!);
-      key.hash(selected, count, this.hashes, j === 0);
-    });
-    table.lookup(selected, count, this.hashes, groups);
+    if ((this.codes[0]?.length ?? 0) < count)
+      this.codes = this.columns.map(() => new Int32Array(count));
+    this.columns.forEach((column, j) => column.assign(views[j]!, rows, count, this.codes[j]!));
+    const before = tuples.size;
+    if (this.direct.fit(this.columns.map((column) => column.size)))
+      this.direct.lookup(this.codes, count, groups);
+    else tuples.lookup(this.codes, count, groups);
+    if (tuples.size > before) this.hashNewGroups(tuples, before);
   }
 
-  /** The group of one row of `view` (bound to the key column), found or created through the table. */
-  private lookupOne(table: GroupTable, view: ColumnView, row: number): number {
-    const key = table.keys[0]!;
-    ONE_ROW[0] = row;
-    key.bind(view);
-    key.hash(ONE_ROW, 1, ONE_HASH, true);
-    table.lookup(ONE_ROW, 1, ONE_HASH, ONE_GROUP);
-    return ONE_GROUP[0]!;
-  }
-
-  /** The group of NULL, found or created once. */
-  private nullKeyGroup(table: GroupTable): number {
-    if (this.nullGroup < 0) this.nullGroup = this.lookupOne(table, nullView(table.keys[0]!.column.physical, 1), 0);
-    return this.nullGroup;
-  }
-
-  /** One integer key whose values span a small range: a direct-mapped array instead of hashing. */
-  private assignDirect(table: GroupTable, view: NumberView, rows: Int32Array | null, count: number, groups: Int32Array): boolean {
-    const direct = this.direct!;
-    const { values, valid } = view;
-    const selected = rows ?? identity(count);
-    let min = Infinity;
-    let max = -Infinity;
-    for (let k = 0; k < count; k++) {
-      const row = selected[k]!;
-      if (valid !== null && valid[row] === 0) continue;
-      const value = values[row]!;
-      if (value < min) min = value;
-      if (value > max) max = value;
+  /** Key hashes of groups [from, size): the column hashes of their values, combined in column order. */
+  private hashNewGroups(tuples: TupleTable, from: number): void {
+    if (tuples.size > this.groupHashes.length) {
+      const hashes = new Int32Array(Math.max(tuples.size, this.groupHashes.length * 2));
+      hashes.set(this.groupHashes);
+      this.groupHashes = hashes;
     }
-    if (min <= max && !direct.cover(min, max)) return false;
-    const map = direct.groups;
-    const base = direct.base;
-    for (let k = 0; k < count; k++) {
-      const row = selected[k]!;
-      if (valid !== null && valid[row] === 0) {
-        groups[k] = this.nullKeyGroup(table);
-        continue;
-      }
-      const slot = values[row]! - base;
-      let group = map[slot]!;
-      if (group < 0) group = map[slot] = this.lookupOne(table, view, row);
-      groups[k] = group;
-    }
-    return true;
-  }
-
-  /** One string key, dictionary-encoded: each entry is looked up once, then rows map entry to group. */
-  private assignDictionary(
-    table: GroupTable,
-    view: DictView,
-    rows: Int32Array | null,
-    count: number,
-    groups: Int32Array,
-  ): void {
-    if (view.source !== this.dictSource) {
-      this.dictGroups = new Int32Array(view.dict.length).fill(-1);
-      this.dictSource = view.source;
-    }
-    const map = this.dictGroups;
-    const { indices, valid } = view;
-    if (rows === null && valid === null) {
-      for (let k = 0; k < count; k++) {
-        const entry = indices[k]!;
-        let group = map[entry]!;
-        if (group < 0) group = map[entry] = this.lookupOne(table, view.dict, entry);
-        groups[k] = group;
-      }
-      return;
-    }
-    const selected = rows ?? identity(count);
-    for (let k = 0; k < count; k++) {
-      const row = selected[k]!;
-      if (valid !== null && valid[row] === 0) {
-        groups[k] = this.nullKeyGroup(table);
-        continue;
-      }
-      const entry = indices[row]!;
-      let group = map[entry]!;
-      if (group < 0) group = map[entry] = this.lookupOne(table, view.dict, entry);
-      groups[k] = group;
+    const width = tuples.width;
+    for (let group = from; group < tuples.size; group++) {
+      let hash = this.columns[0]!.hashOf(tuples.tuples[group * width]!);
+      for (let j = 1; j < width; j++)
+        hash = combineHash(hash, this.columns[j]!.hashOf(tuples.tuples[group * width + j]!));
+      this.groupHashes[group] = hash;
     }
   }
 
   /** The key columns' data for `groups` (all groups in order when null). */
-  build(groups: Int32Array | null, length: number) {
-    return this.table ? this.table.keys.map((key) => key.build(groups, length)) : [];
+  build(groups: Int32Array | null, length: number): Data[] {
+    const tuples = this.tuples;
+    if (tuples === null) return this.columns.map((column) => column.build(groups, length));
+    return this.columns.map((column, j) => {
+      const codes = new Int32Array(length);
+      for (let i = 0; i < length; i++)
+        codes[i] = tuples.tuples[(groups ? groups[i]! : i) * tuples.width + j]!;
+      return column.build(codes, length);
+    });
   }
 }

@@ -7,7 +7,7 @@ import { describeType, type ColumnInfo } from './column-types.ts';
 import { viewOf } from './column-view.ts';
 import { KernelError } from './errors.ts';
 import { GroupKeys } from './group-keys.ts';
-import { checkPartial, emptyGlobalPartial, keyName } from './partial-schema.ts';
+import { checkPartial, keyName } from './partial-schema.ts';
 
 /** NULL-typed, or a list of NULL-typed items: a column of a map task that knew no types. */
 function untyped(type: DataType): boolean {
@@ -39,36 +39,30 @@ function mergedTypes(partials: readonly Table[]): Map<string, DataType> {
   return types;
 }
 
-/** The result of a partition no map task wrote to: no rows (its types unknown, so NULL-typed keys). */
+/**
+ * The result of a partition no map task wrote to: no rows. Column types that depend on the input
+ * are unknown there, so NULL-typed (finalizeResult takes them from the other partitions).
+ */
 function emptyResult(query: AggregateQuery): Table {
   const fields = [
     ...query.groupBy.map((name) => new Field(name, new Null(), true)),
     ...query.aggregates.map((agg) => {
-      const type =
-        agg.op === 'count' || agg.op === 'count_distinct'
-          ? new Int64()
-          : agg.op === 'min' || agg.op === 'max'
-            ? new Null()
-            : new Float64();
+      const counted = agg.op === 'count' || agg.op === 'count_distinct';
+      const type = counted ? new Int64() : agg.op === 'avg' ? new Float64() : new Null();
       return new Field(aggregateName(agg), type, true);
     }),
   ];
-  return tableOf(
-    fields,
-    fields.map((field) => nullData(field.type, 0)),
-    0,
-  );
+  const columns = fields.map((field) => nullData(field.type, 0));
+  return tableOf(fields, columns, 0);
 }
 
 /**
  * The final rows of one partition: the group-by columns (result types) then one column per aggregate
- * named `aggregateName(agg)`.
+ * named `aggregateName(agg)`. No partials means no groups: every map task writes the global group of
+ * a query without group-by to partition 0.
  */
 export function mergePartitions(query: AggregateQuery, partials: readonly Table[]): Table {
-  if (partials.length === 0)
-    return query.groupBy.length === 0
-      ? mergePartitions(query, [emptyGlobalPartial(query)])
-      : emptyResult(query);
+  if (partials.length === 0) return emptyResult(query);
   for (const table of partials) checkPartial(query, table);
   const types = mergedTypes(partials);
   const keyInfos: ColumnInfo[] = query.groupBy.map((name, j) => {

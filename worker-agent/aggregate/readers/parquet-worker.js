@@ -1,8 +1,10 @@
 // Decodes Parquet with parquet-wasm in a worker thread: a panic in the decoder (which corrupt pages
 // can cause, thrown from a promise callback where no caller can catch it) ends this worker, not the agent.
+// The thread stays alive between files (loading the wasm costs as much as decoding a million rows);
+// it serves one file at a time: `open`, then `read` row groups, then `release`.
 // Plain JavaScript because worker threads do not inherit the agent's tsx loader.
 import { openAsBlob } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ParquetFile } from 'parquet-wasm';
 
 /** @param {unknown} error */
@@ -12,32 +14,42 @@ const describe = (error) =>
 /** @type {import('node:worker_threads').MessagePort} */
 const port = /** @type {never} */ (parentPort);
 
-/** @type {{ file?: string; bytes?: Uint8Array }} */
-const source = workerData;
-
 /** @type {ParquetFile | undefined} */
 let parquet;
-try {
+
+/** @param {{ file?: string; bytes?: Uint8Array }} source */
+async function open(source) {
+  parquet?.free();
+  parquet = undefined;
   const blob =
     source.file !== undefined
       ? await openAsBlob(source.file)
       : new Blob([source.bytes ?? new Uint8Array()]);
   parquet = await ParquetFile.fromFile(blob);
-  const metadata = parquet.metadata();
-  const groups = metadata
+  const groups = parquet
+    .metadata()
     .rowGroups()
     .map((group) => ({ rows: group.numRows(), bytes: group.compressedSize() }));
   port.postMessage({ type: 'opened', groups });
-} catch (error) {
-  port.postMessage({ type: 'error', message: describe(error) });
 }
 
-port.on('message', async (/** @type {{ group: number; batchRows: number }} */ request) => {
+/** @param {{ group: number; batchRows: number }} request */
+async function read(request) {
+  if (!parquet) throw new Error('no file is open');
+  const table = await parquet.read({ rowGroups: [request.group], batchSize: request.batchRows });
+  const ipc = table.intoIPCStream();
+  port.postMessage({ type: 'group', ipc }, [ipc.buffer]);
+}
+
+port.on('message', async (/** @type {any} */ message) => {
   try {
-    if (!parquet) throw new Error('the file did not open');
-    const table = await parquet.read({ rowGroups: [request.group], batchSize: request.batchRows });
-    const ipc = table.intoIPCStream();
-    port.postMessage({ type: 'group', ipc }, [ipc.buffer]);
+    if (message.type === 'open') await open(message.source);
+    else if (message.type === 'read') await read(message);
+    else if (message.type === 'release') {
+      parquet?.free();
+      parquet = undefined;
+      port.postMessage({ type: 'released' });
+    }
   } catch (error) {
     port.postMessage({ type: 'error', message: describe(error) });
   }
