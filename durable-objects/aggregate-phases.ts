@@ -3,9 +3,10 @@
  * map has committed, one reduce per partition; when every reduce has, the final step. A task that
  * fails for good ends the whole job at once.
  */
-import type { MapResult, ReduceResult, TaskRef } from '../protocol/index.ts';
+import type { MapResult, ReduceResult } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
-import { tellWorker, type Effects } from './effects.ts';
+import type { Effects } from './effects.ts';
+import { cancelJobTasks } from './task-lifecycle.ts';
 import type { JobRow } from './rows.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { reduceInputs } from './aggregate-plan.ts';
@@ -60,27 +61,14 @@ function finalPhase(sql: Sql, jobId: string) {
 
 /** Cancels the job's unfinished tasks because another one failed for good. */
 function cancelRest(sql: Sql, effects: Effects, jobId: string, now: number): void {
-  const rows = sql.all<{ id: string; attempt: number; worker_id: string | null }>(
-    `UPDATE tasks SET state = 'cancelled', finished_at = ?, error = 'cancelled: another task of this job failed'
-     WHERE job_id = ? AND state IN ('queued','assigned','running') RETURNING id, attempt, worker_id`,
-    now,
+  // Counted here: these ends happen while the job's counters are being settled.
+  const count = cancelJobTasks(
+    sql,
+    effects,
     jobId,
+    now,
+    'cancelled: another task of this job failed',
   );
-  if (rows.length === 0) return;
-  sql.run(`UPDATE jobs SET n_cancelled = n_cancelled + ? WHERE id = ?`, rows.length, jobId);
-  const byWorker = new Map<string, TaskRef[]>();
-  for (const row of rows) {
-    effects.endedTasks.push({ id: row.id, jobId, state: 'cancelled' });
-    if (row.worker_id)
-      byWorker.set(row.worker_id, [
-        ...(byWorker.get(row.worker_id) ?? []),
-        { taskId: row.id, attempt: row.attempt },
-      ]);
-  }
-  for (const [workerId, tasks] of byWorker)
-    tellWorker(sql, effects, workerId, {
-      type: 'cancel',
-      tasks,
-      reason: 'another task of this job failed',
-    });
+  if (count > 0)
+    sql.run(`UPDATE jobs SET n_cancelled = n_cancelled + ? WHERE id = ?`, count, jobId);
 }

@@ -191,26 +191,35 @@ export function liveTasksOf(sql: Sql, workerId: string): TaskRef[] {
     .map((row) => ({ taskId: row.id, attempt: row.attempt }));
 }
 
-/** Cancels every unfinished task of a job; running ones are told to stop. */
-export function cancelJobTasks(sql: Sql, effects: Effects, jobId: string, now: number): void {
+/**
+ * Cancels every unfinished task of a job and tells the agents running some to stop them;
+ * returns how many it cancelled (the caller counts them into the job).
+ */
+export function cancelJobTasks(
+  sql: Sql,
+  effects: Effects,
+  jobId: string,
+  now: number,
+  reason = 'job cancelled',
+): number {
   const rows = sql.all<{ id: string; attempt: number; worker_id: string | null }>(
-    `UPDATE tasks SET state = 'cancelled', finished_at = ?, error = 'cancelled by request'
+    `UPDATE tasks SET state = 'cancelled', finished_at = ?, error = ?
      WHERE job_id = ? AND state IN ('queued','assigned','running') RETURNING id, attempt, worker_id`,
     now,
+    reason,
     jobId,
   );
   const byWorker = new Map<string, TaskRef[]>();
   for (const row of rows) {
     effects.endedTasks.push({ id: row.id, jobId, state: 'cancelled' });
-    if (row.worker_id)
-      byWorker.set(row.worker_id, [
-        ...(byWorker.get(row.worker_id) ?? []),
-        { taskId: row.id, attempt: row.attempt },
-      ]);
+    if (!row.worker_id) continue;
+    const list = byWorker.get(row.worker_id) ?? [];
+    list.push({ taskId: row.id, attempt: row.attempt });
+    byWorker.set(row.worker_id, list);
   }
-  for (const [workerId, tasks] of byWorker) {
-    tellWorker(sql, effects, workerId, { type: 'cancel', tasks, reason: 'job cancelled' });
-  }
+  for (const [workerId, tasks] of byWorker)
+    tellWorker(sql, effects, workerId, { type: 'cancel', tasks, reason });
+  return rows.length;
 }
 
 /** Fails queued tasks pinned to a worker that is gone: they can never run. */
