@@ -70,15 +70,19 @@ export function stringData(
   return new Data(type, 0, length, nulls, [valueOffsets, bytes, bitmap]);
 }
 
-/** Int64 data from counts held as (exact) doubles. */
+/** Int64 data from counts held as (exact, non-negative) doubles, of `groups` (all, in order, when null). */
 export function int64FromCounts(
   counts: Float64Array,
   groups: Int32Array | null,
   length: number,
 ): Data {
-  const out = new BigInt64Array(length);
-  for (let i = 0; i < length; i++) out[i] = BigInt(counts[groups ? groups[i]! : i]!);
-  return fixedData(new Int64(), out, length);
+  const words = new Int32Array(length * 2);
+  for (let i = 0; i < length; i++) {
+    const count = counts[groups ? groups[i]! : i]!;
+    words[2 * i] = count >>> 0;
+    words[2 * i + 1] = Math.floor(count / 0x1_0000_0000);
+  }
+  return fixedData(new Int64(), new BigInt64Array(words.buffer), length);
 }
 
 /** Reads an Int64 (or Uint64) column's values as doubles (exact below 2^53, as counts are). */

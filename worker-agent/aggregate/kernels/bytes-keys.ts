@@ -3,7 +3,7 @@ import type { Data } from 'apache-arrow';
 import { stringData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
 import type { BytesView, ColumnView, NumArray } from './column-view.ts';
-import { combineHash, hashBytes, NULL_HASH } from './hash.ts';
+import { hashBytes, NULL_HASH } from './hash.ts';
 import { grown, type KeyColumn } from './key-column.ts';
 
 /** Hashes of every entry of a dictionary, kept while batches share it. */
@@ -52,7 +52,7 @@ export class BytesKeys implements KeyColumn {
     }
   }
 
-  hash(rows: Int32Array, count: number, hashes: Int32Array, first: boolean): void {
+  hash(rows: Int32Array, count: number, hashes: Int32Array): void {
     const { bytes, offsets, valid, indices } = this;
     const entries = this.hashes;
     for (let k = 0; k < count; k++) {
@@ -61,7 +61,7 @@ export class BytesKeys implements KeyColumn {
       if (valid !== null && valid[row] === 0) h = NULL_HASH;
       else if (indices !== null) h = entries[indices[row]!]!;
       else h = hashBytes(bytes, offsets[row]!, offsets[row + 1]!);
-      hashes[k] = first ? h : combineHash(hashes[k]!, h);
+      hashes[k] = h;
     }
   }
 

@@ -12,16 +12,17 @@ const ONE_GROUP = new Int32Array(1);
 export class ColumnCodes {
   private readonly table: GroupTable;
   private hashes: Int32Array = new Int32Array(0);
-  /** Dictionary fast path: the group of each entry of the current dictionary (-1 = not seen yet). */
+  /** Dictionary fast path: the code of each entry of the current dictionary (-1 = not seen yet). */
   private dictSource: object | null = null;
-  private dictGroups: Int32Array = new Int32Array(0);
-  private nullGroup = -1;
+  private dictCodes: Int32Array = new Int32Array(0);
+  private nullCode = -1;
 
-  /** Direct-mapped fast path of one integer-valued key (ints up to 32 bits, Date32, booleans). */
-  private readonly direct: DirectIndex | null;
+  /** Direct-mapped fast path of integer values (ints up to 32 bits, Date32, booleans). */
+  private direct: DirectIndex | null;
+  private pending: Int32Array = new Int32Array(0);
 
   constructor(column: ColumnInfo) {
-    this.table = new GroupTable([keyColumnFor(column)]);
+    this.table = new GroupTable(keyColumnFor(column));
     const integers =
       column.physical === 'number' && ['int', 'date', 'bool', 'time'].includes(column.family);
     this.direct = integers ? new DirectIndex() : null;
@@ -52,64 +53,86 @@ export class ColumnCodes {
       return;
     if (this.hashes.length < count) this.hashes = new Int32Array(count);
     const selected = rows ?? identity(count);
-    const key = table.keys[0]!;
+    const key = table.key;
     key.bind(view);
-    key.hash(selected, count, this.hashes, true);
+    key.hash(selected, count, this.hashes);
     table.lookup(selected, count, this.hashes, codes);
   }
 
-  /** The group of one row of `view` (bound to the key column), found or created through the table. */
+  /** The code of one row of `view`, found or created through the table. */
   private lookupOne(table: GroupTable, view: ColumnView, row: number): number {
-    const key = table.keys[0]!;
+    const key = table.key;
     ONE_ROW[0] = row;
     key.bind(view);
-    key.hash(ONE_ROW, 1, ONE_HASH, true);
+    key.hash(ONE_ROW, 1, ONE_HASH);
     table.lookup(ONE_ROW, 1, ONE_HASH, ONE_GROUP);
     return ONE_GROUP[0]!;
   }
 
-  /** The group of NULL, found or created once. */
-  private nullKeyGroup(table: GroupTable): number {
-    if (this.nullGroup < 0)
-      this.nullGroup = this.lookupOne(table, nullView(table.keys[0]!.column.physical, 1), 0);
-    return this.nullGroup;
+  /** The code of NULL, found or created once. */
+  private nullKeyCode(table: GroupTable): number {
+    if (this.nullCode < 0)
+      this.nullCode = this.lookupOne(table, nullView(table.key.column.physical, 1), 0);
+    return this.nullCode;
   }
 
-  /** One integer key whose values span a small range: a direct-mapped array instead of hashing. */
+  /** Integer values in a small range: a direct-mapped array instead of hashing. */
   private assignDirect(
     table: GroupTable,
     view: NumberView,
     rows: Int32Array | null,
     count: number,
-    groups: Int32Array,
+    codes: Int32Array,
   ): boolean {
     const direct = this.direct!;
     const { values, valid } = view;
     if (rows === null && valid === null)
-      return this.assignDirectDense(table, direct, view, count, groups);
+      return this.assignDirectDense(table, direct, view, count, codes);
     const selected = rows ?? identity(count);
-    let min = Infinity;
-    let max = -Infinity;
-    for (let k = 0; k < count; k++) {
-      const row = selected[k]!;
-      if (valid !== null && valid[row] === 0) continue;
-      const value = values[row]!;
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
-    if (min <= max && !direct.cover(min, max)) return false;
-    const map = direct.groups;
-    const base = direct.base;
+    if (this.pending.length < count) this.pending = new Int32Array(count);
+    const pending = this.pending;
+    let waiting = 0;
+    let map = direct.codes;
+    let base = direct.base;
     for (let k = 0; k < count; k++) {
       const row = selected[k]!;
       if (valid !== null && valid[row] === 0) {
-        groups[k] = this.nullKeyGroup(table);
+        codes[k] = this.nullKeyCode(table);
         continue;
       }
       const slot = values[row]! - base;
-      let group = map[slot]!;
-      if (group < 0) group = map[slot] = this.lookupOne(table, view, row);
-      groups[k] = group;
+      if (slot < 0 || slot >= map.length) {
+        pending[waiting++] = k;
+        continue;
+      }
+      let code = map[slot]!;
+      if (code < 0) code = map[slot] = this.lookupOne(table, view, row);
+      codes[k] = code;
+    }
+    if (waiting === 0) return true;
+    // Values outside the window: widen it to them if it may, else look them up one by one.
+    let min = Infinity;
+    let max = -Infinity;
+    for (let p = 0; p < waiting; p++) {
+      const value = values[selected[pending[p]!]!]!;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    const widened = direct.cover(min, max);
+    if (!widened) this.direct = null;
+    map = direct.codes;
+    base = direct.base;
+    for (let p = 0; p < waiting; p++) {
+      const k = pending[p]!;
+      const row = selected[k]!;
+      if (!widened) {
+        codes[k] = this.lookupOne(table, view, row);
+        continue;
+      }
+      const slot = values[row]! - base;
+      let code = map[slot]!;
+      if (code < 0) code = map[slot] = this.lookupOne(table, view, row);
+      codes[k] = code;
     }
     return true;
   }
@@ -120,7 +143,7 @@ export class ColumnCodes {
     direct: DirectIndex,
     view: NumberView,
     count: number,
-    groups: Int32Array,
+    codes: Int32Array,
   ): boolean {
     const values = view.values;
     let min = values[0]!;
@@ -130,38 +153,41 @@ export class ColumnCodes {
       min = value < min ? value : min;
       max = value > max ? value : max;
     }
-    if (count > 0 && !direct.cover(min, max)) return false;
-    const map = direct.groups;
+    if (count > 0 && !direct.cover(min, max)) {
+      this.direct = null; // too wide a range: hash from now on
+      return false;
+    }
+    const map = direct.codes;
     const base = direct.base;
     for (let k = 0; k < count; k++) {
       const slot = values[k]! - base;
-      let group = map[slot]!;
-      if (group < 0) group = map[slot] = this.lookupOne(table, view, k);
-      groups[k] = group;
+      let code = map[slot]!;
+      if (code < 0) code = map[slot] = this.lookupOne(table, view, k);
+      codes[k] = code;
     }
     return true;
   }
 
-  /** One string key, dictionary-encoded: each entry is looked up once, then rows map entry to group. */
+  /** Dictionary-encoded strings: each entry is looked up once, then rows map entry to code. */
   private assignDictionary(
     table: GroupTable,
     view: DictView,
     rows: Int32Array | null,
     count: number,
-    groups: Int32Array,
+    codes: Int32Array,
   ): void {
     if (view.source !== this.dictSource) {
-      this.dictGroups = new Int32Array(view.dict.length).fill(-1);
+      this.dictCodes = new Int32Array(view.dict.length).fill(-1);
       this.dictSource = view.source;
     }
-    const map = this.dictGroups;
+    const map = this.dictCodes;
     const { indices, valid } = view;
     if (rows === null && valid === null) {
       for (let k = 0; k < count; k++) {
         const entry = indices[k]!;
-        let group = map[entry]!;
-        if (group < 0) group = map[entry] = this.lookupOne(table, view.dict, entry);
-        groups[k] = group;
+        let code = map[entry]!;
+        if (code < 0) code = map[entry] = this.lookupOne(table, view.dict, entry);
+        codes[k] = code;
       }
       return;
     }
@@ -169,18 +195,18 @@ export class ColumnCodes {
     for (let k = 0; k < count; k++) {
       const row = selected[k]!;
       if (valid !== null && valid[row] === 0) {
-        groups[k] = this.nullKeyGroup(table);
+        codes[k] = this.nullKeyCode(table);
         continue;
       }
       const entry = indices[row]!;
-      let group = map[entry]!;
-      if (group < 0) group = map[entry] = this.lookupOne(table, view.dict, entry);
-      groups[k] = group;
+      let code = map[entry]!;
+      if (code < 0) code = map[entry] = this.lookupOne(table, view.dict, entry);
+      codes[k] = code;
     }
   }
 
   /** The values of `codes` (all, in order, when null) as data of the column's result type. */
   build(codes: Int32Array | null, length: number) {
-    return this.table.keys[0]!.build(codes, length);
+    return this.table.key.build(codes, length);
   }
 }

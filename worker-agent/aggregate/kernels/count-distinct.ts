@@ -1,35 +1,30 @@
 /** count(DISTINCT column): a hash set of (group, value) pairs, shipped between phases as a list per group. */
-import { Data, DataType, Field, Int32, List } from 'apache-arrow';
+import { Data, DataType, Field, List } from 'apache-arrow';
 import { int64FromCounts } from './arrow-build.ts';
 import {
   growFloat64,
-  growInt32,
   type Accumulator,
   type PartialBatch,
   type PartialColumn,
 } from './accumulator.ts';
-import { describeType, type ColumnInfo } from './column-types.ts';
-import { viewOf, type ColumnView, type NumberView } from './column-view.ts';
-import { GroupTable, keyColumnFor } from './group-table.ts';
-import type { KeyColumn } from './key-column.ts';
-import { NumberKeys } from './number-keys.ts';
+import type { ColumnInfo } from './column-types.ts';
+import { ColumnCodes } from './column-codes.ts';
+import { viewOf, type ColumnView } from './column-view.ts';
 import { distinctName } from './partial-schema.ts';
 import { identity } from './rows.ts';
-
-const OWNER = describeType(new Int32())!;
+import { TupleTable } from './tuple-table.ts';
 
 export class DistinctAccumulator implements Accumulator {
-  private readonly owners = new NumberKeys(OWNER);
-  private readonly values: KeyColumn;
-  /** Entries are distinct (group, value) pairs. */
-  private readonly pairs: GroupTable;
+  /** The column's distinct values, as codes. */
+  private readonly values: ColumnCodes;
+  /** Entries are the distinct (group, value code) pairs. */
+  private readonly pairs = new TupleTable(2);
   private counts: Float64Array = new Float64Array(16);
-  private entryOwner: Int32Array = new Int32Array(16);
   private groups = 0;
-  /** Scratch, per batch: the group of each row, the rows with a value, their hashes and entries. */
-  private ownerRows: Int32Array = new Int32Array(0);
+  /** Scratch, per batch: the rows with a value, their groups, their value codes and their entries. */
   private selected: Int32Array = new Int32Array(0);
-  private hashes: Int32Array = new Int32Array(0);
+  private owners: Int32Array = new Int32Array(0);
+  private codes: Int32Array = new Int32Array(0);
   private found: Int32Array = new Int32Array(0);
   private readonly name: string;
 
@@ -38,8 +33,7 @@ export class DistinctAccumulator implements Accumulator {
     index: number,
     private readonly column: ColumnInfo,
   ) {
-    this.values = keyColumnFor(column);
-    this.pairs = new GroupTable([this.owners, this.values]);
+    this.values = new ColumnCodes(column);
     this.name = distinctName(index);
   }
 
@@ -55,40 +49,28 @@ export class DistinctAccumulator implements Accumulator {
 
   /** Adds the pair (owners[k], value of row rows[k]) for every k whose value is not NULL. */
   private insert(view: ColumnView, rows: Int32Array, owners: Int32Array, count: number): void {
-    if (this.ownerRows.length < view.length) this.ownerRows = new Int32Array(view.length);
     if (this.selected.length < count) {
       this.selected = new Int32Array(count);
-      this.hashes = new Int32Array(count);
+      this.owners = new Int32Array(count);
+      this.codes = new Int32Array(count);
       this.found = new Int32Array(count);
     }
-    const { ownerRows, selected } = this;
     const valid = view.valid;
     let n = 0;
     for (let k = 0; k < count; k++) {
       const row = rows[k]!;
       if (valid !== null && valid[row] === 0) continue;
-      ownerRows[row] = owners[k]!;
-      selected[n++] = row;
+      this.owners[n] = owners[k]!;
+      this.selected[n++] = row;
     }
-    const ownerView: NumberView = {
-      kind: 'number',
-      length: view.length,
-      valid: null,
-      values: ownerRows,
-    };
-    this.owners.bind(ownerView);
-    this.values.bind(view);
-    this.owners.hash(selected, n, this.hashes, true);
-    this.values.hash(selected, n, this.hashes, false);
+    this.values.assign(view, this.selected, n, this.codes);
     let next = this.pairs.size;
-    this.pairs.lookup(selected, n, this.hashes, this.found);
-    this.entryOwner = growInt32(this.entryOwner, this.pairs.size);
+    this.pairs.lookup([this.owners, this.codes], n, this.found);
     // New entries get consecutive ids at their first occurrence.
     for (let i = 0; i < n; i++) {
       if (this.found[i] !== next) continue;
-      const owner = ownerRows[selected[i]!]!;
-      this.entryOwner[next++] = owner;
-      this.counts[owner]!++;
+      this.counts[this.owners[i]!]!++;
+      next++;
     }
   }
 
@@ -112,24 +94,27 @@ export class DistinctAccumulator implements Accumulator {
 
   partial(groups: Int32Array, length: number): PartialColumn[] {
     // Entries bucketed by group (a counting sort), then listed for the groups asked for.
+    const entries = this.pairs.size;
+    const tuples = this.pairs.tuples;
     const starts = new Int32Array(this.groups + 1);
-    for (let e = 0; e < this.pairs.size; e++) starts[this.entryOwner[e]! + 1]!++;
+    for (let e = 0; e < entries; e++) starts[tuples[2 * e]! + 1]!++;
     for (let g = 0; g < this.groups; g++) starts[g + 1]! += starts[g]!;
-    const order = new Int32Array(this.pairs.size);
+    const order = new Int32Array(entries);
     const fill = starts.slice(0, this.groups);
-    for (let e = 0; e < this.pairs.size; e++) order[fill[this.entryOwner[e]!]!++] = e;
+    for (let e = 0; e < entries; e++) order[fill[tuples[2 * e]!]!++] = e;
     const offsets = new Int32Array(length + 1);
     let size = 0;
     for (let i = 0; i < length; i++) size += starts[groups[i]! + 1]! - starts[groups[i]!]!;
-    const ids = new Int32Array(size);
+    const codes = new Int32Array(size);
     let at = 0;
     for (let i = 0; i < length; i++) {
       const group = groups[i]!;
-      for (let j = starts[group]!; j < starts[group + 1]!; j++) ids[at++] = order[j]!;
+      for (let j = starts[group]!; j < starts[group + 1]!; j++)
+        codes[at++] = tuples[2 * order[j]! + 1]!;
       offsets[i + 1] = at;
     }
     const type = new List(new Field('item', this.column.output, true));
-    const data = new Data(type, 0, length, 0, [offsets], [this.values.build(ids, size)]);
+    const data = new Data(type, 0, length, 0, [offsets], [this.values.build(codes, size)]);
     return [{ field: new Field(this.name, type, false), data }];
   }
 

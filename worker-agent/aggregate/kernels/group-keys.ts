@@ -13,7 +13,7 @@ export class GroupKeys {
   /** Several columns: tuples of codes → groups. */
   private readonly tuples: TupleTable | null;
   /** Several columns with few distinct values each: tuples → groups by direct addressing. */
-  private readonly direct: DirectTuples;
+  private readonly direct: DirectTuples | null;
   /** Several columns: each group's key hash (of its values, as partitionOf hashes them). */
   private groupHashes: Int32Array = new Int32Array(16);
   private codes: Int32Array[] = [];
@@ -21,7 +21,7 @@ export class GroupKeys {
   constructor(columns: readonly ColumnInfo[]) {
     this.columns = columns.map((column) => new ColumnCodes(column));
     this.tuples = columns.length > 1 ? new TupleTable(columns.length) : null;
-    this.direct = new DirectTuples(this.tuples ?? new TupleTable(2));
+    this.direct = this.tuples ? new DirectTuples(this.tuples) : null;
   }
 
   /** Groups so far (the one global group without group-by columns). */
@@ -53,8 +53,9 @@ export class GroupKeys {
       this.codes = this.columns.map(() => new Int32Array(count));
     this.columns.forEach((column, j) => column.assign(views[j]!, rows, count, this.codes[j]!));
     const before = tuples.size;
-    if (this.direct.fit(this.columns.map((column) => column.size)))
-      this.direct.lookup(this.codes, count, groups);
+    const direct = this.direct!;
+    if (direct.fit(this.columns.map((column) => column.size)))
+      direct.lookup(this.codes, count, groups);
     else tuples.lookup(this.codes, count, groups);
     if (tuples.size > before) this.hashNewGroups(tuples, before);
   }

@@ -1,4 +1,4 @@
-/** An open-addressing hash table from composite keys to dense group ids (0, 1, 2, ... in first-seen order). */
+/** An open-addressing hash table from one column's values to dense ids (0, 1, 2, ... in first-seen order). */
 import type { ColumnInfo } from './column-types.ts';
 import { BytesKeys } from './bytes-keys.ts';
 import type { KeyColumn } from './key-column.ts';
@@ -29,14 +29,14 @@ export class GroupTable {
   private slots: Int32Array = new Int32Array(128);
   private mask = 63;
 
-  constructor(readonly keys: readonly KeyColumn[]) {}
+  constructor(readonly key: KeyColumn) {}
 
   /**
    * `groups[k]` gets the group of row `rows[k]` of the bound batch, whose key hash is `hashes[k]`;
    * rows with new keys become new groups.
    */
   lookup(rows: Int32Array, count: number, hashes: Int32Array, groups: Int32Array): void {
-    const single = this.keys.length === 1 ? this.keys[0]! : null;
+    const key = this.key;
     let slots = this.slots;
     let mask = this.mask;
     for (let k = 0; k < count; k++) {
@@ -53,25 +53,16 @@ export class GroupTable {
           break;
         }
         group = entry - 1;
-        if (
-          slots[2 * slot] === hash &&
-          (single !== null ? single.equals(row, group) : this.equalKeys(row, group))
-        )
-          break;
+        if (slots[2 * slot] === hash && key.equals(row, group)) break;
         slot = (slot + 1) & mask;
       }
       groups[k] = group;
     }
   }
 
-  private equalKeys(row: number, group: number): boolean {
-    for (const key of this.keys) if (!key.equals(row, group)) return false;
-    return true;
-  }
-
   private insert(row: number, hash: number, slot: number): number {
     const group = this.size++;
-    for (const key of this.keys) key.append(row);
+    this.key.append(row);
     if (group === this.groupHashes.length) {
       const hashes = new Int32Array(group * 2);
       hashes.set(this.groupHashes);

@@ -3,7 +3,7 @@ import { DataType, type Data } from 'apache-arrow';
 import { boolData, fixedData, nullData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
 import type { ColumnView, NumArray } from './column-view.ts';
-import { combineHash, hashFloat, hashInteger, NULL_HASH } from './hash.ts';
+import { hashFloat, hashInteger, NULL_HASH } from './hash.ts';
 import { grown, type KeyColumn } from './key-column.ts';
 
 type NumberCtor = new (length: number) => NumArray;
@@ -26,7 +26,7 @@ export class NumberKeys implements KeyColumn {
     this.valid = view.valid;
   }
 
-  hash(rows: Int32Array, count: number, hashes: Int32Array, first: boolean): void {
+  hash(rows: Int32Array, count: number, hashes: Int32Array): void {
     const { values, valid, float } = this;
     for (let k = 0; k < count; k++) {
       const row = rows[k]!;
@@ -36,7 +36,7 @@ export class NumberKeys implements KeyColumn {
           : float
             ? hashFloat(values[row]!)
             : hashInteger(values[row]!);
-      hashes[k] = first ? h : combineHash(hashes[k]!, h);
+      hashes[k] = h;
     }
   }
 

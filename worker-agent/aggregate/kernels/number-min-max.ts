@@ -42,9 +42,26 @@ export class NumberMinMaxAccumulator implements Accumulator {
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
-    const selected = rows ?? identity(count);
     const { values, valid } = expectKind(view, ['number']);
     const { best, flags, sign } = this;
+    if (rows === null && valid === null) {
+      // No NULLs, no filter: the tight loop.
+      for (let k = 0; k < count; k++) {
+        const group = groups[k]!;
+        const value = values[k]!;
+        if (value !== value) {
+          flags[group]! |= HAS_NAN;
+          continue;
+        }
+        const signed = sign * value;
+        if (signed > best[group]! || (flags[group]! & HAS_VALUE) === 0) {
+          best[group] = signed;
+          flags[group]! |= HAS_VALUE;
+        }
+      }
+      return;
+    }
+    const selected = rows ?? identity(count);
     for (let k = 0; k < count; k++) {
       const row = selected[k]!;
       if (valid !== null && valid[row] === 0) continue;

@@ -3,7 +3,7 @@ import type { Data } from 'apache-arrow';
 import { fixedData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
 import type { ColumnView } from './column-view.ts';
-import { combineHash, hashInteger, hashWords, NULL_HASH } from './hash.ts';
+import { hashInteger, hashWords, NULL_HASH } from './hash.ts';
 import { grown, type KeyColumn } from './key-column.ts';
 
 const DAY_MS = 86_400_000;
@@ -25,7 +25,7 @@ export class WideKeys implements KeyColumn {
     this.valid = view.valid;
   }
 
-  hash(rows: Int32Array, count: number, hashes: Int32Array, first: boolean): void {
+  hash(rows: Int32Array, count: number, hashes: Int32Array): void {
     const { words, valid } = this;
     const days = this.column.dateMillis;
     for (let k = 0; k < count; k++) {
@@ -37,7 +37,7 @@ export class WideKeys implements KeyColumn {
           Math.floor((words[2 * row + 1]! * 0x1_0000_0000 + (words[2 * row]! >>> 0)) / DAY_MS),
         );
       else h = hashWords(words[2 * row]!, words[2 * row + 1]!);
-      hashes[k] = first ? h : combineHash(hashes[k]!, h);
+      hashes[k] = h;
     }
   }
 

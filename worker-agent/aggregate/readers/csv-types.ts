@@ -1,5 +1,7 @@
 /** CSV column types as DuckDB sniffs them, and the parsers that turn text into their values. */
 
+import { daysFromCivil, validDate } from '../calendar.ts';
+
 export type CsvType = 'BOOLEAN' | 'BIGINT' | 'DOUBLE' | 'DATE' | 'TIMESTAMP' | 'VARCHAR';
 
 /** Most specific first: a column gets the first type every sampled value parses as, else VARCHAR. */
@@ -52,24 +54,7 @@ export function parseDouble(raw: string): number | undefined {
   return lower.startsWith('-') ? -Infinity : Infinity;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function validDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
-  return day <= days;
-}
-
-/** `YYYY-MM-DD` as days since the epoch. */
+/** `YYYY-MM-DD` (DuckDB's looser digit counts allowed) as days since the epoch. */
 export function parseDate(raw: string): number | undefined {
   const match = DATE.exec(raw.trim());
   if (!match) return undefined;
