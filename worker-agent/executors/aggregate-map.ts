@@ -1,6 +1,6 @@
 /** Map step of an aggregation: read one split in batches, aggregate per radix partition, write partials. */
 import { tableToIPC } from 'apache-arrow';
-import type { MapResult } from '../../protocol/index.ts';
+import type { AggregateQuery, MapResult } from '../../protocol/index.ts';
 import type { Executor, MapSpec } from '../task-outcome.ts';
 import { createMapAggregator } from '../aggregate/kernels/index.ts';
 import { readSplit } from '../aggregate/readers/index.ts';
@@ -20,6 +20,7 @@ export function mapExecutor(options: { tempDir: string }): Executor<MapSpec> {
     try {
       const aggregator = createMapAggregator(spec.query, spec.partitions);
       const batches = readSplit(source, input, spec.format, {
+        columns: queryColumns(spec.query),
         tempDir: options.tempDir,
         signal,
         onProgress: (read) => {
@@ -44,4 +45,14 @@ export function mapExecutor(options: { tempDir: string }): Executor<MapSpec> {
       output.close();
     }
   };
+}
+
+/** Every column the query reads: group keys, filtered columns, aggregated columns. */
+export function queryColumns(query: AggregateQuery): string[] {
+  const columns = [
+    ...query.groupBy,
+    ...query.filter.map((filter) => filter.column),
+    ...query.aggregates.flatMap((aggregate) => (aggregate.column ? [aggregate.column] : [])),
+  ];
+  return [...new Set(columns)];
 }

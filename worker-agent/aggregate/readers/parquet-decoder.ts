@@ -13,8 +13,10 @@ export interface RowGroupInfo {
 
 export interface ParquetDecoder {
   groups: RowGroupInfo[];
-  /** One row group as an Arrow IPC stream, in batches of `batchRows`. */
-  readGroup(group: number, batchRows: number): Promise<Uint8Array>;
+  /** The file's top-level column names. */
+  columns: string[];
+  /** One row group (only `columns`, when given) as an Arrow IPC stream, in batches of `batchRows`. */
+  readGroup(group: number, batchRows: number, columns?: readonly string[]): Promise<Uint8Array>;
   /** Gives the worker back to the pool (also done, by ending it, when `signal` aborts). */
   close(): Promise<void>;
 }
@@ -23,7 +25,7 @@ export interface ParquetDecoder {
 export class DecodeError extends Error {}
 
 type Reply =
-  | { type: 'opened'; groups: RowGroupInfo[] }
+  | { type: 'opened'; groups: RowGroupInfo[]; columns: string[] }
   | { type: 'group'; ipc: Uint8Array }
   | { type: 'released' }
   | { type: 'error'; message: string };
@@ -143,11 +145,17 @@ export async function openParquetDecoder(
     }
   };
   try {
-    const { groups } = await worker.ask({ type: 'open', source }, 'opened');
+    const { groups, columns } = await worker.ask({ type: 'open', source }, 'opened');
     return {
       groups,
-      readGroup: async (group, batchRows) =>
-        (await worker.ask({ type: 'read', group, batchRows }, 'group')).ipc,
+      columns,
+      readGroup: async (group, batchRows, only) =>
+        (
+          await worker.ask(
+            { type: 'read', group, batchRows, ...(only ? { columns: only } : {}) },
+            'group',
+          )
+        ).ipc,
       close,
     };
   } catch (error) {

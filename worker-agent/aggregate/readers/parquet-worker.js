@@ -26,17 +26,25 @@ async function open(source) {
       ? await openAsBlob(source.file)
       : new Blob([source.bytes ?? new Uint8Array()]);
   parquet = await ParquetFile.fromFile(blob);
-  const groups = parquet
-    .metadata()
-    .rowGroups()
-    .map((group) => ({ rows: group.numRows(), bytes: group.compressedSize() }));
-  port.postMessage({ type: 'opened', groups });
+  const rowGroups = parquet.metadata().rowGroups();
+  const groups = rowGroups.map((group) => ({
+    rows: group.numRows(),
+    bytes: group.compressedSize(),
+  }));
+  const columns = [
+    ...new Set((rowGroups[0]?.columns() ?? []).map((chunk) => chunk.columnPath()[0])),
+  ];
+  port.postMessage({ type: 'opened', groups, columns });
 }
 
-/** @param {{ group: number; batchRows: number }} request */
+/** @param {{ group: number; batchRows: number; columns?: string[] }} request */
 async function read(request) {
   if (!parquet) throw new Error('no file is open');
-  const table = await parquet.read({ rowGroups: [request.group], batchSize: request.batchRows });
+  const table = await parquet.read({
+    rowGroups: [request.group],
+    batchSize: request.batchRows,
+    ...(request.columns ? { columns: request.columns } : {}),
+  });
   const ipc = table.intoIPCStream();
   port.postMessage({ type: 'group', ipc }, [ipc.buffer]);
 }

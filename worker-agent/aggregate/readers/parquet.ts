@@ -65,11 +65,14 @@ export async function* readParquet(
     }
     try {
       const { start, end } = rowGroupRange(decoder.groups.length, split.part);
+      const columns = projection(decoder.columns, context.columns);
       for (let group = start; group < end; group++) {
         context.signal?.throwIfAborted();
         let batches: RecordBatch[];
         try {
-          batches = tableFromIPC(await decoder.readGroup(group, context.batchRows)).batches;
+          batches = tableFromIPC(
+            await decoder.readGroup(group, context.batchRows, columns),
+          ).batches;
         } catch (error) {
           if (context.signal?.aborted) throw error;
           throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
@@ -82,4 +85,19 @@ export async function* readParquet(
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/**
+ * The file's columns the query needs (all when it did not say). A name the file lacks is kept out
+ * of the projection so the aggregation itself reports it; a query that needs no column (a bare
+ * count) still reads the first one, for the row count.
+ */
+export function projection(
+  fileColumns: readonly string[],
+  wanted: readonly string[] | undefined,
+): string[] | undefined {
+  if (!wanted) return undefined;
+  const present = fileColumns.filter((column) => wanted.includes(column));
+  if (present.length > 0) return present;
+  return fileColumns.slice(0, 1);
 }

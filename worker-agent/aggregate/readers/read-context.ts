@@ -8,6 +8,8 @@ export interface ReadContext {
   key: string;
   /** Most rows per yielded batch. */
   batchRows: number;
+  /** The columns the query needs; a reader may skip the others. */
+  columns?: readonly string[];
   /** Where a reader may put temporary files (removed before it returns). */
   tempDir: string;
   signal?: AbortSignal;

@@ -18,6 +18,8 @@ export interface ReadProgress {
 export interface ReadSplitOptions {
   /** Most rows per batch (default 65,536). Memory is bounded by this and by a Parquet row group. */
   batchRows?: number;
+  /** Only these columns are needed (Parquet decodes just them); all when absent. */
+  columns?: readonly string[];
   /** Where Parquet inputs are downloaded to (the file is removed when reading ends, however it ends). */
   tempDir: string;
   signal?: AbortSignal;
@@ -41,6 +43,7 @@ export async function* readSplit(
     key: split.key,
     batchRows: Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS)),
     tempDir: options.tempDir,
+    ...(options.columns ? { columns: options.columns } : {}),
     ...(signal ? { signal } : {}),
     countBytes: (bytes) => {
       progress.bytesRead += bytes;
