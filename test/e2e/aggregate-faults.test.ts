@@ -1,7 +1,8 @@
 /** End to end: an agent killed with SIGKILL in the middle of a map still yields DuckDB's exact result. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
-import { eventually, startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 
 let stack: TestStack;

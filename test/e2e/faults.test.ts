@@ -1,6 +1,7 @@
 /** End to end: an agent killed with SIGKILL mid-task, and a control plane restarted mid-job. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, processAlive, startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, processAlive } from '../support/wait.ts';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -8,13 +8,8 @@ import { commandExecutor, NO_COMMANDS_MESSAGE } from '../../worker-agent/executo
 import type { CommandOptions } from '../../worker-agent/executors/command.ts';
 import { liveGroupCount } from '../../worker-agent/process-groups.ts';
 import type { LogChunk, TaskOutcome } from '../../worker-agent/task-outcome.ts';
-import {
-  assignment,
-  commandSpec,
-  eventually,
-  groupMembers,
-  processAlive,
-} from './agent-helpers.ts';
+import { assignment, commandSpec, eventually, groupMembers } from './agent-helpers.ts';
+import { processAlive } from '../support/wait.ts';
 
 let workDir: string;
 beforeAll(async () => {

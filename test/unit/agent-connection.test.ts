@@ -18,7 +18,8 @@ import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../../protocol/index.ts';
 import type { Assignment } from '../../protocol/index.ts';
-import { assignment, commandSpec, eventually, processAlive } from './agent-helpers.ts';
+import { assignment, commandSpec, eventually } from './agent-helpers.ts';
+import { processAlive } from '../support/wait.ts';
 
 const AGENT_BIN = fileURLToPath(new URL('../../worker-agent/bin/tm-agent.js', import.meta.url));
 const TOKEN = 'tm-test-join-token-5d0c';

@@ -2,20 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Assignment, TaskSpec } from '../../protocol/index.ts';
-
-/** True while `pid` names a live process; a zombie (exited, not yet reaped) counts as dead. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+import { eventually as waitUntil } from '../support/wait.ts';
 
 /** Live (non-zombie) pids whose process group is `pgid`. */
 export function groupMembers(pgid: number): number[] {
@@ -34,20 +21,12 @@ export function groupMembers(pgid: number): number[] {
   return members;
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
+/** The agent tests' polling: short, since everything they wait for is local and quick. */
+export const eventually = <T>(
   probe: () => T | undefined | Promise<T | undefined>,
   what: string,
   timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+) => waitUntil(probe, what, { timeoutMs, intervalMs: 25 });
 
 export function assignment(spec: TaskSpec, attempt = 1, taskId: string = randomUUID()): Assignment {
   return { taskId, jobId: randomUUID(), attempt, spec };

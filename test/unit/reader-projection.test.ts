@@ -8,8 +8,15 @@ describe('queryColumns', () => {
     expect(
       queryColumns({
         groupBy: ['region', 'day'],
-        filter: [{ column: 'quantity', op: '>=', value: 5 }, { column: 'region', op: 'is not null' }],
-        aggregates: [{ op: 'count' }, { op: 'sum', column: 'price' }, { op: 'max', column: 'quantity' }],
+        filter: [
+          { column: 'quantity', op: '>=', value: 5 },
+          { column: 'region', op: 'is not null' },
+        ],
+        aggregates: [
+          { op: 'count' },
+          { op: 'sum', column: 'price' },
+          { op: 'max', column: 'quantity' },
+        ],
       }),
     ).toEqual(['region', 'day', 'quantity', 'price']);
     expect(queryColumns({ groupBy: [], filter: [], aggregates: [{ op: 'count' }] })).toEqual([]);
