@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { SubmitJobRequest } from '../protocol/index.ts';
-import { startStack } from '../cli/local/stack.ts';
+import { LOCAL_BUCKET, startStack } from '../cli/local/stack.ts';
 import { startAgent, type AgentProcess } from '../cli/local/agent-process.ts';
 import { freePort } from '../cli/local/ports.ts';
 import { localStoreAccess } from '../cli/local/s3-server.ts';
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const agents: AgentProcess[] = [];
   const results: string[] = [];
   try {
-    const store = createObjectStore(localStoreAccess(stack.s3!.endpoint, 'test-bucket'));
+    const store = createObjectStore(localStoreAccess(stack.s3!.endpoint, LOCAL_BUCKET));
     for (const file of dataset.files)
       await store.put(`bench/sales/${basename(file)}`, readFileSync(file));
     store.close();
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       for (const query of QUERIES) {
         const request: Aggregate = {
           kind: 'aggregate',
-          source: { store: 'test-bucket', prefix: 'bench/sales/', format: 'parquet' },
+          source: { store: LOCAL_BUCKET, prefix: 'bench/sales/', format: 'parquet' },
           ...query.request,
         };
         const started = performance.now();

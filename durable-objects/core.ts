@@ -22,5 +22,3 @@ export function commit(core: Core, effects: Effects): void {
   for (const { connId, code, reason } of effects.closes) core.sockets.close(connId, code, reason);
   if (effects.dispatch) dispatch(core);
 }
-
-export { jobKey, taskKey };

@@ -3,6 +3,7 @@ import type { JobView } from '../../protocol/index.ts';
 import type { TmClient } from '../sdk/client.ts';
 import { renderTable } from '../format/table.ts';
 import { ensureSampleData, SAMPLE_PREFIX } from '../local/sample-upload.ts';
+import { LOCAL_BUCKET } from '../local/stack.ts';
 
 const FILES = 6;
 const ROWS_PER_FILE = 500_000;
@@ -10,7 +11,7 @@ const ROWS_PER_FILE = 500_000;
 export const DEMO_AGGREGATE = {
   kind: 'aggregate' as const,
   name: 'demo: sales by region',
-  source: { store: 'test-bucket', prefix: SAMPLE_PREFIX, format: 'parquet' as const },
+  source: { store: LOCAL_BUCKET, prefix: SAMPLE_PREFIX, format: 'parquet' as const },
   groupBy: ['region'],
   aggregates: [
     { op: 'count' as const, as: 'orders' },
@@ -25,12 +26,12 @@ export async function aggregateStep(
   client: TmClient,
   say: (line: string) => void,
 ): Promise<JobView> {
-  const store = (await client.listStores()).find((s) => s.name === 'test-bucket');
+  const store = (await client.listStores()).find((s) => s.name === LOCAL_BUCKET);
   if (!store?.endpoint)
     throw new Error(
-      'the local store test-bucket is not registered (start the stack with `npm start`)',
+      `the local store ${LOCAL_BUCKET} is not registered (start the stack with \`npm start\`)`,
     );
-  say(`\n2. a distributed group-by over Parquet in s3://test-bucket/${SAMPLE_PREFIX}`);
+  say(`\n2. a distributed group-by over Parquet in s3://${LOCAL_BUCKET}/${SAMPLE_PREFIX}`);
   const rows = await ensureSampleData(client, store.endpoint, {
     files: FILES,
     rowsPerFile: ROWS_PER_FILE,

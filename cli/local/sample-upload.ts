@@ -3,6 +3,7 @@ import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import type { TmClient } from '../sdk/client.ts';
 import { salesTable, toParquet } from './sample-data.ts';
 import { localStoreAccess } from './s3-server.ts';
+import { LOCAL_BUCKET } from './stack.ts';
 
 export const SAMPLE_PREFIX = 'samples/sales/';
 
@@ -12,10 +13,10 @@ export async function ensureSampleData(
   endpoint: string,
   options: { files: number; rowsPerFile: number; log: (line: string) => void },
 ): Promise<number> {
-  const existing = await client.listObjects('test-bucket', SAMPLE_PREFIX);
+  const existing = await client.listObjects(LOCAL_BUCKET, SAMPLE_PREFIX);
   if (existing.objects.length >= options.files)
     return existing.objects.length * options.rowsPerFile;
-  const store = createObjectStore(localStoreAccess(endpoint, 'test-bucket'));
+  const store = createObjectStore(localStoreAccess(endpoint, LOCAL_BUCKET));
   try {
     for (let file = 0; file < options.files; file++) {
       const key = `${SAMPLE_PREFIX}part-${String(file).padStart(3, '0')}.parquet`;

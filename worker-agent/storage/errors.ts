@@ -32,7 +32,3 @@ export class StorageError extends Error {
     super(message);
   }
 }
-
-export function isStorageError(error: unknown): error is StorageError {
-  return error instanceof StorageError;
-}

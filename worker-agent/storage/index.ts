@@ -7,5 +7,5 @@ export type {
   ObjectStore,
   ObjectStoreOptions,
 } from './object-store.ts';
-export { StorageError, isStorageError } from './errors.ts';
+export { StorageError } from './errors.ts';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.ts';

@@ -6,4 +6,4 @@ export { finalizeResult } from './finalize-result.ts';
 export { partitionOf, hashKey } from './partition.ts';
 export type { KeyScalar } from './partition.ts';
 export { KernelError } from './errors.ts';
-export { partialColumnNames, PARTIAL_METADATA_KEY } from './partial-schema.ts';
+export { partialColumnNames } from './partial-schema.ts';

@@ -1,9 +1,8 @@
 /** Input readers for aggregation: Parquet, Arrow IPC and CSV objects as Arrow record batches. */
-export { readSplit, DEFAULT_BATCH_ROWS } from './read-split.ts';
+export { readSplit } from './read-split.ts';
 export type { ReadProgress, ReadSplitOptions } from './read-split.ts';
 export { parquetRowGroups } from './parquet-row-groups.ts';
 export type { RowGroupInfo } from './parquet-row-groups.ts';
 export { rowGroupRange } from './row-group-range.ts';
 export { ReaderError } from './errors.ts';
 export type { ReaderErrorCode } from './errors.ts';
-export { CSV_SAMPLE_ROWS } from './csv.ts';
