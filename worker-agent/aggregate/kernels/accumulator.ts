@@ -28,33 +28,6 @@ export interface Accumulator {
   final(length: number): Data;
 }
 
-export function growFloat64(array: Float64Array, needed: number): Float64Array {
-  if (needed <= array.length) return array;
-  let capacity = Math.max(array.length, 16);
-  while (capacity < needed) capacity *= 2;
-  const out = new Float64Array(capacity);
-  out.set(array);
-  return out;
-}
-
-export function growUint8(array: Uint8Array, needed: number): Uint8Array {
-  if (needed <= array.length) return array;
-  let capacity = Math.max(array.length, 16);
-  while (capacity < needed) capacity *= 2;
-  const out = new Uint8Array(capacity);
-  out.set(array);
-  return out;
-}
-
-export function growInt32(array: Int32Array, needed: number): Int32Array {
-  if (needed <= array.length) return array;
-  let capacity = Math.max(array.length, 16);
-  while (capacity < needed) capacity *= 2;
-  const out = new Int32Array(capacity);
-  out.set(array);
-  return out;
-}
-
 /** Throws unless the view is of the expected kind (a bug, never bad input: columns are checked when bound). */
 export function expectKind<K extends ColumnView['kind']>(
   view: ColumnView | null,

@@ -1,10 +1,11 @@
 /** String keys by their UTF-8 bytes, from plain or dictionary-encoded columns (hashed by value, never by index). */
+import { grown } from './growth.ts';
 import type { Data } from 'apache-arrow';
 import { stringData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
 import type { BytesView, ColumnView, NumArray } from './column-view.ts';
 import { hashBytes, NULL_HASH } from './hash.ts';
-import { grown, type KeyColumn } from './key-column.ts';
+import type { KeyColumn } from './key-column.ts';
 
 /** Hashes of every entry of a dictionary, kept while batches share it. */
 function entryHashes(dict: BytesView): Int32Array {

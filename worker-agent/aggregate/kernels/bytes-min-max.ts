@@ -1,30 +1,15 @@
 /** min and max over strings (plain or dictionary-encoded), by UTF-8 bytes. */
-import { DataType, Field, type Data } from 'apache-arrow';
+import { DataType, type Data } from 'apache-arrow';
 import { nullData, stringData } from './arrow-build.ts';
-import {
-  expectKind,
-  type Accumulator,
-  type PartialBatch,
-  type PartialColumn,
-} from './accumulator.ts';
+import { expectKind } from './accumulator.ts';
 import { compareBytes } from './bytes-compare.ts';
-import type { ColumnInfo } from './column-types.ts';
-import { viewOf, type ColumnView } from './column-view.ts';
-import { extremeName } from './partial-schema.ts';
+import { ExtremeAccumulator } from './extreme-accumulator.ts';
+import type { ColumnView } from './column-view.ts';
 import { identity } from './rows.ts';
 
-export class BytesMinMaxAccumulator implements Accumulator {
+export class BytesMinMaxAccumulator extends ExtremeAccumulator {
   /** Each group's best string (a copy), undefined until it has one. */
   private best: (Uint8Array | undefined)[] = [];
-  private readonly name: string;
-
-  constructor(
-    index: number,
-    private readonly max: boolean,
-    private readonly column: ColumnInfo,
-  ) {
-    this.name = extremeName(index);
-  }
 
   reserve(): void {}
 
@@ -51,13 +36,7 @@ export class BytesMinMaxAccumulator implements Accumulator {
     }
   }
 
-  merge(partial: PartialBatch, groups: Int32Array, count: number): void {
-    const data = partial(this.name);
-    if (DataType.isNull(data.type)) return;
-    this.add(viewOf(data, this.column), null, groups, count);
-  }
-
-  private values(groups: Int32Array | null, length: number): Data {
+  protected values(groups: Int32Array | null, length: number): Data {
     const type = this.column.output;
     if (DataType.isNull(type)) return nullData(type, length);
     let size = 0;
@@ -76,15 +55,5 @@ export class BytesMinMaxAccumulator implements Accumulator {
       offsets[i + 1] = at;
     }
     return stringData(type, offsets, bytes, length, valid);
-  }
-
-  partial(groups: Int32Array, length: number): PartialColumn[] {
-    return [
-      { field: new Field(this.name, this.column.output, true), data: this.values(groups, length) },
-    ];
-  }
-
-  final(length: number): Data {
-    return this.values(null, length);
   }
 }

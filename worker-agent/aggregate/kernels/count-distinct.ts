@@ -1,12 +1,8 @@
 /** count(DISTINCT column): a hash set of (group, value) pairs, shipped between phases as a list per group. */
+import { grow } from './growth.ts';
 import { Data, DataType, Field, List } from 'apache-arrow';
 import { int64FromCounts } from './arrow-build.ts';
-import {
-  growFloat64,
-  type Accumulator,
-  type PartialBatch,
-  type PartialColumn,
-} from './accumulator.ts';
+import { type Accumulator, type PartialBatch, type PartialColumn } from './accumulator.ts';
 import type { ColumnInfo } from './column-types.ts';
 import { ColumnCodes } from './column-codes.ts';
 import { viewOf, type ColumnView } from './column-view.ts';
@@ -39,7 +35,7 @@ export class DistinctAccumulator implements Accumulator {
 
   reserve(groups: number): void {
     this.groups = Math.max(this.groups, groups);
-    this.counts = growFloat64(this.counts, groups);
+    this.counts = grow(this.counts, groups);
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {

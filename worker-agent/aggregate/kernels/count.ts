@@ -1,12 +1,8 @@
 /** count(*) and count(column): rows, or non-NULL values, per group. */
+import { grow } from './growth.ts';
 import { Field, Int64, type Data } from 'apache-arrow';
 import { countsOf, int64FromCounts } from './arrow-build.ts';
-import {
-  growFloat64,
-  type Accumulator,
-  type PartialBatch,
-  type PartialColumn,
-} from './accumulator.ts';
+import { type Accumulator, type PartialBatch, type PartialColumn } from './accumulator.ts';
 import type { ColumnView } from './column-view.ts';
 import { countName } from './partial-schema.ts';
 import { identity } from './rows.ts';
@@ -25,7 +21,7 @@ export class CountAccumulator implements Accumulator {
   }
 
   reserve(groups: number): void {
-    this.counts = growFloat64(this.counts, groups);
+    this.counts = grow(this.counts, groups);
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {

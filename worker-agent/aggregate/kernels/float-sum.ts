@@ -1,9 +1,9 @@
 /** sum and avg over floats and decimals: a double sum and a non-NULL count per group. */
+import { grow } from './growth.ts';
 import { DataType, Field, Float64, Int64, type Data } from 'apache-arrow';
 import { countsOf, fixedData, int64FromCounts } from './arrow-build.ts';
 import {
   expectKind,
-  growFloat64,
   type Accumulator,
   type PartialBatch,
   type PartialColumn,
@@ -28,8 +28,8 @@ export class FloatSumAccumulator implements Accumulator {
   }
 
   reserve(groups: number): void {
-    this.sums = growFloat64(this.sums, groups);
-    this.counts = growFloat64(this.counts, groups);
+    this.sums = grow(this.sums, groups);
+    this.counts = grow(this.counts, groups);
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {

@@ -1,9 +1,9 @@
 /** sum and avg over integers, exact: 32-bit lanes summed in doubles, settled into bigints every 2^20 rows. */
+import { grow } from './growth.ts';
 import { DataType, Decimal, Field, Float64, Int64, type Data } from 'apache-arrow';
 import { countsOf, fixedData, int64FromCounts } from './arrow-build.ts';
 import {
   expectKind,
-  growFloat64,
   type Accumulator,
   type PartialBatch,
   type PartialColumn,
@@ -49,8 +49,8 @@ export class IntSumAccumulator implements Accumulator {
 
   reserve(groups: number): void {
     this.groups = Math.max(this.groups, groups);
-    this.counts = growFloat64(this.counts, groups);
-    this.lanes = this.lanes.map((lane) => growFloat64(lane, groups));
+    this.counts = grow(this.counts, groups);
+    this.lanes = this.lanes.map((lane) => grow(lane, groups));
   }
 
   private useLanes(count: number): Float64Array[] {

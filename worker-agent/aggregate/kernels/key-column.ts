@@ -16,10 +16,3 @@ export interface KeyColumn {
   /** The stored keys `groups` (all, in order, when null) as data of the column's output type. */
   build(groups: Int32Array | null, length: number): Data;
 }
-
-/** Twice the capacity, at least `needed`. */
-export function grown(capacity: number, needed: number): number {
-  let next = Math.max(capacity, 16);
-  while (next < needed) next *= 2;
-  return next;
-}

@@ -1,10 +1,11 @@
 /** Keys read as JS numbers: integers up to 32 bits, floats, decimals, dates in days, booleans. */
+import { grown } from './growth.ts';
 import { DataType, type Data } from 'apache-arrow';
 import { boolData, fixedData, nullData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
 import type { ColumnView, NumArray } from './column-view.ts';
 import { hashFloat, hashInteger, NULL_HASH } from './hash.ts';
-import { grown, type KeyColumn } from './key-column.ts';
+import type { KeyColumn } from './key-column.ts';
 
 type NumberCtor = new (length: number) => NumArray;
 

@@ -1,17 +1,11 @@
 /** min and max over values read as numbers (small ints, floats, decimals, Date32, booleans); NaN is the largest. */
-import { DataType, Field, type Data } from 'apache-arrow';
+import { grow } from './growth.ts';
+import { DataType, type Data } from 'apache-arrow';
 import { boolData, fixedData, nullData } from './arrow-build.ts';
-import {
-  expectKind,
-  growFloat64,
-  growUint8,
-  type Accumulator,
-  type PartialBatch,
-  type PartialColumn,
-} from './accumulator.ts';
+import { expectKind } from './accumulator.ts';
 import type { ColumnInfo } from './column-types.ts';
-import { viewOf, type ColumnView, type NumArray } from './column-view.ts';
-import { extremeName } from './partial-schema.ts';
+import { ExtremeAccumulator } from './extreme-accumulator.ts';
+import type { ColumnView, NumArray } from './column-view.ts';
 import { identity } from './rows.ts';
 
 const HAS_VALUE = 1;
@@ -19,26 +13,20 @@ const HAS_NAN = 2;
 
 type NumberCtor = new (length: number) => NumArray;
 
-export class NumberMinMaxAccumulator implements Accumulator {
+export class NumberMinMaxAccumulator extends ExtremeAccumulator {
   /** The best value times `sign`, so max and min share one `>` comparison. */
   private best: Float64Array = new Float64Array(16);
   private flags: Uint8Array = new Uint8Array(16);
   private readonly sign: number;
-  private readonly name: string;
 
-  /** `column` describes the values' result type (the input column's, or the partial column's). */
-  constructor(
-    index: number,
-    private readonly max: boolean,
-    private readonly column: ColumnInfo,
-  ) {
+  constructor(index: number, max: boolean, column: ColumnInfo) {
+    super(index, max, column);
     this.sign = max ? 1 : -1;
-    this.name = extremeName(index);
   }
 
   reserve(groups: number): void {
-    this.best = growFloat64(this.best, groups);
-    this.flags = growUint8(this.flags, groups);
+    this.best = grow(this.best, groups);
+    this.flags = grow(this.flags, groups);
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
@@ -79,13 +67,7 @@ export class NumberMinMaxAccumulator implements Accumulator {
     }
   }
 
-  merge(partial: PartialBatch, groups: Int32Array, count: number): void {
-    const data = partial(this.name);
-    if (DataType.isNull(data.type)) return;
-    this.add(viewOf(data, this.column), null, groups, count);
-  }
-
-  private values(groups: Int32Array | null, length: number): Data {
+  protected values(groups: Int32Array | null, length: number): Data {
     const type = this.column.output;
     if (DataType.isNull(type)) return nullData(type, length);
     const out = new (type.ArrayType as NumberCtor)(length);
@@ -102,15 +84,5 @@ export class NumberMinMaxAccumulator implements Accumulator {
     return DataType.isBool(type)
       ? boolData(type, out, length, valid)
       : fixedData(type, out, length, valid);
-  }
-
-  partial(groups: Int32Array, length: number): PartialColumn[] {
-    return [
-      { field: new Field(this.name, this.column.output, true), data: this.values(groups, length) },
-    ];
-  }
-
-  final(length: number): Data {
-    return this.values(null, length);
   }
 }

@@ -1,10 +1,11 @@
 /** Keys held as 64-bit words: Int64, Uint64, timestamps, Date64, Time64 (exact, no bigint per row). */
+import { grown } from './growth.ts';
 import type { Data } from 'apache-arrow';
 import { fixedData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
 import type { ColumnView } from './column-view.ts';
 import { hashInteger, hashWords, NULL_HASH } from './hash.ts';
-import { grown, type KeyColumn } from './key-column.ts';
+import type { KeyColumn } from './key-column.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -1,38 +1,22 @@
 /** min and max over 64-bit values (Int64, Uint64, timestamps, Date64, Time64), compared word by word. */
-import { DataType, Field, type Data } from 'apache-arrow';
+import { grow } from './growth.ts';
+import { DataType, type Data } from 'apache-arrow';
 import { fixedData, nullData } from './arrow-build.ts';
-import {
-  expectKind,
-  growInt32,
-  growUint8,
-  type Accumulator,
-  type PartialBatch,
-  type PartialColumn,
-} from './accumulator.ts';
-import type { ColumnInfo } from './column-types.ts';
-import { viewOf, type ColumnView } from './column-view.ts';
-import { extremeName } from './partial-schema.ts';
+import { expectKind } from './accumulator.ts';
+import { ExtremeAccumulator } from './extreme-accumulator.ts';
+import type { ColumnView } from './column-view.ts';
 import { identity } from './rows.ts';
 
 type WideCtor = new (buffer: ArrayBuffer) => BigInt64Array | BigUint64Array;
 
-export class WideMinMaxAccumulator implements Accumulator {
+export class WideMinMaxAccumulator extends ExtremeAccumulator {
   /** Low and high word of each group's best value. */
   private best: Int32Array = new Int32Array(32);
   private has: Uint8Array = new Uint8Array(16);
-  private readonly name: string;
-
-  constructor(
-    index: number,
-    private readonly max: boolean,
-    private readonly column: ColumnInfo,
-  ) {
-    this.name = extremeName(index);
-  }
 
   reserve(groups: number): void {
-    this.best = growInt32(this.best, groups * 2);
-    this.has = growUint8(this.has, groups);
+    this.best = grow(this.best, groups * 2);
+    this.has = grow(this.has, groups);
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
@@ -71,13 +55,7 @@ export class WideMinMaxAccumulator implements Accumulator {
     }
   }
 
-  merge(partial: PartialBatch, groups: Int32Array, count: number): void {
-    const data = partial(this.name);
-    if (DataType.isNull(data.type)) return;
-    this.add(viewOf(data, this.column), null, groups, count);
-  }
-
-  private values(groups: Int32Array | null, length: number): Data {
+  protected values(groups: Int32Array | null, length: number): Data {
     const type = this.column.output;
     if (DataType.isNull(type)) return nullData(type, length);
     const words = new Int32Array(length * 2);
@@ -89,15 +67,5 @@ export class WideMinMaxAccumulator implements Accumulator {
       valid[i] = this.has[group]!;
     }
     return fixedData(type, new (type.ArrayType as WideCtor)(words.buffer), length, valid);
-  }
-
-  partial(groups: Int32Array, length: number): PartialColumn[] {
-    return [
-      { field: new Field(this.name, this.column.output, true), data: this.values(groups, length) },
-    ];
-  }
-
-  final(length: number): Data {
-    return this.values(null, length);
   }
 }
