@@ -1,5 +1,5 @@
 /** String keys by their UTF-8 bytes, from plain or dictionary-encoded columns (hashed by value, never by index). */
-import { grown } from './growth.ts';
+import { grow, grown } from './growth.ts';
 import type { Data } from 'apache-arrow';
 import { stringData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
@@ -80,15 +80,8 @@ export class BytesKeys implements KeyColumn {
   }
 
   append(row: number): void {
-    if (this.size === this.nulls.length) {
-      const capacity = grown(this.nulls.length, this.size + 1);
-      const ends = new Int32Array(capacity + 1);
-      ends.set(this.ends);
-      const nulls = new Uint8Array(capacity);
-      nulls.set(this.nulls);
-      this.ends = ends;
-      this.nulls = nulls;
-    }
+    this.ends = grow(this.ends, this.size + 2);
+    this.nulls = grow(this.nulls, this.size + 1);
     const at = this.ends[this.size]!;
     if (this.valid !== null && this.valid[row] === 0) {
       this.nulls[this.size] = 1;

@@ -1,5 +1,5 @@
 /** Keys read as JS numbers: integers up to 32 bits, floats, decimals, dates in days, booleans. */
-import { grown } from './growth.ts';
+import { grow } from './growth.ts';
 import { DataType, type Data } from 'apache-arrow';
 import { boolData, fixedData, nullData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
@@ -50,15 +50,8 @@ export class NumberKeys implements KeyColumn {
   }
 
   append(row: number): void {
-    if (this.size === this.keys.length) {
-      const capacity = grown(this.keys.length, this.size + 1);
-      const keys = new Float64Array(capacity);
-      keys.set(this.keys);
-      const nulls = new Uint8Array(capacity);
-      nulls.set(this.nulls);
-      this.keys = keys;
-      this.nulls = nulls;
-    }
+    this.keys = grow(this.keys, this.size + 1);
+    this.nulls = grow(this.nulls, this.size + 1);
     if (this.valid !== null && this.valid[row] === 0) this.nulls[this.size] = 1;
     else this.keys[this.size] = this.values[row]!;
     this.size++;

@@ -1,5 +1,5 @@
 /** Keys held as 64-bit words: Int64, Uint64, timestamps, Date64, Time64 (exact, no bigint per row). */
-import { grown } from './growth.ts';
+import { grow } from './growth.ts';
 import type { Data } from 'apache-arrow';
 import { fixedData } from './arrow-build.ts';
 import type { ColumnInfo } from './column-types.ts';
@@ -52,15 +52,8 @@ export class WideKeys implements KeyColumn {
   }
 
   append(row: number): void {
-    if (this.size === this.nulls.length) {
-      const capacity = grown(this.nulls.length, this.size + 1);
-      const keys = new Int32Array(capacity * 2);
-      keys.set(this.keys);
-      const nulls = new Uint8Array(capacity);
-      nulls.set(this.nulls);
-      this.keys = keys;
-      this.nulls = nulls;
-    }
+    this.keys = grow(this.keys, 2 * (this.size + 1));
+    this.nulls = grow(this.nulls, this.size + 1);
     if (this.valid !== null && this.valid[row] === 0) this.nulls[this.size] = 1;
     else {
       this.keys[2 * this.size] = this.words[2 * row]!;
