@@ -14,7 +14,11 @@ export default defineConfig({
             main: './src/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { TM_JOIN_TOKEN: 'test-join-token', TM_LOG_LIMIT_BYTES: '4096' },
+              bindings: {
+                TM_JOIN_TOKEN: 'test-join-token',
+                TM_LOG_LIMIT_BYTES: '4096',
+                TM_MAX_QUEUED_TASKS: '2000',
+              },
             },
           }),
         ],

@@ -8,7 +8,7 @@ import {
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
-import { newEffects, type Effects } from './effects.ts';
+import { newEffects, wakeAt, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
 import { appendLogs } from './logs-store.ts';
 import { recordTaskEnds } from './jobs-store.ts';
@@ -18,8 +18,8 @@ import {
   liveTasksOf,
   markStarted,
   recordProgress,
-  requeueTasks,
 } from './task-lifecycle.ts';
+import { loseTasks } from './task-losses.ts';
 import {
   bindConnection,
   findLiveWorkerByAddress,
@@ -130,6 +130,9 @@ function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: H
       now,
     });
     const stale = reconcile(core, effects, worker.id, hello.running);
+    recordTaskEnds(core.sql, effects, now);
+    // The lease of this connection starts now: make sure the alarm will look at it.
+    wakeAt(effects, now + core.config.leaseMs);
     if (stale.length > 0)
       effects.outbox.push({
         connId: attachment.connId,
@@ -191,12 +194,12 @@ function reconcile(
   const owned = liveTasksOf(core.sql, workerId);
   const heldKeys = new Set(held.map(key));
   const ownedKeys = new Set(owned.map(key));
-  requeueTasks(
+  loseTasks(
     core.sql,
     effects,
     workerId,
     owned.filter((ref) => !heldKeys.has(key(ref))),
-    'agent no longer held the task',
+    { reason: 'its agent no longer held the task', counted: true, now: core.now() },
   );
   return held.filter((ref) => !ownedKeys.has(key(ref)));
 }

@@ -3,6 +3,7 @@ import type { AggregateJobRequest, ObjectEntry } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { badRequest } from './failure.ts';
 import type { JobDraft } from './job-plan.ts';
+import { resolvePolicy } from './job-policy.ts';
 import { findStore, type StoreRow } from './object-stores.ts';
 import { headObject, listAll, StoreError } from './storage/s3.ts';
 import { aggregateQuery, INTERNAL_DIR, partitionCount, planSplits } from './aggregate-plan.ts';
@@ -39,7 +40,7 @@ export async function draftAggregate(
     taskKind: 'aggregate-map',
     name: request.name ?? null,
     spec: spec as unknown as Record<string, unknown>,
-    retries: request.retries ?? 2,
+    policy: resolvePolicy(request, 2),
     phase: 'map',
     tasks: [],
   };

@@ -10,6 +10,8 @@ export interface SchedulerConfig {
   maxInflight: number;
   /** Stored output per task (default 1 MiB). */
   logLimitBytes: number;
+  /** Most queued tasks the cluster holds; submissions past it get 429 (default 1,000,000). */
+  maxQueuedTasks: number;
 }
 
 export interface SchedulerEnv {
@@ -17,6 +19,7 @@ export interface SchedulerEnv {
   TM_LEASE_MS?: string;
   TM_MAX_INFLIGHT?: string;
   TM_LOG_LIMIT_BYTES?: string;
+  TM_MAX_QUEUED_TASKS?: string;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -31,5 +34,6 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
     leaseMs: positive(env.TM_LEASE_MS, heartbeatIntervalMs * 3),
     maxInflight: positive(env.TM_MAX_INFLIGHT, 512),
     logLimitBytes: positive(env.TM_LOG_LIMIT_BYTES, DEFAULT_LOG_LIMIT_BYTES),
+    maxQueuedTasks: positive(env.TM_MAX_QUEUED_TASKS, 1_000_000),
   };
 }

@@ -12,6 +12,8 @@ export interface Core {
   watchers: Watchers;
   config: SchedulerConfig;
   now(): number;
+  /** Makes sure the alarm runs at `at` or earlier. */
+  wake(at: number): void;
 }
 
 /** Applies the effects of a committed transaction: notify watchers, send frames, place work. */
@@ -20,5 +22,6 @@ export function commit(core: Core, effects: Effects): void {
   for (const job of effects.endedJobs) core.watchers.jobEnded(job.id, job.state);
   for (const { connId, frame } of effects.outbox) core.sockets.sendTo(connId, frame);
   for (const { connId, code, reason } of effects.closes) core.sockets.close(connId, code, reason);
+  if (effects.wakeAt !== null) core.wake(effects.wakeAt);
   if (effects.dispatch) dispatch(core);
 }

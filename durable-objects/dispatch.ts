@@ -29,7 +29,8 @@ export function dispatch(core: Core): void {
   );
   if (budget <= 0) return;
 
-  const queued = queuedTasks(core, workers, budget);
+  const now = core.now();
+  const queued = queuedTasks(core, workers, budget, now);
   if (queued.length === 0) return;
   const lastWorkerId =
     sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ??
@@ -37,7 +38,6 @@ export function dispatch(core: Core): void {
   const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId });
   if (placement.assignments.length === 0) return;
 
-  const now = core.now();
   const assigned = sql.transaction(() => {
     const rows = assignTasks(sql, placement.assignments, now);
     markJobsStarted(sql, new Set(rows.map((row) => row.jobId)), now);
@@ -51,6 +51,18 @@ export function dispatch(core: Core): void {
     return rows;
   });
   send(core, assigned);
+  watch(core, assigned, now);
+}
+
+/** Sets the alarm for the deadlines and job leases of what was just assigned. */
+function watch(core: Core, assigned: readonly AssignedTask[], now: number): void {
+  for (const task of assigned) if (task.deadlineAt !== null) core.wake(task.deadlineAt);
+  const jobIds = [...new Set(assigned.map((task) => task.jobId))];
+  const leaseMs = core.sql.first<{ ms: number | null }>(
+    `SELECT min(lease_ms) AS ms FROM jobs WHERE id IN (SELECT value FROM json_each(?))`,
+    JSON.stringify(jobIds),
+  )?.ms;
+  if (leaseMs) core.wake(now + leaseMs);
 }
 
 function freeWorkers(core: Core): PlacementWorker[] {
@@ -73,8 +85,15 @@ function freeWorkers(core: Core): PlacementWorker[] {
   });
 }
 
-function queuedTasks(core: Core, workers: PlacementWorker[], budget: number): PlacementTask[] {
-  const select = `SELECT seq, id, kind, cost, pinned_worker_id FROM tasks WHERE state = 'queued'`;
+function queuedTasks(
+  core: Core,
+  workers: PlacementWorker[],
+  budget: number,
+  now: number,
+): PlacementTask[] {
+  // Tasks waiting out a retry backoff are not ready yet.
+  const select = `SELECT seq, id, kind, cost, pinned_worker_id FROM tasks
+    WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ${now})`;
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
   const slotBudget = Math.min(

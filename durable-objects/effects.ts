@@ -1,5 +1,5 @@
 /** What a storage transition asks the Durable Object to do once it has committed. */
-import type { JobState, ServerFrame, TaskState } from '../protocol/index.ts';
+import type { JobState, ServerFrame, TaskRef, TaskState } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 
 export interface Effects {
@@ -11,10 +11,19 @@ export interface Effects {
   closes: { connId: string; code: number; reason: string }[];
   /** Whether queued work may now be placed. */
   dispatch: boolean;
+  /** The earliest moment the alarm must run for what this change set in motion; null: none. */
+  wakeAt: number | null;
 }
 
 export function newEffects(): Effects {
-  return { endedTasks: [], endedJobs: [], outbox: [], closes: [], dispatch: false };
+  return {
+    endedTasks: [],
+    endedJobs: [],
+    outbox: [],
+    closes: [],
+    dispatch: false,
+    wakeAt: null,
+  };
 }
 
 /** Queues a frame for a worker's current connection, if it has one. */
@@ -24,4 +33,26 @@ export function tellWorker(sql: Sql, effects: Effects, workerId: string, frame: 
     workerId,
   )?.conn_id;
   if (connId) effects.outbox.push({ connId, frame });
+}
+
+export function wakeAt(effects: Effects, at: number): void {
+  if (effects.wakeAt === null || at < effects.wakeAt) effects.wakeAt = at;
+}
+
+/** Tells each agent to stop the attempts it runs among `attempts` (those with a worker). */
+export function tellAgentsToStop(
+  sql: Sql,
+  effects: Effects,
+  attempts: readonly { id: string; attempt: number; worker_id: string | null }[],
+  reason: string,
+): void {
+  const byWorker = new Map<string, TaskRef[]>();
+  for (const row of attempts) {
+    if (!row.worker_id) continue;
+    const list = byWorker.get(row.worker_id) ?? [];
+    list.push({ taskId: row.id, attempt: row.attempt });
+    byWorker.set(row.worker_id, list);
+  }
+  for (const [workerId, tasks] of byWorker)
+    tellWorker(sql, effects, workerId, { type: 'cancel', tasks, reason });
 }

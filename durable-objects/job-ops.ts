@@ -9,8 +9,9 @@ import type {
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
-import { newEffects } from './effects.ts';
-import { badRequest, conflict, notFound } from './failure.ts';
+import { newEffects, wakeAt } from './effects.ts';
+import { attemptHistory } from './task-attempts.ts';
+import { badRequest, conflict, notFound, rateLimited } from './failure.ts';
 import { draftSimpleJob, planTasks, type PlannedTask, type SimpleJobRequest } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import {
@@ -40,16 +41,33 @@ export async function submitJob(
       ? await draftAggregate(core, id, request)
       : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };
   const effects = newEffects();
+  const now = core.now();
   core.sql.transaction(() => {
-    insertJob(core.sql, draft, core.now());
-    if (error) failJob(core.sql, effects, id, error, core.now());
+    admit(core, draft.tasks.length);
+    insertJob(core.sql, draft, now);
+    if (error) failJob(core.sql, effects, id, error, now);
   });
+  if (draft.policy.jobTimeoutMs !== null) wakeAt(effects, now + draft.policy.jobTimeoutMs);
   effects.dispatch = true;
   commit(core, effects);
   if (waitSeconds > 0 && !isFinal(findJob(core.sql, id)?.state ?? '')) {
     await core.watchers.waitForJob(id, waitSeconds * 1000);
   }
   return getJob(core, id);
+}
+
+/** Backpressure: the queue is bounded, so a flood of submissions is refused, not stored. */
+function admit(core: Core, adding: number): void {
+  const limit = core.config.maxQueuedTasks;
+  const queued =
+    core.sql.first<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE state = 'queued'`)?.n ?? 0;
+  if (queued + adding > limit) {
+    throw rateLimited(
+      `the cluster has ${queued} queued tasks and takes at most ${limit}; ` +
+        `this job would add ${adding}: retry when the queue is shorter`,
+      { queued, limit, adding },
+    );
+  }
 }
 
 /** The tasks of a command or echo job, from its worker selector. */
@@ -102,7 +120,7 @@ export function cancelJob(core: Core, id: string): JobView {
 export function getTask(core: Core, id: string): TaskView {
   const row = core.sql.first<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, id);
   if (!row) throw notFound('task', id);
-  return toTaskView(row);
+  return { ...toTaskView(row), history: attemptHistory(core.sql, id) };
 }
 
 export function listTasks(core: Core, state: TaskState | undefined, limit = 1000): TaskView[] {

@@ -1,5 +1,6 @@
 /** Pure planning of a submitted job: its stored spec, its tasks, and what each task runs. */
 import type { SubmitJobRequest, TaskSpec, WorkerSelector } from '../protocol/index.ts';
+import { resolvePolicy, type JobPolicy } from './job-policy.ts';
 
 /** Jobs whose tasks all run the same spec: commands and echo probes. */
 export type SimpleJobRequest = Exclude<SubmitJobRequest, { kind: 'aggregate' }>;
@@ -18,7 +19,7 @@ export interface JobDraft {
   taskKind?: string;
   name: string | null;
   spec: Record<string, unknown>;
-  retries: number;
+  policy: JobPolicy;
   phase: string | null;
   tasks: PlannedTask[];
 }
@@ -82,7 +83,7 @@ export function draftSimpleJob(
     kind: request.kind,
     name: request.name ?? null,
     spec: storedSpec(request),
-    retries: request.retries ?? 0,
+    policy: resolvePolicy(request, 0),
     phase: null,
     tasks,
   };

@@ -9,14 +9,22 @@ import { taskCost, type JobDraft, type PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
 
 export function insertJob(sql: Sql, job: JobDraft, now: number): void {
+  const { policy } = job;
   sql.run(
-    `INSERT INTO jobs (id, name, kind, spec, state, retries, tasks_total, phase, created_at)
-     VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, ?)`,
+    `INSERT INTO jobs (id, name, kind, spec, state, retries, backoff_initial_ms, backoff_max_ms,
+       max_lost, lease_ms, task_timeout_ms, deadline_at, tasks_total, phase, created_at)
+     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
     job.id,
     job.name,
     job.kind,
     JSON.stringify(job.spec),
-    job.retries,
+    policy.retries,
+    policy.backoffInitialMs,
+    policy.backoffMaxMs,
+    policy.maxLost,
+    policy.leaseMs,
+    policy.taskTimeoutMs,
+    policy.jobTimeoutMs === null ? null : now + policy.jobTimeoutMs,
     job.phase,
     now,
   );

@@ -26,6 +26,12 @@ export interface JobRow {
   state: JobView['state'];
   error: string | null;
   retries: number;
+  backoff_initial_ms: number;
+  backoff_max_ms: number;
+  max_lost: number;
+  lease_ms: number | null;
+  task_timeout_ms: number | null;
+  deadline_at: number | null;
   cancel_requested: number;
   phase: string | null;
   tasks_total: number;
@@ -47,6 +53,9 @@ export interface TaskRow {
   state: TaskView['state'];
   attempt: number;
   failures: number;
+  losses: number;
+  not_before: number | null;
+  deadline_at: number | null;
   worker_id: string | null;
   pinned_worker_id: string | null;
   exit_code: number | null;

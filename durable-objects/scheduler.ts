@@ -25,17 +25,23 @@ import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';
 import { outcome } from './failure.ts';
 import { hashToken } from './tokens.ts';
-import { countConnected, lapsedWorkers } from './workers-store.ts';
+import { countConnected } from './workers-store.ts';
+import { nextWake, runTimers } from './timers.ts';
 import { deregisterWorker, getWorker, listWorkers, registerWorker } from './worker-ops.ts';
 import { cancelJob, getJob, getTask, listJobs, listTasks, logPage, submitJob } from './job-ops.ts';
-import { expireLeases, onAgentMessage, onClose } from './agent-session.ts';
+import { onAgentMessage, onClose } from './agent-session.ts';
 import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
 import { resultArrow, resultPage } from './result-ops.ts';
 import type { LogScope } from './logs-store.ts';
 
+/** The alarm never comes sooner than this after a run, so nothing can make it spin. */
+const MIN_ALARM_GAP_MS = 100;
+
 export class Scheduler extends DurableObject<SchedulerEnv> {
   private readonly core: Core;
+  /** When the alarm is set for, as far as this instance knows; null: not set. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: SchedulerEnv) {
     super(ctx, env);
@@ -47,10 +53,14 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
       watchers: new Watchers(),
       config: readConfig(env),
       now: () => Date.now(),
+      wake: (at) => this.wake(at),
     };
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     // After a restart, agents that do not come back must still lose their tasks: keep the alarm set.
-    void ctx.blockConcurrencyWhile(() => this.scheduleLeaseCheck());
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+      this.armAlarm();
+    });
   }
 
   // ---- HTTP API (called over RPC by the Worker) ----
@@ -135,7 +145,6 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     if (!auth) return new Response('invalid join token', { status: 401 });
     const { 0: client, 1: server } = new WebSocketPair();
     this.core.sockets.accept(server, auth);
-    await this.scheduleLeaseCheck();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -164,18 +173,25 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     onClose(this.core, socket, 'agent connection failed');
   }
 
-  // ---- alarm: leases ----
+  // ---- alarm: leases, deadlines, backoffs ----
 
   override async alarm(): Promise<void> {
-    const { sql, config } = this.core;
-    expireLeases(this.core, lapsedWorkers(sql, this.core.now() - config.leaseMs));
-    // Inside the handler the running alarm may still read as set, so set the next one outright.
-    await this.scheduleLeaseCheck(true);
+    this.alarmAt = null;
+    runTimers(this.core);
+    this.armAlarm();
   }
 
-  private async scheduleLeaseCheck(fromAlarm = false): Promise<void> {
-    if (countConnected(this.core.sql) === 0) return;
-    if (!fromAlarm && (await this.ctx.storage.getAlarm()) !== null) return;
-    await this.ctx.storage.setAlarm(Date.now() + this.core.config.heartbeatIntervalMs);
+  /** Sets the alarm for the next thing that comes due, if anything does. */
+  private armAlarm(): void {
+    const now = this.core.now();
+    const next = nextWake(this.core.sql, this.core.config.leaseMs, now);
+    if (next !== null) this.wake(Math.max(next, now + MIN_ALARM_GAP_MS));
+  }
+
+  private wake(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    // Un-awaited on purpose: the output gate holds replies until the write is durable.
+    void this.ctx.storage.setAlarm(at);
   }
 }

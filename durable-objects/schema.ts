@@ -96,6 +96,32 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN progress TEXT;
   ALTER TABLE jobs ADD COLUMN phase TEXT;
   `,
+  `
+  ALTER TABLE jobs ADD COLUMN backoff_initial_ms INTEGER NOT NULL DEFAULT 1000;
+  ALTER TABLE jobs ADD COLUMN backoff_max_ms INTEGER NOT NULL DEFAULT 60000;
+  ALTER TABLE jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 5;
+  ALTER TABLE jobs ADD COLUMN lease_ms INTEGER;
+  ALTER TABLE jobs ADD COLUMN task_timeout_ms INTEGER;
+  ALTER TABLE jobs ADD COLUMN deadline_at INTEGER;
+  CREATE INDEX jobs_deadline ON jobs(state, deadline_at) WHERE deadline_at IS NOT NULL;
+  ALTER TABLE tasks ADD COLUMN losses INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN not_before INTEGER;
+  ALTER TABLE tasks ADD COLUMN deadline_at INTEGER;
+  CREATE INDEX tasks_backoff ON tasks(state, not_before) WHERE not_before IS NOT NULL;
+  CREATE INDEX tasks_deadline ON tasks(state, deadline_at) WHERE deadline_at IS NOT NULL;
+  CREATE TABLE task_attempts (
+    task_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    worker_id TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('succeeded','failed','timed_out','lost','cancelled')),
+    error TEXT,
+    exit_code INTEGER,
+    assigned_at INTEGER,
+    started_at INTEGER,
+    finished_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, attempt)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,8 +4,10 @@
  */
 import type { CompleteFrame, FailFrame, ProgressFrame, TaskRef } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
-import { tellWorker, type Effects } from './effects.ts';
+import { tellAgentsToStop, wakeAt, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
+import { retryDelayMs, TIMEOUT_GRACE_MS } from './job-policy.ts';
+import { recordAttempt, type LiveAttempt } from './task-attempts.ts';
 
 const LIVE = `('assigned','running')`;
 
@@ -16,9 +18,11 @@ export interface AssignedTask {
   workerId: string;
   /** The task's own part of the spec, as stored. */
   spec: string | null;
+  /** When the control plane stops waiting for this attempt; null: no timeout. */
+  deadlineAt: number | null;
 }
 
-/** Moves queued tasks to their workers; each assignment is a new attempt. */
+/** Moves queued tasks to their workers; each assignment is a new attempt with its own deadline. */
 export function assignTasks(
   sql: Sql,
   assignments: readonly { taskId: string; workerId: string }[],
@@ -26,12 +30,19 @@ export function assignTasks(
 ): AssignedTask[] {
   const assigned: AssignedTask[] = [];
   for (const { taskId, workerId } of assignments) {
-    const row = sql.first<{ job_id: string; attempt: number; spec: string | null }>(
+    const row = sql.first<{
+      job_id: string;
+      attempt: number;
+      spec: string | null;
+      deadline_at: number | null;
+    }>(
       `UPDATE tasks SET state = 'assigned', worker_id = ?, attempt = attempt + 1, assigned_at = ?,
-         started_at = NULL, log_bytes = 0, log_truncated = 0
-       WHERE id = ? AND state = 'queued' RETURNING job_id, attempt, spec`,
+         started_at = NULL, log_bytes = 0, log_truncated = 0, not_before = NULL,
+         deadline_at = ? + (SELECT j.task_timeout_ms FROM jobs j WHERE j.id = tasks.job_id)
+       WHERE id = ? AND state = 'queued' RETURNING job_id, attempt, spec, deadline_at`,
       workerId,
       now,
+      now + TIMEOUT_GRACE_MS,
       taskId,
     );
     if (row)
@@ -41,6 +52,7 @@ export function assignTasks(
         attempt: row.attempt,
         workerId,
         spec: row.spec,
+        deadlineAt: row.deadline_at,
       });
   }
   return assigned;
@@ -87,9 +99,10 @@ export function completeTasks(
 ): number {
   let ignored = 0;
   for (const item of items) {
-    const row = sql.first<{ job_id: string }>(
+    const row = sql.first<LiveAttempt & { job_id: string }>(
       `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, error = NULL, finished_at = ?
-       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE} RETURNING job_id`,
+       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE}
+       RETURNING id, attempt, worker_id, assigned_at, started_at, job_id`,
       item.exitCode ?? null,
       item.result === undefined ? null : JSON.stringify(item.result),
       now,
@@ -97,8 +110,12 @@ export function completeTasks(
       item.attempt,
       workerId,
     );
-    if (row) effects.endedTasks.push({ id: item.taskId, jobId: row.job_id, state: 'succeeded' });
-    else ignored++;
+    if (!row) {
+      ignored++;
+      continue;
+    }
+    recordAttempt(sql, row, { outcome: 'succeeded', exitCode: item.exitCode, now });
+    effects.endedTasks.push({ id: item.taskId, jobId: row.job_id, state: 'succeeded' });
   }
   effects.dispatch ||= effects.endedTasks.length > 0;
   return ignored;
@@ -114,72 +131,94 @@ export function failTasks(
 ): number {
   let ignored = 0;
   for (const item of items) {
-    const current = sql.first<{ failures: number; retries: number; job_id: string }>(
-      `SELECT t.failures, j.retries, t.job_id FROM tasks t JOIN jobs j ON j.id = t.job_id
-       WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE}`,
-      item.taskId,
-      item.attempt,
-      workerId,
-    );
-    if (!current) {
+    const live = findLiveAttempt(sql, item, workerId);
+    if (!live) {
       ignored++;
       continue;
     }
-    const retry = shouldRetry(current.failures, current.retries, item.error.nonRetryable ?? false);
-    sql.run(
-      `UPDATE tasks SET state = ?, failures = failures + 1, error = ?, exit_code = ?,
-         worker_id = CASE WHEN ? THEN NULL ELSE worker_id END, finished_at = ?
-       WHERE id = ?`,
-      retry ? 'queued' : 'failed',
-      item.error.message,
-      item.exitCode ?? null,
-      retry ? 1 : 0,
-      retry ? null : now,
-      item.taskId,
-    );
-    if (!retry)
-      effects.endedTasks.push({ id: item.taskId, jobId: current.job_id, state: 'failed' });
-    effects.dispatch = true;
+    failAttempt(sql, effects, live, {
+      outcome: 'failed',
+      error: item.error.message,
+      exitCode: item.exitCode ?? null,
+      nonRetryable: item.error.nonRetryable ?? false,
+      now,
+    });
   }
   return ignored;
 }
 
-/** Puts a worker's live tasks back in the queue; the next assignment is a new attempt. */
-export function requeueWorkerTasks(
-  sql: Sql,
-  effects: Effects,
-  workerId: string,
-  reason: string,
-): TaskRef[] {
-  const rows = sql.all<{ id: string; attempt: number }>(
-    `UPDATE tasks SET state = 'queued', worker_id = NULL, error = ?
-     WHERE worker_id = ? AND state IN ${LIVE} RETURNING id, attempt`,
-    reason,
-    workerId,
-  );
-  if (rows.length > 0) effects.dispatch = true;
-  return rows.map((row) => ({ taskId: row.id, attempt: row.attempt }));
+/** A live attempt with what its job allows for retries. */
+export interface FailingAttempt extends LiveAttempt {
+  job_id: string;
+  failures: number;
+  retries: number;
+  backoff_initial_ms: number;
+  backoff_max_ms: number;
+  task_timeout_ms: number | null;
 }
 
-/** Requeues only the given live tasks of a worker (those its agent no longer holds). */
-export function requeueTasks(
+const FAILING_ATTEMPT = `SELECT t.id, t.attempt, t.worker_id, t.assigned_at, t.started_at, t.job_id,
+  t.failures, j.retries, j.backoff_initial_ms, j.backoff_max_ms, j.task_timeout_ms
+  FROM tasks t JOIN jobs j ON j.id = t.job_id`;
+
+function findLiveAttempt(sql: Sql, ref: TaskRef, workerId: string): FailingAttempt | null {
+  return sql.first<FailingAttempt>(
+    `${FAILING_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE}`,
+    ref.taskId,
+    ref.attempt,
+    workerId,
+  );
+}
+
+/** Live attempts that ran past their deadline. */
+export function overdueAttempts(sql: Sql, now: number): FailingAttempt[] {
+  return sql.all<FailingAttempt>(
+    `${FAILING_ATTEMPT} WHERE t.state IN ${LIVE} AND t.deadline_at IS NOT NULL AND t.deadline_at <= ?`,
+    now,
+  );
+}
+
+/**
+ * Ends a live attempt as a failure: the task waits out its backoff and goes again while retries
+ * last, else it fails for good.
+ */
+export function failAttempt(
   sql: Sql,
   effects: Effects,
-  workerId: string,
-  refs: readonly TaskRef[],
-  reason: string,
+  live: FailingAttempt,
+  end: {
+    outcome: 'failed' | 'timed_out';
+    error: string;
+    exitCode: number | null;
+    nonRetryable: boolean;
+    now: number;
+  },
 ): void {
-  for (const ref of refs) {
-    const changed = sql.run(
-      `UPDATE tasks SET state = 'queued', worker_id = NULL, error = ?
-       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE}`,
-      reason,
-      ref.taskId,
-      ref.attempt,
-      workerId,
-    );
-    if (changed > 0) effects.dispatch = true;
-  }
+  recordAttempt(sql, live, end);
+  const retry = shouldRetry(live.failures, live.retries, end.nonRetryable);
+  const notBefore = retry
+    ? end.now +
+      retryDelayMs(
+        live.failures + 1,
+        { initialMs: live.backoff_initial_ms, maxMs: live.backoff_max_ms },
+        Math.random(),
+      )
+    : null;
+  sql.run(
+    `UPDATE tasks SET state = ?, failures = failures + 1, error = ?, exit_code = ?, not_before = ?,
+       worker_id = CASE WHEN ? THEN NULL ELSE worker_id END, finished_at = ?
+     WHERE id = ?`,
+    retry ? 'queued' : 'failed',
+    end.error,
+    end.exitCode,
+    notBefore,
+    retry ? 1 : 0,
+    retry ? null : end.now,
+    live.id,
+  );
+  if (notBefore !== null) wakeAt(effects, notBefore);
+  else effects.endedTasks.push({ id: live.id, jobId: live.job_id, state: 'failed' });
+  effects.dispatch = true;
 }
 
 export function liveTasksOf(sql: Sql, workerId: string): TaskRef[] {
@@ -202,23 +241,19 @@ export function cancelJobTasks(
   now: number,
   reason = 'job cancelled',
 ): number {
-  const rows = sql.all<{ id: string; attempt: number; worker_id: string | null }>(
+  const rows = sql.all<LiveAttempt>(
     `UPDATE tasks SET state = 'cancelled', finished_at = ?, error = ?
-     WHERE job_id = ? AND state IN ('queued','assigned','running') RETURNING id, attempt, worker_id`,
+     WHERE job_id = ? AND state IN ('queued','assigned','running')
+     RETURNING id, attempt, worker_id, assigned_at, started_at`,
     now,
     reason,
     jobId,
   );
-  const byWorker = new Map<string, TaskRef[]>();
   for (const row of rows) {
     effects.endedTasks.push({ id: row.id, jobId, state: 'cancelled' });
-    if (!row.worker_id) continue;
-    const list = byWorker.get(row.worker_id) ?? [];
-    list.push({ taskId: row.id, attempt: row.attempt });
-    byWorker.set(row.worker_id, list);
+    if (row.worker_id) recordAttempt(sql, row, { outcome: 'cancelled', error: reason, now });
   }
-  for (const [workerId, tasks] of byWorker)
-    tellWorker(sql, effects, workerId, { type: 'cancel', tasks, reason });
+  tellAgentsToStop(sql, effects, rows, reason);
   return rows.length;
 }
 

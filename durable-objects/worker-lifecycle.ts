@@ -2,10 +2,11 @@
 import type { Sql } from './sql.ts';
 import type { Effects } from './effects.ts';
 import { findWorker, unbindConnection } from './workers-store.ts';
-import { failPinnedTasks, liveTasksOf, requeueWorkerTasks } from './task-lifecycle.ts';
+import { failPinnedTasks, liveTasksOf } from './task-lifecycle.ts';
+import { loseWorkerTasks } from './task-losses.ts';
 import { recordTaskEnds } from './jobs-store.ts';
 
-/** The agent's connection `connId` is gone: its tasks go back to the queue. */
+/** The agent's connection `connId` is gone: its tasks run again elsewhere. */
 export function connectionLost(
   sql: Sql,
   effects: Effects,
@@ -13,7 +14,9 @@ export function connectionLost(
 ): void {
   const { workerId, connId, reason, now } = lost;
   if (!unbindConnection(sql, workerId, connId)) return;
-  requeueWorkerTasks(sql, effects, workerId, reason);
+  const ended = effects.endedTasks.length;
+  loseWorkerTasks(sql, effects, workerId, { reason, counted: true, now });
+  recordTaskEnds(sql, effects, now, ended);
   if (findWorker(sql, workerId)?.state === 'gone') retire(sql, effects, workerId, null, now);
 }
 
@@ -28,9 +31,13 @@ export function retire(
   connId: string | null,
   now: number,
 ): void {
-  const requeued = requeueWorkerTasks(sql, effects, workerId, 'worker deregistered');
-  sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, workerId);
   const ended = effects.endedTasks.length;
+  const requeued = loseWorkerTasks(sql, effects, workerId, {
+    reason: 'worker deregistered',
+    counted: false,
+    now,
+  });
+  sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, workerId);
   failPinnedTasks(sql, effects, workerId, now);
   recordTaskEnds(sql, effects, now, ended);
   if (!connId) return;

@@ -1,5 +1,6 @@
 /** Schemas of distributed group-by aggregation: the query, and the map and reduce task specs. */
 import { z } from 'zod';
+import { FaultPolicyFields } from './policy.ts';
 import { StoreAccess } from './object-stores.ts';
 
 export const ColumnName = z.string().min(1).max(256);
@@ -74,7 +75,7 @@ export const AggregateJobRequest = z
     output: z
       .strictObject({ store: z.string().min(1).max(64), prefix: z.string().max(1024) })
       .optional(),
-    retries: z.number().int().min(0).max(100).optional(),
+    ...FaultPolicyFields,
   })
   .refine((job) => !(job.source.prefix !== undefined && job.source.paths !== undefined), {
     message: 'give source.prefix or source.paths, not both',

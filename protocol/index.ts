@@ -4,6 +4,7 @@ export * from './limits.ts';
 export * from './paths.ts';
 export * from './errors.ts';
 export * from './workers.ts';
+export * from './policy.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';

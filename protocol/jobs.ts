@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isContainedPath } from './paths.ts';
 import { MAX_TASKS_PER_JOB } from './limits.ts';
 import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
+import { AttemptView, FaultPolicyFields } from './policy.ts';
 
 const CommandLine = z
   .string()
@@ -35,7 +36,7 @@ export type WorkerSelector = z.infer<typeof WorkerSelector>;
 
 const Common = {
   name: z.string().min(1).max(200).optional(),
-  retries: z.number().int().min(0).max(100).optional(),
+  ...FaultPolicyFields,
 };
 
 export const CommandJobRequest = z.strictObject({
@@ -44,12 +45,6 @@ export const CommandJobRequest = z.strictObject({
   path: RelativePath.optional(),
   env: z.record(EnvName, z.string().max(64 * 1024)).optional(),
   workers: WorkerSelector.optional(),
-  /** Each task is killed (SIGTERM, then SIGKILL) and fails once it has run this long. */
-  timeoutSeconds: z
-    .number()
-    .positive()
-    .max(7 * 24 * 3600)
-    .optional(),
   ...Common,
 });
 
@@ -104,6 +99,8 @@ export const TaskView = z.object({
   assignedAt: z.string().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** Every ended attempt, oldest first (only on `GET /v1/tasks/:id`). */
+  history: z.array(AttemptView).optional(),
 });
 export type TaskView = z.infer<typeof TaskView>;
 

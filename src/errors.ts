@@ -3,6 +3,8 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody, Failure, Outcome } from '../protocol/index.ts';
 
+const RETRY_AFTER_SECONDS = 5;
+
 export class ApiError extends Error {
   constructor(readonly failure: Failure) {
     super(failure.message);
@@ -26,6 +28,8 @@ export function errorResponse(c: Context, failure: Failure): Response {
       ...(failure.details === undefined ? {} : { details: failure.details }),
     },
   };
+  // Clients that back off on 429 need to know for how long.
+  if (failure.status === 429) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
   return c.json(body, failure.status as ContentfulStatusCode);
 }
 

@@ -1,10 +1,12 @@
 /** The agent wire protocol against the real Scheduler: real WebSockets through the Worker. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
-import type { Assignment, LogPage, WorkerView } from '../../protocol/index.ts';
+import type { LogPage, WorkerView } from '../../protocol/index.ts';
 import {
   api,
+  assignmentOf,
   cleanUp,
+  complete,
   connect,
   connectRaw,
   getJob,
@@ -21,22 +23,6 @@ import {
 type ErrorReply = { error: { code: string; message: string } };
 
 afterEach(cleanUp);
-
-/** Waits for the `assign` frame that carries a task of `jobId`, and returns that task. */
-async function assignmentOf(agent: TestAgent, jobId: string): Promise<Assignment> {
-  const frame = await agent.nextFrame(
-    (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId),
-  );
-  const task = frame.type === 'assign' ? frame.tasks.find((t) => t.jobId === jobId) : undefined;
-  if (!task) throw new Error('unreachable');
-  return task;
-}
-
-const complete = (agent: TestAgent, task: { taskId: string; attempt: number }, result?: unknown) =>
-  agent.send({
-    type: 'complete',
-    tasks: [{ taskId: task.taskId, attempt: task.attempt, exitCode: 0, result }],
-  });
 
 /** Reads an NDJSON body line by line as it streams. */
 function lineReader(body: ReadableStream<Uint8Array>) {

@@ -1,7 +1,9 @@
 /** Test helpers for the Scheduler inside workerd: HTTP calls through the Worker and fake agents. */
-import { SELF } from 'cloudflare:test';
+import { SELF, env, runInDurableObject } from 'cloudflare:test';
+import type { Env } from '../../src/env.ts';
 import {
   PROTOCOL_VERSION,
+  type Assignment,
   type ServerFrame,
   type TaskView,
   type JobView,
@@ -222,3 +224,34 @@ export async function cleanUp(): Promise<void> {
     'agents to disconnect',
   );
 }
+
+const { SCHEDULER } = env as unknown as Env;
+/** The cluster's Scheduler, for alarms and direct queries. */
+export const stub = () => SCHEDULER.get(SCHEDULER.idFromName('default'));
+
+/** Runs one query inside the Scheduler and returns its rows. */
+export const query = <T = Record<string, unknown>>(
+  sql: string,
+  ...values: (string | number | null)[]
+) =>
+  runInDurableObject(stub(), (_, state) => state.storage.sql.exec(sql, ...values).toArray() as T[]);
+
+/** Waits for the `assign` frame that carries a task of `jobId`, and returns that task. */
+export async function assignmentOf(agent: TestAgent, jobId: string): Promise<Assignment> {
+  const frame = await agent.nextFrame(
+    (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId),
+  );
+  const task = frame.type === 'assign' ? frame.tasks.find((t) => t.jobId === jobId) : undefined;
+  if (!task) throw new Error('unreachable');
+  return task;
+}
+
+export const complete = (
+  agent: TestAgent,
+  task: { taskId: string; attempt: number },
+  result?: unknown,
+) =>
+  agent.send({
+    type: 'complete',
+    tasks: [{ taskId: task.taskId, attempt: task.attempt, exitCode: 0, result }],
+  });

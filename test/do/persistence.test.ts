@@ -1,42 +1,21 @@
 /** The Scheduler's SQLite storage, its migrations, durability across restarts, and the lease alarm. */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  abortAllDurableObjects,
-  env,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from 'cloudflare:test';
-import type { Env } from '../../src/env.ts';
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { createSql } from '../../durable-objects/sql.ts';
 import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
 import {
   api,
+  assignmentOf,
   cleanUp,
   getJob,
   getTask,
   getWorker,
   joinAgent,
   registerWorker,
+  query,
+  stub,
   submitJob,
-  type TestAgent,
 } from './helpers.ts';
-import type { Assignment } from '../../protocol/index.ts';
-
-const { SCHEDULER } = env as unknown as Env;
-const stub = () => SCHEDULER.get(SCHEDULER.idFromName('default'));
-
-/** Runs one query inside the Scheduler and returns its rows. */
-const query = <T = Record<string, unknown>>(sql: string, ...values: (string | number | null)[]) =>
-  runInDurableObject(stub(), (_, state) => state.storage.sql.exec(sql, ...values).toArray() as T[]);
-
-async function assignmentOf(agent: TestAgent, jobId: string): Promise<Assignment> {
-  const frame = await agent.nextFrame(
-    (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId),
-  );
-  const task = frame.type === 'assign' ? frame.tasks.find((t) => t.jobId === jobId) : undefined;
-  if (!task) throw new Error('unreachable');
-  return task;
-}
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));

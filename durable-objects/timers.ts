@@ -1,0 +1,99 @@
+/**
+ * What the alarm does, and when it must run next: agents past their lease lose their tasks,
+ * tasks of jobs with a lease of their own move when their agent is silent that long, attempts
+ * past their deadline fail, jobs past theirs are stopped, and tasks whose backoff ran out go.
+ */
+import type { Core } from './core.ts';
+import { commit } from './core.ts';
+import type { Sql } from './sql.ts';
+import { newEffects, tellAgentsToStop, type Effects } from './effects.ts';
+import { lapsedWorkers } from './workers-store.ts';
+import { expireLeases } from './agent-session.ts';
+import { cancelJobTasks, failAttempt, overdueAttempts } from './task-lifecycle.ts';
+import { loseAttempts, silentAttempts } from './task-losses.ts';
+import { failJob, recordTaskEnds } from './jobs-store.ts';
+
+const LIVE = `('assigned','running')`;
+
+export function runTimers(core: Core): void {
+  const { sql } = core;
+  const now = core.now();
+  expireLeases(core, lapsedWorkers(sql, now - core.config.leaseMs));
+  const effects = newEffects();
+  sql.transaction(() => {
+    expireSilentAttempts(sql, effects, now);
+    expireOverdueAttempts(sql, effects, now);
+    recordTaskEnds(sql, effects, now);
+    expireJobs(sql, effects, now);
+  });
+  // Backoffs that ran out leave tasks ready to place.
+  effects.dispatch = true;
+  commit(core, effects);
+}
+
+function expireSilentAttempts(sql: Sql, effects: Effects, now: number): void {
+  const rows = silentAttempts(sql, now);
+  const reason = "its agent was silent for longer than the job's lease";
+  loseAttempts(sql, effects, rows, { reason, counted: true, now });
+  tellAgentsToStop(sql, effects, rows, reason);
+}
+
+function expireOverdueAttempts(sql: Sql, effects: Effects, now: number): void {
+  const rows = overdueAttempts(sql, now);
+  for (const row of rows) {
+    failAttempt(sql, effects, row, {
+      outcome: 'timed_out',
+      error: `timed out: no result from its agent within ${(row.task_timeout_ms ?? 0) / 1000} s`,
+      exitCode: null,
+      nonRetryable: false,
+      now,
+    });
+  }
+  tellAgentsToStop(sql, effects, rows, 'timed out');
+}
+
+function expireJobs(sql: Sql, effects: Effects, now: number): void {
+  const jobs = sql.all<{ id: string; created_at: number; deadline_at: number }>(
+    `SELECT id, created_at, deadline_at FROM jobs
+     WHERE state IN ('queued','running') AND deadline_at IS NOT NULL AND deadline_at <= ?`,
+    now,
+  );
+  for (const job of jobs) {
+    const reason = `job timed out after ${(job.deadline_at - job.created_at) / 1000} s`;
+    const from = effects.endedTasks.length;
+    if (cancelJobTasks(sql, effects, job.id, now, reason) === 0) {
+      failJob(sql, effects, job.id, reason, now);
+      continue;
+    }
+    recordTaskEnds(sql, effects, now, from);
+    sql.run(`UPDATE jobs SET error = ? WHERE id = ? AND state = 'failed'`, reason, job.id);
+  }
+}
+
+/** The earliest moment something above comes due, or null when nothing is pending. */
+export function nextWake(sql: Sql, leaseMs: number, now: number): number | null {
+  const at = (query: string, ...values: number[]) =>
+    sql.first<{ at: number | null }>(query, ...values)?.at ?? null;
+  const candidates = [
+    at(`SELECT min(last_heartbeat_at) + ? AS at FROM workers WHERE conn_id IS NOT NULL`, leaseMs),
+    at(
+      `SELECT min(w.last_heartbeat_at + j.lease_ms) AS at FROM tasks t
+       JOIN jobs j ON j.id = t.job_id JOIN workers w ON w.id = t.worker_id
+       WHERE t.state IN ${LIVE} AND j.lease_ms IS NOT NULL AND w.conn_id IS NOT NULL`,
+    ),
+    at(
+      `SELECT min(deadline_at) AS at FROM tasks WHERE state IN ${LIVE} AND deadline_at IS NOT NULL`,
+    ),
+    // A backoff already over waits for capacity, which dispatches by itself when it frees.
+    at(
+      `SELECT min(not_before) AS at FROM tasks
+       WHERE state = 'queued' AND not_before IS NOT NULL AND not_before > ?`,
+      now,
+    ),
+    at(
+      `SELECT min(deadline_at) AS at FROM jobs
+       WHERE state IN ('queued','running') AND deadline_at IS NOT NULL`,
+    ),
+  ].filter((value): value is number => value !== null);
+  return candidates.length > 0 ? Math.min(...candidates) : null;
+}
