@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
-import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
+import { createDatasets, type Datasets } from '../support/datasets.ts';
+import { resultAndOracle } from '../support/oracle.ts';
 
 let stack: TestStack;
 let data: Datasets;
@@ -56,15 +57,11 @@ describe('aggregation under faults', () => {
     expect(tasks.some((t) => t.kind === 'aggregate-map' && t.attempt >= 2)).toBe(true);
     expect(tasks.every((t) => t.state === 'succeeded')).toBe(true);
 
-    const page = await stack.client.result(job.id, 0, 1000);
-    const ours = page.rows.map((row) => page.columns.map((c) => String(row[c.name]))).sort();
-    const theirs = (
-      await duckdbRows(
-        `SELECT category, count(*), sum(n), count(DISTINCT day) FROM read_csv('${data.glob('csv')}') GROUP BY category`,
-      )
-    )
-      .map((row) => Object.values(row).map(String))
-      .sort();
+    const { ours, theirs } = await resultAndOracle(
+      stack.client,
+      job.id,
+      `SELECT category, count(*), sum(n), count(DISTINCT day) FROM read_csv('${data.glob('csv')}') GROUP BY category`,
+    );
     expect(ours).toEqual(theirs);
   });
 });
