@@ -8,7 +8,8 @@ import type { AgentOptions } from './args.ts';
 import { startHealthServer } from './health-server.ts';
 import { createLogger, isLogLevel } from './logger.ts';
 import type { Logger } from './logger.ts';
-import { killAllGroups } from './process-groups.ts';
+import { killAllGroups, useLedger } from './process-groups.ts';
+import { ledgerPath } from './group-ledger.ts';
 
 // Node 20 is this project's pinned runtime (wrangler 4.86's last); the AWS SDK's notice that its
 // releases after January 2027 need Node 22 is known and would only clutter the agent's log.
@@ -43,8 +44,14 @@ async function main(): Promise<void> {
     secrets: [options.token],
     level: isLogLevel(level) ? level : 'info',
   });
-  // Whatever ends the process, no task's process group outlives it.
+  // Whatever ends the process, no task's process group outlives it; after a SIGKILL, which no
+  // handler sees, the next agent at this address stops them from the ledger.
   process.on('exit', () => killAllGroups('SIGKILL'));
+  const orphans = useLedger(ledgerPath(options.address));
+  if (orphans.length > 0)
+    logger.warn('stopped task processes a previous agent at this address left running', {
+      pids: orphans,
+    });
   process.on('uncaughtException', (error) => fatal(logger, error));
   process.on('unhandledRejection', (error) => fatal(logger, error));
 

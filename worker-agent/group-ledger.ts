@@ -1,0 +1,58 @@
+/**
+ * A file listing the process groups of this agent's running commands, so that an agent that
+ * comes back after a crash or SIGKILL (same address, same machine) can stop what its predecessor
+ * left running: those attempts belong to nobody now, and the control plane runs them again.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export interface LedgerEntry {
+  pid: number;
+  /** The process's start time from /proc, so a recycled pid is never mistaken for ours. */
+  startTime: string;
+}
+
+/** Where the agent at `address` keeps its ledger. */
+export function ledgerPath(address: string, root = join(tmpdir(), 'tm-agent')): string {
+  return join(root, address.replace(/[^A-Za-z0-9.-]+/g, '_'), 'task-groups.json');
+}
+
+/** The start time of `pid` (field 22 of /proc/PID/stat), or null when it is gone or unknown. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function readLedger(file: string): LedgerEntry[] {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return Array.isArray(parsed) ? parsed.filter(isEntry) : [];
+  } catch {
+    return [];
+  }
+}
+
+function isEntry(value: unknown): value is LedgerEntry {
+  const entry = value as Partial<LedgerEntry> | null;
+  return typeof entry?.pid === 'number' && typeof entry.startTime === 'string';
+}
+
+/** Replaces the ledger atomically (write, then rename), so a crash never leaves half a file. */
+export function writeLedger(file: string, entries: readonly LedgerEntry[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(entries));
+  renameSync(temp, file);
+}
+
+/** The entries whose process still runs as the same process (same pid, same start time). */
+export function survivors(entries: readonly LedgerEntry[]): LedgerEntry[] {
+  return entries.filter((entry) => processStartTime(entry.pid) === entry.startTime);
+}
