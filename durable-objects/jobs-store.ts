@@ -7,6 +7,7 @@ import { advanceAggregate } from './aggregate-phases.ts';
 import { aggregateProgress } from './aggregate-progress.ts';
 import { taskCost, type JobDraft, type PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
+import { attemptCounts } from './task-attempts.ts';
 
 export function insertJob(sql: Sql, job: JobDraft, now: number): void {
   const { policy } = job;
@@ -102,7 +103,7 @@ export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
           )
           .map(toTaskView)
       : undefined;
-  const view = toJobView(row, jobCounts(sql, row.id), tasks);
+  const view = toJobView(row, jobCounts(sql, row.id), attemptCounts(sql, row.id), tasks);
   return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }
 

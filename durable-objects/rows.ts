@@ -1,5 +1,11 @@
 /** Row shapes of the Scheduler's tables and their conversion to the API's views. */
-import type { JobView, TaskCounts, TaskView, WorkerView } from '../protocol/index.ts';
+import type {
+  AttemptCounts,
+  JobView,
+  TaskCounts,
+  TaskView,
+  WorkerView,
+} from '../protocol/index.ts';
 
 export interface WorkerRow {
   seq: number;
@@ -117,7 +123,12 @@ export function toTaskView(row: TaskRow): TaskView {
   };
 }
 
-export function toJobView(row: JobRow, counts: TaskCounts, tasks?: TaskView[]): JobView {
+export function toJobView(
+  row: JobRow,
+  counts: TaskCounts,
+  attempts: AttemptCounts,
+  tasks?: TaskView[],
+): JobView {
   return {
     id: row.id,
     name: row.name,
@@ -126,6 +137,7 @@ export function toJobView(row: JobRow, counts: TaskCounts, tasks?: TaskView[]): 
     spec: JSON.parse(row.spec) as unknown,
     error: row.error,
     counts,
+    attempts,
     createdAt: iso(row.created_at),
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),

@@ -112,6 +112,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE task_attempts (
     task_id TEXT NOT NULL,
     attempt INTEGER NOT NULL,
+    job_id TEXT NOT NULL,
     worker_id TEXT,
     outcome TEXT NOT NULL CHECK (outcome IN ('succeeded','failed','timed_out','lost','cancelled')),
     error TEXT,
@@ -121,6 +122,7 @@ const MIGRATIONS: readonly string[] = [
     finished_at INTEGER NOT NULL,
     PRIMARY KEY (task_id, attempt)
   ) WITHOUT ROWID;
+  CREATE INDEX task_attempts_job ON task_attempts(job_id, outcome);
   `,
 ];
 

@@ -1,5 +1,5 @@
 /** The history of a task: one row per ended attempt, so a failure and a lost agent read apart. */
-import type { AttemptOutcome, AttemptView } from '../protocol/index.ts';
+import type { AttemptCounts, AttemptOutcome, AttemptView } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { iso, isoOrNull } from './rows.ts';
 
@@ -7,6 +7,7 @@ import { iso, isoOrNull } from './rows.ts';
 export interface LiveAttempt {
   id: string;
   attempt: number;
+  job_id: string;
   worker_id: string | null;
   assigned_at: number | null;
   started_at: number | null;
@@ -19,10 +20,12 @@ export function recordAttempt(
 ): void {
   sql.run(
     `INSERT OR IGNORE INTO task_attempts
-       (task_id, attempt, worker_id, outcome, error, exit_code, assigned_at, started_at, finished_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (task_id, attempt, job_id, worker_id, outcome, error, exit_code, assigned_at, started_at,
+        finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     live.id,
     live.attempt,
+    live.job_id,
     live.worker_id,
     end.outcome,
     end.error ?? null,
@@ -57,4 +60,15 @@ export function attemptHistory(sql: Sql, taskId: string): AttemptView[] {
       startedAt: isoOrNull(row.started_at),
       finishedAt: iso(row.finished_at),
     }));
+}
+
+/** How the ended attempts of a job's tasks ended, counted by outcome. */
+export function attemptCounts(sql: Sql, jobId: string): AttemptCounts {
+  const counts: AttemptCounts = { succeeded: 0, failed: 0, timed_out: 0, lost: 0, cancelled: 0 };
+  const rows = sql.all<{ outcome: AttemptOutcome; n: number }>(
+    `SELECT outcome, count(*) AS n FROM task_attempts WHERE job_id = ? GROUP BY outcome`,
+    jobId,
+  );
+  for (const { outcome, n } of rows) counts[outcome] = n;
+  return counts;
 }

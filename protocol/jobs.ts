@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isContainedPath } from './paths.ts';
 import { MAX_TASKS_PER_JOB } from './limits.ts';
 import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
-import { AttemptView, FaultPolicyFields } from './policy.ts';
+import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 
 const CommandLine = z
   .string()
@@ -121,6 +121,8 @@ export const JobView = z.object({
   spec: z.unknown(),
   error: z.string().nullable(),
   counts: TaskCounts,
+  /** Every ended attempt of the job's tasks, by outcome. */
+  attempts: AttemptCounts,
   progress: AggregateProgress.optional(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),

@@ -56,3 +56,13 @@ export const AttemptView = z.object({
   finishedAt: z.string(),
 });
 export type AttemptView = z.infer<typeof AttemptView>;
+
+/** A job's ended attempts by outcome: how much its tasks were retried, lost or timed out. */
+export const AttemptCounts = z.object({
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  timed_out: z.number().int(),
+  lost: z.number().int(),
+  cancelled: z.number().int(),
+});
+export type AttemptCounts = z.infer<typeof AttemptCounts>;

@@ -7,7 +7,7 @@ export interface Child {
   alive(): boolean;
   /** Signals the whole process group. */
   signal(signal: NodeJS.Signals): void;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  /** SIGTERM, again at half `graceMs`, then SIGKILL; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
   exited: Promise<number | null>;
 }
@@ -48,8 +48,12 @@ export function startChild(
     async stop(graceMs = 5000) {
       if (!running) return;
       signal('SIGTERM');
+      // A second SIGTERM halfway makes an agent kill its tasks' process groups and leave; a
+      // SIGKILL would leave them running, as no exit handler sees it.
+      const again = setTimeout(() => signal('SIGTERM'), graceMs / 2);
       const timer = setTimeout(() => signal('SIGKILL'), graceMs);
       await exited;
+      clearTimeout(again);
       clearTimeout(timer);
       // Children that outlived their parent (workerd under wrangler) go with the group.
       signal('SIGKILL');
