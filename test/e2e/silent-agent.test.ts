@@ -3,9 +3,11 @@
  * worker once its lease lapses; when it returns, the control plane cancels its stale attempt and
  * ignores its late report.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from '../../cli/local/agent-process.ts';
+import type { JobView, TaskView } from '../../protocol/index.ts';
 import { createTestHost, netnsSupport, type TestHost } from '../support/netns.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually, processAlive } from '../support/wait.ts';
@@ -26,6 +28,19 @@ sleep 1
 echo finished
 `;
 
+// Attempt 1 finishes, successfully, once the file RELEASE exists: the test creates it while the
+// agent is stopped, so the agent can only report that completion late.
+const LATE_SCRIPT = `#!/bin/sh
+echo "pid $$ attempt $TM_ATTEMPT"
+if [ "$TM_ATTEMPT" = 1 ]; then
+  while [ ! -e "$RELEASE" ]; do sleep 0.1; done
+  echo "late finish"
+  exit 0
+fi
+sleep 1
+echo finished
+`;
+
 let host: TestHost | null = null;
 let stack: TestStack;
 /** Attempt-1 processes; killed in afterAll in case a test failed before the cancel reached them. */
@@ -41,6 +56,7 @@ beforeAll(async () => {
     listenHost: host?.gateway,
   });
   stack.writeScript('long-first.sh', SCRIPT);
+  stack.writeScript('late-first.sh', LATE_SCRIPT);
 });
 
 afterAll(async () => {
@@ -61,20 +77,36 @@ const partitionTitle = netnsSupport.available
 
 describe('a silent agent', () => {
   it('SIGSTOP: its task moves after the lease; after SIGCONT its stale attempt is cancelled and its late report ignored', async () => {
-    const job = await stack.client.submitJob({ kind: 'command', command: './long-first.sh' });
-    const taskId = job.tasks![0]!.id;
-    const stale = await firstAttempt(taskId);
-    const worker = await stack.client.getWorker(stale.workerId);
-    const agent = stack.agents.find((a) => a.address === worker.address)!;
+    const scenario = await singleTaskCase({ kind: 'command', command: './long-first.sh' });
+    const done = await silenceUntilMoved(scenario);
 
-    await loseAndReturn({
-      jobId: job.id,
-      taskId,
-      stale,
-      agent,
-      silence: () => agent.signal('SIGSTOP'),
-      resume: () => agent.signal('SIGCONT'),
+    await returnAfterSilence(scenario);
+    await expectStaleCancelled(scenario);
+    await expectLateReportIgnored(scenario, done);
+  });
+
+  it('SIGSTOP: an attempt that finished while its agent was stopped has its late completion ignored', async () => {
+    const release = join(stack.workDir, 'late-first.release');
+    const scenario = await singleTaskCase({
+      kind: 'command',
+      command: './late-first.sh',
+      env: { RELEASE: release },
     });
+    const done = await silenceUntilMoved(scenario);
+    writeFileSync(release, '');
+    await eventually(
+      () => (processAlive(scenario.stale.pid) ? undefined : true),
+      'the stale attempt to finish',
+    );
+
+    await returnAfterSilence(scenario);
+    await eventually(
+      () => (agentLogged(scenario, 'task succeeded') ? true : undefined),
+      'the agent to see attempt 1 succeed',
+    );
+    await expectLateReportIgnored(scenario, done);
+    const { entries } = await stack.client.logs({ taskId: scenario.taskId });
+    expect(entries.some((e) => e.data.includes('late finish'))).toBe(false);
   });
 
   it(partitionTitle, async () => {
@@ -100,22 +132,26 @@ describe('a silent agent', () => {
       return tasks?.find((t) => t.workerId === workerId);
     }, 'a task to be placed on the new agent');
     const stale = await firstAttempt(task.id);
-    const cut = host;
-
-    await loseAndReturn({
+    const link = host;
+    const scenario: SilentAgentCase = {
       jobId: job.id,
       taskId: task.id,
       stale,
       agent,
-      silence: () => (cut ? cut.cut() : agent.signal('SIGSTOP')),
-      resume: () => (cut ? cut.restore() : agent.signal('SIGCONT')),
-    });
+      silence: () => (link ? link.cut() : agent.signal('SIGSTOP')),
+      resume: () => (link ? link.restore() : agent.signal('SIGCONT')),
+    };
+    const done = await silenceUntilMoved(scenario);
+
+    await returnAfterSilence(scenario);
+    await expectStaleCancelled(scenario);
+    await expectLateReportIgnored(scenario, done);
   });
 });
 
 interface SilentAgentCase {
   jobId: string;
-  /** The task whose first attempt runs long on the agent that falls silent. */
+  /** The task whose first attempt is still on the agent when it falls silent. */
   taskId: string;
   stale: { workerId: string; pid: number };
   agent: AgentProcess;
@@ -123,10 +159,29 @@ interface SilentAgentCase {
   resume(): void;
 }
 
-/** Silences the agent, checks the task moved, lets the agent return and checks what followed. */
-async function loseAndReturn(scenario: SilentAgentCase): Promise<void> {
+/** Submits a one-task job and returns the case of the agent that runs its first attempt. */
+async function singleTaskCase(
+  request: Parameters<TestStack['client']['submitJob']>[0],
+): Promise<SilentAgentCase> {
+  const job = await stack.client.submitJob(request);
+  const taskId = job.tasks![0]!.id;
+  const stale = await firstAttempt(taskId);
+  const worker = await stack.client.getWorker(stale.workerId);
+  const agent = stack.agents.find((a) => a.address === worker.address)!;
+  return {
+    jobId: job.id,
+    taskId,
+    stale,
+    agent,
+    silence: () => agent.signal('SIGSTOP'),
+    resume: () => agent.signal('SIGCONT'),
+  };
+}
+
+/** Silences the agent; its worker goes lost and the job succeeds with the task moved elsewhere. */
+async function silenceUntilMoved(scenario: SilentAgentCase): Promise<JobView> {
   const { client } = stack;
-  const { jobId, taskId, stale, agent } = scenario;
+  const { jobId, taskId, stale } = scenario;
   expect((await client.getWorker(stale.workerId)).state).toBe('ready');
 
   scenario.silence();
@@ -138,47 +193,65 @@ async function loseAndReturn(scenario: SilentAgentCase): Promise<void> {
   const done = await client.waitJob(jobId, 60_000);
   expect(done.state).toBe('succeeded');
   expect(done.counts).toMatchObject({ succeeded: done.tasks!.length, failed: 0 });
-  const moved = done.tasks!.find((t) => t.id === taskId)!;
+  const moved = movedTask(done, taskId);
   expect(moved).toMatchObject({ state: 'succeeded', attempt: 2 });
   expect(moved.workerId).not.toBe(stale.workerId);
-  // The agent has heard nothing yet: its attempt runs on.
-  expect(processAlive(stale.pid)).toBe(true);
   expect((await client.getWorker(stale.workerId)).state).toBe('lost');
+  // The agent has heard nothing yet: its attempt 1 runs on.
+  expect(processAlive(stale.pid)).toBe(true);
+  return done;
+}
 
+/** Lets the agent speak again and waits for its worker to be ready and connected. */
+async function returnAfterSilence(scenario: SilentAgentCase): Promise<void> {
   scenario.resume();
   await eventually(
     async () => {
-      const worker = await client.getWorker(stale.workerId);
+      const worker = await stack.client.getWorker(scenario.stale.workerId);
       return worker.state === 'ready' && worker.connected ? true : undefined;
     },
     'the worker to be ready and connected again',
     60_000,
   );
+}
+
+/** The stale attempt's process dies, stopped by the cancel the control plane sent on reconnect. */
+async function expectStaleCancelled(scenario: SilentAgentCase): Promise<void> {
   await eventually(
-    () => (processAlive(stale.pid) ? undefined : true),
+    () => (processAlive(scenario.stale.pid) ? undefined : true),
     'the stale attempt to be stopped',
     60_000,
   );
-  // It was the control plane's cancel, sent on reconnect, that stopped it.
   await eventually(
-    () => (cancelledForReconcile(agent.logFile, taskId) ? true : undefined),
+    () => (agentLogged(scenario, 'task failed', RECONCILE_REASON) ? true : undefined),
     'the agent to log the cancel of attempt 1',
   );
+}
 
-  // The stale attempt's report left before anything the agent reports later: once a task pinned
-  // to that worker has succeeded, the control plane has had the stale report too.
+/**
+ * The agent's report on attempt 1 left before anything it reports later, so once a task pinned to
+ * its worker has succeeded, the control plane has had the stale report: it changed nothing.
+ */
+async function expectLateReportIgnored(scenario: SilentAgentCase, done: JobView): Promise<void> {
+  const { client } = stack;
   const probe = await client.submitJob(
-    { kind: 'command', command: 'echo back', workers: [stale.workerId] },
+    { kind: 'command', command: 'echo back', workers: [scenario.stale.workerId] },
     30,
   );
   expect(probe.state).toBe('succeeded');
-  const after = await client.getJob(jobId);
+  const after = await client.getJob(scenario.jobId);
   expect(after.state).toBe('succeeded');
   expect(after.counts).toEqual(done.counts);
-  expect(after.tasks!.find((t) => t.id === taskId)).toEqual(moved);
-  const { entries } = await client.logs({ taskId });
+  expect(movedTask(after, scenario.taskId)).toEqual(movedTask(done, scenario.taskId));
+  const { entries } = await client.logs({ taskId: scenario.taskId });
   expect(entries.some((e) => e.attempt === 2 && e.data.includes('finished'))).toBe(true);
   expect(entries.every((e) => e.attempt <= 2)).toBe(true);
+}
+
+function movedTask(job: JobView, taskId: string): TaskView {
+  const task = job.tasks?.find((t) => t.id === taskId);
+  if (!task) throw new Error(`job ${job.id} has no task ${taskId}`);
+  return task;
 }
 
 /** Waits for attempt 1 to run and returns its worker and the pid it logged. */
@@ -198,18 +271,18 @@ async function firstAttempt(taskId: string): Promise<{ workerId: string; pid: nu
   return { workerId: task.workerId!, pid };
 }
 
-/** Whether the agent's log says it ended attempt 1 of the task on the reconcile cancel. */
-function cancelledForReconcile(logFile: string, taskId: string): boolean {
-  return readFileSync(logFile, 'utf8')
+/** Whether the agent logged `msg` for attempt 1 of the task, with `text` in its error if given. */
+function agentLogged(scenario: SilentAgentCase, msg: string, text?: string): boolean {
+  return readFileSync(scenario.agent.logFile, 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .some(
       (entry) =>
-        entry.msg === 'task failed' &&
-        entry.taskId === taskId &&
+        entry.msg === msg &&
+        entry.taskId === scenario.taskId &&
         entry.attempt === 1 &&
-        JSON.stringify(entry.error).includes(RECONCILE_REASON),
+        (text === undefined || JSON.stringify(entry.error).includes(text)),
     );
 }
 
