@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from '../../cli/local/agent-process.ts';
-import type { JobView, TaskView } from '../../protocol/index.ts';
+import type { JobView, SubmitJobRequest, TaskView } from '../../protocol/index.ts';
 import { createTestHost, netnsSupport, type TestHost } from '../support/netns.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually, processAlive } from '../support/wait.ts';
@@ -132,7 +132,7 @@ describe('a silent agent', () => {
       return tasks?.find((t) => t.workerId === workerId);
     }, 'a task to be placed on the new agent');
     const stale = await firstAttempt(task.id);
-    const link = host;
+    const link = host; // a const, so the closures below see it narrowed
     const scenario: SilentAgentCase = {
       jobId: job.id,
       taskId: task.id,
@@ -160,9 +160,7 @@ interface SilentAgentCase {
 }
 
 /** Submits a one-task job and returns the case of the agent that runs its first attempt. */
-async function singleTaskCase(
-  request: Parameters<TestStack['client']['submitJob']>[0],
-): Promise<SilentAgentCase> {
+async function singleTaskCase(request: SubmitJobRequest): Promise<SilentAgentCase> {
   const job = await stack.client.submitJob(request);
   const taskId = job.tasks![0]!.id;
   const stale = await firstAttempt(taskId);
