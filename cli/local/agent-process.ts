@@ -13,11 +13,15 @@ export interface AgentOptions {
   workDir?: string;
   slots?: number;
   extraArgs?: string[];
+  /** Runs the agent under this command, e.g. `['ip', 'netns', 'exec', name]` (default: none). */
+  prefix?: string[];
 }
 
 export interface AgentProcess extends Child {
   address: string;
   healthUrl: string;
+  /** Where the agent's output (JSON log lines) goes. */
+  logFile: string;
 }
 
 export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
@@ -35,12 +39,18 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
     ...(options.slots ? ['--slots', String(options.slots)] : []),
     ...(options.extraArgs ?? []),
   ];
-  const child = startChild(process.execPath, args, {
+  // With a prefix, the prefix's program runs node, which runs the agent.
+  const argv = [...(options.prefix ?? []), process.execPath, ...args];
+  const logFile = join(
+    options.logDir,
+    `agent-${options.address.replace(/[^A-Za-z0-9]+/g, '-')}.log`,
+  );
+  const child = startChild(argv[0] ?? process.execPath, argv.slice(1), {
     cwd: repoRoot,
     env: process.env,
-    logFile: join(options.logDir, `agent-${options.address.replace(/[^A-Za-z0-9]+/g, '-')}.log`),
+    logFile,
   });
   const healthUrl = `http://${options.address}/healthz`;
   await waitForHttp(healthUrl, 30_000, child.alive);
-  return { ...child, address: options.address, healthUrl };
+  return { ...child, address: options.address, healthUrl, logFile };
 }

@@ -9,6 +9,8 @@ export interface ControlPlaneOptions {
   /** Holds persisted Durable Object state, the secrets file and logs. */
   stateDir: string;
   port: number;
+  /** Address to listen on (default 127.0.0.1); also the host of the returned URL. */
+  host?: string;
   joinToken: string;
   /** Extra settings for the Worker (TM_LEASE_MS, TM_LOG_LIMIT_BYTES, ...). */
   vars?: Record<string, string>;
@@ -40,13 +42,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       .join('\n') + '\n',
     { mode: 0o600 },
   );
+  const host = options.host ?? '127.0.0.1';
   const args = [
     wranglerBin,
     'dev',
     '--config',
     join(repoRoot, 'wrangler.toml'),
     '--ip',
-    '127.0.0.1',
+    host,
     '--port',
     String(options.port),
     '--inspector-port',
@@ -64,7 +67,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     env: { ...process.env, ...OFFLINE_ENV, WRANGLER_LOG_PATH: logs, NO_COLOR: '1' },
     logFile: join(logs, 'control-plane.log'),
   });
-  const url = `http://127.0.0.1:${options.port}`;
+  const url = `http://${host}:${options.port}`;
   try {
     await waitForHttp(`${url}/v1/health`, options.startTimeoutMs ?? 60_000, child.alive);
   } catch (error) {

@@ -29,11 +29,7 @@ export interface TestStack {
   workDir: string;
   agents: AgentProcess[];
   /** Starts one more agent (registering its address first unless `register` is false). */
-  addAgent(options?: {
-    register?: boolean;
-    args?: string[];
-    slots?: number;
-  }): Promise<AgentProcess>;
+  addAgent(options?: AddAgentOptions): Promise<AgentProcess>;
   /** Stops `wrangler dev` and starts it again on the same port with the same state. */
   restartControlPlane(): Promise<void>;
   /** The loopback S3 server and how to reach it, when started with `s3: true`. */
@@ -43,12 +39,24 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+export interface AddAgentOptions {
+  register?: boolean;
+  args?: string[];
+  slots?: number;
+  /** Host of the agent's address, where its health server listens (default localhost). */
+  host?: string;
+  /** Command the agent runs under, e.g. `['ip', 'netns', 'exec', name]`. */
+  prefix?: string[];
+}
+
 export interface TestStackOptions {
   agents?: number;
   slots?: number;
   vars?: Record<string, string>;
   /** Run a loopback S3 server with `test-bucket`, registered as the store `test-bucket`. */
   s3?: boolean;
+  /** Address the control plane listens on, and agents dial (default 127.0.0.1). */
+  listenHost?: string;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -59,12 +67,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const { token, file: tokenFile } = ensureJoinToken(stateDir);
   const port = await freePort();
   const vars = options.vars ?? {};
-  let controlPlane: ControlPlane = await startControlPlane({
-    stateDir,
-    port,
-    joinToken: token,
-    vars,
-  });
+  const planeOptions = { stateDir, port, host: options.listenHost, joinToken: token, vars };
+  let controlPlane: ControlPlane = await startControlPlane(planeOptions);
   const client = new TmClient(controlPlane.url);
   const agents: AgentProcess[] = [];
   const s3 = options.s3 ? await startTestStore(client, root) : null;
@@ -79,7 +83,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     agents,
     s3,
     async addAgent(agentOptions = {}) {
-      const address = `localhost:${await freePort()}`;
+      const address = `${agentOptions.host ?? 'localhost'}:${await freePort()}`;
       if (agentOptions.register !== false) await client.registerWorker({ address });
       const agent = await startAgent({
         controlPlane: controlPlane.url,
@@ -91,13 +95,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
           ? { slots: agentOptions.slots ?? options.slots }
           : {}),
         extraArgs: agentOptions.args ?? [],
+        prefix: agentOptions.prefix,
       });
       agents.push(agent);
       return agent;
     },
     async restartControlPlane() {
       await controlPlane.stop();
-      controlPlane = await startControlPlane({ stateDir, port, joinToken: token, vars });
+      controlPlane = await startControlPlane(planeOptions);
     },
     writeScript(relative, body) {
       const file = join(workDir, relative);
