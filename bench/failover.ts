@@ -3,6 +3,7 @@
  * dev, three real agents). An agent killed with SIGKILL (its socket closes), an agent stopped with
  * SIGSTOP (silent until its lease lapses), and echo throughput while agents die every few seconds.
  */
+import { availableParallelism } from 'node:os';
 import type { TaskView } from '../protocol/index.ts';
 import { waitForConnected, type Stack } from '../cli/local/stack.ts';
 import { withTempStack } from './lib/temp-stack.ts';
@@ -15,11 +16,12 @@ const KILLS = Number(process.env.BENCH_KILLS ?? 15);
 const STOPS = Number(process.env.BENCH_STOPS ?? 5);
 const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? 1000);
 const LEASE_MS = Number(process.env.BENCH_LEASE_MS ?? 3000);
-const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 25);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 24);
 const CHURN_EVERY_MS = Number(process.env.BENCH_CHURN_EVERY_MS ?? 5000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 const AGENTS = 3;
+const cpus = availableParallelism();
 
 /** Only the first attempt runs long; the retry on another agent ends at once. */
 const LONG_ON_FIRST_ATTEMPT = 'if [ "$TM_ATTEMPT" = 1 ]; then exec sleep 20; fi';
@@ -90,9 +92,9 @@ async function load(stack: Stack, churn: boolean) {
   } finally {
     stop.abort();
   }
-  const kills = await restarts;
+  const done = await restarts;
   await waitForConnected(stack.client, AGENTS);
-  return { figures, restarts: summarize(kills) };
+  return { figures, restarts: done };
 }
 
 const row = (name: string, s: Summary) =>
@@ -111,13 +113,18 @@ async function main(): Promise<void> {
     await failoverOnce(stack, 'SIGKILL'); // warm-up: first command, first restart
     const killed = await failovers(stack, 'SIGKILL', KILLS);
     const stopped = await failovers(stack, 'SIGSTOP', STOPS);
-    const calm = await load(stack, false);
+    // No-fault runs before and after the churn, so a drift in the machine's load evens out.
+    const before = await load(stack, false);
     const churned = await load(stack, true);
-    return { killed, stopped, calm, churned };
+    const after = await load(stack, false);
+    return { killed, stopped, before, churned, after };
   });
-  const { killed, stopped, calm, churned } = figures;
+  const { killed, stopped, before, churned, after } = figures;
   const minusLease = shift(stopped.total, -LEASE_MS);
-  const ratio = churned.figures.tasksPerSecond / calm.figures.tasksPerSecond;
+  const baseline = (before.figures.tasksPerSecond + after.figures.tasksPerSecond) / 2;
+  const ratio = churned.figures.tasksPerSecond / baseline;
+  const restarts = summarize(churned.restarts.map((r) => r.millis));
+  const restartCpu = churned.restarts.reduce((sum, r) => sum + r.cpuSeconds, 0);
 
   console.log(
     `\n${'failover (signal → next attempt)'.padEnd(36)}   n          p50          p95          max`,
@@ -129,22 +136,29 @@ async function main(): Promise<void> {
   console.log(row(`  minus the lease (${LEASE_MS} ms)`, minusLease));
   console.log(row('  SIGSTOP → reassigned', stopped.assigned));
 
-  console.log(`\necho throughput (${BATCH}-task jobs, ${IN_FLIGHT} in flight, ${LOAD_SECONDS} s)`);
-  for (const [name, run] of [
-    ['no faults', calm],
+  console.log(
+    `\necho throughput (${BATCH}-task jobs, ${IN_FLIGHT} in flight, ${LOAD_SECONDS} s each)`,
+  );
+  const runs = [
+    ['no faults (before)', before],
     [`an agent killed every ${CHURN_EVERY_MS / 1000} s`, churned],
-  ] as const) {
+    ['no faults (after)', after],
+  ] as const;
+  for (const [name, run] of runs) {
     const f = run.figures;
     console.log(
       `  ${name.padEnd(30)} ${String(f.tasksPerSecond).padStart(6)} tasks/s  (${f.succeeded} of ${f.submitted} tasks succeeded)`,
     );
   }
   console.log(
-    `  restarts under churn           ${churned.restarts.n} (kill → new agent serving: p50 ${ms(churned.restarts.p50)}, max ${ms(churned.restarts.max)})`,
+    `  ratio                          ${ratio.toFixed(2)} (churn / mean of the no-fault runs, ${Math.round(baseline)} tasks/s)`,
   );
-  console.log(`  ratio                          ${ratio.toFixed(2)}`);
+  console.log(
+    `  restarts under churn           ${restarts.n}: kill → new agent serving p50 ${ms(restarts.p50)}, max ${ms(restarts.max)}; ` +
+      `${restartCpu.toFixed(1)} CPU-s to start them (of ${cpus} cores × ${LOAD_SECONDS} s)`,
+  );
 
-  const shortfalls = [...calm.figures.shortfalls, ...churned.figures.shortfalls];
+  const shortfalls = runs.flatMap(([, run]) => run.figures.shortfalls);
   console.log(
     `\naims: SIGKILL p95 < 200 ms: ${verdict(killed.total.p95 < 200)} (${ms(killed.total.p95)}); ` +
       `SIGSTOP p95 < lease + 1 s: ${verdict(minusLease.p95 < 1000)} (lease + ${ms(minusLease.p95)}); ` +

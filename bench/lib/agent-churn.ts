@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentProcess } from '../../cli/local/agent-process.ts';
 import type { Stack } from '../../cli/local/stack.ts';
+import { cpuSeconds } from './process-cpu.ts';
 
 /** The stack's agent that runs `workerId`'s connection. */
 export async function agentOf(stack: Stack, workerId: string): Promise<AgentProcess> {
@@ -19,16 +20,20 @@ export async function replaceAgent(stack: Stack, agent: AgentProcess): Promise<A
   return stack.addAgent(agent.address);
 }
 
-/**
- * On a beat of `everyMs` until `signal` fires, SIGKILLs the longest-lived agent and restarts it;
- * resolves to how long each restart took (kill → the new agent serving /healthz).
- */
+export interface Restart {
+  /** Kill → the new agent serving /healthz. */
+  millis: number;
+  /** CPU the new agent process used to get there. */
+  cpuSeconds: number;
+}
+
+/** On a beat of `everyMs` until `signal` fires, SIGKILLs the longest-lived agent and restarts it. */
 export async function churnAgents(
   stack: Stack,
   everyMs: number,
   signal: AbortSignal,
-): Promise<number[]> {
-  const restarts: number[] = [];
+): Promise<Restart[]> {
+  const restarts: Restart[] = [];
   const start = performance.now();
   for (let beat = 1; ; beat++) {
     try {
@@ -40,7 +45,10 @@ export async function churnAgents(
     const victim = stack.agents[0];
     if (!victim) throw new Error('no agent left to kill');
     const started = performance.now();
-    await replaceAgent(stack, victim);
-    restarts.push(performance.now() - started);
+    const fresh = await replaceAgent(stack, victim);
+    restarts.push({
+      millis: performance.now() - started,
+      cpuSeconds: cpuSeconds(fresh.process.pid),
+    });
   }
 }
