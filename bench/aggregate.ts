@@ -8,7 +8,6 @@ import { basename, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { SubmitJobRequest } from '../protocol/index.ts';
 import { LOCAL_BUCKET, startStack } from '../cli/local/stack.ts';
-import { startAgent, type AgentProcess } from '../cli/local/agent-process.ts';
 import { freePort } from '../cli/local/ports.ts';
 import { localStoreAccess } from '../cli/local/s3-server.ts';
 import { createObjectStore } from '../worker-agent/storage/index.ts';
@@ -93,7 +92,6 @@ async function main(): Promise<void> {
     agentPorts: [await freePort()],
     s3Port: await freePort(),
   });
-  const agents: AgentProcess[] = [];
   const results: string[] = [];
   try {
     const store = createObjectStore(localStoreAccess(stack.s3!.endpoint, LOCAL_BUCKET));
@@ -101,18 +99,7 @@ async function main(): Promise<void> {
       await store.put(`bench/sales/${basename(file)}`, readFileSync(file));
     store.close();
     for (const count of AGENTS) {
-      while (stack.agents.length + agents.length < count) {
-        const address = `localhost:${await freePort()}`;
-        await stack.client.registerWorker({ address });
-        agents.push(
-          await startAgent({
-            controlPlane: stack.url,
-            tokenFile: stack.tokenFile,
-            address,
-            logDir: join(stateDir, 'logs'),
-          }),
-        );
-      }
+      while (stack.agents.length < count) await stack.addAgent();
       for (const query of QUERIES) {
         const request: Aggregate = {
           kind: 'aggregate',
@@ -144,7 +131,6 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all(agents.map((agent) => agent.stop(3000)));
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }

@@ -4,7 +4,8 @@
  */
 import type { Stack } from '../cli/local/stack.ts';
 import { withTempStack } from './lib/temp-stack.ts';
-import { ms, rate, summarize } from './lib/stats.ts';
+import { ms, summarize } from './lib/stats.ts';
+import { runEchoLoad } from './lib/echo-load.ts';
 import { runBullmqPeer } from './peers/bullmq.ts';
 
 const TOTAL = Number(process.env.BENCH_TASKS ?? 20_000);
@@ -18,18 +19,9 @@ export interface TaskFigures {
 }
 
 async function throughput(stack: Stack, total: number): Promise<number> {
-  const started = performance.now();
-  let submitted = 0;
-  const lane = async () => {
-    while (submitted < total) {
-      const count = Math.min(BATCH, total - submitted);
-      submitted += count;
-      const job = await stack.client.submitJob({ kind: 'echo', payload: null, count }, 120);
-      if (job.state !== 'succeeded') throw new Error(`job ${job.id} ended ${job.state}`);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  return rate(total, performance.now() - started);
+  const figures = await runEchoLoad(stack.client, { batch: BATCH, inFlight: IN_FLIGHT, total });
+  if (figures.shortfalls.length > 0) throw new Error(figures.shortfalls.join('\n'));
+  return figures.tasksPerSecond;
 }
 
 async function singleLatency(stack: Stack, count: number): Promise<number[]> {

@@ -6,15 +6,26 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[index] ?? NaN;
 }
 
-export function summarize(samples: readonly number[]): {
+export interface Summary {
   p50: number;
+  p95: number;
   p99: number;
+  max: number;
   mean: number;
   n: number;
-} {
+}
+
+export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = sorted.reduce((sum, x) => sum + x, 0) / Math.max(1, sorted.length);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, n: sorted.length };
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    mean,
+    n: sorted.length,
+  };
 }
 
 export const ms = (value: number) => `${value.toFixed(2)} ms`;

@@ -5,6 +5,7 @@ import { startAgent, type AgentProcess } from './agent-process.ts';
 import { ensureJoinToken } from './join-token.ts';
 import { TmClient } from '../sdk/client.ts';
 import { LOCAL_S3_CREDENTIALS, startS3Server, type S3Server } from './s3-server.ts';
+import { freePort } from './ports.ts';
 
 export interface StackOptions {
   stateDir: string;
@@ -26,6 +27,11 @@ export interface Stack {
   tokenFile: string;
   /** The loopback S3 server, when the stack runs one. */
   s3: S3Server | null;
+  /**
+   * Registers `address` (default: localhost on a free port) unless it is known, starts its agent
+   * and adds it to `agents`; with the address of a dead agent it restarts that worker.
+   */
+  addAgent(address?: string): Promise<AgentProcess>;
   stop(): Promise<void>;
 }
 
@@ -47,31 +53,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await controlPlane.stop();
     await s3?.stop();
   };
+  const addAgent = async (address?: string) => {
+    const where = address ?? `localhost:${await freePort()}`;
+    const { created } = await client.registerWorker({ address: where });
+    log(`${created ? 'registered' : 'found'} worker ${where}; starting its agent …`);
+    const agent = await startAgent({
+      controlPlane: controlPlane.url,
+      tokenFile,
+      address: where,
+      logDir: join(options.stateDir, 'logs'),
+      ...(options.agentSlots ? { slots: options.agentSlots } : {}),
+    });
+    agents.push(agent);
+    return agent;
+  };
   try {
     if (options.s3Port) {
       s3 = await startLocalStore(client, options.stateDir, options.s3Port);
       log(`object store s3://${LOCAL_BUCKET} served at ${s3.endpoint} and registered`);
     }
-    for (const port of options.agentPorts) {
-      const address = `localhost:${port}`;
-      const { created } = await client.registerWorker({ address });
-      log(`${created ? 'registered' : 'found'} worker ${address}; starting its agent …`);
-      agents.push(
-        await startAgent({
-          controlPlane: controlPlane.url,
-          tokenFile,
-          address,
-          logDir: join(options.stateDir, 'logs'),
-          ...(options.agentSlots ? { slots: options.agentSlots } : {}),
-        }),
-      );
-    }
+    for (const port of options.agentPorts) await addAgent(`localhost:${port}`);
     await waitForConnected(client, options.agentPorts.length);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: controlPlane.url, client, controlPlane, agents, tokenFile, s3, stop };
+  return { url: controlPlane.url, client, controlPlane, agents, tokenFile, s3, addAgent, stop };
 }
 
 export const LOCAL_BUCKET = 'test-bucket';
