@@ -9,6 +9,7 @@ import { runEcho } from './executors/echo.ts';
 import { mapExecutor } from './executors/aggregate-map.ts';
 import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { agentTempDir } from './temp-dir.ts';
+import { createObjectStore, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
 import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
@@ -37,6 +38,8 @@ export class Agent {
   constructor(private readonly config: AgentConfig) {
     const { options, logger } = config;
     this.outbox = new Outbox((items) => this.runner.delivered(items));
+    const openStore: OpenStore = (access) =>
+      createObjectStore(access, { timeoutMs: options.storeTimeoutMs });
     this.runner = new TaskRunner({
       logger,
       report: (item) => this.outbox.push(item),
@@ -44,9 +47,9 @@ export class Agent {
         this.connection.notify({ type: 'progress', tasks: [{ ...task, ...figures }] }),
       executors: {
         echo: runEcho,
-        'aggregate-map': mapExecutor({ tempDir: agentTempDir() }),
-        'aggregate-reduce': reduceExecutor,
-        'aggregate-final': finalExecutor,
+        'aggregate-map': mapExecutor({ tempDir: agentTempDir(), openStore }),
+        'aggregate-reduce': reduceExecutor({ openStore }),
+        'aggregate-final': finalExecutor({ openStore }),
         command: commandExecutor({
           workDir: options.workDir,
           address: options.address,

@@ -18,6 +18,8 @@ export interface AgentOptions {
   acceptsCommands: boolean;
   /** Time between SIGTERM and SIGKILL when a task is cancelled or times out. */
   killGraceMs: number;
+  /** How long one object store request may go unanswered. */
+  storeTimeoutMs: number;
 }
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
@@ -34,6 +36,8 @@ export interface ArgsEnvironment {
 
 export const DEFAULT_CONTROL_PLANE = 'http://localhost:8080';
 export const DEFAULT_KILL_GRACE_MS = 5000;
+export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
+const MAX_STORE_TIMEOUT_MS = 600_000;
 const MAX_SLOTS = 1024;
 const MAX_KILL_GRACE_MS = 600_000;
 const CONNECT_PATH = '/v1/agent/connect';
@@ -54,6 +58,8 @@ Options:
   --no-commands         refuse command tasks
   --kill-grace-ms N     time between SIGTERM and SIGKILL on cancel or timeout
                         (default ${DEFAULT_KILL_GRACE_MS})
+  --store-timeout-ms N  how long one object store request may go unanswered
+                        (env TM_STORE_TIMEOUT_MS; default ${DEFAULT_STORE_TIMEOUT_MS})
   --help                show this help
 `;
 
@@ -66,6 +72,7 @@ const VALUED = new Set([
   '--slots',
   '--work-dir',
   '--kill-grace-ms',
+  '--store-timeout-ms',
 ]);
 const FLAGS = new Set(['--no-commands', '--help', '-h']);
 
@@ -101,6 +108,13 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
       killGraceMs:
         parseInteger('--kill-grace-ms', values.get('--kill-grace-ms'), 0, MAX_KILL_GRACE_MS) ??
         DEFAULT_KILL_GRACE_MS,
+      storeTimeoutMs:
+        parseInteger(
+          '--store-timeout-ms',
+          values.get('--store-timeout-ms') ?? io.env.TM_STORE_TIMEOUT_MS,
+          100,
+          MAX_STORE_TIMEOUT_MS,
+        ) ?? DEFAULT_STORE_TIMEOUT_MS,
     },
   };
 }

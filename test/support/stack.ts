@@ -57,6 +57,8 @@ export interface TestStackOptions {
   s3?: boolean;
   /** Address the control plane listens on, and agents dial (default 127.0.0.1). */
   listenHost?: string;
+  /** Arguments every agent of the stack gets, before those of one addAgent call. */
+  agentArgs?: string[];
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -94,7 +96,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         ...((agentOptions.slots ?? options.slots)
           ? { slots: agentOptions.slots ?? options.slots }
           : {}),
-        extraArgs: agentOptions.args ?? [],
+        extraArgs: [...(options.agentArgs ?? []), ...(agentOptions.args ?? [])],
         prefix: agentOptions.prefix,
       });
       agents.push(agent);

@@ -51,6 +51,8 @@ describe('parseArgs', () => {
       'jobs',
       '--no-commands',
       '--kill-grace-ms=250',
+      '--store-timeout-ms',
+      '2000',
     ]);
     expect(options).toEqual({
       connectUrl: 'wss://tm.example.com/base/v1/agent/connect',
@@ -62,6 +64,7 @@ describe('parseArgs', () => {
       workDir: '/srv/agent/jobs',
       acceptsCommands: false,
       killGraceMs: 250,
+      storeTimeoutMs: 2000,
     });
   });
 
@@ -75,6 +78,12 @@ describe('parseArgs', () => {
     expect(options.workDir).toBe('/srv/agent');
     expect(options.acceptsCommands).toBe(true);
     expect(options.killGraceMs).toBe(5000);
+    expect(options.storeTimeoutMs).toBe(30_000);
+    expect(
+      run(['--address', 'localhost:1'], {
+        env: { TM_JOIN_TOKEN: TOKEN, TM_STORE_TIMEOUT_MS: '500' },
+      }).storeTimeoutMs,
+    ).toBe(500);
     expect(run(['--address', 'localhost:1', '--token', 'tok-abc123']).connectUrl).toBe(
       'ws://localhost:8080/v1/agent/connect',
     );

@@ -104,6 +104,23 @@ describe('storage errors', { timeout: 60_000 }, () => {
     }
   });
 
+  it('says the connection was reset when the endpoint resets it, not that it timed out', async () => {
+    const resetting: Server = createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
+    const address = resetting.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const store = createObjectStore({ ...s3.access, endpoint: `http://127.0.0.1:${port}` });
+    try {
+      const error = await failure(() => store.get('errors/object.txt'));
+      expect(error.code).toBe('unreachable');
+      expect(error.message).toContain('connection reset');
+      expect(error.message).not.toContain('no answer within');
+    } finally {
+      store.close();
+      await new Promise((resolve) => resetting.close(resolve));
+    }
+  });
+
   it('says aborted when the caller aborts, before or during a read', async () => {
     const store = createObjectStore(s3.access);
     try {

@@ -4,19 +4,19 @@ import type { AggregateQuery, MapResult } from '../../protocol/index.ts';
 import type { Executor, MapSpec } from '../task-outcome.ts';
 import { createMapAggregator } from '../aggregate/kernels/index.ts';
 import { readSplit } from '../aggregate/readers/index.ts';
-import { createObjectStore } from '../storage/index.ts';
+import type { OpenStore } from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
 
 export const ARROW_FILE = 'application/vnd.apache.arrow.file';
 
-export function mapExecutor(options: { tempDir: string }): Executor<MapSpec> {
+export function mapExecutor(options: { tempDir: string; openStore: OpenStore }): Executor<MapSpec> {
   return async ({ spec, signal, started, progress }) => {
     started();
     const { input } = spec;
     const where = `input ${input.key}${input.part ? ` (part ${input.part.index + 1} of ${input.part.of})` : ''}`;
     const figures = { rowsRead: 0, bytesRead: 0, rowsMatched: 0 };
-    const source = createObjectStore(spec.source);
-    const output = createObjectStore(spec.output);
+    const source = options.openStore(spec.source);
+    const output = options.openStore(spec.output);
     try {
       const aggregator = createMapAggregator(spec.query, spec.partitions);
       const batches = readSplit(source, input, spec.format, {

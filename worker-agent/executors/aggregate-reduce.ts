@@ -1,21 +1,20 @@
 /** Reduce and final steps of an aggregation: merge committed partials, finalize, write the output. */
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
-import type { ReduceResult, StoreAccess } from '../../protocol/index.ts';
+import type { ReduceResult } from '../../protocol/index.ts';
 import type { Executor, FinalSpec, ReduceSpec } from '../task-outcome.ts';
 import { finalizeResult, mergePartitions } from '../aggregate/kernels/index.ts';
-import { createObjectStore } from '../storage/index.ts';
+import type { ObjectStore, OpenStore } from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
 import { ARROW_FILE } from './aggregate-map.ts';
 
-/** Reads `inputs`, turns them into one table with `combine`, writes it to `outputKey`. */
+/** Reads `inputs`, turns them into one table with `combine`, writes it to `outputKey`; closes `store`. */
 async function combineObjects(
-  access: StoreAccess,
+  store: ObjectStore,
   inputs: readonly string[],
   outputKey: string,
   signal: AbortSignal,
   combine: (tables: Table[]) => Table,
 ): Promise<ReduceResult> {
-  const store = createObjectStore(access);
   try {
     const tables: Table[] = [];
     for (const key of inputs)
@@ -28,26 +27,38 @@ async function combineObjects(
   }
 }
 
-export const reduceExecutor: Executor<ReduceSpec> = async ({ spec, signal, started }) => {
-  started();
-  try {
-    const result = await combineObjects(spec.store, spec.inputs, spec.outputKey, signal, (tables) =>
-      mergePartitions(spec.query, tables),
-    );
-    return { ok: true, result };
-  } catch (error) {
-    return dataFailure(error, signal, `partition ${spec.partition}`);
-  }
-};
+export const reduceExecutor =
+  (options: { openStore: OpenStore }): Executor<ReduceSpec> =>
+  async ({ spec, signal, started }) => {
+    started();
+    try {
+      const result = await combineObjects(
+        options.openStore(spec.store),
+        spec.inputs,
+        spec.outputKey,
+        signal,
+        (tables) => mergePartitions(spec.query, tables),
+      );
+      return { ok: true, result };
+    } catch (error) {
+      return dataFailure(error, signal, `partition ${spec.partition}`);
+    }
+  };
 
-export const finalExecutor: Executor<FinalSpec> = async ({ spec, signal, started }) => {
-  started();
-  try {
-    const result = await combineObjects(spec.store, spec.inputs, spec.outputKey, signal, (tables) =>
-      finalizeResult(tables, spec.orderBy, spec.limit),
-    );
-    return { ok: true, result };
-  } catch (error) {
-    return dataFailure(error, signal, 'the result');
-  }
-};
+export const finalExecutor =
+  (options: { openStore: OpenStore }): Executor<FinalSpec> =>
+  async ({ spec, signal, started }) => {
+    started();
+    try {
+      const result = await combineObjects(
+        options.openStore(spec.store),
+        spec.inputs,
+        spec.outputKey,
+        signal,
+        (tables) => finalizeResult(tables, spec.orderBy, spec.limit),
+      );
+      return { ok: true, result };
+    } catch (error) {
+      return dataFailure(error, signal, 'the result');
+    }
+  };

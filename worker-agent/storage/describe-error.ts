@@ -68,11 +68,12 @@ function facts(error: unknown): Facts {
 
 function classify(f: Facts, context: CallContext): { code: StorageErrorCode; reason: string } {
   if (context.signal?.aborted) return { code: 'aborted', reason: 'aborted by the caller' };
+  // The SDK names every transient socket error TimeoutError: the socket's own code says more.
+  const unreachable = UNREACHABLE[f.code];
+  if (unreachable) return { code: 'unreachable', reason: unreachable };
   if (f.name === 'TimeoutError' || f.code === 'ETIMEDOUT' || f.name === 'RequestTimeout') {
     return { code: 'timeout', reason: `no answer within ${context.timeoutMs / 1000} s` };
   }
-  const unreachable = UNREACHABLE[f.code];
-  if (unreachable) return { code: 'unreachable', reason: unreachable };
   if (f.name === 'NoSuchBucket') return { code: 'not_found', reason: 'the bucket does not exist' };
   if (MISSING.has(f.name) || f.status === 404) {
     return { code: 'not_found', reason: 'no such object' };

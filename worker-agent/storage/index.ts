@@ -6,6 +6,7 @@ export type {
   ObjectInfo,
   ObjectStore,
   ObjectStoreOptions,
+  OpenStore,
 } from './object-store.ts';
 export { StorageError } from './errors.ts';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.ts';

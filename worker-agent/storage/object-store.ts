@@ -49,6 +49,9 @@ export interface ObjectStore {
   close(): void;
 }
 
+/** Opens a store for one task; the agent binds its own options (timeouts) into it. */
+export type OpenStore = (access: StoreAccess) => ObjectStore;
+
 export interface ObjectStoreOptions {
   /** Longest wait for an answer, or silence while a body streams (default 30 s). Connects give up after min(3 s, this). */
   timeoutMs?: number;
