@@ -27,38 +27,39 @@ async function combineObjects(
   }
 }
 
-export const reduceExecutor =
-  (options: { openStore: OpenStore }): Executor<ReduceSpec> =>
-  async ({ spec, signal, started }) => {
+/** An executor that merges a step's inputs with `combine`; `what` names them in errors. */
+function combineExecutor<S extends ReduceSpec | FinalSpec>(
+  openStore: OpenStore,
+  combine: (spec: S, tables: Table[]) => Table,
+  what: (spec: S) => string,
+): Executor<S> {
+  return async ({ spec, signal, started }) => {
     started();
     try {
       const result = await combineObjects(
-        options.openStore(spec.store),
+        openStore(spec.store),
         spec.inputs,
         spec.outputKey,
         signal,
-        (tables) => mergePartitions(spec.query, tables),
+        (tables) => combine(spec, tables),
       );
       return { ok: true, result };
     } catch (error) {
-      return dataFailure(error, signal, `partition ${spec.partition}`);
+      return dataFailure(error, signal, what(spec));
     }
   };
+}
 
-export const finalExecutor =
-  (options: { openStore: OpenStore }): Executor<FinalSpec> =>
-  async ({ spec, signal, started }) => {
-    started();
-    try {
-      const result = await combineObjects(
-        options.openStore(spec.store),
-        spec.inputs,
-        spec.outputKey,
-        signal,
-        (tables) => finalizeResult(tables, spec.orderBy, spec.limit),
-      );
-      return { ok: true, result };
-    } catch (error) {
-      return dataFailure(error, signal, 'the result');
-    }
-  };
+export const reduceExecutor = (options: { openStore: OpenStore }) =>
+  combineExecutor<ReduceSpec>(
+    options.openStore,
+    (spec, tables) => mergePartitions(spec.query, tables),
+    (spec) => `partition ${spec.partition}`,
+  );
+
+export const finalExecutor = (options: { openStore: OpenStore }) =>
+  combineExecutor<FinalSpec>(
+    options.openStore,
+    (spec, tables) => finalizeResult(tables, spec.orderBy, spec.limit),
+    () => 'the result',
+  );
