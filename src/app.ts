@@ -10,6 +10,7 @@ import { jobs } from './routes/jobs.ts';
 import { tasks } from './routes/tasks.ts';
 import { agent } from './routes/agent.ts';
 import { objectStores } from './routes/object-stores.ts';
+import { openapi } from './routes/openapi.ts';
 
 export const app = new Hono<AppEnv>();
 
@@ -31,6 +32,7 @@ app.route('/v1/jobs', jobs);
 app.route('/v1/tasks', tasks);
 app.route('/v1/agent', agent);
 app.route('/v1/object-stores', objectStores);
+app.route('/v1/openapi.json', openapi);
 app.notFound((c) =>
   errorResponse(c, {
     status: 404,

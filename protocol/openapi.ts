@@ -1,0 +1,384 @@
+/**
+ * The HTTP API as data: every route under /v1 with the protocol schemas of its query, body and
+ * replies. `GET /v1/openapi.json` is built from this table (src/openapi/document.ts), and a test
+ * checks the table against the routes the Hono app really has.
+ */
+import { z } from 'zod';
+import { ErrorBody } from './errors.ts';
+import {
+  DeregisterQuery,
+  ListWorkersQuery,
+  RegisteredWorker,
+  RegisterWorkerRequest,
+  WorkerView,
+} from './workers.ts';
+import {
+  JobQuery,
+  JobView,
+  ListJobsQuery,
+  ListTasksQuery,
+  SubmitJobQuery,
+  SubmitJobRequest,
+  TaskView,
+} from './jobs.ts';
+import { LogEntry, LogPage, LogsQuery, LogStreamEnd } from './logs.ts';
+import {
+  ListObjectsQuery,
+  ObjectPage,
+  ObjectStoreView,
+  RegisterObjectStoreRequest,
+} from './object-stores.ts';
+import { ResultPage, ResultQuery } from './aggregate.ts';
+
+// Replies that wrap the views above; the routes build them inline, so they are named here.
+export const HealthView = z.object({
+  ok: z.boolean(),
+  protocolVersion: z.number().int(),
+  connectedWorkers: z.number().int(),
+});
+export const WorkerList = z.object({ workers: z.array(WorkerView) });
+export const JobList = z.object({ jobs: z.array(JobView) });
+export const TaskList = z.object({ tasks: z.array(TaskView) });
+export const ObjectStoreList = z.object({ objectStores: z.array(ObjectStoreView) });
+export const StoreRegistration = z.object({ store: ObjectStoreView, created: z.boolean() });
+/** One line of a followed log (`?follow=true`, NDJSON): entries, then one end line. */
+export const LogStreamLine = z.union([LogEntry, LogStreamEnd]);
+
+/** Request bodies by component name; the document shows them as the API accepts them. */
+export const REQUEST_SCHEMAS = {
+  SubmitJobRequest,
+  RegisterWorkerRequest,
+  RegisterObjectStoreRequest,
+} satisfies Record<string, z.ZodType>;
+
+/** Replies by component name; the document shows them as the API sends them. */
+export const RESPONSE_SCHEMAS = {
+  ErrorBody,
+  HealthView,
+  WorkerView,
+  WorkerList,
+  RegisteredWorker,
+  JobView,
+  JobList,
+  TaskView,
+  TaskList,
+  LogEntry,
+  LogPage,
+  LogStreamEnd,
+  LogStreamLine,
+  ResultPage,
+  ObjectStoreView,
+  ObjectStoreList,
+  StoreRegistration,
+  ObjectPage,
+} satisfies Record<string, z.ZodType>;
+
+/** Media types of the replies that are not JSON. */
+export const NDJSON = 'application/x-ndjson';
+export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+
+export interface ApiReply {
+  description: string;
+  /** By media type: a schema of RESPONSE_SCHEMAS, or null for bytes without a JSON schema. */
+  content?: Record<string, z.ZodType | null>;
+  /** Reply headers by name, with their description. */
+  headers?: Record<string, string>;
+}
+
+/** Statuses a route answers with ErrorBody (see protocol/errors.ts), with when. */
+export type ApiErrors = Partial<Record<400 | 401 | 404 | 409 | 413 | 429 | 500 | 502, string>>;
+
+export interface ApiRoute {
+  method: 'get' | 'post' | 'delete';
+  /** OpenAPI style: `{id}` where Hono has `:id`. */
+  path: `/v1/${string}`;
+  operationId: string;
+  summary: string;
+  tag: string;
+  pathParams?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  replies: Record<number, ApiReply>;
+  errors: ApiErrors;
+  /** Needs `Authorization: Bearer <join token>`. */
+  bearer?: boolean;
+}
+
+const INTERNAL = 'internal error';
+const BAD_QUERY = 'invalid or unknown query parameter';
+const BAD_BODY = 'invalid JSON (`invalid_json`) or a body the schema refuses (`bad_request`)';
+const TOO_LARGE = 'request body over 1 MiB';
+/** Ids that are not UUIDs name nothing, so they are 404s rather than 400s. */
+const uuidParam = (what: string) => ({ id: z.guid().describe(`the ${what}'s id`) });
+const storeParam = { id: z.string().describe("the store's id or name") };
+const json = (schema: z.ZodType) => ({ 'application/json': schema });
+const logReplies: Record<number, ApiReply> = {
+  200: {
+    description:
+      'a page of output; with `follow=true` an NDJSON stream of entries that ends with `{"end":true,"state":…}`',
+    content: { ...json(LogPage), [NDJSON]: LogStreamLine },
+  },
+};
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/v1/health',
+    operationId: 'health',
+    summary: 'The control plane and its Scheduler answer; connected worker count',
+    tag: 'health',
+    replies: { 200: { description: 'healthy', content: json(HealthView) } },
+    errors: { 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    tag: 'health',
+    replies: {
+      200: { description: 'the OpenAPI 3.1 document', content: { 'application/json': null } },
+    },
+    errors: { 500: INTERNAL },
+  },
+  {
+    method: 'post',
+    path: '/v1/workers',
+    operationId: 'registerWorker',
+    summary: 'Registers a worker; its join token is shown once',
+    tag: 'workers',
+    body: RegisterWorkerRequest,
+    replies: {
+      200: {
+        description: 'the address was already registered (`created: false`, no token)',
+        content: json(RegisteredWorker),
+      },
+      201: { description: 'registered, with a join token', content: json(RegisteredWorker) },
+    },
+    errors: { 400: BAD_BODY, 413: TOO_LARGE, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/workers',
+    operationId: 'listWorkers',
+    summary: 'Every worker with its state and health',
+    tag: 'workers',
+    query: ListWorkersQuery,
+    replies: { 200: { description: 'the workers', content: json(WorkerList) } },
+    errors: { 400: BAD_QUERY, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/workers/{id}',
+    operationId: 'getWorker',
+    summary: 'One worker',
+    tag: 'workers',
+    pathParams: uuidParam('worker'),
+    replies: { 200: { description: 'the worker', content: json(WorkerView) } },
+    errors: { 404: 'no such worker', 500: INTERNAL },
+  },
+  {
+    method: 'delete',
+    path: '/v1/workers/{id}',
+    operationId: 'deregisterWorker',
+    summary: 'Drains a worker, or with `force=true` removes it at once',
+    tag: 'workers',
+    pathParams: uuidParam('worker'),
+    query: DeregisterQuery,
+    replies: {
+      200: { description: 'removed (`state: gone`)', content: json(WorkerView) },
+      202: { description: 'draining: removed once its tasks end', content: json(WorkerView) },
+    },
+    errors: { 400: BAD_QUERY, 404: 'no such worker', 500: INTERNAL },
+  },
+  {
+    method: 'post',
+    path: '/v1/jobs',
+    operationId: 'submitJob',
+    summary: 'Submits a job; `wait` holds the reply until it ends',
+    tag: 'jobs',
+    query: SubmitJobQuery,
+    body: SubmitJobRequest,
+    replies: { 202: { description: 'accepted, with its tasks', content: json(JobView) } },
+    errors: {
+      400: `${BAD_BODY}, an unknown worker id or object store`,
+      409: 'no worker can take the job (none ready, or they refuse commands)',
+      413: TOO_LARGE,
+      429: 'the queue is full; retry after `Retry-After` seconds',
+      500: INTERNAL,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/jobs',
+    operationId: 'listJobs',
+    summary: 'Jobs, newest first',
+    tag: 'jobs',
+    query: ListJobsQuery,
+    replies: { 200: { description: 'the jobs', content: json(JobList) } },
+    errors: { 400: BAD_QUERY, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    operationId: 'getJob',
+    summary: 'One job with its task counts, attempts, timings and tasks',
+    tag: 'jobs',
+    pathParams: uuidParam('job'),
+    query: JobQuery,
+    replies: { 200: { description: 'the job', content: json(JobView) } },
+    errors: { 400: BAD_QUERY, 404: 'no such job', 500: INTERNAL },
+  },
+  {
+    method: 'post',
+    path: '/v1/jobs/{id}/cancel',
+    operationId: 'cancelJob',
+    summary: 'Cancels a job',
+    tag: 'jobs',
+    pathParams: uuidParam('job'),
+    replies: { 200: { description: 'the cancelled job', content: json(JobView) } },
+    errors: { 404: 'no such job', 409: 'the job already ended', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/jobs/{id}/logs',
+    operationId: 'jobLogs',
+    summary: "The output of a job's tasks",
+    tag: 'jobs',
+    pathParams: uuidParam('job'),
+    query: LogsQuery,
+    replies: logReplies,
+    errors: { 400: BAD_QUERY, 404: 'no such job', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/jobs/{id}/result',
+    operationId: 'jobResult',
+    summary: "A page of an aggregate job's result, or with `format=arrow` all of it",
+    tag: 'jobs',
+    pathParams: uuidParam('job'),
+    query: ResultQuery,
+    replies: {
+      200: {
+        description: 'JSON rows, or an Arrow IPC stream',
+        content: { ...json(ResultPage), [ARROW_STREAM]: null },
+      },
+    },
+    errors: {
+      400: BAD_QUERY,
+      404: 'no such job',
+      409: 'not an aggregate job, not succeeded yet, or its output store was deleted',
+      500: INTERNAL,
+      502: 'the object store is unreachable',
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks',
+    operationId: 'listTasks',
+    summary: 'Tasks across jobs',
+    tag: 'tasks',
+    query: ListTasksQuery,
+    replies: { 200: { description: 'the tasks', content: json(TaskList) } },
+    errors: { 400: BAD_QUERY, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/{id}',
+    operationId: 'getTask',
+    summary: 'One task with its history of attempts',
+    tag: 'tasks',
+    pathParams: uuidParam('task'),
+    replies: { 200: { description: 'the task', content: json(TaskView) } },
+    errors: { 404: 'no such task', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/{id}/logs',
+    operationId: 'taskLogs',
+    summary: 'The output of a task',
+    tag: 'tasks',
+    pathParams: uuidParam('task'),
+    query: LogsQuery,
+    replies: logReplies,
+    errors: { 400: BAD_QUERY, 404: 'no such task', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/agent/connect',
+    operationId: 'agentConnect',
+    summary:
+      "The agents' WebSocket (frames: protocol/frames.ts); not for API clients, listed for completeness",
+    tag: 'agents',
+    bearer: true,
+    replies: { 101: { description: 'switching to the WebSocket protocol' } },
+    errors: {
+      400: 'not a WebSocket upgrade',
+      401: 'no join token, or an invalid one',
+      500: INTERNAL,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/object-stores',
+    operationId: 'registerObjectStore',
+    summary: 'Registers an S3/R2 store; the same registration again is idempotent',
+    tag: 'object-stores',
+    body: RegisterObjectStoreRequest,
+    replies: {
+      200: { description: 'already registered as given', content: json(StoreRegistration) },
+      201: { description: 'registered', content: json(StoreRegistration) },
+    },
+    errors: {
+      400: BAD_BODY,
+      409: 'another store has this name',
+      413: TOO_LARGE,
+      500: INTERNAL,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/object-stores',
+    operationId: 'listObjectStores',
+    summary: 'Every store, without credentials',
+    tag: 'object-stores',
+    replies: { 200: { description: 'the stores', content: json(ObjectStoreList) } },
+    errors: { 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/object-stores/{id}',
+    operationId: 'getObjectStore',
+    summary: 'One store',
+    tag: 'object-stores',
+    pathParams: storeParam,
+    replies: { 200: { description: 'the store', content: json(ObjectStoreView) } },
+    errors: { 404: 'no such store', 500: INTERNAL },
+  },
+  {
+    method: 'delete',
+    path: '/v1/object-stores/{id}',
+    operationId: 'deleteObjectStore',
+    summary: 'Deletes a store',
+    tag: 'object-stores',
+    pathParams: storeParam,
+    replies: { 200: { description: 'the deleted store', content: json(ObjectStoreView) } },
+    errors: { 404: 'no such store', 409: 'in use by unfinished jobs', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/object-stores/{id}/objects',
+    operationId: 'listObjects',
+    summary: "A page of a store's objects under a prefix",
+    tag: 'object-stores',
+    pathParams: storeParam,
+    query: ListObjectsQuery,
+    replies: { 200: { description: 'the objects', content: json(ObjectPage) } },
+    errors: {
+      400: BAD_QUERY,
+      404: 'no such store',
+      500: INTERNAL,
+      502: 'the object store is unreachable',
+    },
+  },
+];
