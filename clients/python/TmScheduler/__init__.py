@@ -1,0 +1,107 @@
+"""TM Scheduler's Python client (standard library only).
+
+Seed style, over one default session::
+
+    import TmScheduler as tm
+
+    tm.NewSession("localhost:8080")
+    tm.RegisterWorker("localhost:50051")
+    tm.RegisterObjectStore("s3://test-bucket")
+    job = tm.SubmitJob("echo hello", workers=1)
+    for entry in tm.StreamLogs(job.id):
+        print(entry.data, end="")
+
+Or the client object, with snake_case methods returning dataclasses::
+
+    client = tm.Client("localhost:8080", token="...")
+    client.list_workers()
+"""
+
+__version__ = "0.1.0"
+
+from .client import Client  # noqa: E402
+from .errors import (  # noqa: E402
+    BadRequest,
+    Conflict,
+    ConnectionError,
+    Forbidden,
+    JobFailed,
+    MissingDependency,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServerError,
+    StoreUnavailable,
+    Timeout,
+    TmError,
+    Unauthorized,
+)
+from .models import (  # noqa: E402
+    AggregateProgress,
+    Attempt,
+    Job,
+    LogEnd,
+    LogEntry,
+    ObjectStore,
+    Task,
+    TaskCounts,
+    Worker,
+)
+from .session import (  # noqa: E402
+    Aggregate,
+    CancelJob,
+    CurrentSession,
+    DeregisterWorker,
+    GetJob,
+    GetTask,
+    ListRunningTasks,
+    ListWorkers,
+    NewSession,
+    RegisterObjectStore,
+    RegisterWorker,
+    StreamLogs,
+    SubmitJob,
+    WaitJob,
+)
+
+__all__ = [
+    "__version__",
+    "Client",
+    "TmError",
+    "BadRequest",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "RateLimited",
+    "StoreUnavailable",
+    "ServerError",
+    "ConnectionError",
+    "Timeout",
+    "JobFailed",
+    "MissingDependency",
+    "Worker",
+    "Job",
+    "Task",
+    "TaskCounts",
+    "Attempt",
+    "AggregateProgress",
+    "ObjectStore",
+    "LogEntry",
+    "LogEnd",
+    "NewSession",
+    "CurrentSession",
+    "RegisterWorker",
+    "DeregisterWorker",
+    "ListWorkers",
+    "RegisterObjectStore",
+    "SubmitJob",
+    "GetJob",
+    "WaitJob",
+    "CancelJob",
+    "GetTask",
+    "ListRunningTasks",
+    "StreamLogs",
+    "Aggregate",
+]
