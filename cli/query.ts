@@ -80,9 +80,9 @@ export function parseFilter(text: string): Filter {
     if (values.length === 0) throw new UsageError(`--filter "${text}": "in" needs values`);
     return { column: unquote(inMatch[1]!), op: 'in', value: values };
   }
-  const match = new RegExp(String.raw`^\s*(${IDENT})\s*(==|!=|<>|<=|>=|=|<|>)\s*([^=<>].*?)\s*$`).exec(
-    text,
-  );
+  const match = new RegExp(
+    String.raw`^\s*(${IDENT})\s*(==|!=|<>|<=|>=|=|<|>)\s*([^=<>].*?)\s*$`,
+  ).exec(text);
   if (!match)
     throw new UsageError(
       `cannot read --filter "${text}": expected COLUMN OP VALUE (OP one of = != < <= > >=), COLUMN in (A, B) or COLUMN is [not] null`,
