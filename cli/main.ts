@@ -1,6 +1,6 @@
 /** `tm`'s dispatcher: finds the command, parses its flags, resolves the config, maps errors to exit codes. */
 import { GLOBAL_FLAGS, flagHelp, parseArgs, splitCommand, stringFlag } from './args.ts';
-import { resolveConfig, type Config } from './config.ts';
+import { DEFAULT_URL, resolveConfig, type Config } from './config.ts';
 import { terminalWidth, type Command, type Ctx, type Output } from './context.ts';
 import { EXIT, UsageError, describeError, exitCodeOf } from './exit.ts';
 import { TmClient } from './sdk/client.ts';
@@ -141,10 +141,13 @@ export async function runTm(argv: readonly string[], io: Io): Promise<number> {
       io.stdout.write(commandHelp(command));
       return EXIT.ok;
     }
-    config = resolveConfig({
-      flags: { url: stringFlag(args, 'url'), token: stringFlag(args, 'token') },
-      env: io.env,
-    });
+    // The local stack's commands need no control plane, so a broken config file cannot stop them.
+    config = command.local
+      ? { url: DEFAULT_URL, urlSource: 'default' }
+      : resolveConfig({
+          flags: { url: stringFlag(args, 'url'), token: stringFlag(args, 'token') },
+          env: io.env,
+        });
     const ctx: Ctx = {
       args,
       config,
