@@ -16,6 +16,7 @@ import {
   type RegisterWorkerRequest,
   type SubmitJobRequest,
   type TaskState,
+  type WorkerState,
   type RegisterObjectStoreRequest,
 } from '../../protocol/index.ts';
 import { TmApiError, TmConnectionError } from './errors.ts';
@@ -51,10 +52,12 @@ export class TmClient {
     this.call('GET', '/v1/health', z.object({ ok: z.boolean(), connectedWorkers: z.number() }));
   registerWorker = (request: RegisterWorkerRequest) =>
     this.call('POST', '/v1/workers', RegisteredWorker, request);
-  listWorkers = () =>
-    this.call('GET', '/v1/workers', z.object({ workers: z.array(WorkerView) })).then(
-      (r) => r.workers,
-    );
+  listWorkers = (state?: WorkerState) =>
+    this.call(
+      'GET',
+      `/v1/workers${state ? `?state=${state}` : ''}`,
+      z.object({ workers: z.array(WorkerView) }),
+    ).then((r) => r.workers);
   getWorker = (id: string) => this.call('GET', `/v1/workers/${id}`, WorkerView);
   deregisterWorker = (id: string, force = false) =>
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
@@ -62,10 +65,10 @@ export class TmClient {
     this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
   getJob = (id: string, tasks?: number) =>
     this.call('GET', `/v1/jobs/${id}${tasks === undefined ? '' : `?tasks=${tasks}`}`, JobView);
-  listJobs = (state?: JobState) =>
+  listJobs = (state?: JobState, limit?: number) =>
     this.call(
       'GET',
-      `/v1/jobs${state ? `?state=${state}` : ''}`,
+      `/v1/jobs${query({ state, limit })}`,
       z.object({ jobs: z.array(JobView) }),
     ).then((r) => r.jobs);
   cancelJob = (id: string) => this.call('POST', `/v1/jobs/${id}/cancel`, JobView);
@@ -99,6 +102,22 @@ export class TmClient {
     );
   result = (jobId: string, offset = 0, limit = 1000) =>
     this.call('GET', `/v1/jobs/${jobId}/result?offset=${offset}&limit=${limit}`, ResultPage);
+  /** The whole result as an Arrow IPC stream. */
+  resultArrow = async (jobId: string): Promise<Uint8Array> =>
+    new Uint8Array(
+      await (await this.send('GET', `/v1/jobs/${jobId}/result?format=arrow`)).arrayBuffer(),
+    );
+  /** Every row of the result, read page by page. */
+  resultAll = async (jobId: string, pageSize = 10_000): Promise<ResultPage> => {
+    const first = await this.result(jobId, 0, pageSize);
+    const rows = [...first.rows];
+    for (let next = first.next; next !== null;) {
+      const page = await this.result(jobId, next, pageSize);
+      rows.push(...page.rows);
+      next = page.next;
+    }
+    return { ...first, rows, next: null };
+  };
   logs = (scope: LogScope, after = 0) =>
     this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
 
@@ -171,6 +190,13 @@ export class TmClient {
       `HTTP ${response.status} from ${method} ${path}`,
     );
   }
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined);
+  return entries.length
+    ? `?${new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)]))}`
+    : '';
 }
 
 function logsPath(scope: LogScope): string {

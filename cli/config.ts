@@ -1,0 +1,80 @@
+/** Where `tm` finds the control plane: flags, then env, then the config file, then the default. */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from './exit.ts';
+
+export const DEFAULT_URL = 'http://localhost:8080';
+
+export interface Config {
+  url: string;
+  token?: string;
+  /** Where the URL came from, for error hints: `--url`, `TM_URL`, the file's path, or `default`. */
+  urlSource: string;
+}
+
+export interface ConfigInputs {
+  flags: { url?: string; token?: string };
+  env: Record<string, string | undefined>;
+  /** Reads a file's text, or returns undefined when it does not exist. */
+  readFile?: (path: string) => string | undefined;
+  home?: string;
+}
+
+/** The config file's path: `$TM_CONFIG`, else `$XDG_CONFIG_HOME/tm/config.json`, else `~/.config/tm/config.json`. */
+export function configPath(env: ConfigInputs['env'], home = homedir()): string {
+  if (env.TM_CONFIG) return env.TM_CONFIG;
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'tm', 'config.json');
+}
+
+export function resolveConfig(inputs: ConfigInputs): Config {
+  const { flags, env } = inputs;
+  const read = inputs.readFile ?? readIfExists;
+  const path = configPath(env, inputs.home);
+  const text = read(path);
+  if (text === undefined && env.TM_CONFIG)
+    throw new UsageError(`config file ${path} (from TM_CONFIG) does not exist`);
+  const file = text === undefined ? {} : parseConfigFile(text, path);
+  const pick = (
+    ...candidates: [string | undefined, string][]
+  ): [string, string] | [undefined, undefined] => {
+    for (const [value, source] of candidates) if (value) return [value, source];
+    return [undefined, undefined];
+  };
+  const [url, urlSource] = pick([flags.url, '--url'], [env.TM_URL, 'TM_URL'], [file.url, path]);
+  const [token] = pick([flags.token, '--token'], [env.TM_TOKEN, 'TM_TOKEN'], [file.token, path]);
+  return {
+    url: url ?? DEFAULT_URL,
+    urlSource: urlSource ?? 'default',
+    ...(token ? { token } : {}),
+  };
+}
+
+function parseConfigFile(text: string, path: string): { url?: string; token?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `config file ${path} is not valid JSON: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UsageError(
+      `config file ${path} must hold a JSON object like {"url": "…", "token": "…"}`,
+    );
+  const { url, token } = json as Record<string, unknown>;
+  for (const [key, value] of Object.entries({ url, token }))
+    if (value !== undefined && typeof value !== 'string')
+      throw new UsageError(`config file ${path}: "${key}" must be a string`);
+  return { url: url as string | undefined, token: token as string | undefined };
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,105 @@
+/** Where `tm` finds its control plane: --url/--token, then TM_URL/TM_TOKEN, then the config file. */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_URL, configPath, resolveConfig } from '../../cli/config.ts';
+import { UsageError, exitCodeOf, describeError, EXIT } from '../../cli/exit.ts';
+import { TmApiError, TmConnectionError } from '../../cli/sdk/errors.ts';
+
+const files = (map: Record<string, string>) => (path: string) => map[path];
+const HOME = '/home/u';
+const DEFAULT_FILE = '/home/u/.config/tm/config.json';
+
+describe('resolveConfig', () => {
+  const file = files({ [DEFAULT_FILE]: '{"url": "http://file:1", "token": "file-token"}' });
+
+  it('flags beat env, env beats the file, the file beats the default', () => {
+    const env = { TM_URL: 'http://env:1', TM_TOKEN: 'env-token' };
+    expect(
+      resolveConfig({
+        flags: { url: 'http://flag:1', token: 't' },
+        env,
+        readFile: file,
+        home: HOME,
+      }),
+    ).toEqual({ url: 'http://flag:1', token: 't', urlSource: '--url' });
+    expect(resolveConfig({ flags: {}, env, readFile: file, home: HOME })).toEqual({
+      url: 'http://env:1',
+      token: 'env-token',
+      urlSource: 'TM_URL',
+    });
+    expect(resolveConfig({ flags: {}, env: {}, readFile: file, home: HOME })).toEqual({
+      url: 'http://file:1',
+      token: 'file-token',
+      urlSource: DEFAULT_FILE,
+    });
+    expect(resolveConfig({ flags: {}, env: {}, readFile: files({}), home: HOME })).toEqual({
+      url: DEFAULT_URL,
+      urlSource: 'default',
+    });
+  });
+
+  it('takes url and token each from the first place that has it', () => {
+    const config = resolveConfig({
+      flags: { url: 'http://flag:1' },
+      env: {},
+      readFile: file,
+      home: HOME,
+    });
+    expect(config).toEqual({ url: 'http://flag:1', token: 'file-token', urlSource: '--url' });
+    expect(resolveConfig({ flags: {}, env: { TM_URL: '' }, readFile: file, home: HOME }).url).toBe(
+      'http://file:1',
+    );
+  });
+
+  it('finds the file at $TM_CONFIG, else $XDG_CONFIG_HOME, else ~/.config', () => {
+    expect(configPath({ TM_CONFIG: '/etc/tm.json' }, HOME)).toBe('/etc/tm.json');
+    expect(configPath({ XDG_CONFIG_HOME: '/x' }, HOME)).toBe('/x/tm/config.json');
+    expect(configPath({}, HOME)).toBe(DEFAULT_FILE);
+    const config = resolveConfig({
+      flags: {},
+      env: { TM_CONFIG: '/etc/tm.json' },
+      readFile: files({
+        '/etc/tm.json': '{"url": "http://etc:2"}',
+        [DEFAULT_FILE]: '{"url": "http://no:1"}',
+      }),
+      home: HOME,
+    });
+    expect(config.url).toBe('http://etc:2');
+  });
+
+  it('rejects a broken file, and a $TM_CONFIG that does not exist', () => {
+    const read = (text: string) => files({ [DEFAULT_FILE]: text });
+    expect(() => resolveConfig({ flags: {}, env: {}, readFile: read('{'), home: HOME })).toThrow(
+      /not valid JSON/,
+    );
+    expect(() => resolveConfig({ flags: {}, env: {}, readFile: read('[]'), home: HOME })).toThrow(
+      UsageError,
+    );
+    expect(() =>
+      resolveConfig({ flags: {}, env: {}, readFile: read('{"url": 8080}'), home: HOME }),
+    ).toThrow(/"url" must be a string/);
+    expect(() =>
+      resolveConfig({ flags: {}, env: { TM_CONFIG: '/nope' }, readFile: files({}), home: HOME }),
+    ).toThrow(/does not exist/);
+  });
+});
+
+describe('exit codes', () => {
+  it('maps errors to the documented codes', () => {
+    expect(exitCodeOf(new UsageError('x'))).toBe(EXIT.usage);
+    expect(exitCodeOf(new TmApiError(400, 'bad_request', 'x'))).toBe(2);
+    expect(exitCodeOf(new TmApiError(404, 'not_found', 'x'))).toBe(3);
+    expect(exitCodeOf(new TmApiError(409, 'conflict', 'x'))).toBe(1);
+    expect(exitCodeOf(new TmConnectionError('http://h:1', new Error('x')))).toBe(4);
+    expect(exitCodeOf(new Error('x'))).toBe(1);
+  });
+
+  it('says where an unreachable URL came from', () => {
+    const error = new TmConnectionError(
+      'http://h:1',
+      Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } }),
+    );
+    const text = describeError(error, 'TM_URL');
+    expect(text).toContain('cannot reach the control plane at http://h:1 (ECONNREFUSED)');
+    expect(text).toMatch(/hint: .*tm up.*came from TM_URL/);
+  });
+});
