@@ -120,7 +120,7 @@ export function cancelJob(core: Core, id: string): JobView {
 export function getTask(core: Core, id: string): TaskView {
   const row = core.sql.first<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, id);
   if (!row) throw notFound('task', id);
-  return { ...toTaskView(row), history: attemptHistory(core.sql, id) };
+  return { ...toTaskView(row), history: attemptHistory(core.sql, row) };
 }
 
 export function listTasks(core: Core, state: TaskState | undefined, limit = 1000): TaskView[] {

@@ -103,7 +103,7 @@ export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
           )
           .map(toTaskView)
       : undefined;
-  const view = toJobView(row, jobCounts(sql, row.id), attemptCounts(sql, row.id), tasks);
+  const view = toJobView(row, jobCounts(sql, row.id), attemptCounts(sql, row), tasks);
   return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }
 

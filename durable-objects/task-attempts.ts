@@ -1,7 +1,11 @@
-/** The history of a task: one row per ended attempt, so a failure and a lost agent read apart. */
+/**
+ * The history of a task: one row per ended attempt, so a failure and a lost agent read apart.
+ * The attempt that succeeded is not stored again: the task row already is its record, and
+ * leaving it out keeps the completion path (the busiest one) at one write per task.
+ */
 import type { AttemptCounts, AttemptOutcome, AttemptView } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
-import { iso, isoOrNull } from './rows.ts';
+import { iso, isoOrNull, type JobRow, type TaskRow } from './rows.ts';
 
 /** What an attempt's end is recorded from: the task row as it stood while the attempt was live. */
 export interface LiveAttempt {
@@ -47,28 +51,55 @@ interface AttemptRow {
   finished_at: number;
 }
 
-export function attemptHistory(sql: Sql, taskId: string): AttemptView[] {
-  return sql
-    .all<AttemptRow>(`SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt`, taskId)
-    .map((row) => ({
-      attempt: row.attempt,
-      workerId: row.worker_id,
-      outcome: row.outcome,
-      error: row.error,
-      exitCode: row.exit_code,
-      assignedAt: isoOrNull(row.assigned_at),
-      startedAt: isoOrNull(row.started_at),
-      finishedAt: iso(row.finished_at),
-    }));
+export function attemptHistory(sql: Sql, task: TaskRow): AttemptView[] {
+  const ended = sql
+    .all<AttemptRow>(`SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt`, task.id)
+    .map(toAttemptView);
+  if (task.state !== 'succeeded' || task.finished_at === null) return ended;
+  return [
+    ...ended,
+    toAttemptView({
+      attempt: task.attempt,
+      worker_id: task.worker_id,
+      outcome: 'succeeded',
+      error: null,
+      exit_code: task.exit_code,
+      assigned_at: task.assigned_at,
+      started_at: task.started_at,
+      finished_at: task.finished_at,
+    }),
+  ];
 }
 
-/** How the ended attempts of a job's tasks ended, counted by outcome. */
-export function attemptCounts(sql: Sql, jobId: string): AttemptCounts {
-  const counts: AttemptCounts = { succeeded: 0, failed: 0, timed_out: 0, lost: 0, cancelled: 0 };
+function toAttemptView(row: AttemptRow): AttemptView {
+  return {
+    attempt: row.attempt,
+    workerId: row.worker_id,
+    outcome: row.outcome,
+    error: row.error,
+    exitCode: row.exit_code,
+    assignedAt: isoOrNull(row.assigned_at),
+    startedAt: isoOrNull(row.started_at),
+    finishedAt: iso(row.finished_at),
+  };
+}
+
+/**
+ * How the ended attempts of a job's tasks ended, counted by outcome. Successes come from the
+ * job's counter, which counts each accepted completion: a completion taken twice would show.
+ */
+export function attemptCounts(sql: Sql, job: JobRow): AttemptCounts {
+  const counts: AttemptCounts = {
+    succeeded: job.n_succeeded,
+    failed: 0,
+    timed_out: 0,
+    lost: 0,
+    cancelled: 0,
+  };
   const rows = sql.all<{ outcome: AttemptOutcome; n: number }>(
     `SELECT outcome, count(*) AS n FROM task_attempts WHERE job_id = ? GROUP BY outcome`,
-    jobId,
+    job.id,
   );
-  for (const { outcome, n } of rows) counts[outcome] = n;
+  for (const { outcome, n } of rows) if (outcome !== 'succeeded') counts[outcome] = n;
   return counts;
 }

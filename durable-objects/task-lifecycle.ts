@@ -99,10 +99,9 @@ export function completeTasks(
 ): number {
   let ignored = 0;
   for (const item of items) {
-    const row = sql.first<LiveAttempt & { job_id: string }>(
+    const row = sql.first<{ job_id: string }>(
       `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, error = NULL, finished_at = ?
-       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE}
-       RETURNING id, attempt, worker_id, assigned_at, started_at, job_id`,
+       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE} RETURNING job_id`,
       item.exitCode ?? null,
       item.result === undefined ? null : JSON.stringify(item.result),
       now,
@@ -110,12 +109,8 @@ export function completeTasks(
       item.attempt,
       workerId,
     );
-    if (!row) {
-      ignored++;
-      continue;
-    }
-    recordAttempt(sql, row, { outcome: 'succeeded', exitCode: item.exitCode, now });
-    effects.endedTasks.push({ id: item.taskId, jobId: row.job_id, state: 'succeeded' });
+    if (row) effects.endedTasks.push({ id: item.taskId, jobId: row.job_id, state: 'succeeded' });
+    else ignored++;
   }
   effects.dispatch ||= effects.endedTasks.length > 0;
   return ignored;

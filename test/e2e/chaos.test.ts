@@ -65,6 +65,9 @@ describe('chaos', () => {
       state: 'succeeded',
       counts: { succeeded: TASKS, failed: 0, cancelled: 0, queued: 0, running: 0 },
     });
+    // The job counts each accepted completion: one per task, none taken twice.
+    expect(commandsDone.attempts.succeeded).toBe(TASKS);
+    expect(commandsDone.attempts.failed).toBe(0);
     const tasks = await allTasks((commandsDone.tasks ?? []).map((t) => t.id));
     expect(new Set(tasks.map((t) => t.id)).size).toBe(TASKS);
     for (const task of tasks) {
