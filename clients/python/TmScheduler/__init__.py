@@ -37,6 +37,7 @@ from .errors import (  # noqa: E402
     Unauthorized,
 )
 from .models import (  # noqa: E402
+    JOB_END_STATES,
     AggregateProgress,
     Attempt,
     Job,
@@ -64,44 +65,6 @@ from .session import (  # noqa: E402
     WaitJob,
 )
 
-__all__ = [
-    "__version__",
-    "Client",
-    "TmError",
-    "BadRequest",
-    "PayloadTooLarge",
-    "Unauthorized",
-    "Forbidden",
-    "NotFound",
-    "Conflict",
-    "RateLimited",
-    "StoreUnavailable",
-    "ServerError",
-    "ConnectionError",
-    "Timeout",
-    "JobFailed",
-    "MissingDependency",
-    "Worker",
-    "Job",
-    "Task",
-    "TaskCounts",
-    "Attempt",
-    "AggregateProgress",
-    "ObjectStore",
-    "LogEntry",
-    "LogEnd",
-    "NewSession",
-    "CurrentSession",
-    "RegisterWorker",
-    "DeregisterWorker",
-    "ListWorkers",
-    "RegisterObjectStore",
-    "SubmitJob",
-    "GetJob",
-    "WaitJob",
-    "CancelJob",
-    "GetTask",
-    "ListRunningTasks",
-    "StreamLogs",
-    "Aggregate",
-]
+from . import errors as _errors, models as _models, session as _session  # noqa: E402
+
+__all__ = ["__version__", "Client", *_errors.__all__, *_models.__all__, *_session.__all__]
