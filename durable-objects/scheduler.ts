@@ -42,6 +42,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   private readonly core: Core;
   /** When the alarm is set for, as far as this instance knows; null: not set. */
   private alarmAt: number | null = null;
+  /** An earlier alarm asked for during the current event, written before the event ends. */
+  private pendingAlarm: number | null = null;
 
   constructor(ctx: DurableObjectState, env: SchedulerEnv) {
     super(ctx, env);
@@ -60,64 +62,72 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.armAlarm();
+      await this.flushAlarm();
     });
   }
 
   // ---- HTTP API (called over RPC by the Worker) ----
 
+  /** Runs an API call as an outcome, then writes the alarm it may have asked for. */
+  private async run<T>(body: () => T | Promise<T>): Promise<Outcome<T>> {
+    const result = await outcome(body);
+    await this.flushAlarm();
+    return result;
+  }
+
   registerWorker(request: RegisterWorkerRequest): Promise<Outcome<RegisteredWorker>> {
-    return outcome(() => registerWorker(this.core, request));
+    return this.run(() => registerWorker(this.core, request));
   }
   listWorkers(state?: WorkerState): Promise<Outcome<WorkerView[]>> {
-    return outcome(() => listWorkers(this.core, state));
+    return this.run(() => listWorkers(this.core, state));
   }
   getWorker(id: string): Promise<Outcome<WorkerView>> {
-    return outcome(() => getWorker(this.core, id));
+    return this.run(() => getWorker(this.core, id));
   }
   deregisterWorker(id: string, force: boolean): Promise<Outcome<WorkerView>> {
-    return outcome(() => deregisterWorker(this.core, id, force));
+    return this.run(() => deregisterWorker(this.core, id, force));
   }
   submitJob(request: SubmitJobRequest, waitSeconds?: number): Promise<Outcome<JobView>> {
-    return outcome(() => submitJob(this.core, request, waitSeconds));
+    return this.run(() => submitJob(this.core, request, waitSeconds));
   }
   listJobs(state?: JobState, limit?: number): Promise<Outcome<JobView[]>> {
-    return outcome(() => listJobs(this.core, state, limit));
+    return this.run(() => listJobs(this.core, state, limit));
   }
   getJob(id: string, taskLimit?: number): Promise<Outcome<JobView>> {
-    return outcome(() => getJob(this.core, id, taskLimit));
+    return this.run(() => getJob(this.core, id, taskLimit));
   }
   cancelJob(id: string): Promise<Outcome<JobView>> {
-    return outcome(() => cancelJob(this.core, id));
+    return this.run(() => cancelJob(this.core, id));
   }
   listTasks(state?: TaskState, limit?: number): Promise<Outcome<TaskView[]>> {
-    return outcome(() => listTasks(this.core, state, limit));
+    return this.run(() => listTasks(this.core, state, limit));
   }
   getTask(id: string): Promise<Outcome<TaskView>> {
-    return outcome(() => getTask(this.core, id));
+    return this.run(() => getTask(this.core, id));
   }
   readLogs(scope: LogScope, after?: number, limit?: number): Promise<Outcome<LogPage>> {
-    return outcome(() => logPage(this.core, scope, after, limit));
+    return this.run(() => logPage(this.core, scope, after, limit));
   }
   registerStore(request: RegisterObjectStoreRequest) {
-    return outcome(() => registerStore(this.core, request));
+    return this.run(() => registerStore(this.core, request));
   }
   listStores() {
-    return outcome(() => listStoreViews(this.core));
+    return this.run(() => listStoreViews(this.core));
   }
   getStore(idOrName: string) {
-    return outcome(() => getStore(this.core, idOrName));
+    return this.run(() => getStore(this.core, idOrName));
   }
   deleteStore(idOrName: string) {
-    return outcome(() => removeStore(this.core, idOrName));
+    return this.run(() => removeStore(this.core, idOrName));
   }
   browseStore(idOrName: string, prefix?: string, cursor?: string, limit?: number) {
-    return outcome(() => browseStore(this.core, idOrName, prefix, cursor, limit));
+    return this.run(() => browseStore(this.core, idOrName, prefix, cursor, limit));
   }
   resultPage(jobId: string, offset?: number, limit?: number) {
-    return outcome(() => resultPage(this.core, jobId, offset, limit));
+    return this.run(() => resultPage(this.core, jobId, offset, limit));
   }
   resultArrow(jobId: string) {
-    return outcome(() => resultArrow(this.core, jobId));
+    return this.run(() => resultArrow(this.core, jobId));
   }
   health(): { ok: true; connectedWorkers: number } {
     return { ok: true, connectedWorkers: countConnected(this.core.sql) };
@@ -161,16 +171,19 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     return row ? { kind: 'worker', workerId: row.id } : null;
   }
 
-  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer) {
     onAgentMessage(this.core, socket, message);
+    await this.flushAlarm();
   }
 
-  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+  override async webSocketClose(socket: WebSocket, code: number, reason: string) {
     onClose(this.core, socket, `agent connection closed (${code}${reason ? `: ${reason}` : ''})`);
+    await this.flushAlarm();
   }
 
-  override webSocketError(socket: WebSocket): void {
+  override async webSocketError(socket: WebSocket) {
     onClose(this.core, socket, 'agent connection failed');
+    await this.flushAlarm();
   }
 
   // ---- alarm: leases, deadlines, backoffs ----
@@ -179,6 +192,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     this.alarmAt = null;
     runTimers(this.core);
     this.armAlarm();
+    await this.flushAlarm();
   }
 
   /** Sets the alarm for the next thing that comes due, if anything does. */
@@ -191,7 +205,17 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   private wake(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
-    // Un-awaited on purpose: the output gate holds replies until the write is durable.
-    void this.ctx.storage.setAlarm(at);
+    this.pendingAlarm = at;
+  }
+
+  /**
+   * Writes the alarm asked for during this event, awaited inside the event: a write left running
+   * past the end of a socket event let the next frames be handled out of order under load.
+   */
+  private async flushAlarm(): Promise<void> {
+    const at = this.pendingAlarm;
+    if (at === null) return;
+    this.pendingAlarm = null;
+    await this.ctx.storage.setAlarm(at);
   }
 }
