@@ -1,4 +1,5 @@
 /** Demo step 2: a distributed group-by over the sample Parquet data, with progress and the top rows. */
+import { ENDED, ProgressBar } from '../progress.ts';
 import type { JobView } from '../../protocol/index.ts';
 import type { TmClient } from '../sdk/client.ts';
 import { renderTable } from '../format/table.ts';
@@ -62,21 +63,27 @@ export async function aggregateStep(
   return done;
 }
 
-/** Polls the job, drawing one progress line (redrawn in place on a terminal). */
+/** Polls the job with the CLI's progress bar on a terminal; elsewhere says where it ended. */
 async function watch(client: TmClient, id: string, say: (line: string) => void): Promise<JobView> {
-  const tty = process.stdout.isTTY === true;
-  for (;;) {
-    const job = await client.getJob(id, 0);
-    const p = job.progress;
-    const line = p
-      ? `   ${p.phase}: ${p.tasksDone}/${p.tasksTotal} tasks, ${p.rowsRead.toLocaleString('en')} rows read`
-      : `   ${job.state}`;
-    if (tty) process.stdout.write(`\r${line.padEnd(72)}`);
-    if (['succeeded', 'failed', 'cancelled'].includes(job.state)) {
-      if (tty) process.stdout.write('\n');
-      else say(line);
-      return client.getJob(id);
+  const bar = new ProgressBar(process.stdout);
+  try {
+    for (;;) {
+      const job = await client.getJob(id, 0);
+      bar.update(job);
+      if (ENDED.includes(job.state)) {
+        if (!bar.enabled) say(summary(job));
+        return client.getJob(id);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    bar.finish();
   }
+}
+
+function summary(job: JobView): string {
+  const p = job.progress;
+  return p
+    ? `   ${p.phase}: ${p.tasksDone}/${p.tasksTotal} tasks, ${p.rowsRead.toLocaleString('en')} rows read`
+    : `   ${job.state}`;
 }
