@@ -1,6 +1,7 @@
 /** End to end: three real agents run command jobs from a real `wrangler dev`, output streamed back. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually } from '../support/wait.ts';
 import type { LogEntry } from '../../protocol/index.ts';
 
 let stack: TestStack;
@@ -111,17 +112,20 @@ describe('command jobs', () => {
 
   it('refuses command tasks on an agent started with --no-commands', async () => {
     const agent = await stack.addAgent({ args: ['--no-commands'] });
-    const workers = await stack.client.listWorkers();
-    const probe = workers.find((w) => w.address === agent.address);
-    expect(probe?.acceptsCommands).toBe(false);
+    // The agent says what it accepts in its hello: wait until the control plane has it.
+    const probe = await eventually(async () => {
+      const workers = await stack.client.listWorkers();
+      return workers.find((w) => w.address === agent.address && w.connected);
+    }, 'the agent to connect');
+    expect(probe.acceptsCommands).toBe(false);
     await expect(
-      stack.client.submitJob({ kind: 'command', command: 'true', workers: [probe!.id] }),
+      stack.client.submitJob({ kind: 'command', command: 'true', workers: [probe.id] }),
     ).rejects.toMatchObject({
       status: 409,
       message: expect.stringMatching(/run no command tasks/),
     });
     const echo = await stack.client.submitJob(
-      { kind: 'echo', payload: 1, workers: [probe!.id] },
+      { kind: 'echo', payload: 1, workers: [probe.id] },
       30,
     );
     expect(echo.state).toBe('succeeded');
