@@ -7,6 +7,7 @@ import {
   assignmentOf,
   cleanUp,
   complete,
+  sendLog,
   connect,
   connectRaw,
   getJob,
@@ -606,21 +607,11 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [
-        { stream: 'stdout', data: 'one\n' },
-        { stream: 'stderr', data: 'two\n' },
-      ],
-    });
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'three ☃\n' }],
-    });
+    sendLog(agent, task, [
+      { stream: 'stdout', data: 'one\n' },
+      { stream: 'stderr', data: 'two\n' },
+    ]);
+    sendLog(agent, task, [{ stream: 'stdout', data: 'three ☃\n' }]);
     await agent.sync();
     const page = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body;
     expect(page.entries.map((e) => [e.stream, e.data, e.attempt, e.taskId])).toEqual([
@@ -646,27 +637,12 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'a'.repeat(3000) }],
-    });
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [
-        { stream: 'stdout', data: '€'.repeat(1000) },
-        { stream: 'stderr', data: 'never stored' },
-      ],
-    });
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'after the limit' }],
-    });
+    sendLog(agent, task, [{ stream: 'stdout', data: 'a'.repeat(3000) }]);
+    sendLog(agent, task, [
+      { stream: 'stdout', data: '€'.repeat(1000) },
+      { stream: 'stderr', data: 'never stored' },
+    ]);
+    sendLog(agent, task, [{ stream: 'stdout', data: 'after the limit' }]);
     await agent.sync();
     const entries = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries;
     expect(entries.map((e) => e.stream)).toEqual(['stdout', 'stdout', 'system']);
@@ -684,26 +660,15 @@ describe('logs', () => {
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(owner, job.id);
     const { agent: intruder } = await joinAgent();
-    intruder.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'spoofed' }],
-    });
+    sendLog(intruder, task, [{ stream: 'stdout', data: 'spoofed' }]);
     expect(await intruder.nextFrame('error')).toMatchObject({ code: 'not_owner' });
-    owner.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 2,
-      chunks: [{ stream: 'stdout', data: 'wrong attempt' }],
-    });
+    sendLog(owner, { taskId: task.taskId, attempt: 2 }, [
+      { stream: 'stdout', data: 'wrong attempt' },
+    ]);
     expect(await owner.nextFrame('error')).toMatchObject({ code: 'not_owner' });
-    owner.send({
-      type: 'log',
-      taskId: crypto.randomUUID(),
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'no such task' }],
-    });
+    sendLog(owner, { taskId: crypto.randomUUID(), attempt: 1 }, [
+      { stream: 'stdout', data: 'no such task' },
+    ]);
     expect(await owner.nextFrame('error')).toMatchObject({ code: 'not_owner' });
     expect((await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries).toEqual([]);
   });
@@ -712,12 +677,7 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'backlog\n' }],
-    });
+    sendLog(agent, task, [{ stream: 'stdout', data: 'backlog\n' }]);
     await agent.sync();
 
     const byTask = await SELF.fetch(
@@ -732,12 +692,7 @@ describe('logs', () => {
     expect(await taskLine()).toMatchObject({ data: 'backlog\n', stream: 'stdout', attempt: 1 });
     expect(await jobLine()).toMatchObject({ data: 'backlog\n' });
 
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stderr', data: 'live\n' }],
-    });
+    sendLog(agent, task, [{ stream: 'stderr', data: 'live\n' }]);
     expect(await taskLine()).toMatchObject({
       data: 'live\n',
       stream: 'stderr',
@@ -756,15 +711,10 @@ describe('logs', () => {
     const { agent } = await joinAgent();
     const job = await submitJob({ kind: 'echo' });
     const task = await assignmentOf(agent, job.id);
-    agent.send({
-      type: 'log',
-      taskId: task.taskId,
-      attempt: 1,
-      chunks: [
-        { stream: 'stdout', data: 'a' },
-        { stream: 'stdout', data: 'b' },
-      ],
-    });
+    sendLog(agent, task, [
+      { stream: 'stdout', data: 'a' },
+      { stream: 'stdout', data: 'b' },
+    ]);
     complete(agent, task);
     await agent.sync();
     const [first] = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries;

@@ -9,6 +9,7 @@ import {
   assignmentOf,
   cleanUp,
   complete,
+  fail,
   getJob,
   getTask,
   joinAgent,
@@ -22,14 +23,6 @@ import {
 afterEach(cleanUp);
 
 const alarmAt = () => runInDurableObject(stub(), (_, state) => state.storage.getAlarm());
-
-const fail = (agent: TestAgent, task: { taskId: string; attempt: number }, message: string) =>
-  agent.send({
-    type: 'fail',
-    tasks: [
-      { taskId: task.taskId, attempt: task.attempt, exitCode: 1, error: { type: 'exit', message } },
-    ],
-  });
 
 const assignedTo = (agent: TestAgent, jobId: string) =>
   agent.inbox.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId));

@@ -255,3 +255,21 @@ export const complete = (
     type: 'complete',
     tasks: [{ taskId: task.taskId, attempt: task.attempt, exitCode: 0, result }],
   });
+
+export const sendLog = (
+  agent: TestAgent,
+  task: { taskId: string; attempt: number },
+  chunks: { stream: 'stdout' | 'stderr'; data: string }[],
+) => agent.send({ type: 'log', taskId: task.taskId, attempt: task.attempt, chunks });
+
+export const fail = (
+  agent: TestAgent,
+  task: { taskId: string; attempt: number },
+  message: string,
+) =>
+  agent.send({
+    type: 'fail',
+    tasks: [
+      { taskId: task.taskId, attempt: task.attempt, exitCode: 1, error: { type: 'exit', message } },
+    ],
+  });

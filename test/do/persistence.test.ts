@@ -7,6 +7,7 @@ import {
   api,
   assignmentOf,
   cleanUp,
+  sendLog,
   getJob,
   getTask,
   getWorker,
@@ -132,12 +133,7 @@ describe('rows', () => {
     expect(tasks).toHaveLength(2);
     const [first] = tasks;
     if (!first) throw new Error('no task');
-    agent.send({
-      type: 'log',
-      taskId: first.taskId,
-      attempt: 1,
-      chunks: [{ stream: 'stdout', data: 'hello\n' }],
-    });
+    sendLog(agent, { taskId: first.taskId, attempt: 1 }, [{ stream: 'stdout', data: 'hello\n' }]);
     agent.send({
       type: 'complete',
       tasks: tasks.map((t) => ({ taskId: t.taskId, attempt: t.attempt, result: { i: t.taskId } })),
