@@ -11,8 +11,6 @@ export interface ProgressSample {
   rows?: number;
 }
 
-export const ENDED = ['succeeded', 'failed', 'cancelled'];
-
 /** What a job view says about how far it has come. */
 export function sampleOf(job: JobView, at: number): ProgressSample {
   const { counts } = job;

@@ -1,7 +1,8 @@
 /** Waiting for a job to end, with a progress bar on a terminal; shared by `submit --wait` and `job --wait`. */
 import type { JobView } from '../protocol/index.ts';
 import type { Ctx } from './context.ts';
-import { ENDED, ProgressBar } from './progress.ts';
+import { ProgressBar } from './progress.ts';
+import { isEndState } from '../protocol/index.ts';
 
 export async function watchJob(ctx: Ctx, id: string, pollMs = 250): Promise<JobView> {
   const bar = new ProgressBar(ctx.json ? { write: () => undefined } : ctx.stdout);
@@ -9,7 +10,7 @@ export async function watchJob(ctx: Ctx, id: string, pollMs = 250): Promise<JobV
     for (;;) {
       const job = await ctx.client.getJob(id, 0);
       bar.update(job);
-      if (ENDED.includes(job.state)) break;
+      if (isEndState(job.state)) break;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   } finally {

@@ -2,7 +2,7 @@
 import { MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { connectedReadyWorkers } from './workers-store.ts';
-import { effectiveSlots } from './rows.ts';
+import { effectiveSlots, LIVE_TASK_STATES } from './rows.ts';
 import { placeRoundRobin, type PlacementTask, type PlacementWorker } from './placement.ts';
 import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
 import { markJobsStarted } from './jobs-store.ts';
@@ -70,7 +70,7 @@ function freeWorkers(core: Core): PlacementWorker[] {
     core.sql
       .all<{ worker_id: string; n: number; cost: number }>(
         `SELECT worker_id, count(*) AS n, sum(cost) AS cost FROM tasks
-         WHERE state IN ('assigned','running') GROUP BY worker_id`,
+         WHERE state IN ${LIVE_TASK_STATES} GROUP BY worker_id`,
       )
       .map((row) => [row.worker_id, row]),
   );

@@ -1,11 +1,12 @@
 /** Job and task operations behind the HTTP API: submit, read, list, cancel, logs. */
-import type {
-  JobState,
-  JobView,
-  LogPage,
-  SubmitJobRequest,
-  TaskState,
-  TaskView,
+import {
+  isEndState,
+  type JobState,
+  type JobView,
+  type LogPage,
+  type SubmitJobRequest,
+  type TaskState,
+  type TaskView,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
@@ -18,7 +19,6 @@ import {
   findJob,
   failJob,
   insertJob,
-  isFinal,
   jobView,
   listJobs as listJobRows,
   recordTaskEnds,
@@ -50,7 +50,7 @@ export async function submitJob(
   if (draft.policy.jobTimeoutMs !== null) wakeAt(effects, now + draft.policy.jobTimeoutMs);
   effects.dispatch = true;
   commit(core, effects);
-  if (waitSeconds > 0 && !isFinal(findJob(core.sql, id)?.state ?? '')) {
+  if (waitSeconds > 0 && !isEndState(findJob(core.sql, id)?.state ?? '')) {
     await core.watchers.waitForJob(id, waitSeconds * 1000);
   }
   return getJob(core, id);
@@ -106,7 +106,7 @@ export function listJobs(core: Core, state: JobState | undefined, limit = 100): 
 export function cancelJob(core: Core, id: string): JobView {
   const row = findJob(core.sql, id);
   if (!row) throw notFound('job', id);
-  if (isFinal(row.state)) throw conflict(`job ${id} already ${row.state}`, { state: row.state });
+  if (isEndState(row.state)) throw conflict(`job ${id} already ${row.state}`, { state: row.state });
   const effects = newEffects();
   core.sql.transaction(() => {
     core.sql.run(`UPDATE jobs SET cancel_requested = 1 WHERE id = ?`, id);
@@ -147,7 +147,7 @@ export function scopeState(core: Core, scope: LogScope): { state: string; done: 
       'taskId' in scope ? 'task' : 'job',
       'taskId' in scope ? scope.taskId : scope.jobId,
     );
-  return { state, done: isFinal(state) };
+  return { state, done: isEndState(state) };
 }
 
 export function logPage(core: Core, scope: LogScope, after = 0, limit = 1000): LogPage {

@@ -1,5 +1,5 @@
 /** Job records in SQLite: create with their tasks, read, list, settle when their tasks end. */
-import type { JobState, JobView, TaskCounts } from '../protocol/index.ts';
+import { isEndState, type JobState, type JobView, type TaskCounts } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
@@ -152,7 +152,7 @@ export function recordTaskEnds(sql: Sql, effects: Effects, now: number, from = 0
 
 function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void {
   let row = findJob(sql, jobId);
-  if (!row || isFinal(row.state)) return;
+  if (!row || isEndState(row.state)) return;
   if (row.kind === 'aggregate') {
     if (advanceAggregate(sql, effects, row, now)) return;
     row = findJob(sql, jobId) ?? row;
@@ -183,6 +183,3 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
   );
   effects.endedJobs.push({ id: jobId, state });
 }
-
-export const isFinal = (state: string) =>
-  state === 'succeeded' || state === 'failed' || state === 'cancelled';

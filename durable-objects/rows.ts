@@ -77,6 +77,9 @@ export interface TaskRow {
   finished_at: number | null;
 }
 
+/** The task states of an attempt that is still live on a worker, as an SQL list. */
+export const LIVE_TASK_STATES = `('assigned','running')`;
+
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 

@@ -4,12 +4,11 @@
  */
 import type { CompleteFrame, FailFrame, ProgressFrame, TaskRef } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
+import { LIVE_TASK_STATES } from './rows.ts';
 import { tellAgentsToStop, wakeAt, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
 import { retryDelayMs, TIMEOUT_GRACE_MS } from './job-policy.ts';
 import { recordAttempt, type LiveAttempt } from './task-attempts.ts';
-
-const LIVE = `('assigned','running')`;
 
 export interface AssignedTask {
   id: string;
@@ -62,7 +61,7 @@ export function assignTasks(
 export function recordProgress(sql: Sql, workerId: string, items: ProgressFrame['tasks']): void {
   for (const item of items) {
     sql.run(
-      `UPDATE tasks SET progress = ? WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE}`,
+      `UPDATE tasks SET progress = ? WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
       JSON.stringify({ rowsRead: item.rowsRead, bytesRead: item.bytesRead }),
       item.taskId,
       item.attempt,
@@ -101,7 +100,7 @@ export function completeTasks(
   for (const item of items) {
     const row = sql.first<{ job_id: string }>(
       `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, error = NULL, finished_at = ?
-       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE} RETURNING job_id`,
+       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE_TASK_STATES} RETURNING job_id`,
       item.exitCode ?? null,
       item.result === undefined ? null : JSON.stringify(item.result),
       now,
@@ -158,7 +157,7 @@ const FAILING_ATTEMPT = `SELECT t.id, t.attempt, t.worker_id, t.assigned_at, t.s
 
 function findLiveAttempt(sql: Sql, ref: TaskRef, workerId: string): FailingAttempt | null {
   return sql.first<FailingAttempt>(
-    `${FAILING_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE}`,
+    `${FAILING_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}`,
     ref.taskId,
     ref.attempt,
     workerId,
@@ -168,7 +167,7 @@ function findLiveAttempt(sql: Sql, ref: TaskRef, workerId: string): FailingAttem
 /** Live attempts that ran past their deadline. */
 export function overdueAttempts(sql: Sql, now: number): FailingAttempt[] {
   return sql.all<FailingAttempt>(
-    `${FAILING_ATTEMPT} WHERE t.state IN ${LIVE} AND t.deadline_at IS NOT NULL AND t.deadline_at <= ?`,
+    `${FAILING_ATTEMPT} WHERE t.state IN ${LIVE_TASK_STATES} AND t.deadline_at IS NOT NULL AND t.deadline_at <= ?`,
     now,
   );
 }
@@ -219,7 +218,7 @@ export function failAttempt(
 export function liveTasksOf(sql: Sql, workerId: string): TaskRef[] {
   return sql
     .all<{ id: string; attempt: number }>(
-      `SELECT id, attempt FROM tasks WHERE worker_id = ? AND state IN ${LIVE}`,
+      `SELECT id, attempt FROM tasks WHERE worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
       workerId,
     )
     .map((row) => ({ taskId: row.id, attempt: row.attempt }));

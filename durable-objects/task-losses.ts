@@ -5,10 +5,9 @@
  */
 import type { TaskRef } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
+import { LIVE_TASK_STATES } from './rows.ts';
 import type { Effects } from './effects.ts';
 import { recordAttempt, type LiveAttempt } from './task-attempts.ts';
-
-const LIVE = `('assigned','running')`;
 
 interface LostAttempt extends LiveAttempt {
   job_id: string;
@@ -34,7 +33,7 @@ export function loseWorkerTasks(
   loss: Loss,
 ): TaskRef[] {
   const rows = sql.all<LostAttempt>(
-    `${LOST_ATTEMPT} WHERE t.worker_id = ? AND t.state IN ${LIVE}`,
+    `${LOST_ATTEMPT} WHERE t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}`,
     workerId,
   );
   return loseAttempts(sql, effects, rows, loss);
@@ -51,7 +50,7 @@ export function loseTasks(
   const rows = refs.flatMap(
     (ref) =>
       sql.first<LostAttempt>(
-        `${LOST_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE}`,
+        `${LOST_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}`,
         ref.taskId,
         ref.attempt,
         workerId,
@@ -64,7 +63,7 @@ export function loseTasks(
 export function silentAttempts(sql: Sql, now: number): (LostAttempt & { worker_id: string })[] {
   return sql.all<LostAttempt & { worker_id: string }>(
     `${LOST_ATTEMPT} JOIN workers w ON w.id = t.worker_id
-     WHERE t.state IN ${LIVE} AND j.lease_ms IS NOT NULL AND w.conn_id IS NOT NULL
+     WHERE t.state IN ${LIVE_TASK_STATES} AND j.lease_ms IS NOT NULL AND w.conn_id IS NOT NULL
        AND w.last_heartbeat_at < ? - j.lease_ms`,
     now,
   );

@@ -6,14 +6,13 @@
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import type { Sql } from './sql.ts';
+import { LIVE_TASK_STATES } from './rows.ts';
 import { newEffects, tellAgentsToStop, type Effects } from './effects.ts';
 import { lapsedWorkers } from './workers-store.ts';
 import { expireLeases } from './agent-session.ts';
 import { cancelJobTasks, failAttempt, overdueAttempts } from './task-lifecycle.ts';
 import { loseAttempts, silentAttempts } from './task-losses.ts';
 import { failJob, recordTaskEnds } from './jobs-store.ts';
-
-const LIVE = `('assigned','running')`;
 
 export function runTimers(core: Core): void {
   const { sql } = core;
@@ -79,10 +78,10 @@ export function nextWake(sql: Sql, leaseMs: number, now: number): number | null 
     at(
       `SELECT min(w.last_heartbeat_at + j.lease_ms) AS at FROM tasks t
        JOIN jobs j ON j.id = t.job_id JOIN workers w ON w.id = t.worker_id
-       WHERE t.state IN ${LIVE} AND j.lease_ms IS NOT NULL AND w.conn_id IS NOT NULL`,
+       WHERE t.state IN ${LIVE_TASK_STATES} AND j.lease_ms IS NOT NULL AND w.conn_id IS NOT NULL`,
     ),
     at(
-      `SELECT min(deadline_at) AS at FROM tasks WHERE state IN ${LIVE} AND deadline_at IS NOT NULL`,
+      `SELECT min(deadline_at) AS at FROM tasks WHERE state IN ${LIVE_TASK_STATES} AND deadline_at IS NOT NULL`,
     ),
     // A backoff already over waits for capacity, which dispatches by itself when it frees.
     at(

@@ -1,9 +1,7 @@
 /** Worker records in SQLite: register, find, list, bind to an agent connection. */
 import type { RegisterWorkerRequest, WorkerState, WorkerView } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
-import { toWorkerView, type WorkerRow } from './rows.ts';
-
-const LIVE_TASK_STATES = `('assigned','running')`;
+import { LIVE_TASK_STATES, toWorkerView, type WorkerRow } from './rows.ts';
 
 export function findWorker(sql: Sql, id: string): WorkerRow | null {
   return sql.first<WorkerRow>(`SELECT * FROM workers WHERE id = ?`, id);

@@ -72,6 +72,9 @@ export const SubmitJobQuery = z.strictObject({
 
 export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
+/** Whether a job (or task) in this state has ended: nothing about it changes any more. */
+export const isEndState = (state: string): boolean =>
+  state === 'succeeded' || state === 'failed' || state === 'cancelled';
 export const TaskState = z.enum([
   'queued',
   'assigned',

@@ -1,5 +1,6 @@
 /** Demo step 2: a distributed group-by over the sample Parquet data, with progress and the top rows. */
-import { ENDED, ProgressBar } from '../progress.ts';
+import { ProgressBar } from '../progress.ts';
+import { isEndState } from '../../protocol/index.ts';
 import type { JobView } from '../../protocol/index.ts';
 import type { TmClient } from '../sdk/client.ts';
 import { renderTable } from '../format/table.ts';
@@ -70,7 +71,7 @@ async function watch(client: TmClient, id: string, say: (line: string) => void):
     for (;;) {
       const job = await client.getJob(id, 0);
       bar.update(job);
-      if (ENDED.includes(job.state)) {
+      if (isEndState(job.state)) {
         if (!bar.enabled) say(summary(job));
         return client.getJob(id);
       }

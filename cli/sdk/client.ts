@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   ErrorBody,
+  isEndState,
   JobView,
   LogEntry,
   LogPage,
@@ -141,8 +142,7 @@ export class TmClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const job = await this.getJob(id);
-      if (['succeeded', 'failed', 'cancelled'].includes(job.state) || Date.now() > deadline)
-        return job;
+      if (isEndState(job.state) || Date.now() > deadline) return job;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
