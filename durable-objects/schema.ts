@@ -124,6 +124,59 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX task_attempts_job ON task_attempts(job_id, outcome);
   `,
+  `
+  CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    weight INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE tenant_tokens (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX tenant_tokens_tenant ON tenant_tokens(tenant_id);
+  CREATE TABLE auth_failures (
+    client TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    failures INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  ALTER TABLE jobs ADD COLUMN tenant_id TEXT;
+  CREATE INDEX jobs_tenant ON jobs(tenant_id, created_at);
+  ALTER TABLE tasks ADD COLUMN tenant_id TEXT;
+  ALTER TABLE tasks ADD COLUMN pipeline_id TEXT;
+  ALTER TABLE tasks ADD COLUMN requires TEXT;
+  CREATE INDEX tasks_tenant_queue ON tasks(state, tenant_id, seq);
+  CREATE INDEX tasks_pipeline ON tasks(pipeline_id, state) WHERE pipeline_id IS NOT NULL;
+  ALTER TABLE workers ADD COLUMN public_key TEXT;
+  ALTER TABLE workers ADD COLUMN executors TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE applications (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (tenant_id, name)
+  );
+  CREATE TABLE pipelines (
+    id TEXT PRIMARY KEY,
+    application_id TEXT NOT NULL REFERENCES applications(id),
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (application_id, name)
+  );
+  CREATE TABLE pipeline_versions (
+    pipeline_id TEXT NOT NULL REFERENCES pipelines(id),
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline_id, version)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

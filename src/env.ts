@@ -1,11 +1,14 @@
 /** Bindings and settings of the control plane Worker. */
 import type { Scheduler } from '../durable-objects/scheduler.ts';
 import type { SchedulerEnv } from '../durable-objects/config.ts';
+import type { Principal } from './auth/principal.ts';
 
 export interface Env extends SchedulerEnv {
   SCHEDULER: DurableObjectNamespace<Scheduler>;
   /** Cluster join token: agents holding it may connect and self-register (a Worker secret). */
   TM_JOIN_TOKEN?: string;
+  /** Admin token: manages workers, object stores and tenants (a Worker secret). */
+  TM_ADMIN_TOKEN?: string;
 }
 
-export type AppEnv = { Bindings: Env };
+export type AppEnv = { Bindings: Env; Variables: { principal?: Principal } };

@@ -1,0 +1,44 @@
+/** Who a request acts for, set by the auth middleware: the admin, or one tenant. */
+import type { Context } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from '../errors.ts';
+
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'tenant'; tenantId: string; tenantName: string };
+
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw new Error('auth middleware did not run for this route');
+  return principal;
+}
+
+/** Workers, object stores and tenants are the admin's to manage. */
+export function requireAdmin(c: Context<AppEnv>): void {
+  if (principalOf(c).kind !== 'admin') {
+    throw new ApiError({
+      status: 403,
+      code: 'forbidden',
+      message: 'this needs the admin token; a tenant token may not manage the cluster',
+    });
+  }
+}
+
+/** Applications and pipelines belong to a tenant; the admin acts on none of them directly. */
+export function requireTenant(c: Context<AppEnv>): { tenantId: string; tenantName: string } {
+  const principal = principalOf(c);
+  if (principal.kind !== 'tenant') {
+    throw new ApiError({
+      status: 403,
+      code: 'forbidden',
+      message: 'applications belong to tenants: use a tenant token (POST /v1/tenants makes one)',
+    });
+  }
+  return principal;
+}
+
+/** The tenant whose rows a request may see, or null for the admin, who sees every tenant's. */
+export function ownerScope(c: Context<AppEnv>): string | null {
+  const principal = principalOf(c);
+  return principal.kind === 'tenant' ? principal.tenantId : null;
+}
