@@ -4,8 +4,7 @@ import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
 
 export type Principal =
-  | { kind: 'admin' }
-  | { kind: 'tenant'; tenantId: string; tenantName: string };
+  { kind: 'admin' } | { kind: 'tenant'; tenantId: string; tenantName: string };
 
 export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get('principal');
