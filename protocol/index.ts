@@ -9,5 +9,8 @@ export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';
 export * from './aggregate.ts';
+export * from './template.ts';
+export * from './pipeline-steps.ts';
+export * from './pipelines.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';
