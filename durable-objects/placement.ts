@@ -7,6 +7,8 @@ export interface PlacementWorker {
   /** How many more tasks of any kind the worker may hold at once. */
   freeInflight: number;
   acceptsCommands: boolean;
+  /** What pipeline steps the worker can run (none when absent). */
+  executors?: readonly string[];
 }
 
 export interface PlacementTask {
@@ -16,6 +18,10 @@ export interface PlacementTask {
   needsCommands: boolean;
   /** Set when the task must run on this one worker. */
   pinnedWorkerId: string | null;
+  /** Executors the worker must all have (a pipeline task runs every step on one agent). */
+  requires?: readonly string[];
+  /** The pipeline the task belongs to, whose running tasks `groupCaps` limits. */
+  group?: string | null;
 }
 
 export interface PlacementInput {
@@ -25,6 +31,8 @@ export interface PlacementInput {
   tasks: readonly PlacementTask[];
   /** The worker that took the last unpinned task, so the rotation carries across rounds. */
   lastWorkerId: string | null;
+  /** How many more tasks of each group may start now; groups not listed have no cap. */
+  groupCaps?: ReadonlyMap<string, number>;
 }
 
 export interface PlacementResult {
@@ -33,8 +41,9 @@ export interface PlacementResult {
 }
 
 /**
- * Places each task on the next worker in rotation that has room for it. Pinned tasks go to their
- * worker or wait; unpinned ones rotate, starting after `lastWorkerId`. Deterministic.
+ * Places each task on the next worker in rotation that has room for it and every executor it
+ * needs. Pinned tasks go to their worker or wait; unpinned ones rotate, starting after
+ * `lastWorkerId`; a group at its cap waits. Deterministic.
  */
 export function placeRoundRobin(input: PlacementInput): PlacementResult {
   const workers = input.workers.map((worker) => ({ ...worker }));
@@ -42,8 +51,10 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
   const assignments: PlacementResult['assignments'] = [];
   let cursor = nextIndex(byId.get(input.lastWorkerId ?? '') ?? -1, workers.length);
   let lastWorkerId = input.lastWorkerId;
+  const caps = new Map(input.groupCaps);
 
   for (const task of input.tasks) {
+    if (task.group && (caps.get(task.group) ?? 1) <= 0) continue;
     if (task.pinnedWorkerId !== null) {
       const worker = workers[byId.get(task.pinnedWorkerId) ?? -1];
       if (worker && fits(worker, task)) take(worker, task);
@@ -65,6 +76,8 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
   function take(worker: PlacementWorker, task: PlacementTask) {
     worker.freeSlots -= task.cost;
     worker.freeInflight -= 1;
+    const cap = task.group ? caps.get(task.group) : undefined;
+    if (task.group && cap !== undefined) caps.set(task.group, cap - 1);
     assignments.push({ taskId: task.id, workerId: worker.id });
   }
 }
@@ -72,7 +85,8 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
 function fits(worker: PlacementWorker, task: PlacementTask): boolean {
   if (worker.freeInflight < 1) return false;
   if (task.cost > 0 && worker.freeSlots < task.cost) return false;
-  return !task.needsCommands || worker.acceptsCommands;
+  if (task.needsCommands && !worker.acceptsCommands) return false;
+  return (task.requires ?? []).every((name) => worker.executors?.includes(name));
 }
 
 function nextIndex(index: number, length: number): number {

@@ -1,4 +1,4 @@
-/** Round-robin placement: rotation, capacity, pinning, command capability, determinism. */
+/** Round-robin placement: rotation, capacity, pinning, command capability, executors, caps, determinism. */
 import { describe, expect, it } from 'vitest';
 import {
   placeRoundRobin,
@@ -200,5 +200,99 @@ describe('placeRoundRobin', () => {
       assignments: [],
       lastWorkerId: 'a',
     });
+  });
+});
+
+describe('placeRoundRobin with pipeline tasks', () => {
+  const ocr = (id: string, over: Partial<PlacementTask> = {}) =>
+    task(id, { needsCommands: false, requires: ['tesseract', 'wget'], group: 'ocr', ...over });
+
+  it('places a task only on a worker that has every executor it needs', () => {
+    const workers = [
+      worker('a', { executors: ['wget'] }),
+      worker('b', { executors: ['tesseract'] }),
+      worker('c', { executors: ['tesseract', 'wget', 'ffmpeg'] }),
+      worker('d'),
+    ];
+    expect(placedOn({ workers, tasks: [ocr('t0'), ocr('t1')], lastWorkerId: null })).toEqual([
+      'c',
+      'c',
+    ]);
+  });
+
+  it('leaves a task queued when no worker has all its executors', () => {
+    const workers = [
+      worker('a', { executors: ['wget'] }),
+      worker('b', { executors: ['tesseract'] }),
+    ];
+    expect(placedOn({ workers, tasks: [ocr('t0')], lastWorkerId: null })).toEqual([]);
+  });
+
+  it('rotates pipeline tasks across capable workers only, alongside ordinary tasks', () => {
+    const workers = [
+      worker('a', { executors: ['tesseract', 'wget'] }),
+      worker('b'),
+      worker('c', { executors: ['tesseract', 'wget'] }),
+    ];
+    const result = placeRoundRobin({
+      workers,
+      tasks: [ocr('p0'), task('u0'), ocr('p1'), task('u1')],
+      lastWorkerId: null,
+    });
+    expect(result.assignments).toEqual([
+      { taskId: 'p0', workerId: 'a' },
+      { taskId: 'u0', workerId: 'b' },
+      { taskId: 'p1', workerId: 'c' },
+      { taskId: 'u1', workerId: 'a' },
+    ]);
+  });
+
+  it('starts no more tasks of a group than its cap, and leaves other groups alone', () => {
+    const workers = [
+      worker('a', { executors: ['tesseract', 'wget', 'x'] }),
+      worker('b', { executors: ['x'] }),
+    ];
+    const result = placeRoundRobin({
+      workers,
+      tasks: [
+        ...['o0', 'o1', 'o2', 'o3'].map((id) => ocr(id)),
+        ...['x0', 'x1', 'x2'].map((id) => task(id, { requires: ['x'], group: 'xs' })),
+        task('plain'),
+      ],
+      lastWorkerId: null,
+      groupCaps: new Map([['ocr', 2]]),
+    });
+    expect(result.assignments.map((a) => a.taskId)).toEqual([
+      'o0',
+      'o1',
+      'x0',
+      'x1',
+      'x2',
+      'plain',
+    ]);
+  });
+
+  it('places nothing of a group whose cap is used up', () => {
+    const workers = [worker('a', { executors: ['tesseract', 'wget'] })];
+    expect(
+      placedOn({
+        workers,
+        tasks: [ocr('t0')],
+        lastWorkerId: null,
+        groupCaps: new Map([['ocr', 0]]),
+      }),
+    ).toEqual([]);
+  });
+
+  it('counts only placed tasks against the cap', () => {
+    // The first task fits nowhere (no free slot on its only capable worker): the cap is not spent.
+    const workers = [worker('a', { executors: ['tesseract', 'wget'], freeSlots: 1 })];
+    const result = placeRoundRobin({
+      workers,
+      tasks: [ocr('big', { cost: 2 }), ocr('t1'), ocr('t2')],
+      lastWorkerId: null,
+      groupCaps: new Map([['ocr', 1]]),
+    });
+    expect(result.assignments).toEqual([{ taskId: 't1', workerId: 'a' }]);
   });
 });
