@@ -126,6 +126,7 @@ function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: H
       connId: attachment.connId,
       agentSlots: hello.slots,
       acceptsCommands: hello.acceptsCommands,
+      executors: hello.executors ?? [],
       draining: hello.draining ?? false,
       now,
     });

@@ -5,6 +5,8 @@ import { simpleTaskSpec } from './job-plan.ts';
 import { findStore, toStoreAccess } from './object-stores.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { finalOutputKey, mapOutputPrefix, reduceOutputKey } from './aggregate-plan.ts';
+import { pipelineSpecBuilder } from './pipeline-assignment.ts';
+import type { PipelineJobSpec } from './pipeline-task-view.ts';
 
 export interface TaskToSend {
   id: string;
@@ -20,6 +22,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
     const row = findStore(sql, id);
     return row ? toStoreAccess(row) : null;
   };
+  const pipeline = pipelineSpecBuilder(sql);
   return (task) => {
     if (!jobs.has(task.jobId)) {
       const row = sql.first<{ kind: string; spec: string }>(
@@ -33,6 +36,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
     }
     const job = jobs.get(task.jobId);
     if (!job) return null;
+    if (job.kind === 'pipeline') return pipeline(job.spec as unknown as PipelineJobSpec, task.spec);
     if (job.kind !== 'aggregate') return simpleTaskSpec(job.kind, job.spec);
     const spec = job.spec as unknown as AggregateJobSpec;
     const part = JSON.parse(task.spec ?? 'null') as AggregateTaskPart | null;

@@ -7,6 +7,8 @@ import { placeRoundRobin, type PlacementTask, type PlacementWorker } from './pla
 import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
 import { markJobsStarted } from './jobs-store.ts';
 import { specBuilder } from './assignment-spec.ts';
+import { pipelineQueue } from './pipeline-dispatch.ts';
+import { assignBatches } from './assign-batches.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
 
@@ -16,6 +18,8 @@ interface QueuedRow {
   kind: string;
   cost: number;
   pinned_worker_id: string | null;
+  pipeline_id: string | null;
+  requires: string | null;
 }
 
 /** Assigns as much queued work as free capacity allows and sends it to the agents. */
@@ -30,12 +34,12 @@ export function dispatch(core: Core): void {
   if (budget <= 0) return;
 
   const now = core.now();
-  const queued = queuedTasks(core, workers, budget, now);
+  const { tasks: queued, groupCaps } = queuedTasks(core, workers, budget, now);
   if (queued.length === 0) return;
   const lastWorkerId =
     sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ??
     null;
-  const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId });
+  const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId, groupCaps });
   if (placement.assignments.length === 0) return;
 
   const assigned = sql.transaction(() => {
@@ -81,6 +85,7 @@ function freeWorkers(core: Core): PlacementWorker[] {
       freeSlots: effectiveSlots(row) - (used?.cost ?? 0),
       freeInflight: core.config.maxInflight - (used?.n ?? 0),
       acceptsCommands: row.accepts_commands === 1,
+      executors: JSON.parse(row.executors) as string[],
     };
   });
 }
@@ -90,9 +95,9 @@ function queuedTasks(
   workers: PlacementWorker[],
   budget: number,
   now: number,
-): PlacementTask[] {
+): { tasks: PlacementTask[]; groupCaps: Map<string, number> } {
   // Tasks waiting out a retry backoff are not ready yet.
-  const select = `SELECT seq, id, kind, cost, pinned_worker_id FROM tasks
+  const select = `SELECT seq, id, kind, cost, pinned_worker_id, pipeline_id, requires FROM tasks
     WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ${now})`;
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
@@ -100,8 +105,10 @@ function queuedTasks(
     budget,
     workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0),
   );
-  const unpinned = `${select} AND pinned_worker_id IS NULL`;
+  const unpinned = `${select} AND pinned_worker_id IS NULL AND pipeline_id IS NULL`;
+  const pipelines = pipelineQueue<QueuedRow>(core.sql, select, workers, slotBudget);
   const rows = [
+    ...pipelines.rows,
     ...(slotBudget > 0
       ? core.sql.all<QueuedRow>(`${unpinned} AND cost > 0 ORDER BY seq LIMIT ?`, slotBudget)
       : []),
@@ -117,14 +124,17 @@ function queuedTasks(
       ),
     );
   }
-  return rows
+  const tasks = rows
     .sort((a, b) => a.seq - b.seq)
     .map((row) => ({
       id: row.id,
       cost: row.cost,
       needsCommands: row.kind === 'command',
       pinnedWorkerId: row.pinned_worker_id,
+      requires: row.requires === null ? [] : (JSON.parse(row.requires) as string[]),
+      group: row.pipeline_id,
     }));
+  return { tasks, groupCaps: pipelines.caps };
 }
 
 function send(core: Core, assigned: AssignedTask[]): void {
@@ -143,11 +153,7 @@ function send(core: Core, assigned: AssignedTask[]): void {
       workerId,
     )?.conn_id;
     if (!connId) continue;
-    for (let i = 0; i < tasks.length; i += MAX_TASKS_PER_FRAME) {
-      core.sockets.sendTo(connId, {
-        type: 'assign',
-        tasks: tasks.slice(i, i + MAX_TASKS_PER_FRAME),
-      });
-    }
+    for (const batch of assignBatches(tasks))
+      core.sockets.sendTo(connId, { type: 'assign', tasks: batch });
   }
 }

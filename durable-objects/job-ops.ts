@@ -13,7 +13,13 @@ import { commit } from './core.ts';
 import { newEffects, wakeAt } from './effects.ts';
 import { attemptHistory } from './task-attempts.ts';
 import { badRequest, conflict, notFound, rateLimited } from './failure.ts';
-import { draftSimpleJob, planTasks, type PlannedTask, type SimpleJobRequest } from './job-plan.ts';
+import {
+  draftSimpleJob,
+  planTasks,
+  type JobDraft,
+  type PlannedTask,
+  type SimpleJobRequest,
+} from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import {
   findJob,
@@ -40,20 +46,33 @@ export async function submitJob(
     request.kind === 'aggregate'
       ? await draftAggregate(core, id, request)
       : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };
+  await launchJob(core, draft, error, waitSeconds);
+  return getJob(core, id);
+}
+
+/**
+ * Stores a drafted job with its tasks (or ended at once by `error`), places what it can, and
+ * waits up to `waitSeconds` for the job to end.
+ */
+export async function launchJob(
+  core: Core,
+  draft: JobDraft,
+  error: string | null,
+  waitSeconds: number,
+): Promise<void> {
   const effects = newEffects();
   const now = core.now();
   core.sql.transaction(() => {
     admit(core, draft.tasks.length);
     insertJob(core.sql, draft, now);
-    if (error) failJob(core.sql, effects, id, error, now);
+    if (error) failJob(core.sql, effects, draft.id, error, now);
   });
   if (draft.policy.jobTimeoutMs !== null) wakeAt(effects, now + draft.policy.jobTimeoutMs);
   effects.dispatch = true;
   commit(core, effects);
-  if (waitSeconds > 0 && !isEndState(findJob(core.sql, id)?.state ?? '')) {
-    await core.watchers.waitForJob(id, waitSeconds * 1000);
+  if (waitSeconds > 0 && !isEndState(findJob(core.sql, draft.id)?.state ?? '')) {
+    await core.watchers.waitForJob(draft.id, waitSeconds * 1000);
   }
-  return getJob(core, id);
 }
 
 /** Backpressure: the queue is bounded, so a flood of submissions is refused, not stored. */

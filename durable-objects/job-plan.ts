@@ -9,6 +9,8 @@ export interface PlannedTask {
   pinnedWorkerId: string | null;
   /** The task's own part of the spec (an aggregate's split or partition); null when the job's spec says all. */
   spec?: unknown;
+  /** The pipeline a pipeline task belongs to, and the executors its agent must have. */
+  pipeline?: { id: string; requires: readonly string[] };
 }
 
 /** A job ready to insert: its stored spec and its first tasks. */
@@ -18,6 +20,8 @@ export interface JobDraft {
   /** The kind of the first tasks, when it differs from the job's (an aggregate starts with maps). */
   taskKind?: string;
   name: string | null;
+  /** The tenant the job belongs to; null for the admin's jobs. */
+  tenantId?: string | null;
   spec: Record<string, unknown>;
   policy: JobPolicy;
   phase: string | null;

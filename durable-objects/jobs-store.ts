@@ -12,11 +12,12 @@ import { attemptCounts } from './task-attempts.ts';
 export function insertJob(sql: Sql, job: JobDraft, now: number): void {
   const { policy } = job;
   sql.run(
-    `INSERT INTO jobs (id, name, kind, spec, state, retries, backoff_initial_ms, backoff_max_ms,
-       max_lost, lease_ms, task_timeout_ms, deadline_at, tasks_total, phase, created_at)
-     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+    `INSERT INTO jobs (id, name, tenant_id, kind, spec, state, retries, backoff_initial_ms,
+       backoff_max_ms, max_lost, lease_ms, task_timeout_ms, deadline_at, tasks_total, phase, created_at)
+     VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
     job.id,
     job.name,
+    job.tenantId ?? null,
     job.kind,
     JSON.stringify(job.spec),
     policy.retries,
@@ -40,12 +41,14 @@ export function insertTasks(
   tasks: readonly PlannedTask[],
   now: number,
 ): void {
-  const first = findJob(sql, jobId)?.tasks_total ?? 0;
+  const job = findJob(sql, jobId);
+  const first = job?.tasks_total ?? 0;
   const cost = taskCost(kind);
   tasks.forEach((task, offset) => {
     sql.run(
-      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, tenant_id,
+         pipeline_id, requires, created_at)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
       crypto.randomUUID(),
       jobId,
       first + offset,
@@ -53,6 +56,9 @@ export function insertTasks(
       cost,
       task.pinnedWorkerId,
       task.spec === undefined ? null : JSON.stringify(task.spec),
+      job?.tenant_id ?? null,
+      task.pipeline?.id ?? null,
+      task.pipeline ? JSON.stringify(task.pipeline.requires) : null,
       now,
     );
   });

@@ -22,11 +22,14 @@ export interface WorkerRow {
   registered_at: number;
   connected_at: number | null;
   last_heartbeat_at: number | null;
+  /** JSON array of the executor names the agent announced. */
+  executors: string;
 }
 
 export interface JobRow {
   id: string;
   name: string | null;
+  tenant_id: string | null;
   kind: string;
   spec: string;
   state: JobView['state'];
@@ -69,6 +72,10 @@ export interface TaskRow {
   result: string | null;
   spec: string | null;
   progress: string | null;
+  tenant_id: string | null;
+  pipeline_id: string | null;
+  /** JSON array of the executors a pipeline task needs. */
+  requires: string | null;
   log_bytes: number;
   log_truncated: number;
   created_at: number;
@@ -101,6 +108,7 @@ export function toWorkerView(row: WorkerRow, runningTasks: number, now: number):
     runningTasks,
     acceptsCommands: row.accepts_commands === 1,
     acceptingTasks: row.accepting === 1,
+    executors: JSON.parse(row.executors) as string[],
     registeredAt: iso(row.registered_at),
   };
 }

@@ -4,10 +4,16 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type {
+  ApplicationView,
+  CreatePipelineRequest,
   JobState,
   JobView,
   LogPage,
   Outcome,
+  PipelineSubmission,
+  PipelineTaskData,
+  PipelineTaskView,
+  PipelineView,
   RegisterObjectStoreRequest,
   RegisterWorkerRequest,
   RegisteredWorker,
@@ -34,6 +40,15 @@ import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
 import { resultArrow, resultPage } from './result-ops.ts';
 import type { LogScope } from './logs-store.ts';
+import {
+  definePipeline,
+  deletePipeline,
+  getApplication,
+  getPipeline,
+  listApplications,
+  listPipelines,
+} from './pipeline-ops.ts';
+import { getPipelineTask, submitPipelineTasks } from './pipeline-submit.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -129,6 +144,53 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   resultArrow(jobId: string) {
     return this.run(() => resultArrow(this.core, jobId));
   }
+
+  // Applications and pipelines: every call acts inside one tenant.
+  listApplications(tenantId: string): Promise<Outcome<ApplicationView[]>> {
+    return this.run(() => listApplications(this.core, tenantId));
+  }
+  getApplication(tenantId: string, app: string): Promise<Outcome<ApplicationView>> {
+    return this.run(() => getApplication(this.core, tenantId, app));
+  }
+  definePipeline(
+    tenantId: string,
+    app: string,
+    request: CreatePipelineRequest,
+  ): Promise<Outcome<{ pipeline: PipelineView; created: boolean }>> {
+    return this.run(() => definePipeline(this.core, tenantId, app, request));
+  }
+  listPipelines(tenantId: string, app: string): Promise<Outcome<PipelineView[]>> {
+    return this.run(() => listPipelines(this.core, tenantId, app));
+  }
+  getPipeline(
+    tenantId: string,
+    app: string,
+    name: string,
+    version?: number,
+  ): Promise<Outcome<PipelineView>> {
+    return this.run(() => getPipeline(this.core, tenantId, app, name, version));
+  }
+  deletePipeline(tenantId: string, app: string, name: string): Promise<Outcome<PipelineView>> {
+    return this.run(() => deletePipeline(this.core, tenantId, app, name));
+  }
+  submitPipelineTasks(
+    tenantId: string,
+    app: string,
+    name: string,
+    items: PipelineTaskData[],
+    waitSeconds?: number,
+  ): Promise<Outcome<PipelineSubmission>> {
+    return this.run(() => submitPipelineTasks(this.core, tenantId, app, name, items, waitSeconds));
+  }
+  getPipelineTask(
+    tenantId: string,
+    app: string,
+    name: string,
+    taskId: string,
+  ): Promise<Outcome<PipelineTaskView>> {
+    return this.run(() => getPipelineTask(this.core, tenantId, app, name, taskId));
+  }
+
   health(): { ok: true; connectedWorkers: number } {
     return { ok: true, connectedWorkers: countConnected(this.core.sql) };
   }

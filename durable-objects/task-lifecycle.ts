@@ -57,12 +57,17 @@ export function assignTasks(
   return assigned;
 }
 
-/** Stores what running tasks have read so far (fenced like every report). */
+/** Stores how far running tasks are (fenced like every report). */
 export function recordProgress(sql: Sql, workerId: string, items: ProgressFrame['tasks']): void {
   for (const item of items) {
     sql.run(
       `UPDATE tasks SET progress = ? WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
-      JSON.stringify({ rowsRead: item.rowsRead, bytesRead: item.bytesRead }),
+      JSON.stringify(
+        // Steps carry their attempt: a later attempt starts over, and old reports must not show.
+        'steps' in item
+          ? { attempt: item.attempt, steps: item.steps }
+          : { rowsRead: item.rowsRead, bytesRead: item.bytesRead },
+      ),
       item.taskId,
       item.attempt,
       workerId,

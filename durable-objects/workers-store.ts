@@ -79,17 +79,20 @@ export function bindConnection(
     connId: string;
     agentSlots: number;
     acceptsCommands: boolean;
+    executors: readonly string[];
     draining: boolean;
     now: number;
   },
 ): void {
   sql.run(
-    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, accepting = ?, connected_at = ?,
-       last_heartbeat_at = ?, state = CASE WHEN state = 'draining' THEN 'draining' ELSE 'ready' END
+    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, executors = ?, accepting = ?,
+       connected_at = ?, last_heartbeat_at = ?,
+       state = CASE WHEN state = 'draining' THEN 'draining' ELSE 'ready' END
      WHERE id = ?`,
     binding.connId,
     binding.agentSlots,
     binding.acceptsCommands ? 1 : 0,
+    JSON.stringify(binding.executors),
     binding.draining ? 0 : 1,
     binding.now,
     binding.now,

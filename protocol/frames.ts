@@ -8,6 +8,7 @@ import { CommandSpec, RelativePath } from './jobs.ts';
 import { MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNKS_PER_FRAME, MAX_TASKS_PER_FRAME } from './limits.ts';
 import { LogStream } from './logs.ts';
 import { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from './aggregate.ts';
+import { ExecutorName, MAX_EXECUTORS, PipelineTaskSpec, StepReport } from './pipelines.ts';
 
 const TaskId = z.uuid();
 const Attempt = z.number().int().min(1);
@@ -31,6 +32,8 @@ export const HelloFrame = z.strictObject({
   running: z.array(TaskRef).max(10_000),
   /** The agent is draining (it got SIGTERM): it finishes what it holds and takes nothing new. */
   draining: z.boolean().optional(),
+  /** What pipeline steps this agent can run (`--executor`); absent: none. */
+  executors: z.array(ExecutorName).max(MAX_EXECUTORS).optional(),
 });
 
 export const HeartbeatFrame = z.strictObject({ type: z.literal('heartbeat') });
@@ -84,16 +87,19 @@ export const FailFrame = z.strictObject({
   ),
 });
 
-/** Data read so far by running tasks, so the job view can show progress. */
+/** How far running tasks are: data read so far, or a pipeline's steps so far. */
 export const ProgressFrame = z.strictObject({
   type: z.literal('progress'),
   tasks: batch(
-    z.strictObject({
-      taskId: TaskId,
-      attempt: Attempt,
-      rowsRead: z.number().min(0),
-      bytesRead: z.number().min(0),
-    }),
+    z.union([
+      z.strictObject({
+        taskId: TaskId,
+        attempt: Attempt,
+        rowsRead: z.number().min(0),
+        bytesRead: z.number().min(0),
+      }),
+      z.strictObject({ taskId: TaskId, attempt: Attempt, steps: z.array(StepReport).max(64) }),
+    ]),
   ),
 });
 export type ProgressFrame = z.infer<typeof ProgressFrame>;
@@ -139,6 +145,7 @@ export const TaskSpec = z.discriminatedUnion('kind', [
   MapTaskSpec,
   ReduceTaskSpec,
   FinalTaskSpec,
+  PipelineTaskSpec,
 ]);
 export type TaskSpec = z.infer<typeof TaskSpec>;
 

@@ -1,5 +1,5 @@
 /**
- * The HTTP API as data: every route under /v1 with the protocol schemas of its query, body and
+ * The HTTP API as data: every route under /v1 and /api with the protocol schemas of its query, body and
  * replies. `GET /v1/openapi.json` is built from this table (src/openapi/document.ts), and a test
  * checks the table against the routes the Hono app really has.
  */
@@ -29,6 +29,15 @@ import {
   RegisterObjectStoreRequest,
 } from './object-stores.ts';
 import { ResultPage, ResultQuery } from './aggregate.ts';
+import {
+  ApplicationView,
+  CreatePipelineRequest,
+  PipelineQuery,
+  PipelineSubmission,
+  PipelineTaskView,
+  PipelineView,
+  SubmitPipelineRequest,
+} from './pipelines.ts';
 
 // Replies that wrap the views above; the routes build them inline, so they are named here.
 export const HealthView = z.object({
@@ -41,6 +50,8 @@ export const JobList = z.object({ jobs: z.array(JobView) });
 export const TaskList = z.object({ tasks: z.array(TaskView) });
 export const ObjectStoreList = z.object({ objectStores: z.array(ObjectStoreView) });
 export const StoreRegistration = z.object({ store: ObjectStoreView, created: z.boolean() });
+export const ApplicationList = z.object({ applications: z.array(ApplicationView) });
+export const PipelineList = z.object({ pipelines: z.array(PipelineView) });
 /** One line of a followed log (`?follow=true`, NDJSON): entries, then one end line. */
 export const LogStreamLine = z.union([LogEntry, LogStreamEnd]);
 
@@ -49,6 +60,8 @@ export const REQUEST_SCHEMAS = {
   SubmitJobRequest,
   RegisterWorkerRequest,
   RegisterObjectStoreRequest,
+  CreatePipelineRequest,
+  SubmitPipelineRequest,
 } satisfies Record<string, z.ZodType>;
 
 /** Replies by component name; the document shows them as the API sends them. */
@@ -71,6 +84,12 @@ export const RESPONSE_SCHEMAS = {
   ObjectStoreList,
   StoreRegistration,
   ObjectPage,
+  ApplicationView,
+  ApplicationList,
+  PipelineView,
+  PipelineList,
+  PipelineSubmission,
+  PipelineTaskView,
 } satisfies Record<string, z.ZodType>;
 
 /** Media types of the replies that are not JSON. */
@@ -86,12 +105,14 @@ export interface ApiReply {
 }
 
 /** Statuses a route answers with ErrorBody (see protocol/errors.ts), with when. */
-export type ApiErrors = Partial<Record<400 | 401 | 404 | 409 | 413 | 429 | 500 | 502, string>>;
+export type ApiErrors = Partial<
+  Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502, string>
+>;
 
 export interface ApiRoute {
   method: 'get' | 'post' | 'delete';
   /** OpenAPI style: `{id}` where Hono has `:id`. */
-  path: `/v1/${string}`;
+  path: `/v1/${string}` | `/api/${string}`;
   operationId: string;
   summary: string;
   tag: string;
@@ -111,6 +132,14 @@ const TOO_LARGE = 'request body over 1 MiB';
 /** Ids that are not UUIDs name nothing, so they are 404s rather than 400s. */
 const uuidParam = (what: string) => ({ id: z.guid().describe(`the ${what}'s id`) });
 const storeParam = { id: z.string().describe("the store's id or name") };
+const appParam = { app: z.string().describe("the application's name") };
+const pipelineParams = {
+  ...appParam,
+  pipeline: z.string().describe("the pipeline's name"),
+};
+/** Applications belong to tenants: the admin token is refused, other tenants' names are 404s. */
+const TENANT_ONLY = 'not a tenant token (applications belong to tenants)';
+const NO_PIPELINE = 'no such application or pipeline in this tenant';
 const json = (schema: z.ZodType) => ({ 'application/json': schema });
 const logReplies: Record<number, ApiReply> = {
   200: {
@@ -380,5 +409,118 @@ export const API_ROUTES: readonly ApiRoute[] = [
       500: INTERNAL,
       502: 'the object store is unreachable',
     },
+  },
+  {
+    method: 'get',
+    path: '/api/applications',
+    operationId: 'listApplications',
+    summary: "The tenant's applications with their pipelines",
+    tag: 'applications',
+    replies: { 200: { description: 'the applications', content: json(ApplicationList) } },
+    errors: { 403: TENANT_ONLY, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/api/applications/{app}',
+    operationId: 'getApplication',
+    summary: 'One application with its pipelines',
+    tag: 'applications',
+    pathParams: appParam,
+    replies: { 200: { description: 'the application', content: json(ApplicationView) } },
+    errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/api/applications/{app}/pipelines',
+    operationId: 'listPipelines',
+    summary: "An application's pipelines with their load figures",
+    tag: 'applications',
+    pathParams: appParam,
+    replies: { 200: { description: 'the pipelines', content: json(PipelineList) } },
+    errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
+  },
+  {
+    method: 'post',
+    path: '/api/applications/{app}/pipelines',
+    operationId: 'definePipeline',
+    summary:
+      'Creates a pipeline (and its application) or adds a version; inline, or `from` an object store',
+    tag: 'applications',
+    pathParams: appParam,
+    body: CreatePipelineRequest,
+    replies: {
+      200: {
+        description: 'a new version, or the same one when the definition did not change',
+        content: json(PipelineView),
+      },
+      201: { description: 'created, as version 1', content: json(PipelineView) },
+    },
+    errors: {
+      400: `${BAD_BODY}: a command that does not parse or uses shell syntax, an unknown store`,
+      403: TENANT_ONLY,
+      413: TOO_LARGE,
+      500: INTERNAL,
+      502: 'the object store is unreachable, or has no such object',
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/applications/{app}/pipelines/{pipeline}',
+    operationId: 'getPipeline',
+    summary: 'A pipeline: its definition (of `version`, default the latest) and load figures',
+    tag: 'applications',
+    pathParams: pipelineParams,
+    query: PipelineQuery,
+    replies: { 200: { description: 'the pipeline', content: json(PipelineView) } },
+    errors: { 400: BAD_QUERY, 403: TENANT_ONLY, 404: `${NO_PIPELINE}, or version`, 500: INTERNAL },
+  },
+  {
+    method: 'delete',
+    path: '/api/applications/{app}/pipelines/{pipeline}',
+    operationId: 'deletePipeline',
+    summary: 'Deletes a pipeline and its versions; refused while any of its tasks is unfinished',
+    tag: 'applications',
+    pathParams: pipelineParams,
+    replies: { 200: { description: 'the deleted pipeline', content: json(PipelineView) } },
+    errors: {
+      403: TENANT_ONLY,
+      404: NO_PIPELINE,
+      409: 'it has unfinished tasks (their jobs are in `details.jobs`)',
+      500: INTERNAL,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/applications/{app}/pipelines/{pipeline}',
+    operationId: 'submitPipelineTasks',
+    summary: 'Submits a task (a JSON object of data) or a batch (an array); `wait` holds the reply',
+    tag: 'applications',
+    pathParams: pipelineParams,
+    query: SubmitJobQuery,
+    body: SubmitPipelineRequest,
+    replies: {
+      202: {
+        description: 'accepted as one job, with its tasks',
+        content: json(PipelineSubmission),
+      },
+    },
+    errors: {
+      400: `${BAD_BODY}, or data without a variable a command uses`,
+      403: TENANT_ONLY,
+      404: NO_PIPELINE,
+      413: TOO_LARGE,
+      429: 'the queue is full; retry after `Retry-After` seconds',
+      500: INTERNAL,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/applications/{app}/pipelines/{pipeline}/tasks/{id}',
+    operationId: 'getPipelineTask',
+    summary: 'One task of a pipeline: its steps, result, and why it waits',
+    tag: 'applications',
+    pathParams: { ...pipelineParams, ...uuidParam('task') },
+    replies: { 200: { description: 'the task', content: json(PipelineTaskView) } },
+    errors: { 403: TENANT_ONLY, 404: `${NO_PIPELINE}, or no such task of it`, 500: INTERNAL },
   },
 ];

@@ -15,6 +15,9 @@ export const MAX_COMMAND_TEMPLATE_CHARS = 4096;
 export const MAX_TASKS_PER_SUBMIT = 10_000;
 export const MAX_TASK_VARIABLES = 64;
 export const MAX_VARIABLE_VALUE_CHARS = 16 * 1024;
+/** A definition and one task's data, as JSON: bounded so an `assign` frame always has room. */
+export const MAX_DEFINITION_CHARS = 64 * 1024;
+export const MAX_TASK_DATA_CHARS = 64 * 1024;
 /** Most stdout of one step kept for the task's result; the rest is in the logs only. */
 export const MAX_STEP_OUTPUT_BYTES = 64 * 1024;
 /** Most executors one agent may announce. */
@@ -73,6 +76,12 @@ function checkSteps(
 ): void {
   for (const issue of stepIssues(value.pipeline, value.result))
     ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  const chars = JSON.stringify(value).length;
+  if (chars > MAX_DEFINITION_CHARS)
+    ctx.addIssue({
+      code: 'custom',
+      message: `the definition is ${chars} characters of JSON; at most ${MAX_DEFINITION_CHARS}`,
+    });
 }
 
 export const PipelineDefinition = z.strictObject(DEFINITION_FIELDS).superRefine(checkSteps);
@@ -88,6 +97,7 @@ export const PipelineSource = z.strictObject({
   /** Relative to the store's prefix. */
   key: z.string().min(1).max(1024),
 });
+export type PipelineSource = z.infer<typeof PipelineSource>;
 export const StoredPipelineRequest = z.strictObject({ name: ResourceName, from: PipelineSource });
 
 /** Creates a pipeline or adds a version: the definition inline, or `from` an object store. */
@@ -144,6 +154,12 @@ export const PipelineTaskData = z.record(z.string(), DataValue).superRefine((dat
   const names = Object.keys(data);
   if (names.length > MAX_TASK_VARIABLES)
     ctx.addIssue({ code: 'custom', message: `at most ${MAX_TASK_VARIABLES} variables per task` });
+  const chars = JSON.stringify(data).length;
+  if (chars > MAX_TASK_DATA_CHARS)
+    ctx.addIssue({
+      code: 'custom',
+      message: `a task's data is ${chars} characters of JSON; at most ${MAX_TASK_DATA_CHARS}`,
+    });
   for (const name of names) {
     if (!VARIABLE_NAME.test(name))
       ctx.addIssue({
@@ -223,6 +239,9 @@ export const PipelineSubmission = z.object({
   pipeline: z.string(),
   version: z.number().int(),
   jobId: z.string(),
+  /** Every task of the submission, in the order of the data items. */
+  taskIds: z.array(z.string()),
+  /** The first 100 tasks in full (with `?wait=`, as they ended). */
   tasks: z.array(PipelineTaskView),
 });
 export type PipelineSubmission = z.infer<typeof PipelineSubmission>;
@@ -231,9 +250,10 @@ export type PipelineSubmission = z.infer<typeof PipelineSubmission>;
 export const PipelineStats = z.object({
   queued: z.number().int(),
   running: z.number().int(),
+  /** Tasks that ended within the window, by outcome. */
   succeeded: z.number().int(),
   failed: z.number().int(),
-  /** The window throughput is measured over. */
+  /** The window throughput and the counts above are measured over. */
   windowSeconds: z.number(),
   /** Tasks that ended (succeeded or failed) per minute over the window. */
   throughputPerMinute: z.number(),

@@ -38,6 +38,8 @@ export const WorkerView = z.object({
   acceptsCommands: z.boolean(),
   /** False while the agent drains on its own (SIGTERM): connected, but given no new tasks. */
   acceptingTasks: z.boolean(),
+  /** What pipeline steps the agent can run, as it announced them (`--executor`). */
+  executors: z.array(z.string()),
   registeredAt: z.string(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;

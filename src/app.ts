@@ -1,4 +1,4 @@
-/** The control plane's HTTP app: routes under /v1, body limits, and one error shape. */
+/** The control plane's HTTP app: routes under /v1 and /api, body limits, and one error shape. */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './env.ts';
@@ -11,21 +11,21 @@ import { tasks } from './routes/tasks.ts';
 import { agent } from './routes/agent.ts';
 import { objectStores } from './routes/object-stores.ts';
 import { openapi } from './routes/openapi.ts';
+import { applications } from './routes/applications.ts';
 
 export const app = new Hono<AppEnv>();
 
-app.use(
-  '/v1/*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      errorResponse(c, {
-        status: 413,
-        code: 'payload_too_large',
-        message: `request body exceeds ${MAX_BODY_BYTES} bytes`,
-      }),
-  }),
-);
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) =>
+    errorResponse(c, {
+      status: 413,
+      code: 'payload_too_large',
+      message: `request body exceeds ${MAX_BODY_BYTES} bytes`,
+    }),
+});
+app.use('/v1/*', limitBody);
+app.use('/api/*', limitBody);
 app.route('/v1/health', health);
 app.route('/v1/workers', workers);
 app.route('/v1/jobs', jobs);
@@ -33,6 +33,7 @@ app.route('/v1/tasks', tasks);
 app.route('/v1/agent', agent);
 app.route('/v1/object-stores', objectStores);
 app.route('/v1/openapi.json', openapi);
+app.route('/api/applications', applications);
 app.notFound((c) =>
   errorResponse(c, {
     status: 404,

@@ -22,10 +22,16 @@ export async function readJson<T extends z.ZodType>(
   schema: T,
   before?: (json: unknown) => void,
 ): Promise<z.infer<T>> {
+  const json = await readJsonBody(c);
+  before?.(json);
+  return checkBody(json, schema);
+}
+
+/** Reads the body as any JSON value; malformed JSON is a 400 (`invalid_json`). */
+export async function readJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new ApiError({
       status: 400,
@@ -33,7 +39,10 @@ export async function readJson<T extends z.ZodType>(
       message: `request body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`,
     });
   }
-  before?.(json);
+}
+
+/** Checks a parsed body against a schema; a mismatch is a 400 with the issues as details. */
+export function checkBody<T extends z.ZodType>(json: unknown, schema: T): z.infer<T> {
   const result = schema.safeParse(json);
   if (!result.success)
     throw badRequest(describe(result.error, 'request body'), { issues: issues(result.error) });

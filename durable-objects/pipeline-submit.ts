@@ -1,0 +1,116 @@
+/**
+ * Submitting data to a pipeline: one job of kind `pipeline` per call, one task per data item, each
+ * bound to the pipeline's latest version; and reading those tasks back inside the tenant.
+ */
+import {
+  dataStrings,
+  missingVariable,
+  requiredExecutors,
+  stepName,
+  type PipelineSubmission,
+  type PipelineTaskData,
+  type PipelineTaskView,
+} from '../protocol/index.ts';
+import type { Core } from './core.ts';
+import { badRequest, notFound } from './failure.ts';
+import { resolvePolicy } from './job-policy.ts';
+import type { JobDraft } from './job-plan.ts';
+import { launchJob } from './job-ops.ts';
+import type { TaskRow } from './rows.ts';
+import { findVersion, specOf } from './pipelines-store.ts';
+import { findOwnPipeline } from './pipeline-ops.ts';
+import {
+  pipelineTaskViews,
+  type PipelineJobSpec,
+  type PipelineScope,
+  type PipelineTaskPart,
+} from './pipeline-task-view.ts';
+
+/** The reply shows this many tasks in full; `taskIds` lists them all. */
+const SUBMISSION_VIEWS = 100;
+
+export async function submitPipelineTasks(
+  core: Core,
+  tenantId: string,
+  application: string,
+  name: string,
+  items: readonly PipelineTaskData[],
+  waitSeconds = 0,
+): Promise<PipelineSubmission> {
+  const { scope, version } = resolveScope(core, tenantId, application, name);
+  const steps = scope.latest.pipeline;
+  const data = items.map(dataStrings);
+  data.forEach((values, index) => {
+    const missing = missingVariable(steps, values);
+    if (!missing) return;
+    const which = items.length > 1 ? `task ${index} of the batch: ` : '';
+    throw badRequest(`${which}${missing.message}`, {
+      task: index,
+      variable: missing.variable,
+      step: stepName(steps[missing.step] ?? { executor: '', commands: [] }),
+    });
+  });
+  const pipeline = { id: scope.pipelineId, requires: requiredExecutors(steps) };
+  const spec: PipelineJobSpec = { application, pipeline: name, pipelineId: pipeline.id, version };
+  const draft: JobDraft = {
+    id: crypto.randomUUID(),
+    kind: 'pipeline',
+    name: `${application}/${name}`,
+    tenantId,
+    spec: { ...spec },
+    policy: resolvePolicy(scope.latest, 0),
+    phase: null,
+    tasks: data.map((values) => ({
+      pinnedWorkerId: null,
+      spec: { data: values } satisfies PipelineTaskPart,
+      pipeline,
+    })),
+  };
+  await launchJob(core, draft, null, waitSeconds);
+  const rows = core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE job_id = ? ORDER BY idx`, draft.id);
+  return {
+    application,
+    pipeline: name,
+    version,
+    jobId: draft.id,
+    taskIds: rows.map((row) => row.id),
+    tasks: pipelineTaskViews(core.sql, scope, rows.slice(0, SUBMISSION_VIEWS), core.now()),
+  };
+}
+
+export function getPipelineTask(
+  core: Core,
+  tenantId: string,
+  application: string,
+  name: string,
+  taskId: string,
+): PipelineTaskView {
+  const { scope } = resolveScope(core, tenantId, application, name);
+  const row = core.sql.first<TaskRow>(
+    `SELECT * FROM tasks WHERE id = ? AND tenant_id = ? AND pipeline_id = ?`,
+    taskId,
+    tenantId,
+    scope.pipelineId,
+  );
+  const [view] = row ? pipelineTaskViews(core.sql, scope, [row], core.now()) : [];
+  if (!view) throw notFound('task', taskId);
+  return view;
+}
+
+function resolveScope(
+  core: Core,
+  tenantId: string,
+  application: string,
+  name: string,
+): { scope: PipelineScope; version: number } {
+  const found = findOwnPipeline(core, tenantId, application, name);
+  const latest = findVersion(core.sql, found.pipeline.id, found.pipeline.version);
+  if (!latest) throw notFound('pipeline', `${application}/${name}`);
+  const scope = {
+    application,
+    pipeline: name,
+    pipelineId: found.pipeline.id,
+    latest: specOf(latest),
+  };
+  return { scope, version: found.pipeline.version };
+}

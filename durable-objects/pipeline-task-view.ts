@@ -1,0 +1,141 @@
+/**
+ * A pipeline task as the API shows it: its steps (from the result once it succeeded, else from
+ * the progress its current attempt reported), its result, and why it waits when it is queued.
+ */
+import {
+  PipelineResult,
+  StepReport,
+  type PipelineSpec,
+  type PipelineTaskView,
+  type StepView,
+} from '../protocol/index.ts';
+import { z } from 'zod';
+import type { Sql } from './sql.ts';
+import { iso, isoOrNull, type TaskRow } from './rows.ts';
+import { findVersion, specOf } from './pipelines-store.ts';
+import { executorsOf, runningCount } from './pipeline-stats.ts';
+import { connectedReadyWorkers } from './workers-store.ts';
+import { waitingReason } from './waiting-reason.ts';
+
+export interface PipelineScope {
+  application: string;
+  pipeline: string;
+  pipelineId: string;
+  /** The latest version's definition: its maxConcurrency applies to every queued task. */
+  latest: PipelineSpec;
+}
+
+/** The job spec of a pipeline job. */
+export interface PipelineJobSpec {
+  application: string;
+  pipeline: string;
+  pipelineId: string;
+  version: number;
+}
+
+/** A pipeline task's own part of the spec: its data. */
+export interface PipelineTaskPart {
+  data: Record<string, string>;
+}
+
+const Progress = z.object({ attempt: z.number(), steps: z.array(StepReport) });
+
+/** Views of tasks of one pipeline; versions, agents and the running count are read once. */
+export function pipelineTaskViews(
+  sql: Sql,
+  scope: PipelineScope,
+  rows: readonly TaskRow[],
+  now: number,
+): PipelineTaskView[] {
+  const versions = new Map<number, PipelineSpec>();
+  const versionOf = (jobId: string) =>
+    (
+      JSON.parse(
+        sql.first<{ spec: string }>(`SELECT spec FROM jobs WHERE id = ?`, jobId)?.spec ?? '{}',
+      ) as PipelineJobSpec
+    ).version;
+  const specFor = (version: number) => {
+    let spec = versions.get(version);
+    if (!spec) {
+      const row = findVersion(sql, scope.pipelineId, version);
+      spec = row ? specOf(row) : scope.latest;
+      versions.set(version, spec);
+    }
+    return spec;
+  };
+  let waiting: ((row: TaskRow) => string) | null = null;
+  const waitingFor = (row: TaskRow) => {
+    waiting ??= waitingContext(sql, scope, now);
+    return waiting(row);
+  };
+  const jobVersions = new Map<string, number>();
+  return rows.map((row) => {
+    const version = jobVersions.get(row.job_id) ?? versionOf(row.job_id);
+    jobVersions.set(row.job_id, version);
+    const spec = specFor(version);
+    const outcome = row.state === 'succeeded' ? PipelineResult.safeParse(parse(row.result)) : null;
+    return {
+      id: row.id,
+      jobId: row.job_id,
+      application: scope.application,
+      pipeline: scope.pipeline,
+      version,
+      index: row.idx,
+      state: row.state,
+      attempt: row.attempt,
+      workerId: row.worker_id,
+      data: (parse(row.spec) as PipelineTaskPart | null)?.data ?? {},
+      steps: outcome?.success ? finishedSteps(outcome.data) : reportedSteps(spec, row),
+      result: outcome?.success ? outcome.data.result : null,
+      exitCode: row.exit_code,
+      error: row.error,
+      waiting: row.state === 'queued' ? waitingFor(row) : null,
+      createdAt: iso(row.created_at),
+      startedAt: isoOrNull(row.started_at),
+      finishedAt: isoOrNull(row.finished_at),
+    };
+  });
+}
+
+function waitingContext(sql: Sql, scope: PipelineScope, now: number) {
+  const agents = connectedReadyWorkers(sql).map(executorsOf);
+  const running = runningCount(sql, scope.pipelineId);
+  return (row: TaskRow) =>
+    waitingReason({
+      requires: (parse(row.requires) as string[] | null) ?? [],
+      agents,
+      notBefore: row.not_before,
+      now,
+      running,
+      maxConcurrency: scope.latest.maxConcurrency,
+    });
+}
+
+function finishedSteps(result: PipelineResult): StepView[] {
+  return result.steps.map((step) => ({ ...step, state: 'succeeded' }));
+}
+
+/** Steps as the current attempt reported them; the rest (and all of a queued task's) pending. */
+function reportedSteps(spec: PipelineSpec, row: TaskRow): StepView[] {
+  const progress = Progress.safeParse(parse(row.progress));
+  const current =
+    row.state !== 'queued' && progress.success && progress.data.attempt === row.attempt;
+  const reports = current ? progress.data.steps : [];
+  return spec.pipeline.map((step, index) => {
+    const report = reports[index];
+    return {
+      name: step.name,
+      executor: step.executor,
+      state: report?.state ?? 'pending',
+      exitCode: report?.exitCode ?? null,
+      output: null,
+      truncated: false,
+      startedAt: report?.startedAt ?? null,
+      finishedAt: report?.finishedAt ?? null,
+    };
+  });
+}
+
+function parse(text: string | null): unknown {
+  return text === null ? null : (JSON.parse(text) as unknown);
+}

@@ -1,0 +1,657 @@
+/**
+ * Applications and pipelines against the real Scheduler: definitions and versions, submitting
+ * tasks, placement on agents with the right executors, caps, load figures, tenant scoping.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:test';
+import { Hono } from 'hono';
+import type { AppEnv } from '../../src/env.ts';
+import { applications } from '../../src/routes/applications.ts';
+import { onError } from '../../src/errors.ts';
+import { API_ROUTES, type ApiRoute } from '../../protocol/openapi.ts';
+import {
+  ErrorBody,
+  type ApplicationView,
+  type Assignment,
+  type PipelineSubmission,
+  type PipelineTaskView,
+  type PipelineView,
+} from '../../protocol/index.ts';
+import {
+  assignmentOf,
+  cleanUp,
+  complete,
+  fail,
+  getJob,
+  getWorker,
+  joinAgent,
+  query,
+  submitJob,
+  type TestAgent,
+} from './helpers.ts';
+
+afterEach(cleanUp);
+
+type ErrorReply = { error: { code: string; message: string; details?: unknown } };
+
+/**
+ * The real routes behind a stand-in for the auth middleware, which sets the tenant a request
+ * acts for (test-only: the middleware itself is tested with the auth routes).
+ */
+function tenantApp(tenantId: string) {
+  return new Hono<AppEnv>()
+    .use(async (c, next) => {
+      c.set('principal', { kind: 'tenant', tenantId, tenantName: tenantId });
+      await next();
+    })
+    .route('/api/applications', applications)
+    .onError(onError);
+}
+
+async function newTenant(): Promise<string> {
+  const id = crypto.randomUUID();
+  await query(
+    `INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)`,
+    id,
+    `t-${id}`,
+    Date.now(),
+  );
+  return id;
+}
+
+async function call<T = unknown>(tenantId: string, method: string, path: string, body?: unknown) {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const response = await tenantApp(tenantId).request(`/api/applications${path}`, init, env);
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+const OCR = {
+  name: 'ocr',
+  pipeline: [
+    { executor: 'wget', commands: ['wget -O {{workdir}}/image.png {{url}}'] },
+    {
+      executor: 'tesseract',
+      commands: [
+        'tesseract {{workdir}}/image.png {{workdir}}/result',
+        'cat {{workdir}}/result.txt',
+      ],
+    },
+  ],
+};
+const OCR_EXECUTORS = ['tesseract', 'wget'];
+
+let appCounter = 0;
+/** A tenant with a fresh application holding the OCR pipeline (with `over` applied). */
+async function ocrApp(over: Record<string, unknown> = {}) {
+  const tenant = await newTenant();
+  const app = `app-${Date.now().toString(36)}-${appCounter++}`;
+  const created = await call<PipelineView>(tenant, 'POST', `/${app}/pipelines`, {
+    ...OCR,
+    ...over,
+  });
+  expect(created.status).toBe(201);
+  const submit = async (data: unknown, wait?: number) => {
+    const reply = await call<PipelineSubmission>(
+      tenant,
+      'POST',
+      `/${app}/pipelines/ocr${wait === undefined ? '' : `?wait=${wait}`}`,
+      data,
+    );
+    if (reply.status !== 202)
+      throw new Error(`submit: ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body;
+  };
+  const task = async (id: string) =>
+    (await call<PipelineTaskView>(tenant, 'GET', `/${app}/pipelines/ocr/tasks/${id}`)).body;
+  const pipeline = async () =>
+    (await call<PipelineView>(tenant, 'GET', `/${app}/pipelines/ocr`)).body;
+  return { tenant, app, pipeline: created.body, submit, task, view: pipeline };
+}
+
+const assignment = async (agent: TestAgent, jobId: string) => {
+  const task = await assignmentOf(agent, jobId);
+  if (task.spec.kind !== 'pipeline')
+    throw new Error(`expected a pipeline spec, got ${task.spec.kind}`);
+  return task as Assignment & { spec: Extract<Assignment['spec'], { kind: 'pipeline' }> };
+};
+
+/** The first `count` tasks assigned to the agent, from however many frames they came in. */
+async function assignedTasks(agent: TestAgent, count: number): Promise<Assignment[]> {
+  const tasks: Assignment[] = [];
+  while (tasks.length < count) tasks.push(...(await agent.nextFrame('assign')).tasks);
+  return tasks;
+}
+
+const result = (output: string) => ({
+  steps: [
+    {
+      name: 'wget',
+      executor: 'wget',
+      exitCode: 0,
+      output: 'fetched\n',
+      truncated: false,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+    },
+    {
+      name: 'tesseract',
+      executor: 'tesseract',
+      exitCode: 0,
+      output,
+      truncated: false,
+      startedAt: '2026-01-01T00:00:01.000Z',
+      finishedAt: '2026-01-01T00:00:02.000Z',
+    },
+  ],
+  result: output,
+});
+
+describe('defining pipelines', () => {
+  it('creates a pipeline as version 1, keeps identical definitions, versions changes', async () => {
+    const { tenant, app, pipeline } = await ocrApp();
+    expect(pipeline).toMatchObject({
+      application: app,
+      name: 'ocr',
+      version: 1,
+      latestVersion: 1,
+      executors: OCR_EXECUTORS,
+      definition: {
+        result: 'tesseract',
+        maxConcurrency: 100,
+        targetQueueSeconds: 60,
+        pipeline: [
+          { name: 'wget', executor: 'wget' },
+          { name: 'tesseract', executor: 'tesseract' },
+        ],
+      },
+      stats: { queued: 0, running: 0, wantedSlots: 0, wantedAgents: 0, readyAgents: 0 },
+    });
+
+    const same = await call<PipelineView>(tenant, 'POST', `/${app}/pipelines`, OCR);
+    expect(same.status).toBe(200);
+    expect(same.body.version).toBe(1);
+
+    const changed = await call<PipelineView>(tenant, 'POST', `/${app}/pipelines`, {
+      ...OCR,
+      maxConcurrency: 2,
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({
+      version: 2,
+      latestVersion: 2,
+      definition: { maxConcurrency: 2 },
+    });
+
+    const first = await call<PipelineView>(tenant, 'GET', `/${app}/pipelines/ocr?version=1`);
+    expect(first.body).toMatchObject({
+      version: 1,
+      latestVersion: 2,
+      definition: { maxConcurrency: 100 },
+    });
+    expect((await call(tenant, 'GET', `/${app}/pipelines/ocr?version=3`)).status).toBe(404);
+    expect((await call(tenant, 'GET', `/${app}/pipelines/ocr?version=x`)).status).toBe(400);
+  });
+
+  it('lists applications and pipelines', async () => {
+    const { tenant, app } = await ocrApp();
+    const second = { name: 'echo', pipeline: [{ executor: 'echo', commands: ['echo {{x}}'] }] };
+    expect((await call(tenant, 'POST', `/${app}/pipelines`, second)).status).toBe(201);
+    const apps = await call<{ applications: ApplicationView[] }>(tenant, 'GET', '');
+    expect(apps.body.applications).toEqual([
+      {
+        name: app,
+        createdAt: expect.any(String),
+        pipelines: [
+          { name: 'echo', version: 1, updatedAt: expect.any(String) },
+          { name: 'ocr', version: 1, updatedAt: expect.any(String) },
+        ],
+      },
+    ]);
+    const one = await call<ApplicationView>(tenant, 'GET', `/${app}`);
+    expect(one.body).toEqual(apps.body.applications[0]);
+    const list = await call<{ pipelines: PipelineView[] }>(tenant, 'GET', `/${app}/pipelines`);
+    expect(list.body.pipelines.map((p) => p.name)).toEqual(['echo', 'ocr']);
+  });
+
+  it('refuses bad definitions with messages that say what and where', async () => {
+    const tenant = await newTenant();
+    const bad = async (body: unknown, app = 'bad') => {
+      const reply = await call<ErrorReply>(tenant, 'POST', `/${app}/pipelines`, body);
+      expect(reply.status).toBe(400);
+      return reply.body.error.message;
+    };
+    expect(await bad({ ...OCR, colour: 'red' })).toBe('unknown field in request body: colour');
+    expect(await bad({ name: 'x', pipeline: [] })).toBe(
+      'invalid request body at pipeline: a pipeline needs at least one step',
+    );
+    expect(await bad({ name: 'x', pipeline: [{ executor: 'wget', commands: [] }] })).toBe(
+      'invalid request body at pipeline.0.commands: a step needs at least one command',
+    );
+    expect(
+      await bad({
+        name: 'x',
+        pipeline: [
+          { executor: 'wget', commands: ['wget {{url}}'] },
+          { executor: 'tesseract', commands: ['tesseract {{workdir}}/a - | tee out'] },
+        ],
+      }),
+    ).toMatch(
+      /^invalid request body at pipeline\.1\.commands\.0: step 2 "tesseract", command 1: `\|` would be a pipe in a shell, but commands run without a shell/,
+    );
+    expect(
+      await bad({ name: 'x', pipeline: [{ executor: 'sh', commands: ['rm $(ls)'] }] }),
+    ).toContain('`$(` would be a command substitution');
+    expect(
+      await bad({ name: 'x', pipeline: [{ executor: 'sh', commands: ['{{prog}} x'] }] }),
+    ).toContain('task data must never choose what runs');
+    expect(await bad({ ...OCR, name: 'Bad Name' })).toContain('invalid request body at name');
+    expect(await bad(OCR, 'Bad App')).toContain('invalid application name "Bad App"');
+    const json = await call<ErrorReply>(tenant, 'POST', '/bad/pipelines', '{"name":');
+    expect(json.status).toBe(400);
+    expect(json.body.error.code).toBe('invalid_json');
+    // Nothing was stored by the refusals.
+    expect((await call(tenant, 'GET', '/bad')).status).toBe(404);
+  });
+
+  it('reads a definition from a store only if the store exists', async () => {
+    const tenant = await newTenant();
+    const unknown = await call<ErrorReply>(tenant, 'POST', '/stored/pipelines', {
+      name: 'ocr',
+      from: { store: 'no-such-store', key: 'pipelines/ocr.json' },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain(
+      'unknown object store "no-such-store" in from.store',
+    );
+    const mixed = await call<ErrorReply>(tenant, 'POST', '/stored/pipelines', {
+      ...OCR,
+      from: { store: 'x', key: 'y' },
+    });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.message).toBe('unknown field in request body: pipeline');
+  });
+});
+
+describe('submitting tasks', () => {
+  it('submits one task as a job of kind pipeline that waits for an agent with the executors', async () => {
+    const { submit, task, tenant } = await ocrApp();
+    const submitted = await submit({ url: 'http://example.com/a.png' });
+    expect(submitted).toMatchObject({ pipeline: 'ocr', version: 1, taskIds: [expect.any(String)] });
+    const [queued] = submitted.tasks;
+    expect(queued).toMatchObject({
+      id: submitted.taskIds[0],
+      state: 'queued',
+      version: 1,
+      data: { url: 'http://example.com/a.png' },
+      result: null,
+      waiting: 'no ready agent has executors tesseract, wget',
+      steps: [
+        { name: 'wget', executor: 'wget', state: 'pending', exitCode: null, output: null },
+        {
+          name: 'tesseract',
+          executor: 'tesseract',
+          state: 'pending',
+          exitCode: null,
+          output: null,
+        },
+      ],
+    });
+    const job = await getJob(submitted.jobId);
+    expect(job).toMatchObject({ kind: 'pipeline', state: 'queued', counts: { queued: 1 } });
+    const rows = await query<{ tenant_id: string; pipeline_id: string; requires: string }>(
+      `SELECT tenant_id, pipeline_id, requires FROM tasks WHERE id = ?`,
+      submitted.taskIds[0] ?? '',
+    );
+    expect(rows[0]).toMatchObject({ tenant_id: tenant, requires: JSON.stringify(OCR_EXECUTORS) });
+
+    const { agent: wgetOnly } = await joinAgent(undefined, { executors: ['wget'] });
+    await wgetOnly.sync();
+    expect((await task(submitted.taskIds[0] ?? '')).waiting).toBe(
+      'no ready agent has executor tesseract',
+    );
+
+    const { agent, workerId } = await joinAgent(undefined, {
+      executors: ['wget', 'tesseract', 'ffmpeg'],
+    });
+    expect((await getWorker(workerId)).executors).toEqual(['wget', 'tesseract', 'ffmpeg']);
+    const assigned = await assignment(agent, submitted.jobId);
+    expect(assigned.spec).toEqual({
+      kind: 'pipeline',
+      application: expect.any(String),
+      pipeline: 'ocr',
+      version: 1,
+      steps: OCR.pipeline.map((step) => ({ ...step, name: step.executor })),
+      result: 'tesseract',
+      data: { url: 'http://example.com/a.png' },
+    });
+    await wgetOnly.sync();
+    expect(wgetOnly.received.some((f) => f.type === 'assign')).toBe(false);
+
+    agent.send({
+      type: 'progress',
+      tasks: [
+        {
+          taskId: assigned.taskId,
+          attempt: assigned.attempt,
+          steps: [
+            {
+              name: 'wget',
+              executor: 'wget',
+              state: 'succeeded',
+              exitCode: 0,
+              startedAt: 'a',
+              finishedAt: 'b',
+            },
+            {
+              name: 'tesseract',
+              executor: 'tesseract',
+              state: 'running',
+              exitCode: null,
+              startedAt: 'b',
+              finishedAt: null,
+            },
+          ],
+        },
+      ],
+    });
+    await agent.sync();
+    const running = await task(assigned.taskId);
+    expect(running).toMatchObject({ state: 'assigned', waiting: null, workerId });
+    expect(running.steps.map((s) => [s.state, s.exitCode, s.startedAt])).toEqual([
+      ['succeeded', 0, 'a'],
+      ['running', null, 'b'],
+    ]);
+
+    complete(agent, assigned, result('HELLO OCR\n'));
+    await agent.sync();
+    const done = await task(assigned.taskId);
+    expect(done).toMatchObject({ state: 'succeeded', result: 'HELLO OCR\n', exitCode: 0 });
+    expect(done.steps.map((s) => [s.name, s.state, s.output])).toEqual([
+      ['wget', 'succeeded', 'fetched\n'],
+      ['tesseract', 'succeeded', 'HELLO OCR\n'],
+    ]);
+    expect((await getJob(submitted.jobId)).state).toBe('succeeded');
+  });
+
+  it('submits a batch as one job with a task per item, in order', async () => {
+    const { submit } = await ocrApp();
+    const urls = ['a', 'b', 'c'].map((x) => `http://example.com/${x}.png`);
+    const submitted = await submit(urls.map((url) => ({ url, n: 1, flag: true })));
+    expect(submitted.taskIds).toHaveLength(3);
+    expect(submitted.tasks.map((t) => [t.index, t.data])).toEqual(
+      urls.map((url, index) => [index, { url, n: '1', flag: 'true' }]),
+    );
+    expect((await getJob(submitted.jobId)).counts.queued).toBe(3);
+  });
+
+  it('refuses data without a variable the commands use, naming it and the step', async () => {
+    const { tenant, app } = await ocrApp();
+    const single = await call<ErrorReply>(tenant, 'POST', `/${app}/pipelines/ocr`, { uri: 'x' });
+    expect(single.status).toBe(400);
+    expect(single.body.error.message).toBe(
+      'variable "url" is missing from the task data; step 1 "wget", command 1 uses it',
+    );
+    expect(single.body.error.details).toEqual({ task: 0, variable: 'url', step: 'wget' });
+    const batch = await call<ErrorReply>(tenant, 'POST', `/${app}/pipelines/ocr`, [
+      { url: 'a' },
+      {},
+    ]);
+    expect(batch.status).toBe(400);
+    expect(batch.body.error.message).toMatch(/^task 1 of the batch: variable "url" is missing/);
+    const reserved = await call<ErrorReply>(tenant, 'POST', `/${app}/pipelines/ocr`, {
+      url: 'a',
+      workdir: '/',
+    });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error.message).toContain('{{workdir}} is set by the agent');
+    for (const body of ['"text"', '[]', '[1]', '{"url":{"nested":1}}']) {
+      expect((await call(tenant, 'POST', `/${app}/pipelines/ocr`, body)).status, body).toBe(400);
+    }
+    const jobs = await query(`SELECT id FROM jobs WHERE name = ?`, `${app}/ocr`);
+    expect(jobs).toEqual([]);
+    expect((await call(tenant, 'POST', `/${app}/pipelines/nope`, { url: 'a' })).status).toBe(404);
+  });
+
+  it('runs each task with the version it was submitted to', async () => {
+    const { tenant, app, submit } = await ocrApp();
+    const old = await submit({ url: 'old' });
+    const v2 = {
+      ...OCR,
+      pipeline: [
+        { executor: 'wget', commands: ['wget --v2 -O {{workdir}}/x {{url}}'] },
+        ...OCR.pipeline.slice(1),
+      ],
+    };
+    expect((await call<PipelineView>(tenant, 'POST', `/${app}/pipelines`, v2)).body.version).toBe(
+      2,
+    );
+    const fresh = await submit({ url: 'new' });
+    expect([old.version, fresh.version]).toEqual([1, 2]);
+    const { agent } = await joinAgent(undefined, { executors: OCR_EXECUTORS });
+    const sent = await assignedTasks(agent, 2);
+    const commandsOf = (jobId: string) => {
+      const spec = sent.find((t) => t.jobId === jobId)?.spec;
+      return spec?.kind === 'pipeline' ? spec.steps[0]?.commands : undefined;
+    };
+    expect(commandsOf(old.jobId)).toEqual(OCR.pipeline[0]?.commands);
+    expect(commandsOf(fresh.jobId)).toEqual(v2.pipeline[0]?.commands);
+  });
+
+  it('runs a failed step again with the job policy, then fails the task with its error', async () => {
+    const { submit, task } = await ocrApp({ retries: 1, retryBackoff: { initialSeconds: 0 } });
+    const submitted = await submit({ url: 'x' });
+    const { agent } = await joinAgent(undefined, { executors: OCR_EXECUTORS });
+    const first = await assignment(agent, submitted.jobId);
+    fail(agent, first, 'step 2 "tesseract", command 1: exited with code 1');
+    const second = await assignment(agent, submitted.jobId);
+    expect(second.attempt).toBe(2);
+    fail(agent, second, 'step 2 "tesseract", command 1: exited with code 1');
+    await agent.sync();
+    expect(await task(first.taskId)).toMatchObject({
+      state: 'failed',
+      attempt: 2,
+      result: null,
+      error: 'step 2 "tesseract", command 1: exited with code 1',
+    });
+  });
+});
+
+describe('scaling', () => {
+  it('never runs more tasks of a pipeline than its maxConcurrency, and says so', async () => {
+    const { submit, task, view } = await ocrApp({ maxConcurrency: 1 });
+    const submitted = await submit([{ url: 'a' }, { url: 'b' }, { url: 'c' }]);
+    const { agent } = await joinAgent(undefined, { executors: OCR_EXECUTORS });
+    const first = await assignment(agent, submitted.jobId);
+    await agent.sync();
+    expect(agent.received.filter((f) => f.type === 'assign')).toHaveLength(1);
+    const waiting = submitted.taskIds.filter((id) => id !== first.taskId);
+    expect((await task(waiting[0] ?? '')).waiting).toBe(
+      'the pipeline runs at most 1 tasks at once (maxConcurrency), and 1 are running',
+    );
+    expect((await view()).stats).toMatchObject({
+      queued: 2,
+      running: 1,
+      readyAgents: 1,
+      slotsPerAgent: 4,
+    });
+
+    complete(agent, first, result('a'));
+    const second = await assignment(agent, submitted.jobId);
+    expect(waiting).toContain(second.taskId);
+    await agent.sync();
+    expect(agent.received.filter((f) => f.type === 'assign')).toHaveLength(2);
+  });
+
+  it('does not let tasks no agent can run hold back other work', async () => {
+    const { submit } = await ocrApp();
+    const blocked = await submit(Array.from({ length: 8 }, (_, i) => ({ url: `u${i}` })));
+    const { agent } = await joinAgent(undefined, { executors: ['wget'], slots: 2 });
+    const job = await submitJob({ kind: 'command', command: 'true' });
+    expect((await assignmentOf(agent, job.id)).jobId).toBe(job.id);
+    expect(
+      agent.received.some(
+        (f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === blocked.jobId),
+      ),
+    ).toBe(false);
+  });
+
+  it('reports the queue, the running tasks and how many agents it wants', async () => {
+    const { submit, view } = await ocrApp({ targetQueueSeconds: 10, maxConcurrency: 50 });
+    await submit(Array.from({ length: 20 }, (_, i) => ({ url: `u${i}` })));
+    // No task has finished: each queued task wants a slot.
+    expect((await view()).stats).toMatchObject({
+      queued: 20,
+      running: 0,
+      meanTaskSeconds: null,
+      wantedSlots: 20,
+      wantedAgents: 20,
+      throughputPerMinute: 0,
+    });
+    const { agent } = await joinAgent(undefined, { executors: OCR_EXECUTORS, slots: 4 });
+    for (const t of await assignedTasks(agent, 4)) complete(agent, t, result('x'));
+    await agent.sync();
+    const stats = (await view()).stats;
+    expect(stats).toMatchObject({
+      readyAgents: 1,
+      slotsPerAgent: 4,
+      succeeded: 4,
+      failed: 0,
+      windowSeconds: 300,
+    });
+    expect(stats.throughputPerMinute).toBeCloseTo(4 / 5);
+    expect(stats.meanTaskSeconds).not.toBeNull();
+    expect(stats.running + stats.queued).toBe(16);
+    // Tasks that take (almost) no time: the target needs one slot besides the running ones.
+    expect(stats.wantedSlots).toBe(stats.running + 1);
+    expect(stats.wantedAgents).toBe(Math.ceil(stats.wantedSlots / 4));
+  });
+});
+
+describe('deleting pipelines', () => {
+  it('refuses while tasks are unfinished, then deletes the pipeline and its versions', async () => {
+    const { tenant, app, submit } = await ocrApp();
+    const submitted = await submit({ url: 'x' });
+    const refused = await call<ErrorReply>(tenant, 'DELETE', `/${app}/pipelines/ocr`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('has 1 unfinished tasks');
+    expect(refused.body.error.details).toEqual({ jobs: [submitted.jobId] });
+
+    await cleanUp();
+    const deleted = await call<PipelineView>(tenant, 'DELETE', `/${app}/pipelines/ocr`);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.name).toBe('ocr');
+    expect((await call(tenant, 'GET', `/${app}/pipelines/ocr`)).status).toBe(404);
+    expect(
+      (await call(tenant, 'GET', `/${app}/pipelines/ocr/tasks/${submitted.taskIds[0]}`)).status,
+    ).toBe(404);
+    expect((await getJob(submitted.jobId)).state).toBe('cancelled');
+    const again = await call<PipelineView>(tenant, 'POST', `/${app}/pipelines`, OCR);
+    expect(again.status).toBe(201);
+    expect(again.body.version).toBe(1);
+  });
+});
+
+describe('tenants', () => {
+  it("answers 404 for another tenant's applications, pipelines and tasks, and keeps names apart", async () => {
+    const a = await ocrApp();
+    const [id] = (await a.submit({ url: 'x' })).taskIds;
+    const other = await newTenant();
+    for (const path of [
+      `/${a.app}`,
+      `/${a.app}/pipelines`,
+      `/${a.app}/pipelines/ocr`,
+      `/${a.app}/pipelines/ocr/tasks/${id}`,
+    ]) {
+      const reply = await call<ErrorReply>(other, 'GET', path);
+      expect(reply.status, path).toBe(404);
+      expect(reply.body.error.code).toBe('not_found');
+    }
+    expect((await call(other, 'POST', `/${a.app}/pipelines/ocr`, { url: 'x' })).status).toBe(404);
+    expect((await call(other, 'DELETE', `/${a.app}/pipelines/ocr`)).status).toBe(404);
+    expect((await call<{ applications: unknown[] }>(other, 'GET', '')).body.applications).toEqual(
+      [],
+    );
+
+    // The same names in the other tenant are its own pipeline.
+    const mine = await call<PipelineView>(other, 'POST', `/${a.app}/pipelines`, {
+      ...OCR,
+      maxConcurrency: 7,
+    });
+    expect(mine.status).toBe(201);
+    expect((await a.view()).definition.maxConcurrency).toBe(100);
+    expect(
+      (await call<PipelineView>(other, 'GET', `/${a.app}/pipelines/ocr`)).body.stats.queued,
+    ).toBe(0);
+    expect((await call(other, 'GET', `/${a.app}/pipelines/ocr/tasks/${id}`)).status).toBe(404);
+  });
+
+  it('refuses the admin: applications belong to tenants', async () => {
+    const admin = new Hono<AppEnv>()
+      .use(async (c, next) => {
+        c.set('principal', { kind: 'admin' });
+        await next();
+      })
+      .route('/api/applications', applications)
+      .onError(onError);
+    const reply = await admin.request('/api/applications', {}, env);
+    expect(reply.status).toBe(403);
+  });
+});
+
+describe('replies match the document', () => {
+  function conforms(method: string, path: string, reply: { status: number; body: unknown }) {
+    const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && r.path === path);
+    if (!route) throw new Error(`${method} ${path} is not in the route table`);
+    const status = reply.status as keyof ApiRoute['errors'];
+    const schema =
+      route.replies[status]?.content?.['application/json'] ??
+      (route.errors[status] === undefined ? undefined : ErrorBody);
+    if (!schema) throw new Error(`${method} ${path}: status ${reply.status} is not documented`);
+    const parsed = schema.safeParse(reply.body);
+    expect(parsed.error, `${method} ${path} ${reply.status}`).toBeUndefined();
+    expect(parsed.data).toEqual(reply.body);
+  }
+
+  it('for every application and pipeline route', async () => {
+    const tenant = await newTenant();
+    const base = '/api/applications';
+    const created = await call(tenant, 'POST', '/docs/pipelines', OCR);
+    conforms('POST', `${base}/{app}/pipelines`, created);
+    conforms('POST', `${base}/{app}/pipelines`, await call(tenant, 'POST', '/docs/pipelines', OCR));
+    conforms('POST', `${base}/{app}/pipelines`, await call(tenant, 'POST', '/docs/pipelines', {}));
+    conforms('GET', base, await call(tenant, 'GET', ''));
+    conforms('GET', `${base}/{app}`, await call(tenant, 'GET', '/docs'));
+    conforms('GET', `${base}/{app}`, await call(tenant, 'GET', '/nope'));
+    conforms('GET', `${base}/{app}/pipelines`, await call(tenant, 'GET', '/docs/pipelines'));
+    conforms(
+      'GET',
+      `${base}/{app}/pipelines/{pipeline}`,
+      await call(tenant, 'GET', '/docs/pipelines/ocr'),
+    );
+    const submitted = await call<PipelineSubmission>(tenant, 'POST', '/docs/pipelines/ocr', [
+      { url: 'a' },
+    ]);
+    conforms('POST', `${base}/{app}/pipelines/{pipeline}`, submitted);
+    conforms(
+      'POST',
+      `${base}/{app}/pipelines/{pipeline}`,
+      await call(tenant, 'POST', '/docs/pipelines/ocr', {}),
+    );
+    const id = submitted.body.taskIds[0] ?? '';
+    conforms(
+      'GET',
+      `${base}/{app}/pipelines/{pipeline}/tasks/{id}`,
+      await call(tenant, 'GET', `/docs/pipelines/ocr/tasks/${id}`),
+    );
+    conforms(
+      'DELETE',
+      `${base}/{app}/pipelines/{pipeline}`,
+      await call(tenant, 'DELETE', '/docs/pipelines/ocr'),
+    );
+  });
+});
