@@ -20,6 +20,8 @@ export const MAX_DEFINITION_CHARS = 64 * 1024;
 export const MAX_TASK_DATA_CHARS = 64 * 1024;
 /** Most stdout of one step kept for the task's result; the rest is in the logs only. */
 export const MAX_STEP_OUTPUT_BYTES = 64 * 1024;
+/** Most stdout kept of all steps of a task together, so its result always fits a frame. */
+export const MAX_TASK_OUTPUT_BYTES = 512 * 1024;
 /** Most executors one agent may announce. */
 export const MAX_EXECUTORS = 64;
 export const DEFAULT_MAX_CONCURRENCY = 100;
@@ -201,7 +203,7 @@ export const StepView = z.object({
   executor: z.string(),
   state: StepState,
   exitCode: z.number().int().nullable(),
-  /** The step's stdout, up to 64 KiB; null until the task has succeeded. */
+  /** The step's stdout, up to 64 KiB (512 KiB for all steps); null until the task has succeeded. */
   output: z.string().nullable(),
   truncated: z.boolean(),
   startedAt: z.string().nullable(),

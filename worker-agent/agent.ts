@@ -8,6 +8,7 @@ import { commandExecutor } from './executors/command.ts';
 import { runEcho } from './executors/echo.ts';
 import { mapExecutor } from './executors/aggregate-map.ts';
 import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
+import { pipelineExecutor } from './executors/pipeline.ts';
 import { agentTempDir } from './temp-dir.ts';
 import { createObjectStore, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
@@ -54,6 +55,13 @@ export class Agent {
           workDir: options.workDir,
           address: options.address,
           killGraceMs: options.killGraceMs,
+          acceptsCommands: options.acceptsCommands,
+        }),
+        pipeline: pipelineExecutor({
+          workDir: options.workDir,
+          address: options.address,
+          killGraceMs: options.killGraceMs,
+          executors: options.executors,
           acceptsCommands: options.acceptsCommands,
         }),
       },
@@ -113,6 +121,7 @@ export class Agent {
       address: options.address,
       slots: options.slots,
       acceptsCommands: options.acceptsCommands,
+      executors: Object.keys(options.executors),
       agentVersion,
       running: this.runner.heldTasks().slice(0, MAX_HELLO_RUNNING),
       draining: this.runner.isDraining,

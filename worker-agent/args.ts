@@ -1,6 +1,7 @@
 /** Pure command-line parser for tm-agent: argv and environment in, validated options out. */
 import { isAbsolute, resolve } from 'node:path';
 import { WorkerAddress } from '../protocol/index.ts';
+import { parseExecutors, type ExecutorMap } from './executor-args.ts';
 
 export interface AgentOptions {
   /** WebSocket URL the agent dials: `<ws(s) control plane>/v1/agent/connect`. */
@@ -20,6 +21,8 @@ export interface AgentOptions {
   killGraceMs: number;
   /** How long one object store request may go unanswered. */
   storeTimeoutMs: number;
+  /** What pipeline steps this agent runs: executor name → program (null: the name on the PATH). */
+  executors: ExecutorMap;
 }
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
@@ -32,6 +35,7 @@ export interface ArgsEnvironment {
   /** Reads a whole file as text; throws when it cannot. */
   readFile(path: string): string;
   isDirectory(path: string): boolean;
+  isExecutable(path: string): boolean;
 }
 
 export const DEFAULT_CONTROL_PLANE = 'http://localhost:8080';
@@ -60,6 +64,11 @@ Options:
                         (default ${DEFAULT_KILL_GRACE_MS})
   --store-timeout-ms N  how long one object store request may go unanswered
                         (env TM_STORE_TIMEOUT_MS; default ${DEFAULT_STORE_TIMEOUT_MS})
+  --executor NAME[=PROGRAM]
+                        run pipeline steps of executor NAME; a command whose program is
+                        NAME runs PROGRAM (default: NAME on the PATH); repeatable
+  --executors-file FILE JSON object of executor names to programs (or null)
+                        (without either option: env TM_EXECUTORS, a comma list of NAME[=PROGRAM])
   --help                show this help
 `;
 
@@ -73,7 +82,10 @@ const VALUED = new Set([
   '--work-dir',
   '--kill-grace-ms',
   '--store-timeout-ms',
+  '--executors-file',
 ]);
+/** Options that may be given more than once; each value is kept. */
+const REPEATED = new Set(['--executor']);
 const FLAGS = new Set(['--no-commands', '--help', '-h']);
 
 /** Parses argv (without node and script) against the environment; throws a usage Error. */
@@ -89,7 +101,7 @@ export function parseArgs(argv: readonly string[], io: ArgsEnvironment): ParsedA
 }
 
 function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
-  const values = readArgv(argv);
+  const { values, repeated } = readArgv(argv);
   if (values.has('--help') || values.has('-h')) return { kind: 'help', text: USAGE };
 
   const address = parseAddress(values.get('--address'));
@@ -115,13 +127,25 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
           100,
           MAX_STORE_TIMEOUT_MS,
         ) ?? DEFAULT_STORE_TIMEOUT_MS,
+      executors: parseExecutors(
+        {
+          flags: repeated.get('--executor') ?? [],
+          file: values.get('--executors-file'),
+          env: io.env.TM_EXECUTORS,
+        },
+        io,
+      ),
     },
   };
 }
 
 /** Splits argv into option → value (`--opt value` or `--opt=value`); flags map to ''. */
-function readArgv(argv: readonly string[]): Map<string, string> {
+function readArgv(argv: readonly string[]): {
+  values: Map<string, string>;
+  repeated: Map<string, string[]>;
+} {
   const values = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] ?? '';
     const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -131,7 +155,7 @@ function readArgv(argv: readonly string[]): Map<string, string> {
       values.set(name, '');
       continue;
     }
-    if (!VALUED.has(name)) {
+    if (!VALUED.has(name) && !REPEATED.has(name)) {
       // Never echo a positional argument: it may be a mistyped token.
       throw new Error(
         name.startsWith('-') ? `unknown option ${name}` : `unexpected argument #${index + 1}`,
@@ -140,9 +164,10 @@ function readArgv(argv: readonly string[]): Map<string, string> {
     if (values.has(name)) throw new Error(`${name} given more than once`);
     const value = equals > 0 ? arg.slice(equals + 1) : argv[++index];
     if (value === undefined) throw new Error(`${name} needs a value`);
-    values.set(name, value);
+    if (REPEATED.has(name)) repeated.set(name, [...(repeated.get(name) ?? []), value]);
+    else values.set(name, value);
   }
-  return values;
+  return { values, repeated };
 }
 
 function parseControlPlane(raw: string | undefined): string {

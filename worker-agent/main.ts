@@ -1,5 +1,5 @@
 /** tm-agent's entry: parse options, serve health, connect, and handle signals and `bye`. */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import packageJson from '../package.json' with { type: 'json' };
 import { Agent } from './agent.ts';
@@ -26,6 +26,7 @@ function readOptions(): AgentOptions {
       defaultSlots: availableParallelism(),
       readFile: (path) => readFileSync(path, 'utf8'),
       isDirectory: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
+      isExecutable,
     });
     if (parsed.kind === 'run') return parsed.options;
     process.stdout.write(parsed.text);
@@ -34,6 +35,15 @@ function readOptions(): AgentOptions {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`tm-agent: ${message}\nRun tm-agent --help for usage.\n`);
     process.exit(EXIT_USAGE);
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -89,6 +99,7 @@ async function main(): Promise<void> {
     slots: options.slots,
     workDir: options.workDir,
     acceptsCommands: options.acceptsCommands,
+    executors: Object.keys(options.executors),
   });
   agent.start();
 

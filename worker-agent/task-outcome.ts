@@ -3,6 +3,7 @@ import type {
   Assignment,
   CompleteFrame,
   LogFrame,
+  StepReport,
   TaskError,
   TaskSpec,
 } from '../protocol/index.ts';
@@ -23,14 +24,12 @@ export interface TaskContext<S extends TaskSpec = TaskSpec> {
   started(): void;
   /** Streams output to the control plane; chunks are at most MAX_LOG_CHUNK_BYTES each. */
   log(chunks: LogChunk[]): void;
-  /** Reports data read so far (throttled; best effort, never queued). */
+  /** Reports how far the task is (throttled; best effort, never queued). */
   progress(figures: Progress): void;
 }
 
-export interface Progress {
-  rowsRead: number;
-  bytesRead: number;
-}
+/** Data read so far, or a pipeline's steps so far. */
+export type Progress = { rowsRead: number; bytesRead: number } | { steps: StepReport[] };
 
 export type Executor<S extends TaskSpec> = (
   task: TaskContext<S>,
@@ -41,6 +40,7 @@ export type EchoSpec = Extract<TaskSpec, { kind: 'echo' }>;
 export type MapSpec = Extract<TaskSpec, { kind: 'aggregate-map' }>;
 export type ReduceSpec = Extract<TaskSpec, { kind: 'aggregate-reduce' }>;
 export type FinalSpec = Extract<TaskSpec, { kind: 'aggregate-final' }>;
+export type PipelineSpec = Extract<TaskSpec, { kind: 'pipeline' }>;
 
 export interface Executors {
   command: Executor<CommandSpec>;
@@ -48,6 +48,7 @@ export interface Executors {
   'aggregate-map': Executor<MapSpec>;
   'aggregate-reduce': Executor<ReduceSpec>;
   'aggregate-final': Executor<FinalSpec>;
+  pipeline: Executor<PipelineSpec>;
 }
 
 export function failure(

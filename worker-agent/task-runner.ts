@@ -181,6 +181,8 @@ export class TaskRunner {
         return executors['aggregate-reduce']({ ...base, spec });
       case 'aggregate-final':
         return executors['aggregate-final']({ ...base, spec });
+      case 'pipeline':
+        return executors.pipeline({ ...base, spec });
     }
   }
 
@@ -249,13 +251,29 @@ function fitted(outcome: TaskOutcome): TaskOutcome {
   return failure('internal', message, { nonRetryable: true });
 }
 
-/** Calls `fn` at most once per `ms`; the first call goes through at once. */
+/**
+ * Calls `fn` at most once per `ms`: the first call at once, and the latest of those in between
+ * when the interval is over, so the last report (a pipeline step that ended) is never lost.
+ */
 function throttle<T>(ms: number, fn: (value: T) => void): (value: T) => void {
   let last = -Infinity;
+  let pending: { value: T } | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    timer = null;
+    last = Date.now();
+    const held = pending;
+    pending = null;
+    if (held) fn(held.value);
+  };
   return (value) => {
     const now = Date.now();
-    if (now - last < ms) return;
-    last = now;
-    fn(value);
+    if (now - last >= ms && timer === null) {
+      last = now;
+      fn(value);
+      return;
+    }
+    pending = { value };
+    timer ??= setTimeout(flush, Math.max(0, ms - (now - last))).unref();
   };
 }

@@ -13,9 +13,16 @@ function io(overrides: Partial<ArgsEnvironment> = {}): ArgsEnvironment {
     readFile: (path) => {
       if (path === '/etc/tm/token') return `${TOKEN}\n`;
       if (path === '/etc/tm/empty') return '  \n';
+      if (path === '/etc/tm/executors.json')
+        return JSON.stringify({ wget: null, tesseract: '/opt/tess/bin/tesseract' });
+      if (path === '/srv/agent/list.json') return '["wget"]';
+      if (path === '/srv/agent/odd.json') return '{"wget": 1}';
+      if (path === '/srv/agent/broken.json') return '{"wget":';
       throw new Error(`ENOENT: ${path}`);
     },
     isDirectory: (path) => ['/srv/agent', '/srv/agent/jobs', '/data'].includes(path),
+    isExecutable: (path) =>
+      ['/usr/bin/wget', '/opt/tess/bin/tesseract', '/srv/agent/bin/fake-wget'].includes(path),
     ...overrides,
   };
 }
@@ -65,6 +72,7 @@ describe('parseArgs', () => {
       acceptsCommands: false,
       killGraceMs: 250,
       storeTimeoutMs: 2000,
+      executors: {},
     });
   });
 
@@ -164,5 +172,76 @@ describe('parseArgs', () => {
       expect(message.length).toBeGreaterThan(0);
       expect(message).not.toContain(TOKEN);
     }
+  });
+});
+
+describe('parseArgs: executors', () => {
+  const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+  const executors = (argv: string[], env: Record<string, string> = {}) =>
+    run([...base, ...argv], { env }).executors;
+
+  it('has none unless told', () => {
+    expect(executors([])).toEqual({});
+  });
+
+  it('takes --executor NAME and NAME=PROGRAM, repeated, programs relative to the cwd', () => {
+    expect(
+      executors([
+        '--executor',
+        'wget=bin/fake-wget',
+        '--executor=tesseract',
+        '--executor',
+        'ffmpeg=/usr/bin/wget',
+      ]),
+    ).toEqual({ wget: '/srv/agent/bin/fake-wget', tesseract: null, ffmpeg: '/usr/bin/wget' });
+  });
+
+  it('reads a JSON file of names to programs, beside the flags', () => {
+    expect(executors(['--executors-file', '/etc/tm/executors.json', '--executor', 'sh'])).toEqual({
+      sh: null,
+      wget: null,
+      tesseract: '/opt/tess/bin/tesseract',
+    });
+  });
+
+  it('reads TM_EXECUTORS only when no option names executors', () => {
+    expect(executors([], { TM_EXECUTORS: 'wget, tesseract=/opt/tess/bin/tesseract,' })).toEqual({
+      wget: null,
+      tesseract: '/opt/tess/bin/tesseract',
+    });
+    expect(executors(['--executor', 'sh'], { TM_EXECUTORS: 'wget' })).toEqual({ sh: null });
+  });
+
+  it('refuses bad names, repeats, missing programs and bad files, saying which', () => {
+    const error = (argv: string[], env: Record<string, string> = {}) =>
+      errorOf([...base, ...argv], { env });
+    expect(error(['--executor', 'Bad Name'])).toBe(
+      '--executor: "Bad Name" is not an executor name (a-z, 0-9, ., +, - and _)',
+    );
+    expect(error(['--executor', 'wget', '--executor', 'wget=/usr/bin/wget'])).toBe(
+      '--executor: executor wget given twice',
+    );
+    expect(error(['--executor', 'wget=/usr/bin/nope'])).toBe(
+      '--executor: /usr/bin/nope (executor wget) is not an executable file',
+    );
+    expect(error(['--executor', 'wget='])).toBe(
+      '--executor: executor wget has an empty program path',
+    );
+    expect(error(['--executor'])).toBe('--executor needs a value');
+    expect(error([], { TM_EXECUTORS: 'ok,no way' })).toMatch(/^TM_EXECUTORS: "no way" is not/);
+    expect(error(['--executors-file', 'missing.json'])).toBe(
+      '--executors-file /srv/agent/missing.json cannot be read',
+    );
+    expect(error(['--executors-file', 'broken.json'])).toBe(
+      '--executors-file /srv/agent/broken.json is not JSON',
+    );
+    expect(error(['--executors-file', 'list.json'])).toMatch(
+      /expected an object of executor names/,
+    );
+    expect(error(['--executors-file', 'odd.json'])).toMatch(
+      /the program of wget must be a path or null/,
+    );
+    const many = Array.from({ length: 65 }, (_, i) => ['--executor', `e${i}`]).flat();
+    expect(error(many)).toBe('at most 64 executors, got 65');
   });
 });

@@ -253,6 +253,7 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
       address: agent.address,
       slots: 2,
       acceptsCommands: true,
+      executors: [],
       agentVersion: expect.any(String),
       running: [],
       draining: false,

@@ -33,6 +33,7 @@ function setup(command?: Executors['command']) {
       'aggregate-map': unused,
       'aggregate-reduce': unused,
       'aggregate-final': unused,
+      pipeline: unused,
     },
   });
   const ends = () => reports.filter((item) => item.kind === 'complete' || item.kind === 'fail');
@@ -178,6 +179,36 @@ describe('TaskRunner', () => {
           },
         },
       },
+    ]);
+  });
+});
+
+describe('TaskRunner progress', () => {
+  it('sends the first report at once and the latest of a burst when the interval ends', async () => {
+    const sent: unknown[] = [];
+    const runner = new TaskRunner({
+      logger: createLogger({ write: () => undefined }),
+      report: () => undefined,
+      progress: (_task, figures) => sent.push(figures),
+      executors: {
+        echo: (context) => {
+          for (let i = 1; i <= 3; i++) context.progress({ rowsRead: i, bytesRead: 0 });
+          return { ok: true };
+        },
+        command: unused,
+        'aggregate-map': unused,
+        'aggregate-reduce': unused,
+        'aggregate-final': unused,
+        pipeline: unused,
+      },
+    });
+    runner.assign([assignment({ kind: 'echo' })]);
+    await settle();
+    expect(sent).toEqual([{ rowsRead: 1, bytesRead: 0 }]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sent).toEqual([
+      { rowsRead: 1, bytesRead: 0 },
+      { rowsRead: 3, bytesRead: 0 },
     ]);
   });
 });
