@@ -20,8 +20,6 @@ export interface JobDraft {
   /** The kind of the first tasks, when it differs from the job's (an aggregate starts with maps). */
   taskKind?: string;
   name: string | null;
-  /** The tenant the job belongs to; null for the admin's jobs. */
-  tenantId?: string | null;
   spec: Record<string, unknown>;
   policy: JobPolicy;
   phase: string | null;

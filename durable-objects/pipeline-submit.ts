@@ -56,7 +56,6 @@ export async function submitPipelineTasks(
     id: crypto.randomUUID(),
     kind: 'pipeline',
     name: `${application}/${name}`,
-    tenantId,
     spec: { ...spec },
     policy: resolvePolicy(scope.latest, 0),
     phase: null,
@@ -66,7 +65,7 @@ export async function submitPipelineTasks(
       pipeline,
     })),
   };
-  await launchJob(core, draft, null, waitSeconds);
+  await launchJob(core, draft, null, waitSeconds, tenantId);
   const rows = core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE job_id = ? ORDER BY idx`, draft.id);
   return {
     application,

@@ -143,6 +143,7 @@ export function toJobView(
   return {
     id: row.id,
     name: row.name,
+    tenantId: row.tenant_id,
     kind: row.kind,
     state: row.state,
     spec: JSON.parse(row.spec) as unknown,

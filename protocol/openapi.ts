@@ -1,6 +1,6 @@
 /**
- * The HTTP API as data: every route under /v1 and /api with the protocol schemas of its query, body and
- * replies. `GET /v1/openapi.json` is built from this table (src/openapi/document.ts), and a test
+ * The HTTP API as data: every route under /v1 and /api with the protocol schemas of its query,
+ * body and replies. `GET /v1/openapi.json` is built from this table (src/openapi/document.ts), and a test
  * checks the table against the routes the Hono app really has.
  */
 import { z } from 'zod';
@@ -38,6 +38,13 @@ import {
   PipelineView,
   SubmitPipelineRequest,
 } from './pipelines.ts';
+import {
+  CreatedTenantToken,
+  CreateTenantRequest,
+  TenantView,
+  UpdateTenantRequest,
+  WhoAmI,
+} from './tenants.ts';
 
 // Replies that wrap the views above; the routes build them inline, so they are named here.
 export const HealthView = z.object({
@@ -49,6 +56,7 @@ export const WorkerList = z.object({ workers: z.array(WorkerView) });
 export const JobList = z.object({ jobs: z.array(JobView) });
 export const TaskList = z.object({ tasks: z.array(TaskView) });
 export const ObjectStoreList = z.object({ objectStores: z.array(ObjectStoreView) });
+export const TenantList = z.object({ tenants: z.array(TenantView) });
 export const StoreRegistration = z.object({ store: ObjectStoreView, created: z.boolean() });
 export const ApplicationList = z.object({ applications: z.array(ApplicationView) });
 export const PipelineList = z.object({ pipelines: z.array(PipelineView) });
@@ -62,6 +70,8 @@ export const REQUEST_SCHEMAS = {
   RegisterObjectStoreRequest,
   CreatePipelineRequest,
   SubmitPipelineRequest,
+  CreateTenantRequest,
+  UpdateTenantRequest,
 } satisfies Record<string, z.ZodType>;
 
 /** Replies by component name; the document shows them as the API sends them. */
@@ -90,6 +100,10 @@ export const RESPONSE_SCHEMAS = {
   PipelineList,
   PipelineSubmission,
   PipelineTaskView,
+  TenantView,
+  TenantList,
+  CreatedTenantToken,
+  WhoAmI,
 } satisfies Record<string, z.ZodType>;
 
 /** Media types of the replies that are not JSON. */
@@ -106,11 +120,17 @@ export interface ApiReply {
 
 /** Statuses a route answers with ErrorBody (see protocol/errors.ts), with when. */
 export type ApiErrors = Partial<
-  Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502, string>
+  Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503, string>
 >;
 
+/**
+ * Who may call a route: anyone (`open`), an agent with a join token (`join`), the admin token
+ * only (`admin`), or (the default) any API token, the admin's or a tenant's.
+ */
+export type ApiAuth = 'open' | 'join' | 'admin' | 'token';
+
 export interface ApiRoute {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI style: `{id}` where Hono has `:id`. */
   path: `/v1/${string}` | `/api/${string}`;
   operationId: string;
@@ -121,8 +141,8 @@ export interface ApiRoute {
   body?: z.ZodType;
   replies: Record<number, ApiReply>;
   errors: ApiErrors;
-  /** Needs `Authorization: Bearer <join token>`. */
-  bearer?: boolean;
+  /** Default `token`: the document adds the auth errors (401, 403, 429, 503) itself. */
+  auth?: ApiAuth;
 }
 
 const INTERNAL = 'internal error';
@@ -132,14 +152,6 @@ const TOO_LARGE = 'request body over 1 MiB';
 /** Ids that are not UUIDs name nothing, so they are 404s rather than 400s. */
 const uuidParam = (what: string) => ({ id: z.guid().describe(`the ${what}'s id`) });
 const storeParam = { id: z.string().describe("the store's id or name") };
-const appParam = { app: z.string().describe("the application's name") };
-const pipelineParams = {
-  ...appParam,
-  pipeline: z.string().describe("the pipeline's name"),
-};
-/** Applications belong to tenants: the admin token is refused, other tenants' names are 404s. */
-const TENANT_ONLY = 'not a tenant token (applications belong to tenants)';
-const NO_PIPELINE = 'no such application or pipeline in this tenant';
 const json = (schema: z.ZodType) => ({ 'application/json': schema });
 const logReplies: Record<number, ApiReply> = {
   200: {
@@ -153,6 +165,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/health',
+    auth: 'open',
     operationId: 'health',
     summary: 'The control plane and its Scheduler answer; connected worker count',
     tag: 'health',
@@ -162,6 +175,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/openapi.json',
+    auth: 'open',
     operationId: 'openapi',
     summary: 'This document',
     tag: 'health',
@@ -173,6 +187,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'post',
     path: '/v1/workers',
+    auth: 'admin',
     operationId: 'registerWorker',
     summary: 'Registers a worker; its join token is shown once',
     tag: 'workers',
@@ -189,6 +204,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/workers',
+    auth: 'admin',
     operationId: 'listWorkers',
     summary: 'Every worker with its state and health',
     tag: 'workers',
@@ -199,6 +215,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/workers/{id}',
+    auth: 'admin',
     operationId: 'getWorker',
     summary: 'One worker',
     tag: 'workers',
@@ -209,6 +226,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'delete',
     path: '/v1/workers/{id}',
+    auth: 'admin',
     operationId: 'deregisterWorker',
     summary: 'Drains a worker, or with `force=true` removes it at once',
     tag: 'workers',
@@ -339,7 +357,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary:
       "The agents' WebSocket (frames: protocol/frames.ts); not for API clients, listed for completeness",
     tag: 'agents',
-    bearer: true,
+    auth: 'join',
     replies: { 101: { description: 'switching to the WebSocket protocol' } },
     errors: {
       400: 'not a WebSocket upgrade',
@@ -350,6 +368,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'post',
     path: '/v1/object-stores',
+    auth: 'admin',
     operationId: 'registerObjectStore',
     summary: 'Registers an S3/R2 store; the same registration again is idempotent',
     tag: 'object-stores',
@@ -368,6 +387,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/object-stores',
+    auth: 'admin',
     operationId: 'listObjectStores',
     summary: 'Every store, without credentials',
     tag: 'object-stores',
@@ -377,6 +397,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/object-stores/{id}',
+    auth: 'admin',
     operationId: 'getObjectStore',
     summary: 'One store',
     tag: 'object-stores',
@@ -387,6 +408,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'delete',
     path: '/v1/object-stores/{id}',
+    auth: 'admin',
     operationId: 'deleteObjectStore',
     summary: 'Deletes a store',
     tag: 'object-stores',
@@ -397,6 +419,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/object-stores/{id}/objects',
+    auth: 'admin',
     operationId: 'listObjects',
     summary: "A page of a store's objects under a prefix",
     tag: 'object-stores',
@@ -410,117 +433,211 @@ export const API_ROUTES: readonly ApiRoute[] = [
       502: 'the object store is unreachable',
     },
   },
-  {
-    method: 'get',
-    path: '/api/applications',
-    operationId: 'listApplications',
-    summary: "The tenant's applications with their pipelines",
-    tag: 'applications',
-    replies: { 200: { description: 'the applications', content: json(ApplicationList) } },
-    errors: { 403: TENANT_ONLY, 500: INTERNAL },
-  },
-  {
-    method: 'get',
-    path: '/api/applications/{app}',
-    operationId: 'getApplication',
-    summary: 'One application with its pipelines',
-    tag: 'applications',
-    pathParams: appParam,
-    replies: { 200: { description: 'the application', content: json(ApplicationView) } },
-    errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
-  },
-  {
-    method: 'get',
-    path: '/api/applications/{app}/pipelines',
-    operationId: 'listPipelines',
-    summary: "An application's pipelines with their load figures",
-    tag: 'applications',
-    pathParams: appParam,
-    replies: { 200: { description: 'the pipelines', content: json(PipelineList) } },
-    errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
-  },
-  {
-    method: 'post',
-    path: '/api/applications/{app}/pipelines',
-    operationId: 'definePipeline',
-    summary:
-      'Creates a pipeline (and its application) or adds a version; inline, or `from` an object store',
-    tag: 'applications',
-    pathParams: appParam,
-    body: CreatePipelineRequest,
-    replies: {
-      200: {
-        description: 'a new version, or the same one when the definition did not change',
-        content: json(PipelineView),
-      },
-      201: { description: 'created, as version 1', content: json(PipelineView) },
-    },
-    errors: {
-      400: `${BAD_BODY}: a command that does not parse or uses shell syntax, an unknown store`,
-      403: TENANT_ONLY,
-      413: TOO_LARGE,
-      500: INTERNAL,
-      502: 'the object store is unreachable, or has no such object',
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/applications/{app}/pipelines/{pipeline}',
-    operationId: 'getPipeline',
-    summary: 'A pipeline: its definition (of `version`, default the latest) and load figures',
-    tag: 'applications',
-    pathParams: pipelineParams,
-    query: PipelineQuery,
-    replies: { 200: { description: 'the pipeline', content: json(PipelineView) } },
-    errors: { 400: BAD_QUERY, 403: TENANT_ONLY, 404: `${NO_PIPELINE}, or version`, 500: INTERNAL },
-  },
-  {
-    method: 'delete',
-    path: '/api/applications/{app}/pipelines/{pipeline}',
-    operationId: 'deletePipeline',
-    summary: 'Deletes a pipeline and its versions; refused while any of its tasks is unfinished',
-    tag: 'applications',
-    pathParams: pipelineParams,
-    replies: { 200: { description: 'the deleted pipeline', content: json(PipelineView) } },
-    errors: {
-      403: TENANT_ONLY,
-      404: NO_PIPELINE,
-      409: 'it has unfinished tasks (their jobs are in `details.jobs`)',
-      500: INTERNAL,
-    },
-  },
-  {
-    method: 'post',
-    path: '/api/applications/{app}/pipelines/{pipeline}',
-    operationId: 'submitPipelineTasks',
-    summary: 'Submits a task (a JSON object of data) or a batch (an array); `wait` holds the reply',
-    tag: 'applications',
-    pathParams: pipelineParams,
-    query: SubmitJobQuery,
-    body: SubmitPipelineRequest,
-    replies: {
-      202: {
-        description: 'accepted as one job, with its tasks',
-        content: json(PipelineSubmission),
-      },
-    },
-    errors: {
-      400: `${BAD_BODY}, or data without a variable a command uses`,
-      403: TENANT_ONLY,
-      404: NO_PIPELINE,
-      413: TOO_LARGE,
-      429: 'the queue is full; retry after `Retry-After` seconds',
-      500: INTERNAL,
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/applications/{app}/pipelines/{pipeline}/tasks/{id}',
-    operationId: 'getPipelineTask',
-    summary: 'One task of a pipeline: its steps, result, and why it waits',
-    tag: 'applications',
-    pathParams: { ...pipelineParams, ...uuidParam('task') },
-    replies: { 200: { description: 'the task', content: json(PipelineTaskView) } },
-    errors: { 403: TENANT_ONLY, 404: `${NO_PIPELINE}, or no such task of it`, 500: INTERNAL },
-  },
+  ...applicationRoutes(),
+  ...tenantRoutes(),
 ];
+
+function tenantRoutes(): ApiRoute[] {
+  const tenantParam = { id: z.string().describe("the tenant's id or name") };
+  const admin = { tag: 'tenants', auth: 'admin' } as const;
+  return [
+    {
+      ...admin,
+      method: 'post',
+      path: '/v1/tenants',
+      operationId: 'createTenant',
+      summary: 'Makes a tenant and its first token, shown only in this reply',
+      body: CreateTenantRequest,
+      replies: { 201: { description: 'made', content: json(CreatedTenantToken) } },
+      errors: { 400: BAD_BODY, 409: 'a tenant has this name', 413: TOO_LARGE, 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'get',
+      path: '/v1/tenants',
+      operationId: 'listTenants',
+      summary: 'Every tenant, with its tokens’ ids and last use (never the tokens)',
+      replies: { 200: { description: 'the tenants', content: json(TenantList) } },
+      errors: { 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'get',
+      path: '/v1/tenants/{id}',
+      operationId: 'getTenant',
+      summary: 'One tenant',
+      pathParams: tenantParam,
+      replies: { 200: { description: 'the tenant', content: json(TenantView) } },
+      errors: { 404: 'no such tenant', 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'patch',
+      path: '/v1/tenants/{id}',
+      operationId: 'updateTenant',
+      summary: "Sets a tenant's weight, its share of the cluster under contention",
+      pathParams: tenantParam,
+      body: UpdateTenantRequest,
+      replies: { 200: { description: 'the tenant', content: json(TenantView) } },
+      errors: { 400: BAD_BODY, 404: 'no such tenant', 413: TOO_LARGE, 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'post',
+      path: '/v1/tenants/{id}/tokens',
+      operationId: 'createTenantToken',
+      summary: 'Another token for a tenant (rotation), shown only in this reply',
+      pathParams: tenantParam,
+      replies: { 201: { description: 'made', content: json(CreatedTenantToken) } },
+      errors: { 404: 'no such tenant', 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'delete',
+      path: '/v1/tenants/{id}/tokens/{tokenId}',
+      operationId: 'revokeTenantToken',
+      summary: 'Revokes a token at once',
+      pathParams: { ...tenantParam, tokenId: z.string().describe("the token's id") },
+      replies: { 200: { description: 'the tenant', content: json(TenantView) } },
+      errors: { 404: 'no such tenant or token', 500: INTERNAL },
+    },
+    {
+      method: 'get',
+      path: '/v1/whoami',
+      operationId: 'whoami',
+      summary: 'Whom the token speaks for: the admin, or a tenant',
+      tag: 'tenants',
+      replies: { 200: { description: 'the principal', content: json(WhoAmI) } },
+      errors: { 500: INTERNAL },
+    },
+  ];
+}
+
+/** A tenant's applications and pipelines: tenant tokens only, other tenants' names are 404s. */
+function applicationRoutes(): ApiRoute[] {
+  const appParam = { app: z.string().describe("the application's name") };
+  const pipelineParams = { ...appParam, pipeline: z.string().describe("the pipeline's name") };
+  const TENANT_ONLY = 'the admin token: applications belong to tenants';
+  const NO_PIPELINE = 'no such application or pipeline in this tenant';
+  return [
+    {
+      method: 'get',
+      path: '/api/applications',
+      operationId: 'listApplications',
+      summary: "The tenant's applications with their pipelines",
+      tag: 'applications',
+      replies: { 200: { description: 'the applications', content: json(ApplicationList) } },
+      errors: { 403: TENANT_ONLY, 500: INTERNAL },
+    },
+    {
+      method: 'get',
+      path: '/api/applications/{app}',
+      operationId: 'getApplication',
+      summary: 'One application with its pipelines',
+      tag: 'applications',
+      pathParams: appParam,
+      replies: { 200: { description: 'the application', content: json(ApplicationView) } },
+      errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
+    },
+    {
+      method: 'get',
+      path: '/api/applications/{app}/pipelines',
+      operationId: 'listPipelines',
+      summary: "An application's pipelines with their load figures",
+      tag: 'applications',
+      pathParams: appParam,
+      replies: { 200: { description: 'the pipelines', content: json(PipelineList) } },
+      errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
+    },
+    {
+      method: 'post',
+      path: '/api/applications/{app}/pipelines',
+      operationId: 'definePipeline',
+      summary:
+        'Creates a pipeline (and its application) or adds a version; inline, or `from` an object store',
+      tag: 'applications',
+      pathParams: appParam,
+      body: CreatePipelineRequest,
+      replies: {
+        200: {
+          description: 'a new version, or the same one when the definition did not change',
+          content: json(PipelineView),
+        },
+        201: { description: 'created, as version 1', content: json(PipelineView) },
+      },
+      errors: {
+        400: `${BAD_BODY}: a command that does not parse or uses shell syntax, an unknown store`,
+        403: TENANT_ONLY,
+        413: TOO_LARGE,
+        500: INTERNAL,
+        502: 'the object store is unreachable, or has no such object',
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/applications/{app}/pipelines/{pipeline}',
+      operationId: 'getPipeline',
+      summary: 'A pipeline: its definition (of `version`, default the latest) and load figures',
+      tag: 'applications',
+      pathParams: pipelineParams,
+      query: PipelineQuery,
+      replies: { 200: { description: 'the pipeline', content: json(PipelineView) } },
+      errors: {
+        400: BAD_QUERY,
+        403: TENANT_ONLY,
+        404: `${NO_PIPELINE}, or version`,
+        500: INTERNAL,
+      },
+    },
+    {
+      method: 'delete',
+      path: '/api/applications/{app}/pipelines/{pipeline}',
+      operationId: 'deletePipeline',
+      summary: 'Deletes a pipeline and its versions; refused while any of its tasks is unfinished',
+      tag: 'applications',
+      pathParams: pipelineParams,
+      replies: { 200: { description: 'the deleted pipeline', content: json(PipelineView) } },
+      errors: {
+        403: TENANT_ONLY,
+        404: NO_PIPELINE,
+        409: 'it has unfinished tasks (their jobs are in `details.jobs`)',
+        500: INTERNAL,
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/applications/{app}/pipelines/{pipeline}',
+      operationId: 'submitPipelineTasks',
+      summary:
+        'Submits a task (a JSON object of data) or a batch (an array); `wait` holds the reply',
+      tag: 'applications',
+      pathParams: pipelineParams,
+      query: SubmitJobQuery,
+      body: SubmitPipelineRequest,
+      replies: {
+        202: {
+          description: 'accepted as one job, with its tasks',
+          content: json(PipelineSubmission),
+        },
+      },
+      errors: {
+        400: `${BAD_BODY}, or data without a variable a command uses`,
+        403: TENANT_ONLY,
+        404: NO_PIPELINE,
+        413: TOO_LARGE,
+        429: 'the queue is full; retry after `Retry-After` seconds',
+        500: INTERNAL,
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/applications/{app}/pipelines/{pipeline}/tasks/{id}',
+      operationId: 'getPipelineTask',
+      summary: 'One task of a pipeline: its steps, result, and why it waits',
+      tag: 'applications',
+      pathParams: { ...pipelineParams, ...uuidParam('task') },
+      replies: { 200: { description: 'the task', content: json(PipelineTaskView) } },
+      errors: { 403: TENANT_ONLY, 404: `${NO_PIPELINE}, or no such task of it`, 500: INTERNAL },
+    },
+  ];
+}

@@ -12,9 +12,14 @@ import { agent } from './routes/agent.ts';
 import { objectStores } from './routes/object-stores.ts';
 import { openapi } from './routes/openapi.ts';
 import { applications } from './routes/applications.ts';
+import { tenants } from './routes/tenants.ts';
+import { whoami } from './routes/whoami.ts';
+import { authenticate } from './auth/middleware.ts';
 
 export const app = new Hono<AppEnv>();
 
+app.use('/v1/*', authenticate);
+app.use('/api/*', authenticate);
 const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: (c) =>
@@ -33,6 +38,8 @@ app.route('/v1/tasks', tasks);
 app.route('/v1/agent', agent);
 app.route('/v1/object-stores', objectStores);
 app.route('/v1/openapi.json', openapi);
+app.route('/v1/tenants', tenants);
+app.route('/v1/whoami', whoami);
 app.route('/api/applications', applications);
 app.notFound((c) =>
   errorResponse(c, {

@@ -3,21 +3,19 @@
  * tasks, placement on agents with the right executors, caps, load figures, tenant scoping.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { env } from 'cloudflare:test';
-import { Hono } from 'hono';
-import type { AppEnv } from '../../src/env.ts';
-import { applications } from '../../src/routes/applications.ts';
-import { onError } from '../../src/errors.ts';
 import { API_ROUTES, type ApiRoute } from '../../protocol/openapi.ts';
 import {
   ErrorBody,
   type ApplicationView,
   type Assignment,
+  type CreatedTenantToken,
   type PipelineSubmission,
   type PipelineTaskView,
   type PipelineView,
 } from '../../protocol/index.ts';
 import {
+  ADMIN_TOKEN,
+  api,
   assignmentOf,
   cleanUp,
   complete,
@@ -34,41 +32,22 @@ afterEach(cleanUp);
 
 type ErrorReply = { error: { code: string; message: string; details?: unknown } };
 
-/**
- * The real routes behind a stand-in for the auth middleware, which sets the tenant a request
- * acts for (test-only: the middleware itself is tested with the auth routes).
- */
-function tenantApp(tenantId: string) {
-  return new Hono<AppEnv>()
-    .use(async (c, next) => {
-      c.set('principal', { kind: 'tenant', tenantId, tenantName: tenantId });
-      await next();
-    })
-    .route('/api/applications', applications)
-    .onError(onError);
+/** A tenant made by the admin, with the token it calls the API with. */
+interface Tenant {
+  id: string;
+  token: string;
 }
 
-async function newTenant(): Promise<string> {
-  const id = crypto.randomUUID();
-  await query(
-    `INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)`,
-    id,
-    `t-${id}`,
-    Date.now(),
-  );
-  return id;
+async function newTenant(): Promise<Tenant> {
+  const name = `t-${crypto.randomUUID().slice(0, 8)}`;
+  const { status, body } = await api<CreatedTenantToken>('POST', '/v1/tenants', { name });
+  if (status !== 201) throw new Error(`create tenant: ${status} ${JSON.stringify(body)}`);
+  return { id: body.tenant.id, token: body.token };
 }
 
-async function call<T = unknown>(tenantId: string, method: string, path: string, body?: unknown) {
-  const init: RequestInit = { method };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
-  }
-  const response = await tenantApp(tenantId).request(`/api/applications${path}`, init, env);
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
+/** Calls /api/applications<path> as the tenant. */
+const call = <T = unknown>(tenant: Tenant, method: string, path: string, body?: unknown) =>
+  api<T>(method, `/api/applications${path}`, body, tenant.token);
 
 const OCR = {
   name: 'ocr',
@@ -307,7 +286,10 @@ describe('submitting tasks', () => {
       `SELECT tenant_id, pipeline_id, requires FROM tasks WHERE id = ?`,
       submitted.taskIds[0] ?? '',
     );
-    expect(rows[0]).toMatchObject({ tenant_id: tenant, requires: JSON.stringify(OCR_EXECUTORS) });
+    expect(rows[0]).toMatchObject({
+      tenant_id: tenant.id,
+      requires: JSON.stringify(OCR_EXECUTORS),
+    });
 
     const { agent: wgetOnly } = await joinAgent(undefined, { executors: ['wget'] });
     await wgetOnly.sync();
@@ -559,8 +541,17 @@ describe('deleting pipelines', () => {
 describe('tenants', () => {
   it("answers 404 for another tenant's applications, pipelines and tasks, and keeps names apart", async () => {
     const a = await ocrApp();
-    const [id] = (await a.submit({ url: 'x' })).taskIds;
+    const submitted = await a.submit({ url: 'x' });
+    const [id] = submitted.taskIds;
     const other = await newTenant();
+    // The pipeline job is the tenant's own, through /v1 too.
+    expect(
+      (await api('GET', `/v1/jobs/${submitted.jobId}`, undefined, a.tenant.token)).status,
+    ).toBe(200);
+    expect((await api('GET', `/v1/jobs/${submitted.jobId}`, undefined, other.token)).status).toBe(
+      404,
+    );
+    expect((await api('GET', `/v1/tasks/${id}`, undefined, other.token)).status).toBe(404);
     for (const path of [
       `/${a.app}`,
       `/${a.app}/pipelines`,
@@ -591,15 +582,10 @@ describe('tenants', () => {
   });
 
   it('refuses the admin: applications belong to tenants', async () => {
-    const admin = new Hono<AppEnv>()
-      .use(async (c, next) => {
-        c.set('principal', { kind: 'admin' });
-        await next();
-      })
-      .route('/api/applications', applications)
-      .onError(onError);
-    const reply = await admin.request('/api/applications', {}, env);
+    const reply = await api<ErrorReply>('GET', '/api/applications', undefined, ADMIN_TOKEN);
     expect(reply.status).toBe(403);
+    expect(reply.body.error.message).toMatch(/tenant token/);
+    expect((await api('GET', '/api/applications', undefined, null)).status).toBe(401);
   });
 });
 
