@@ -30,7 +30,7 @@ import {
 import { readPipelineObject } from './pipeline-source.ts';
 import { pipelineStats } from './pipeline-stats.ts';
 
-export function findOwnApplication(core: Core, tenantId: string, name: string): ApplicationRow {
+function findOwnApplication(core: Core, tenantId: string, name: string): ApplicationRow {
   const row = findApplication(core.sql, tenantId, name);
   if (!row) throw notFound('application', name);
   return row;

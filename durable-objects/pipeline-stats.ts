@@ -15,7 +15,7 @@ export const executorsOf = (row: Pick<WorkerRow, 'executors'>): string[] =>
   JSON.parse(row.executors) as string[];
 
 /** Connected, ready agents that have every executor in `requires`. */
-export function capableAgents(sql: Sql, requires: readonly string[]): WorkerRow[] {
+function capableAgents(sql: Sql, requires: readonly string[]): WorkerRow[] {
   return connectedReadyWorkers(sql).filter((row) => {
     const executors = executorsOf(row);
     return requires.every((name) => executors.includes(name));

@@ -47,31 +47,24 @@ export function pipelineTaskViews(
   rows: readonly TaskRow[],
   now: number,
 ): PipelineTaskView[] {
-  const versions = new Map<number, PipelineSpec>();
-  const versionOf = (jobId: string) =>
-    (
-      JSON.parse(
-        sql.first<{ spec: string }>(`SELECT spec FROM jobs WHERE id = ?`, jobId)?.spec ?? '{}',
-      ) as PipelineJobSpec
-    ).version;
-  const specFor = (version: number) => {
-    let spec = versions.get(version);
-    if (!spec) {
-      const row = findVersion(sql, scope.pipelineId, version);
-      spec = row ? specOf(row) : scope.latest;
-      versions.set(version, spec);
-    }
-    return spec;
-  };
-  let waiting: ((row: TaskRow) => string) | null = null;
-  const waitingFor = (row: TaskRow) => {
-    waiting ??= waitingContext(sql, scope, now);
-    return waiting(row);
-  };
-  const jobVersions = new Map<string, number>();
+  const versionOf = memo(
+    (jobId: string) =>
+      (
+        JSON.parse(
+          sql.first<{ spec: string }>(`SELECT spec FROM jobs WHERE id = ?`, jobId)?.spec ?? '{}',
+        ) as PipelineJobSpec
+      ).version,
+  );
+  const specFor = memo((version: number) => {
+    const row = findVersion(sql, scope.pipelineId, version);
+    return row ? specOf(row) : scope.latest;
+  });
+  // Agents and the running count are read only if some task is queued.
+  const waiting = rows.some((row) => row.state === 'queued')
+    ? waitingContext(sql, scope, now)
+    : null;
   return rows.map((row) => {
-    const version = jobVersions.get(row.job_id) ?? versionOf(row.job_id);
-    jobVersions.set(row.job_id, version);
+    const version = versionOf(row.job_id);
     const spec = specFor(version);
     const outcome = row.state === 'succeeded' ? PipelineResult.safeParse(parse(row.result)) : null;
     return {
@@ -89,7 +82,7 @@ export function pipelineTaskViews(
       result: outcome?.success ? outcome.data.result : null,
       exitCode: row.exit_code,
       error: row.error,
-      waiting: row.state === 'queued' ? waitingFor(row) : null,
+      waiting: row.state === 'queued' && waiting ? waiting(row) : null,
       createdAt: iso(row.created_at),
       startedAt: isoOrNull(row.started_at),
       finishedAt: isoOrNull(row.finished_at),
@@ -134,6 +127,15 @@ function reportedSteps(spec: PipelineSpec, row: TaskRow): StepView[] {
       finishedAt: report?.finishedAt ?? null,
     };
   });
+}
+
+/** `load`, each key loaded once. */
+function memo<K, V>(load: (key: K) => V): (key: K) => V {
+  const cache = new Map<K, V>();
+  return (key) => {
+    if (!cache.has(key)) cache.set(key, load(key));
+    return cache.get(key) as V;
+  };
 }
 
 function parse(text: string | null): unknown {

@@ -67,7 +67,7 @@ export function stepIssues(steps: readonly StepShape[], result?: string): StepIs
 }
 
 /** The parsed words of every command, by step; throws on a template stepIssues would refuse. */
-export function parsedSteps(steps: readonly StepShape[]): TemplateWord[][][] {
+function parsedSteps(steps: readonly StepShape[]): TemplateWord[][][] {
   return steps.map((step, s) =>
     step.commands.map((command, c) => {
       const parsed = parseCommandTemplate(command);
