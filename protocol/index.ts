@@ -9,5 +9,6 @@ export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';
 export * from './aggregate.ts';
+export * from './agent-identity.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';

@@ -1,7 +1,7 @@
 /** The agent wire protocol against the real Scheduler: real WebSockets through the Worker. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
-import type { LogPage, WorkerView } from '../../protocol/index.ts';
+import { PROTOCOL_VERSION, type LogPage, type WorkerView } from '../../protocol/index.ts';
 import {
   api,
   assignmentOf,
@@ -73,7 +73,7 @@ describe('admission', () => {
     const { worker, joinToken } = await registerWorker();
     const other = uniqueAddress();
     const agent = await connect(joinToken);
-    agent.hello(other);
+    await agent.hello(other);
     expect(await agent.nextFrame('reject')).toMatchObject({ code: 'address_mismatch' });
     expect((await agent.closed()).code).toBe(4003);
     expect(await getWorker(worker.id)).toMatchObject({ state: 'pending', connected: false });
@@ -90,7 +90,7 @@ describe('admission', () => {
   it('rejects another protocol version at hello', async () => {
     const agent = await connect();
     const address = uniqueAddress();
-    agent.hello(address, { protocolVersion: 99 });
+    await agent.hello(address, { protocolVersion: 99 });
     expect(await agent.nextFrame('reject')).toMatchObject({ code: 'protocol_version' });
     expect((await agent.closed()).code).toBe(4003);
     const { body } = await api<{ workers: WorkerView[] }>('GET', '/v1/workers');
@@ -111,11 +111,13 @@ describe('frames', () => {
     expect(unknown.type === 'error' && unknown.message).toMatch(/at type$/);
     agent.send({
       type: 'hello',
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       address: uniqueAddress(),
       slots: 0,
       acceptsCommands: true,
       running: [],
+      publicKey: 'A'.repeat(43),
+      signature: 'A'.repeat(86),
     });
     const badHello = await agent.nextFrame('error');
     expect(badHello.type === 'error' && badHello.message).toMatch(/at slots$/);
@@ -134,7 +136,7 @@ describe('frames', () => {
     expect(welcome).toEqual({
       type: 'welcome',
       workerId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       heartbeatIntervalMs: 5000,
     });
     expect(await getWorker(welcome.workerId)).toMatchObject({
@@ -142,7 +144,7 @@ describe('frames', () => {
       state: 'ready',
       connected: true,
     });
-    agent.hello(address);
+    await agent.hello(address);
     expect(await agent.nextFrame('error')).toMatchObject({ code: 'duplicate_hello' });
   });
 
