@@ -18,6 +18,8 @@ export interface ConfigInputs {
   env: Record<string, string | undefined>;
   /** Reads a file's text, or returns undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
+  /** The local stack's admin token file, used when nothing else gives a token for a loopback URL. */
+  localTokenFile?: string;
   home?: string;
 }
 
@@ -42,12 +44,32 @@ export function resolveConfig(inputs: ConfigInputs): Config {
     return [undefined, undefined];
   };
   const [url, urlSource] = pick([flags.url, '--url'], [env.TM_URL, 'TM_URL'], [file.url, path]);
-  const [token] = pick([flags.token, '--token'], [env.TM_TOKEN, 'TM_TOKEN'], [file.token, path]);
+  const resolvedUrl = url ?? DEFAULT_URL;
+  const local =
+    inputs.localTokenFile && isLoopback(resolvedUrl)
+      ? read(inputs.localTokenFile)?.trim()
+      : undefined;
+  const [token] = pick(
+    [flags.token, '--token'],
+    [env.TM_TOKEN, 'TM_TOKEN'],
+    [file.token, path],
+    [local, 'local stack'],
+  );
   return {
-    url: url ?? DEFAULT_URL,
+    url: resolvedUrl,
     urlSource: urlSource ?? 'default',
     ...(token ? { token } : {}),
   };
+}
+
+/** The local stack listens on loopback only; its token is never sent anywhere else. */
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 function parseConfigFile(text: string, path: string): { url?: string; token?: string } {

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startAgent, type AgentProcess } from './agent-process.ts';
-import { ensureJoinToken } from './join-token.ts';
+import { ensureAdminToken, ensureJoinToken } from './secrets.ts';
 import { TmClient } from '../sdk/client.ts';
 import { LOCAL_S3_CREDENTIALS, startS3Server, type S3Server } from './s3-server.ts';
 import { freePort } from './ports.ts';
@@ -38,14 +38,16 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
   const { token, file: tokenFile } = ensureJoinToken(options.stateDir);
+  const admin = ensureAdminToken(options.stateDir);
   log(`starting the control plane (wrangler dev) on http://localhost:${options.port} …`);
   const controlPlane = await startControlPlane({
     stateDir: options.stateDir,
     port: options.port,
     joinToken: token,
+    adminToken: admin.token,
     vars: options.vars,
   });
-  const client = new TmClient(controlPlane.url);
+  const client = new TmClient(controlPlane.url, { token: admin.token });
   const agents: AgentProcess[] = [];
   let s3: S3Server | null = null;
   const stop = async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../../cli/local/control-plane.ts';
 import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts';
-import { ensureJoinToken } from '../../cli/local/join-token.ts';
+import { ensureAdminToken, ensureJoinToken } from '../../cli/local/secrets.ts';
 import { freePort } from '../../cli/local/ports.ts';
 import { examplesDir } from '../../cli/local/repo.ts';
 import { waitForConnected } from '../../cli/local/stack.ts';
@@ -23,8 +23,11 @@ import type { StoreAccess } from '../../protocol/index.ts';
 export interface TestStack {
   url: string;
   client: TmClient;
+  /** The cluster join token agents connect with, and its file. */
   token: string;
   tokenFile: string;
+  /** The admin token `client` sends; API calls made by hand need it too. */
+  adminToken: string;
   stateDir: string;
   workDir: string;
   agents: AgentProcess[];
@@ -67,11 +70,19 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const workDir = join(root, 'work');
   cpSync(examplesDir, workDir, { recursive: true });
   const { token, file: tokenFile } = ensureJoinToken(stateDir);
+  const { token: adminToken } = ensureAdminToken(stateDir);
   const port = await freePort();
   const vars = options.vars ?? {};
-  const planeOptions = { stateDir, port, host: options.listenHost, joinToken: token, vars };
+  const planeOptions = {
+    stateDir,
+    port,
+    host: options.listenHost,
+    joinToken: token,
+    adminToken,
+    vars,
+  };
   let controlPlane: ControlPlane = await startControlPlane(planeOptions);
-  const client = new TmClient(controlPlane.url);
+  const client = new TmClient(controlPlane.url, { token: adminToken });
   const agents: AgentProcess[] = [];
   const s3 = options.s3 ? await startTestStore(client, root) : null;
 
@@ -80,6 +91,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     client,
     token,
     tokenFile,
+    adminToken,
     stateDir,
     workDir,
     agents,
@@ -115,7 +127,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await Promise.all(agents.map((agent) => agent.stop(2000)));
       await controlPlane.stop();
       await s3?.server.stop();
-      rmSync(root, { recursive: true, force: true });
+      // TM_KEEP_TEST_STATE=1 keeps the state dir (wrangler's and the agents' logs) for a post-mortem.
+      if (!process.env.TM_KEEP_TEST_STATE) rmSync(root, { recursive: true, force: true });
     },
   };
   try {

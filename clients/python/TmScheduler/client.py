@@ -10,6 +10,7 @@ import urllib.parse
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._http import Transport, normalize_base_url
+from ._local import local_admin_token
 from .errors import BadRequest, JobFailed, MissingDependency, NotFound, TmError, Timeout
 from .models import JOB_END_STATES, Job, LogEnd, LogEntry, ObjectStore, Task, Worker
 
@@ -118,7 +119,9 @@ class Client:
     Args:
         address: ``host:port`` (``localhost:8080``), an ``http(s)://`` URL, or an edge URL such as
             ``https://tm.example.workers.dev``.
-        token: sent as ``Authorization: Bearer``; defaults to the ``TM_TOKEN`` environment variable.
+        token: sent as ``Authorization: Bearer``; defaults to the ``TM_TOKEN`` environment variable,
+            then, for a loopback address only, to the local stack's ``.tm/admin-token`` found in
+            the working directory or a parent.
         timeout: seconds to wait for each ordinary reply.
 
     Example:
@@ -130,7 +133,9 @@ class Client:
 
     def __init__(self, address: str = "localhost:8080", token: Optional[str] = None, *, timeout: float = 30.0) -> None:
         self.base_url: str = normalize_base_url(address)
-        self.token: Optional[str] = token if token is not None else (os.environ.get("TM_TOKEN") or None)
+        self.token: Optional[str] = (
+            token if token is not None else (os.environ.get("TM_TOKEN") or local_admin_token(self.base_url))
+        )
         self.timeout: float = timeout
         self._http = Transport(self.base_url, self.token, timeout)
 
