@@ -229,7 +229,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer) {
-    onAgentMessage(this.core, socket, message);
+    await onAgentMessage(this.core, socket, message);
     await this.flushAlarm();
   }
 

@@ -10,5 +10,6 @@ export * from './logs.ts';
 export * from './object-stores.ts';
 export * from './tenants.ts';
 export * from './aggregate.ts';
+export * from './agent-identity.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';

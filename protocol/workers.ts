@@ -38,6 +38,8 @@ export const WorkerView = z.object({
   acceptsCommands: z.boolean(),
   /** False while the agent drains on its own (SIGTERM): connected, but given no new tasks. */
   acceptingTasks: z.boolean(),
+  /** `SHA256:…` of the agent key bound at its first hello; null until an agent has said hello. */
+  keyFingerprint: z.string().nullable(),
   registeredAt: z.string(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;

@@ -1,6 +1,6 @@
 /** Wires one agent together: task runner, outbox and connection; its drain and shutdown paths. */
 import { PROTOCOL_VERSION } from '../protocol/index.ts';
-import type { HelloFrame } from '../protocol/index.ts';
+import type { UnsignedHello } from '../protocol/index.ts';
 import type { AgentOptions } from './args.ts';
 import { Connection } from './connection.ts';
 import type { TaskFrame } from './connection.ts';
@@ -11,6 +11,7 @@ import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { agentTempDir } from './temp-dir.ts';
 import { createObjectStore, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
+import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
 import { TaskRunner } from './task-runner.ts';
@@ -19,8 +20,11 @@ export interface AgentConfig {
   options: AgentOptions;
   logger: Logger;
   agentVersion: string;
+  identity: AgentIdentity;
   /** The control plane said `bye`: the caller shuts down and exits. */
   onBye(reason: string | undefined): void;
+  /** The control plane refused this agent's key (it will not reconnect): the caller exits. */
+  onRefused(code: string, message: string): void;
 }
 
 /** Most tasks a `hello` may list (the protocol's bound). */
@@ -63,8 +67,10 @@ export class Agent {
       token: options.token,
       logger,
       outbox: this.outbox,
+      identity: config.identity,
       hello: () => this.hello(),
       onFrame: (frame) => this.dispatch(frame),
+      onRefused: (code, message) => config.onRefused(code, message),
     });
   }
 
@@ -105,7 +111,7 @@ export class Agent {
     await this.connection.close(reason);
   }
 
-  private hello(): HelloFrame {
+  private hello(): UnsignedHello {
     const { options, agentVersion } = this.config;
     return {
       type: 'hello',

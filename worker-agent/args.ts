@@ -1,5 +1,5 @@
 /** Pure command-line parser for tm-agent: argv and environment in, validated options out. */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { WorkerAddress } from '../protocol/index.ts';
 
 export interface AgentOptions {
@@ -20,6 +20,8 @@ export interface AgentOptions {
   killGraceMs: number;
   /** How long one object store request may go unanswered. */
   storeTimeoutMs: number;
+  /** Absolute path of the agent's Ed25519 key file (PKCS8 PEM), made on first start. */
+  keyFile: string;
 }
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
@@ -32,6 +34,8 @@ export interface ArgsEnvironment {
   /** Reads a whole file as text; throws when it cannot. */
   readFile(path: string): string;
   isDirectory(path: string): boolean;
+  /** The user's home directory, under which the default key file lives. */
+  homeDir: string;
 }
 
 export const DEFAULT_CONTROL_PLANE = 'http://localhost:8080';
@@ -60,6 +64,9 @@ Options:
                         (default ${DEFAULT_KILL_GRACE_MS})
   --store-timeout-ms N  how long one object store request may go unanswered
                         (env TM_STORE_TIMEOUT_MS; default ${DEFAULT_STORE_TIMEOUT_MS})
+  --key-file FILE       this agent's private key, made on first start (env TM_AGENT_KEY_FILE;
+                        default $XDG_STATE_HOME/tm-agent/HOST_PORT/agent-key.pem, with
+                        XDG_STATE_HOME defaulting to ~/.local/state)
   --help                show this help
 `;
 
@@ -73,6 +80,7 @@ const VALUED = new Set([
   '--work-dir',
   '--kill-grace-ms',
   '--store-timeout-ms',
+  '--key-file',
 ]);
 const FLAGS = new Set(['--no-commands', '--help', '-h']);
 
@@ -115,6 +123,7 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
           100,
           MAX_STORE_TIMEOUT_MS,
         ) ?? DEFAULT_STORE_TIMEOUT_MS,
+      keyFile: parseKeyFile(values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE, address, io),
     },
   };
 }
@@ -217,6 +226,30 @@ function parseWorkDir(raw: string | undefined, io: ArgsEnvironment): string {
   const dir = resolve(io.cwd, raw ?? '.');
   if (!io.isDirectory(dir)) throw new Error(`--work-dir: ${dir} is not an existing directory`);
   return dir;
+}
+
+/**
+ * The key file: as given, else under the XDG state dir, one per address (so several agents on
+ * one machine keep apart, and a reboot keeps the key).
+ */
+function parseKeyFile(
+  raw: string | undefined,
+  address: { address: string },
+  io: ArgsEnvironment,
+): string {
+  if (raw !== undefined && raw !== '') return resolve(io.cwd, raw);
+  // XDG: a relative XDG_STATE_HOME is invalid and ignored.
+  const xdg = io.env.XDG_STATE_HOME;
+  const stateHome =
+    xdg && isAbsolute(xdg)
+      ? xdg
+      : isAbsolute(io.homeDir)
+        ? join(io.homeDir, '.local', 'state')
+        : null;
+  if (stateHome === null)
+    throw new Error('no home directory for the default key file: give --key-file FILE');
+  const dir = address.address.replace(/[^A-Za-z0-9.-]+/g, '_');
+  return join(stateHome, 'tm-agent', dir, 'agent-key.pem');
 }
 
 /** Every string that may be the token, so error messages can be scrubbed of it. */

@@ -16,6 +16,7 @@ function io(overrides: Partial<ArgsEnvironment> = {}): ArgsEnvironment {
       throw new Error(`ENOENT: ${path}`);
     },
     isDirectory: (path) => ['/srv/agent', '/srv/agent/jobs', '/data'].includes(path),
+    homeDir: '/home/agent',
     ...overrides,
   };
 }
@@ -53,6 +54,8 @@ describe('parseArgs', () => {
       '--kill-grace-ms=250',
       '--store-timeout-ms',
       '2000',
+      '--key-file',
+      'keys/agent.pem',
     ]);
     expect(options).toEqual({
       connectUrl: 'wss://tm.example.com/base/v1/agent/connect',
@@ -65,6 +68,7 @@ describe('parseArgs', () => {
       acceptsCommands: false,
       killGraceMs: 250,
       storeTimeoutMs: 2000,
+      keyFile: '/srv/agent/keys/agent.pem',
     });
   });
 
@@ -89,6 +93,39 @@ describe('parseArgs', () => {
     );
   });
 
+  it('keeps the key file under the XDG state dir, one per address, unless told otherwise', () => {
+    const base = ['--token', 'tok-abc123'];
+    expect(run([...base, '--address', 'localhost:50051']).keyFile).toBe(
+      '/home/agent/.local/state/tm-agent/localhost_50051/agent-key.pem',
+    );
+    expect(run([...base, '--address', '[::1]:50051']).keyFile).toBe(
+      '/home/agent/.local/state/tm-agent/_1_50051/agent-key.pem',
+    );
+    expect(
+      run([...base, '--address', 'h:1'], { env: { XDG_STATE_HOME: '/var/lib/me' } }).keyFile,
+    ).toBe('/var/lib/me/tm-agent/h_1/agent-key.pem');
+    // A relative XDG_STATE_HOME is invalid (XDG spec) and ignored.
+    expect(run([...base, '--address', 'h:1'], { env: { XDG_STATE_HOME: 'state' } }).keyFile).toBe(
+      '/home/agent/.local/state/tm-agent/h_1/agent-key.pem',
+    );
+    expect(
+      run([...base, '--address', 'h:1'], { env: { TM_AGENT_KEY_FILE: '/etc/tm/agent.pem' } })
+        .keyFile,
+    ).toBe('/etc/tm/agent.pem');
+    expect(
+      run([...base, '--address', 'h:1', '--key-file', 'k.pem'], {
+        env: { TM_AGENT_KEY_FILE: '/etc/tm/agent.pem' },
+      }).keyFile,
+    ).toBe('/srv/agent/k.pem');
+    expect(errorOf([...base, '--address', 'h:1'], { homeDir: '' })).toBe(
+      'no home directory for the default key file: give --key-file FILE',
+    );
+    expect(
+      run([...base, '--address', 'h:1', '--key-file', '/k.pem'], { homeDir: '' }).keyFile,
+    ).toBe('/k.pem');
+    expect(errorOf([...base, '--address', 'h:1', '--key-file'])).toBe('--key-file needs a value');
+  });
+
   it('reads and trims a token file, relative to the cwd', () => {
     expect(run(['--address', 'h:1', '--token-file', '/etc/tm/token']).token).toBe(TOKEN);
     expect(errorOf(['--address', 'h:1', '--token-file', 'missing'])).toBe(
@@ -107,6 +144,7 @@ describe('parseArgs', () => {
     const parsed = parseArgs(['--help'], io());
     expect(parsed.kind).toBe('help');
     expect(parsed.kind === 'help' && parsed.text).toMatch(/--control-plane URL/);
+    expect(parsed.kind === 'help' && parsed.text).toMatch(/--key-file FILE .*TM_AGENT_KEY_FILE/);
   });
 
   it('requires a token', () => {
