@@ -61,6 +61,7 @@ export class Agent {
     this.connection = new Connection({
       url: options.connectUrl,
       token: options.token,
+      tls: { ca: options.ca, clientCert: options.clientCert },
       logger,
       outbox: this.outbox,
       hello: () => this.hello(),

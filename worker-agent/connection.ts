@@ -2,13 +2,15 @@
  * The agent's WebSocket to the control plane: hello → welcome, heartbeats, the outbox while
  * welcomed; on any close it reconnects with backoff, forever. Tasks never depend on it being up.
  */
+import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
-import type { RawData } from 'ws';
+import type { ClientOptions, RawData } from 'ws';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../protocol/index.ts';
 import type { AgentFrame, HelloFrame, WelcomeFrame } from '../protocol/index.ts';
 import { Backoff } from './backoff.ts';
 import type { Logger } from './logger.ts';
 import type { Outbox } from './outbox.ts';
+import { describeTlsFailure, type AgentTls } from './tls.ts';
 
 /** Frames the connection does not handle itself; the agent acts on them. */
 export type TaskFrame = Extract<ServerFrame, { type: 'assign' | 'cancel' | 'drain' | 'bye' }>;
@@ -18,6 +20,8 @@ export interface ConnectionOptions {
   url: string;
   /** Sent as `Authorization: Bearer`; never logged. */
   token: string;
+  /** For wss: a CA to trust besides the system's, a client certificate (default: neither). */
+  tls?: AgentTls;
   logger: Logger;
   outbox: Outbox;
   /** Built at every connect, so `running` lists what the agent holds at that moment. */
@@ -29,6 +33,9 @@ export interface ConnectionOptions {
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2000;
+/** A 403 before the upgrade is what a Cloudflare mTLS rule answers an agent without a certificate. */
+const MTLS_HINT =
+  'if the control plane requires a client certificate (Cloudflare mTLS), pass --client-cert and --client-key';
 
 export class Connection {
   private socket: WebSocket | null = null;
@@ -90,6 +97,7 @@ export class Connection {
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
+      ...tlsOptions(this.options.tls),
     });
     this.socket = socket;
     let refusedWith: number | null = null;
@@ -106,12 +114,17 @@ export class Connection {
       logger.warn('the control plane refused the connection', {
         status: refusedWith,
         statusText: response.statusMessage,
+        ...(refusedWith === 403 && !this.options.tls?.clientCert ? { hint: MTLS_HINT } : {}),
       });
       response.resume();
       socket.terminate();
     });
     socket.on('error', (error) => {
-      if (refusedWith === null) logger.warn('connection error', { error });
+      if (refusedWith !== null) return;
+      // A TLS problem needs the operator: say which, and how to fix it; the retries go on.
+      const trouble = describeTlsFailure(error, this.options.tls?.ca !== undefined);
+      if (trouble) logger.error(trouble, { code: (error as NodeJS.ErrnoException).code });
+      else logger.warn('connection error', { error });
     });
     socket.on('close', (code, reason) => this.closed(socket, code, reason.toString()));
   }
@@ -190,6 +203,14 @@ export class Connection {
     });
     this.retry = setTimeout(() => this.connect(), delay);
   }
+}
+
+/** The socket's TLS settings: a given CA is trusted besides the system's, not instead of them. */
+function tlsOptions(tls: AgentTls | undefined): ClientOptions {
+  return {
+    ...(tls?.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+    ...(tls?.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
+  };
 }
 
 function rawText(data: RawData): string {
