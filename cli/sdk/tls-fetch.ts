@@ -19,10 +19,16 @@ export interface TrustOptions {
 /** Statuses whose response has no body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
-/** A fetch whose https requests trust `ca` (PEM, one or more certificates) and the system's CAs. */
-export function fetchTrusting(ca: string | Buffer, options: TrustOptions = {}): typeof fetch {
+/**
+ * A fetch whose https requests trust `ca` (PEM, one or more certificates) besides the system's
+ * CAs; with `ca` undefined, the system's only (for a client certificate alone).
+ */
+export function fetchTrusting(
+  ca: string | Buffer | undefined,
+  options: TrustOptions = {},
+): typeof fetch {
   const agent = new Agent({
-    ca: [...rootCertificates, ca.toString()],
+    ...(ca ? { ca: [...rootCertificates, ca.toString()] } : {}),
     keepAlive: true,
     ...(options.cert ? { cert: options.cert, key: options.key } : {}),
   });
