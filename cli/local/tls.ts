@@ -40,7 +40,8 @@ const DAY_MS = 86_400_000;
 export function ensureLocalTls(stateDir: string, options: LocalTlsOptions = {}): LocalTls {
   const dir = join(stateDir, 'tls');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = {
+  const files: TlsFiles = {
+    dir,
     caFile: join(dir, 'ca.pem'),
     caKeyFile: join(dir, 'ca-key.pem'),
     certFile: join(dir, 'server.pem'),
@@ -51,30 +52,10 @@ export function ensureLocalTls(stateDir: string, options: LocalTlsOptions = {}):
   const renewBy = new Date(now.getTime() + (options.renewWithinDays ?? RENEW_WITHIN_DAYS) * DAY_MS);
   const openssl = options.openssl ?? 'openssl';
 
-  let ca = readCertificate(files.caFile);
+  const oldCa = readCertificate(files.caFile);
   const caUsable =
-    ca !== null && ca.ca && fresh(ca, now, renewBy) && keyMatches(ca, files.caKeyFile);
-  if (!caUsable) {
-    writeKey(files.caKeyFile);
-    runOpenssl(openssl, dir, caConfig(), [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      files.caKeyFile,
-      '-subj',
-      '/CN=TM Scheduler local CA',
-      '-days',
-      String(CA_DAYS),
-      '-sha256',
-      '-extensions',
-      'v3_ca',
-      '-out',
-      files.caFile,
-    ]);
-    ca = readCertificate(files.caFile);
-  }
-  if (ca === null) throw new Error(`openssl wrote no readable CA certificate to ${files.caFile}`);
+    oldCa !== null && oldCa.ca && fresh(oldCa, now, renewBy) && keyMatches(oldCa, files.caKeyFile);
+  const ca = caUsable ? oldCa : makeCa(files, openssl);
 
   const server = readCertificate(files.certFile);
   const serverUsable =
@@ -85,48 +66,81 @@ export function ensureLocalTls(stateDir: string, options: LocalTlsOptions = {}):
     server.verify(ca.publicKey) &&
     keyMatches(server, files.keyFile) &&
     hosts.every((host) => covers(server, host));
-  if (!serverUsable) {
-    writeKey(files.keyFile);
-    const csr = runOpenssl(openssl, dir, serverConfig(hosts), [
-      'req',
-      '-new',
-      '-key',
-      files.keyFile,
-      '-subj',
-      '/CN=localhost',
-    ]);
-    runOpenssl(
-      openssl,
-      dir,
-      serverConfig(hosts),
-      [
-        'x509',
-        '-req',
-        '-CA',
-        files.caFile,
-        '-CAkey',
-        files.caKeyFile,
-        '-set_serial',
-        `0x${randomBytes(16)
-          .toString('hex')
-          .replace(/^[89a-f]/, '1')}`,
-        '-days',
-        String(SERVER_DAYS),
-        '-sha256',
-        '-extensions',
-        'v3_server',
-        '-out',
-        files.certFile,
-      ],
-      csr,
-    );
-  }
+  if (!serverUsable) makeServerCertificate(files, hosts, openssl);
   return {
     caFile: files.caFile,
     certFile: files.certFile,
     keyFile: files.keyFile,
     created: !serverUsable,
   };
+}
+
+interface TlsFiles {
+  dir: string;
+  caFile: string;
+  caKeyFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** A new CA key and self-signed CA certificate. */
+function makeCa(files: TlsFiles, openssl: string): X509Certificate {
+  writeKey(files.caKeyFile);
+  runOpenssl(openssl, files.dir, caConfig(), [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    files.caKeyFile,
+    '-subj',
+    '/CN=TM Scheduler local CA',
+    '-days',
+    String(CA_DAYS),
+    '-sha256',
+    '-extensions',
+    'v3_ca',
+    '-out',
+    files.caFile,
+  ]);
+  const ca = readCertificate(files.caFile);
+  if (ca === null) throw new Error(`openssl wrote no readable CA certificate to ${files.caFile}`);
+  return ca;
+}
+
+/** A new server key, and a certificate for `hosts` that the CA signs. */
+function makeServerCertificate(files: TlsFiles, hosts: readonly string[], openssl: string): void {
+  writeKey(files.keyFile);
+  const config = serverConfig(hosts);
+  const csr = runOpenssl(openssl, files.dir, config, [
+    'req',
+    '-new',
+    '-key',
+    files.keyFile,
+    '-subj',
+    '/CN=localhost',
+  ]);
+  // A random positive 128-bit serial: the top bit clear.
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f;
+  const args = ['x509', '-req', '-CA', files.caFile, '-CAkey', files.caKeyFile];
+  runOpenssl(
+    openssl,
+    files.dir,
+    config,
+    [
+      ...args,
+      '-set_serial',
+      `0x${serial.toString('hex')}`,
+      '-days',
+      String(SERVER_DAYS),
+      '-sha256',
+      '-extensions',
+      'v3_server',
+      '-out',
+      files.certFile,
+    ],
+    csr,
+  );
 }
 
 /** True when the certificate names `host` (a DNS name or an IP address) in its SAN. */
