@@ -16,6 +16,8 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 TM_JOIN_TOKEN: 'test-join-token',
+                TM_ADMIN_TOKEN: 'test-admin-token',
+                TM_AUTH_FAILURE_LIMIT: '5',
                 TM_LOG_LIMIT_BYTES: '4096',
                 TM_MAX_QUEUED_TASKS: '2000',
               },

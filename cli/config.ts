@@ -20,6 +20,8 @@ export interface ConfigInputs {
   env: Record<string, string | undefined>;
   /** Reads a file's text, or returns undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
+  /** The local stack's admin token file, used when nothing else gives a token for a loopback URL. */
+  localTokenFile?: string;
   home?: string;
 }
 
@@ -44,7 +46,17 @@ export function resolveConfig(inputs: ConfigInputs): Config {
     return [undefined, undefined];
   };
   const [url, urlSource] = pick([flags.url, '--url'], [env.TM_URL, 'TM_URL'], [file.url, path]);
-  const [token] = pick([flags.token, '--token'], [env.TM_TOKEN, 'TM_TOKEN'], [file.token, path]);
+  const resolvedUrl = url ?? DEFAULT_URL;
+  const local =
+    inputs.localTokenFile && isLoopback(resolvedUrl)
+      ? read(inputs.localTokenFile)?.trim()
+      : undefined;
+  const [token] = pick(
+    [flags.token, '--token'],
+    [env.TM_TOKEN, 'TM_TOKEN'],
+    [file.token, path],
+    [local, 'local stack'],
+  );
   const fileCa = file.caFile ? resolve(dirname(path), file.caFile) : undefined;
   const [caFile] = pick(
     [flags.caFile, '--ca-file'],
@@ -52,11 +64,21 @@ export function resolveConfig(inputs: ConfigInputs): Config {
     [fileCa, path],
   );
   return {
-    url: url ?? DEFAULT_URL,
+    url: resolvedUrl,
     urlSource: urlSource ?? 'default',
     ...(token ? { token } : {}),
     ...(caFile ? { caFile } : {}),
   };
+}
+
+/** The local stack listens on loopback only; its token is never sent anywhere else. */
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 /** The CA file's text, or a usage error naming the file. */

@@ -3,8 +3,11 @@ import { GLOBAL_FLAGS, flagHelp, parseArgs, splitCommand, stringFlag } from './a
 import { DEFAULT_URL, readCaFile, resolveConfig, type Config } from './config.ts';
 import { terminalWidth, type Command, type Ctx, type Output } from './context.ts';
 import { EXIT, UsageError, describeError, exitCodeOf } from './exit.ts';
+import { join } from 'node:path';
 import { TmClient, type ClientOptions } from './sdk/client.ts';
 import { fetchTrusting } from './sdk/tls-fetch.ts';
+import { ADMIN_TOKEN_FILE } from './local/secrets.ts';
+import { LOCAL_DEFAULTS } from './commands/local-defaults.ts';
 import { up, demo } from './commands/local.ts';
 import { workers, registerWorker, deregisterWorker } from './commands/workers.ts';
 import { objectStores, addObjectStore, removeObjectStore } from './commands/object-stores.ts';
@@ -161,6 +164,7 @@ export async function runTm(argv: readonly string[], io: Io): Promise<number> {
             caFile: stringFlag(args, 'ca-file'),
           },
           env: io.env,
+          localTokenFile: join(LOCAL_DEFAULTS.stateDir, ADMIN_TOKEN_FILE),
         });
     const ctx: Ctx = {
       args,

@@ -12,6 +12,10 @@ export interface SchedulerConfig {
   logLimitBytes: number;
   /** Most queued tasks the cluster holds; submissions past it get 429 (default 1,000,000). */
   maxQueuedTasks: number;
+  /** Wrong tokens one client may send per window before it is refused with 429 (default 10). */
+  authFailureLimit: number;
+  /** The window of that limit (default 1 min). */
+  authWindowMs: number;
 }
 
 export interface SchedulerEnv {
@@ -20,6 +24,8 @@ export interface SchedulerEnv {
   TM_MAX_INFLIGHT?: string;
   TM_LOG_LIMIT_BYTES?: string;
   TM_MAX_QUEUED_TASKS?: string;
+  TM_AUTH_FAILURE_LIMIT?: string;
+  TM_AUTH_WINDOW_MS?: string;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -35,5 +41,7 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
     maxInflight: positive(env.TM_MAX_INFLIGHT, 512),
     logLimitBytes: positive(env.TM_LOG_LIMIT_BYTES, DEFAULT_LOG_LIMIT_BYTES),
     maxQueuedTasks: positive(env.TM_MAX_QUEUED_TASKS, 1_000_000),
+    authFailureLimit: positive(env.TM_AUTH_FAILURE_LIMIT, 10),
+    authWindowMs: positive(env.TM_AUTH_WINDOW_MS, 60_000),
   };
 }

@@ -8,10 +8,15 @@ import { SchedulerError } from './failure.ts';
 const PAGE = 1000;
 
 /** Answers a follow request with a streamed body; unknown tasks or jobs get a 404 body. */
-export function followLogs(core: Core, scope: LogScope, after: number): Response {
+export function followLogs(
+  core: Core,
+  scope: LogScope,
+  after: number,
+  owner: string | null,
+): Response {
   let state: { state: string; done: boolean };
   try {
-    state = scopeState(core, scope);
+    state = scopeState(core, scope, owner);
   } catch (error) {
     if (error instanceof SchedulerError)
       return Response.json({ error: error.failure }, { status: error.failure.status });

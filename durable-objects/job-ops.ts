@@ -17,6 +17,7 @@ import { draftSimpleJob, planTasks, type PlannedTask, type SimpleJobRequest } fr
 import { draftAggregate } from './aggregate-submit.ts';
 import {
   findJob,
+  findOwnedJob,
   failJob,
   insertJob,
   jobView,
@@ -33,7 +34,8 @@ const JOB_VIEW_TASKS = 1000;
 export async function submitJob(
   core: Core,
   request: SubmitJobRequest,
-  waitSeconds = 0,
+  waitSeconds: number,
+  owner: string | null,
 ): Promise<JobView> {
   const id = crypto.randomUUID();
   const { draft, error } =
@@ -44,7 +46,7 @@ export async function submitJob(
   const now = core.now();
   core.sql.transaction(() => {
     admit(core, draft.tasks.length);
-    insertJob(core.sql, draft, now);
+    insertJob(core.sql, draft, now, owner);
     if (error) failJob(core.sql, effects, id, error, now);
   });
   if (draft.policy.jobTimeoutMs !== null) wakeAt(effects, now + draft.policy.jobTimeoutMs);
@@ -53,7 +55,7 @@ export async function submitJob(
   if (waitSeconds > 0 && !isEndState(findJob(core.sql, id)?.state ?? '')) {
     await core.watchers.waitForJob(id, waitSeconds * 1000);
   }
-  return getJob(core, id);
+  return getJob(core, id, owner);
 }
 
 /** Backpressure: the queue is bounded, so a flood of submissions is refused, not stored. */
@@ -92,19 +94,29 @@ function simpleTasks(core: Core, request: SimpleJobRequest): PlannedTask[] {
   );
 }
 
-export function getJob(core: Core, id: string, taskLimit = JOB_VIEW_TASKS): JobView {
-  const row = findJob(core.sql, id);
+export function getJob(
+  core: Core,
+  id: string,
+  owner: string | null,
+  taskLimit = JOB_VIEW_TASKS,
+): JobView {
+  const row = findOwnedJob(core.sql, id, owner);
   if (!row) throw notFound('job', id);
   return jobView(core.sql, row, taskLimit);
 }
 
-export function listJobs(core: Core, state: JobState | undefined, limit = 100): JobView[] {
-  return listJobRows(core.sql, state, limit).map((row) => jobView(core.sql, row, 0));
+export function listJobs(
+  core: Core,
+  owner: string | null,
+  state: JobState | undefined,
+  limit = 100,
+): JobView[] {
+  return listJobRows(core.sql, state, limit, owner).map((row) => jobView(core.sql, row, 0));
 }
 
 /** Cancels a job: queued tasks never run, running ones are told to stop; the state says cancelled. */
-export function cancelJob(core: Core, id: string): JobView {
-  const row = findJob(core.sql, id);
+export function cancelJob(core: Core, id: string, owner: string | null): JobView {
+  const row = findOwnedJob(core.sql, id, owner);
   if (!row) throw notFound('job', id);
   if (isEndState(row.state)) throw conflict(`job ${id} already ${row.state}`, { state: row.state });
   const effects = newEffects();
@@ -114,34 +126,52 @@ export function cancelJob(core: Core, id: string): JobView {
     recordTaskEnds(core.sql, effects, core.now());
   });
   commit(core, effects);
-  return getJob(core, id);
+  return getJob(core, id, owner);
 }
 
-export function getTask(core: Core, id: string): TaskView {
-  const row = core.sql.first<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, id);
+export function getTask(core: Core, id: string, owner: string | null): TaskView {
+  const row = findOwnedTask(core, id, owner);
   if (!row) throw notFound('task', id);
   return { ...toTaskView(row), history: attemptHistory(core.sql, row) };
 }
 
-export function listTasks(core: Core, state: TaskState | undefined, limit = 1000): TaskView[] {
-  const rows = state
-    ? core.sql.all<TaskRow>(
-        `SELECT * FROM tasks WHERE state = ? ORDER BY seq DESC LIMIT ?`,
-        state,
-        limit,
-      )
-    : core.sql.all<TaskRow>(`SELECT * FROM tasks ORDER BY seq DESC LIMIT ?`, limit);
+export function listTasks(
+  core: Core,
+  owner: string | null,
+  state: TaskState | undefined,
+  limit = 1000,
+): TaskView[] {
+  const where = [state ? 'state = ?' : '', owner !== null ? 'tenant_id = ?' : ''].filter(Boolean);
+  const values = [state, owner].filter((value): value is string => typeof value === 'string');
+  const rows = core.sql.all<TaskRow>(
+    `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY seq DESC LIMIT ?`,
+    ...values,
+    limit,
+  );
   return rows.map(toTaskView);
 }
 
+/** A task as `owner` may see it (null: the admin); another tenant's task is not found. */
+function findOwnedTask(core: Core, id: string, owner: string | null): TaskRow | null {
+  return core.sql.first<TaskRow>(
+    `SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR tenant_id = ?)`,
+    id,
+    owner,
+    owner,
+  );
+}
+
 /** Whether the task or job behind a log scope has ended (no more output will come). */
-export function scopeState(core: Core, scope: LogScope): { state: string; done: boolean } {
+export function scopeState(
+  core: Core,
+  scope: LogScope,
+  owner: string | null,
+): { state: string; done: boolean } {
   const state =
     'taskId' in scope
-      ? core.sql.first<{ state: string }>(`SELECT state FROM tasks WHERE id = ?`, scope.taskId)
-          ?.state
-      : core.sql.first<{ state: string }>(`SELECT state FROM jobs WHERE id = ?`, scope.jobId)
-          ?.state;
+      ? findOwnedTask(core, scope.taskId, owner)?.state
+      : findOwnedJob(core.sql, scope.jobId, owner)?.state;
   if (!state)
     throw notFound(
       'taskId' in scope ? 'task' : 'job',
@@ -150,8 +180,14 @@ export function scopeState(core: Core, scope: LogScope): { state: string; done: 
   return { state, done: isEndState(state) };
 }
 
-export function logPage(core: Core, scope: LogScope, after = 0, limit = 1000): LogPage {
-  const { done } = scopeState(core, scope);
+export function logPage(
+  core: Core,
+  scope: LogScope,
+  owner: string | null,
+  after = 0,
+  limit = 1000,
+): LogPage {
+  const { done } = scopeState(core, scope, owner);
   const entries = readLogs(core.sql, scope, after, limit);
   const last = entries.at(-1)?.seq ?? null;
   return { entries, next: last, done: done && entries.length < limit };

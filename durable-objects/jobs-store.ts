@@ -9,12 +9,13 @@ import { taskCost, type JobDraft, type PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
 import { attemptCounts } from './task-attempts.ts';
 
-export function insertJob(sql: Sql, job: JobDraft, now: number): void {
+/** Stores a job and its first tasks; `tenantId` owns it (null: the admin's). */
+export function insertJob(sql: Sql, job: JobDraft, now: number, tenantId: string | null): void {
   const { policy } = job;
   sql.run(
     `INSERT INTO jobs (id, name, kind, spec, state, retries, backoff_initial_ms, backoff_max_ms,
-       max_lost, lease_ms, task_timeout_ms, deadline_at, tasks_total, phase, created_at)
-     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+       max_lost, lease_ms, task_timeout_ms, deadline_at, tasks_total, phase, created_at, tenant_id)
+     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
     job.id,
     job.name,
     job.kind,
@@ -28,6 +29,7 @@ export function insertJob(sql: Sql, job: JobDraft, now: number): void {
     policy.jobTimeoutMs === null ? null : now + policy.jobTimeoutMs,
     job.phase,
     now,
+    tenantId,
   );
   insertTasks(sql, job.id, job.taskKind ?? job.kind, job.tasks, now);
 }
@@ -40,12 +42,14 @@ export function insertTasks(
   tasks: readonly PlannedTask[],
   now: number,
 ): void {
-  const first = findJob(sql, jobId)?.tasks_total ?? 0;
+  const job = findJob(sql, jobId);
+  const first = job?.tasks_total ?? 0;
   const cost = taskCost(kind);
   tasks.forEach((task, offset) => {
     sql.run(
-      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at,
+         tenant_id)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
       crypto.randomUUID(),
       jobId,
       first + offset,
@@ -54,6 +58,7 @@ export function insertTasks(
       task.pinnedWorkerId,
       task.spec === undefined ? null : JSON.stringify(task.spec),
       now,
+      job?.tenant_id ?? null,
     );
   });
   sql.run(`UPDATE jobs SET tasks_total = tasks_total + ? WHERE id = ?`, tasks.length, jobId);
@@ -78,6 +83,19 @@ export function failJob(
 
 export function findJob(sql: Sql, id: string): JobRow | null {
   return sql.first<JobRow>(`SELECT * FROM jobs WHERE id = ?`, id);
+}
+
+/**
+ * A job as `owner` may see it: a tenant sees only its own jobs (null owner: the admin, who sees
+ * every job). Another tenant's job is "not found", never "forbidden", so ids leak nothing.
+ */
+export function findOwnedJob(sql: Sql, id: string, owner: string | null): JobRow | null {
+  return sql.first<JobRow>(
+    `SELECT * FROM jobs WHERE id = ? AND (? IS NULL OR tenant_id = ?)`,
+    id,
+    owner,
+    owner,
+  );
 }
 
 export function jobCounts(sql: Sql, jobId: string): TaskCounts {
@@ -107,14 +125,29 @@ export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
   return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }
 
-export function listJobs(sql: Sql, state: JobState | undefined, limit: number): JobRow[] {
-  return state
-    ? sql.all<JobRow>(
-        `SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC LIMIT ?`,
-        state,
-        limit,
-      )
-    : sql.all<JobRow>(`SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?`, limit);
+export function listJobs(
+  sql: Sql,
+  state: JobState | undefined,
+  limit: number,
+  owner: string | null,
+): JobRow[] {
+  // Conditions are left out rather than made always-true, so SQLite can use its indexes.
+  const where: string[] = [];
+  const values: string[] = [];
+  if (state) {
+    where.push('state = ?');
+    values.push(state);
+  }
+  if (owner !== null) {
+    where.push('tenant_id = ?');
+    values.push(owner);
+  }
+  return sql.all<JobRow>(
+    `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC LIMIT ?`,
+    ...values,
+    limit,
+  );
 }
 
 export function markJobsStarted(sql: Sql, jobIds: Iterable<string>, now: number): void {

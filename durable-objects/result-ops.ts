@@ -11,14 +11,14 @@ import {
 import type { FinalResult, ResultPage } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
-import { findJob } from './jobs-store.ts';
+import { findOwnedJob } from './jobs-store.ts';
 import { findStore } from './object-stores.ts';
 import { getObject, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 
 /** The result table of a succeeded aggregation (empty when no row matched). */
-async function resultTable(core: Core, jobId: string): Promise<Table | null> {
-  const job = findJob(core.sql, jobId);
+async function resultTable(core: Core, jobId: string, owner: string | null): Promise<Table | null> {
+  const job = findOwnedJob(core.sql, jobId, owner);
   if (!job) throw notFound('job', jobId);
   if (job.kind !== 'aggregate')
     throw conflict(`job ${jobId} is a ${job.kind} job; only aggregate jobs have a result table`);
@@ -46,10 +46,11 @@ async function resultTable(core: Core, jobId: string): Promise<Table | null> {
 export async function resultPage(
   core: Core,
   jobId: string,
+  owner: string | null,
   offset = 0,
   limit = 1000,
 ): Promise<ResultPage> {
-  const table = await resultTable(core, jobId);
+  const table = await resultTable(core, jobId, owner);
   if (!table) return { columns: [], rows: [], total: 0, offset, next: null };
   const fields = table.schema.fields;
   const columns = fields.map((field) => table.getChild(field.name));
@@ -73,8 +74,12 @@ export async function resultPage(
 }
 
 /** The result as an Arrow IPC stream. */
-export async function resultArrow(core: Core, jobId: string): Promise<Uint8Array> {
-  const table = await resultTable(core, jobId);
+export async function resultArrow(
+  core: Core,
+  jobId: string,
+  owner: string | null,
+): Promise<Uint8Array> {
+  const table = await resultTable(core, jobId, owner);
   return table ? tableToIPC(table, 'stream') : new Uint8Array();
 }
 

@@ -26,6 +26,7 @@ export interface WorkerRow {
 
 export interface JobRow {
   id: string;
+  tenant_id: string | null;
   name: string | null;
   kind: string;
   spec: string;
@@ -135,6 +136,7 @@ export function toJobView(
   return {
     id: row.id,
     name: row.name,
+    tenantId: row.tenant_id,
     kind: row.kind,
     state: row.state,
     spec: JSON.parse(row.spec) as unknown,

@@ -4,6 +4,9 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type {
+  CreateTenantRequest,
+  UpdateTenantRequest,
+  WhoAmI,
   JobState,
   JobView,
   LogPage,
@@ -34,6 +37,15 @@ import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
 import { resultArrow, resultPage } from './result-ops.ts';
 import type { LogScope } from './logs-store.ts';
+import { authenticate } from './auth-check.ts';
+import {
+  createTenant,
+  createTenantToken,
+  getTenant,
+  listTenants,
+  revokeTenantToken,
+  updateTenant,
+} from './tenants.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -87,26 +99,37 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   deregisterWorker(id: string, force: boolean): Promise<Outcome<WorkerView>> {
     return this.run(() => deregisterWorker(this.core, id, force));
   }
-  submitJob(request: SubmitJobRequest, waitSeconds?: number): Promise<Outcome<JobView>> {
-    return this.run(() => submitJob(this.core, request, waitSeconds));
+  // Job, task, log and result calls take `owner`: the tenant the request acts for, whose rows
+  // alone it may see, or null for the admin.
+  submitJob(
+    owner: string | null,
+    request: SubmitJobRequest,
+    waitSeconds = 0,
+  ): Promise<Outcome<JobView>> {
+    return this.run(() => submitJob(this.core, request, waitSeconds, owner));
   }
-  listJobs(state?: JobState, limit?: number): Promise<Outcome<JobView[]>> {
-    return this.run(() => listJobs(this.core, state, limit));
+  listJobs(owner: string | null, state?: JobState, limit?: number): Promise<Outcome<JobView[]>> {
+    return this.run(() => listJobs(this.core, owner, state, limit));
   }
-  getJob(id: string, taskLimit?: number): Promise<Outcome<JobView>> {
-    return this.run(() => getJob(this.core, id, taskLimit));
+  getJob(owner: string | null, id: string, taskLimit?: number): Promise<Outcome<JobView>> {
+    return this.run(() => getJob(this.core, id, owner, taskLimit));
   }
-  cancelJob(id: string): Promise<Outcome<JobView>> {
-    return this.run(() => cancelJob(this.core, id));
+  cancelJob(owner: string | null, id: string): Promise<Outcome<JobView>> {
+    return this.run(() => cancelJob(this.core, id, owner));
   }
-  listTasks(state?: TaskState, limit?: number): Promise<Outcome<TaskView[]>> {
-    return this.run(() => listTasks(this.core, state, limit));
+  listTasks(owner: string | null, state?: TaskState, limit?: number) {
+    return this.run(() => listTasks(this.core, owner, state, limit));
   }
-  getTask(id: string): Promise<Outcome<TaskView>> {
-    return this.run(() => getTask(this.core, id));
+  getTask(owner: string | null, id: string): Promise<Outcome<TaskView>> {
+    return this.run(() => getTask(this.core, id, owner));
   }
-  readLogs(scope: LogScope, after?: number, limit?: number): Promise<Outcome<LogPage>> {
-    return this.run(() => logPage(this.core, scope, after, limit));
+  readLogs(
+    owner: string | null,
+    scope: LogScope,
+    after?: number,
+    limit?: number,
+  ): Promise<Outcome<LogPage>> {
+    return this.run(() => logPage(this.core, scope, owner, after, limit));
   }
   registerStore(request: RegisterObjectStoreRequest) {
     return this.run(() => registerStore(this.core, request));
@@ -123,11 +146,36 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   browseStore(idOrName: string, prefix?: string, cursor?: string, limit?: number) {
     return this.run(() => browseStore(this.core, idOrName, prefix, cursor, limit));
   }
-  resultPage(jobId: string, offset?: number, limit?: number) {
-    return this.run(() => resultPage(this.core, jobId, offset, limit));
+  resultPage(owner: string | null, jobId: string, offset?: number, limit?: number) {
+    return this.run(() => resultPage(this.core, jobId, owner, offset, limit));
   }
-  resultArrow(jobId: string) {
-    return this.run(() => resultArrow(this.core, jobId));
+  resultArrow(owner: string | null, jobId: string) {
+    return this.run(() => resultArrow(this.core, jobId, owner));
+  }
+
+  // ---- tenants and API tokens (the Worker has checked the admin token) ----
+
+  /** Called by the Worker's auth middleware through fetch (see src/auth/middleware.ts). */
+  private authenticate(client: string, tokenHash: string | null): Promise<Outcome<WhoAmI>> {
+    return this.run(() => authenticate(this.core, client, tokenHash));
+  }
+  createTenant(request: CreateTenantRequest) {
+    return this.run(() => createTenant(this.core, request));
+  }
+  listTenants() {
+    return this.run(() => listTenants(this.core));
+  }
+  getTenant(idOrName: string) {
+    return this.run(() => getTenant(this.core, idOrName));
+  }
+  updateTenant(idOrName: string, request: UpdateTenantRequest) {
+    return this.run(() => updateTenant(this.core, idOrName, request));
+  }
+  createTenantToken(idOrName: string) {
+    return this.run(() => createTenantToken(this.core, idOrName));
+  }
+  revokeTenantToken(idOrName: string, tokenId: string) {
+    return this.run(() => revokeTenantToken(this.core, idOrName, tokenId));
   }
   health(): { ok: true; connectedWorkers: number } {
     return { ok: true, connectedWorkers: countConnected(this.core.sql) };
@@ -138,11 +186,18 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/agent') return this.acceptAgent(request);
+    if (url.pathname === '/authenticate') {
+      const client = url.searchParams.get('client') ?? 'unknown';
+      return Response.json(await this.authenticate(client, url.searchParams.get('hash')));
+    }
     if (url.pathname === '/follow') {
       const taskId = url.searchParams.get('task');
       const jobId = url.searchParams.get('job');
       const scope: LogScope | null = taskId ? { taskId } : jobId ? { jobId } : null;
-      if (scope) return followLogs(this.core, scope, Number(url.searchParams.get('after') ?? 0));
+      // Only the Worker reaches this fetch, and it sets `owner` from the request's principal.
+      const owner = url.searchParams.get('owner');
+      const after = Number(url.searchParams.get('after') ?? 0);
+      if (scope) return followLogs(this.core, scope, after, owner);
     }
     return new Response('not found', { status: 404 });
   }
@@ -151,7 +206,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
-    const auth = await this.authenticate(request);
+    const auth = await this.agentAuth(request);
     if (!auth) return new Response('invalid join token', { status: 401 });
     const { 0: client, 1: server } = new WebSocketPair();
     this.core.sockets.accept(server, auth);
@@ -159,7 +214,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
 
   /** The Worker has checked the cluster token; a worker's own token is checked here. */
-  private async authenticate(request: Request): Promise<AgentAuth | null> {
+  private async agentAuth(request: Request): Promise<AgentAuth | null> {
     if (request.headers.get('x-tm-auth') === 'cluster') return { kind: 'cluster' };
     const token = request.headers.get('x-tm-worker-token');
     if (!token) return null;

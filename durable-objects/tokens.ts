@@ -1,9 +1,10 @@
-/** Join tokens: random, shown once, stored as SHA-256 hashes. */
+/** Secret tokens (join, tenant): random, shown once, stored as SHA-256 hashes. */
 
-export function newToken(): string {
+/** A token of 32 random bytes; the prefix (`tmj_` join, `tmt_` tenant) tells them apart in a leak scan. */
+export function newToken(prefix: 'tmj_' | 'tmt_'): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return (
-    'tmj_' +
+    prefix +
     btoa(String.fromCharCode(...bytes)).replace(
       /[+/=]/g,
       (c) => ({ '+': '-', '/': '_', '=': '' })[c] ?? '',

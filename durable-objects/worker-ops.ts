@@ -27,7 +27,7 @@ export async function registerWorker(
 ): Promise<RegisteredWorker> {
   const existing = findLiveWorkerByAddress(core.sql, request.address);
   if (existing) return { worker: updated(core, existing.id, request), created: false };
-  const joinToken = newToken();
+  const joinToken = newToken('tmj_');
   const tokenHash = await hashToken(joinToken);
   // Another registration of the same address may have landed while the hash was computed.
   const raced = findLiveWorkerByAddress(core.sql, request.address);

@@ -11,6 +11,7 @@ export const ErrorCode = z.enum([
   'payload_too_large',
   'rate_limited',
   'store_unavailable',
+  'auth_not_configured',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -22,7 +23,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** What a failed operation reports: an HTTP status plus the error body's fields. */
 export interface Failure {
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502;
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503;
   code: ErrorCode;
   message: string;
   details?: unknown;

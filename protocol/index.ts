@@ -8,6 +8,7 @@ export * from './policy.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';
+export * from './tenants.ts';
 export * from './aggregate.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';

@@ -119,6 +119,8 @@ export type TaskCounts = z.infer<typeof TaskCounts>;
 export const JobView = z.object({
   id: z.string(),
   name: z.string().nullable(),
+  /** The tenant that owns the job; null for the admin's own jobs. */
+  tenantId: z.string().nullable(),
   kind: z.string(),
   state: JobState,
   spec: z.unknown(),

@@ -29,6 +29,13 @@ import {
   RegisterObjectStoreRequest,
 } from './object-stores.ts';
 import { ResultPage, ResultQuery } from './aggregate.ts';
+import {
+  CreatedTenantToken,
+  CreateTenantRequest,
+  TenantView,
+  UpdateTenantRequest,
+  WhoAmI,
+} from './tenants.ts';
 
 // Replies that wrap the views above; the routes build them inline, so they are named here.
 export const HealthView = z.object({
@@ -40,6 +47,7 @@ export const WorkerList = z.object({ workers: z.array(WorkerView) });
 export const JobList = z.object({ jobs: z.array(JobView) });
 export const TaskList = z.object({ tasks: z.array(TaskView) });
 export const ObjectStoreList = z.object({ objectStores: z.array(ObjectStoreView) });
+export const TenantList = z.object({ tenants: z.array(TenantView) });
 export const StoreRegistration = z.object({ store: ObjectStoreView, created: z.boolean() });
 /** One line of a followed log (`?follow=true`, NDJSON): entries, then one end line. */
 export const LogStreamLine = z.union([LogEntry, LogStreamEnd]);
@@ -49,6 +57,8 @@ export const REQUEST_SCHEMAS = {
   SubmitJobRequest,
   RegisterWorkerRequest,
   RegisterObjectStoreRequest,
+  CreateTenantRequest,
+  UpdateTenantRequest,
 } satisfies Record<string, z.ZodType>;
 
 /** Replies by component name; the document shows them as the API sends them. */
@@ -71,6 +81,10 @@ export const RESPONSE_SCHEMAS = {
   ObjectStoreList,
   StoreRegistration,
   ObjectPage,
+  TenantView,
+  TenantList,
+  CreatedTenantToken,
+  WhoAmI,
 } satisfies Record<string, z.ZodType>;
 
 /** Media types of the replies that are not JSON. */
@@ -86,10 +100,18 @@ export interface ApiReply {
 }
 
 /** Statuses a route answers with ErrorBody (see protocol/errors.ts), with when. */
-export type ApiErrors = Partial<Record<400 | 401 | 404 | 409 | 413 | 429 | 500 | 502, string>>;
+export type ApiErrors = Partial<
+  Record<400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 502 | 503, string>
+>;
+
+/**
+ * Who may call a route: anyone (`open`), an agent with a join token (`join`), the admin token
+ * only (`admin`), or (the default) any API token, the admin's or a tenant's.
+ */
+export type ApiAuth = 'open' | 'join' | 'admin' | 'token';
 
 export interface ApiRoute {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI style: `{id}` where Hono has `:id`. */
   path: `/v1/${string}`;
   operationId: string;
@@ -100,8 +122,8 @@ export interface ApiRoute {
   body?: z.ZodType;
   replies: Record<number, ApiReply>;
   errors: ApiErrors;
-  /** Needs `Authorization: Bearer <join token>`. */
-  bearer?: boolean;
+  /** Default `token`: the document adds the auth errors (401, 403, 429, 503) itself. */
+  auth?: ApiAuth;
 }
 
 const INTERNAL = 'internal error';
@@ -124,6 +146,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/health',
+    auth: 'open',
     operationId: 'health',
     summary: 'The control plane and its Scheduler answer; connected worker count',
     tag: 'health',
@@ -133,6 +156,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/openapi.json',
+    auth: 'open',
     operationId: 'openapi',
     summary: 'This document',
     tag: 'health',
@@ -144,6 +168,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'post',
     path: '/v1/workers',
+    auth: 'admin',
     operationId: 'registerWorker',
     summary: 'Registers a worker; its join token is shown once',
     tag: 'workers',
@@ -160,6 +185,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/workers',
+    auth: 'admin',
     operationId: 'listWorkers',
     summary: 'Every worker with its state and health',
     tag: 'workers',
@@ -170,6 +196,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/workers/{id}',
+    auth: 'admin',
     operationId: 'getWorker',
     summary: 'One worker',
     tag: 'workers',
@@ -180,6 +207,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'delete',
     path: '/v1/workers/{id}',
+    auth: 'admin',
     operationId: 'deregisterWorker',
     summary: 'Drains a worker, or with `force=true` removes it at once',
     tag: 'workers',
@@ -310,7 +338,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary:
       "The agents' WebSocket (frames: protocol/frames.ts); not for API clients, listed for completeness",
     tag: 'agents',
-    bearer: true,
+    auth: 'join',
     replies: { 101: { description: 'switching to the WebSocket protocol' } },
     errors: {
       400: 'not a WebSocket upgrade',
@@ -321,6 +349,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'post',
     path: '/v1/object-stores',
+    auth: 'admin',
     operationId: 'registerObjectStore',
     summary: 'Registers an S3/R2 store; the same registration again is idempotent',
     tag: 'object-stores',
@@ -339,6 +368,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/object-stores',
+    auth: 'admin',
     operationId: 'listObjectStores',
     summary: 'Every store, without credentials',
     tag: 'object-stores',
@@ -348,6 +378,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/object-stores/{id}',
+    auth: 'admin',
     operationId: 'getObjectStore',
     summary: 'One store',
     tag: 'object-stores',
@@ -358,6 +389,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'delete',
     path: '/v1/object-stores/{id}',
+    auth: 'admin',
     operationId: 'deleteObjectStore',
     summary: 'Deletes a store',
     tag: 'object-stores',
@@ -368,6 +400,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'get',
     path: '/v1/object-stores/{id}/objects',
+    auth: 'admin',
     operationId: 'listObjects',
     summary: "A page of a store's objects under a prefix",
     tag: 'object-stores',
@@ -381,4 +414,81 @@ export const API_ROUTES: readonly ApiRoute[] = [
       502: 'the object store is unreachable',
     },
   },
+  ...tenantRoutes(),
 ];
+
+function tenantRoutes(): ApiRoute[] {
+  const tenantParam = { id: z.string().describe("the tenant's id or name") };
+  const admin = { tag: 'tenants', auth: 'admin' } as const;
+  return [
+    {
+      ...admin,
+      method: 'post',
+      path: '/v1/tenants',
+      operationId: 'createTenant',
+      summary: 'Makes a tenant and its first token, shown only in this reply',
+      body: CreateTenantRequest,
+      replies: { 201: { description: 'made', content: json(CreatedTenantToken) } },
+      errors: { 400: BAD_BODY, 409: 'a tenant has this name', 413: TOO_LARGE, 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'get',
+      path: '/v1/tenants',
+      operationId: 'listTenants',
+      summary: 'Every tenant, with its tokens’ ids and last use (never the tokens)',
+      replies: { 200: { description: 'the tenants', content: json(TenantList) } },
+      errors: { 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'get',
+      path: '/v1/tenants/{id}',
+      operationId: 'getTenant',
+      summary: 'One tenant',
+      pathParams: tenantParam,
+      replies: { 200: { description: 'the tenant', content: json(TenantView) } },
+      errors: { 404: 'no such tenant', 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'patch',
+      path: '/v1/tenants/{id}',
+      operationId: 'updateTenant',
+      summary: "Sets a tenant's weight, its share of the cluster under contention",
+      pathParams: tenantParam,
+      body: UpdateTenantRequest,
+      replies: { 200: { description: 'the tenant', content: json(TenantView) } },
+      errors: { 400: BAD_BODY, 404: 'no such tenant', 413: TOO_LARGE, 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'post',
+      path: '/v1/tenants/{id}/tokens',
+      operationId: 'createTenantToken',
+      summary: 'Another token for a tenant (rotation), shown only in this reply',
+      pathParams: tenantParam,
+      replies: { 201: { description: 'made', content: json(CreatedTenantToken) } },
+      errors: { 404: 'no such tenant', 500: INTERNAL },
+    },
+    {
+      ...admin,
+      method: 'delete',
+      path: '/v1/tenants/{id}/tokens/{tokenId}',
+      operationId: 'revokeTenantToken',
+      summary: 'Revokes a token at once',
+      pathParams: { ...tenantParam, tokenId: z.string().describe("the token's id") },
+      replies: { 200: { description: 'the tenant', content: json(TenantView) } },
+      errors: { 404: 'no such tenant or token', 500: INTERNAL },
+    },
+    {
+      method: 'get',
+      path: '/v1/whoami',
+      operationId: 'whoami',
+      summary: 'Whom the token speaks for: the admin, or a tenant',
+      tag: 'tenants',
+      replies: { 200: { description: 'the principal', content: json(WhoAmI) } },
+      errors: { 500: INTERNAL },
+    },
+  ];
+}

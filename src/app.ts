@@ -11,21 +11,25 @@ import { tasks } from './routes/tasks.ts';
 import { agent } from './routes/agent.ts';
 import { objectStores } from './routes/object-stores.ts';
 import { openapi } from './routes/openapi.ts';
+import { tenants } from './routes/tenants.ts';
+import { whoami } from './routes/whoami.ts';
+import { authenticate } from './auth/middleware.ts';
 
 export const app = new Hono<AppEnv>();
 
-app.use(
-  '/v1/*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      errorResponse(c, {
-        status: 413,
-        code: 'payload_too_large',
-        message: `request body exceeds ${MAX_BODY_BYTES} bytes`,
-      }),
-  }),
-);
+app.use('/v1/*', authenticate);
+app.use('/api/*', authenticate);
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) =>
+    errorResponse(c, {
+      status: 413,
+      code: 'payload_too_large',
+      message: `request body exceeds ${MAX_BODY_BYTES} bytes`,
+    }),
+});
+app.use('/v1/*', limitBody);
+app.use('/api/*', limitBody);
 app.route('/v1/health', health);
 app.route('/v1/workers', workers);
 app.route('/v1/jobs', jobs);
@@ -33,6 +37,8 @@ app.route('/v1/tasks', tasks);
 app.route('/v1/agent', agent);
 app.route('/v1/object-stores', objectStores);
 app.route('/v1/openapi.json', openapi);
+app.route('/v1/tenants', tenants);
+app.route('/v1/whoami', whoami);
 app.notFound((c) =>
   errorResponse(c, {
     status: 404,

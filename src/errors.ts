@@ -29,8 +29,13 @@ export function errorResponse(c: Context, failure: Failure): Response {
     },
   };
   // Clients that back off on 429 need to know for how long.
-  if (failure.status === 429) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (failure.status === 429) c.header('Retry-After', String(retryAfter(failure.details)));
   return c.json(body, failure.status as ContentfulStatusCode);
+}
+
+function retryAfter(details: unknown): number {
+  const seconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : RETRY_AFTER_SECONDS;
 }
 
 export function onError(error: Error, c: Context): Response {

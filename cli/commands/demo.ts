@@ -1,6 +1,7 @@
 /** `tm demo`: starts the local stack, runs a command job and a distributed aggregation, shows what next. */
 import { startStack, type Stack } from '../local/stack.ts';
 import { TmClient } from '../sdk/client.ts';
+import { ensureAdminToken } from '../local/secrets.ts';
 import { LOCAL_DEFAULTS, say } from './local-defaults.ts';
 import { commandStep } from '../demo/command-step.ts';
 import { aggregateStep } from '../demo/aggregate-step.ts';
@@ -9,7 +10,11 @@ export async function demo(args: string[]): Promise<number> {
   const keep = args.includes('--keep');
   const running = await isRunning(LOCAL_DEFAULTS.publicUrl);
   const stack: Stack | null = running ? null : await startStack({ ...LOCAL_DEFAULTS, log: say });
-  const client = stack?.client ?? new TmClient(LOCAL_DEFAULTS.publicUrl);
+  const client =
+    stack?.client ??
+    new TmClient(LOCAL_DEFAULTS.publicUrl, {
+      token: ensureAdminToken(LOCAL_DEFAULTS.stateDir).token,
+    });
   if (running) say(`using the stack already running at ${LOCAL_DEFAULTS.publicUrl}`);
   try {
     const command = await commandStep(client, say);
@@ -39,11 +44,13 @@ async function isRunning(url: string): Promise<boolean> {
 function whatNext(jobId: string): void {
   const url = LOCAL_DEFAULTS.publicUrl;
   say(`
-The API is at ${url}/v1 while the stack runs (\`npm start\` keeps it up). Try:
-  curl ${url}/v1/workers
-  curl "${url}/v1/object-stores/test-bucket/objects?prefix=samples/"
-  curl ${url}/v1/jobs/${jobId}
-  curl "${url}/v1/jobs/${jobId}/result?format=json"
-  curl -X POST "${url}/v1/jobs?wait=60" -d '{"kind":"aggregate","source":{"store":"test-bucket","prefix":"samples/sales/","format":"parquet"},"groupBy":["product"],"aggregates":[{"op":"sum","column":"quantity"}],"orderBy":[{"column":"sum(quantity)","desc":true}],"limit":5}'
+The API is at ${url}/v1 while the stack runs (\`npm start\` keeps it up); the admin token
+is in .tm/admin-token (\`tm\` and the Python client find it there by themselves). Try:
+  export AUTH="Authorization: Bearer $(cat .tm/admin-token)"
+  curl -H "$AUTH" ${url}/v1/workers
+  curl -H "$AUTH" "${url}/v1/object-stores/test-bucket/objects?prefix=samples/"
+  curl -H "$AUTH" ${url}/v1/jobs/${jobId}
+  curl -H "$AUTH" "${url}/v1/jobs/${jobId}/result?format=json"
+  curl -H "$AUTH" -X POST "${url}/v1/jobs?wait=60" -d '{"kind":"aggregate","source":{"store":"test-bucket","prefix":"samples/sales/","format":"parquet"},"groupBy":["product"],"aggregates":[{"op":"sum","column":"quantity"}],"orderBy":[{"column":"sum(quantity)","desc":true}],"limit":5}'
 See README.md for the API, the agent and how to deploy to Cloudflare.`);
 }

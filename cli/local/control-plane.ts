@@ -14,6 +14,7 @@ export interface ControlPlaneOptions {
   /** Address to listen on (default 127.0.0.1); also the host of the returned URL. */
   host?: string;
   joinToken: string;
+  adminToken: string;
   /** Extra settings for the Worker (TM_LEASE_MS, TM_LOG_LIMIT_BYTES, ...). */
   vars?: Record<string, string>;
   startTimeoutMs?: number;
@@ -40,7 +41,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   mkdirSync(logs, { recursive: true });
   // Secrets go through an env file, which wrangler shows as "(hidden)", never on the command line.
   const secrets = join(options.stateDir, 'worker.env');
-  const vars = { TM_JOIN_TOKEN: options.joinToken, ...options.vars };
+  const vars = {
+    TM_JOIN_TOKEN: options.joinToken,
+    TM_ADMIN_TOKEN: options.adminToken,
+    ...options.vars,
+  };
   writeFileSync(
     secrets,
     Object.entries(vars)

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { startAgent, type AgentProcess } from './agent-process.ts';
-import { ensureJoinToken } from './join-token.ts';
+import { ensureAdminToken, ensureJoinToken } from './secrets.ts';
 import { TmClient } from '../sdk/client.ts';
 import { LOCAL_S3_CREDENTIALS, startS3Server, type S3Server } from './s3-server.ts';
 import { freePort } from './ports.ts';
@@ -43,6 +43,7 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
   const { token, file: tokenFile } = ensureJoinToken(options.stateDir);
+  const admin = ensureAdminToken(options.stateDir);
   const tls = options.tls ? ensureLocalTls(options.stateDir) : undefined;
   if (tls?.created) log(`made a TLS certificate for localhost, signed by the CA ${tls.caFile}`);
   const scheme = tls ? 'https' : 'http';
@@ -51,10 +52,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stateDir: options.stateDir,
     port: options.port,
     joinToken: token,
+    adminToken: admin.token,
     vars: options.vars,
     tls,
   });
-  const client = new TmClient(controlPlane.url, { fetch: controlPlane.fetch });
+  const client = new TmClient(controlPlane.url, {
+    token: admin.token,
+    fetch: controlPlane.fetch,
+  });
   const agents: AgentProcess[] = [];
   let s3: S3Server | null = null;
   const stop = async () => {

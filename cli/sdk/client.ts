@@ -164,16 +164,20 @@ export class TmClient {
     signal?: AbortSignal,
   ): Promise<Response> {
     const url = this.baseUrl + path;
+    const init: RequestInit = {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    };
     let response: Response;
     try {
-      response = await this.fetchImpl(url, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
+      response = await this.fetchImpl(url, init).catch((error: unknown) => {
+        if (!closedIdleConnection(error)) throw error;
+        return this.fetchImpl(url, init);
       });
     } catch (error) {
       throw new TmConnectionError(this.baseUrl, error);
@@ -190,6 +194,16 @@ export class TmClient {
       `HTTP ${response.status} from ${method} ${path}`,
     );
   }
+}
+
+/**
+ * A kept-alive connection the server had closed, reused before the close was seen: the request
+ * never reached the server, so it is sent once more on a new connection (as browsers do). workerd
+ * closes a connection now and then after a large reply; a client busy computing misses the FIN.
+ */
+function closedIdleConnection(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  return cause?.code === 'UND_ERR_SOCKET' && cause.message === 'other side closed';
 }
 
 function query(params: Record<string, string | number | undefined>): string {

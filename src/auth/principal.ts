@@ -1,10 +1,10 @@
 /** Who a request acts for, set by the auth middleware: the admin, or one tenant. */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import type { WhoAmI } from '../../protocol/index.ts';
 
-export type Principal =
-  { kind: 'admin' } | { kind: 'tenant'; tenantId: string; tenantName: string };
+export type Principal = WhoAmI;
 
 export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get('principal');
@@ -22,6 +22,12 @@ export function requireAdmin(c: Context<AppEnv>): void {
     });
   }
 }
+
+/** Middleware form of requireAdmin, for routers that are the admin's alone. */
+export const adminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  requireAdmin(c);
+  await next();
+};
 
 /** Applications and pipelines belong to a tenant; the admin acts on none of them directly. */
 export function requireTenant(c: Context<AppEnv>): { tenantId: string; tenantName: string } {

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { MAX_BODY_BYTES, PROTOCOL_VERSION } from '../../protocol/index.ts';
 import {
   API_ROUTES,
+  type ApiAuth,
+  type ApiErrors,
   REQUEST_SCHEMAS,
   RESPONSE_SCHEMAS,
   type ApiRoute,
@@ -107,6 +109,22 @@ const RETRY_AFTER = {
   },
 };
 
+/** The errors every route behind a token can answer, by who may call it. */
+function authErrors(auth: ApiAuth = 'token'): ApiErrors {
+  if (auth === 'open' || auth === 'join') return {};
+  return {
+    401: 'no token, or a wrong one',
+    ...(auth === 'admin' && { 403: 'a tenant token; this route is the admin’s' }),
+    429: 'too many wrong tokens from this client lately',
+    503: 'the control plane has no admin token set',
+  };
+}
+
+function security(auth: ApiAuth = 'token'): Json {
+  if (auth === 'open') return {};
+  return { security: [{ [auth === 'join' ? 'joinToken' : 'apiToken']: [] }] };
+}
+
 function operation(
   route: ApiRoute,
   requests: Map<z.ZodType, string>,
@@ -127,7 +145,7 @@ function operation(
       }),
     };
   }
-  for (const [status, when] of Object.entries(route.errors)) {
+  for (const [status, when] of Object.entries({ ...authErrors(route.auth), ...route.errors })) {
     replies[status] = {
       description: when,
       ...(status === '429' && { headers: RETRY_AFTER }),
@@ -147,7 +165,7 @@ function operation(
       },
     }),
     responses: replies,
-    ...(route.bearer && { security: [{ joinToken: [] }] }),
+    ...security(route.auth),
   };
 }
 
@@ -183,6 +201,11 @@ export function buildOpenApiDocument(): Json {
           type: 'http',
           scheme: 'bearer',
           description: "the cluster's join token, or the one a worker got at registration",
+        },
+        apiToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'the admin token, or a tenant token (which sees only its own jobs)',
         },
       },
     },

@@ -4,6 +4,7 @@ import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
 import { badRequest, unwrap } from '../errors.ts';
 import { pathId, readJson, readQuery } from '../validate.ts';
+import { ownerScope } from '../auth/principal.ts';
 import { serveLogs } from './logs.ts';
 import {
   JOB_KINDS,
@@ -30,29 +31,29 @@ export const jobs = new Hono<AppEnv>()
   .post('/', async (c) => {
     const { wait } = readQuery(c, SubmitJobQuery);
     const request = await readJson(c, SubmitJobRequest, checkKind);
-    const job = unwrap(await scheduler(c.env).submitJob(request, wait));
+    const job = unwrap(await scheduler(c.env).submitJob(ownerScope(c), request, wait));
     return c.json(job, 202);
   })
   .get('/', async (c) => {
     const { state, limit } = readQuery(c, ListJobsQuery);
-    return c.json({ jobs: unwrap(await scheduler(c.env).listJobs(state, limit)) });
+    return c.json({ jobs: unwrap(await scheduler(c.env).listJobs(ownerScope(c), state, limit)) });
   })
   .get('/:id', async (c) => {
     const { tasks } = readQuery(c, JobQuery);
-    return c.json(unwrap(await scheduler(c.env).getJob(pathId(c, 'job'), tasks)));
+    return c.json(unwrap(await scheduler(c.env).getJob(ownerScope(c), pathId(c, 'job'), tasks)));
   })
   .post('/:id/cancel', async (c) => {
-    return c.json(unwrap(await scheduler(c.env).cancelJob(pathId(c, 'job'))));
+    return c.json(unwrap(await scheduler(c.env).cancelJob(ownerScope(c), pathId(c, 'job'))));
   })
   .get('/:id/logs', (c) => serveLogs(c, { jobId: pathId(c, 'job') }))
   .get('/:id/result', async (c) => {
     const { format, offset, limit } = readQuery(c, ResultQuery);
     const id = pathId(c, 'job');
     if (format === 'arrow') {
-      const bytes = unwrap(await scheduler(c.env).resultArrow(id));
+      const bytes = unwrap(await scheduler(c.env).resultArrow(ownerScope(c), id));
       return new Response(bytes, {
         headers: { 'content-type': 'application/vnd.apache.arrow.stream' },
       });
     }
-    return c.json(unwrap(await scheduler(c.env).resultPage(id, offset, limit)));
+    return c.json(unwrap(await scheduler(c.env).resultPage(ownerScope(c), id, offset, limit)));
   });

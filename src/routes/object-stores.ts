@@ -2,11 +2,13 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
+import { adminOnly } from '../auth/principal.ts';
 import { unwrap } from '../errors.ts';
 import { readJson, readQuery } from '../validate.ts';
 import { ListObjectsQuery, RegisterObjectStoreRequest } from '../../protocol/index.ts';
 
 export const objectStores = new Hono<AppEnv>()
+  .use(adminOnly)
   .post('/', async (c) => {
     const request = await readJson(c, RegisterObjectStoreRequest);
     const { store, created } = unwrap(await scheduler(c.env).registerStore(request));

@@ -4,13 +4,16 @@ import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
 import { unwrap } from '../errors.ts';
 import { pathId, readQuery } from '../validate.ts';
+import { ownerScope } from '../auth/principal.ts';
 import { serveLogs } from './logs.ts';
 import { ListTasksQuery } from '../../protocol/index.ts';
 
 export const tasks = new Hono<AppEnv>()
   .get('/', async (c) => {
     const { state, limit } = readQuery(c, ListTasksQuery);
-    return c.json({ tasks: unwrap(await scheduler(c.env).listTasks(state, limit)) });
+    return c.json({ tasks: unwrap(await scheduler(c.env).listTasks(ownerScope(c), state, limit)) });
   })
-  .get('/:id', async (c) => c.json(unwrap(await scheduler(c.env).getTask(pathId(c, 'task')))))
+  .get('/:id', async (c) =>
+    c.json(unwrap(await scheduler(c.env).getTask(ownerScope(c), pathId(c, 'task')))),
+  )
   .get('/:id/logs', (c) => serveLogs(c, { taskId: pathId(c, 'task') }));

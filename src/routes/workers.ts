@@ -2,11 +2,13 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
+import { adminOnly } from '../auth/principal.ts';
 import { unwrap } from '../errors.ts';
 import { pathId, readJson, readQuery } from '../validate.ts';
 import { DeregisterQuery, ListWorkersQuery, RegisterWorkerRequest } from '../../protocol/index.ts';
 
 export const workers = new Hono<AppEnv>()
+  .use(adminOnly)
   .post('/', async (c) => {
     const request = await readJson(c, RegisterWorkerRequest);
     const registered = unwrap(await scheduler(c.env).registerWorker(request));

@@ -19,6 +19,7 @@ import {
   uniqueAddress,
   waitFor,
   type TestAgent,
+  ADMIN,
 } from './helpers.ts';
 
 type ErrorReply = { error: { code: string; message: string } };
@@ -477,6 +478,7 @@ describe('placement', () => {
     const { agent } = await joinAgent();
     const reply = SELF.fetch('http://scheduler.test/v1/jobs?wait=30', {
       method: 'POST',
+      headers: ADMIN,
       body: JSON.stringify({ kind: 'echo', payload: 'w' }),
     });
     const frame = await agent.nextFrame(
@@ -682,8 +684,11 @@ describe('logs', () => {
 
     const byTask = await SELF.fetch(
       `http://scheduler.test/v1/tasks/${task.taskId}/logs?follow=true`,
+      { headers: ADMIN },
     );
-    const byJob = await SELF.fetch(`http://scheduler.test/v1/jobs/${job.id}/logs?follow=true`);
+    const byJob = await SELF.fetch(`http://scheduler.test/v1/jobs/${job.id}/logs?follow=true`, {
+      headers: ADMIN,
+    });
     expect(byTask.status).toBe(200);
     expect(byTask.headers.get('content-type')).toBe('application/x-ndjson');
     if (!byTask.body || !byJob.body) throw new Error('no body');
@@ -720,6 +725,7 @@ describe('logs', () => {
     const [first] = (await api<LogPage>('GET', `/v1/tasks/${task.taskId}/logs`)).body.entries;
     const response = await SELF.fetch(
       `http://scheduler.test/v1/tasks/${task.taskId}/logs?follow=true&after=${first?.seq}`,
+      { headers: ADMIN },
     );
     if (!response.body) throw new Error('no body');
     const next = lineReader(response.body);

@@ -2,7 +2,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
 import type { JobView, LogPage, TaskView, WorkerView } from '../../protocol/index.ts';
-import { api, cleanUp, getJob, registerWorker, submitJob, uniqueAddress } from './helpers.ts';
+import {
+  ADMIN,
+  api,
+  cleanUp,
+  getJob,
+  registerWorker,
+  submitJob,
+  uniqueAddress,
+} from './helpers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 type ErrorReply = { error: { code: string; message: string; details?: unknown } };
@@ -341,6 +349,7 @@ describe('jobs and tasks', () => {
     await api('POST', `/v1/jobs/${job.id}/cancel`);
     const response = await SELF.fetch(
       `http://scheduler.test/v1/tasks/${job.tasks?.[0]?.id}/logs?follow=true`,
+      { headers: ADMIN },
     );
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-ndjson');
@@ -349,6 +358,7 @@ describe('jobs and tasks', () => {
     );
     const missing = await SELF.fetch(
       `http://scheduler.test/v1/tasks/${crypto.randomUUID()}/logs?follow=true`,
+      { headers: ADMIN },
     );
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as ErrorReply).error.code).toBe('not_found');

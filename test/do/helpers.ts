@@ -11,6 +11,9 @@ import {
 } from '../../protocol/index.ts';
 
 export const JOIN_TOKEN = 'test-join-token';
+export const ADMIN_TOKEN = 'test-admin-token';
+/** Headers that carry the admin token, for tests that call SELF.fetch themselves. */
+export const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` } as const;
 const BASE = 'http://scheduler.test';
 
 /** A fresh `host:port` so tests never share a worker record. */
@@ -18,15 +21,19 @@ export function uniqueAddress(): string {
   return `localhost:${1024 + Math.floor(Math.random() * 64000)}`;
 }
 
+/** Calls the API as the admin, or with `token` (null: no Authorization header at all). */
 export async function api<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
+  token: string | null = ADMIN_TOKEN,
 ): Promise<{ status: number; body: T; headers: Headers }> {
-  const init: RequestInit = { method };
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const init: RequestInit = { method, headers };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
+    headers['content-type'] = 'application/json';
   }
   const response = await SELF.fetch(`${BASE}${path}`, init);
   const text = await response.text();

@@ -3,12 +3,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
 import { TmClient } from '../../cli/sdk/client.ts';
 import { TmApiError } from '../../cli/sdk/errors.ts';
-import { assignmentOf, cleanUp, complete, joinAgent, uniqueAddress } from './helpers.ts';
+import {
+  ADMIN_TOKEN,
+  assignmentOf,
+  cleanUp,
+  complete,
+  joinAgent,
+  uniqueAddress,
+} from './helpers.ts';
 
 afterEach(cleanUp);
 
 const client = () =>
   new TmClient('http://scheduler.test', {
+    token: ADMIN_TOKEN,
     fetch: (input, init) => SELF.fetch(input as string, init),
   });
 

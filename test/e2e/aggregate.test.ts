@@ -191,7 +191,9 @@ describe('aggregation progress and results', () => {
     const job = await run('parquet', { groupBy: ['flag'], aggregates: [{ op: 'count' }] });
     expect(job.progress).toMatchObject({ phase: 'done', rowsRead: FILES * ROWS_PER_FILE });
     expect(job.progress!.bytesRead).toBeGreaterThan(0);
-    const response = await fetch(`${stack.url}/v1/jobs/${job.id}/result?format=arrow`);
+    const response = await fetch(`${stack.url}/v1/jobs/${job.id}/result?format=arrow`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
     expect(response.headers.get('content-type')).toContain('arrow');
     const table = tableFromIPC(new Uint8Array(await response.arrayBuffer()));
     expect(table.numRows).toBe(3);

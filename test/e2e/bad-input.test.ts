@@ -9,11 +9,13 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
+const asAdmin = () => ({ authorization: `Bearer ${stack.adminToken}` });
+
 async function post(path: string, body: string) {
   const response = await fetch(stack.url + path, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...asAdmin() },
   });
   return {
     status: response.status,
@@ -79,7 +81,7 @@ describe('bad HTTP input', () => {
       '/v1/workers/00000000-0000-4000-8000-000000000000',
       '/v1/nothing',
     ]) {
-      const response = await fetch(stack.url + path);
+      const response = await fetch(stack.url + path, { headers: asAdmin() });
       expect(response.status, path).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
     }

@@ -33,6 +33,7 @@ function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.Process
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: home };
   for (const key of ['TM_URL', 'TM_TOKEN', 'TM_CONFIG', 'COLUMNS']) delete env[key];
   env.TM_URL = stack.url;
+  env.TM_TOKEN = stack.adminToken;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

@@ -82,6 +82,8 @@ describe('python client', () => {
   it('passes its unittest suite against the stack', async () => {
     const { code, output } = await runPythonTests({
       TM_TEST_URL: stack.url,
+      // Every client the suite makes (the README snippet's too) acts as the admin.
+      TM_TOKEN: stack.adminToken,
       TM_TEST_STORE: 'test-bucket',
       TM_TEST_S3_ENDPOINT: stack.s3!.endpoint,
       TM_TEST_PREFIX: PREFIX,

@@ -86,7 +86,16 @@ describe('TLS end to end', () => {
   });
 
   it('the tm CLI reaches it with --ca-file, TM_CA_FILE or the config file', async () => {
-    const listed = await tm(['--url', stack.url, '--ca-file', caFile, 'workers', '--json']);
+    const listed = await tm([
+      '--url',
+      stack.url,
+      '--token',
+      stack.adminToken,
+      '--ca-file',
+      caFile,
+      'workers',
+      '--json',
+    ]);
     expect(listed.stderr).toBe('');
     expect(listed.code).toBe(0);
     const { workers } = JSON.parse(listed.stdout) as { workers: { connected: boolean }[] };
@@ -94,6 +103,7 @@ describe('TLS end to end', () => {
 
     const submitted = await tm(['submit', 'command', '--wait', '--', 'echo', 'cli-over-tls'], {
       TM_URL: stack.url,
+      TM_TOKEN: stack.adminToken,
       TM_CA_FILE: caFile,
     });
     expect(submitted.stderr).toBe('');
@@ -101,7 +111,7 @@ describe('TLS end to end', () => {
     expect(submitted.stdout).toMatch(/succeeded/);
 
     const config = join(home, 'config.json');
-    writeFileSync(config, JSON.stringify({ url: stack.url, caFile }));
+    writeFileSync(config, JSON.stringify({ url: stack.url, token: stack.adminToken, caFile }));
     const fromFile = await tm(['jobs', '--limit', '1', '--json'], { TM_CONFIG: config });
     expect(fromFile.code).toBe(0);
     expect(JSON.parse(fromFile.stdout).jobs).toHaveLength(1);
@@ -133,8 +143,8 @@ describe('TLS end to end', () => {
 import sys
 sys.path.insert(0, "clients/python")
 import TmScheduler as tm
-url, ca, plain = sys.argv[1], sys.argv[2], sys.argv[3]
-tm.NewSession(url, ca_file=ca)
+url, ca, plain, token = sys.argv[1:5]
+tm.NewSession(url, token=token, ca_file=ca)
 print("workers", sum(1 for w in tm.ListWorkers() if w.connected))
 job = tm.SubmitJob("echo python-over-tls", workers=1)
 print("job", tm.WaitJob(job.id, timeout=60).state)
@@ -147,7 +157,8 @@ for label, client in (("untrusted", tm.Client(url, ca_file="")), ("plain", tm.Cl
     except tm.ConnectionError as error:
         print(label, error)
 `;
-    const result = await run('python3', ['-c', script, stack.url, caFile, plainUrl()], {
+    const args = [stack.url, caFile, plainUrl(), stack.adminToken];
+    const result = await run('python3', ['-c', script, ...args], {
       TM_CA_FILE: caFile,
     });
     expect(result.stderr).toBe('');

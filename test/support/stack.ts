@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../../cli/local/control-plane.ts';
 import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts';
-import { ensureJoinToken } from '../../cli/local/join-token.ts';
+import { ensureAdminToken, ensureJoinToken } from '../../cli/local/secrets.ts';
 import { freePort } from '../../cli/local/ports.ts';
 import { examplesDir } from '../../cli/local/repo.ts';
 import { ensureLocalTls } from '../../cli/local/tls.ts';
@@ -24,8 +24,11 @@ import type { StoreAccess } from '../../protocol/index.ts';
 export interface TestStack {
   url: string;
   client: TmClient;
+  /** The cluster join token agents connect with, and its file. */
   token: string;
   tokenFile: string;
+  /** The admin token `client` sends; API calls made by hand need it too. */
+  adminToken: string;
   stateDir: string;
   workDir: string;
   /** The CA file that signed the control plane's certificate, when started with `tls: true`. */
@@ -74,13 +77,22 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const workDir = join(root, 'work');
   cpSync(examplesDir, workDir, { recursive: true });
   const { token, file: tokenFile } = ensureJoinToken(stateDir);
+  const { token: adminToken } = ensureAdminToken(stateDir);
   const port = await freePort();
   const vars = options.vars ?? {};
   const hosts = options.listenHost ? [options.listenHost] : [];
   const tls = options.tls ? ensureLocalTls(stateDir, { hosts }) : undefined;
-  const planeOptions = { stateDir, port, host: options.listenHost, joinToken: token, vars, tls };
+  const planeOptions = {
+    stateDir,
+    port,
+    host: options.listenHost,
+    joinToken: token,
+    adminToken,
+    vars,
+    tls,
+  };
   let controlPlane: ControlPlane = await startControlPlane(planeOptions);
-  const client = new TmClient(controlPlane.url, { fetch: controlPlane.fetch });
+  const client = new TmClient(controlPlane.url, { token: adminToken, fetch: controlPlane.fetch });
   const agents: AgentProcess[] = [];
   const s3 = options.s3 ? await startTestStore(client, root) : null;
 
@@ -89,6 +101,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     client,
     token,
     tokenFile,
+    adminToken,
     stateDir,
     workDir,
     caFile: tls?.caFile ?? null,
@@ -129,7 +142,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await Promise.all(agents.map((agent) => agent.stop(2000)));
       await controlPlane.stop();
       await s3?.server.stop();
-      rmSync(root, { recursive: true, force: true });
+      // TM_KEEP_TEST_STATE=1 keeps the state dir (wrangler's and the agents' logs) for a post-mortem.
+      if (!process.env.TM_KEEP_TEST_STATE) rmSync(root, { recursive: true, force: true });
     },
   };
   try {

@@ -37,6 +37,25 @@ describe('resolveConfig', () => {
     });
   });
 
+  it("uses the local stack's admin token only for a loopback URL and only when nothing else gives one", () => {
+    const LOCAL = '/repo/.tm/admin-token';
+    const read = files({ [LOCAL]: 'tma_local\n' });
+    const at = (url: string, token?: string) =>
+      resolveConfig({
+        flags: { url, token },
+        env: {},
+        readFile: read,
+        home: HOME,
+        localTokenFile: LOCAL,
+      }).token;
+    expect(at('http://localhost:8080')).toBe('tma_local');
+    expect(at('http://127.0.0.1:9000')).toBe('tma_local');
+    expect(at('http://localhost:8080', 'given')).toBe('given');
+    expect(at('https://tm.example.workers.dev')).toBeUndefined();
+    expect(at('http://10.0.0.5:8080')).toBeUndefined();
+    expect(at('http://localhost.example.com:8080')).toBeUndefined();
+  });
+
   it('takes url and token each from the first place that has it', () => {
     const config = resolveConfig({
       flags: { url: 'http://flag:1' },

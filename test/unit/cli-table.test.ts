@@ -95,6 +95,7 @@ describe('progress', () => {
   const job = (state: JobView['state'], done: number): JobView => ({
     id: 'j',
     name: null,
+    tenantId: null,
     kind: 'aggregate',
     state,
     spec: {},

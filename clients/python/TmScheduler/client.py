@@ -10,6 +10,7 @@ import urllib.parse
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._http import Transport, normalize_base_url
+from ._local import local_admin_token
 from .errors import BadRequest, JobFailed, MissingDependency, NotFound, TmError, Timeout
 from .models import JOB_END_STATES, Job, LogEnd, LogEntry, ObjectStore, Task, Worker
 
@@ -118,7 +119,9 @@ class Client:
     Args:
         address: ``host:port`` (``localhost:8080``), an ``http(s)://`` URL, or an edge URL such as
             ``https://tm.example.workers.dev``.
-        token: sent as ``Authorization: Bearer``; defaults to the ``TM_TOKEN`` environment variable.
+        token: sent as ``Authorization: Bearer``; defaults to the ``TM_TOKEN`` environment variable,
+            then, for a loopback address only, to the local stack's ``.tm/admin-token`` found in
+            the working directory or a parent.
         timeout: seconds to wait for each ordinary reply.
         ca_file: a PEM file of CA certificates to trust for ``https://`` besides the system's, such
             as ``.tm/tls/ca.pem`` of ``tm up --tls``; defaults to ``TM_CA_FILE``.
@@ -139,7 +142,9 @@ class Client:
         ca_file: Optional[str] = None,
     ) -> None:
         self.base_url: str = normalize_base_url(address)
-        self.token: Optional[str] = token if token is not None else (os.environ.get("TM_TOKEN") or None)
+        self.token: Optional[str] = (
+            token if token is not None else (os.environ.get("TM_TOKEN") or local_admin_token(self.base_url))
+        )
         self.timeout: float = timeout
         self.ca_file: Optional[str] = ca_file if ca_file is not None else (os.environ.get("TM_CA_FILE") or None)
         self._http = Transport(self.base_url, self.token, timeout, self.ca_file)

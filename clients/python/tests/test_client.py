@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+import contextlib
 import os
+import tempfile
 import threading
 import unittest
 import uuid
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Tuple
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
 from unittest import mock
 
 import support  # noqa: F401 - puts clients/python on sys.path
@@ -19,6 +22,17 @@ from support import AGENTS, STORE, URL
 
 import TmScheduler as tm
 from TmScheduler._http import normalize_base_url
+from TmScheduler._local import local_admin_token
+
+
+@contextlib.contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 class ClientDataclassTest(unittest.TestCase):
@@ -182,10 +196,27 @@ class ErrorMappingTest(unittest.TestCase):
         tm.Client(self.address, token="abc").health()
         with mock.patch.dict(os.environ, {"TM_TOKEN": "from-env"}):
             tm.Client(self.address).health()
-        with mock.patch.dict(os.environ, {}, clear=False):
+        with mock.patch.dict(os.environ, {}, clear=False), tempfile.TemporaryDirectory() as empty:
             os.environ.pop("TM_TOKEN", None)
-            tm.Client(self.address).health()
+            with working_directory(Path(empty)):
+                tm.Client(self.address).health()
         self.assertEqual([s["authorization"] for s in Recorder.seen], ["Bearer abc", "Bearer from-env", None])
+
+    def test_local_stack_token_only_for_loopback(self) -> None:
+        Recorder.seen.clear()
+        with mock.patch.dict(os.environ, {}, clear=False), tempfile.TemporaryDirectory() as root:
+            os.environ.pop("TM_TOKEN", None)
+            (Path(root) / ".tm").mkdir()
+            (Path(root) / ".tm" / "admin-token").write_text("tma_local\n", encoding="utf-8")
+            nested = Path(root) / "a" / "b"
+            nested.mkdir(parents=True)
+            with working_directory(nested):
+                tm.Client(self.address).health()
+                self.assertEqual(tm.Client(self.address, token="given").token, "given")
+            self.assertIsNone(local_admin_token("https://tm.example.workers.dev", start=nested))
+            self.assertIsNone(local_admin_token("http://10.0.0.5:8080", start=nested))
+            self.assertEqual(local_admin_token("http://127.0.0.1:9", start=nested), "tma_local")
+        self.assertEqual([s["authorization"] for s in Recorder.seen], ["Bearer tma_local"])
 
     def test_addresses(self) -> None:
         self.assertEqual(normalize_base_url("localhost:8080"), "http://localhost:8080")
