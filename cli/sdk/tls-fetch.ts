@@ -5,7 +5,7 @@
  * Node only: a Worker keeps the client's default fetch.
  */
 import { Agent, request as httpsRequest } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { rootCertificates } from 'node:tls';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -37,37 +37,41 @@ export function fetchTrusting(
     const url = new URL(request.url);
     if (url.protocol !== 'https:') return fetch(request);
     const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
-    return new Promise<Response>((resolve, reject) => {
-      const outgoing = httpsRequest(
-        url,
-        {
-          method: request.method,
-          headers: Object.fromEntries(request.headers),
-          agent,
-          signal: request.signal,
-        },
-        (incoming) => {
-          const status = incoming.statusCode ?? 500;
-          const empty = NULL_BODY.has(status) || request.method === 'HEAD';
-          if (empty) incoming.resume();
-          resolve(
-            new Response(
-              empty
-                ? null
-                : (Readable.toWeb(incoming) as unknown as NodeReadableStream<Uint8Array>),
-              {
-                status,
-                statusText: incoming.statusMessage ?? '',
-                headers: toHeaders(incoming.headers),
-              },
-            ),
-          );
-        },
-      );
-      outgoing.once('error', (error) => reject(new TypeError('fetch failed', { cause: error })));
-      outgoing.end(body);
-    });
+    const send = (retry: boolean) =>
+      new Promise<Response>((resolve, reject) => {
+        const outgoing = httpsRequest(
+          url,
+          {
+            method: request.method,
+            headers: Object.fromEntries(request.headers),
+            agent,
+            signal: request.signal,
+          },
+          (incoming) => resolve(toResponse(incoming, request.method)),
+        );
+        outgoing.once('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server closed while idle: the request never reached it.
+          if (retry && outgoing.reusedSocket && error.code === 'ECONNRESET') resolve(send(false));
+          else reject(new TypeError('fetch failed', { cause: error }));
+        });
+        outgoing.end(body);
+      });
+    return send(true);
   };
+}
+
+function toResponse(incoming: IncomingMessage, method: string): Response {
+  const status = incoming.statusCode ?? 500;
+  const empty = NULL_BODY.has(status) || method === 'HEAD';
+  if (empty) incoming.resume();
+  const body = empty
+    ? null
+    : (Readable.toWeb(incoming) as unknown as NodeReadableStream<Uint8Array>);
+  return new Response(body, {
+    status,
+    statusText: incoming.statusMessage ?? '',
+    headers: toHeaders(incoming.headers),
+  });
 }
 
 function toHeaders(raw: IncomingHttpHeaders): Headers {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalTls } from '../../cli/local/tls.ts';
 import { fetchTrusting } from '../../cli/sdk/tls-fetch.ts';
@@ -14,6 +14,8 @@ let dir: string;
 let server: Server;
 let base: string;
 let ca: Buffer;
+/** Requests served per connection. */
+const served = new WeakMap<Socket, number>();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tm-tls-fetch-'));
@@ -22,6 +24,7 @@ beforeAll(async () => {
   server = createServer(
     { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
     (request, response) => {
+      served.set(request.socket, (served.get(request.socket) ?? 0) + 1);
       if (request.url === '/v1/health') {
         response.setHeader('content-type', 'application/json');
         response.setHeader('set-cookie', ['a=1', 'b=2']);
@@ -39,6 +42,10 @@ beforeAll(async () => {
         setTimeout(() => response.end('{"seq":2}\n'), 50);
       } else if (request.url === '/hang') {
         response.write('x');
+      } else if (request.url === '/drops-reused') {
+        // As a server that closed an idle kept-alive connection: a reused socket gets no answer.
+        if (served.get(request.socket)! > 1) request.socket.destroy();
+        else response.end('fresh');
       } else if (request.url === '/empty') {
         response.writeHead(204).end();
       } else {
@@ -89,6 +96,13 @@ describe('fetchTrusting', () => {
     expect((await reader.read()).done).toBe(false);
     controller.abort();
     await expect(reader.read()).rejects.toThrow();
+  });
+
+  it('sends again, once, when a kept-alive connection turns out closed', async () => {
+    const fetchImpl = fetchTrusting(ca);
+    await (await fetchImpl(`${base}/v1/health`)).text();
+    const response = await fetchImpl(`${base}/drops-reused`);
+    expect(await response.text()).toBe('fresh');
   });
 
   it('drives the SDK, errors included', async () => {
