@@ -65,6 +65,7 @@ export class Agent {
     this.connection = new Connection({
       url: options.connectUrl,
       token: options.token,
+      tls: { ca: options.ca, clientCert: options.clientCert },
       logger,
       outbox: this.outbox,
       identity: config.identity,

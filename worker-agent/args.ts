@@ -1,8 +1,9 @@
 /** Pure command-line parser for tm-agent: argv and environment in, validated options out. */
 import { isAbsolute, join, resolve } from 'node:path';
 import { WorkerAddress } from '../protocol/index.ts';
+import { readTlsFiles, type AgentTls } from './tls.ts';
 
-export interface AgentOptions {
+export interface AgentOptions extends AgentTls {
   /** WebSocket URL the agent dials: `<ws(s) control plane>/v1/agent/connect`. */
   connectUrl: string;
   /** Join token; sent only in the Authorization header, never logged. */
@@ -67,6 +68,11 @@ Options:
   --key-file FILE       this agent's private key, made on first start (env TM_AGENT_KEY_FILE;
                         default $XDG_STATE_HOME/tm-agent/HOST_PORT/agent-key.pem, with
                         XDG_STATE_HOME defaulting to ~/.local/state)
+  --ca-file FILE        PEM CA certificate(s) to trust for wss, besides the system's
+                        (env TM_CA_FILE; e.g. .tm/tls/ca.pem of \`tm up --tls\`)
+  --client-cert FILE    PEM client certificate for a control plane behind mTLS, such as
+                        Cloudflare API Shield's (env TM_CLIENT_CERT; with --client-key)
+  --client-key FILE     its PEM private key (env TM_CLIENT_KEY)
   --help                show this help
 `;
 
@@ -81,6 +87,9 @@ const VALUED = new Set([
   '--kill-grace-ms',
   '--store-timeout-ms',
   '--key-file',
+  '--ca-file',
+  '--client-cert',
+  '--client-key',
 ]);
 const FLAGS = new Set(['--no-commands', '--help', '-h']);
 
@@ -124,6 +133,7 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
           MAX_STORE_TIMEOUT_MS,
         ) ?? DEFAULT_STORE_TIMEOUT_MS,
       keyFile: parseKeyFile(values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE, address, io),
+      ...parseTls(values, io),
     },
   };
 }
@@ -171,6 +181,20 @@ function parseControlPlane(raw: string | undefined): string {
   url.search = '';
   url.hash = '';
   return url.toString();
+}
+
+/** The TLS files from options or the environment, paths relative to the cwd. */
+function parseTls(values: Map<string, string>, io: ArgsEnvironment): AgentTls {
+  const path = (option: string, env: string) => {
+    const raw = values.get(option) ?? io.env[env];
+    return raw === undefined || raw === '' ? undefined : resolve(io.cwd, raw);
+  };
+  return readTlsFiles({
+    caFile: path('--ca-file', 'TM_CA_FILE'),
+    certFile: path('--client-cert', 'TM_CLIENT_CERT'),
+    keyFile: path('--client-key', 'TM_CLIENT_KEY'),
+    read: io.readFile,
+  });
 }
 
 function parseToken(values: Map<string, string>, io: ArgsEnvironment): string {

@@ -3,8 +3,9 @@
  * outbox while welcomed; on any close it reconnects with backoff, forever, unless the control
  * plane refused the agent's key. Tasks never depend on it being up.
  */
+import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
-import type { RawData } from 'ws';
+import type { ClientOptions, RawData } from 'ws';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../protocol/index.ts';
 import type {
   AgentFrame,
@@ -17,6 +18,7 @@ import { Backoff } from './backoff.ts';
 import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import type { Outbox } from './outbox.ts';
+import { describeTlsFailure, type AgentTls } from './tls.ts';
 
 /** Frames the connection does not handle itself; the agent acts on them. */
 export type TaskFrame = Extract<ServerFrame, { type: 'assign' | 'cancel' | 'drain' | 'bye' }>;
@@ -26,6 +28,8 @@ export interface ConnectionOptions {
   url: string;
   /** Sent as `Authorization: Bearer`; never logged. */
   token: string;
+  /** For wss: a CA to trust besides the system's, a client certificate (default: neither). */
+  tls?: AgentTls;
   logger: Logger;
   outbox: Outbox;
   /** Signs each hello for the connection's challenge. */
@@ -45,6 +49,9 @@ const CHALLENGE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2000;
 /** Rejections that reconnecting cannot cure: the control plane holds another key for this worker. */
 const KEY_REJECTIONS: ReadonlySet<string> = new Set(['key_mismatch', 'bad_signature']);
+/** A 403 before the upgrade is what a Cloudflare mTLS rule answers an agent without a certificate. */
+const MTLS_HINT =
+  'if the control plane requires a client certificate (Cloudflare mTLS), pass --client-cert and --client-key';
 
 export class Connection {
   private socket: WebSocket | null = null;
@@ -107,6 +114,7 @@ export class Connection {
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
+      ...tlsOptions(this.options.tls),
     });
     this.socket = socket;
     this.helloSent = false;
@@ -130,12 +138,17 @@ export class Connection {
       logger.warn('the control plane refused the connection', {
         status: refusedWith,
         statusText: response.statusMessage,
+        ...(refusedWith === 403 && !this.options.tls?.clientCert ? { hint: MTLS_HINT } : {}),
       });
       response.resume();
       socket.terminate();
     });
     socket.on('error', (error) => {
-      if (refusedWith === null) logger.warn('connection error', { error });
+      if (refusedWith !== null) return;
+      // A TLS problem needs the operator: say which, and how to fix it; the retries go on.
+      const trouble = describeTlsFailure(error, this.options.tls?.ca !== undefined);
+      if (trouble) logger.error(trouble, { code: (error as NodeJS.ErrnoException).code });
+      else logger.warn('connection error', { error });
     });
     socket.on('close', (code, reason) => {
       clearTimeout(challengeTimer);
@@ -243,6 +256,14 @@ export class Connection {
     });
     this.retry = setTimeout(() => this.connect(), delay);
   }
+}
+
+/** The socket's TLS settings: a given CA is trusted besides the system's, not instead of them. */
+function tlsOptions(tls: AgentTls | undefined): ClientOptions {
+  return {
+    ...(tls?.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+    ...(tls?.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
+  };
 }
 
 function rawText(data: RawData): string {
