@@ -1,5 +1,6 @@
 /** Exit codes scripts can rely on, and how an error maps to one. */
 import { TmApiError, TmConnectionError } from './sdk/errors.ts';
+import { tlsProblem } from '../protocol/tls-problems.ts';
 
 export const EXIT = {
   /** Done; a job the command waited for succeeded. */
@@ -57,28 +58,16 @@ export function describeError(error: unknown, source?: string): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** OpenSSL's verdicts that mean "no CA this process trusts signed the server's certificate". */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
-
 /** What to do about a TLS failure (or https spoken to plain http, or the reverse); else undefined. */
 function tlsHint(code: string | undefined, url: string): string | undefined {
-  if (code === undefined) return undefined;
-  if (UNTRUSTED.has(code))
+  const problem = tlsProblem(code);
+  if (problem === 'untrusted')
     return `hint: the control plane's TLS certificate is not trusted; pass --ca-file FILE (or TM_CA_FILE, or "caFile" in the config file) with the CA that signed it (\`tm up --tls\` writes .tm/tls/ca.pem)`;
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+  if (problem === 'out_of_date')
     return `hint: the control plane's TLS certificate is not valid now; renew it`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+  if (problem === 'wrong_host')
     return `hint: the control plane's TLS certificate does not name this host; use a host it covers in the URL`;
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO')
-    return `hint: the server does not speak TLS there; use an http:// URL`;
+  if (problem === 'not_tls') return `hint: the server does not speak TLS there; use an http:// URL`;
   if (url.startsWith('http:') && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET'))
     return `hint: the server closed the connection without answering; if it serves https (\`tm up --tls\`), use an https:// URL`;
   return undefined;

@@ -2,6 +2,7 @@
  * The agent's TLS, pure: the PEM files it reads for wss (a CA to trust, a client certificate for
  * Cloudflare mTLS), and what a failed TLS connection means, said so an operator can fix it.
  */
+import { tlsProblem } from '../protocol/tls-problems.ts';
 
 /** PEM text the agent's WebSocket uses; absent fields leave Node's defaults. */
 export interface AgentTls {
@@ -59,19 +60,6 @@ function readPem(
   return text;
 }
 
-/** OpenSSL's verdicts that mean "nothing this agent trusts signed the server's certificate". */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
-const OUT_OF_DATE = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_HTTP_REQUEST']);
-
 /**
  * What a connection error means when it is a TLS problem, with the fix; undefined otherwise.
  * `hasCa` tells whether `--ca-file` was given, so the advice fits.
@@ -80,18 +68,19 @@ export function describeTlsFailure(error: unknown, hasCa: boolean): string | und
   const code = (error as { code?: unknown } | null)?.code;
   const reason = error instanceof Error ? error.message : String(error);
   if (typeof code !== 'string') return undefined;
-  if (UNTRUSTED.has(code)) {
+  const problem = tlsProblem(code);
+  if (problem === 'untrusted') {
     return hasCa
       ? `the control plane's TLS certificate is not trusted (${reason}): it is not signed by the CA in --ca-file`
       : `the control plane's TLS certificate is not trusted (${reason}); pass --ca-file (or TM_CA_FILE) with the CA that signed it`;
   }
-  if (OUT_OF_DATE.has(code)) {
+  if (problem === 'out_of_date') {
     return `the control plane's TLS certificate is not valid now (${reason}); renew it (a local stack remakes its own on start)`;
   }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+  if (problem === 'wrong_host') {
     return `the control plane's TLS certificate does not name the host dialled (${reason}); use a host it covers in --control-plane`;
   }
-  if (NOT_TLS.has(code)) {
+  if (problem === 'not_tls') {
     return `the control plane does not speak TLS on that port (${reason}); use an http:// (ws://) URL`;
   }
   return undefined;
