@@ -25,6 +25,11 @@ export interface ParsedArgs {
 export const GLOBAL_FLAGS: FlagSpecs = {
   url: { type: 'string', value: 'URL', help: 'control plane URL (env TM_URL)' },
   token: { type: 'string', value: 'TOKEN', help: 'API token (env TM_TOKEN)' },
+  'ca-file': {
+    type: 'string',
+    value: 'FILE',
+    help: 'PEM CA to trust for https, e.g. .tm/tls/ca.pem (env TM_CA_FILE)',
+  },
   json: { type: 'boolean', help: "print the API's JSON instead of text" },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
@@ -139,7 +144,7 @@ export function splitCommand(argv: readonly string[]): { command?: string; rest:
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') break;
-    if (arg === '--url' || arg === '--token') {
+    if (arg === '--url' || arg === '--token' || arg === '--ca-file') {
       i++;
       continue;
     }

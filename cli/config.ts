@@ -1,7 +1,7 @@
 /** Where `tm` finds the control plane: flags, then env, then the config file, then the default. */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './exit.ts';
 
 export const DEFAULT_URL = 'http://localhost:8080';
@@ -11,10 +11,12 @@ export interface Config {
   token?: string;
   /** Where the URL came from, for error hints: `--url`, `TM_URL`, the file's path, or `default`. */
   urlSource: string;
+  /** PEM CA certificate(s) to trust for https besides the system's; a file's is relative to it. */
+  caFile?: string;
 }
 
 export interface ConfigInputs {
-  flags: { url?: string; token?: string };
+  flags: { url?: string; token?: string; caFile?: string };
   env: Record<string, string | undefined>;
   /** Reads a file's text, or returns undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
@@ -55,10 +57,17 @@ export function resolveConfig(inputs: ConfigInputs): Config {
     [file.token, path],
     [local, 'local stack'],
   );
+  const fileCa = file.caFile ? resolve(dirname(path), file.caFile) : undefined;
+  const [caFile] = pick(
+    [flags.caFile, '--ca-file'],
+    [env.TM_CA_FILE, 'TM_CA_FILE'],
+    [fileCa, path],
+  );
   return {
     url: resolvedUrl,
     urlSource: urlSource ?? 'default',
     ...(token ? { token } : {}),
+    ...(caFile ? { caFile } : {}),
   };
 }
 
@@ -72,7 +81,30 @@ export function isLoopback(url: string): boolean {
   }
 }
 
-function parseConfigFile(text: string, path: string): { url?: string; token?: string } {
+/** The CA file's text, or a usage error naming the file. */
+export function readCaFile(
+  caFile: string,
+  read: (path: string) => string | Buffer = (path) => readFileSync(path),
+): Buffer {
+  let pem: Buffer;
+  try {
+    pem = Buffer.from(read(caFile));
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`cannot read the CA file ${caFile} (${why})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`the CA file ${caFile} holds no PEM certificate`);
+  return pem;
+}
+
+interface ConfigFile {
+  url?: string;
+  token?: string;
+  caFile?: string;
+}
+
+function parseConfigFile(text: string, path: string): ConfigFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -85,11 +117,11 @@ function parseConfigFile(text: string, path: string): { url?: string; token?: st
     throw new UsageError(
       `config file ${path} must hold a JSON object like {"url": "…", "token": "…"}`,
     );
-  const { url, token } = json as Record<string, unknown>;
-  for (const [key, value] of Object.entries({ url, token }))
+  const { url, token, caFile } = json as Record<string, unknown>;
+  for (const [key, value] of Object.entries({ url, token, caFile }))
     if (value !== undefined && typeof value !== 'string')
       throw new UsageError(`config file ${path}: "${key}" must be a string`);
-  return { url: url as string | undefined, token: token as string | undefined };
+  return { url, token, caFile } as ConfigFile;
 }
 
 function readIfExists(path: string): string | undefined {

@@ -1,5 +1,6 @@
 /** Exit codes scripts can rely on, and how an error maps to one. */
 import { TmApiError, TmConnectionError } from './sdk/errors.ts';
+import { tlsProblem } from '../protocol/tls-problems.ts';
 
 export const EXIT = {
   /** Done; a job the command waited for succeeded. */
@@ -37,9 +38,11 @@ export function describeError(error: unknown, source?: string): string {
     const cause = (error.cause as { cause?: { code?: string; message?: string } } | undefined)
       ?.cause;
     const why = cause?.code ?? cause?.message ?? 'connection failed';
+    const tls = tlsHint(cause?.code, error.url);
     return (
-      `cannot reach the control plane at ${error.url} (${why})\n` +
-      `hint: start a local one with \`npx tm up\`, or point --url, TM_URL or the config file at yours` +
+      `cannot reach the control plane at ${error.url} (${why}${tls ? `: ${cause?.message}` : ''})\n` +
+      (tls ??
+        `hint: start a local one with \`npx tm up\`, or point --url, TM_URL or the config file at yours`) +
       (source ? ` (the URL came from ${source})` : '')
     );
   }
@@ -53,4 +56,19 @@ export function describeError(error: unknown, source?: string): string {
     return `${error.message} (${error.code}, HTTP ${error.status})${more}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What to do about a TLS failure (or https spoken to plain http, or the reverse); else undefined. */
+function tlsHint(code: string | undefined, url: string): string | undefined {
+  const problem = tlsProblem(code);
+  if (problem === 'untrusted')
+    return `hint: the control plane's TLS certificate is not trusted; pass --ca-file FILE (or TM_CA_FILE, or "caFile" in the config file) with the CA that signed it (\`tm up --tls\` writes .tm/tls/ca.pem)`;
+  if (problem === 'out_of_date')
+    return `hint: the control plane's TLS certificate is not valid now; renew it`;
+  if (problem === 'wrong_host')
+    return `hint: the control plane's TLS certificate does not name this host; use a host it covers in the URL`;
+  if (problem === 'not_tls') return `hint: the server does not speak TLS there; use an http:// URL`;
+  if (url.startsWith('http:') && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET'))
+    return `hint: the server closed the connection without answering; if it serves https (\`tm up --tls\`), use an https:// URL`;
+  return undefined;
 }

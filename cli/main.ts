@@ -1,10 +1,11 @@
 /** `tm`'s dispatcher: finds the command, parses its flags, resolves the config, maps errors to exit codes. */
 import { GLOBAL_FLAGS, flagHelp, parseArgs, splitCommand, stringFlag } from './args.ts';
-import { DEFAULT_URL, resolveConfig, type Config } from './config.ts';
+import { DEFAULT_URL, readCaFile, resolveConfig, type Config } from './config.ts';
 import { terminalWidth, type Command, type Ctx, type Output } from './context.ts';
 import { EXIT, UsageError, describeError, exitCodeOf } from './exit.ts';
 import { join } from 'node:path';
-import { TmClient } from './sdk/client.ts';
+import { TmClient, type ClientOptions } from './sdk/client.ts';
+import { fetchTrusting } from './sdk/tls-fetch.ts';
 import { ADMIN_TOKEN_FILE } from './local/secrets.ts';
 import { LOCAL_DEFAULTS } from './commands/local-defaults.ts';
 import { up, demo } from './commands/local.ts';
@@ -56,7 +57,8 @@ options of every command:
 ${flagHelp(GLOBAL_FLAGS)}
 
 The control plane is --url, else $TM_URL, else "url" in $TM_CONFIG or ~/.config/tm/config.json,
-else http://localhost:8080 (the token likewise: --token, $TM_TOKEN, "token").
+else http://localhost:8080 (the token likewise: --token, $TM_TOKEN, "token"; a CA to trust for
+https likewise: --ca-file, $TM_CA_FILE, "caFile").
 \`tm <command> --help\` shows a command's options.
 
 ${EXIT_CODES_HELP}
@@ -71,6 +73,14 @@ ${command.summary}
 ${command.details ? `\n${command.details}\n` : ''}
 ${own}${command.local ? '' : `options of every command:\n${flagHelp(GLOBAL_FLAGS)}\n\n`}${EXIT_CODES_HELP}
 `;
+}
+
+/** The token, and a fetch that trusts the CA file when there is one. */
+function clientOptions(config: Config): ClientOptions {
+  return {
+    ...(config.token ? { token: config.token } : {}),
+    ...(config.caFile ? { fetch: fetchTrusting(readCaFile(config.caFile)) } : {}),
+  };
 }
 
 function groupHelp(group: string): string {
@@ -148,14 +158,18 @@ export async function runTm(argv: readonly string[], io: Io): Promise<number> {
     config = command.local
       ? { url: DEFAULT_URL, urlSource: 'default' }
       : resolveConfig({
-          flags: { url: stringFlag(args, 'url'), token: stringFlag(args, 'token') },
+          flags: {
+            url: stringFlag(args, 'url'),
+            token: stringFlag(args, 'token'),
+            caFile: stringFlag(args, 'ca-file'),
+          },
           env: io.env,
           localTokenFile: join(LOCAL_DEFAULTS.stateDir, ADMIN_TOKEN_FILE),
         });
     const ctx: Ctx = {
       args,
       config,
-      client: new TmClient(config.url, config.token ? { token: config.token } : {}),
+      client: new TmClient(config.url, clientOptions(config)),
       json: args.flags.json === true,
       stdout: io.stdout,
       stderr: io.stderr,

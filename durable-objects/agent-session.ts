@@ -2,6 +2,7 @@
 import {
   AgentFrame,
   PROTOCOL_VERSION,
+  claimedHelloVersion,
   parseFrame,
   type HelloFrame,
   type TaskRef,
@@ -10,6 +11,7 @@ import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects, wakeAt, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
+import type { WorkerRow } from './rows.ts';
 import { appendLogs } from './logs-store.ts';
 import { recordTaskEnds } from './jobs-store.ts';
 import {
@@ -29,13 +31,29 @@ import {
   stopAccepting,
 } from './workers-store.ts';
 import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
+import { admitKey, verifyHello } from './agent-keys.ts';
+import { describeClaims, foreignClaims } from './task-claims.ts';
 
 /** Close codes the Scheduler uses, so agents can tell why they were dropped. */
 export const CloseCode = { replaced: 4000, leaseExpired: 4001, rejected: 4003 } as const;
 
-export function onAgentMessage(core: Core, socket: WebSocket, raw: string | ArrayBuffer): void {
+export function onAgentMessage(
+  core: Core,
+  socket: WebSocket,
+  raw: string | ArrayBuffer,
+): void | Promise<void> {
   const parsed = parseFrame(raw, AgentFrame);
-  if (!parsed.ok) return sendError(core, socket, parsed.code, parsed.message);
+  if (!parsed.ok) {
+    // An agent of another protocol version sends a hello of another shape: say so, and why.
+    const version = claimedHelloVersion(raw);
+    if (
+      version !== null &&
+      version !== PROTOCOL_VERSION &&
+      !core.sockets.attachment(socket).workerId
+    )
+      return rejectVersion(core, socket, version);
+    return sendError(core, socket, parsed.code, parsed.message);
+  }
   const frame = parsed.frame;
   const attachment = core.sockets.attachment(socket);
   if (frame.type === 'hello') return onHello(core, socket, attachment, frame);
@@ -52,69 +70,130 @@ export function onAgentMessage(core: Core, socket: WebSocket, raw: string | Arra
       return recordHeartbeat(core.sql, workerId, attachment.connId, now);
     case 'draining':
       return stopAccepting(core.sql, workerId, attachment.connId);
-    case 'started':
-      return core.sql.transaction(() => markStarted(core.sql, workerId, frame.tasks, now));
-    case 'progress':
-      return core.sql.transaction(() => recordProgress(core.sql, workerId, frame.tasks));
+    case 'started': {
+      const ignored = core.sql.transaction(() => markStarted(core.sql, workerId, frame.tasks, now));
+      refuseForeign(core, socket, workerId, frame.type, ignored);
+      return;
+    }
+    case 'progress': {
+      const ignored = core.sql.transaction(() => recordProgress(core.sql, workerId, frame.tasks));
+      refuseForeign(core, socket, workerId, frame.type, ignored);
+      return;
+    }
     case 'log': {
       const stored = core.sql.transaction(() =>
         appendLogs(core.sql, workerId, frame, core.config.logLimitBytes, now),
       );
-      if (stored === null)
-        return sendError(
-          core,
-          socket,
-          'not_owner',
-          `task ${frame.taskId} attempt ${frame.attempt} is not yours`,
-        );
-      return core.watchers.publish(stored);
+      if (stored !== null) return core.watchers.publish(stored);
+      const ref = { taskId: frame.taskId, attempt: frame.attempt };
+      if (refuseForeign(core, socket, workerId, frame.type, [ref])) return;
+      return sendError(core, socket, 'not_owner', notYours([ref]));
     }
     case 'complete':
-    case 'fail':
-      return settle(core, workerId, attachment.connId, (effects) =>
+    case 'fail': {
+      const ignored = settle(core, workerId, attachment.connId, (effects) =>
         frame.type === 'complete'
           ? completeTasks(core.sql, effects, workerId, frame.tasks, now)
           : failTasks(core.sql, effects, workerId, frame.tasks, now),
       );
+      refuseForeign(core, socket, workerId, frame.type, ignored);
+      return;
+    }
     case 'bye':
       return onClose(core, socket, 'agent said bye');
   }
 }
 
-/** Applies results from one worker in a transaction, settles jobs and drains, then commits. */
+/**
+ * Applies results from one worker in a transaction, settles jobs and drains, then commits;
+ * returns the reports it ignored.
+ */
 function settle(
   core: Core,
   workerId: string,
   connId: string,
-  apply: (effects: Effects) => number,
-): void {
+  apply: (effects: Effects) => TaskRef[],
+): TaskRef[] {
   const effects = newEffects();
   const now = core.now();
-  core.sql.transaction(() => {
+  const ignored = core.sql.transaction(() => {
     recordHeartbeat(core.sql, workerId, connId, now);
-    apply(effects);
+    const ignored = apply(effects);
     recordTaskEnds(core.sql, effects, now);
     finishDrainIfIdle(core.sql, effects, workerId, now);
+    return ignored;
   });
   commit(core, effects);
+  return ignored;
 }
 
-function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: HelloFrame): void {
+/**
+ * Of the reports a frame named and the Scheduler ignored, those on other workers' attempts are
+ * a claim on work that is not this agent's: it hears so in an error frame, and the operator in
+ * one log line. Returns whether there were any.
+ */
+function refuseForeign(
+  core: Core,
+  socket: WebSocket,
+  workerId: string,
+  frameType: string,
+  ignored: readonly TaskRef[],
+): boolean {
+  if (ignored.length === 0) return false;
+  const foreign = foreignClaims(core.sql, workerId, ignored);
+  if (foreign.length === 0) return false;
+  console.warn(`tm: refused: ${describeClaims(frameType, workerId, foreign)}`);
+  sendError(core, socket, 'not_owner', notYours(foreign));
+  return true;
+}
+
+function notYours(refs: readonly TaskRef[]): string {
+  const [first] = refs;
+  const more = refs.length > 1 ? ` (and ${refs.length - 1} more)` : '';
+  return `task ${first?.taskId} attempt ${first?.attempt} is not yours${more}`;
+}
+
+/**
+ * Admits an agent: its protocol version, its signature over this connection's challenge, then
+ * the worker it speaks for and that worker's key; binds the connection and says welcome.
+ */
+async function onHello(
+  core: Core,
+  socket: WebSocket,
+  attachment: Attachment,
+  hello: HelloFrame,
+): Promise<void> {
   if (attachment.workerId)
     return sendError(core, socket, 'duplicate_hello', 'this connection already said hello');
-  if (hello.protocolVersion !== PROTOCOL_VERSION) {
-    return reject(
-      core,
-      socket,
-      'protocol_version',
-      `control plane speaks protocol ${PROTOCOL_VERSION}, agent ${hello.protocolVersion}`,
-    );
+  if (hello.protocolVersion !== PROTOCOL_VERSION)
+    return rejectVersion(core, socket, hello.protocolVersion);
+  // Taken before the signature is checked: one hello per challenge, even while one is checked.
+  const nonce = core.sockets.takeNonce(socket);
+  if (nonce === null)
+    return sendError(core, socket, 'duplicate_hello', 'this connection already said hello');
+  if (!(await verifyHello(nonce, hello))) {
+    const known = findLiveWorkerByAddress(core.sql, hello.address);
+    return refuseAgent(core, socket, {
+      code: 'bad_signature',
+      message: "the hello's signature does not verify for this connection's challenge",
+      workerId: known?.id ?? null,
+      address: hello.address,
+    });
   }
+  // The socket may have closed while the signature was checked.
+  if (socket.readyState !== WebSocket.READY_STATE_OPEN) return;
   const now = core.now();
   const effects = newEffects();
   const bound = core.sql.transaction(() => {
     const worker = resolveWorker(core, attachment, hello, now);
     if ('error' in worker) return worker;
+    if (!admitKey(core.sql, worker, hello.publicKey)) {
+      return {
+        error: 'key_mismatch',
+        message: `worker ${worker.id} is bound to another agent key; deregister it and register it again to re-key`,
+        workerId: worker.id,
+      };
+    }
     const previous = findWorker(core.sql, worker.id)?.conn_id ?? null;
     if (previous)
       effects.closes.push({
@@ -141,7 +220,15 @@ function onHello(core: Core, socket: WebSocket, attachment: Attachment, hello: H
       });
     return worker;
   });
-  if ('error' in bound) return reject(core, socket, bound.error, bound.message);
+  if ('error' in bound) {
+    if (bound.error !== 'key_mismatch') return reject(core, socket, bound.error, bound.message);
+    return refuseAgent(core, socket, {
+      code: bound.error,
+      message: bound.message,
+      workerId: bound.workerId ?? null,
+      address: hello.address,
+    });
+  }
   core.sockets.bind(socket, bound.id);
   core.sockets.send(socket, {
     type: 'welcome',
@@ -161,7 +248,7 @@ function resolveWorker(
   attachment: Attachment,
   hello: HelloFrame,
   now: number,
-): { id: string } | { error: string; message: string } {
+): WorkerRow | { error: string; message: string; workerId?: string } {
   const existing = findLiveWorkerByAddress(core.sql, hello.address);
   if (attachment.auth.kind === 'worker') {
     if (existing?.id !== attachment.auth.workerId) {
@@ -250,6 +337,26 @@ export function expireLeases(
 
 function sendError(core: Core, socket: WebSocket, code: string, message: string): void {
   core.sockets.send(socket, { type: 'error', code, message });
+}
+
+function rejectVersion(core: Core, socket: WebSocket, version: number): void {
+  reject(
+    core,
+    socket,
+    'protocol_version',
+    `control plane speaks protocol ${PROTOCOL_VERSION}, agent ${version}: upgrade the agent`,
+  );
+}
+
+/** Rejects an agent that failed to prove who it is, with one log line for the operator. */
+function refuseAgent(
+  core: Core,
+  socket: WebSocket,
+  refusal: { code: string; message: string; workerId: string | null; address: string },
+): void {
+  const who = `${refusal.workerId ? `worker ${refusal.workerId}` : 'unregistered worker'} at ${refusal.address}`;
+  console.warn(`tm: rejected an agent for ${who}: ${refusal.code}`);
+  reject(core, socket, refusal.code, refusal.message);
 }
 
 function reject(core: Core, socket: WebSocket, code: string, message: string): void {

@@ -4,6 +4,7 @@ import type { SchedulerConfig } from './config.ts';
 import type { AgentSockets } from './sockets.ts';
 import { jobKey, taskKey, type Watchers } from './watchers.ts';
 import type { Effects } from './effects.ts';
+import type { FairClock } from './fair-share.ts';
 import { dispatch } from './dispatch.ts';
 
 export interface Core {
@@ -11,6 +12,9 @@ export interface Core {
   sockets: AgentSockets;
   watchers: Watchers;
   config: SchedulerConfig;
+  /** Fair sharing between tenants (durable-objects/fair-share.ts); in memory, as a restart may
+   *  forget who was served last without harm. */
+  fairClock: FairClock;
   now(): number;
   /** Makes sure the alarm runs at `at` or earlier. */
   wake(at: number): void;

@@ -7,6 +7,7 @@ import { placeRoundRobin, type PlacementTask, type PlacementWorker } from './pla
 import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
 import { markJobsStarted } from './jobs-store.ts';
 import { specBuilder } from './assignment-spec.ts';
+import { charge, fairOrder } from './fair-share.ts';
 import { pipelineQueue } from './pipeline-dispatch.ts';
 import { assignBatches } from './assign-batches.ts';
 
@@ -14,6 +15,7 @@ const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
 
 interface QueuedRow {
   seq: number;
+  tenant_id: string | null;
   id: string;
   kind: string;
   cost: number;
@@ -34,7 +36,7 @@ export function dispatch(core: Core): void {
   if (budget <= 0) return;
 
   const now = core.now();
-  const { tasks: queued, groupCaps } = queuedTasks(core, workers, budget, now);
+  const { tasks: queued, shares, groupCaps } = queuedTasks(core, workers, budget, now);
   if (queued.length === 0) return;
   const lastWorkerId =
     sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ??
@@ -54,6 +56,10 @@ export function dispatch(core: Core): void {
     }
     return rows;
   });
+  charge(
+    core.fairClock,
+    placement.assignments.flatMap(({ taskId }) => shares.get(taskId) ?? []),
+  );
   send(core, assigned);
   watch(core, assigned, now);
 }
@@ -95,9 +101,13 @@ function queuedTasks(
   workers: PlacementWorker[],
   budget: number,
   now: number,
-): { tasks: PlacementTask[]; groupCaps: Map<string, number> } {
+): {
+  tasks: PlacementTask[];
+  shares: Map<string, { key: string; weight: number }>;
+  groupCaps: Map<string, number>;
+} {
   // Tasks waiting out a retry backoff are not ready yet.
-  const select = `SELECT seq, id, kind, cost, pinned_worker_id, pipeline_id, requires FROM tasks
+  const select = `SELECT seq, tenant_id, id, kind, cost, pinned_worker_id, pipeline_id, requires FROM tasks
     WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ${now})`;
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
@@ -106,13 +116,12 @@ function queuedTasks(
     workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0),
   );
   const unpinned = `${select} AND pinned_worker_id IS NULL AND pipeline_id IS NULL`;
+  const tenants = tenantShares(core);
   const pipelines = pipelineQueue<QueuedRow>(core.sql, select, workers, slotBudget);
   const rows = [
     ...pipelines.rows,
-    ...(slotBudget > 0
-      ? core.sql.all<QueuedRow>(`${unpinned} AND cost > 0 ORDER BY seq LIMIT ?`, slotBudget)
-      : []),
-    ...core.sql.all<QueuedRow>(`${unpinned} AND cost = 0 ORDER BY seq LIMIT ?`, budget),
+    ...(slotBudget > 0 ? fairly(core, tenants, `${unpinned} AND cost > 0`, slotBudget) : []),
+    ...fairly(core, tenants, `${unpinned} AND cost = 0`, budget),
   ];
   for (const worker of workers) {
     if (worker.freeInflight <= 0) continue;
@@ -124,17 +133,70 @@ function queuedTasks(
       ),
     );
   }
-  const tasks = rows
-    .sort((a, b) => a.seq - b.seq)
-    .map((row) => ({
+  const weights = new Map(tenants.map((t) => [t.tenantId, t.weight]));
+  const ordered = inFairOrder(core, rows, tenants);
+  return {
+    tasks: ordered.map((row) => ({
       id: row.id,
       cost: row.cost,
       needsCommands: row.kind === 'command',
       pinnedWorkerId: row.pinned_worker_id,
       requires: row.requires === null ? [] : (JSON.parse(row.requires) as string[]),
       group: row.pipeline_id,
-    }));
-  return { tasks, groupCaps: pipelines.caps };
+    })),
+    groupCaps: pipelines.caps,
+    shares: new Map(
+      ordered.map((row) => [
+        row.id,
+        { key: keyOf(row.tenant_id), weight: weights.get(row.tenant_id) ?? 1 },
+      ]),
+    ),
+  };
+}
+
+interface TenantShare {
+  tenantId: string | null;
+  weight: number;
+}
+
+/** The fair clock's key of a tenant; the admin's own jobs share as one more tenant. */
+const keyOf = (tenantId: string | null) => tenantId ?? '';
+
+/** Tenants with queued work, with their weights. */
+function tenantShares(core: Core): TenantShare[] {
+  return core.sql.all<TenantShare>(
+    `SELECT q.tenant_id AS tenantId, coalesce(t.weight, 1) AS weight
+     FROM (SELECT DISTINCT tenant_id FROM tasks WHERE state = 'queued') q
+     LEFT JOIN tenants t ON t.id = q.tenant_id`,
+  );
+}
+
+/** Up to `limit` rows of `select`, drawn from the tenants' queues in weighted fair order. */
+function fairly(core: Core, tenants: TenantShare[], select: string, limit: number): QueuedRow[] {
+  if (tenants.length <= 1) return core.sql.all<QueuedRow>(`${select} ORDER BY seq LIMIT ?`, limit);
+  const queues = tenants.map((tenant) => ({
+    key: keyOf(tenant.tenantId),
+    weight: tenant.weight,
+    tasks: core.sql.all<QueuedRow>(
+      `${select} AND tenant_id IS ? ORDER BY seq LIMIT ?`,
+      tenant.tenantId,
+      limit,
+    ),
+  }));
+  return fairOrder(queues, limit, core.fairClock);
+}
+
+/** All candidates in one order: first in, first out within a tenant, fair between tenants. */
+function inFairOrder(core: Core, rows: QueuedRow[], tenants: TenantShare[]): QueuedRow[] {
+  const byTenant = new Map<string | null, QueuedRow[]>();
+  for (const row of rows)
+    byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+  const queues = tenants.map((tenant) => ({
+    key: keyOf(tenant.tenantId),
+    weight: tenant.weight,
+    tasks: (byTenant.get(tenant.tenantId) ?? []).sort((a, b) => a.seq - b.seq),
+  }));
+  return fairOrder(queues, rows.length, core.fairClock);
 }
 
 function send(core: Core, assigned: AssignedTask[]): void {

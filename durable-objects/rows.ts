@@ -18,6 +18,8 @@ export interface WorkerRow {
   accepting: number;
   state: WorkerView['state'];
   token_hash: string | null;
+  /** The agent's Ed25519 key (raw, base64url), recorded at its first verified hello. */
+  public_key: string | null;
   conn_id: string | null;
   registered_at: number;
   connected_at: number | null;
@@ -95,7 +97,12 @@ export function effectiveSlots(row: Pick<WorkerRow, 'slots' | 'agent_slots'>): n
   return row.slots ?? row.agent_slots ?? 1;
 }
 
-export function toWorkerView(row: WorkerRow, runningTasks: number, now: number): WorkerView {
+export function toWorkerView(
+  row: WorkerRow,
+  runningTasks: number,
+  now: number,
+  keyFingerprint: string | null,
+): WorkerView {
   return {
     id: row.id,
     address: row.address,
@@ -109,6 +116,7 @@ export function toWorkerView(row: WorkerRow, runningTasks: number, now: number):
     acceptsCommands: row.accepts_commands === 1,
     acceptingTasks: row.accepting === 1,
     executors: JSON.parse(row.executors) as string[],
+    keyFingerprint,
     registeredAt: iso(row.registered_at),
   };
 }

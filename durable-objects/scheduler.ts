@@ -33,6 +33,7 @@ import { AgentSockets, type AgentAuth } from './sockets.ts';
 import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';
 import { outcome } from './failure.ts';
+import { newFairClock } from './fair-share.ts';
 import { hashToken } from './tokens.ts';
 import { countConnected } from './workers-store.ts';
 import { nextWake, runTimers } from './timers.ts';
@@ -81,6 +82,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
       sockets: new AgentSockets(ctx),
       watchers: new Watchers(),
       config: readConfig(env),
+      fairClock: newFairClock(),
       now: () => Date.now(),
       wake: (at) => this.wake(at),
     };
@@ -289,7 +291,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer) {
-    onAgentMessage(this.core, socket, message);
+    await onAgentMessage(this.core, socket, message);
     await this.flushAlarm();
   }
 

@@ -1,5 +1,5 @@
 /** Agent connections of a Scheduler: hibernatable WebSockets found again by their connection id. */
-import type { ServerFrame } from '../protocol/index.ts';
+import { NONCE_BYTES, toBase64Url, type ServerFrame } from '../protocol/index.ts';
 
 /** Who a connection authenticated as before `hello`: the cluster join token, or one worker's token. */
 export type AgentAuth = { kind: 'cluster' } | { kind: 'worker'; workerId: string };
@@ -9,6 +9,8 @@ export interface Attachment {
   connId: string;
   auth: AgentAuth;
   workerId: string | null;
+  /** The challenge sent at accept, until a `hello` answers it (each nonce is checked once). */
+  nonce: string | null;
 }
 
 export class AgentSockets {
@@ -16,16 +18,27 @@ export class AgentSockets {
 
   constructor(private readonly ctx: DurableObjectState) {}
 
+  /** Accepts an agent socket and sends it the challenge its `hello` must sign. */
   accept(socket: WebSocket, auth: AgentAuth): Attachment {
-    const attachment: Attachment = { connId: crypto.randomUUID(), auth, workerId: null };
+    const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
+    const attachment: Attachment = { connId: crypto.randomUUID(), auth, workerId: null, nonce };
     this.ctx.acceptWebSocket(socket);
     socket.serializeAttachment(attachment);
     this.cache.set(attachment.connId, socket);
+    this.send(socket, { type: 'challenge', nonce });
     return attachment;
   }
 
   attachment(socket: WebSocket): Attachment {
     return socket.deserializeAttachment() as Attachment;
+  }
+
+  /** Takes the connection's challenge nonce: the first caller gets it, later ones get null. */
+  takeNonce(socket: WebSocket): string | null {
+    const attachment = this.attachment(socket);
+    if (!attachment.nonce) return null;
+    socket.serializeAttachment({ ...attachment, nonce: null });
+    return attachment.nonce;
   }
 
   bind(socket: WebSocket, workerId: string): void {

@@ -57,10 +57,15 @@ export function assignTasks(
   return assigned;
 }
 
-/** Stores how far running tasks are (fenced like every report). */
-export function recordProgress(sql: Sql, workerId: string, items: ProgressFrame['tasks']): void {
+/** Stores how far running tasks are (fenced like every report); returns what it ignored. */
+export function recordProgress(
+  sql: Sql,
+  workerId: string,
+  items: ProgressFrame['tasks'],
+): TaskRef[] {
+  const ignored: TaskRef[] = [];
   for (const item of items) {
-    sql.run(
+    const written = sql.run(
       `UPDATE tasks SET progress = ? WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
       JSON.stringify(
         // Steps carry their attempt: a later attempt starts over, and old reports must not show.
@@ -72,17 +77,21 @@ export function recordProgress(sql: Sql, workerId: string, items: ProgressFrame[
       item.attempt,
       workerId,
     );
+    if (written === 0) ignored.push({ taskId: item.taskId, attempt: item.attempt });
   }
+  return ignored;
 }
 
+/** Marks assigned attempts running; returns the reports it ignored. */
 export function markStarted(
   sql: Sql,
   workerId: string,
   refs: readonly TaskRef[],
   now: number,
-): void {
+): TaskRef[] {
+  const ignored: TaskRef[] = [];
   for (const ref of refs) {
-    sql.run(
+    const written = sql.run(
       `UPDATE tasks SET state = 'running', started_at = ?
        WHERE id = ? AND attempt = ? AND worker_id = ? AND state = 'assigned'`,
       now,
@@ -90,18 +99,20 @@ export function markStarted(
       ref.attempt,
       workerId,
     );
+    if (written === 0) ignored.push(ref);
   }
+  return ignored;
 }
 
-/** Commits completions of current attempts; returns how many reports were stale and ignored. */
+/** Commits completions of current attempts; returns the reports that were stale and ignored. */
 export function completeTasks(
   sql: Sql,
   effects: Effects,
   workerId: string,
   items: CompleteFrame['tasks'],
   now: number,
-): number {
-  let ignored = 0;
+): TaskRef[] {
+  const ignored: TaskRef[] = [];
   for (const item of items) {
     const row = sql.first<{ job_id: string }>(
       `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, error = NULL, finished_at = ?
@@ -114,25 +125,28 @@ export function completeTasks(
       workerId,
     );
     if (row) effects.endedTasks.push({ id: item.taskId, jobId: row.job_id, state: 'succeeded' });
-    else ignored++;
+    else ignored.push({ taskId: item.taskId, attempt: item.attempt });
   }
   effects.dispatch ||= effects.endedTasks.length > 0;
   return ignored;
 }
 
-/** Records failures of current attempts: back to the queue while retries last, else failed. */
+/**
+ * Records failures of current attempts: back to the queue while retries last, else failed;
+ * returns the reports that were stale and ignored.
+ */
 export function failTasks(
   sql: Sql,
   effects: Effects,
   workerId: string,
   items: FailFrame['tasks'],
   now: number,
-): number {
-  let ignored = 0;
+): TaskRef[] {
+  const ignored: TaskRef[] = [];
   for (const item of items) {
     const live = findLiveAttempt(sql, item, workerId);
     if (!live) {
-      ignored++;
+      ignored.push({ taskId: item.taskId, attempt: item.attempt });
       continue;
     }
     failAttempt(sql, effects, live, {

@@ -26,35 +26,35 @@ export async function registerWorker(
   request: RegisterWorkerRequest,
 ): Promise<RegisteredWorker> {
   const existing = findLiveWorkerByAddress(core.sql, request.address);
-  if (existing) return { worker: updated(core, existing.id, request), created: false };
+  if (existing) return { worker: await updated(core, existing.id, request), created: false };
   const joinToken = newToken('tmj_');
   const tokenHash = await hashToken(joinToken);
   // Another registration of the same address may have landed while the hash was computed.
   const raced = findLiveWorkerByAddress(core.sql, request.address);
-  if (raced) return { worker: updated(core, raced.id, request), created: false };
+  if (raced) return { worker: await updated(core, raced.id, request), created: false };
   const row = insertWorker(core.sql, {
     id: crypto.randomUUID(),
     request,
     tokenHash,
     now: core.now(),
   });
-  return { worker: workerView(core.sql, row, core.now()), created: true, joinToken };
+  return { worker: await workerView(core.sql, row, core.now()), created: true, joinToken };
 }
 
-function updated(core: Core, id: string, request: RegisterWorkerRequest): WorkerView {
+function updated(core: Core, id: string, request: RegisterWorkerRequest): Promise<WorkerView> {
   if (request.labels)
     core.sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(request.labels), id);
   if (request.slots) core.sql.run(`UPDATE workers SET slots = ? WHERE id = ?`, request.slots, id);
   return getWorker(core, id);
 }
 
-export function getWorker(core: Core, id: string): WorkerView {
+export function getWorker(core: Core, id: string): Promise<WorkerView> {
   const row = findWorker(core.sql, id);
   if (!row) throw notFound('worker', id);
   return workerView(core.sql, row, core.now());
 }
 
-export function listWorkers(core: Core, state: WorkerState | undefined): WorkerView[] {
+export function listWorkers(core: Core, state: WorkerState | undefined): Promise<WorkerView[]> {
   return listWorkerViews(core.sql, state, core.now());
 }
 
@@ -62,7 +62,7 @@ export function listWorkers(core: Core, state: WorkerState | undefined): WorkerV
  * Drains a worker: no new tasks, running ones finish, then it is removed. With `force`, its
  * tasks are requeued at once and it is removed now.
  */
-export function deregisterWorker(core: Core, id: string, force: boolean): WorkerView {
+export function deregisterWorker(core: Core, id: string, force: boolean): Promise<WorkerView> {
   const row = findWorker(core.sql, id);
   if (!row || row.state === 'gone') throw notFound('worker', id);
   const effects = newEffects();

@@ -2,6 +2,7 @@
 import type { RegisterWorkerRequest, WorkerState, WorkerView } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { LIVE_TASK_STATES, toWorkerView, type WorkerRow } from './rows.ts';
+import { keyFingerprint } from './agent-keys.ts';
 
 export function findWorker(sql: Sql, id: string): WorkerRow | null {
   return sql.first<WorkerRow>(`SELECT * FROM workers WHERE id = ?`, id);
@@ -41,24 +42,27 @@ export function runningByWorker(sql: Sql): Map<string, number> {
   return new Map(rows.map((row) => [row.worker_id, row.n]));
 }
 
-export function listWorkerViews(
+export async function listWorkerViews(
   sql: Sql,
   state: WorkerState | undefined,
   now: number,
-): WorkerView[] {
+): Promise<WorkerView[]> {
   const rows = state
     ? sql.all<WorkerRow>(`SELECT * FROM workers WHERE state = ? ORDER BY seq`, state)
     : sql.all<WorkerRow>(`SELECT * FROM workers WHERE state != 'gone' ORDER BY seq`);
   const running = runningByWorker(sql);
-  return rows.map((row) => toWorkerView(row, running.get(row.id) ?? 0, now));
+  const fingerprints = await Promise.all(rows.map((row) => keyFingerprint(row.public_key)));
+  return rows.map((row, i) =>
+    toWorkerView(row, running.get(row.id) ?? 0, now, fingerprints[i] ?? null),
+  );
 }
 
-export function workerView(sql: Sql, row: WorkerRow, now: number): WorkerView {
+export async function workerView(sql: Sql, row: WorkerRow, now: number): Promise<WorkerView> {
   const running = sql.first<{ n: number }>(
     `SELECT count(*) AS n FROM tasks WHERE worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
     row.id,
   );
-  return toWorkerView(row, running?.n ?? 0, now);
+  return toWorkerView(row, running?.n ?? 0, now, await keyFingerprint(row.public_key));
 }
 
 /** Ready, connected workers in registration order: the candidates for placement. */

@@ -9,6 +9,7 @@ import { MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNKS_PER_FRAME, MAX_TASKS_PER_FRAME } fr
 import { LogStream } from './logs.ts';
 import { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from './aggregate.ts';
 import { ExecutorName, MAX_EXECUTORS, PipelineTaskSpec, StepReport } from './pipelines.ts';
+import { AgentPublicKey, AgentSignature, Nonce } from './agent-identity.ts';
 
 const TaskId = z.uuid();
 const Attempt = z.number().int().min(1);
@@ -34,6 +35,9 @@ export const HelloFrame = z.strictObject({
   draining: z.boolean().optional(),
   /** What pipeline steps this agent can run (`--executor`); absent: none. */
   executors: z.array(ExecutorName).max(MAX_EXECUTORS).optional(),
+  /** The agent's Ed25519 public key, and its signature over `helloMessage(nonce, address)`. */
+  publicKey: AgentPublicKey,
+  signature: AgentSignature,
 });
 
 export const HeartbeatFrame = z.strictObject({ type: z.literal('heartbeat') });
@@ -122,11 +126,16 @@ export const AgentFrame = z.discriminatedUnion('type', [
 ]);
 export type AgentFrame = z.infer<typeof AgentFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
+/** A hello before the connection signs it for the Scheduler's challenge. */
+export type UnsignedHello = Omit<HelloFrame, 'publicKey' | 'signature'>;
 export type CompleteFrame = z.infer<typeof CompleteFrame>;
 export type FailFrame = z.infer<typeof FailFrame>;
 export type LogFrame = z.infer<typeof LogFrame>;
 
 // ---- Durable Object → agent ----
+
+/** The first frame on every agent socket: the nonce the agent signs in its `hello`. */
+export const ChallengeFrame = z.strictObject({ type: z.literal('challenge'), nonce: Nonce });
 
 export const CommandTaskSpec = z.strictObject({
   kind: z.literal('command'),
@@ -182,6 +191,7 @@ export const ErrorFrame = z.strictObject({
 });
 
 export const ServerFrame = z.discriminatedUnion('type', [
+  ChallengeFrame,
   WelcomeFrame,
   RejectFrame,
   AssignFrame,
@@ -192,5 +202,6 @@ export const ServerFrame = z.discriminatedUnion('type', [
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;
+export type ChallengeFrame = z.infer<typeof ChallengeFrame>;
 export type AssignFrame = z.infer<typeof AssignFrame>;
 export type CancelFrame = z.infer<typeof CancelFrame>;

@@ -13,5 +13,6 @@ export * from './aggregate.ts';
 export * from './template.ts';
 export * from './pipeline-steps.ts';
 export * from './pipelines.ts';
+export * from './agent-identity.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';

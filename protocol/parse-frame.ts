@@ -39,3 +39,20 @@ export function parseFrame<T>(raw: string | ArrayBuffer, schema: z.ZodType<T>): 
   }
   return { ok: true, frame: result.data };
 }
+
+/**
+ * The protocol version claimed by a `hello` that failed to parse, so that an agent speaking
+ * another version is told that, rather than which of its fields is wrong; null otherwise.
+ */
+export function claimedHelloVersion(raw: string | ArrayBuffer): number | null {
+  if (typeof raw !== 'string' || raw.length > MAX_FRAME_BYTES) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof json !== 'object' || json === null) return null;
+  const { type, protocolVersion } = json as { type?: unknown; protocolVersion?: unknown };
+  return type === 'hello' && Number.isInteger(protocolVersion) ? (protocolVersion as number) : null;
+}

@@ -40,6 +40,8 @@ export const WorkerView = z.object({
   acceptingTasks: z.boolean(),
   /** What pipeline steps the agent can run, as it announced them (`--executor`). */
   executors: z.array(z.string()),
+  /** `SHA256:…` of the agent key bound at its first hello; null until an agent has said hello. */
+  keyFingerprint: z.string().nullable(),
   registeredAt: z.string(),
 });
 export type WorkerView = z.infer<typeof WorkerView>;

@@ -1,6 +1,6 @@
 /** Wires one agent together: task runner, outbox and connection; its drain and shutdown paths. */
 import { PROTOCOL_VERSION } from '../protocol/index.ts';
-import type { HelloFrame } from '../protocol/index.ts';
+import type { UnsignedHello } from '../protocol/index.ts';
 import type { AgentOptions } from './args.ts';
 import { Connection } from './connection.ts';
 import type { TaskFrame } from './connection.ts';
@@ -12,6 +12,7 @@ import { pipelineExecutor } from './executors/pipeline.ts';
 import { agentTempDir } from './temp-dir.ts';
 import { createObjectStore, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
+import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
 import { TaskRunner } from './task-runner.ts';
@@ -20,8 +21,11 @@ export interface AgentConfig {
   options: AgentOptions;
   logger: Logger;
   agentVersion: string;
+  identity: AgentIdentity;
   /** The control plane said `bye`: the caller shuts down and exits. */
   onBye(reason: string | undefined): void;
+  /** The control plane refused this agent's key (it will not reconnect): the caller exits. */
+  onRefused(code: string, message: string): void;
 }
 
 /** Most tasks a `hello` may list (the protocol's bound). */
@@ -69,10 +73,13 @@ export class Agent {
     this.connection = new Connection({
       url: options.connectUrl,
       token: options.token,
+      tls: { ca: options.ca, clientCert: options.clientCert },
       logger,
       outbox: this.outbox,
+      identity: config.identity,
       hello: () => this.hello(),
       onFrame: (frame) => this.dispatch(frame),
+      onRefused: (code, message) => config.onRefused(code, message),
     });
   }
 
@@ -113,7 +120,7 @@ export class Agent {
     await this.connection.close(reason);
   }
 
-  private hello(): HelloFrame {
+  private hello(): UnsignedHello {
     const { options, agentVersion } = this.config;
     return {
       type: 'hello',

@@ -1,9 +1,10 @@
 /** Pure command-line parser for tm-agent: argv and environment in, validated options out. */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { WorkerAddress } from '../protocol/index.ts';
 import { parseExecutors, type ExecutorMap } from './executor-args.ts';
+import { readTlsFiles, type AgentTls } from './tls.ts';
 
-export interface AgentOptions {
+export interface AgentOptions extends AgentTls {
   /** WebSocket URL the agent dials: `<ws(s) control plane>/v1/agent/connect`. */
   connectUrl: string;
   /** Join token; sent only in the Authorization header, never logged. */
@@ -23,6 +24,8 @@ export interface AgentOptions {
   storeTimeoutMs: number;
   /** What pipeline steps this agent runs: executor name → program (null: the name on the PATH). */
   executors: ExecutorMap;
+  /** Absolute path of the agent's Ed25519 key file (PKCS8 PEM), made on first start. */
+  keyFile: string;
 }
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
@@ -36,6 +39,8 @@ export interface ArgsEnvironment {
   readFile(path: string): string;
   isDirectory(path: string): boolean;
   isExecutable(path: string): boolean;
+  /** The user's home directory, under which the default key file lives. */
+  homeDir: string;
 }
 
 export const DEFAULT_CONTROL_PLANE = 'http://localhost:8080';
@@ -69,6 +74,14 @@ Options:
                         NAME runs PROGRAM (default: NAME on the PATH); repeatable
   --executors-file FILE JSON object of executor names to programs (or null)
                         (without either option: env TM_EXECUTORS, a comma list of NAME[=PROGRAM])
+  --key-file FILE       this agent's private key, made on first start (env TM_AGENT_KEY_FILE;
+                        default $XDG_STATE_HOME/tm-agent/HOST_PORT/agent-key.pem, with
+                        XDG_STATE_HOME defaulting to ~/.local/state)
+  --ca-file FILE        PEM CA certificate(s) to trust for wss, besides the system's
+                        (env TM_CA_FILE; e.g. .tm/tls/ca.pem of \`tm up --tls\`)
+  --client-cert FILE    PEM client certificate for a control plane behind mTLS, such as
+                        Cloudflare API Shield's (env TM_CLIENT_CERT; with --client-key)
+  --client-key FILE     its PEM private key (env TM_CLIENT_KEY)
   --help                show this help
 `;
 
@@ -83,6 +96,10 @@ const VALUED = new Set([
   '--kill-grace-ms',
   '--store-timeout-ms',
   '--executors-file',
+  '--key-file',
+  '--ca-file',
+  '--client-cert',
+  '--client-key',
 ]);
 /** Options that may be given more than once; each value is kept. */
 const REPEATED = new Set(['--executor']);
@@ -135,6 +152,8 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
         },
         io,
       ),
+      keyFile: parseKeyFile(values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE, address, io),
+      ...parseTls(values, io),
     },
   };
 }
@@ -187,6 +206,20 @@ function parseControlPlane(raw: string | undefined): string {
   url.search = '';
   url.hash = '';
   return url.toString();
+}
+
+/** The TLS files from options or the environment, paths relative to the cwd. */
+function parseTls(values: Map<string, string>, io: ArgsEnvironment): AgentTls {
+  const path = (option: string, env: string) => {
+    const raw = values.get(option) ?? io.env[env];
+    return raw === undefined || raw === '' ? undefined : resolve(io.cwd, raw);
+  };
+  return readTlsFiles({
+    caFile: path('--ca-file', 'TM_CA_FILE'),
+    certFile: path('--client-cert', 'TM_CLIENT_CERT'),
+    keyFile: path('--client-key', 'TM_CLIENT_KEY'),
+    read: io.readFile,
+  });
 }
 
 function parseToken(values: Map<string, string>, io: ArgsEnvironment): string {
@@ -242,6 +275,30 @@ function parseWorkDir(raw: string | undefined, io: ArgsEnvironment): string {
   const dir = resolve(io.cwd, raw ?? '.');
   if (!io.isDirectory(dir)) throw new Error(`--work-dir: ${dir} is not an existing directory`);
   return dir;
+}
+
+/**
+ * The key file: as given, else under the XDG state dir, one per address (so several agents on
+ * one machine keep apart, and a reboot keeps the key).
+ */
+function parseKeyFile(
+  raw: string | undefined,
+  address: { address: string },
+  io: ArgsEnvironment,
+): string {
+  if (raw !== undefined && raw !== '') return resolve(io.cwd, raw);
+  // XDG: a relative XDG_STATE_HOME is invalid and ignored.
+  const xdg = io.env.XDG_STATE_HOME;
+  const stateHome =
+    xdg && isAbsolute(xdg)
+      ? xdg
+      : isAbsolute(io.homeDir)
+        ? join(io.homeDir, '.local', 'state')
+        : null;
+  if (stateHome === null)
+    throw new Error('no home directory for the default key file: give --key-file FILE');
+  const dir = address.address.replace(/[^A-Za-z0-9.-]+/g, '_');
+  return join(stateHome, 'tm-agent', dir, 'agent-key.pem');
 }
 
 /** Every string that may be the token, so error messages can be scrubbed of it. */

@@ -1,14 +1,24 @@
 /**
- * The agent's WebSocket to the control plane: hello → welcome, heartbeats, the outbox while
- * welcomed; on any close it reconnects with backoff, forever. Tasks never depend on it being up.
+ * The agent's WebSocket to the control plane: challenge → signed hello → welcome, heartbeats, the
+ * outbox while welcomed; on any close it reconnects with backoff, forever, unless the control
+ * plane refused the agent's key. Tasks never depend on it being up.
  */
+import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
-import type { RawData } from 'ws';
+import type { ClientOptions, RawData } from 'ws';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../protocol/index.ts';
-import type { AgentFrame, HelloFrame, WelcomeFrame } from '../protocol/index.ts';
+import type {
+  AgentFrame,
+  ChallengeFrame,
+  HelloFrame,
+  UnsignedHello,
+  WelcomeFrame,
+} from '../protocol/index.ts';
 import { Backoff } from './backoff.ts';
+import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import type { Outbox } from './outbox.ts';
+import { describeTlsFailure, type AgentTls } from './tls.ts';
 
 /** Frames the connection does not handle itself; the agent acts on them. */
 export type TaskFrame = Extract<ServerFrame, { type: 'assign' | 'cancel' | 'drain' | 'bye' }>;
@@ -18,21 +28,35 @@ export interface ConnectionOptions {
   url: string;
   /** Sent as `Authorization: Bearer`; never logged. */
   token: string;
+  /** For wss: a CA to trust besides the system's, a client certificate (default: neither). */
+  tls?: AgentTls;
   logger: Logger;
   outbox: Outbox;
+  /** Signs each hello for the connection's challenge. */
+  identity: Pick<AgentIdentity, 'publicKey' | 'signHello'>;
   /** Built at every connect, so `running` lists what the agent holds at that moment. */
-  hello(): HelloFrame;
+  hello(): UnsignedHello;
   onFrame(frame: TaskFrame): void;
+  /** The control plane refused this agent's key: it stops reconnecting; the caller exits. */
+  onRefused(code: string, message: string): void;
   /** Source of jitter; default Math.random. */
   random?: () => number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long after the socket opens the control plane's challenge may take. */
+const CHALLENGE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2000;
+/** Rejections that reconnecting cannot cure: the control plane holds another key for this worker. */
+const KEY_REJECTIONS: ReadonlySet<string> = new Set(['key_mismatch', 'bad_signature']);
+/** A 403 before the upgrade is what a Cloudflare mTLS rule answers an agent without a certificate. */
+const MTLS_HINT =
+  'if the control plane requires a client certificate (Cloudflare mTLS), pass --client-cert and --client-key';
 
 export class Connection {
   private socket: WebSocket | null = null;
   private welcomed = false;
+  private helloSent = false;
   private stopped = false;
   private currentWorkerId: string | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -90,14 +114,22 @@ export class Connection {
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
+      ...tlsOptions(this.options.tls),
     });
     this.socket = socket;
+    this.helloSent = false;
     let refusedWith: number | null = null;
+    let challengeTimer: NodeJS.Timeout | undefined;
 
     socket.on('open', () => {
-      const hello = this.options.hello();
-      logger.info('connected; saying hello', { running: hello.running.length });
-      socket.send(JSON.stringify(hello));
+      // The control plane speaks first: hello answers its challenge.
+      challengeTimer = setTimeout(() => {
+        if (this.socket !== socket || this.helloSent) return;
+        logger.warn('the control plane sent no challenge; it may speak an older protocol', {
+          waitedMs: CHALLENGE_TIMEOUT_MS,
+        });
+        socket.terminate();
+      }, CHALLENGE_TIMEOUT_MS);
     });
     socket.on('message', (data, isBinary) => this.receive(socket, data, isBinary));
     socket.on('unexpected-response', (_request, response) => {
@@ -106,14 +138,40 @@ export class Connection {
       logger.warn('the control plane refused the connection', {
         status: refusedWith,
         statusText: response.statusMessage,
+        ...(refusedWith === 403 && !this.options.tls?.clientCert ? { hint: MTLS_HINT } : {}),
       });
       response.resume();
       socket.terminate();
     });
     socket.on('error', (error) => {
-      if (refusedWith === null) logger.warn('connection error', { error });
+      if (refusedWith !== null) return;
+      // A TLS problem needs the operator: say which, and how to fix it; the retries go on.
+      const trouble = describeTlsFailure(error, this.options.tls?.ca !== undefined);
+      if (trouble) logger.error(trouble, { code: (error as NodeJS.ErrnoException).code });
+      else logger.warn('connection error', { error });
     });
-    socket.on('close', (code, reason) => this.closed(socket, code, reason.toString()));
+    socket.on('close', (code, reason) => {
+      clearTimeout(challengeTimer);
+      this.closed(socket, code, reason.toString());
+    });
+  }
+
+  /** Answers the challenge with a hello signed for its nonce and this agent's address. */
+  private answer(socket: WebSocket, challenge: ChallengeFrame): void {
+    const { logger, identity } = this.options;
+    if (this.helloSent) {
+      logger.warn('ignored a second challenge on this connection');
+      return;
+    }
+    this.helloSent = true;
+    const unsigned = this.options.hello();
+    const hello: HelloFrame = {
+      ...unsigned,
+      publicKey: identity.publicKey,
+      signature: identity.signHello(challenge.nonce, unsigned.address),
+    };
+    logger.info('connected; saying hello', { running: hello.running.length });
+    socket.send(JSON.stringify(hello));
   }
 
   private receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
@@ -129,6 +187,8 @@ export class Connection {
     }
     const frame = parsed.frame;
     switch (frame.type) {
+      case 'challenge':
+        return this.answer(socket, frame);
       case 'welcome':
         return this.welcome(socket, frame);
       case 'reject':
@@ -136,6 +196,12 @@ export class Connection {
           code: frame.code,
           reason: frame.message,
         });
+        if (KEY_REJECTIONS.has(frame.code)) {
+          // Retrying with the same key cannot succeed: stop, and let the caller exit.
+          this.stopped = true;
+          clearTimeout(this.retry);
+          this.options.onRefused(frame.code, frame.message);
+        }
         socket.close(1000, 'rejected');
         return;
       case 'error':
@@ -190,6 +256,14 @@ export class Connection {
     });
     this.retry = setTimeout(() => this.connect(), delay);
   }
+}
+
+/** The socket's TLS settings: a given CA is trusted besides the system's, not instead of them. */
+function tlsOptions(tls: AgentTls | undefined): ClientOptions {
+  return {
+    ...(tls?.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+    ...(tls?.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
+  };
 }
 
 function rawText(data: RawData): string {

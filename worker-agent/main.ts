@@ -1,11 +1,13 @@
 /** tm-agent's entry: parse options, serve health, connect, and handle signals and `bye`. */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import packageJson from '../package.json' with { type: 'json' };
 import { Agent } from './agent.ts';
 import { parseArgs } from './args.ts';
 import type { AgentOptions } from './args.ts';
 import { startHealthServer } from './health-server.ts';
+import { loadIdentity } from './identity.ts';
+import type { LoadedIdentity } from './identity.ts';
 import { createLogger, isLogLevel } from './logger.ts';
 import type { Logger } from './logger.ts';
 import { killAllGroups, useLedger } from './process-groups.ts';
@@ -16,6 +18,8 @@ import { ledgerPath } from './group-ledger.ts';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const EXIT_USAGE = 2;
+/** The control plane refused this agent's key (sysexits' EX_CONFIG, so a unit can stop retrying). */
+const EXIT_KEY_REFUSED = 78;
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 function readOptions(): AgentOptions {
@@ -27,6 +31,7 @@ function readOptions(): AgentOptions {
       readFile: (path) => readFileSync(path, 'utf8'),
       isDirectory: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
       isExecutable,
+      homeDir: homeDir(),
     });
     if (parsed.kind === 'run') return parsed.options;
     process.stdout.write(parsed.text);
@@ -47,6 +52,15 @@ function isExecutable(path: string): boolean {
   }
 }
 
+/** The user's home directory; '' when there is none (then --key-file is required). */
+function homeDir(): string {
+  try {
+    return homedir();
+  } catch {
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
   const level = process.env.TM_LOG_LEVEL;
@@ -64,6 +78,7 @@ async function main(): Promise<void> {
     });
   process.on('uncaughtException', (error) => fatal(logger, error));
   process.on('unhandledRejection', (error) => fatal(logger, error));
+  const { identity } = readIdentity(options.keyFile, logger);
 
   /** running → draining (first signal); running or draining → stopping (bye). */
   let phase: 'running' | 'draining' | 'stopping' = 'running';
@@ -76,11 +91,21 @@ async function main(): Promise<void> {
     options,
     logger,
     agentVersion: packageJson.version,
+    identity,
     onBye: () => {
       // A bye also overrides a drain in progress: the control plane wants the agent gone now.
       if (phase === 'stopping') return;
       phase = 'stopping';
       void exitAfter(agent.shutdown('the control plane said bye'), 0);
+    },
+    onRefused: (code) => {
+      logger.error(
+        'the control plane refused this agent key for its worker; not retrying. If this machine was rebuilt, deregister the worker and register it again; otherwise another agent holds this address',
+        { code, keyFile: options.keyFile, fingerprint: identity.fingerprint },
+      );
+      if (phase === 'stopping') return;
+      phase = 'stopping';
+      void exitAfter(agent.shutdown('the control plane refused this agent key'), EXIT_KEY_REFUSED);
     },
   });
 
@@ -119,6 +144,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Loads or makes the agent's key; exits with a clear message when it cannot. */
+function readIdentity(keyFile: string, logger: Logger): LoadedIdentity {
+  let loaded: LoadedIdentity;
+  try {
+    loaded = loadIdentity(keyFile);
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+  logger.info(loaded.created ? 'made a new agent key' : 'loaded the agent key', {
+    keyFile,
+    fingerprint: loaded.identity.fingerprint,
+  });
+  return loaded;
 }
 
 function fatal(logger: Logger, error: unknown): never {

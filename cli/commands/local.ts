@@ -7,12 +7,17 @@ import { demo as runDemo } from './demo.ts';
 export const up: Command = {
   name: 'up',
   summary: 'start the local stack (control plane on :8080, three agents, S3) until Ctrl-C',
-  usage: '',
-  flags: {},
+  usage: '[--tls]',
+  flags: {
+    tls: {
+      type: 'boolean',
+      help: 'serve https and wss, with a certificate signed by a local CA (.tm/tls/ca.pem)',
+    },
+  },
   local: true,
   run: async (ctx) => {
     takePositionals(ctx.args, []);
-    return runUp();
+    return runUp({ tls: boolFlag(ctx.args, 'tls') });
   },
 };
 

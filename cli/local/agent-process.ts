@@ -1,5 +1,5 @@
 /** Runs a real agent process (`tm-agent`) against a control plane. */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startChild, type Child } from './child.ts';
 import { waitForHttp } from './ports.ts';
@@ -11,6 +11,11 @@ export interface AgentOptions {
   address: string;
   logDir: string;
   workDir?: string;
+  /**
+   * The agent's key file (default: `agent-keys/<address>.pem` beside the log dir, so an agent
+   * started again at an address keeps its key, and nothing is written under $HOME).
+   */
+  keyFile?: string;
   slots?: number;
   extraArgs?: string[];
   /** Runs the agent under this command, e.g. `['ip', 'netns', 'exec', name]` (default: none). */
@@ -22,10 +27,12 @@ export interface AgentProcess extends Child {
   healthUrl: string;
   /** Where the agent's output (JSON log lines) goes. */
   logFile: string;
+  keyFile: string;
 }
 
 export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   mkdirSync(options.logDir, { recursive: true });
+  const keyFile = options.keyFile ?? agentKeyFile(dirname(options.logDir), options.address);
   const args = [
     agentBin,
     '--control-plane',
@@ -36,6 +43,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
     options.address,
     '--work-dir',
     options.workDir ?? examplesDir,
+    '--key-file',
+    keyFile,
     ...(options.slots ? ['--slots', String(options.slots)] : []),
     ...(options.extraArgs ?? []),
   ];
@@ -52,5 +61,10 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   });
   const healthUrl = `http://${options.address}/healthz`;
   await waitForHttp(healthUrl, 30_000, child.alive);
-  return { ...child, address: options.address, healthUrl, logFile };
+  return { ...child, address: options.address, healthUrl, logFile, keyFile };
+}
+
+/** Where a local stack keeps the key of the agent at `address`, under its state dir. */
+export function agentKeyFile(stateDir: string, address: string): string {
+  return join(stateDir, 'agent-keys', `${address.replace(/[^A-Za-z0-9.-]+/g, '_')}.pem`);
 }

@@ -1,9 +1,11 @@
 /** Runs the control plane locally: real `wrangler dev` (workerd) with state persisted to a folder. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChild, type Child } from './child.ts';
 import { freePort, waitForHttp } from './ports.ts';
 import { repoRoot, wranglerBin } from './repo.ts';
+import type { LocalTls } from './tls.ts';
+import { fetchTrusting } from '../sdk/tls-fetch.ts';
 
 export interface ControlPlaneOptions {
   /** Holds persisted Durable Object state, the secrets file and logs. */
@@ -16,10 +18,14 @@ export interface ControlPlaneOptions {
   /** Extra settings for the Worker (TM_LEASE_MS, TM_LOG_LIMIT_BYTES, ...). */
   vars?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Serve https (and wss) with this certificate; the URL is then `https://…` (default: http). */
+  tls?: Pick<LocalTls, 'caFile' | 'certFile' | 'keyFile'>;
 }
 
 export interface ControlPlane {
   url: string;
+  /** A fetch that trusts the local CA when the control plane serves https, else the global one. */
+  fetch: typeof fetch;
   child: Child;
   stop(): Promise<void>;
 }
@@ -66,20 +72,37 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     '--show-interactive-dev-session=false',
     '--log-level',
     'warn',
+    ...(options.tls
+      ? [
+          '--local-protocol',
+          'https',
+          '--https-key-path',
+          options.tls.keyFile,
+          '--https-cert-path',
+          options.tls.certFile,
+        ]
+      : []),
   ];
   const child = startChild(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...OFFLINE_ENV, WRANGLER_LOG_PATH: logs, NO_COLOR: '1' },
     logFile: join(logs, 'control-plane.log'),
   });
-  const url = `http://${host}:${options.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${urlHost(host)}:${options.port}`;
+  const fetchImpl = options.tls ? fetchTrusting(readFileSync(options.tls.caFile)) : fetch;
   try {
-    await waitForHttp(`${url}/v1/health`, options.startTimeoutMs ?? 60_000, child.alive);
+    const timeoutMs = options.startTimeoutMs ?? 60_000;
+    await waitForHttp(`${url}/v1/health`, timeoutMs, child.alive, fetchImpl);
   } catch (error) {
     await child.stop(1000);
     throw new Error(
       `control plane did not start (see ${join(logs, 'control-plane.log')}): ${(error as Error).message}`,
     );
   }
-  return { url, child, stop: () => child.stop(5000) };
+  return { url, fetch: fetchImpl, child, stop: () => child.stop(5000) };
+}
+
+/** An IPv6 address goes in brackets in a URL. */
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -21,13 +21,14 @@ export async function waitForHttp(
   url: string,
   timeoutMs: number,
   alive: () => boolean = () => true,
+  fetchImpl: typeof fetch = fetch,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (!alive()) throw new Error(`process exited before ${url} answered`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const response = await fetchImpl(url, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return;
       last = `HTTP ${response.status}`;
     } catch (error) {

@@ -6,6 +6,7 @@ import { ensureAdminToken, ensureJoinToken } from './secrets.ts';
 import { TmClient } from '../sdk/client.ts';
 import { LOCAL_S3_CREDENTIALS, startS3Server, type S3Server } from './s3-server.ts';
 import { freePort } from './ports.ts';
+import { ensureLocalTls } from './tls.ts';
 
 export interface StackOptions {
   stateDir: string;
@@ -16,6 +17,8 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** Port of the loopback S3 server (bucket `test-bucket`, registered as a store); none if absent. */
   s3Port?: number;
+  /** Serve https and wss with the local CA's certificate (`<stateDir>/tls/`); default http. */
+  tls?: boolean;
   log?: (line: string) => void;
 }
 
@@ -25,6 +28,8 @@ export interface Stack {
   controlPlane: ControlPlane;
   agents: AgentProcess[];
   tokenFile: string;
+  /** The CA file clients and agents trust, when the stack serves TLS. */
+  caFile: string | null;
   /** The loopback S3 server, when the stack runs one. */
   s3: S3Server | null;
   /**
@@ -39,15 +44,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
   const { token, file: tokenFile } = ensureJoinToken(options.stateDir);
   const admin = ensureAdminToken(options.stateDir);
-  log(`starting the control plane (wrangler dev) on http://localhost:${options.port} …`);
+  const tls = options.tls ? ensureLocalTls(options.stateDir) : undefined;
+  if (tls?.created) log(`made a TLS certificate for localhost, signed by the CA ${tls.caFile}`);
+  const scheme = tls ? 'https' : 'http';
+  log(`starting the control plane (wrangler dev) on ${scheme}://localhost:${options.port} …`);
   const controlPlane = await startControlPlane({
     stateDir: options.stateDir,
     port: options.port,
     joinToken: token,
     adminToken: admin.token,
     vars: options.vars,
+    tls,
   });
-  const client = new TmClient(controlPlane.url, { token: admin.token });
+  const client = new TmClient(controlPlane.url, {
+    token: admin.token,
+    fetch: controlPlane.fetch,
+  });
   const agents: AgentProcess[] = [];
   let s3: S3Server | null = null;
   const stop = async () => {
@@ -65,6 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       address: where,
       logDir: join(options.stateDir, 'logs'),
       ...(options.agentSlots ? { slots: options.agentSlots } : {}),
+      ...(tls ? { extraArgs: ['--ca-file', tls.caFile] } : {}),
     });
     agents.push(agent);
     return agent;
@@ -80,7 +93,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { url: controlPlane.url, client, controlPlane, agents, tokenFile, s3, addAgent, stop };
+  const caFile = tls?.caFile ?? null;
+  return {
+    url: controlPlane.url,
+    client,
+    controlPlane,
+    agents,
+    tokenFile,
+    caFile,
+    s3,
+    addAgent,
+    stop,
+  };
 }
 
 export const LOCAL_BUCKET = 'test-bucket';

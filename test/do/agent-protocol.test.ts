@@ -1,7 +1,7 @@
 /** The agent wire protocol against the real Scheduler: real WebSockets through the Worker. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
-import type { LogPage, WorkerView } from '../../protocol/index.ts';
+import { PROTOCOL_VERSION, type LogPage, type WorkerView } from '../../protocol/index.ts';
 import {
   api,
   assignmentOf,
@@ -74,7 +74,7 @@ describe('admission', () => {
     const { worker, joinToken } = await registerWorker();
     const other = uniqueAddress();
     const agent = await connect(joinToken);
-    agent.hello(other);
+    await agent.hello(other);
     expect(await agent.nextFrame('reject')).toMatchObject({ code: 'address_mismatch' });
     expect((await agent.closed()).code).toBe(4003);
     expect(await getWorker(worker.id)).toMatchObject({ state: 'pending', connected: false });
@@ -91,7 +91,7 @@ describe('admission', () => {
   it('rejects another protocol version at hello', async () => {
     const agent = await connect();
     const address = uniqueAddress();
-    agent.hello(address, { protocolVersion: 99 });
+    await agent.hello(address, { protocolVersion: 99 });
     expect(await agent.nextFrame('reject')).toMatchObject({ code: 'protocol_version' });
     expect((await agent.closed()).code).toBe(4003);
     const { body } = await api<{ workers: WorkerView[] }>('GET', '/v1/workers');
@@ -112,11 +112,13 @@ describe('frames', () => {
     expect(unknown.type === 'error' && unknown.message).toMatch(/at type$/);
     agent.send({
       type: 'hello',
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       address: uniqueAddress(),
       slots: 0,
       acceptsCommands: true,
       running: [],
+      publicKey: 'A'.repeat(43),
+      signature: 'A'.repeat(86),
     });
     const badHello = await agent.nextFrame('error');
     expect(badHello.type === 'error' && badHello.message).toMatch(/at slots$/);
@@ -135,7 +137,7 @@ describe('frames', () => {
     expect(welcome).toEqual({
       type: 'welcome',
       workerId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       heartbeatIntervalMs: 5000,
     });
     expect(await getWorker(welcome.workerId)).toMatchObject({
@@ -143,7 +145,7 @@ describe('frames', () => {
       state: 'ready',
       connected: true,
     });
-    agent.hello(address);
+    await agent.hello(address);
     expect(await agent.nextFrame('error')).toMatchObject({ code: 'duplicate_hello' });
   });
 

@@ -1,7 +1,13 @@
 /** The HTTP API through the real Worker and the real Scheduler Durable Object (SQLite storage). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
-import type { JobView, LogPage, TaskView, WorkerView } from '../../protocol/index.ts';
+import {
+  PROTOCOL_VERSION,
+  type JobView,
+  type LogPage,
+  type TaskView,
+  type WorkerView,
+} from '../../protocol/index.ts';
 import {
   ADMIN,
   api,
@@ -367,6 +373,10 @@ describe('jobs and tasks', () => {
   it('reports health', async () => {
     const reply = await api('GET', '/v1/health');
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ ok: true, protocolVersion: 1, connectedWorkers: 0 });
+    expect(reply.body).toEqual({
+      ok: true,
+      protocolVersion: PROTOCOL_VERSION,
+      connectedWorkers: 0,
+    });
   });
 });

@@ -10,7 +10,17 @@ import type {
 } from '../../protocol/index.ts';
 import type { Env } from '../../src/env.ts';
 import { app } from '../../src/app.ts';
-import { ADMIN_TOKEN, api, cleanUp, query, registerWorker } from './helpers.ts';
+import {
+  ADMIN_TOKEN,
+  api,
+  assignmentOf,
+  cleanUp,
+  complete,
+  joinAgent,
+  query,
+  registerWorker,
+  uniqueAddress,
+} from './helpers.ts';
 
 afterEach(cleanUp);
 
@@ -229,5 +239,39 @@ describe('a tenant', () => {
     expect(rows).toEqual([{ tenant_id: a.tenant.id }]);
     const listed = await api<{ jobs: JobView[] }>('GET', '/v1/jobs', undefined, a.token);
     expect(listed.body.jobs.map((j) => j.id)).toEqual([mine.body.id]);
+  });
+});
+
+describe('fair sharing between tenants', () => {
+  it("puts a late tenant's tasks between a flooding tenant's, by weight, as slots free up", async () => {
+    const flood = await createTenant(uniqueName('flood'));
+    const late = await createTenant(uniqueName('late'));
+    const { agent } = await joinAgent(uniqueAddress(), { slots: 1 });
+    const floodJob = await api<JobView>(
+      'POST',
+      '/v1/jobs',
+      { kind: 'command', command: 'true', workers: 30 },
+      flood.token,
+    );
+    const first = await assignmentOf(agent, floodJob.body.id);
+    const lateJob = await api<JobView>(
+      'POST',
+      '/v1/jobs',
+      { kind: 'command', command: 'true', workers: 3 },
+      late.token,
+    );
+    expect(lateJob.status).toBe(202);
+    // One slot: each completion frees it, and the Scheduler picks whose task runs next.
+    const owners: string[] = [];
+    let running = first;
+    for (let i = 0; i < 6; i++) {
+      complete(agent, running);
+      const frame = await agent.nextFrame((f) => f.type === 'assign');
+      if (frame.type !== 'assign' || !frame.tasks[0]) throw new Error('no assignment');
+      running = frame.tasks[0];
+      owners.push(running.jobId === lateJob.body.id ? 'late' : 'flood');
+    }
+    // Without fair sharing the late tenant would wait behind all 30 flood tasks.
+    expect(owners).toEqual(['late', 'flood', 'late', 'flood', 'late', 'flood']);
   });
 });

@@ -3,6 +3,8 @@ import { SELF, env, runInDurableObject } from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
 import {
   PROTOCOL_VERSION,
+  helloMessage,
+  toBase64Url,
   type Assignment,
   type ServerFrame,
   type TaskView,
@@ -86,6 +88,44 @@ export async function waitFor<T>(
 type Frame = ServerFrame | { type: 'pong' };
 type Predicate = (frame: Frame) => boolean;
 
+/** An agent's Ed25519 key pair, made with WebCrypto inside workerd as a real agent makes one. */
+export interface AgentKeys {
+  /** Raw 32-byte public key, base64url, as `hello` carries it. */
+  publicKey: string;
+  privateKey: CryptoKey;
+}
+
+export async function newAgentKeys(): Promise<AgentKeys> {
+  const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const raw = (await crypto.subtle.exportKey('raw', pair.publicKey)) as ArrayBuffer;
+  return { publicKey: toBase64Url(new Uint8Array(raw)), privateKey: pair.privateKey };
+}
+
+const keysByAddress = new Map<string, Promise<AgentKeys>>();
+
+/** The key pair of the agent at `address`: one per address, as an agent keeps its key file. */
+export function keysOf(address: string): Promise<AgentKeys> {
+  let keys = keysByAddress.get(address);
+  if (!keys) {
+    keys = newAgentKeys();
+    keysByAddress.set(address, keys);
+  }
+  return keys;
+}
+
+/** The signature a hello carries for `nonce` and `address`, base64url. */
+export async function signHello(keys: AgentKeys, nonce: string, address: string): Promise<string> {
+  const signature = await crypto.subtle.sign(
+    { name: 'Ed25519' },
+    keys.privateKey,
+    new TextEncoder().encode(helloMessage(nonce, address)),
+  );
+  return toBase64Url(new Uint8Array(signature));
+}
+
 /** A fake agent on a real WebSocket to the Scheduler. */
 export class TestAgent {
   /** Frames received and not yet taken by nextFrame. */
@@ -94,6 +134,7 @@ export class TestAgent {
   readonly received: Frame[] = [];
   closeEvent: { code: number; reason: string } | null = null;
   private wake: (() => void) | null = null;
+  private challenge: string | null = null;
 
   constructor(readonly ws: WebSocket) {
     ws.addEventListener('message', (event) => {
@@ -113,7 +154,27 @@ export class TestAgent {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  hello(address: string, over: Record<string, unknown> = {}): void {
+  /** The nonce of the Scheduler's challenge on this socket, waiting for it if need be. */
+  async nonce(): Promise<string> {
+    if (this.challenge === null) {
+      const frame = await this.nextFrame('challenge');
+      this.challenge = frame.type === 'challenge' ? frame.nonce : null;
+    }
+    if (this.challenge === null) throw new Error('unreachable');
+    return this.challenge;
+  }
+
+  /**
+   * Answers the challenge with a hello signed by `keys` (default: the address's own key pair);
+   * `over` replaces any field, the key and signature included.
+   */
+  async hello(
+    address: string,
+    over: Record<string, unknown> = {},
+    keys?: AgentKeys,
+  ): Promise<void> {
+    const nonce = await this.nonce();
+    const signer = keys ?? (await keysOf(address));
     this.send({
       type: 'hello',
       protocolVersion: PROTOCOL_VERSION,
@@ -121,6 +182,8 @@ export class TestAgent {
       slots: 4,
       acceptsCommands: true,
       running: [],
+      publicKey: signer.publicKey,
+      signature: await signHello(signer, nonce, address),
       ...over,
     });
   }
@@ -154,8 +217,8 @@ export class TestAgent {
   }
 
   /** Says hello and returns the welcome frame. */
-  async join(address: string, over: Record<string, unknown> = {}) {
-    this.hello(address, over);
+  async join(address: string, over: Record<string, unknown> = {}, keys?: AgentKeys) {
+    await this.hello(address, over, keys);
     return this.nextFrame('welcome');
   }
 
@@ -208,9 +271,10 @@ export async function joinAgent(
   address = uniqueAddress(),
   over: Record<string, unknown> = {},
   token = JOIN_TOKEN,
+  keys?: AgentKeys,
 ) {
   const agent = await connect(token);
-  const welcome = await agent.join(address, over);
+  const welcome = await agent.join(address, over, keys);
   return { agent, workerId: welcome.workerId, address };
 }
 

@@ -1,6 +1,7 @@
 /** End to end: bad input over HTTP and over the agent socket gets a clear error and changes nothing. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '../../protocol/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 let stack: TestStack;
@@ -98,26 +99,29 @@ describe('bad agent connections and frames', () => {
     const opened = await connect(stack.token);
     if (!('socket' in opened)) throw new Error(`connection refused: ${opened.status}`);
     const { socket, frames } = opened;
+    expect(await nextFrame(frames, 1)).toMatchObject({ type: 'challenge' });
     socket.send('not json');
-    expect(await nextFrame(frames, 1)).toMatchObject({ type: 'error', code: 'malformed_frame' });
+    expect(await nextFrame(frames, 2)).toMatchObject({ type: 'error', code: 'malformed_frame' });
     socket.send(
       JSON.stringify({ type: 'complete', tasks: [{ taskId: crypto.randomUUID(), attempt: 1 }] }),
     );
-    expect(await nextFrame(frames, 2)).toMatchObject({ type: 'error', code: 'hello_required' });
+    expect(await nextFrame(frames, 3)).toMatchObject({ type: 'error', code: 'hello_required' });
     socket.send(JSON.stringify({ type: 'launch-missiles' }));
-    expect(await nextFrame(frames, 3)).toMatchObject({ type: 'error', code: 'invalid_frame' });
+    expect(await nextFrame(frames, 4)).toMatchObject({ type: 'error', code: 'invalid_frame' });
     socket.send(
       JSON.stringify({
         type: 'hello',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
         address: 'localhost:1',
         slots: 1,
         acceptsCommands: true,
         running: [],
+        publicKey: 'A'.repeat(43),
+        signature: 'A'.repeat(86),
         extra: 1,
       }),
     );
-    expect(await nextFrame(frames, 4)).toMatchObject({ type: 'error', code: 'invalid_frame' });
+    expect(await nextFrame(frames, 5)).toMatchObject({ type: 'error', code: 'invalid_frame' });
     expect((await stack.client.listWorkers()).some((w) => w.address === 'localhost:1')).toBe(false);
     socket.close();
   });

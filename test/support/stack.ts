@@ -10,6 +10,7 @@ import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts'
 import { ensureAdminToken, ensureJoinToken } from '../../cli/local/secrets.ts';
 import { freePort } from '../../cli/local/ports.ts';
 import { examplesDir } from '../../cli/local/repo.ts';
+import { ensureLocalTls } from '../../cli/local/tls.ts';
 import { waitForConnected } from '../../cli/local/stack.ts';
 import { TmClient } from '../../cli/sdk/client.ts';
 import {
@@ -30,6 +31,8 @@ export interface TestStack {
   adminToken: string;
   stateDir: string;
   workDir: string;
+  /** The CA file that signed the control plane's certificate, when started with `tls: true`. */
+  caFile: string | null;
   agents: AgentProcess[];
   /** Starts one more agent (registering its address first unless `register` is false). */
   addAgent(options?: AddAgentOptions): Promise<AgentProcess>;
@@ -50,6 +53,8 @@ export interface AddAgentOptions {
   host?: string;
   /** Command the agent runs under, e.g. `['ip', 'netns', 'exec', name]`. */
   prefix?: string[];
+  /** Give the agent `--ca-file` with the stack's CA (default true; only with `tls`). */
+  trustCa?: boolean;
 }
 
 export interface TestStackOptions {
@@ -62,6 +67,8 @@ export interface TestStackOptions {
   listenHost?: string;
   /** Arguments every agent of the stack gets, before those of one addAgent call. */
   agentArgs?: string[];
+  /** Serve https and wss with a certificate of the stack's own CA (default http). */
+  tls?: boolean;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -73,6 +80,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const { token: adminToken } = ensureAdminToken(stateDir);
   const port = await freePort();
   const vars = options.vars ?? {};
+  const hosts = options.listenHost ? [options.listenHost] : [];
+  const tls = options.tls ? ensureLocalTls(stateDir, { hosts }) : undefined;
   const planeOptions = {
     stateDir,
     port,
@@ -80,9 +89,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     joinToken: token,
     adminToken,
     vars,
+    tls,
   };
   let controlPlane: ControlPlane = await startControlPlane(planeOptions);
-  const client = new TmClient(controlPlane.url, { token: adminToken });
+  const client = new TmClient(controlPlane.url, { token: adminToken, fetch: controlPlane.fetch });
   const agents: AgentProcess[] = [];
   const s3 = options.s3 ? await startTestStore(client, root) : null;
 
@@ -94,6 +104,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     adminToken,
     stateDir,
     workDir,
+    caFile: tls?.caFile ?? null,
     agents,
     s3,
     async addAgent(agentOptions = {}) {
@@ -108,7 +119,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         ...((agentOptions.slots ?? options.slots)
           ? { slots: agentOptions.slots ?? options.slots }
           : {}),
-        extraArgs: [...(options.agentArgs ?? []), ...(agentOptions.args ?? [])],
+        extraArgs: [
+          ...(tls && agentOptions.trustCa !== false ? ['--ca-file', tls.caFile] : []),
+          ...(options.agentArgs ?? []),
+          ...(agentOptions.args ?? []),
+        ],
         prefix: agentOptions.prefix,
       });
       agents.push(agent);

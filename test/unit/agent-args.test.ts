@@ -1,9 +1,18 @@
 /** tm-agent's option parser: defaults, environment, and clear errors that never quote the token. */
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../worker-agent/args.ts';
+import { parseArgs, USAGE } from '../../worker-agent/args.ts';
+import { describeTlsFailure } from '../../worker-agent/tls.ts';
 import type { ArgsEnvironment } from '../../worker-agent/args.ts';
 
 const TOKEN = 'tm_join_s3cr3t-token';
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const KEY = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
+const PEM_FILES: Record<string, string> = {
+  '/srv/agent/.tm/tls/ca.pem': CA,
+  '/etc/tm/client.pem': CA,
+  '/etc/tm/client-key.pem': KEY,
+  '/etc/tm/ec-key.pem': KEY.replace(/PRIVATE/g, 'EC PRIVATE'),
+};
 
 function io(overrides: Partial<ArgsEnvironment> = {}): ArgsEnvironment {
   return {
@@ -12,6 +21,7 @@ function io(overrides: Partial<ArgsEnvironment> = {}): ArgsEnvironment {
     defaultSlots: 8,
     readFile: (path) => {
       if (path === '/etc/tm/token') return `${TOKEN}\n`;
+      if (path in PEM_FILES) return PEM_FILES[path]!;
       if (path === '/etc/tm/empty') return '  \n';
       if (path === '/etc/tm/executors.json')
         return JSON.stringify({ wget: null, tesseract: '/opt/tess/bin/tesseract' });
@@ -23,6 +33,7 @@ function io(overrides: Partial<ArgsEnvironment> = {}): ArgsEnvironment {
     isDirectory: (path) => ['/srv/agent', '/srv/agent/jobs', '/data'].includes(path),
     isExecutable: (path) =>
       ['/usr/bin/wget', '/opt/tess/bin/tesseract', '/srv/agent/bin/fake-wget'].includes(path),
+    homeDir: '/home/agent',
     ...overrides,
   };
 }
@@ -60,6 +71,8 @@ describe('parseArgs', () => {
       '--kill-grace-ms=250',
       '--store-timeout-ms',
       '2000',
+      '--key-file',
+      'keys/agent.pem',
     ]);
     expect(options).toEqual({
       connectUrl: 'wss://tm.example.com/base/v1/agent/connect',
@@ -73,6 +86,7 @@ describe('parseArgs', () => {
       killGraceMs: 250,
       storeTimeoutMs: 2000,
       executors: {},
+      keyFile: '/srv/agent/keys/agent.pem',
     });
   });
 
@@ -97,6 +111,39 @@ describe('parseArgs', () => {
     );
   });
 
+  it('keeps the key file under the XDG state dir, one per address, unless told otherwise', () => {
+    const base = ['--token', 'tok-abc123'];
+    expect(run([...base, '--address', 'localhost:50051']).keyFile).toBe(
+      '/home/agent/.local/state/tm-agent/localhost_50051/agent-key.pem',
+    );
+    expect(run([...base, '--address', '[::1]:50051']).keyFile).toBe(
+      '/home/agent/.local/state/tm-agent/_1_50051/agent-key.pem',
+    );
+    expect(
+      run([...base, '--address', 'h:1'], { env: { XDG_STATE_HOME: '/var/lib/me' } }).keyFile,
+    ).toBe('/var/lib/me/tm-agent/h_1/agent-key.pem');
+    // A relative XDG_STATE_HOME is invalid (XDG spec) and ignored.
+    expect(run([...base, '--address', 'h:1'], { env: { XDG_STATE_HOME: 'state' } }).keyFile).toBe(
+      '/home/agent/.local/state/tm-agent/h_1/agent-key.pem',
+    );
+    expect(
+      run([...base, '--address', 'h:1'], { env: { TM_AGENT_KEY_FILE: '/etc/tm/agent.pem' } })
+        .keyFile,
+    ).toBe('/etc/tm/agent.pem');
+    expect(
+      run([...base, '--address', 'h:1', '--key-file', 'k.pem'], {
+        env: { TM_AGENT_KEY_FILE: '/etc/tm/agent.pem' },
+      }).keyFile,
+    ).toBe('/srv/agent/k.pem');
+    expect(errorOf([...base, '--address', 'h:1'], { homeDir: '' })).toBe(
+      'no home directory for the default key file: give --key-file FILE',
+    );
+    expect(
+      run([...base, '--address', 'h:1', '--key-file', '/k.pem'], { homeDir: '' }).keyFile,
+    ).toBe('/k.pem');
+    expect(errorOf([...base, '--address', 'h:1', '--key-file'])).toBe('--key-file needs a value');
+  });
+
   it('reads and trims a token file, relative to the cwd', () => {
     expect(run(['--address', 'h:1', '--token-file', '/etc/tm/token']).token).toBe(TOKEN);
     expect(errorOf(['--address', 'h:1', '--token-file', 'missing'])).toBe(
@@ -115,6 +162,7 @@ describe('parseArgs', () => {
     const parsed = parseArgs(['--help'], io());
     expect(parsed.kind).toBe('help');
     expect(parsed.kind === 'help' && parsed.text).toMatch(/--control-plane URL/);
+    expect(parsed.kind === 'help' && parsed.text).toMatch(/--key-file FILE .*TM_AGENT_KEY_FILE/);
   });
 
   it('requires a token', () => {
@@ -172,6 +220,90 @@ describe('parseArgs', () => {
       expect(message.length).toBeGreaterThan(0);
       expect(message).not.toContain(TOKEN);
     }
+  });
+
+  it('reads a CA file and a client certificate, from options or the environment', () => {
+    const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+    const plain = run(base);
+    expect('ca' in plain || 'clientCert' in plain).toBe(false);
+    expect(run([...base, '--ca-file', '.tm/tls/ca.pem']).ca).toBe(CA);
+    expect(run(base, { env: { TM_CA_FILE: '/srv/agent/.tm/tls/ca.pem' } }).ca).toBe(CA);
+    expect(run(base, { env: { TM_CA_FILE: '' } }).ca).toBeUndefined();
+    const withCert = [
+      ...base,
+      '--client-cert',
+      '/etc/tm/client.pem',
+      '--client-key=/etc/tm/client-key.pem',
+    ];
+    expect(run(withCert).clientCert).toEqual({ cert: CA, key: KEY });
+    expect(
+      run(base, {
+        env: { TM_CLIENT_CERT: '/etc/tm/client.pem', TM_CLIENT_KEY: '/etc/tm/ec-key.pem' },
+      }).clientCert?.key,
+    ).toMatch(/EC PRIVATE KEY/);
+    expect(parseArgs(['--help'], io()).kind === 'help' && USAGE).toMatch(
+      /--ca-file FILE[\s\S]*TM_CA_FILE[\s\S]*--client-cert FILE[\s\S]*--client-key FILE/,
+    );
+  });
+
+  it('rejects TLS files it cannot use, without quoting them', () => {
+    const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+    expect(errorOf([...base, '--ca-file', 'nope.pem'])).toBe(
+      '--ca-file: cannot read /srv/agent/nope.pem',
+    );
+    expect(errorOf([...base, '--ca-file', '/etc/tm/client-key.pem'])).toBe(
+      '--ca-file: /etc/tm/client-key.pem does not hold a PEM certificate',
+    );
+    expect(errorOf([...base, '--client-cert', '/etc/tm/client.pem'])).toBe(
+      'give --client-cert and --client-key together',
+    );
+    expect(errorOf([...base], { env: { TM_CLIENT_KEY: '/etc/tm/client-key.pem' } })).toBe(
+      'give --client-cert and --client-key together',
+    );
+    const wrongKey = errorOf([
+      ...base,
+      '--client-cert',
+      '/etc/tm/client.pem',
+      '--client-key',
+      '/etc/tm/client.pem',
+    ]);
+    expect(wrongKey).toBe('--client-key: /etc/tm/client.pem does not hold a PEM private key');
+    expect(wrongKey).not.toContain('MIIB');
+  });
+});
+
+describe('describeTlsFailure', () => {
+  const failure = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  it('names an untrusted certificate and the option that fixes it', () => {
+    const error = failure(
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'unable to verify the first certificate',
+    );
+    expect(describeTlsFailure(error, false)).toBe(
+      "the control plane's TLS certificate is not trusted (unable to verify the first certificate); pass --ca-file (or TM_CA_FILE) with the CA that signed it",
+    );
+    expect(describeTlsFailure(error, true)).toMatch(/not signed by the CA in --ca-file/);
+    expect(describeTlsFailure(failure('SELF_SIGNED_CERT_IN_CHAIN', 'x'), false)).toMatch(
+      /not trusted/,
+    );
+  });
+
+  it('names expired certificates, wrong hosts and plain servers; nothing else', () => {
+    expect(
+      describeTlsFailure(failure('CERT_HAS_EXPIRED', 'certificate has expired'), true),
+    ).toMatch(/not valid now/);
+    expect(describeTlsFailure(failure('ERR_TLS_CERT_ALTNAME_INVALID', 'x'), true)).toMatch(
+      /does not name the host/,
+    );
+    expect(describeTlsFailure(failure('ERR_SSL_WRONG_VERSION_NUMBER', 'x'), false)).toMatch(
+      /does not speak TLS/,
+    );
+    expect(
+      describeTlsFailure(failure('ECONNREFUSED', 'connect ECONNREFUSED'), false),
+    ).toBeUndefined();
+    expect(describeTlsFailure(new Error('no code'), false)).toBeUndefined();
+    expect(describeTlsFailure(null, false)).toBeUndefined();
   });
 });
 

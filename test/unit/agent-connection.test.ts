@@ -1,11 +1,13 @@
 /**
- * The real tm-agent process against a fake control plane (a `ws` server): handshake, batching,
- * commands, cancel, reconnects, bad frames, refused upgrades, drain, bye and forced exit.
+ * The real tm-agent process against a fake control plane (a `ws` server): challenge and signed
+ * handshake, batching, commands, cancel, reconnects, bad frames, refused upgrades and keys,
+ * drain, bye and forced exit.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
-import { PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { PROTOCOL_VERSION, helloMessage } from '../../protocol/index.ts';
 import type { Assignment } from '../../protocol/index.ts';
 import { assignment, commandSpec, eventually } from './agent-helpers.ts';
 import { processAlive } from '../support/wait.ts';
@@ -32,6 +34,8 @@ class Peer {
   readonly frames: Frame[] = [];
   private readonly listeners = new Set<() => void>();
   closed = false;
+  /** The nonce of the challenge this connection was sent, once sent. */
+  nonce: string | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -46,6 +50,12 @@ class Peer {
 
   send(frame: object | string): void {
     this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Opens the handshake as the Scheduler does: a fresh 32-byte nonce. */
+  challenge(): void {
+    this.nonce = randomBytes(32).toString('base64url');
+    this.send({ type: 'challenge', nonce: this.nonce });
   }
 
   welcome(heartbeatIntervalMs = 10_000): void {
@@ -90,11 +100,15 @@ class Peer {
   }
 }
 
-/** A control plane that accepts agents on /v1/agent/connect, or refuses the next few with 401. */
+/**
+ * A control plane that accepts agents on /v1/agent/connect and challenges them (unless
+ * `challenges` is false), or refuses the next few with 401.
+ */
 class FakeControlPlane {
   readonly peers: Peer[] = [];
   refuseNext = 0;
   refused = 0;
+  challenges = true;
   private readonly waiters: ((peer: Peer) => void)[] = [];
   private readonly wss = new WebSocketServer({ noServer: true });
 
@@ -108,6 +122,7 @@ class FakeControlPlane {
       }
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         const peer = new Peer(ws, request);
+        if (this.challenges) peer.challenge();
         this.peers.push(peer);
         this.waiters.shift()?.(peer);
       });
@@ -152,6 +167,7 @@ interface AgentUnderTest {
   stderr: () => string;
   exited: Promise<number | null>;
   workDir: string;
+  keyFile: string;
 }
 
 async function freePort(): Promise<number> {
@@ -166,14 +182,19 @@ const started: AgentUnderTest[] = [];
 const planes: FakeControlPlane[] = [];
 const taskPids: number[] = [];
 
-/** Starts tm-agent against `plane`; on a free port unless `fixedAddress` is given. */
+/**
+ * Starts tm-agent against `plane`; on a free port unless `fixedAddress` is given, with its key
+ * in a temp dir unless `keyFile` is given.
+ */
 async function startAgent(
   plane: FakeControlPlane,
   extra: string[] = [],
   fixedAddress?: string,
+  keyFile?: string,
 ): Promise<AgentUnderTest> {
   const workDir = await realpath(await mkdtemp(join(tmpdir(), 'tm-agent-conn-')));
   const address = fixedAddress ?? `127.0.0.1:${await freePort()}`;
+  const key = keyFile ?? join(workDir, '.state', 'agent-key.pem');
   const child = spawn(
     process.execPath,
     [
@@ -188,6 +209,8 @@ async function startAgent(
       workDir,
       '--kill-grace-ms',
       '500',
+      '--key-file',
+      key,
       ...extra,
     ],
     { env: { ...process.env, TM_JOIN_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -195,7 +218,7 @@ async function startAgent(
   let stderr = '';
   child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const agent = { child, address, stderr: () => stderr, exited, workDir };
+  const agent = { child, address, stderr: () => stderr, exited, workDir, keyFile: key };
   started.push(agent);
   return agent;
 }
@@ -222,6 +245,33 @@ function pidIn(peer: Peer, taskId: string): Promise<number> {
   }, 'the task to print its pid');
 }
 
+/** Whether the peer's hello is signed by its key for the peer's nonce and the hello's address. */
+function helloVerifies(peer: Peer, nonce = peer.nonce): boolean {
+  const hello = peer.frames.find((frame) => frame.type === 'hello');
+  if (!hello || !nonce) return false;
+  const key = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: String(hello.publicKey) },
+    format: 'jwk',
+  });
+  return verify(
+    null,
+    Buffer.from(helloMessage(nonce, String(hello.address))),
+    key,
+    Buffer.from(String(hello.signature), 'base64url'),
+  );
+}
+
+/** The base64 lines of a PEM key file; none when there is no file. */
+function keyLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 20);
+  } catch {
+    return [];
+  }
+}
+
 afterEach(async () => {
   for (const agent of started.splice(0)) {
     if (agent.child.exitCode === null && agent.child.signalCode === null) {
@@ -234,6 +284,8 @@ afterEach(async () => {
       clearTimeout(timer);
     }
     expect(agent.stderr()).not.toContain(TOKEN);
+    // Keys are never logged.
+    for (const line of keyLines(agent.keyFile)) expect(agent.stderr()).not.toContain(line);
     await rm(agent.workDir, { recursive: true, force: true });
   }
   for (const pid of taskPids.splice(0)) {
@@ -257,7 +309,10 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
       agentVersion: expect.any(String),
       running: [],
       draining: false,
+      publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      signature: expect.stringMatching(/^[A-Za-z0-9_-]{86}$/),
     });
+    expect(helloVerifies(peer)).toBe(true);
     peer.welcome(100);
     await peer.next((frame) => frame.type === 'heartbeat', 'a heartbeat');
     const health = await eventually(async () => {
@@ -519,5 +574,77 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     expect(
       peer.frames.filter((frame) => frame.type === 'complete' || frame.type === 'fail'),
     ).toEqual([]);
+  });
+});
+
+describe('tm-agent identity', { timeout: 20_000 }, () => {
+  it('says hello only once challenged, signed for that nonce', async () => {
+    const plane = await FakeControlPlane.start();
+    planes.push(plane);
+    plane.challenges = false;
+    await startAgent(plane);
+    const peer = await eventually(() => plane.peers[0], 'the agent to connect');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(peer.frames).toEqual([]);
+    peer.challenge();
+    await peer.next((frame) => frame.type === 'hello', 'hello');
+    expect(helloVerifies(peer)).toBe(true);
+    expect(helloVerifies(peer, randomBytes(32).toString('base64url'))).toBe(false);
+  });
+
+  it('makes its key file once, with mode 0600, and keeps its key across restarts', async () => {
+    const plane = await FakeControlPlane.start();
+    planes.push(plane);
+    const keyDir = await mkdtemp(join(tmpdir(), 'tm-agent-key-'));
+    const keyFile = join(keyDir, 'nested', 'agent-key.pem');
+    try {
+      const first = await startAgent(plane, [], undefined, keyFile);
+      const before = (await plane.peer(0)).frames[0];
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      await startAgent(plane, [], first.address, keyFile);
+      const again = await plane.peer(1);
+      expect(again.frames[0]?.publicKey).toBe(before?.publicKey);
+      expect(helloVerifies(again)).toBe(true);
+      expect(again.frames[0]?.signature).not.toBe(before?.signature);
+    } finally {
+      await rm(keyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 78 with a clear message when its key is refused, and never reconnects', async () => {
+    for (const code of ['key_mismatch', 'bad_signature']) {
+      const { plane, agent } = await setup();
+      const peer = await plane.peer(0);
+      peer.send({ type: 'reject', code, message: 'worker w is bound to another agent key' });
+      expect(await agent.exited).toBe(78);
+      const refusal = agent
+        .stderr()
+        .split('\n')
+        .filter((line) => line.includes('refused this agent key'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(refusal).toEqual([
+        expect.objectContaining({
+          level: 'error',
+          code,
+          keyFile: agent.keyFile,
+          fingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/),
+        }),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(plane.peers).toHaveLength(1);
+    }
+  });
+
+  it('keeps reconnecting after other rejections', async () => {
+    const { plane, agent } = await setup();
+    const first = await plane.peer(0);
+    first.send({ type: 'reject', code: 'address_mismatch', message: 'not yours' });
+    const second = await plane.peer(1);
+    expect(helloVerifies(second)).toBe(true);
+    expect(second.frames[0]?.publicKey).toBe(first.frames[0]?.publicKey);
+    expect(agent.child.exitCode).toBeNull();
   });
 });

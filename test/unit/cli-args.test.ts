@@ -90,6 +90,10 @@ describe('finding the command', () => {
       command: 'jobs',
       rest: ['--url', 'http://h', '--json', '--state', 'x'],
     });
+    expect(splitCommand(['--ca-file', 'ca.pem', 'workers'])).toEqual({
+      command: 'workers',
+      rest: ['--ca-file', 'ca.pem'],
+    });
     expect(splitCommand(['--json'])).toEqual({ rest: ['--json'] });
     expect(splitCommand(['--', 'jobs'])).toEqual({ rest: ['--', 'jobs'] });
   });

@@ -1,6 +1,6 @@
 /** Where `tm` finds its control plane: --url/--token, then TM_URL/TM_TOKEN, then the config file. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_URL, configPath, resolveConfig } from '../../cli/config.ts';
+import { DEFAULT_URL, configPath, readCaFile, resolveConfig } from '../../cli/config.ts';
 import { UsageError, exitCodeOf, describeError, EXIT } from '../../cli/exit.ts';
 import { TmApiError, TmConnectionError } from '../../cli/sdk/errors.ts';
 
@@ -102,6 +102,42 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('the CA file', () => {
+  it('comes from --ca-file, TM_CA_FILE or "caFile" in the file, relative to the file', () => {
+    const file = files({ [DEFAULT_FILE]: '{"caFile": "tls/ca.pem"}' });
+    const at = (flags: { caFile?: string }, env: Record<string, string>) =>
+      resolveConfig({ flags, env, readFile: file, home: HOME }).caFile;
+    expect(at({ caFile: 'flag.pem' }, { TM_CA_FILE: '/env.pem' })).toBe('flag.pem');
+    expect(at({}, { TM_CA_FILE: '/env.pem' })).toBe('/env.pem');
+    expect(at({}, {})).toBe('/home/u/.config/tm/tls/ca.pem');
+    expect(
+      resolveConfig({ flags: {}, env: {}, readFile: files({}), home: HOME }),
+    ).not.toHaveProperty('caFile');
+    expect(() =>
+      resolveConfig({
+        flags: {},
+        env: {},
+        readFile: files({ [DEFAULT_FILE]: '{"caFile": true}' }),
+        home: HOME,
+      }),
+    ).toThrow(/"caFile" must be a string/);
+  });
+
+  it('is read, or refused with a usage error naming it', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(readCaFile('/ca.pem', () => pem).toString()).toBe(pem);
+    const missing = () => {
+      throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    };
+    expect(() => readCaFile('/nope.pem', missing)).toThrow(
+      new UsageError('cannot read the CA file /nope.pem (ENOENT)'),
+    );
+    expect(() => readCaFile('/key.pem', () => 'not a certificate')).toThrow(
+      /holds no PEM certificate/,
+    );
+  });
+});
+
 describe('exit codes', () => {
   it('maps errors to the documented codes', () => {
     expect(exitCodeOf(new UsageError('x'))).toBe(EXIT.usage);
@@ -120,5 +156,33 @@ describe('exit codes', () => {
     const text = describeError(error, 'TM_URL');
     expect(text).toContain('cannot reach the control plane at http://h:1 (ECONNREFUSED)');
     expect(text).toMatch(/hint: .*tm up.*came from TM_URL/);
+  });
+
+  it('names a TLS problem and the option that fixes it', () => {
+    const failure = (url: string, code: string, message: string) =>
+      new TmConnectionError(
+        url,
+        Object.assign(new TypeError('fetch failed'), { cause: { code, message } }),
+      );
+    const untrusted = describeError(
+      failure(
+        'https://h:1',
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        'unable to verify the first certificate',
+      ),
+    );
+    expect(untrusted).toContain(
+      'cannot reach the control plane at https://h:1 (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)',
+    );
+    expect(untrusted).toMatch(/hint: .*not trusted; pass --ca-file FILE \(or TM_CA_FILE/);
+    expect(describeError(failure('http://h:1', 'UND_ERR_SOCKET', 'other side closed'))).toMatch(
+      /hint: .*if it serves https .*use an https:\/\/ URL/,
+    );
+    expect(
+      describeError(failure('https://h:1', 'ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')),
+    ).toMatch(/does not speak TLS there; use an http:\/\/ URL/);
+    expect(describeError(failure('https://h:1', 'ERR_TLS_CERT_ALTNAME_INVALID', 'x'))).toMatch(
+      /does not name this host/,
+    );
   });
 });

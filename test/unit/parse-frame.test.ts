@@ -6,6 +6,7 @@ import {
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   ServerFrame,
+  claimedHelloVersion,
   parseFrame,
 } from '../../protocol/index.ts';
 
@@ -17,6 +18,8 @@ const hello = {
   slots: 4,
   acceptsCommands: true,
   running: [{ taskId: TASK, attempt: 2 }],
+  publicKey: 'k'.repeat(43),
+  signature: 's'.repeat(86),
 };
 
 describe('parseFrame', () => {
@@ -88,6 +91,35 @@ describe('parseFrame', () => {
     });
     expect(parseFrame('null', AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
     expect(parseFrame('[1,2]', AgentFrame)).toMatchObject({ ok: false, code: 'invalid_frame' });
+  });
+
+  it('checks the shape of keys, signatures and challenge nonces', () => {
+    for (const publicKey of ['k'.repeat(42), 'k'.repeat(44), `${'k'.repeat(42)}=`, '+'.repeat(43)])
+      expect(parseFrame(JSON.stringify({ ...hello, publicKey }), AgentFrame)).toMatchObject({
+        ok: false,
+        code: 'invalid_frame',
+      });
+    const { publicKey: _, ...unkeyed } = hello;
+    expect(parseFrame(JSON.stringify(unkeyed), AgentFrame)).toMatchObject({ ok: false });
+    const challenge = { type: 'challenge', nonce: 'n'.repeat(43) };
+    expect(parseFrame(JSON.stringify(challenge), ServerFrame)).toEqual({
+      ok: true,
+      frame: challenge,
+    });
+    expect(parseFrame(JSON.stringify({ ...challenge, nonce: 'short' }), ServerFrame)).toMatchObject(
+      { ok: false },
+    );
+  });
+
+  it("reads the version an unparsable hello claims, so an old agent hears it's old", () => {
+    const old = { type: 'hello', protocolVersion: 1, address: 'h:1', slots: 1, running: [] };
+    expect(parseFrame(JSON.stringify(old), AgentFrame).ok).toBe(false);
+    expect(claimedHelloVersion(JSON.stringify(old))).toBe(1);
+    expect(claimedHelloVersion(JSON.stringify({ ...old, protocolVersion: '1' }))).toBeNull();
+    expect(claimedHelloVersion(JSON.stringify({ ...old, type: 'heartbeat' }))).toBeNull();
+    expect(claimedHelloVersion('{"type":"hello",')).toBeNull();
+    expect(claimedHelloVersion('null')).toBeNull();
+    expect(claimedHelloVersion(new ArrayBuffer(4))).toBeNull();
   });
 
   it('rejects empty batches and oversized log chunks', () => {

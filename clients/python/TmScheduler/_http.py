@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -39,6 +40,16 @@ def normalize_base_url(target: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+def trusting_context(ca_file: str) -> ssl.SSLContext:
+    """A verifying TLS context that trusts the CA certificates in ``ca_file`` besides the system's."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise TmError(f"cannot use the CA file {ca_file}: {error}", code="bad_ca_file") from None
+    context.load_default_certs()
+    return context
+
+
 def _error_from_reply(status: int, body: bytes, headers: Mapping[str, str], what: str) -> TmError:
     code: Optional[str] = None
     message = f"HTTP {status} from {what}"
@@ -67,15 +78,17 @@ def _error_from_reply(status: int, body: bytes, headers: Mapping[str, str], what
 class Transport:
     """Sends requests to one control plane; every failure becomes a :class:`TmError`."""
 
-    def __init__(self, base_url: str, token: Optional[str], timeout: float) -> None:
+    def __init__(self, base_url: str, token: Optional[str], timeout: float, ca_file: Optional[str] = None) -> None:
         self.base_url = base_url
         self.token = token
         self.timeout = timeout
         host = urllib.parse.urlsplit(base_url).hostname or ""
-        handlers = []
+        handlers: list = []
         if host in _LOOPBACK or host.startswith("127."):
             # A proxy from the environment must not intercept the local stack.
             handlers.append(urllib.request.ProxyHandler({}))
+        if ca_file:
+            handlers.append(urllib.request.HTTPSHandler(context=trusting_context(ca_file)))
         self._opener = urllib.request.build_opener(*handlers)
 
     def _headers(self, has_body: bool, accept: str) -> Dict[str, str]:

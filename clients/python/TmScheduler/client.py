@@ -123,6 +123,8 @@ class Client:
             then, for a loopback address only, to the local stack's ``.tm/admin-token`` found in
             the working directory or a parent.
         timeout: seconds to wait for each ordinary reply.
+        ca_file: a PEM file of CA certificates to trust for ``https://`` besides the system's, such
+            as ``.tm/tls/ca.pem`` of ``tm up --tls``; defaults to ``TM_CA_FILE``.
 
     Example:
         >>> client = Client("localhost:8080")
@@ -131,13 +133,21 @@ class Client:
         'succeeded'
     """
 
-    def __init__(self, address: str = "localhost:8080", token: Optional[str] = None, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        address: str = "localhost:8080",
+        token: Optional[str] = None,
+        *,
+        timeout: float = 30.0,
+        ca_file: Optional[str] = None,
+    ) -> None:
         self.base_url: str = normalize_base_url(address)
         self.token: Optional[str] = (
             token if token is not None else (os.environ.get("TM_TOKEN") or local_admin_token(self.base_url))
         )
         self.timeout: float = timeout
-        self._http = Transport(self.base_url, self.token, timeout)
+        self.ca_file: Optional[str] = ca_file if ca_file is not None else (os.environ.get("TM_CA_FILE") or None)
+        self._http = Transport(self.base_url, self.token, timeout, self.ca_file)
 
     def __repr__(self) -> str:
         return f"Client({self.base_url!r})"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import http.client
+import ssl
 from typing import Any, Optional
 
 __all__ = [
@@ -96,13 +98,24 @@ class ConnectionError(TmError, builtins.ConnectionError):  # noqa: A001 - the AP
     """Nothing answered at the control plane's address (refused, unresolvable, timed out, cut off)."""
 
     def __init__(self, url: str, reason: object) -> None:
-        hint = (
-            f"cannot reach the TM Scheduler control plane at {url}: {reason}. "
-            "Is it running? Start the local stack with `npm start` (it serves localhost:8080)."
-        )
+        hint = f"cannot reach the TM Scheduler control plane at {url}: {reason}. {_hint(url, reason)}"
         super().__init__(hint, code="connection_error")
         self.url: str = url
         self.reason: object = reason
+
+
+def _hint(url: str, reason: object) -> str:
+    """What to do about a failed connection: a TLS problem names itself, anything else may be a stopped stack."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return (
+            "Its TLS certificate is not trusted here: pass ca_file= (or set TM_CA_FILE) with the CA "
+            "that signed it (`tm up --tls` writes .tm/tls/ca.pem)."
+        )
+    if isinstance(reason, ssl.SSLError) and url.startswith("https:"):
+        return "It may not speak TLS there: try its http:// address."
+    if url.startswith("http:") and isinstance(reason, http.client.RemoteDisconnected):
+        return "It closed the connection without answering: if it serves https (`tm up --tls`), use its https:// address."
+    return "Is it running? Start the local stack with `npm start` (it serves localhost:8080)."
 
 
 class Timeout(TmError, builtins.TimeoutError):

@@ -28,15 +28,23 @@ __all__ = [
 _session: Optional[Client] = None
 
 
-def NewSession(address: str = "localhost:8080", token: Optional[str] = None, *, timeout: float = 30.0, check: bool = True) -> Client:  # noqa: N802
+def NewSession(  # noqa: N802
+    address: str = "localhost:8080",
+    token: Optional[str] = None,
+    *,
+    timeout: float = 30.0,
+    check: bool = True,
+    ca_file: Optional[str] = None,
+) -> Client:
     """Opens the default session that the other functions use, and returns its :class:`Client`.
 
     ``address`` is ``host:port``, an ``http(s)://`` URL, or an edge URL (``https://x.workers.dev``);
-    ``token`` defaults to ``TM_TOKEN``. With ``check`` (the default) it asks ``/v1/health`` first,
-    so a wrong address fails here with :class:`ConnectionError`.
+    ``token`` defaults to ``TM_TOKEN``; ``ca_file`` (default ``TM_CA_FILE``) is a PEM CA to trust
+    for https, such as ``.tm/tls/ca.pem`` of ``tm up --tls``. With ``check`` (the default) it asks
+    ``/v1/health`` first, so a wrong address fails here with :class:`ConnectionError`.
     """
     global _session
-    client = Client(address, token, timeout=timeout)
+    client = Client(address, token, timeout=timeout, ca_file=ca_file)
     if check:
         client.health()
     _session = client

@@ -1,0 +1,61 @@
+/**
+ * Agent keys at the Scheduler: a hello's signature checked with WebCrypto Ed25519, and each
+ * worker's key recorded at its first verified hello (trust on first use, gated by the join token).
+ */
+import { formatFingerprint, fromBase64Url, helloMessage } from '../protocol/index.ts';
+import type { HelloFrame } from '../protocol/index.ts';
+import type { Sql } from './sql.ts';
+import type { WorkerRow } from './rows.ts';
+
+const ED25519 = { name: 'Ed25519' };
+const encoder = new TextEncoder();
+
+/** True when `hello.signature` is the key's signature over this connection's nonce and address. */
+export async function verifyHello(
+  nonce: string,
+  hello: Pick<HelloFrame, 'address' | 'publicKey' | 'signature'>,
+): Promise<boolean> {
+  try {
+    const key = await crypto.subtle.importKey(
+      'raw',
+      fromBase64Url(hello.publicKey),
+      ED25519,
+      false,
+      ['verify'],
+    );
+    return await crypto.subtle.verify(
+      ED25519,
+      key,
+      fromBase64Url(hello.signature),
+      encoder.encode(helloMessage(nonce, hello.address)),
+    );
+  } catch {
+    // Not a key (a point off the curve), or not a signature: it does not verify.
+    return false;
+  }
+}
+
+/**
+ * Binds the key to a worker that has none yet, or checks it against the recorded one;
+ * true when the worker may go on with this key.
+ */
+export function admitKey(
+  sql: Sql,
+  worker: Pick<WorkerRow, 'id' | 'public_key'>,
+  publicKey: string,
+): boolean {
+  if (worker.public_key !== null) return worker.public_key === publicKey;
+  sql.run(
+    `UPDATE workers SET public_key = ? WHERE id = ? AND public_key IS NULL`,
+    publicKey,
+    worker.id,
+  );
+  return true;
+}
+
+/** `SHA256:…` of a recorded key (base64url of the raw 32 bytes), or null for none. */
+export async function keyFingerprint(publicKey: string | null): Promise<string | null> {
+  if (publicKey === null) return null;
+  const digest = await crypto.subtle.digest('SHA-256', fromBase64Url(publicKey));
+  return formatFingerprint(new Uint8Array(digest));
+}

@@ -1,0 +1,292 @@
+/**
+ * Agent identity against the real Scheduler: the challenge, signed hellos with WebCrypto Ed25519
+ * keys, the key bound at the first hello, and reports that claim another worker's task.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { PROTOCOL_VERSION, type TaskView, type WorkerView } from '../../protocol/index.ts';
+import {
+  JOIN_TOKEN,
+  api,
+  assignmentOf,
+  cleanUp,
+  complete,
+  connect,
+  fail,
+  getTask,
+  getWorker,
+  joinAgent,
+  keysOf,
+  newAgentKeys,
+  query,
+  registerWorker,
+  sendLog,
+  signHello,
+  submitJob,
+  uniqueAddress,
+  type TestAgent,
+} from './helpers.ts';
+
+let warn: MockInstance<typeof console.warn>;
+beforeEach(() => {
+  warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+});
+afterEach(async () => {
+  warn.mockRestore();
+  await cleanUp();
+});
+
+const warnings = () => warn.mock.calls.map((args) => args.map(String).join(' '));
+
+const recordedKey = async (workerId: string) =>
+  (
+    await query<{ public_key: string | null }>(
+      `SELECT public_key FROM workers WHERE id = ?`,
+      workerId,
+    )
+  )[0]?.public_key;
+
+/** ssh's fingerprint of a raw key, computed here independently of the Scheduler. */
+async function fingerprintOf(publicKey: string): Promise<string> {
+  const raw = Uint8Array.from(atob(publicKey.replace(/-/g, '+').replace(/_/g, '/')), (c) =>
+    c.charCodeAt(0),
+  );
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
+  return `SHA256:${btoa(String.fromCharCode(...digest)).replace(/=+$/, '')}`;
+}
+
+/** Expects the socket to be rejected with `code` and closed as rejected. */
+async function expectRejected(agent: TestAgent, code: string) {
+  expect(await agent.nextFrame('reject')).toMatchObject({ code });
+  expect((await agent.closed()).code).toBe(4003);
+}
+
+describe('challenge', () => {
+  it('opens every agent socket with a fresh 32-byte nonce', async () => {
+    const a = await connect();
+    const b = await connect();
+    const [first, second] = [await a.nonce(), await b.nonce()];
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(second).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first).not.toBe(second);
+    expect(a.received[0]).toEqual({ type: 'challenge', nonce: first });
+  });
+});
+
+describe('trust on first use', () => {
+  it("records the key of a registered worker's first hello and shows its fingerprint", async () => {
+    const { worker, joinToken, address } = await registerWorker();
+    expect(worker.keyFingerprint).toBeNull();
+    expect(await recordedKey(worker.id)).toBeNull();
+    const keys = await newAgentKeys();
+    const { agent, workerId } = await joinAgent(address, {}, joinToken, keys);
+    expect(workerId).toBe(worker.id);
+    expect(await recordedKey(worker.id)).toBe(keys.publicKey);
+    const view = await getWorker(worker.id);
+    expect(view.keyFingerprint).toBe(await fingerprintOf(keys.publicKey));
+    expect(view.keyFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const { body } = await api<{ workers: WorkerView[] }>('GET', '/v1/workers');
+    expect(body.workers.find((w) => w.id === worker.id)?.keyFingerprint).toBe(view.keyFingerprint);
+    agent.close();
+  });
+
+  it('records the key of a worker that registers itself with the cluster token', async () => {
+    const keys = await newAgentKeys();
+    const { workerId } = await joinAgent(uniqueAddress(), {}, JOIN_TOKEN, keys);
+    expect(await recordedKey(workerId)).toBe(keys.publicKey);
+  });
+
+  it('welcomes the same key back as the same worker', async () => {
+    const { worker, joinToken, address } = await registerWorker();
+    const keys = await newAgentKeys();
+    const first = await joinAgent(address, {}, joinToken, keys);
+    first.agent.close();
+    await vi.waitFor(async () => expect((await getWorker(worker.id)).connected).toBe(false));
+    const again = await joinAgent(address, {}, joinToken, keys);
+    expect(again.workerId).toBe(worker.id);
+    expect(await getWorker(worker.id)).toMatchObject({ state: 'ready', connected: true });
+    expect(await recordedKey(worker.id)).toBe(keys.publicKey);
+    expect(warnings()).toEqual([]);
+  });
+
+  it('starts over with no key when the worker is deregistered and registered again', async () => {
+    const { worker, address } = await registerWorker();
+    const { agent } = await joinAgent(address, {}, JOIN_TOKEN, await newAgentKeys());
+    await api('DELETE', `/v1/workers/${worker.id}?force=true`);
+    await agent.closed();
+    const again = await registerWorker(address);
+    expect(again.worker.id).not.toBe(worker.id);
+    expect(again.worker.keyFingerprint).toBeNull();
+    const rebuilt = await newAgentKeys();
+    const { workerId } = await joinAgent(address, {}, again.joinToken, rebuilt);
+    expect(workerId).toBe(again.worker.id);
+    expect(await recordedKey(workerId)).toBe(rebuilt.publicKey);
+  });
+});
+
+describe('impersonation', () => {
+  it("rejects another key with the worker's valid join token, and the real agent carries on", async () => {
+    const { worker, joinToken, address } = await registerWorker();
+    const real = await joinAgent(address, {}, joinToken, await newAgentKeys());
+    const forgedKeys = await newAgentKeys();
+
+    for (const token of [joinToken, JOIN_TOKEN]) {
+      const forged = await connect(token);
+      await forged.hello(address, {}, forgedKeys);
+      await expectRejected(forged, 'key_mismatch');
+    }
+    const lines = warnings();
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toContain(worker.id);
+      expect(line).toContain(address);
+      expect(line).toContain('key_mismatch');
+      expect(line).not.toContain(joinToken);
+      expect(line).not.toContain(JOIN_TOKEN);
+      expect(line).not.toContain(forgedKeys.publicKey);
+    }
+
+    // The real agent's connection was never replaced: it still gets and finishes work.
+    expect(await getWorker(worker.id)).toMatchObject({ state: 'ready', connected: true });
+    const job = await submitJob({ kind: 'echo' });
+    const task = await assignmentOf(real.agent, job.id);
+    complete(real.agent, task);
+    await real.agent.sync();
+    expect((await getTask(task.taskId)).state).toBe('succeeded');
+  });
+
+  it('rejects a hello whose signature does not verify, and binds no key', async () => {
+    const { worker, joinToken, address } = await registerWorker();
+    const mine = await newAgentKeys();
+    const other = await newAgentKeys();
+
+    const signedByOther = await connect(joinToken);
+    const nonce = await signedByOther.nonce();
+    await signedByOther.hello(address, { signature: await signHello(other, nonce, address) }, mine);
+    await expectRejected(signedByOther, 'bad_signature');
+
+    const otherAddress = await connect(joinToken);
+    const otherNonce = await otherAddress.nonce();
+    await otherAddress.hello(
+      address,
+      { signature: await signHello(mine, otherNonce, uniqueAddress()) },
+      mine,
+    );
+    await expectRejected(otherAddress, 'bad_signature');
+
+    const notAKey = await connect(joinToken);
+    await notAKey.hello(address, { publicKey: 'A'.repeat(43) }, mine);
+    await expectRejected(notAKey, 'bad_signature');
+
+    expect(await recordedKey(worker.id)).toBeNull();
+    expect(await getWorker(worker.id)).toMatchObject({ state: 'pending', connected: false });
+    expect(warnings()).toHaveLength(3);
+    for (const line of warnings()) {
+      expect(line).toContain(worker.id);
+      expect(line).toContain('bad_signature');
+      expect(line).not.toContain(joinToken);
+    }
+  });
+
+  it('rejects a hello replayed on another connection', async () => {
+    const address = uniqueAddress();
+    const keys = await keysOf(address);
+    const original = await connect();
+    const nonce = await original.nonce();
+    const hello = {
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      address,
+      slots: 4,
+      acceptsCommands: true,
+      running: [],
+      publicKey: keys.publicKey,
+      signature: await signHello(keys, nonce, address),
+    };
+    original.send(hello);
+    const welcome = await original.nextFrame('welcome');
+
+    const replay = await connect();
+    replay.send(hello);
+    await expectRejected(replay, 'bad_signature');
+    expect(await getWorker(welcome.workerId)).toMatchObject({ connected: true });
+    expect(warnings()).toEqual([expect.stringContaining(welcome.workerId)]);
+  });
+
+  it('rejects a hello of the previous protocol, which had no key, with protocol_version', async () => {
+    const agent = await connect();
+    const address = uniqueAddress();
+    agent.send({
+      type: 'hello',
+      protocolVersion: 1,
+      address,
+      slots: 4,
+      acceptsCommands: true,
+      running: [],
+    });
+    const reject = await agent.nextFrame('reject');
+    expect(reject).toMatchObject({ code: 'protocol_version' });
+    expect(reject.type === 'reject' && reject.message).toContain(
+      `protocol ${PROTOCOL_VERSION}, agent 1`,
+    );
+    expect((await agent.closed()).code).toBe(4003);
+    const { body } = await api<{ workers: WorkerView[] }>('GET', '/v1/workers');
+    expect(body.workers.map((w) => w.address)).not.toContain(address);
+  });
+});
+
+describe("claims on another worker's task", () => {
+  it('refuses every kind of report, answers not_owner and logs one line each', async () => {
+    const { agent: owner, workerId: ownerId } = await joinAgent();
+    const job = await submitJob({ kind: 'echo' });
+    const task = await assignmentOf(owner, job.id);
+    const { agent: intruder, workerId: intruderId } = await joinAgent();
+    const before = await getTask(task.taskId);
+
+    const ref = { taskId: task.taskId, attempt: task.attempt };
+    const attempts: [string, () => void][] = [
+      ['started', () => intruder.send({ type: 'started', tasks: [ref] })],
+      [
+        'progress',
+        () => intruder.send({ type: 'progress', tasks: [{ ...ref, rowsRead: 9, bytesRead: 9 }] }),
+      ],
+      ['log', () => sendLog(intruder, ref, [{ stream: 'stdout', data: 'spoofed' }])],
+      ['complete', () => complete(intruder, ref, { forged: true })],
+      ['fail', () => fail(intruder, ref, 'forged failure')],
+    ];
+    for (const [type, send] of attempts) {
+      send();
+      const error = await intruder.nextFrame('error');
+      expect(error, type).toMatchObject({ code: 'not_owner' });
+      expect(error.type === 'error' && error.message).toContain(task.taskId);
+    }
+
+    const after: TaskView = await getTask(task.taskId);
+    expect(after).toEqual(before);
+    expect(after).toMatchObject({ state: 'assigned', workerId: ownerId, result: null });
+    const lines = warnings();
+    expect(lines).toHaveLength(5);
+    attempts.forEach(([type], i) => {
+      expect(lines[i]).toContain(`worker ${intruderId} sent a ${type} frame`);
+      expect(lines[i]).toContain(`${task.taskId}#1`);
+    });
+
+    // The owner's own reports still land.
+    complete(owner, task);
+    await owner.sync();
+    expect((await getTask(task.taskId)).state).toBe('succeeded');
+  });
+
+  it('keeps ignoring a late report of its own attempt quietly', async () => {
+    const { agent } = await joinAgent();
+    const job = await submitJob({ kind: 'echo' });
+    const task = await assignmentOf(agent, job.id);
+    complete(agent, task);
+    await agent.sync();
+    complete(agent, task, { again: true });
+    agent.send({ type: 'started', tasks: [{ taskId: task.taskId, attempt: 1 }] });
+    await agent.sync();
+    expect(agent.received.some((f) => f.type === 'error' && f.code === 'not_owner')).toBe(false);
+    expect(warnings()).toEqual([]);
+    expect((await getTask(task.taskId)).result).toBeNull();
+  });
+});
