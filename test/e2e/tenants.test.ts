@@ -88,6 +88,45 @@ describe('two tenants on one cluster', () => {
     expect((await call('POST', `/v1/jobs/${jobA.id}/cancel`, beta.token)).status).toBe(404);
   });
 
+  it("keeps applications, pipelines and their tasks apart: another tenant's are 404", async () => {
+    const app = '/api/applications/myname';
+    // An executor no agent has: the task waits, which is all this test needs of it.
+    const definition = {
+      name: 'ocr',
+      pipeline: [{ executor: 'absent-tool', commands: ['absent-tool {{url}}'] }],
+    };
+    expect((await call('POST', `${app}/pipelines`, alpha.token, definition)).status).toBe(201);
+    const submitted = await call('POST', `${app}/pipelines/ocr`, alpha.token, { url: 'u' });
+    expect(submitted.status).toBe(202);
+    const { jobId, taskIds } = JSON.parse(submitted.text) as { jobId: string; taskIds: string[] };
+    const task = `${app}/pipelines/ocr/tasks/${taskIds[0]}`;
+    expect((await call('GET', task, alpha.token)).status).toBe(200);
+
+    for (const [method, path, body] of [
+      ['GET', app],
+      ['GET', `${app}/pipelines`],
+      ['GET', `${app}/pipelines/ocr`],
+      ['POST', `${app}/pipelines/ocr`, { url: 'from-beta' }],
+      ['DELETE', `${app}/pipelines/ocr`],
+      ['GET', task],
+      ['GET', `/v1/jobs/${jobId}`],
+      ['GET', `/v1/tasks/${taskIds[0]}`],
+    ] as const) {
+      const status = (await call(method, path, beta.token, body)).status;
+      expect({ method, path, status }).toEqual({ method, path, status: 404 });
+    }
+    expect(JSON.parse((await call('GET', '/api/applications', beta.token)).text)).toMatchObject({
+      applications: [],
+    });
+    // The admin manages the cluster, not tenants' applications.
+    expect((await call('GET', '/api/applications', stack.adminToken)).status).toBe(403);
+    // Beta's "myname" is its own application; alpha's pipeline is untouched by it.
+    expect((await call('POST', `${app}/pipelines`, beta.token, definition)).status).toBe(201);
+    const alphas = JSON.parse((await call('GET', `${app}/pipelines/ocr`, alpha.token)).text);
+    expect(alphas).toMatchObject({ version: 1 });
+    await call('POST', `/v1/jobs/${jobId}/cancel`, alpha.token);
+  });
+
   it('keeps the cluster to the admin: tenants get 403 on workers, stores and tenants', async () => {
     for (const [method, path] of [
       ['GET', '/v1/workers'],
