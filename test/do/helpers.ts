@@ -1,7 +1,10 @@
 /** Test helpers for the Scheduler inside workerd: HTTP calls through the Worker and fake agents. */
 import { SELF, env, runInDurableObject } from 'cloudflare:test';
+import { expect } from 'vitest';
+import { API_ROUTES, type ApiRoute } from '../../protocol/openapi.ts';
 import type { Env } from '../../src/env.ts';
 import {
+  ErrorBody,
   PROTOCOL_VERSION,
   helloMessage,
   toBase64Url,
@@ -344,3 +347,20 @@ export const fail = (
       { taskId: task.taskId, attempt: task.attempt, exitCode: 1, error: { type: 'exit', message } },
     ],
   });
+
+/**
+ * Checks a reply against the route's schema for its status in the OpenAPI document (by way of the
+ * zod schema it was generated from): it parses, and parsing drops nothing.
+ */
+export function conforms(method: string, path: string, reply: { status: number; body: unknown }) {
+  const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && r.path === path);
+  if (!route) throw new Error(`${method} ${path} is not in the route table`);
+  const status = reply.status as keyof ApiRoute['errors'];
+  const schema =
+    route.replies[status]?.content?.['application/json'] ??
+    (route.errors[status] === undefined ? undefined : ErrorBody);
+  if (!schema) throw new Error(`${method} ${path}: status ${reply.status} is not documented`);
+  const parsed = schema.safeParse(reply.body);
+  expect(parsed.error, `${method} ${path} ${reply.status}`).toBeUndefined();
+  expect(parsed.data).toEqual(reply.body);
+}

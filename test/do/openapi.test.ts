@@ -15,7 +15,7 @@ import {
   RESPONSE_SCHEMAS,
   type ApiRoute,
 } from '../../protocol/openapi.ts';
-import { ErrorBody, type JobView } from '../../protocol/index.ts';
+import type { JobView } from '../../protocol/index.ts';
 import {
   api,
   assignmentOf,
@@ -25,6 +25,7 @@ import {
   submitJob,
   uniqueAddress,
   ADMIN,
+  conforms,
 } from './helpers.ts';
 
 type Json = Record<string, unknown>;
@@ -243,23 +244,6 @@ describe('GET /v1/openapi.json', () => {
 
 describe('real replies match the document', () => {
   afterEach(cleanUp);
-
-  /**
-   * Checks a reply against the route's schema for its status in the document (by way of the zod
-   * schema it was generated from, proven equal above): it parses, and parsing drops nothing.
-   */
-  function conforms(method: string, path: string, reply: { status: number; body: unknown }) {
-    const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && r.path === path);
-    if (!route) throw new Error(`${method} ${path} is not in the route table`);
-    const status = reply.status as keyof ApiRoute['errors'];
-    const schema =
-      route.replies[status]?.content?.['application/json'] ??
-      (route.errors[status] === undefined ? undefined : ErrorBody);
-    if (!schema) throw new Error(`${method} ${path}: status ${reply.status} is not documented`);
-    const parsed = schema.safeParse(reply.body);
-    expect(parsed.error, `${method} ${path} ${reply.status}`).toBeUndefined();
-    expect(parsed.data).toEqual(reply.body);
-  }
 
   it('for workers, jobs, tasks, logs and errors', async () => {
     conforms('GET', '/v1/health', await api('GET', '/v1/health'));

@@ -3,9 +3,7 @@
  * tasks, placement on agents with the right executors, caps, load figures, tenant scoping.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_ROUTES, type ApiRoute } from '../../protocol/openapi.ts';
 import {
-  ErrorBody,
   type ApplicationView,
   type Assignment,
   type CreatedTenantToken,
@@ -26,6 +24,7 @@ import {
   query,
   submitJob,
   type TestAgent,
+  conforms,
 } from './helpers.ts';
 
 afterEach(cleanUp);
@@ -590,19 +589,6 @@ describe('tenants', () => {
 });
 
 describe('replies match the document', () => {
-  function conforms(method: string, path: string, reply: { status: number; body: unknown }) {
-    const route = API_ROUTES.find((r) => r.method === method.toLowerCase() && r.path === path);
-    if (!route) throw new Error(`${method} ${path} is not in the route table`);
-    const status = reply.status as keyof ApiRoute['errors'];
-    const schema =
-      route.replies[status]?.content?.['application/json'] ??
-      (route.errors[status] === undefined ? undefined : ErrorBody);
-    if (!schema) throw new Error(`${method} ${path}: status ${reply.status} is not documented`);
-    const parsed = schema.safeParse(reply.body);
-    expect(parsed.error, `${method} ${path} ${reply.status}`).toBeUndefined();
-    expect(parsed.data).toEqual(reply.body);
-  }
-
   it('for every application and pipeline route', async () => {
     const tenant = await newTenant();
     const base = '/api/applications';
