@@ -19,7 +19,18 @@ import {
   type TaskState,
   type WorkerState,
   type RegisterObjectStoreRequest,
+  ApplicationView,
+  CreatedTenantToken,
+  PipelineSubmission,
+  PipelineTaskView,
+  PipelineView,
+  TenantView,
+  WhoAmI,
+  type CreatePipelineRequest,
+  type CreateTenantRequest,
+  type PipelineTaskData,
 } from '../../protocol/index.ts';
+import { ApplicationList, TenantList } from '../../protocol/openapi.ts';
 import { TmApiError, TmConnectionError } from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
 
@@ -119,6 +130,44 @@ export class TmClient {
     }
     return { ...first, rows, next: null };
   };
+  createTenant = (request: CreateTenantRequest) =>
+    this.call('POST', '/v1/tenants', CreatedTenantToken, request);
+  listTenants = () => this.call('GET', '/v1/tenants', TenantList).then((r) => r.tenants);
+  /** A tenant by its id or name. */
+  getTenant = (idOrName: string) => this.call('GET', tenantPath(idOrName), TenantView);
+  setTenantWeight = (idOrName: string, weight: number) =>
+    this.call('PATCH', tenantPath(idOrName), TenantView, { weight });
+  /** Another token for the tenant (rotation); the reply is the only place it is shown. */
+  createTenantToken = (idOrName: string) =>
+    this.call('POST', `${tenantPath(idOrName)}/tokens`, CreatedTenantToken);
+  revokeTenantToken = (idOrName: string, tokenId: string) =>
+    this.call('DELETE', `${tenantPath(idOrName)}/tokens/${segment(tokenId)}`, TenantView);
+  whoami = () => this.call('GET', '/v1/whoami', WhoAmI);
+  /** Defines a pipeline, or adds a version when the definition changed. */
+  putPipeline = (app: string, request: CreatePipelineRequest) =>
+    this.call('POST', `${applicationPath(app)}/pipelines`, PipelineView, request);
+  getPipeline = (app: string, pipeline: string, version?: number) =>
+    this.call('GET', `${pipelinePath(app, pipeline)}${query({ version })}`, PipelineView);
+  listApplications = () =>
+    this.call('GET', '/api/applications', ApplicationList).then((r) => r.applications);
+  getApplication = (app: string) => this.call('GET', applicationPath(app), ApplicationView);
+  deletePipeline = (app: string, pipeline: string) =>
+    this.call('DELETE', pipelinePath(app, pipeline), PipelineView);
+  /** One task (an object of data) or a batch (an array, one task each) as one job. */
+  submitPipelineTasks = (
+    app: string,
+    pipeline: string,
+    data: PipelineTaskData | PipelineTaskData[],
+    waitSeconds?: number,
+  ) =>
+    this.call(
+      'POST',
+      `${pipelinePath(app, pipeline)}${query({ wait: waitSeconds })}`,
+      PipelineSubmission,
+      data,
+    );
+  getPipelineTask = (app: string, pipeline: string, taskId: string) =>
+    this.call('GET', `${pipelinePath(app, pipeline)}/tasks/${segment(taskId)}`, PipelineTaskView);
   logs = (scope: LogScope, after = 0) =>
     this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
 
@@ -212,6 +261,12 @@ function query(params: Record<string, string | number | undefined>): string {
     ? `?${new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)]))}`
     : '';
 }
+
+const segment = (value: string) => encodeURIComponent(value);
+const tenantPath = (idOrName: string) => `/v1/tenants/${segment(idOrName)}`;
+const applicationPath = (app: string) => `/api/applications/${segment(app)}`;
+const pipelinePath = (app: string, pipeline: string) =>
+  `${applicationPath(app)}/pipelines/${segment(pipeline)}`;
 
 function logsPath(scope: LogScope): string {
   return 'taskId' in scope ? `/v1/tasks/${scope.taskId}/logs` : `/v1/jobs/${scope.jobId}/logs`;
