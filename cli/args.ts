@@ -128,12 +128,12 @@ export function takePositionals(
   return got;
 }
 
-/** `KEY=VALUE` pairs (for --env and --label) as a record. */
-export function keyValues(pairs: readonly string[], flag: string): Record<string, string> {
+/** `KEY=VALUE` pairs (for --env, --label and a pipeline task's data) as a record; `what` names them in errors. */
+export function keyValues(pairs: readonly string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--${flag} expects KEY=VALUE, got "${pair}"`);
+    if (eq <= 0) throw new UsageError(`${what} expects KEY=VALUE, got "${pair}"`);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;

@@ -15,6 +15,15 @@ import { submitCommand, submitAggregate } from './commands/submit.ts';
 import { jobs, job, cancel } from './commands/jobs.ts';
 import { logs } from './commands/logs.ts';
 import { result } from './commands/result.ts';
+import {
+  tenants,
+  createTenant,
+  rotateTenantToken,
+  revokeTenantToken,
+  setTenantWeight,
+  whoami,
+} from './commands/tenants.ts';
+import { putPipeline, showPipeline, submitPipeline, pipelineTask } from './commands/pipelines.ts';
 
 export const COMMANDS: readonly Command[] = [
   up,
@@ -32,6 +41,16 @@ export const COMMANDS: readonly Command[] = [
   logs,
   cancel,
   result,
+  tenants,
+  createTenant,
+  rotateTenantToken,
+  revokeTenantToken,
+  setTenantWeight,
+  whoami,
+  putPipeline,
+  showPipeline,
+  submitPipeline,
+  pipelineTask,
 ];
 
 /** Commands that take a subcommand word; `object-stores` alone also runs (it lists). */
@@ -41,9 +60,10 @@ const GROUPS = new Set(
 
 export const EXIT_CODES_HELP = `exit codes:
   0  ok (a job waited for succeeded)
-  1  the job failed or was cancelled, or the request failed (conflict, server error)
+  1  the job failed or was cancelled, or the request failed (forbidden to this token, conflict,
+     server error)
   2  usage: unknown command or option, a bad argument, a request the API rejected (400)
-  3  not found: no such job, task, worker or object store
+  3  not found: no such job, task, worker, object store, tenant, application or pipeline
   4  cannot reach the control plane`;
 
 export function mainHelp(): string {

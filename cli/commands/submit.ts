@@ -54,7 +54,7 @@ export const submitCommand: Command = {
       workersText === undefined || workersText === 'all'
         ? workersText
         : numberFlag(ctx.args, 'workers', { min: 1 });
-    const env = keyValues(listFlag(ctx.args, 'env'), 'env');
+    const env = keyValues(listFlag(ctx.args, 'env'), '--env');
     const path = stringFlag(ctx.args, 'path');
     const request: SubmitJobRequest = {
       kind: 'command',

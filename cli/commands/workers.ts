@@ -33,7 +33,7 @@ export const registerWorker: Command = {
   async run(ctx) {
     const [address] = takePositionals(ctx.args, ['ADDRESS']);
     const slots = numberFlag(ctx.args, 'slots', { min: 1, max: 1024 });
-    const labels = keyValues(listFlag(ctx.args, 'label'), 'label');
+    const labels = keyValues(listFlag(ctx.args, 'label'), '--label');
     const reply = await ctx.client.registerWorker({
       address: address!,
       ...(slots ? { slots } : {}),

@@ -6,7 +6,8 @@ import { renderFields, renderTable } from './table.ts';
 const seconds = (from: string | null, to: string | null) =>
   from ? (Date.parse(to ?? new Date().toISOString()) - Date.parse(from)) / 1000 : null;
 
-const duration = (from: string | null, to: string | null) => {
+/** How long from `from` to `to` (or now) took, for people; `-` before it started. */
+export const duration = (from: string | null, to: string | null) => {
   const s = seconds(from, to);
   return s === null ? '-' : s < 10 ? `${s.toFixed(2)}s` : formatDuration(s);
 };

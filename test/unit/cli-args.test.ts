@@ -78,9 +78,9 @@ describe('flag helpers', () => {
   });
 
   it('keyValues reads KEY=VALUE, values may hold =', () => {
-    expect(keyValues(['A=1', 'B=x=y', 'C='], 'env')).toEqual({ A: '1', B: 'x=y', C: '' });
-    expect(() => keyValues(['=1'], 'env')).toThrow(/KEY=VALUE/);
-    expect(() => keyValues(['A'], 'env')).toThrow(/KEY=VALUE/);
+    expect(keyValues(['A=1', 'B=x=y', 'C='], '--env')).toEqual({ A: '1', B: 'x=y', C: '' });
+    expect(() => keyValues(['=1'], '--env')).toThrow(/KEY=VALUE/);
+    expect(() => keyValues(['A'], '--env')).toThrow(/KEY=VALUE/);
   });
 });
 
