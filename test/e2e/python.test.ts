@@ -15,6 +15,8 @@ const AGENTS = 2;
 const PREFIX = 'python/sales/';
 const FILES = 2;
 const ROWS_PER_FILE = 150;
+/** The stand-in executor every agent announces, for the pipeline tests. */
+const EXECUTOR = 'py-echo';
 
 /** A deterministic CSV part: region, product, quantity (int), price (two decimals). */
 function salesCsv(part: number): string {
@@ -34,10 +36,24 @@ function salesCsv(part: number): string {
 
 let stack: TestStack;
 let csvDir: string;
+let executorDir: string;
+
+/** Writes the executor's script (it prints `echo: ARGS`) for the agents, which check it at start. */
+function writeExecutorScript(): string {
+  executorDir = mkdtempSync(join(tmpdir(), 'tm-python-executor-'));
+  const script = join(executorDir, EXECUTOR);
+  writeFileSync(script, '#!/bin/sh\necho "echo: $*"\n', { mode: 0o755 });
+  return script;
+}
 
 beforeAll(async () => {
-  stack = await startTestStack({ agents: AGENTS, s3: true });
   csvDir = mkdtempSync(join(tmpdir(), 'tm-python-csv-'));
+  const executor = writeExecutorScript();
+  stack = await startTestStack({
+    agents: AGENTS,
+    s3: true,
+    agentArgs: ['--executor', `${EXECUTOR}=${executor}`],
+  });
   const store = createObjectStore(stack.s3!.access);
   for (let part = 0; part < FILES; part++) {
     const text = salesCsv(part);
@@ -50,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   if (csvDir) rmSync(csvDir, { recursive: true, force: true });
+  if (executorDir) rmSync(executorDir, { recursive: true, force: true });
 });
 
 /** Runs the suite with python3 and returns its exit code and everything it printed. */
@@ -89,6 +106,7 @@ describe('python client', () => {
       TM_TEST_PREFIX: PREFIX,
       TM_TEST_CSV_DIR: csvDir,
       TM_TEST_AGENTS: String(AGENTS),
+      TM_TEST_EXECUTOR: EXECUTOR,
     });
     if (code !== 0) console.error(output);
     expect(code, output).toBe(0);

@@ -43,9 +43,16 @@ from .models import (  # noqa: E402
     Job,
     LogEnd,
     LogEntry,
+    Identity,
     ObjectStore,
+    Pipeline,
+    PipelineStep,
+    PipelineSubmission,
+    PipelineTask,
     Task,
     TaskCounts,
+    Tenant,
+    TenantToken,
     Worker,
 )
 from .session import (  # noqa: E402

@@ -147,6 +147,10 @@ class Transport:
         except (OSError, http.client.HTTPException) as error:
             raise ConnectionError(self.base_url, error) from None
 
+    def timeout_for_wait(self, wait: Optional[float]) -> Optional[float]:
+        """The reply timeout of a call the server holds up to ``wait`` seconds (``?wait=``)."""
+        return None if wait is None else max(self.timeout, wait + 30)
+
     def json(
         self,
         method: str,

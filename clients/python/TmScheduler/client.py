@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ._http import Transport, normalize_base_url
 from ._local import local_admin_token
+from ._tenancy import TenantsAndPipelines
 from .errors import BadRequest, JobFailed, MissingDependency, NotFound, TmError, Timeout
 from .models import JOB_END_STATES, Job, LogEnd, LogEntry, ObjectStore, Task, Worker
 
@@ -113,8 +114,12 @@ def _id_of(value: Union[str, Job, Task, Worker]) -> str:
     return value if isinstance(value, str) else value.id
 
 
-class Client:
+class Client(TenantsAndPipelines):
     """A client of one TM Scheduler control plane.
+
+    Tenants (``create_tenant`` …, with the admin token) and applications' pipelines
+    (``put_pipeline``, ``submit_pipeline_task`` …, with a tenant's token) come from
+    :class:`~TmScheduler._tenancy.TenantsAndPipelines`.
 
     Args:
         address: ``host:port`` (``localhost:8080``), an ``http(s)://`` URL, or an edge URL such as
@@ -241,7 +246,7 @@ class Client:
                     list(value) if isinstance(value, (list, tuple)) else value
                 )
         spec.update(_camel(options))
-        timeout = None if wait is None else max(self.timeout, wait + 30)
+        timeout = self._http.timeout_for_wait(wait)
         _, reply = self._http.json("POST", "/v1/jobs", query={"wait": wait}, body=spec, timeout=timeout)
         return Job.from_api(reply)
 

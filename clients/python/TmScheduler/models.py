@@ -1,4 +1,5 @@
-"""Dataclasses for what the API returns: workers, jobs, tasks, object stores, log entries."""
+"""Dataclasses for what the API returns: workers, jobs, tasks, object stores, log entries,
+tenants, and applications' pipelines with their tasks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ __all__ = [
     "ObjectStore",
     "LogEntry",
     "LogEnd",
+    "TenantToken",
+    "Tenant",
+    "Identity",
+    "Pipeline",
+    "PipelineStep",
+    "PipelineTask",
+    "PipelineSubmission",
     "JOB_END_STATES",
 ]
 
@@ -329,3 +337,215 @@ class LogEnd:
     """The end of a followed log stream: the task or job ended in ``state``."""
 
     state: str
+
+
+@dataclass
+class TenantToken:
+    """A tenant token's record: its id and use, never the token itself."""
+
+    id: str
+    created_at: Optional[datetime]
+    last_used_at: Optional[datetime]
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "TenantToken":
+        """Builds a TenantToken from the API's JSON (``TenantTokenView``)."""
+        return cls(
+            id=data["id"],
+            created_at=parse_time(data.get("createdAt")),
+            last_used_at=parse_time(data.get("lastUsedAt")),
+        )
+
+
+@dataclass
+class Tenant:
+    """A tenant: its name, its weight (share of the cluster) and its tokens' records."""
+
+    id: str
+    name: str
+    weight: int
+    created_at: Optional[datetime]
+    tokens: List[TenantToken]
+    token_id: Optional[str] = None
+    """Only from ``create_tenant`` and ``create_tenant_token``: the id of the token just made."""
+    token: Optional[str] = field(default=None, repr=False)
+    """Only from ``create_tenant`` and ``create_tenant_token``: the token just made, shown this once."""
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "Tenant":
+        """Builds a Tenant from the API's JSON (``TenantView``)."""
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            weight=data["weight"],
+            created_at=parse_time(data.get("createdAt")),
+            tokens=[TenantToken.from_api(t) for t in data.get("tokens") or []],
+            raw=data,
+        )
+
+    @classmethod
+    def from_created(cls, data: Dict[str, Any]) -> "Tenant":
+        """Builds a Tenant, with its new token, from the reply that made the token."""
+        tenant = cls.from_api(data["tenant"])
+        tenant.token_id = data["tokenId"]
+        tenant.token = data["token"]
+        return tenant
+
+
+@dataclass
+class Identity:
+    """Whom a token speaks for: ``kind`` is ``admin`` or ``tenant`` (then with the tenant's id and name)."""
+
+    kind: str
+    tenant_id: Optional[str] = None
+    tenant_name: Optional[str] = None
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "Identity":
+        """Builds an Identity from the API's JSON (``WhoAmI``)."""
+        return cls(kind=data["kind"], tenant_id=data.get("tenantId"), tenant_name=data.get("tenantName"))
+
+
+@dataclass
+class Pipeline:
+    """A pipeline of an application: one version's definition, and the pipeline's load figures."""
+
+    application: str
+    name: str
+    version: int
+    latest_version: int
+    definition: Dict[str, Any]
+    """The steps (``pipeline``), ``result``, ``maxConcurrency`` … as stored, defaults filled in."""
+    executors: List[str]
+    stats: Dict[str, Any]
+    """``queued``, ``running``, ``wantedAgents`` … (docs/pipelines.md)."""
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "Pipeline":
+        """Builds a Pipeline from the API's JSON (``PipelineView``)."""
+        return cls(
+            application=data["application"],
+            name=data["name"],
+            version=data["version"],
+            latest_version=data["latestVersion"],
+            definition=dict(data.get("definition") or {}),
+            executors=list(data.get("executors") or []),
+            stats=dict(data.get("stats") or {}),
+            created_at=parse_time(data.get("createdAt")),
+            updated_at=parse_time(data.get("updatedAt")),
+            raw=data,
+        )
+
+
+@dataclass
+class PipelineStep:
+    """One step of a pipeline task: its state, exit code and (once the task succeeded) its stdout."""
+
+    name: str
+    executor: str
+    state: str
+    """``pending``, ``running``, ``succeeded`` or ``failed``."""
+    exit_code: Optional[int]
+    output: Optional[str]
+    truncated: bool
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "PipelineStep":
+        """Builds a PipelineStep from the API's JSON (``StepView``)."""
+        return cls(
+            name=data["name"],
+            executor=data["executor"],
+            state=data["state"],
+            exit_code=data.get("exitCode"),
+            output=data.get("output"),
+            truncated=bool(data.get("truncated", False)),
+            started_at=parse_time(data.get("startedAt")),
+            finished_at=parse_time(data.get("finishedAt")),
+        )
+
+
+@dataclass
+class PipelineTask:
+    """One task of a pipeline: its data, steps and result, or why it still waits."""
+
+    id: str
+    job_id: str
+    application: str
+    pipeline: str
+    version: int
+    index: int
+    state: str
+    attempt: int
+    worker_id: Optional[str]
+    data: Dict[str, str]
+    steps: List[PipelineStep]
+    result: Optional[str]
+    """The stdout of the pipeline's result step, once the task has succeeded."""
+    exit_code: Optional[int]
+    error: Optional[str]
+    waiting: Optional[str]
+    """Why a queued task is not running yet."""
+    created_at: Optional[datetime]
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the task has ended."""
+        return self.state in JOB_END_STATES
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "PipelineTask":
+        """Builds a PipelineTask from the API's JSON (``PipelineTaskView``)."""
+        return cls(
+            id=data["id"],
+            job_id=data["jobId"],
+            application=data["application"],
+            pipeline=data["pipeline"],
+            version=data["version"],
+            index=data.get("index", 0),
+            state=data["state"],
+            attempt=data.get("attempt", 0),
+            worker_id=data.get("workerId"),
+            data=dict(data.get("data") or {}),
+            steps=[PipelineStep.from_api(s) for s in data.get("steps") or []],
+            result=data.get("result"),
+            exit_code=data.get("exitCode"),
+            error=data.get("error"),
+            waiting=data.get("waiting"),
+            created_at=parse_time(data.get("createdAt")),
+            started_at=parse_time(data.get("startedAt")),
+            finished_at=parse_time(data.get("finishedAt")),
+            raw=data,
+        )
+
+
+@dataclass
+class PipelineSubmission:
+    """Tasks submitted to a pipeline as one job: every task's id, and the first 100 in full."""
+
+    application: str
+    pipeline: str
+    version: int
+    job_id: str
+    task_ids: List[str]
+    tasks: List[PipelineTask]
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "PipelineSubmission":
+        """Builds a PipelineSubmission from the API's JSON."""
+        return cls(
+            application=data["application"],
+            pipeline=data["pipeline"],
+            version=data["version"],
+            job_id=data["jobId"],
+            task_ids=list(data["taskIds"]),
+            tasks=[PipelineTask.from_api(t) for t in data.get("tasks") or []],
+        )
