@@ -9,6 +9,8 @@ export const ASSIGN_BUDGET_BYTES = MAX_FRAME_BYTES - 4096;
  * group: an agent drops its connection on a frame over MAX_FRAME_BYTES, so big specs (pipeline
  * steps and data) must travel in more, smaller frames.
  */
+const encoder = new TextEncoder();
+
 export function assignBatches(
   tasks: readonly Assignment[],
   budget: number = ASSIGN_BUDGET_BYTES,
@@ -17,7 +19,7 @@ export function assignBatches(
   let current: Assignment[] = [];
   let bytes = 0;
   for (const task of tasks) {
-    const size = new TextEncoder().encode(JSON.stringify(task)).byteLength + 1;
+    const size = encoder.encode(JSON.stringify(task)).byteLength + 1;
     if (current.length > 0 && (current.length >= MAX_TASKS_PER_FRAME || bytes + size > budget)) {
       batches.push(current);
       current = [];

@@ -2,7 +2,7 @@
  * The Scheduler's half of API authentication: tenant tokens by hash, and a limit on wrong tokens
  * per client, so that guessing a token (the admin's included) is slow.
  */
-import type { WhoAmI } from '../protocol/index.ts';
+import { lockedOutFailure, type WhoAmI } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { SchedulerError } from './failure.ts';
 import { tenantOfToken } from './tenants.ts';
@@ -13,10 +13,10 @@ interface FailureRow {
 }
 
 /**
- * Tells who a token speaks for. `tokenHash` is null when the Worker has already matched the admin
- * token; the client's lockout applies all the same, so a locked-out guesser learns nothing.
+ * Tells which tenant a token speaks for (the Worker matches the admin token itself). A client
+ * locked out for wrong tokens is refused whatever it sends.
  */
-export function authenticate(core: Core, client: string, tokenHash: string | null): WhoAmI {
+export function authenticate(core: Core, client: string, tokenHash: string): WhoAmI {
   const now = core.now();
   const { authFailureLimit: limit, authWindowMs: windowMs } = core.config;
   const record = core.sql.first<FailureRow>(
@@ -24,15 +24,16 @@ export function authenticate(core: Core, client: string, tokenHash: string | nul
     client,
   );
   const open = record !== null && now - record.window_start < windowMs;
-  if (open && record.failures >= limit) throw lockedOut(record.window_start + windowMs - now);
-  if (tokenHash === null) return { kind: 'admin' };
+  if (open && record.failures >= limit)
+    throw new SchedulerError(lockedOutFailure(record.window_start + windowMs - now));
   const tenant = tenantOfToken(core.sql, tokenHash, now);
   if (tenant) return { kind: 'tenant', ...tenant };
-  core.sql.run(
+  const counted = core.sql.first<FailureRow>(
     `INSERT INTO auth_failures (client, window_start, failures) VALUES (?, ?, 1)
      ON CONFLICT (client) DO UPDATE SET
        window_start = CASE WHEN ? - window_start < ? THEN window_start ELSE excluded.window_start END,
-       failures = CASE WHEN ? - window_start < ? THEN failures + 1 ELSE 1 END`,
+       failures = CASE WHEN ? - window_start < ? THEN failures + 1 ELSE 1 END
+     RETURNING window_start, failures`,
     client,
     now,
     now,
@@ -40,15 +41,9 @@ export function authenticate(core: Core, client: string, tokenHash: string | nul
     now,
     windowMs,
   );
+  // The wrong token that reaches the limit is already refused as a lockout, so the Worker hears
+  // of it at once (it refuses the admin token from a locked-out client by itself).
+  if (counted && counted.failures >= limit)
+    throw new SchedulerError(lockedOutFailure(counted.window_start + windowMs - now));
   throw new SchedulerError({ status: 401, code: 'unauthorized', message: 'invalid token' });
-}
-
-function lockedOut(remainingMs: number): SchedulerError {
-  const retryAfterSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
-  return new SchedulerError({
-    status: 429,
-    code: 'rate_limited',
-    message: `too many requests with a wrong token from this client; retry in ${retryAfterSeconds} s`,
-    details: { retryAfterSeconds },
-  });
 }

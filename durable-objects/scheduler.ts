@@ -173,7 +173,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   // ---- tenants and API tokens (the Worker has checked the admin token) ----
 
   /** Called by the Worker's auth middleware through fetch (see src/auth/middleware.ts). */
-  private authenticate(client: string, tokenHash: string | null): Promise<Outcome<WhoAmI>> {
+  private authenticate(client: string, tokenHash: string): Promise<Outcome<WhoAmI>> {
     return this.run(() => authenticate(this.core, client, tokenHash));
   }
   createTenant(request: CreateTenantRequest) {
@@ -252,7 +252,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     if (url.pathname === '/agent') return this.acceptAgent(request);
     if (url.pathname === '/authenticate') {
       const client = url.searchParams.get('client') ?? 'unknown';
-      return Response.json(await this.authenticate(client, url.searchParams.get('hash')));
+      return Response.json(await this.authenticate(client, url.searchParams.get('hash') ?? ''));
     }
     if (url.pathname === '/follow') {
       const taskId = url.searchParams.get('task');

@@ -31,3 +31,14 @@ export interface Failure {
 
 /** Result of a Durable Object RPC call: thrown errors lose their fields across RPC, outcomes do not. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: Failure };
+
+/** The refusal of a client locked out for sending wrong tokens, for `remainingMs` more. */
+export function lockedOutFailure(remainingMs: number): Failure {
+  const retryAfterSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
+  return {
+    status: 429,
+    code: 'rate_limited',
+    message: `too many requests with a wrong token from this client; retry in ${retryAfterSeconds} s`,
+    details: { retryAfterSeconds },
+  };
+}
