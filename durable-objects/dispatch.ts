@@ -193,8 +193,11 @@ function fairly(core: Core, tenants: TenantShare[], select: string, limit: numbe
 /** All candidates in one order: first in, first out within a tenant, fair between tenants. */
 function inFairOrder(core: Core, rows: QueuedRow[], tenants: TenantShare[]): QueuedRow[] {
   const byTenant = new Map<string | null, QueuedRow[]>();
-  for (const row of rows)
-    byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+  for (const row of rows) {
+    const queue = byTenant.get(row.tenant_id);
+    if (queue) queue.push(row);
+    else byTenant.set(row.tenant_id, [row]);
+  }
   const queues = tenants.map((tenant) => ({
     key: keyOf(tenant.tenantId),
     weight: tenant.weight,

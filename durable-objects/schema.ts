@@ -149,7 +149,7 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN tenant_id TEXT;
   ALTER TABLE tasks ADD COLUMN pipeline_id TEXT;
   ALTER TABLE tasks ADD COLUMN requires TEXT;
-  CREATE INDEX tasks_tenant_queue ON tasks(state, tenant_id, seq);
+  CREATE INDEX tasks_tenant_queue ON tasks(tenant_id, seq) WHERE state = 'queued';
   CREATE INDEX tasks_pipeline ON tasks(pipeline_id, state, seq) WHERE pipeline_id IS NOT NULL;
   CREATE INDEX tasks_pipeline_finished ON tasks(pipeline_id, finished_at) WHERE pipeline_id IS NOT NULL;
   ALTER TABLE workers ADD COLUMN public_key TEXT;
