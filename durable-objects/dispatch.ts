@@ -164,6 +164,9 @@ const keyOf = (tenantId: string | null) => tenantId ?? '';
 
 /** Tenants with queued work, with their weights. */
 function tenantShares(core: Core): TenantShare[] {
+  // Without tenants every task is the admin's: one queue, and no probe of the task indexes.
+  if (!core.sql.first(`SELECT 1 AS any FROM tenants LIMIT 1`))
+    return [{ tenantId: null, weight: 1 }];
   // One index probe per tenant (tasks_tenant_queue), not a DISTINCT over the whole queue, which
   // cost every dispatch round time in proportion to the queue.
   return core.sql.all<TenantShare>(

@@ -26,7 +26,7 @@ export function pipelineQueue<Row>(
   slotBudget: number,
 ): PipelineQueue<Row> {
   const queue: PipelineQueue<Row> = { rows: [], caps: new Map() };
-  if (slotBudget <= 0) return queue;
+  if (slotBudget <= 0 || !sql.first(`SELECT 1 AS any FROM pipelines LIMIT 1`)) return queue;
   const pipelines = sql.all<{ id: string; max: number; running: number }>(
     `SELECT p.id, json_extract(v.definition, '$.maxConcurrency') AS max,
        (SELECT count(*) FROM tasks t WHERE t.pipeline_id = p.id AND t.state IN ${LIVE_TASK_STATES}) AS running
