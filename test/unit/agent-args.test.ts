@@ -1,4 +1,5 @@
 /** tm-agent's option parser: defaults, environment, and clear errors that never quote the token. */
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseArgs, USAGE } from '../../worker-agent/args.ts';
 import { describeTlsFailure } from '../../worker-agent/tls.ts';
@@ -6,12 +7,21 @@ import type { ArgsEnvironment } from '../../worker-agent/args.ts';
 
 const TOKEN = 'tm_join_s3cr3t-token';
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const KEY = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
+// Keys made for the test run, so no key material sits in the source.
+const KEY = String(
+  generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+);
+const EC_KEY = String(
+  generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({
+    type: 'sec1',
+    format: 'pem',
+  }),
+);
 const PEM_FILES: Record<string, string> = {
   '/srv/agent/.tm/tls/ca.pem': CA,
   '/etc/tm/client.pem': CA,
   '/etc/tm/client-key.pem': KEY,
-  '/etc/tm/ec-key.pem': KEY.replace(/PRIVATE/g, 'EC PRIVATE'),
+  '/etc/tm/ec-key.pem': EC_KEY,
 };
 
 function io(overrides: Partial<ArgsEnvironment> = {}): ArgsEnvironment {

@@ -1,6 +1,13 @@
 /** The agent's key file and hello signatures: made once with mode 0600, reused, verifiable. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHash, createPublicKey, generateKeyPairSync, verify, webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  verify,
+  webcrypto,
+} from 'node:crypto';
 import {
   chmodSync,
   mkdirSync,
@@ -50,7 +57,10 @@ describe('loadIdentity', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const pem = readFileSync(file, 'utf8');
-    expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
+    // The file is exactly an Ed25519 key in PKCS8 PEM: it parses, and re-exports to itself.
+    const key = createPrivateKey(pem);
+    expect(key.asymmetricKeyType).toBe('ed25519');
+    expect(key.export({ type: 'pkcs8', format: 'pem' })).toBe(pem);
     expect(identity.publicKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(identity.publicKey, 'base64url')).toHaveLength(32);
     // No temp file is left beside it.
@@ -143,7 +153,7 @@ describe('loadIdentity', () => {
     writeFileSync(`${file}.${process.pid}.tmp`, 'half a key');
     const { created } = loadIdentity(file);
     expect(created).toBe(true);
-    expect(readFileSync(file, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(createPrivateKey(readFileSync(file, 'utf8')).asymmetricKeyType).toBe('ed25519');
   });
 
   it('says which key file it cannot use, and why', () => {
