@@ -1,5 +1,4 @@
 /** End to end: `tm` as a child process against a real stack: output, --json and exit codes of each command. */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 import { freePort } from '../../cli/local/ports.ts';
-import { repoRoot } from '../../cli/local/repo.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
+import { TM_BIN, runProcess, runTmProcess, type RunOptions } from '../support/tm-process.ts';
 
-const TM = join(repoRoot, 'cli', 'bin', 'tm.js');
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const ESC = '\x1b';
 
@@ -21,53 +19,11 @@ let stack: TestStack;
 let data: Datasets;
 let home: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  bytes: Buffer;
-}
-
-/** Env without the caller's tm settings, and with a config dir of our own. */
-function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: home };
-  for (const key of ['TM_URL', 'TM_TOKEN', 'TM_CONFIG', 'COLUMNS']) delete env[key];
-  env.TM_URL = stack.url;
-  env.TM_TOKEN = stack.adminToken;
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
-
-function run(
-  command: string,
-  args: string[],
-  options: { env?: Record<string, string | undefined>; input?: string } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, env: baseEnv(options.env) });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const bytes = Buffer.concat(out);
-      resolve({
-        code,
-        stdout: bytes.toString('utf8'),
-        stderr: Buffer.concat(err).toString(),
-        bytes,
-      });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-const tm = (args: string[], options: Parameters<typeof run>[2] = {}) =>
-  run(process.execPath, [TM, ...args], options);
+/** The stack as the tm processes of this file see it: its URL, the admin token, a config dir of our own. */
+const target = () => ({ url: stack.url, token: stack.adminToken, configHome: home });
+const run = (command: string, args: string[], options: RunOptions = {}) =>
+  runProcess(target(), command, args, options);
+const tm = (args: string[], options: RunOptions = {}) => runTmProcess(target(), args, options);
 
 /** Runs `fn` over `items`, three at a time (the machine is shared), pairing each with its result. */
 async function inParallel<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<[T, R][]> {
@@ -414,7 +370,7 @@ describe('tm: aggregations', () => {
   });
 
   it('draws the progress bar on a terminal (under script)', async () => {
-    const quoted = [TM, ...AGGREGATE, '--wait'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+    const quoted = [TM_BIN, ...AGGREGATE, '--wait'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
     const r = await run('script', [
       '-qfec',
       `${process.execPath} ${quoted.join(' ')}`,

@@ -1,14 +1,16 @@
-/** Runs `tm` as a child process against a stack, with none of the caller's own tm settings. */
+/** Runs `tm` (or another command) as a child process against a stack, with none of the caller's own tm settings. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../cli/local/repo.ts';
 
-const TM = join(repoRoot, 'cli', 'bin', 'tm.js');
+export const TM_BIN = join(repoRoot, 'cli', 'bin', 'tm.js');
 
 export interface TmRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, for binary output (Arrow). */
+  bytes: Buffer;
 }
 
 export interface TmTarget {
@@ -31,23 +33,40 @@ function tmEnv(target: TmTarget, extra: Record<string, string | undefined>): Nod
   return env;
 }
 
-/** Runs `tm ARGS…` to its end, with `input` on its stdin. */
-export function runTmProcess(
+export interface RunOptions {
+  /** Variables to add, or (with undefined) to remove, over the target's env. */
+  env?: Record<string, string | undefined>;
+  /** What the child reads on stdin. */
+  input?: string;
+}
+
+/** Runs `command ARGS…` in the target's tm environment to its end (for `script`, say). */
+export function runProcess(
   target: TmTarget,
+  command: string,
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; input?: string } = {},
+  options: RunOptions = {},
 ): Promise<TmRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TM, ...args], {
-      cwd: repoRoot,
-      env: tmEnv(target, options.env ?? {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const child = spawn(command, args, { cwd: repoRoot, env: tmEnv(target, options.env ?? {}) });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const bytes = Buffer.concat(out);
+      resolve({
+        code,
+        stdout: bytes.toString('utf8'),
+        stderr: Buffer.concat(err).toString(),
+        bytes,
+      });
+    });
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** Runs `tm ARGS…` to its end, with `input` on its stdin. */
+export const runTmProcess = (target: TmTarget, args: readonly string[], options: RunOptions = {}) =>
+  runProcess(target, process.execPath, [TM_BIN, ...args], options);
