@@ -21,6 +21,7 @@ import {
   registerWorker,
   sendLog,
   signHello,
+  signedHello,
   submitJob,
   uniqueAddress,
   type TestAgent,
@@ -192,16 +193,7 @@ describe('impersonation', () => {
     const keys = await keysOf(address);
     const original = await connect();
     const nonce = await original.nonce();
-    const hello = {
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      address,
-      slots: 4,
-      acceptsCommands: true,
-      running: [],
-      publicKey: keys.publicKey,
-      signature: await signHello(keys, nonce, address),
-    };
+    const hello = await signedHello(address, nonce, keys);
     original.send(hello);
     const welcome = await original.nextFrame('welcome');
 

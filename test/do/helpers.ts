@@ -129,6 +129,20 @@ export async function signHello(keys: AgentKeys, nonce: string, address: string)
   return toBase64Url(new Uint8Array(signature));
 }
 
+/** A protocol-2 hello for `address`, signed by `keys` for the connection's `nonce`. */
+export async function signedHello(address: string, nonce: string, keys: AgentKeys) {
+  return {
+    type: 'hello',
+    protocolVersion: PROTOCOL_VERSION,
+    address,
+    slots: 4,
+    acceptsCommands: true,
+    running: [],
+    publicKey: keys.publicKey,
+    signature: await signHello(keys, nonce, address),
+  };
+}
+
 /** A fake agent on a real WebSocket to the Scheduler. */
 export class TestAgent {
   /** Frames received and not yet taken by nextFrame. */
@@ -177,18 +191,7 @@ export class TestAgent {
     keys?: AgentKeys,
   ): Promise<void> {
     const nonce = await this.nonce();
-    const signer = keys ?? (await keysOf(address));
-    this.send({
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      address,
-      slots: 4,
-      acceptsCommands: true,
-      running: [],
-      publicKey: signer.publicKey,
-      signature: await signHello(signer, nonce, address),
-      ...over,
-    });
+    this.send({ ...(await signedHello(address, nonce, keys ?? (await keysOf(address)))), ...over });
   }
 
   /** Takes the first received frame matching `predicate` (by type or function), waiting for it. */
