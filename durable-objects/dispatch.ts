@@ -181,15 +181,9 @@ function tenantShares(core: Core): TenantShare[] {
 /** Up to `limit` rows of `select`, drawn from the tenants' queues in weighted fair order. */
 function fairly(core: Core, tenants: TenantShare[], select: string, limit: number): QueuedRow[] {
   if (tenants.length <= 1) return core.sql.all<QueuedRow>(`${select} ORDER BY seq LIMIT ?`, limit);
-  const queues = tenants.map((tenant) => ({
-    key: keyOf(tenant.tenantId),
-    weight: tenant.weight,
-    tasks: core.sql.all<QueuedRow>(
-      `${select} AND tenant_id IS ? ORDER BY seq LIMIT ?`,
-      tenant.tenantId,
-      limit,
-    ),
-  }));
+  const queues = tenantQueues(tenants, (tenantId) =>
+    core.sql.all<QueuedRow>(`${select} AND tenant_id IS ? ORDER BY seq LIMIT ?`, tenantId, limit),
+  );
   return fairOrder(queues, limit, core.fairClock);
 }
 
@@ -201,12 +195,19 @@ function inFairOrder(core: Core, rows: QueuedRow[], tenants: TenantShare[]): Que
     if (queue) queue.push(row);
     else byTenant.set(row.tenant_id, [row]);
   }
-  const queues = tenants.map((tenant) => ({
+  const queues = tenantQueues(tenants, (tenantId) =>
+    (byTenant.get(tenantId) ?? []).sort((a, b) => a.seq - b.seq),
+  );
+  return fairOrder(queues, rows.length, core.fairClock);
+}
+
+/** Each tenant's queue for the fair order, its tasks from `tasksOf`. */
+function tenantQueues(tenants: TenantShare[], tasksOf: (tenantId: string | null) => QueuedRow[]) {
+  return tenants.map((tenant) => ({
     key: keyOf(tenant.tenantId),
     weight: tenant.weight,
-    tasks: (byTenant.get(tenant.tenantId) ?? []).sort((a, b) => a.seq - b.seq),
+    tasks: tasksOf(tenant.tenantId),
   }));
-  return fairOrder(queues, rows.length, core.fairClock);
 }
 
 function send(core: Core, assigned: AssignedTask[]): void {

@@ -9,6 +9,7 @@ import {
   type TaskView,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
+import { whereGiven } from './sql.ts';
 import { commit } from './core.ts';
 import { newEffects, wakeAt } from './effects.ts';
 import { attemptHistory } from './task-attempts.ts';
@@ -161,11 +162,9 @@ export function listTasks(
   state: TaskState | undefined,
   limit = 1000,
 ): TaskView[] {
-  const where = [state ? 'state = ?' : '', owner !== null ? 'tenant_id = ?' : ''].filter(Boolean);
-  const values = [state, owner].filter((value): value is string => typeof value === 'string');
+  const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
   const rows = core.sql.all<TaskRow>(
-    `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY seq DESC LIMIT ?`,
+    `SELECT * FROM tasks ${clause} ORDER BY seq DESC LIMIT ?`,
     ...values,
     limit,
   );

@@ -1,6 +1,6 @@
 /** Job records in SQLite: create with their tasks, read, list, settle when their tasks end. */
 import { isEndState, type JobState, type JobView, type TaskCounts } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import { whereGiven, type Sql } from './sql.ts';
 import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { advanceAggregate } from './aggregate-phases.ts';
@@ -133,20 +133,9 @@ export function listJobs(
   limit: number,
   owner: string | null,
 ): JobRow[] {
-  // Conditions are left out rather than made always-true, so SQLite can use its indexes.
-  const where: string[] = [];
-  const values: string[] = [];
-  if (state) {
-    where.push('state = ?');
-    values.push(state);
-  }
-  if (owner !== null) {
-    where.push('tenant_id = ?');
-    values.push(owner);
-  }
+  const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
   return sql.all<JobRow>(
-    `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at DESC LIMIT ?`,
+    `SELECT * FROM jobs ${clause} ORDER BY created_at DESC LIMIT ?`,
     ...values,
     limit,
   );

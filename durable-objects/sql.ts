@@ -36,3 +36,20 @@ export function createSql(storage: DurableObjectStorage): Sql {
     transaction: <T>(body: () => T) => storage.transactionSync(body),
   };
 }
+
+/**
+ * `WHERE a = ? AND b = ?` of the conditions whose value is given, with those values: a filter left
+ * out rather than made always-true, so SQLite can still use its indexes.
+ */
+export function whereGiven(conditions: Record<string, string | null | undefined>): {
+  clause: string;
+  values: string[];
+} {
+  const given = Object.entries(conditions).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string',
+  );
+  return {
+    clause: given.length ? `WHERE ${given.map(([condition]) => condition).join(' AND ')}` : '',
+    values: given.map(([, value]) => value),
+  };
+}
