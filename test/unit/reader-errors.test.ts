@@ -191,16 +191,4 @@ describe('reader errors', { timeout: 60_000 }, () => {
       expect(await readdir(s3.tempDir)).toEqual([]);
     }
   });
-
-  it('removes the temp file when the caller stops early', async () => {
-    const file = data.files.find((f) => f.format === 'parquet')!;
-    for await (const batch of readSplit(store, { key: file.key, size: 0 }, 'parquet', {
-      tempDir: s3.tempDir,
-    })) {
-      expect(batch.numRows).toBeGreaterThan(0);
-      expect(await readdir(s3.tempDir)).toHaveLength(1);
-      break;
-    }
-    expect(await readdir(s3.tempDir)).toEqual([]);
-  });
 });

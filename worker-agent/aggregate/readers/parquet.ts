@@ -1,89 +1,89 @@
-/** Reads a Parquet object row group by row group from a temporary local copy, decoded in a worker. */
-import { randomUUID } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { tableFromIPC, type RecordBatch } from 'apache-arrow';
+/**
+ * Reads a Parquet object's row groups through range requests, fetching only the columns the query
+ * needs and the next row group while the current one decodes. Files with features the JavaScript
+ * reader does not decode go to parquet-wasm instead (decided from the footer, before any row).
+ */
+import type { RecordBatch } from 'apache-arrow';
 import type { InputSplit } from '../../../protocol/aggregate.ts';
-import { DecodeError, openParquetDecoder, type ParquetDecoder } from './parquet-decoder.ts';
+import { ParquetFormatError } from './parquet/errors.ts';
+import { NotParquetError, readFooter, type ReadRange } from './parquet/footer.ts';
+import type { ParquetMetadata } from './parquet/metadata.ts';
+import { decodeRowGroup, groupSpans, unsupportedReason } from './parquet/row-group.ts';
+import { readParquetWasm } from './parquet-wasm.ts';
 import { slices, type ReadContext } from './read-context.ts';
 import { rowGroupRange } from './row-group-range.ts';
-
-const MAGIC = 'PAR1';
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Checks the PAR1 magic at both ends and the footer length, so parquet-wasm only sees plausible files. */
-async function checkLayout(context: ReadContext, file: string, size: number): Promise<void> {
+/** A range reader of the object that counts what it reads. */
+function rangeReader(context: ReadContext): ReadRange {
+  const options = context.signal ? { signal: context.signal } : {};
+  return async (start, end) => {
+    const bytes = await context.store.get(context.key, { start, end }, options);
+    context.countBytes(bytes.byteLength);
+    return bytes;
+  };
+}
+
+/** The object's metadata, with the reader's errors for objects that are empty, not Parquet or corrupt. */
+export async function parquetMetadata(context: ReadContext): Promise<ParquetMetadata> {
+  const options = context.signal ? { signal: context.signal } : {};
+  const { size } = await context.store.head(context.key, options);
   if (size === 0) throw context.fail('empty', 'the object is empty');
-  if (size < 12) throw context.fail('format', `not a Parquet file (${size} bytes)`);
-  const handle = await open(file, 'r');
   try {
-    const head = Buffer.alloc(4);
-    const tail = Buffer.alloc(8);
-    await handle.read(head, 0, 4, 0);
-    await handle.read(tail, 0, 8, size - 8);
-    if (head.toString('latin1') !== MAGIC) {
-      throw context.fail('format', 'not a Parquet file (no PAR1 magic at the start)');
+    return await readFooter(rangeReader(context), size);
+  } catch (error) {
+    if (error instanceof NotParquetError) throw context.fail('format', error.message);
+    if (error instanceof ParquetFormatError) {
+      throw context.fail('format', `corrupt Parquet metadata: ${error.message}`);
     }
-    if (tail.toString('latin1', 4) !== MAGIC) {
-      throw context.fail(
-        'format',
-        'the Parquet file does not end with PAR1 (truncated or corrupt)',
-      );
-    }
-    const footer = tail.readInt32LE(0);
-    if (footer <= 0 || footer > size - 12) {
-      throw context.fail('format', 'the Parquet footer length is corrupt');
-    }
-  } finally {
-    await handle.close();
+    throw error;
   }
 }
 
-/** Row groups `split.part` selects (all without a part), read one at a time into batches of `batchRows`. */
+/** Row groups `split.part` selects (all without a part), in batches of at most `batchRows`. */
 export async function* readParquet(
   context: ReadContext,
   split: InputSplit,
 ): AsyncGenerator<RecordBatch> {
-  const file = join(context.tempDir, `tm-read-${randomUUID()}.parquet`);
-  try {
-    const size = await context.store.download(
-      context.key,
-      file,
-      context.signal ? { signal: context.signal } : {},
-    );
-    context.countBytes(size);
-    await checkLayout(context, file, size);
-    let decoder: ParquetDecoder;
-    try {
-      decoder = await openParquetDecoder({ file }, context.signal);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      throw context.fail('format', `corrupt Parquet metadata: ${error.message}`);
-    }
-    try {
-      const { start, end } = rowGroupRange(decoder.groups.length, split.part);
-      const columns = projection(decoder.columns, context.columns);
-      for (let group = start; group < end; group++) {
-        context.signal?.throwIfAborted();
-        let batches: RecordBatch[];
-        try {
-          batches = tableFromIPC(
-            await decoder.readGroup(group, context.batchRows, columns),
-          ).batches;
-        } catch (error) {
-          if (context.signal?.aborted) throw error;
-          throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
+  const meta = await parquetMetadata(context);
+  const groups = rowGroupRange(meta.groups.length, split.part);
+  const columns = projection(meta.columns, context.columns);
+  const leaves = meta.leaves.flatMap((leaf, index) =>
+    !columns || columns.includes(leaf.name) ? [index] : [],
+  );
+  if (unsupportedReason(meta, leaves, groups) !== null) {
+    yield* readParquetWasm(context, split, columns);
+    return;
+  }
+  const read = rangeReader(context);
+  const fetchGroup = (group: number) =>
+    Promise.all(
+      groupSpans(meta, group, leaves).map(async (span) => {
+        const bytes = await read(span.start, span.end);
+        if (bytes.length !== span.end - span.start) {
+          throw context.fail('format', `the object ended at byte ${span.start + bytes.length}`);
         }
-        for (const batch of batches) yield* slices(batch, context.batchRows);
-      }
-    } finally {
-      await decoder.close();
+        return { span, bytes };
+      }),
+    );
+  let next = groups.start < groups.end ? fetchGroup(groups.start) : null;
+  for (let group = groups.start; group < groups.end; group++) {
+    const fetched = await next!;
+    next = group + 1 < groups.end ? fetchGroup(group + 1) : null;
+    // Read ahead: if this generator ends early, the fetch's failure must not go unhandled.
+    next?.catch(() => undefined);
+    context.signal?.throwIfAborted();
+    let batches: RecordBatch[];
+    try {
+      batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows)];
+    } catch (error) {
+      if (!(error instanceof ParquetFormatError)) throw error;
+      throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
     }
-  } finally {
-    await rm(file, { force: true });
+    for (const batch of batches) yield* slices(batch, context.batchRows);
   }
 }
 

@@ -1,0 +1,263 @@
+/**
+ * The JavaScript Parquet reader, on files DuckDB and arrow-rs (parquet-wasm) write with every codec,
+ * page version and encoding mix it claims: each read through a real s3rver yields exactly the rows
+ * DuckDB reads from the same file. Files it leaves to parquet-wasm still read the same.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import type { RecordBatch } from 'apache-arrow';
+import {
+  Compression,
+  readParquet,
+  Table as WasmTable,
+  WriterPropertiesBuilder,
+  WriterVersion,
+  writeParquet,
+} from 'parquet-wasm';
+import { readSplit } from '../../worker-agent/aggregate/readers/index.ts';
+import { ReaderError } from '../../worker-agent/aggregate/readers/errors.ts';
+import { parseMetadata } from '../../worker-agent/aggregate/readers/parquet/metadata.ts';
+import { unsupportedReason } from '../../worker-agent/aggregate/readers/parquet/row-group.ts';
+import { snappyDecompress } from '../../worker-agent/aggregate/readers/parquet/snappy.ts';
+import { HybridReader } from '../../worker-agent/aggregate/readers/parquet/hybrid.ts';
+import { ParquetFormatError } from '../../worker-agent/aggregate/readers/parquet/errors.ts';
+import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import { arrowRows, duckdb, duckdbRows } from '../support/datasets.ts';
+import { startTestS3, type TestS3 } from '../support/s3.ts';
+
+const ROWS = 20_000;
+/** Every type the reader decodes, each with NULLs where a column can hold them. */
+const SQL = `SELECT
+  CASE WHEN i % 11 = 0 THEN NULL ELSE i::INT END AS i32,
+  CASE WHEN i % 13 = 0 THEN NULL WHEN i = 1 THEN 9223372036854775807
+       WHEN i = 2 THEN -9223372036854775807 ELSE i * 1234567891 END::BIGINT AS i64,
+  CASE WHEN i % 7 = 0 THEN NULL ELSE 'cat-' || (i % 37) END AS dict_text,
+  CASE WHEN i % 5 = 0 THEN NULL ELSE 'row ' || i || ' ' || repeat('é', i % 40) END AS plain_text,
+  CASE WHEN i % 17 = 0 THEN NULL ELSE i / 7.0 END::DOUBLE AS f64,
+  (i / 3.0)::FLOAT AS f32,
+  CASE WHEN i % 19 = 0 THEN NULL ELSE i % 3 = 0 END AS flag,
+  DATE '2020-01-01' + (i % 400)::INT AS day,
+  TIMESTAMP '2020-01-01' + INTERVAL (i) SECOND AS ts,
+  (i % 100 - 50)::TINYINT AS i8,
+  (i % 200)::UTINYINT AS u8,
+  (i % 30000 - 15000)::SMALLINT AS i16,
+  (i * 100000)::UINTEGER AS u32,
+  CASE WHEN i % 29 = 0 THEN NULL ELSE ((i % 2000) - 1000) / 100 END::DECIMAL(9,2) AS dec32,
+  (((i * 7919) % 1000000000000) - 500000000000)::DECIMAL(18,3) / 1000 AS dec64
+FROM range(${ROWS}) t(i)`;
+
+/** The columns DuckDB's V2 files encode in ways the reader decodes (dictionary and booleans). */
+const V2_COLUMNS = ['dict_text', 'flag'];
+
+let s3: TestS3;
+let store: ObjectStore;
+let dir: string;
+const files = new Map<string, string>();
+
+async function duckFile(name: string, options: string): Promise<void> {
+  const path = join(dir, `${name}.parquet`);
+  await (
+    await duckdb()
+  ).run(`COPY (${SQL}) TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 6000${options})`);
+  files.set(name, path);
+}
+
+/** The DuckDB file rewritten by arrow-rs with `configure`d writer properties. */
+async function arrowRsFile(
+  name: string,
+  configure: (builder: WriterPropertiesBuilder) => WriterPropertiesBuilder,
+): Promise<void> {
+  const table = readParquet(await readFile(files.get('snappy')!));
+  const path = join(dir, `${name}.parquet`);
+  const properties = configure(new WriterPropertiesBuilder().setMaxRowGroupSize(7000)).build();
+  await writeFile(path, writeParquet(WasmTable.fromIPCStream(table.intoIPCStream()), properties));
+  files.set(name, path);
+}
+
+beforeAll(async () => {
+  s3 = await startTestS3();
+  store = createObjectStore(s3.access);
+  dir = await mkdtemp(join(tmpdir(), 'tm-parquet-js-'));
+  await duckFile('snappy', '');
+  await duckFile('gzip', ', COMPRESSION gzip');
+  await duckFile('uncompressed', ', COMPRESSION uncompressed');
+  await duckFile('zstd', ', COMPRESSION zstd');
+  await duckFile('v2', ', PARQUET_VERSION V2');
+  const nested = join(dir, 'nested.parquet');
+  await (
+    await duckdb()
+  ).run(
+    `COPY (SELECT i::INT AS i32, [i, i + 1] AS pair FROM range(100) t(i)) TO '${nested}' (FORMAT parquet)`,
+  );
+  files.set('nested', nested);
+  // Dictionaries that overflow a tiny page limit fall back to PLAIN pages mid-chunk; small data pages.
+  await arrowRsFile('arrow-rs-fallback', (b) =>
+    b
+      .setCompression(Compression.SNAPPY)
+      .setDictionaryPageSizeLimit(1024)
+      .setDataPageSizeLimit(4096),
+  );
+  await arrowRsFile('arrow-rs-v2', (b) =>
+    b.setCompression(Compression.SNAPPY).setWriterVersion(WriterVersion.V2),
+  );
+  await arrowRsFile('arrow-rs-plain', (b) =>
+    b.setCompression(Compression.UNCOMPRESSED).setDictionaryEnabled(false),
+  );
+  for (const [name, path] of files) await store.put(`js/${name}.parquet`, await readFile(path));
+}, 120_000);
+afterAll(async () => {
+  store?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  await s3?.cleanup();
+});
+
+async function read(name: string, columns?: string[]): Promise<RecordBatch[]> {
+  const batches: RecordBatch[] = [];
+  for await (const batch of readSplit(store, { key: `js/${name}.parquet`, size: 0 }, 'parquet', {
+    tempDir: s3.tempDir,
+    batchRows: 4096,
+    ...(columns ? { columns } : {}),
+  })) {
+    batches.push(batch);
+  }
+  return batches;
+}
+
+async function expected(name: string, columns?: string[]) {
+  return duckdbRows(`SELECT ${columns?.join(', ') ?? '*'} FROM read_parquet('${files.get(name)}')`);
+}
+
+/** Why the reader leaves `columns` (all when absent) of the file to parquet-wasm, or null. */
+async function leftToWasm(name: string, columns?: string[]): Promise<string | null> {
+  const bytes = await readFile(files.get(name)!);
+  const length = bytes.readInt32LE(bytes.length - 8);
+  const meta = parseMetadata(bytes.subarray(bytes.length - 8 - length, bytes.length - 8));
+  const leaves = meta.leaves.flatMap((leaf, i) =>
+    !columns || columns.includes(leaf.name) ? [i] : [],
+  );
+  return unsupportedReason(meta, leaves, { start: 0, end: meta.groups.length });
+}
+
+const zstdInZlib = 'zstdDecompressSync' in zlib;
+
+describe('the JavaScript Parquet reader', { timeout: 120_000 }, () => {
+  it('decodes every codec it claims, with NULLs in every column, row for row as DuckDB', async () => {
+    for (const name of ['snappy', 'gzip', 'uncompressed', 'zstd']) {
+      if (name !== 'zstd' || zstdInZlib) expect(await leftToWasm(name)).toBeNull();
+      const batches = await read(name);
+      expect(batches.every((batch) => batch.numRows <= 4096)).toBe(true);
+      expect(arrowRows(batches)).toEqual(await expected(name));
+    }
+  });
+
+  it('decodes arrow-rs files: dictionary pages falling back to PLAIN mid-chunk, v2 pages, no dictionary', async () => {
+    expect(await leftToWasm('arrow-rs-fallback')).toBeNull();
+    expect(await leftToWasm('arrow-rs-plain')).toBeNull();
+    for (const name of ['arrow-rs-fallback', 'arrow-rs-v2', 'arrow-rs-plain']) {
+      expect(arrowRows(await read(name))).toEqual(await expected(name));
+    }
+  });
+
+  it('decodes v2 data pages it knows the encoding of, and leaves the other columns to parquet-wasm', async () => {
+    expect(await leftToWasm('v2', V2_COLUMNS)).toBeNull();
+    expect(arrowRows(await read('v2', V2_COLUMNS))).toEqual(await expected('v2', V2_COLUMNS));
+    expect(await leftToWasm('v2')).toMatch(/encoding/);
+    expect(arrowRows(await read('v2'))).toEqual(await expected('v2'));
+  });
+
+  it('leaves nested columns and unsupported codecs to parquet-wasm, which still reads them', async () => {
+    expect(await leftToWasm('nested')).toMatch(/pair: a nested column/);
+    expect(await leftToWasm('nested', ['i32'])).toBeNull();
+    const rows = arrowRows(await read('nested', ['i32']));
+    expect(rows).toEqual(await expected('nested', ['i32']));
+    if (!zstdInZlib) expect(await leftToWasm('zstd')).toMatch(/codec 6/);
+  });
+
+  it('reads without a temp file; the parquet-wasm fallback removes its own when stopped early', async () => {
+    for await (const batch of readSplit(store, { key: 'js/snappy.parquet', size: 0 }, 'parquet', {
+      tempDir: s3.tempDir,
+    })) {
+      expect(batch.numRows).toBeGreaterThan(0);
+      expect(await readdir(s3.tempDir)).toEqual([]);
+      break;
+    }
+    for await (const batch of readSplit(store, { key: 'js/v2.parquet', size: 0 }, 'parquet', {
+      tempDir: s3.tempDir,
+    })) {
+      expect(batch.numRows).toBeGreaterThan(0);
+      expect(await readdir(s3.tempDir)).toHaveLength(1);
+      break;
+    }
+    expect(await readdir(s3.tempDir)).toEqual([]);
+  });
+
+  it('reads only the projected columns from the store', async () => {
+    let all = 0;
+    let one = 0;
+    for await (const _ of readSplit(store, { key: 'js/snappy.parquet', size: 0 }, 'parquet', {
+      tempDir: s3.tempDir,
+      onProgress: (p) => (all = p.bytesRead),
+    }));
+    for await (const _ of readSplit(store, { key: 'js/snappy.parquet', size: 0 }, 'parquet', {
+      tempDir: s3.tempDir,
+      columns: ['flag'],
+      onProgress: (p) => (one = p.bytesRead),
+    }));
+    expect(one).toBeGreaterThan(0);
+    expect(one).toBeLessThan(all / 4);
+  });
+
+  it('fails a corrupt dictionary index or page clearly, naming the row group', async () => {
+    const bytes = new Uint8Array(await readFile(files.get('uncompressed')!));
+    // Overwrite the middle of the file (pages of every column) with a byte pattern.
+    const broken = Uint8Array.from(bytes);
+    const footer = new DataView(bytes.buffer).getInt32(bytes.length - 8, true);
+    for (let i = 4; i < bytes.length - 8 - footer; i += 97) broken[i] = 0xff;
+    await store.put('js/broken.parquet', broken);
+    const error = await read('broken').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReaderError);
+    expect((error as ReaderError).code).toBe('format');
+    expect((error as Error).message).toMatch(/row group \d+ is corrupt/);
+  });
+});
+
+describe('Snappy and RLE/bit-packed decoding', () => {
+  it('decompresses literals and overlapping copies', () => {
+    // Length 10; literal "ab"; copy of 8 bytes from offset 2 (overlapping: a run of "ab").
+    const block = Uint8Array.from([10, (2 - 1) << 2, 0x61, 0x62, ((8 - 4) << 2) | 1, 2]);
+    expect(new TextDecoder().decode(snappyDecompress(block, 10))).toBe('ababababab');
+    expect(() => snappyDecompress(block, 11)).toThrow(ParquetFormatError);
+    // A copy reaching before the start of the output.
+    expect(() => snappyDecompress(Uint8Array.from([4, ((4 - 4) << 2) | 1, 9]), 4)).toThrow(
+      /before the start/,
+    );
+  });
+
+  it('reads RLE runs and bit-packed groups at narrow, middle and wide bit widths', () => {
+    for (const bitWidth of [1, 3, 17, 24, 30]) {
+      const values = Array.from({ length: 16 }, (_, i) => (i * 2654435761) % 2 ** bitWidth);
+      // A bit-packed run of two groups of 8, then an RLE run of 5 copies of the last value.
+      const packed = new Uint8Array(2 * bitWidth + 1 + 1 + Math.ceil(bitWidth / 8));
+      packed[0] = (2 << 1) | 1;
+      values.forEach((value, i) => {
+        for (let b = 0; b < bitWidth; b++) {
+          const bit = i * bitWidth + b;
+          if (Math.floor(value / 2 ** b) % 2) packed[1 + (bit >> 3)]! |= 1 << (bit & 7);
+        }
+      });
+      packed[1 + 2 * bitWidth] = 5 << 1;
+      for (let b = 0; b < Math.ceil(bitWidth / 8); b++) {
+        packed[2 + 2 * bitWidth + b] = Math.floor(values[15]! / 2 ** (8 * b)) % 256;
+      }
+      const out = new Int32Array(21);
+      new HybridReader(packed, 0, packed.length).read(bitWidth, 21, out);
+      expect([...out]).toEqual([...values, ...Array(5).fill(values[15])]);
+      expect(() =>
+        new HybridReader(packed, 0, packed.length).read(bitWidth, 22, new Int32Array(22)),
+      ).toThrow(ParquetFormatError);
+    }
+  });
+});

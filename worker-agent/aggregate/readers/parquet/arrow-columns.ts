@@ -1,0 +1,160 @@
+/** A decoded column chunk as Arrow data, sliced into the record batches the kernels read. */
+import {
+  Data,
+  DataType,
+  Dictionary,
+  Field,
+  Int32,
+  makeData,
+  makeVector,
+  RecordBatch,
+  Schema,
+  Struct,
+  Utf8,
+  type Vector,
+} from 'apache-arrow';
+import { BoolValues, FixedValues, StringValues, type ColumnValues } from './column-values.ts';
+import { Physical } from './format.ts';
+
+/** The value builder for a column of `physical` type. */
+export function valuesFor(physical: number, rows: number): ColumnValues {
+  if (physical === Physical.BOOLEAN) return new BoolValues(rows);
+  if (physical === Physical.BYTE_ARRAY) return new StringValues(rows);
+  return new FixedValues(rows, physical === Physical.INT64 || physical === Physical.DOUBLE ? 8 : 4);
+}
+
+/** A whole decoded chunk, ready to slice: `data(start, length)` is rows [start, start + length). */
+export interface ArrowColumn {
+  type: DataType;
+  data(start: number, length: number): Data;
+}
+
+/** 32- or 64-bit unscaled decimals (one or two words each) as Decimal128's four words, sign-extended. */
+function decimalWords(words: Int32Array, rows: number): Uint32Array {
+  const stride = words.length / Math.max(1, rows);
+  const out = new Int32Array(rows * 4);
+  for (let i = 0; i < rows; i++) {
+    const low = words[i * stride]!;
+    const high = stride === 2 ? words[i * stride + 1]! : low >> 31;
+    const sign = high >> 31;
+    out[i * 4] = low;
+    out[i * 4 + 1] = high;
+    out[i * 4 + 2] = sign;
+    out[i * 4 + 3] = sign;
+  }
+  return new Uint32Array(out.buffer);
+}
+
+/** The typed array an Arrow type's values take, over (or converted from) the chunk's words. */
+function typedValues(type: DataType, words: Int32Array, rows: number): ArrayBufferView {
+  const { buffer } = words;
+  if (DataType.isDecimal(type)) return decimalWords(words, rows);
+  if (DataType.isInt(type) && type.bitWidth < 32) {
+    const Array = type.ArrayType as unknown as new (source: Int32Array) => ArrayBufferView;
+    return new Array(words);
+  }
+  const Array = type.ArrayType as unknown as new (buffer: ArrayBufferLike) => ArrayBufferView;
+  return new Array(buffer);
+}
+
+/** Packs one byte per row into Arrow's validity bitmap; counts the NULLs. */
+function bitmap(
+  valid: Uint8Array,
+  start: number,
+  length: number,
+): { bits: Uint8Array; nulls: number } {
+  const bits = new Uint8Array((length + 7) >> 3);
+  let set = 0;
+  for (let i = 0; i < length; i++) {
+    const v = valid[start + i]!;
+    bits[i >> 3]! |= v << (i & 7);
+    set += v;
+  }
+  return { bits, nulls: length - set };
+}
+
+function validity(valid: Uint8Array | null, start: number, length: number) {
+  if (!valid) return { nullCount: 0 };
+  const { bits, nulls } = bitmap(valid, start, length);
+  return nulls === 0 ? { nullCount: 0 } : { nullCount: nulls, nullBitmap: bits };
+}
+
+/** Arrow data over a column chunk's decoded values. */
+export function arrowColumn(
+  type: DataType,
+  values: ColumnValues,
+  valid: Uint8Array | null,
+): ArrowColumn {
+  if (values instanceof StringValues) return dictionaryColumn(values, valid);
+  if (values instanceof BoolValues) {
+    return {
+      type,
+      data: (start, length) =>
+        makeData({
+          type,
+          length,
+          ...validity(valid, start, length),
+          data: bitmap(values.bytes, start, length).bits,
+        } as never),
+    };
+  }
+  const { words, rows } = values as FixedValues;
+  const typed = typedValues(type, words, rows) as Int32Array;
+  // Decimal128 takes four words per value; every other type one element.
+  const width = DataType.isDecimal(type) ? 4 : 1;
+  return {
+    type,
+    data: (start, length) =>
+      makeData({
+        type,
+        length,
+        ...validity(valid, start, length),
+        data: typed.subarray(start * width, (start + length) * width),
+      } as never),
+  };
+}
+
+/** Strings as Dictionary<Utf8, Int32> (the kernels look each entry up once). */
+function dictionaryColumn(values: StringValues, valid: Uint8Array | null): ArrowColumn {
+  const { entries } = values;
+  // NULL rows point at entry 0, so there must be one.
+  if (entries.count === 0) entries.append(new Uint8Array(0), 0, 0);
+  const dictionary: Vector = makeVector(
+    makeData({
+      type: new Utf8(),
+      length: entries.count,
+      nullCount: 0,
+      valueOffsets: entries.offsets.subarray(0, entries.count + 1),
+      data: entries.bytes,
+    }),
+  );
+  const type = new Dictionary(new Utf8(), new Int32());
+  return {
+    type,
+    data: (start, length) =>
+      makeData({
+        type,
+        length,
+        ...validity(valid, start, length),
+        data: values.codes.subarray(start, start + length),
+        dictionary,
+      } as never),
+  };
+}
+
+/** Record batches of at most `batchRows` rows over a row group's columns. */
+export function* recordBatches(
+  names: readonly string[],
+  columns: readonly ArrowColumn[],
+  rows: number,
+  batchRows: number,
+): Generator<RecordBatch> {
+  const fields = columns.map((column, i) => new Field(names[i]!, column.type, true));
+  const schema = new Schema(fields);
+  const struct = new Struct(fields);
+  for (let start = 0; start < rows; start += batchRows) {
+    const length = Math.min(batchRows, rows - start);
+    const children = columns.map((column) => column.data(start, length));
+    yield new RecordBatch(schema, makeData({ type: struct, length, nullCount: 0, children }));
+  }
+}

@@ -1,0 +1,37 @@
+/** Page decompression for the codecs the reader handles (others are left to parquet-wasm). */
+import zlib from 'node:zlib';
+import { ParquetFormatError } from './errors.ts';
+import { Codec } from './format.ts';
+import { snappyDecompress } from './snappy.ts';
+
+type Inflate = (input: Uint8Array) => Uint8Array;
+/** Node ≥ 22.15 has zstd in zlib; older Nodes leave ZSTD files to parquet-wasm. */
+const zstd = (zlib as unknown as { zstdDecompressSync?: Inflate }).zstdDecompressSync;
+
+export function codecSupported(codec: number): boolean {
+  return (
+    codec === Codec.UNCOMPRESSED ||
+    codec === Codec.SNAPPY ||
+    codec === Codec.GZIP ||
+    (codec === Codec.ZSTD && zstd !== undefined)
+  );
+}
+
+/** `input` decompressed to exactly `size` bytes. */
+export function decompress(codec: number, input: Uint8Array, size: number): Uint8Array {
+  let output: Uint8Array;
+  try {
+    if (codec === Codec.UNCOMPRESSED) output = input;
+    else if (codec === Codec.SNAPPY) return snappyDecompress(input, size);
+    else if (codec === Codec.GZIP) output = zlib.unzipSync(input);
+    else if (codec === Codec.ZSTD && zstd) output = zstd(input);
+    else throw new ParquetFormatError(`codec ${codec} is not supported`);
+  } catch (error) {
+    if (error instanceof ParquetFormatError) throw error;
+    throw new ParquetFormatError(`a page does not decompress (${(error as Error).message})`);
+  }
+  if (output.length !== size) {
+    throw new ParquetFormatError(`a page holds ${output.length} bytes, its header says ${size}`);
+  }
+  return output;
+}

@@ -1,0 +1,280 @@
+/**
+ * A column chunk's values for all its rows, built page by page: fixed-width values (as 32-bit
+ * words), booleans (a byte each), or strings (dictionary indices, with any plainly encoded values
+ * appended to the dictionary, so a string column is a dictionary in every row group).
+ */
+import { ParquetFormatError } from './errors.ts';
+import { HybridReader } from './hybrid.ts';
+
+/** Where a page's values go: rows [row, row + count), and which of them are NULL. */
+export interface PageRows {
+  row: number;
+  count: number;
+  /** One byte per row, 0 for NULL; null when the page has no NULLs. */
+  valid: Uint8Array | null;
+  /** The number of non-NULL values the page holds. */
+  values: number;
+}
+
+export interface ColumnValues {
+  /** The dictionary page's PLAIN values. */
+  setDictionary(bytes: Uint8Array, count: number): void;
+  plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void;
+  /** Dictionary indices (`page.values` of them) for the page's non-NULL rows. */
+  indices(indices: Int32Array, page: PageRows): void;
+}
+
+function corrupt(reason: string): ParquetFormatError {
+  return new ParquetFormatError(reason);
+}
+
+/** Copies `bytes[start, start + length)` into a fresh, aligned buffer. */
+function aligned(bytes: Uint8Array, start: number, length: number): ArrayBuffer {
+  const copy = new Uint8Array(length);
+  copy.set(bytes.subarray(start, start + length));
+  return copy.buffer;
+}
+
+/** 4- or 8-byte values, kept as 32-bit words (`width / 4` per row). */
+export class FixedValues implements ColumnValues {
+  readonly words: Int32Array;
+  private dictionary: Int32Array | null = null;
+  private readonly stride: number;
+
+  constructor(
+    readonly rows: number,
+    private readonly width: 4 | 8,
+  ) {
+    this.stride = width / 4;
+    this.words = new Int32Array(rows * this.stride);
+  }
+
+  setDictionary(bytes: Uint8Array, count: number): void {
+    if (count * this.width > bytes.length) throw corrupt('the dictionary page is too short');
+    this.dictionary = new Int32Array(aligned(bytes, 0, count * this.width));
+  }
+
+  plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
+    const length = page.values * this.width;
+    if (position + length > end) throw corrupt('a data page holds fewer values than it says');
+    if (!page.valid) {
+      new Uint8Array(this.words.buffer).set(
+        bytes.subarray(position, position + length),
+        page.row * this.width,
+      );
+      return;
+    }
+    const dense = new Int32Array(aligned(bytes, position, length));
+    this.scatter(dense, page);
+  }
+
+  indices(indices: Int32Array, page: PageRows): void {
+    const dictionary = this.dictionary;
+    if (!dictionary) throw corrupt('a dictionary-encoded page comes without a dictionary');
+    const size = dictionary.length / this.stride;
+    if (page.valid) {
+      checkIndex(largestIndex(indices, page.values), size);
+      this.gatherSparse(dictionary, indices, page);
+    } else if (this.stride === 1) {
+      checkIndex(gather32(dictionary, indices, page.values, this.words, page.row), size);
+    } else checkIndex(gather64(dictionary, indices, page.values, this.words, page.row), size);
+  }
+
+  private gatherSparse(dictionary: Int32Array, indices: Int32Array, page: PageRows): void {
+    const { words, stride } = this;
+    const valid = page.valid!;
+    let j = 0;
+    for (let r = 0; r < page.count; r++) {
+      if (valid[r] === 0) continue;
+      const index = indices[j++]!;
+      for (let w = 0; w < stride; w++)
+        words[(page.row + r) * stride + w] = dictionary[index * stride + w]!;
+    }
+  }
+
+  private scatter(dense: Int32Array, page: PageRows): void {
+    const { words, stride } = this;
+    const valid = page.valid!;
+    let j = 0;
+    for (let r = 0; r < page.count; r++) {
+      if (valid[r] === 0) continue;
+      for (let w = 0; w < stride; w++) words[(page.row + r) * stride + w] = dense[j * stride + w]!;
+      j++;
+    }
+  }
+}
+
+/** Throws unless `largest` (the largest index of a page, as unsigned) is below `size`. */
+function checkIndex(largest: number, size: number): void {
+  if (largest >= size) throw corrupt(`dictionary index ${largest} is past the ${size} entries`);
+}
+
+/** `out[at + i] = dictionary[indices[i]]`; returns the largest index (unsigned), to be checked. */
+function gather32(
+  dictionary: Int32Array,
+  indices: Int32Array,
+  count: number,
+  out: Int32Array,
+  at: number,
+): number {
+  let largest = 0;
+  for (let i = 0; i < count; i++) {
+    const index = indices[i]!;
+    largest = Math.max(largest, index >>> 0);
+    out[at + i] = dictionary[index]!;
+  }
+  return largest;
+}
+
+/** Two words per value; otherwise as gather32. */
+function gather64(
+  dictionary: Int32Array,
+  indices: Int32Array,
+  count: number,
+  out: Int32Array,
+  at: number,
+): number {
+  let largest = 0;
+  for (let i = 0, o = 2 * at; i < count; i++, o += 2) {
+    const index = indices[i]!;
+    largest = Math.max(largest, index >>> 0);
+    out[o] = dictionary[2 * index]!;
+    out[o + 1] = dictionary[2 * index + 1]!;
+  }
+  return largest;
+}
+
+/** The largest of the first `count` indices (unsigned). */
+function largestIndex(indices: Int32Array, count: number): number {
+  let largest = 0;
+  for (let i = 0; i < count; i++) largest = Math.max(largest, indices[i]! >>> 0);
+  return largest;
+}
+
+/** Booleans, a byte each (PLAIN bit-packed or RLE in the file). */
+export class BoolValues implements ColumnValues {
+  readonly bytes: Uint8Array;
+
+  constructor(rows: number) {
+    this.bytes = new Uint8Array(rows);
+  }
+
+  setDictionary(): void {
+    throw corrupt('a BOOLEAN column has a dictionary page');
+  }
+
+  plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
+    if (position + Math.ceil(page.values / 8) > end) {
+      throw corrupt('a data page holds fewer values than it says');
+    }
+    const dense = new Uint8Array(page.values);
+    for (let i = 0; i < page.values; i++) dense[i] = (bytes[position + (i >> 3)]! >> (i & 7)) & 1;
+    this.place(dense, page);
+  }
+
+  /** RLE-encoded booleans: a 4-byte length, then the hybrid runs of 1-bit values. */
+  rle(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
+    const dense = new Uint8Array(page.values);
+    new HybridReader(bytes, position + 4, end).read(1, page.values, dense);
+    this.place(dense, page);
+  }
+
+  indices(): void {
+    throw corrupt('a BOOLEAN column has dictionary-encoded pages');
+  }
+
+  private place(dense: Uint8Array, page: PageRows): void {
+    if (!page.valid) {
+      this.bytes.set(dense, page.row);
+      return;
+    }
+    let j = 0;
+    for (let r = 0; r < page.count; r++)
+      if (page.valid[r] !== 0) this.bytes[page.row + r] = dense[j++]!;
+  }
+}
+
+/** A growable byte buffer with the offsets of the values appended to it. */
+class ByteList {
+  bytes = new Uint8Array(1024);
+  offsets = new Int32Array(65);
+  count = 0;
+
+  append(source: Uint8Array, start: number, length: number): void {
+    const from = this.offsets[this.count]!;
+    if (from + length > this.bytes.length) this.bytes = grow(this.bytes, from + length);
+    if (this.count + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.count + 2);
+    if (length > 16) this.bytes.set(source.subarray(start, start + length), from);
+    else for (let i = 0; i < length; i++) this.bytes[from + i] = source[start + i]!;
+    this.offsets[++this.count] = from + length;
+  }
+}
+
+function grow<T extends Uint8Array | Int32Array>(array: T, needed: number): T {
+  let size = array.length * 2;
+  while (size < needed) size *= 2;
+  const next = new (array.constructor as new (size: number) => T)(size);
+  next.set(array);
+  return next;
+}
+
+/** Strings as indices into one list of entries: the dictionary page's, then any plain values. */
+export class StringValues implements ColumnValues {
+  readonly codes: Int32Array;
+  readonly entries = new ByteList();
+  private dictionarySize = 0;
+
+  constructor(rows: number) {
+    this.codes = new Int32Array(rows);
+  }
+
+  setDictionary(bytes: Uint8Array, count: number): void {
+    if (this.entries.count > 0) throw corrupt('a column chunk has two dictionary pages');
+    readByteArrays(bytes, 0, bytes.length, count, this.entries);
+    this.dictionarySize = count;
+  }
+
+  plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
+    const first = this.entries.count;
+    readByteArrays(bytes, position, end, page.values, this.entries);
+    let j = first;
+    for (let r = 0; r < page.count; r++) {
+      if (!page.valid || page.valid[r] !== 0) this.codes[page.row + r] = j++;
+    }
+  }
+
+  indices(indices: Int32Array, page: PageRows): void {
+    if (this.dictionarySize === 0) {
+      throw corrupt('a dictionary-encoded page comes without a dictionary');
+    }
+    checkIndex(largestIndex(indices, page.values), this.dictionarySize);
+    const { codes } = this;
+    const valid = page.valid;
+    if (!valid) {
+      codes.set(indices.subarray(0, page.values), page.row);
+      return;
+    }
+    let j = 0;
+    for (let r = 0; r < page.count; r++) if (valid[r] !== 0) codes[page.row + r] = indices[j++]!;
+  }
+}
+
+/** `count` PLAIN byte arrays (each a 4-byte length, then the bytes) from `bytes[position, end)`. */
+function readByteArrays(
+  bytes: Uint8Array,
+  position: number,
+  end: number,
+  count: number,
+  into: ByteList,
+): void {
+  let p = position;
+  for (let i = 0; i < count; i++) {
+    if (p + 4 > end) throw corrupt('a data page holds fewer values than it says');
+    const length =
+      (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16)) + bytes[p + 3]! * 2 ** 24;
+    p += 4;
+    if (p + length > end) throw corrupt('a string runs past the end of its page');
+    into.append(bytes, p, length);
+    p += length;
+  }
+}

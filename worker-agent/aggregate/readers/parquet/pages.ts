@@ -1,0 +1,176 @@
+/** Walks a column chunk's pages: headers, decompression, definition levels, value encodings. */
+import { decompress } from './codecs.ts';
+import { BoolValues, type ColumnValues, type PageRows } from './column-values.ts';
+import { ParquetFormatError } from './errors.ts';
+import { Encoding, PageType } from './format.ts';
+import { HybridReader } from './hybrid.ts';
+import { field, ThriftReader, type ThriftStruct } from './thrift.ts';
+
+export interface ChunkInput {
+  bytes: Uint8Array;
+  codec: number;
+  optional: boolean;
+  /** The row group's row count: the chunk must hold exactly that many values. */
+  rows: number;
+}
+
+/** Scratch arrays reused across pages (grown as needed). */
+class Scratch {
+  private levelBuffer = new Uint8Array(0);
+  private indexBuffer = new Int32Array(0);
+  levels(count: number): Uint8Array {
+    if (this.levelBuffer.length < count) this.levelBuffer = new Uint8Array(count);
+    return this.levelBuffer.subarray(0, count);
+  }
+  indices(count: number): Int32Array {
+    if (this.indexBuffer.length < count) this.indexBuffer = new Int32Array(count);
+    return this.indexBuffer;
+  }
+}
+
+/** Decodes every page of the chunk into `values`; returns the rows' validity (null: no NULLs). */
+export function decodeChunk(input: ChunkInput, values: ColumnValues): Uint8Array | null {
+  const { bytes, rows } = input;
+  const scratch = new Scratch();
+  let valid: Uint8Array | null = null;
+  let row = 0;
+  let position = 0;
+  while (position < bytes.length && row < rows) {
+    const reader = new ThriftReader(bytes, position);
+    const header = reader.readStruct();
+    const type = field.int(header, 1, 'a page type');
+    const size = field.int(header, 2, 'a page size');
+    const compressed = field.int(header, 3, 'a compressed page size');
+    const bodyStart = reader.position;
+    if (compressed < 0 || size < 0 || bodyStart + compressed > bytes.length) {
+      throw new ParquetFormatError('a page runs past the end of its column chunk');
+    }
+    const body = bytes.subarray(bodyStart, bodyStart + compressed);
+    position = bodyStart + compressed;
+    if (type === PageType.DICTIONARY_PAGE) {
+      const dictionary = field.struct(header, 7, 'a dictionary page header');
+      values.setDictionary(
+        decompress(input.codec, body, size),
+        field.int(dictionary, 1, 'a dictionary size'),
+      );
+      continue;
+    }
+    if (type !== PageType.DATA_PAGE && type !== PageType.DATA_PAGE_V2) continue;
+    const page =
+      type === PageType.DATA_PAGE
+        ? dataPageV1(input, header, body, size, row, scratch)
+        : dataPageV2(input, header, body, size, row, scratch);
+    if (row + page.rows.count > rows) {
+      throw new ParquetFormatError(
+        `the column chunk holds more values than the row group's ${rows} rows`,
+      );
+    }
+    if (page.rows.valid) {
+      valid ??= new Uint8Array(rows).fill(1, 0, row);
+      valid.set(page.rows.valid, row);
+    } else valid?.fill(1, row, row + page.rows.count);
+    decodeValues(page, values, scratch);
+    row += page.rows.count;
+  }
+  if (row !== rows) {
+    throw new ParquetFormatError(`the column chunk holds ${row} values for ${rows} rows`);
+  }
+  return valid;
+}
+
+interface DecodedPage {
+  encoding: number;
+  data: Uint8Array;
+  /** Where the values start in `data`. */
+  start: number;
+  rows: PageRows;
+}
+
+function dataPageV1(
+  input: ChunkInput,
+  header: ThriftStruct,
+  body: Uint8Array,
+  size: number,
+  row: number,
+  scratch: Scratch,
+): DecodedPage {
+  const page = field.struct(header, 5, 'a data page header');
+  const count = field.int(page, 1, 'a page value count');
+  const data = decompress(input.codec, body, size);
+  let start = 0;
+  let levels: Uint8Array | null = null;
+  if (input.optional) {
+    if (data.length < 4) throw new ParquetFormatError('a data page is too short for its levels');
+    const length = data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24);
+    if (length < 0 || 4 + length > data.length) {
+      throw new ParquetFormatError("a data page's definition levels run past its end");
+    }
+    levels = scratch.levels(count);
+    new HybridReader(data, 4, 4 + length).read(1, count, levels);
+    start = 4 + length;
+  }
+  return {
+    encoding: field.int(page, 2, 'a page encoding'),
+    data,
+    start,
+    rows: pageRows(row, count, levels),
+  };
+}
+
+function dataPageV2(
+  input: ChunkInput,
+  header: ThriftStruct,
+  body: Uint8Array,
+  size: number,
+  row: number,
+  scratch: Scratch,
+): DecodedPage {
+  const page = field.struct(header, 8, 'a v2 data page header');
+  const count = field.int(page, 1, 'a page value count');
+  const levelBytes = field.int(page, 5, 'a definition levels length');
+  const repetitionBytes = field.int(page, 6, 'a repetition levels length');
+  if (repetitionBytes !== 0) throw new ParquetFormatError('a flat column has repetition levels');
+  if (levelBytes < 0 || levelBytes > body.length || levelBytes > size) {
+    throw new ParquetFormatError("a data page's definition levels run past its end");
+  }
+  let levels: Uint8Array | null = null;
+  if (input.optional) {
+    levels = scratch.levels(count);
+    new HybridReader(body, 0, levelBytes).read(1, count, levels);
+  }
+  const compressed = field.bool(page, 7) ?? true;
+  const rest = body.subarray(levelBytes);
+  const data = compressed ? decompress(input.codec, rest, size - levelBytes) : rest;
+  return {
+    encoding: field.int(page, 4, 'a page encoding'),
+    data,
+    start: 0,
+    rows: pageRows(row, count, levels),
+  };
+}
+
+function pageRows(row: number, count: number, levels: Uint8Array | null): PageRows {
+  if (!levels) return { row, count, valid: null, values: count };
+  let values = 0;
+  for (let i = 0; i < count; i++) values += levels[i]!;
+  return { row, count, valid: values === count ? null : levels, values };
+}
+
+function decodeValues(page: DecodedPage, values: ColumnValues, scratch: Scratch): void {
+  const { data, start, rows, encoding } = page;
+  if (rows.values === 0) return;
+  if (encoding === Encoding.PLAIN) {
+    values.plain(data, start, data.length, rows);
+  } else if (encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY) {
+    if (start >= data.length) throw new ParquetFormatError('a dictionary-encoded page is empty');
+    const indices = scratch.indices(rows.values);
+    new HybridReader(data, start + 1, data.length).read(data[start]!, rows.values, indices);
+    values.indices(indices, rows);
+  } else if (encoding === Encoding.RLE && values instanceof BoolValues) {
+    values.rle(data, start, data.length, rows);
+  } else {
+    throw new ParquetFormatError(
+      `a data page uses encoding ${encoding}, which its column chunk does not list`,
+    );
+  }
+}

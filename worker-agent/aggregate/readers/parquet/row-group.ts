@@ -1,0 +1,88 @@
+/** Decodes a row group's projected column chunks from their bytes into record batches. */
+import type { RecordBatch } from 'apache-arrow';
+import { arrowColumn, recordBatches, valuesFor, type ArrowColumn } from './arrow-columns.ts';
+import { codecSupported } from './codecs.ts';
+import { Encoding } from './format.ts';
+import type { ParquetMetadata } from './metadata.ts';
+import { decodeChunk } from './pages.ts';
+
+const ENCODINGS: ReadonlySet<number> = new Set(Object.values(Encoding));
+
+/** Byte ranges to fetch: chunks closer than this are read in one request, gap included. */
+const MAX_GAP = 256 * 1024;
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** Why the reader cannot decode these leaves of these row groups itself (null: it can). */
+export function unsupportedReason(
+  meta: ParquetMetadata,
+  leaves: readonly number[],
+  groups: { start: number; end: number },
+): string | null {
+  for (const leaf of leaves) {
+    const column = meta.leaves[leaf]!;
+    if (!column.type) return `column ${column.name}: ${column.unsupported}`;
+    for (let group = groups.start; group < groups.end; group++) {
+      const chunk = meta.groups[group]!.chunks[leaf]!;
+      if (chunk.external) return `column ${column.name} is in another file`;
+      if (!codecSupported(chunk.codec)) return `column ${column.name}: codec ${chunk.codec}`;
+      const encoding = chunk.encodings.find((e) => !ENCODINGS.has(e));
+      if (encoding !== undefined) return `column ${column.name}: encoding ${encoding}`;
+    }
+  }
+  return null;
+}
+
+/** The spans to fetch for `leaves` of row group `group`, nearby chunks merged. */
+export function groupSpans(
+  meta: ParquetMetadata,
+  group: number,
+  leaves: readonly number[],
+): Span[] {
+  const chunks = leaves
+    .map((leaf) => meta.groups[group]!.chunks[leaf]!)
+    .map((chunk) => ({ start: chunk.start, end: chunk.start + chunk.length }))
+    .sort((a, b) => a.start - b.start);
+  const spans: Span[] = [];
+  for (const chunk of chunks) {
+    const last = spans.at(-1);
+    if (last && chunk.start - last.end <= MAX_GAP) last.end = Math.max(last.end, chunk.end);
+    else spans.push({ ...chunk });
+  }
+  return spans;
+}
+
+/** Record batches of row group `group`'s `leaves`, from the fetched `spans` (and their bytes). */
+export function decodeRowGroup(
+  meta: ParquetMetadata,
+  group: number,
+  leaves: readonly number[],
+  fetched: ReadonlyArray<{ span: Span; bytes: Uint8Array }>,
+  batchRows: number,
+): Generator<RecordBatch> {
+  const { rows, chunks } = meta.groups[group]!;
+  const columns: ArrowColumn[] = leaves.map((leaf) => {
+    const column = meta.leaves[leaf]!;
+    const chunk = chunks[leaf]!;
+    const holder = fetched.find(
+      ({ span }) => span.start <= chunk.start && chunk.start + chunk.length <= span.end,
+    )!;
+    const offset = chunk.start - holder.span.start;
+    const bytes = holder.bytes.subarray(offset, offset + chunk.length);
+    const values = valuesFor(column.physical, rows);
+    const valid = decodeChunk(
+      { bytes, codec: chunk.codec, optional: column.optional, rows },
+      values,
+    );
+    return arrowColumn(column.type!, values, valid);
+  });
+  return recordBatches(
+    leaves.map((leaf) => meta.leaves[leaf]!.name),
+    columns,
+    rows,
+    batchRows,
+  );
+}
