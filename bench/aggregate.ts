@@ -100,12 +100,15 @@ async function main(): Promise<void> {
     store.close();
     for (const count of AGENTS) {
       while (stack.agents.length < count) await stack.addAgent();
+      const requestOf = (query: Query): Aggregate => ({
+        kind: 'aggregate',
+        source: { store: LOCAL_BUCKET, prefix: 'bench/sales/', format: 'parquet' },
+        ...query.request,
+      });
+      // Untimed, as DuckDB's first run: new agents start their map threads on their first map.
+      await stack.client.submitJob(requestOf(QUERIES[0]!), 300);
       for (const query of QUERIES) {
-        const request: Aggregate = {
-          kind: 'aggregate',
-          source: { store: LOCAL_BUCKET, prefix: 'bench/sales/', format: 'parquet' },
-          ...query.request,
-        };
+        const request = requestOf(query);
         const started = performance.now();
         const job = await stack.client.submitJob(request, 300);
         const seconds = (performance.now() - started) / 1000;

@@ -6,7 +6,6 @@ import { Connection } from './connection.ts';
 import type { TaskFrame } from './connection.ts';
 import { commandExecutor } from './executors/command.ts';
 import { runEcho } from './executors/echo.ts';
-import { mapExecutor } from './executors/aggregate-map.ts';
 import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { pipelineExecutor } from './executors/pipeline.ts';
 import { agentTempDir } from './temp-dir.ts';
@@ -16,6 +15,7 @@ import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
 import { TaskRunner } from './task-runner.ts';
+import { MapThreadPool } from './map-threads/pool.ts';
 
 export interface AgentConfig {
   options: AgentOptions;
@@ -39,12 +39,17 @@ export class Agent {
   readonly runner: TaskRunner;
   readonly outbox: Outbox;
   readonly connection: Connection;
+  private readonly maps: MapThreadPool;
 
   constructor(private readonly config: AgentConfig) {
     const { options, logger } = config;
     this.outbox = new Outbox((items) => this.runner.delivered(items));
     const openStore: OpenStore = (access) =>
       createObjectStore(access, { timeoutMs: options.storeTimeoutMs });
+    this.maps = new MapThreadPool({
+      tempDir: agentTempDir(),
+      storeTimeoutMs: options.storeTimeoutMs,
+    });
     this.runner = new TaskRunner({
       logger,
       report: (item) => this.outbox.push(item),
@@ -52,7 +57,7 @@ export class Agent {
         this.connection.notify({ type: 'progress', tasks: [{ ...task, ...figures }] }),
       executors: {
         echo: runEcho,
-        'aggregate-map': mapExecutor({ tempDir: agentTempDir(), openStore }),
+        'aggregate-map': this.maps.executor,
         'aggregate-reduce': reduceExecutor({ openStore }),
         'aggregate-final': finalExecutor({ openStore }),
         command: commandExecutor({
@@ -117,6 +122,7 @@ export class Agent {
   async shutdown(reason: string): Promise<void> {
     this.runner.abortAll(reason);
     await within(this.runner.whenSettled(), this.config.options.killGraceMs + KILL_SLACK_MS);
+    await this.maps.close();
     await this.connection.close(reason);
   }
 

@@ -8,7 +8,7 @@ import type { InputSplit } from '../../../protocol/aggregate.ts';
 import { ParquetFormatError } from './parquet/errors.ts';
 import { NotParquetError, readFooter, type ReadRange } from './parquet/footer.ts';
 import type { ParquetMetadata } from './parquet/metadata.ts';
-import { decodeRowGroup, groupSpans, unsupportedReason } from './parquet/row-group.ts';
+import { decodeRowGroup, fetchRuns, groupSpans, unsupportedReason } from './parquet/row-group.ts';
 import { readParquetWasm } from './parquet-wasm.ts';
 import { slices, type ReadContext } from './read-context.ts';
 import { rowGroupRange } from './row-group-range.ts';
@@ -16,6 +16,9 @@ import { rowGroupRange } from './row-group-range.ts';
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Most bytes fetched in one run of row groups (and so held at once, twice with the read-ahead). */
+const RUN_BYTES = 4 * 1024 * 1024;
 
 /** A range reader of the object that counts what it reads. */
 function rangeReader(context: ReadContext): ReadRange {
@@ -59,9 +62,9 @@ export async function* readParquet(
     return;
   }
   const read = rangeReader(context);
-  const fetchGroup = (group: number) =>
+  const fetchRun = (groups: number[]) =>
     Promise.all(
-      groupSpans(meta, group, leaves).map(async (span) => {
+      groupSpans(meta, groups, leaves).map(async (span) => {
         const bytes = await read(span.start, span.end);
         if (bytes.length !== span.end - span.start) {
           throw context.fail('format', `the object ended at byte ${span.start + bytes.length}`);
@@ -69,21 +72,24 @@ export async function* readParquet(
         return { span, bytes };
       }),
     );
-  let next = groups.start < groups.end ? fetchGroup(groups.start) : null;
-  for (let group = groups.start; group < groups.end; group++) {
+  const runs = fetchRuns(meta, groups, leaves, RUN_BYTES);
+  let next = runs.length > 0 ? fetchRun(runs[0]!) : null;
+  for (let index = 0; index < runs.length; index++) {
     const fetched = await next!;
-    next = group + 1 < groups.end ? fetchGroup(group + 1) : null;
+    next = index + 1 < runs.length ? fetchRun(runs[index + 1]!) : null;
     // Read ahead: if this generator ends early, the fetch's failure must not go unhandled.
     next?.catch(() => undefined);
-    context.signal?.throwIfAborted();
-    let batches: RecordBatch[];
-    try {
-      batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows)];
-    } catch (error) {
-      if (!(error instanceof ParquetFormatError)) throw error;
-      throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
+    for (const group of runs[index]!) {
+      context.signal?.throwIfAborted();
+      let batches: RecordBatch[];
+      try {
+        batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows)];
+      } catch (error) {
+        if (!(error instanceof ParquetFormatError)) throw error;
+        throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
+      }
+      for (const batch of batches) yield* slices(batch, context.batchRows);
     }
-    for (const batch of batches) yield* slices(batch, context.batchRows);
   }
 }
 

@@ -36,14 +36,14 @@ export function unsupportedReason(
   return null;
 }
 
-/** The spans to fetch for `leaves` of row group `group`, nearby chunks merged. */
+/** The spans to fetch for `leaves` of row groups `groups`, nearby chunks merged. */
 export function groupSpans(
   meta: ParquetMetadata,
-  group: number,
+  groups: readonly number[],
   leaves: readonly number[],
 ): Span[] {
-  const chunks = leaves
-    .map((leaf) => meta.groups[group]!.chunks[leaf]!)
+  const chunks = groups
+    .flatMap((group) => leaves.map((leaf) => meta.groups[group]!.chunks[leaf]!))
     .map((chunk) => ({ start: chunk.start, end: chunk.start + chunk.length }))
     .sort((a, b) => a.start - b.start);
   const spans: Span[] = [];
@@ -53,6 +53,27 @@ export function groupSpans(
     else spans.push({ ...chunk });
   }
   return spans;
+}
+
+/**
+ * Row groups `[start, end)` in runs fetched together: consecutive groups join a run while its
+ * spans total at most `maxBytes`, so small row groups cost one request, not one each.
+ */
+export function fetchRuns(
+  meta: ParquetMetadata,
+  range: { start: number; end: number },
+  leaves: readonly number[],
+  maxBytes: number,
+): number[][] {
+  const runs: number[][] = [];
+  const bytes = (groups: number[]) =>
+    groupSpans(meta, groups, leaves).reduce((sum, span) => sum + span.end - span.start, 0);
+  for (let group = range.start; group < range.end; group++) {
+    const run = runs.at(-1);
+    if (run && bytes([...run, group]) <= maxBytes) run.push(group);
+    else runs.push([group]);
+  }
+  return runs;
 }
 
 /** Record batches of row group `group`'s `leaves`, from the fetched `spans` (and their bytes). */

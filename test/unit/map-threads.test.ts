@@ -1,0 +1,115 @@
+/**
+ * Map tasks on worker threads: the same outcome as the map executor run in-process, against a real
+ * s3rver; a thread is reused for the next task; a cancel stops the task and ends nothing else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Assignment } from '../../protocol/index.ts';
+import { mapExecutor } from '../../worker-agent/executors/aggregate-map.ts';
+import { MapThreadPool } from '../../worker-agent/map-threads/pool.ts';
+import type { MapSpec, Progress, TaskOutcome } from '../../worker-agent/task-outcome.ts';
+import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import { createDatasets, type Datasets } from '../support/datasets.ts';
+import { startTestS3, type TestS3 } from '../support/s3.ts';
+
+let s3: TestS3;
+let store: ObjectStore;
+let data: Datasets;
+let tempDir: string;
+let pool: MapThreadPool;
+
+beforeAll(async () => {
+  s3 = await startTestS3();
+  store = createObjectStore(s3.access);
+  data = await createDatasets({ store, files: 1, prefix: 'map-threads/' });
+  tempDir = await mkdtemp(join(tmpdir(), 'tm-map-threads-'));
+  pool = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000 });
+}, 120_000);
+afterAll(async () => {
+  await pool?.close();
+  store?.close();
+  await data?.cleanup();
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  await s3?.cleanup();
+});
+
+function spec(prefix: string): MapSpec {
+  const file = data.files.find((f) => f.format === 'parquet')!;
+  return {
+    kind: 'aggregate-map',
+    query: {
+      filter: [],
+      groupBy: ['category'],
+      aggregates: [{ op: 'count' }, { op: 'sum', column: 'n' }],
+    },
+    format: 'parquet',
+    source: s3.access,
+    input: { key: file.key, size: 0 },
+    partitions: 2,
+    output: s3.access,
+    outputPrefix: prefix,
+  };
+}
+
+async function run(
+  executor: (task: never) => TaskOutcome | Promise<TaskOutcome>,
+  mapSpec: MapSpec,
+  signal = new AbortController().signal,
+) {
+  const events: string[] = [];
+  const progress: Progress[] = [];
+  const outcome = await executor({
+    assignment: { taskId: 't1', attempt: 1 } as unknown as Assignment,
+    spec: mapSpec,
+    signal,
+    started: () => events.push('started'),
+    log: () => undefined,
+    progress: (figures: Progress) => progress.push(figures),
+  } as never);
+  return { outcome, events, progress };
+}
+
+describe('map threads', { timeout: 120_000 }, () => {
+  it('give the same outcome as the executor in-process, and reuse a thread', async () => {
+    const direct = await run(
+      mapExecutor({ tempDir, openStore: (a) => createObjectStore(a) }),
+      spec('direct/'),
+    );
+    expect(direct.outcome.ok).toBe(true);
+    for (const prefix of ['threaded-1/', 'threaded-2/']) {
+      const threaded = await run(pool.executor, spec(prefix));
+      expect(threaded.events).toEqual(['started']);
+      expect(threaded.progress.length).toBeGreaterThan(0);
+      const strip = (outcome: TaskOutcome, p: string) =>
+        JSON.parse(JSON.stringify(outcome).replaceAll(p, ''));
+      expect(strip(threaded.outcome, prefix)).toEqual(strip(direct.outcome, 'direct/'));
+    }
+  });
+
+  it('reports bad data as the executor does (a final failure naming the column)', async () => {
+    const bad = spec('bad/');
+    bad.query = { ...bad.query, aggregates: [{ op: 'sum', column: 'no_such_column' }] };
+    const { outcome } = await run(pool.executor, bad);
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) {
+      expect(outcome.error.nonRetryable).toBe(true);
+      expect(outcome.error.message).toContain('no_such_column');
+    }
+  });
+
+  it('stops a cancelled task as cancelled, mid-read or before it starts, and the pool goes on', async () => {
+    for (const when of ['before', 'mid-read'] as const) {
+      const controller = new AbortController();
+      if (when === 'before') controller.abort();
+      const running = run(pool.executor, spec(`cancelled-${when}/`), controller.signal);
+      if (when === 'mid-read') setTimeout(() => controller.abort(), 5);
+      const { outcome } = await running;
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(outcome.error.type).toBe('cancelled');
+    }
+    const after = await run(pool.executor, spec('after/'));
+    expect(after.outcome.ok).toBe(true);
+  });
+});

@@ -1,0 +1,15 @@
+/** What the agent and its map threads say to each other (one task per thread at a time). */
+import type { Assignment } from '../../protocol/index.ts';
+import type { MapSpec, Progress, TaskOutcome } from '../task-outcome.ts';
+
+export interface ThreadData {
+  tempDir: string;
+  storeTimeoutMs: number;
+}
+
+export type ToThread = { type: 'run'; assignment: Assignment; spec: MapSpec } | { type: 'abort' };
+
+export type FromThread =
+  | { type: 'started' }
+  | { type: 'progress'; figures: Progress }
+  | { type: 'done'; outcome: TaskOutcome };

@@ -1,0 +1,108 @@
+/**
+ * Runs map tasks on worker threads, one task per thread, so an agent's map slots use that many
+ * cores (reading, decoding and aggregating are all CPU work). A thread that crashes, or does not
+ * stop within ABORT_GRACE_MS of a cancel, is ended and never reused.
+ */
+import { Worker } from 'node:worker_threads';
+import {
+  failure,
+  type Executor,
+  type MapSpec,
+  type TaskContext,
+  type TaskOutcome,
+} from '../task-outcome.ts';
+import type { FromThread, ThreadData, ToThread } from './messages.ts';
+
+const BOOT = new URL('./boot.js', import.meta.url);
+/** How long a cancelled task's thread gets to stop on its own before it is ended. */
+const ABORT_GRACE_MS = 5000;
+/** An idle thread ends after this long; the next map task starts a new one. */
+const IDLE_MS = 60_000;
+
+interface PooledThread {
+  worker: Worker;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export class MapThreadPool {
+  private readonly idle: PooledThread[] = [];
+
+  constructor(private readonly data: ThreadData) {}
+
+  /** The executor for `aggregate-map` tasks. */
+  readonly executor: Executor<MapSpec> = (task) => this.run(task);
+
+  /** Ends the idle threads (running ones end with their tasks' aborts or the process). */
+  async close(): Promise<void> {
+    await Promise.all(this.idle.splice(0).map((thread) => this.end(thread)));
+  }
+
+  private take(): PooledThread {
+    const thread = this.idle.pop();
+    if (thread) {
+      clearTimeout(thread.idleTimer);
+      return thread;
+    }
+    return { worker: new Worker(BOOT, { workerData: this.data }) };
+  }
+
+  private giveBack(thread: PooledThread): void {
+    thread.worker.unref();
+    thread.idleTimer = setTimeout(() => {
+      this.idle.splice(this.idle.indexOf(thread), 1);
+      void this.end(thread);
+    }, IDLE_MS);
+    thread.idleTimer.unref();
+    this.idle.push(thread);
+  }
+
+  private async end(thread: PooledThread): Promise<void> {
+    clearTimeout(thread.idleTimer);
+    await thread.worker.terminate();
+  }
+
+  private async run(task: TaskContext<MapSpec>): Promise<TaskOutcome> {
+    if (task.signal.aborted) return failure('cancelled', 'cancelled before it started');
+    const thread = this.take();
+    const { worker } = thread;
+    worker.ref();
+    return new Promise<TaskOutcome>((resolve) => {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const finish = (outcome: TaskOutcome, reusable: boolean) => {
+        clearTimeout(graceTimer);
+        task.signal.removeEventListener('abort', onAbort);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (reusable) this.giveBack(thread);
+        else void this.end(thread);
+        resolve(outcome);
+      };
+      const onMessage = (message: FromThread) => {
+        if (message.type === 'started') task.started();
+        else if (message.type === 'progress') task.progress(message.figures);
+        else finish(message.outcome, !task.signal.aborted);
+      };
+      const onError = (error: Error) =>
+        finish(failure('internal', `the map thread crashed: ${error.message}`), false);
+      const onExit = (code: number) =>
+        finish(failure('internal', `the map thread stopped (exit code ${code})`), false);
+      const onAbort = () => {
+        worker.postMessage({ type: 'abort' } satisfies ToThread);
+        graceTimer = setTimeout(
+          () => finish(failure('cancelled', 'the map thread did not stop in time'), false),
+          ABORT_GRACE_MS,
+        );
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      task.signal.addEventListener('abort', onAbort, { once: true });
+      worker.postMessage({
+        type: 'run',
+        assignment: task.assignment,
+        spec: task.spec,
+      } satisfies ToThread);
+    });
+  }
+}
