@@ -79,6 +79,24 @@ function validity(valid: Uint8Array | null, start: number, length: number) {
   return nulls === 0 ? { nullCount: 0 } : { nullCount: nulls, nullBitmap: bits };
 }
 
+/** A column whose slices share `type` and validity; `buffers` gives a slice's value buffers. */
+function column(
+  type: DataType,
+  valid: Uint8Array | null,
+  buffers: (start: number, length: number) => object,
+): ArrowColumn {
+  return {
+    type,
+    data: (start, length) =>
+      makeData({
+        type,
+        length,
+        ...validity(valid, start, length),
+        ...buffers(start, length),
+      } as never),
+  };
+}
+
 /** Arrow data over a column chunk's decoded values. */
 export function arrowColumn(
   type: DataType,
@@ -87,31 +105,17 @@ export function arrowColumn(
 ): ArrowColumn {
   if (values instanceof StringValues) return dictionaryColumn(values, valid);
   if (values instanceof BoolValues) {
-    return {
-      type,
-      data: (start, length) =>
-        makeData({
-          type,
-          length,
-          ...validity(valid, start, length),
-          data: bitmap(values.bytes, start, length).bits,
-        } as never),
-    };
+    return column(type, valid, (start, length) => ({
+      data: bitmap(values.bytes, start, length).bits,
+    }));
   }
   const { words, rows } = values as FixedValues;
   const typed = typedValues(type, words, rows) as Int32Array;
   // Decimal128 takes four words per value; every other type one element.
   const width = DataType.isDecimal(type) ? 4 : 1;
-  return {
-    type,
-    data: (start, length) =>
-      makeData({
-        type,
-        length,
-        ...validity(valid, start, length),
-        data: typed.subarray(start * width, (start + length) * width),
-      } as never),
-  };
+  return column(type, valid, (start, length) => ({
+    data: typed.subarray(start * width, (start + length) * width),
+  }));
 }
 
 /** Strings as Dictionary<Utf8, Int32> (the kernels look each entry up once). */
@@ -128,18 +132,10 @@ function dictionaryColumn(values: StringValues, valid: Uint8Array | null): Arrow
       data: entries.bytes,
     }),
   );
-  const type = new Dictionary(new Utf8(), new Int32());
-  return {
-    type,
-    data: (start, length) =>
-      makeData({
-        type,
-        length,
-        ...validity(valid, start, length),
-        data: values.codes.subarray(start, start + length),
-        dictionary,
-      } as never),
-  };
+  return column(new Dictionary(new Utf8(), new Int32()), valid, (start, length) => ({
+    data: values.codes.subarray(start, start + length),
+    dictionary,
+  }));
 }
 
 /** Record batches of at most `batchRows` rows over a row group's columns. */
