@@ -6,6 +6,7 @@ import {
   type RecordBatch,
 } from 'apache-arrow';
 import { StorageError } from '../../storage/index.ts';
+import { errorMessage } from './errors.ts';
 import { rangeFile } from './range-file.ts';
 import { metered, slices, type ReadContext } from './read-context.ts';
 
@@ -80,10 +81,7 @@ export async function* readArrow(context: ReadContext): AsyncGenerator<RecordBat
   const corrupt = (error: unknown) =>
     error instanceof StorageError
       ? error
-      : context.fail(
-          'format',
-          `corrupt Arrow IPC data: ${error instanceof Error ? error.message : String(error)}`,
-        );
+      : context.fail('format', `corrupt Arrow IPC data: ${errorMessage(error)}`);
   let reader: AsyncRecordBatchFileReader | AsyncRecordBatchStreamReader;
   try {
     reader = file

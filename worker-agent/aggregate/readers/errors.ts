@@ -25,3 +25,8 @@ export class ReaderError extends Error {
     super(`cannot read ${where} as ${format}: ${reason}`);
   }
 }
+
+/** What a caught value says: its message, or the value itself as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -8,15 +8,12 @@ import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tableFromIPC, type RecordBatch } from 'apache-arrow';
 import type { InputSplit } from '../../../protocol/aggregate.ts';
+import { errorMessage } from './errors.ts';
 import { DecodeError, openParquetDecoder, type ParquetDecoder } from './parquet-decoder.ts';
 import { slices, type ReadContext } from './read-context.ts';
 import { rowGroupRange } from './row-group-range.ts';
 
 const MAGIC = 'PAR1';
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Checks the PAR1 magic at both ends and the footer length, so parquet-wasm only sees plausible files. */
 async function checkLayout(context: ReadContext, file: string, size: number): Promise<void> {
@@ -79,7 +76,7 @@ export async function* readParquetWasm(
           ).batches;
         } catch (error) {
           if (context.signal?.aborted) throw error;
-          throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
+          throw context.fail('format', `row group ${group} is corrupt: ${errorMessage(error)}`);
         }
         for (const batch of batches) yield* slices(batch, context.batchRows);
       }

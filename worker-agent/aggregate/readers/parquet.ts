@@ -5,6 +5,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { InputSplit } from '../../../protocol/aggregate.ts';
+import { errorMessage } from './errors.ts';
 import { ParquetFormatError } from './parquet/errors.ts';
 import { NotParquetError, readFooter, type ReadRange } from './parquet/footer.ts';
 import type { ParquetMetadata } from './parquet/metadata.ts';
@@ -12,10 +13,6 @@ import { decodeRowGroup, fetchRuns, groupSpans, unsupportedReason } from './parq
 import { readParquetWasm } from './parquet-wasm.ts';
 import { slices, type ReadContext } from './read-context.ts';
 import { rowGroupRange } from './row-group-range.ts';
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Most bytes fetched in one run of row groups (and so held at once, twice with the read-ahead). */
 const RUN_BYTES = 4 * 1024 * 1024;
@@ -86,7 +83,7 @@ export async function* readParquet(
         batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows)];
       } catch (error) {
         if (!(error instanceof ParquetFormatError)) throw error;
-        throw context.fail('format', `row group ${group} is corrupt: ${message(error)}`);
+        throw context.fail('format', `row group ${group} is corrupt: ${errorMessage(error)}`);
       }
       for (const batch of batches) yield* slices(batch, context.batchRows);
     }
