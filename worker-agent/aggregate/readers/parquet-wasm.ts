@@ -15,35 +15,27 @@ import { rowGroupRange } from './row-group-range.ts';
 
 const MAGIC = 'PAR1';
 
-/** Checks the PAR1 magic at both ends and the footer length, so parquet-wasm only sees plausible files. */
-async function checkLayout(context: ReadContext, file: string, size: number): Promise<void> {
-  if (size === 0) throw context.fail('empty', 'the object is empty');
-  if (size < 12) throw context.fail('format', `not a Parquet file (${size} bytes)`);
+/**
+ * Checks the PAR1 magic at the start, so parquet-wasm only sees plausible files (the size, the
+ * magic at the end and the footer were checked when the footer was read).
+ */
+async function checkStart(context: ReadContext, file: string): Promise<void> {
   const handle = await open(file, 'r');
   try {
     const head = Buffer.alloc(4);
-    const tail = Buffer.alloc(8);
     await handle.read(head, 0, 4, 0);
-    await handle.read(tail, 0, 8, size - 8);
     if (head.toString('latin1') !== MAGIC) {
       throw context.fail('format', 'not a Parquet file (no PAR1 magic at the start)');
-    }
-    if (tail.toString('latin1', 4) !== MAGIC) {
-      throw context.fail(
-        'format',
-        'the Parquet file does not end with PAR1 (truncated or corrupt)',
-      );
-    }
-    const footer = tail.readInt32LE(0);
-    if (footer <= 0 || footer > size - 12) {
-      throw context.fail('format', 'the Parquet footer length is corrupt');
     }
   } finally {
     await handle.close();
   }
 }
 
-/** Row groups `split.part` selects (all without a part), read one at a time into batches of `batchRows`. */
+/**
+ * Row groups `split.part` selects (all without a part), read one at a time into batches of
+ * `batchRows`; called once `parquetMetadata` has read the footer.
+ */
 export async function* readParquetWasm(
   context: ReadContext,
   split: InputSplit,
@@ -57,7 +49,7 @@ export async function* readParquetWasm(
       context.signal ? { signal: context.signal } : {},
     );
     context.countBytes(size);
-    await checkLayout(context, file, size);
+    await checkStart(context, file);
     let decoder: ParquetDecoder;
     try {
       decoder = await openParquetDecoder({ file }, context.signal);
