@@ -14,8 +14,6 @@ export async function parquetRowGroups(
   const meta = await parquetMetadata({
     store,
     key,
-    batchRows: 1,
-    tempDir: '',
     ...options,
     countBytes: () => undefined,
     fail: (code, reason) =>

@@ -17,8 +17,11 @@ import { rowGroupRange } from './row-group-range.ts';
 /** Most bytes fetched in one run of row groups (and so held at once, twice with the read-ahead). */
 const RUN_BYTES = 4 * 1024 * 1024;
 
+/** What reading the footer needs of a read context. */
+type FooterContext = Pick<ReadContext, 'store' | 'key' | 'signal' | 'countBytes' | 'fail'>;
+
 /** A range reader of the object that counts what it reads. */
-function rangeReader(context: ReadContext): ReadRange {
+function rangeReader(context: FooterContext): ReadRange {
   const options = context.signal ? { signal: context.signal } : {};
   return async (start, end) => {
     const bytes = await context.store.get(context.key, { start, end }, options);
@@ -28,7 +31,7 @@ function rangeReader(context: ReadContext): ReadRange {
 }
 
 /** The object's metadata, with the reader's errors for objects that are empty, not Parquet or corrupt. */
-export async function parquetMetadata(context: ReadContext): Promise<ParquetMetadata> {
+export async function parquetMetadata(context: FooterContext): Promise<ParquetMetadata> {
   const options = context.signal ? { signal: context.signal } : {};
   const { size } = await context.store.head(context.key, options);
   if (size === 0) throw context.fail('empty', 'the object is empty');
@@ -59,9 +62,9 @@ export async function* readParquet(
     return;
   }
   const read = rangeReader(context);
-  const fetchRun = (groups: number[]) =>
+  const fetchRun = (run: number[]) =>
     Promise.all(
-      groupSpans(meta, groups, leaves).map(async (span) => {
+      groupSpans(meta, run, leaves).map(async (span) => {
         const bytes = await read(span.start, span.end);
         if (bytes.length !== span.end - span.start) {
           throw context.fail('format', `the object ended at byte ${span.start + bytes.length}`);
