@@ -11,6 +11,7 @@ import type { JobRow } from './rows.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { reduceInputs } from './aggregate-plan.ts';
 import { insertTasks } from './jobs-store.ts';
+import { recordSplitReads } from './split-reads.ts';
 
 /** Advances the job if its current phase is complete; returns true when it added tasks. */
 export function advanceAggregate(sql: Sql, effects: Effects, job: JobRow, now: number): boolean {
@@ -21,6 +22,7 @@ export function advanceAggregate(sql: Sql, effects: Effects, job: JobRow, now: n
   }
   if (job.n_succeeded < job.tasks_total || job.phase === 'final') return false;
   const spec = JSON.parse(job.spec) as AggregateJobSpec;
+  if (job.phase === 'map') recordSplitReads(sql, job.id, spec.source.store, now);
   const next = job.phase === 'map' ? reducePhase(sql, job.id, spec) : finalPhase(sql, job.id);
   if (next.tasks.length === 0) return false;
   insertTasks(sql, job.id, next.kind, next.tasks, now);

@@ -34,10 +34,21 @@ export function planSplits(objects: readonly ObjectEntry[], format: InputFormat)
         key: object.key,
         size: object.size,
         ...(parts > 1 ? { part: { index, of: parts } } : {}),
+        ...(object.etag ? { etag: object.etag } : {}),
       });
     }
   }
   return splits;
+}
+
+/**
+ * What names a split across jobs, for locality: the store, the object's version and the part.
+ * Null without an ETag: an object that may have changed cannot be known to be cached.
+ */
+export function splitIdentity(storeId: string, split: InputSplit): string | null {
+  if (!split.etag) return null;
+  const part = split.part ? `${split.part.index}/${split.part.of}` : 'whole';
+  return JSON.stringify([storeId, split.key, split.etag, split.size, part]);
 }
 
 /** Reduce partitions: as asked, else one without grouping, else two per ready worker (1..64). */

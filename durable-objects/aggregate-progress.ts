@@ -6,6 +6,7 @@ import type { JobRow } from './rows.ts';
 export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
   let rowsRead = 0;
   let bytesRead = 0;
+  let bytesCached = 0;
   const maps = sql.all<{ state: string; result: string | null; progress: string | null }>(
     `SELECT state, result, progress FROM tasks WHERE job_id = ? AND kind = 'aggregate-map'`,
     job.id,
@@ -13,11 +14,20 @@ export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
   for (const map of maps) {
     const read = (map.state === 'succeeded' ? map.result : map.progress) ?? null;
     if (!read) continue;
-    const figures = JSON.parse(read) as Pick<MapResult, 'rowsRead' | 'bytesRead'>;
+    const figures = JSON.parse(read) as Pick<MapResult, 'rowsRead' | 'bytesRead'> &
+      Partial<Pick<MapResult, 'bytesCached'>>;
     rowsRead += figures.rowsRead;
     bytesRead += figures.bytesRead;
+    bytesCached += figures.bytesCached ?? 0;
   }
   const phase =
     job.state === 'succeeded' ? 'done' : ((job.phase ?? 'map') as AggregateProgress['phase']);
-  return { phase, rowsRead, bytesRead, tasksDone: job.n_succeeded, tasksTotal: job.tasks_total };
+  return {
+    phase,
+    rowsRead,
+    bytesRead,
+    bytesCached,
+    tasksDone: job.n_succeeded,
+    tasksTotal: job.tasks_total,
+  };
 }

@@ -8,6 +8,7 @@ import { findStore, type StoreRow } from './object-stores.ts';
 import { headObject, listAll, StoreError } from './storage/s3.ts';
 import { aggregateQuery, INTERNAL_DIR, partitionCount, planSplits } from './aggregate-plan.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
+import { lastReaders } from './split-reads.ts';
 
 const MAX_INPUTS = 100_000;
 
@@ -57,8 +58,10 @@ export async function draftAggregate(
     const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
     return { draft, error: `no input objects under ${where}` };
   }
-  draft.tasks = splits.map((input) => ({
+  const readers = lastReaders(core.sql, source.id, splits);
+  draft.tasks = splits.map((input, index) => ({
     pinnedWorkerId: null,
+    preferredWorkerId: readers[index] ?? null,
     spec: { step: 'map', input } satisfies AggregateTaskPart,
   }));
   return { draft, error: null };

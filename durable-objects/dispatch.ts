@@ -22,6 +22,7 @@ interface QueuedRow {
   pinned_worker_id: string | null;
   pipeline_id: string | null;
   requires: string | null;
+  preferred_worker_id: string | null;
 }
 
 /** Assigns as much queued work as free capacity allows and sends it to the agents. */
@@ -107,7 +108,8 @@ function queuedTasks(
   groupCaps: Map<string, number>;
 } {
   // Tasks waiting out a retry backoff are not ready yet.
-  const select = `SELECT seq, tenant_id, id, kind, cost, pinned_worker_id, pipeline_id, requires FROM tasks
+  const select = `SELECT seq, tenant_id, id, kind, cost, pinned_worker_id, pipeline_id, requires,
+    preferred_worker_id FROM tasks
     WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ${now})`;
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
@@ -133,6 +135,7 @@ function queuedTasks(
       ),
     );
   }
+  rows.push(...preferredRows(core, select, workers, new Set(rows.map((row) => row.id))));
   const weights = new Map(tenants.map((t) => [t.tenantId, t.weight]));
   const ordered = inFairOrder(core, rows, tenants);
   return {
@@ -143,6 +146,7 @@ function queuedTasks(
       pinnedWorkerId: row.pinned_worker_id,
       requires: row.requires === null ? [] : (JSON.parse(row.requires) as string[]),
       group: row.pipeline_id,
+      preferredWorkerId: row.preferred_worker_id,
     })),
     groupCaps: pipelines.caps,
     shares: new Map(
@@ -152,6 +156,30 @@ function queuedTasks(
       ]),
     ),
   };
+}
+
+/**
+ * Queued tasks that prefer a worker with room, past the ones already chosen: the oldest queued
+ * tasks alone would hand that room to whichever comes first, and locality would rarely hold.
+ */
+function preferredRows(
+  core: Core,
+  select: string,
+  workers: PlacementWorker[],
+  chosen: Set<string>,
+): QueuedRow[] {
+  const rows: QueuedRow[] = [];
+  for (const worker of workers) {
+    const room = Math.min(worker.freeSlots, worker.freeInflight);
+    if (room <= 0) continue;
+    const candidates = core.sql.all<QueuedRow>(
+      `${select} AND preferred_worker_id = ? ORDER BY seq LIMIT ?`,
+      worker.id,
+      room,
+    );
+    rows.push(...candidates.filter((row) => !chosen.has(row.id)));
+  }
+  return rows;
 }
 
 interface TenantShare {

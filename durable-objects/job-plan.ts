@@ -7,6 +7,8 @@ export type SimpleJobRequest = Exclude<SubmitJobRequest, { kind: 'aggregate' }>;
 
 export interface PlannedTask {
   pinnedWorkerId: string | null;
+  /** The worker that already read the task's input (an aggregate's split), tried first. */
+  preferredWorkerId?: string | null;
   /** The task's own part of the spec (an aggregate's split or partition); null when the job's spec says all. */
   spec?: unknown;
   /** The pipeline a pipeline task belongs to, and the executors its agent must have. */

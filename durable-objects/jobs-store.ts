@@ -48,8 +48,8 @@ export function insertTasks(
   tasks.forEach((task, offset) => {
     sql.run(
       `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at,
-         tenant_id, pipeline_id, requires)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+         tenant_id, pipeline_id, requires, preferred_worker_id)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
       crypto.randomUUID(),
       jobId,
       first + offset,
@@ -61,6 +61,7 @@ export function insertTasks(
       job?.tenant_id ?? null,
       task.pipeline?.id ?? null,
       task.pipeline ? JSON.stringify(task.pipeline.requires) : null,
+      task.preferredWorkerId ?? null,
     );
   });
   sql.run(`UPDATE jobs SET tasks_total = tasks_total + ? WHERE id = ?`, tasks.length, jobId);

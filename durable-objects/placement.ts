@@ -1,4 +1,4 @@
-/** Round-robin placement: a pure function from queued tasks and free workers to assignments. */
+/** Round-robin placement with locality: a pure function from queued tasks and free workers to assignments. */
 
 export interface PlacementWorker {
   id: string;
@@ -22,6 +22,8 @@ export interface PlacementTask {
   requires?: readonly string[];
   /** The pipeline the task belongs to, whose running tasks `groupCaps` limits. */
   group?: string | null;
+  /** The worker that already read this task's input (locality): tried first, never waited for. */
+  preferredWorkerId?: string | null;
 }
 
 export interface PlacementInput {
@@ -43,7 +45,9 @@ export interface PlacementResult {
 /**
  * Places each task on the next worker in rotation that has room for it and every executor it
  * needs. Pinned tasks go to their worker or wait; unpinned ones rotate, starting after
- * `lastWorkerId`; a group at its cap waits. Deterministic.
+ * `lastWorkerId`; a group at its cap waits. A task whose preferred worker has room goes there
+ * first, before the rotation hands that room to others; when it has none, the task rotates like
+ * any other rather than wait. Deterministic.
  */
 export function placeRoundRobin(input: PlacementInput): PlacementResult {
   const workers = input.workers.map((worker) => ({ ...worker }));
@@ -52,11 +56,16 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
   let cursor = nextIndex(byId.get(input.lastWorkerId ?? '') ?? -1, workers.length);
   let lastWorkerId = input.lastWorkerId;
   const caps = new Map(input.groupCaps);
+  const placed = new Set<string>();
 
   for (const task of input.tasks) {
-    if (task.group && (caps.get(task.group) ?? 1) <= 0) continue;
+    const preferred = task.pinnedWorkerId === null ? workerOf(task.preferredWorkerId) : undefined;
+    if (preferred && !capped(task) && fits(preferred, task)) take(preferred, task);
+  }
+  for (const task of input.tasks) {
+    if (placed.has(task.id) || capped(task)) continue;
     if (task.pinnedWorkerId !== null) {
-      const worker = workers[byId.get(task.pinnedWorkerId) ?? -1];
+      const worker = workerOf(task.pinnedWorkerId);
       if (worker && fits(worker, task)) take(worker, task);
       continue;
     }
@@ -73,7 +82,16 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
   }
   return { assignments, lastWorkerId };
 
+  function workerOf(id: string | null | undefined): PlacementWorker | undefined {
+    return id ? workers[byId.get(id) ?? -1] : undefined;
+  }
+
+  function capped(task: PlacementTask): boolean {
+    return Boolean(task.group) && (caps.get(task.group ?? '') ?? 1) <= 0;
+  }
+
   function take(worker: PlacementWorker, task: PlacementTask) {
+    placed.add(task.id);
     worker.freeSlots -= task.cost;
     worker.freeInflight -= 1;
     const cap = task.group ? caps.get(task.group) : undefined;

@@ -178,6 +178,17 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (pipeline_id, version)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE split_reads (
+    split TEXT PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    read_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX split_reads_age ON split_reads(read_at);
+  ALTER TABLE tasks ADD COLUMN preferred_worker_id TEXT;
+  CREATE INDEX tasks_preferred ON tasks(preferred_worker_id, seq)
+    WHERE state = 'queued' AND preferred_worker_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

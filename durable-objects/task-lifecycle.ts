@@ -71,7 +71,11 @@ export function recordProgress(
         // Steps carry their attempt: a later attempt starts over, and old reports must not show.
         'steps' in item
           ? { attempt: item.attempt, steps: item.steps }
-          : { rowsRead: item.rowsRead, bytesRead: item.bytesRead },
+          : {
+              rowsRead: item.rowsRead,
+              bytesRead: item.bytesRead,
+              bytesCached: item.bytesCached ?? 0,
+            },
       ),
       item.taskId,
       item.attempt,

@@ -93,6 +93,8 @@ export const InputSplit = z.strictObject({
   key: z.string(),
   size: z.number().int().min(0),
   part: z.strictObject({ index: z.number().int().min(0), of: z.number().int().min(1) }).optional(),
+  /** The version planned on: an agent reads only this version, and may serve it from its cache. */
+  etag: z.string().optional(),
 });
 export type InputSplit = z.infer<typeof InputSplit>;
 
@@ -137,6 +139,8 @@ export const MapResult = z.object({
   rowsRead: z.number(),
   rowsMatched: z.number(),
   bytesRead: z.number(),
+  /** Of `bytesRead`, what the agent's cache served instead of the store. */
+  bytesCached: z.number().default(0),
   partitions: z.array(
     z.object({ index: z.number().int(), key: z.string(), groups: z.number().int() }),
   ),
@@ -151,6 +155,8 @@ export const AggregateProgress = z.object({
   phase: z.enum(['map', 'reduce', 'final', 'done']),
   rowsRead: z.number(),
   bytesRead: z.number(),
+  /** Of `bytesRead`, what agents served from their caches (locality at work). */
+  bytesCached: z.number(),
   tasksDone: z.number().int(),
   tasksTotal: z.number().int(),
 });

@@ -101,6 +101,7 @@ export const ProgressFrame = z.strictObject({
         attempt: Attempt,
         rowsRead: z.number().min(0),
         bytesRead: z.number().min(0),
+        bytesCached: z.number().min(0).optional(),
       }),
       z.strictObject({ taskId: TaskId, attempt: Attempt, steps: z.array(StepReport).max(64) }),
     ]),

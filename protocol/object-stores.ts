@@ -55,6 +55,8 @@ export const ObjectEntry = z.object({
   key: z.string(),
   size: z.number(),
   lastModified: z.string().nullable(),
+  /** The store's ETag of this version (quotes removed); null when the store sent none. */
+  etag: z.string().nullable(),
 });
 export type ObjectEntry = z.infer<typeof ObjectEntry>;
 export const ObjectPage = z.object({ objects: z.array(ObjectEntry), next: z.string().nullable() });

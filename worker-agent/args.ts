@@ -26,6 +26,8 @@ export interface AgentOptions extends AgentTls {
   executors: ExecutorMap;
   /** Absolute path of the agent's Ed25519 key file (PKCS8 PEM), made on first start. */
   keyFile: string;
+  /** Where input blocks read from object stores are kept for later jobs; null: no cache. */
+  cache: { dir: string; maxBytes: number } | null;
 }
 
 export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
@@ -46,6 +48,8 @@ export interface ArgsEnvironment {
 export const DEFAULT_CONTROL_PLANE = 'http://localhost:8080';
 export const DEFAULT_KILL_GRACE_MS = 5000;
 export const DEFAULT_STORE_TIMEOUT_MS = 30_000;
+export const DEFAULT_CACHE_MB = 2048;
+const MAX_CACHE_MB = 16 * 1024 * 1024;
 const MAX_STORE_TIMEOUT_MS = 600_000;
 const MAX_SLOTS = 1024;
 const MAX_KILL_GRACE_MS = 600_000;
@@ -77,6 +81,11 @@ Options:
   --key-file FILE       this agent's private key, made on first start (env TM_AGENT_KEY_FILE;
                         default $XDG_STATE_HOME/tm-agent/HOST_PORT/agent-key.pem, with
                         XDG_STATE_HOME defaulting to ~/.local/state)
+  --cache-dir DIR       where input blocks read from object stores are cached for later jobs
+                        (env TM_CACHE_DIR; default $XDG_CACHE_HOME/tm-agent/HOST_PORT, with
+                        XDG_CACHE_HOME defaulting to ~/.cache; none without a home directory)
+  --cache-mb N          most megabytes the cache holds, least recently used dropped first;
+                        0 turns it off (env TM_CACHE_MB; default ${DEFAULT_CACHE_MB})
   --ca-file FILE        PEM CA certificate(s) to trust for wss, besides the system's
                         (env TM_CA_FILE; e.g. .tm/tls/ca.pem of \`tm up --tls\`)
   --client-cert FILE    PEM client certificate for a control plane behind mTLS, such as
@@ -97,6 +106,8 @@ const VALUED = new Set([
   '--store-timeout-ms',
   '--executors-file',
   '--key-file',
+  '--cache-dir',
+  '--cache-mb',
   '--ca-file',
   '--client-cert',
   '--client-key',
@@ -153,6 +164,7 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
         io,
       ),
       keyFile: parseKeyFile(values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE, address, io),
+      cache: parseCache(values, address, io),
       ...parseTls(values, io),
     },
   };
@@ -287,18 +299,44 @@ function parseKeyFile(
   io: ArgsEnvironment,
 ): string {
   if (raw !== undefined && raw !== '') return resolve(io.cwd, raw);
-  // XDG: a relative XDG_STATE_HOME is invalid and ignored.
-  const xdg = io.env.XDG_STATE_HOME;
-  const stateHome =
-    xdg && isAbsolute(xdg)
-      ? xdg
-      : isAbsolute(io.homeDir)
-        ? join(io.homeDir, '.local', 'state')
-        : null;
-  if (stateHome === null)
+  const dir = agentDir(io, 'XDG_STATE_HOME', ['.local', 'state'], address);
+  if (dir === null)
     throw new Error('no home directory for the default key file: give --key-file FILE');
-  const dir = address.address.replace(/[^A-Za-z0-9.-]+/g, '_');
-  return join(stateHome, 'tm-agent', dir, 'agent-key.pem');
+  return join(dir, 'agent-key.pem');
+}
+
+/** The cache: as given, else under the XDG cache dir, one per address like the key file. */
+function parseCache(
+  values: Map<string, string>,
+  address: { address: string },
+  io: ArgsEnvironment,
+): AgentOptions['cache'] {
+  const megabytes =
+    parseInteger('--cache-mb', values.get('--cache-mb') ?? io.env.TM_CACHE_MB, 0, MAX_CACHE_MB) ??
+    DEFAULT_CACHE_MB;
+  if (megabytes === 0) return null;
+  const raw = values.get('--cache-dir') ?? io.env.TM_CACHE_DIR;
+  const dir =
+    raw !== undefined && raw !== ''
+      ? resolve(io.cwd, raw)
+      : agentDir(io, 'XDG_CACHE_HOME', ['.cache'], address);
+  // A cache only saves reads: without a home for it the agent runs uncached rather than not at all.
+  return dir === null ? null : { dir, maxBytes: megabytes * 1024 * 1024 };
+}
+
+/** This agent's own directory under an XDG base dir (`variable`, else `fallback` under home). */
+function agentDir(
+  io: ArgsEnvironment,
+  variable: 'XDG_STATE_HOME' | 'XDG_CACHE_HOME',
+  fallback: readonly string[],
+  address: { address: string },
+): string | null {
+  // XDG: a relative base dir is invalid and ignored.
+  const xdg = io.env[variable];
+  const base =
+    xdg && isAbsolute(xdg) ? xdg : isAbsolute(io.homeDir) ? join(io.homeDir, ...fallback) : null;
+  if (base === null) return null;
+  return join(base, 'tm-agent', address.address.replace(/[^A-Za-z0-9.-]+/g, '_'));
 }
 
 /** Every string that may be the token, so error messages can be scrubbed of it. */

@@ -51,7 +51,7 @@ export function jobDetail(job: JobView, width: number): string {
       ? ([
           [
             'progress',
-            `${job.progress.phase}: ${job.progress.tasksDone}/${job.progress.tasksTotal} tasks, ${job.progress.rowsRead.toLocaleString('en')} rows, ${job.progress.bytesRead.toLocaleString('en')} bytes read`,
+            `${job.progress.phase}: ${job.progress.tasksDone}/${job.progress.tasksTotal} tasks, ${job.progress.rowsRead.toLocaleString('en')} rows, ${job.progress.bytesRead.toLocaleString('en')} bytes read (${job.progress.bytesCached.toLocaleString('en')} from agent caches)`,
           ],
         ] as [string, unknown][])
       : []),

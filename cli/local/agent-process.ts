@@ -16,6 +16,8 @@ export interface AgentOptions {
    * started again at an address keeps its key, and nothing is written under $HOME).
    */
   keyFile?: string;
+  /** The agent's block cache (default: `agent-caches/<address>` beside the log dir, like the key). */
+  cacheDir?: string;
   slots?: number;
   extraArgs?: string[];
   /** Runs the agent under this command, e.g. `['ip', 'netns', 'exec', name]` (default: none). */
@@ -33,6 +35,7 @@ export interface AgentProcess extends Child {
 export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
   mkdirSync(options.logDir, { recursive: true });
   const keyFile = options.keyFile ?? agentKeyFile(dirname(options.logDir), options.address);
+  const cacheDir = options.cacheDir ?? agentCacheDir(dirname(options.logDir), options.address);
   const args = [
     agentBin,
     '--control-plane',
@@ -45,6 +48,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
     options.workDir ?? examplesDir,
     '--key-file',
     keyFile,
+    '--cache-dir',
+    cacheDir,
     ...(options.slots ? ['--slots', String(options.slots)] : []),
     ...(options.extraArgs ?? []),
   ];
@@ -66,5 +71,12 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
 
 /** Where a local stack keeps the key of the agent at `address`, under its state dir. */
 export function agentKeyFile(stateDir: string, address: string): string {
-  return join(stateDir, 'agent-keys', `${address.replace(/[^A-Za-z0-9.-]+/g, '_')}.pem`);
+  return join(stateDir, 'agent-keys', `${fileSafe(address)}.pem`);
 }
+
+/** Where a local stack keeps the block cache of the agent at `address`, under its state dir. */
+export function agentCacheDir(stateDir: string, address: string): string {
+  return join(stateDir, 'agent-caches', fileSafe(address));
+}
+
+const fileSafe = (address: string) => address.replace(/[^A-Za-z0-9.-]+/g, '_');

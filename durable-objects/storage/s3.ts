@@ -78,10 +78,15 @@ export function listPage(
       key: object.Key ?? '',
       size: object.Size ?? 0,
       lastModified: object.LastModified ? object.LastModified.toISOString() : null,
+      etag: unquoted(object.ETag),
     }));
     return { objects, next: reply.IsTruncated ? (reply.NextContinuationToken ?? null) : null };
   });
 }
+
+/** S3 sends ETags in double quotes; the API and the agents use them bare. */
+const unquoted = (etag: string | undefined): string | null =>
+  etag ? etag.replace(/^"|"$/g, '') : null;
 
 /** Every object under `prefix`, up to `max` (planning reads whole listings). */
 export async function listAll(row: StoreRow, prefix: string, max: number): Promise<ObjectEntry[]> {
@@ -105,6 +110,7 @@ export function headObject(row: StoreRow, key: string): Promise<ObjectEntry> {
       key,
       size: reply.ContentLength ?? 0,
       lastModified: reply.LastModified?.toISOString() ?? null,
+      etag: unquoted(reply.ETag),
     };
   });
 }

@@ -83,6 +83,9 @@ describe('parseArgs', () => {
       '2000',
       '--key-file',
       'keys/agent.pem',
+      '--cache-dir',
+      'cache',
+      '--cache-mb=64',
     ]);
     expect(options).toEqual({
       connectUrl: 'wss://tm.example.com/base/v1/agent/connect',
@@ -97,6 +100,7 @@ describe('parseArgs', () => {
       storeTimeoutMs: 2000,
       executors: {},
       keyFile: '/srv/agent/keys/agent.pem',
+      cache: { dir: '/srv/agent/cache', maxBytes: 64 * 1024 * 1024 },
     });
   });
 
@@ -152,6 +156,36 @@ describe('parseArgs', () => {
       run([...base, '--address', 'h:1', '--key-file', '/k.pem'], { homeDir: '' }).keyFile,
     ).toBe('/k.pem');
     expect(errorOf([...base, '--address', 'h:1', '--key-file'])).toBe('--key-file needs a value');
+  });
+
+  it('caches input blocks per address under the XDG cache dir, or where and how much it is told', () => {
+    const base = ['--token', 'tok-abc123', '--address', 'localhost:50051'];
+    const gib2 = 2048 * 1024 * 1024;
+    expect(run(base).cache).toEqual({
+      dir: '/home/agent/.cache/tm-agent/localhost_50051',
+      maxBytes: gib2,
+    });
+    expect(run(base, { env: { XDG_CACHE_HOME: '/var/cache' } }).cache?.dir).toBe(
+      '/var/cache/tm-agent/localhost_50051',
+    );
+    expect(run([...base, '--cache-dir', 'c', '--cache-mb', '10']).cache).toEqual({
+      dir: '/srv/agent/c',
+      maxBytes: 10 * 1024 * 1024,
+    });
+    expect(run(base, { env: { TM_CACHE_DIR: '/tmp/c', TM_CACHE_MB: '1' } }).cache).toEqual({
+      dir: '/tmp/c',
+      maxBytes: 1024 * 1024,
+    });
+    expect(run([...base, '--cache-mb', '0']).cache).toBeNull();
+    // Without a home and a dir, the agent runs uncached rather than not at all.
+    expect(run([...base, '--key-file', '/k.pem'], { homeDir: '' }).cache).toBeNull();
+    expect(
+      run([...base, '--key-file', '/k.pem', '--cache-dir', '/c'], { homeDir: '' }).cache?.dir,
+    ).toBe('/c');
+    expect(errorOf([...base, '--cache-mb', '-1'])).toBe(
+      '--cache-mb: expected an integer from 0 to 16777216, got -1',
+    );
+    expect(errorOf([...base, '--cache-mb', 'lots'])).toMatch(/^--cache-mb: expected an integer/);
   });
 
   it('reads and trims a token file, relative to the cwd', () => {

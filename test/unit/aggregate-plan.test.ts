@@ -8,10 +8,16 @@ import {
   reduceInputs,
   reduceOutputKey,
   SPLIT_BYTES,
+  splitIdentity,
 } from '../../durable-objects/aggregate-plan.ts';
 import type { AggregateJobRequest } from '../../protocol/index.ts';
 
-const object = (key: string, size: number) => ({ key, size, lastModified: null });
+const object = (key: string, size: number, etag: string | null = null) => ({
+  key,
+  size,
+  lastModified: null,
+  etag,
+});
 const request = (over: Partial<AggregateJobRequest> = {}): AggregateJobRequest => ({
   kind: 'aggregate',
   source: { store: 's', format: 'parquet' },
@@ -47,6 +53,38 @@ describe('planSplits', () => {
     expect(planSplits([object('big.arrow', big)], 'arrow')).toHaveLength(1);
     expect(planSplits([object('small.parquet', 100)], 'parquet')[0]?.part).toBeUndefined();
   });
+
+  it('carries each object’s ETag into its splits, so agents read the planned version', () => {
+    const big = 2 * SPLIT_BYTES;
+    const splits = planSplits(
+      [object('big.parquet', big, 'e1'), object('x.parquet', 1)],
+      'parquet',
+    );
+    expect(splits.map((s) => s.etag)).toEqual(['e1', 'e1', undefined]);
+  });
+});
+
+describe('splitIdentity', () => {
+  const split = { key: 'a.parquet', size: 10, etag: 'e1' };
+
+  it('names a split by store, key, version, size and part', () => {
+    const one = splitIdentity('store-1', split);
+    expect(one).not.toBeNull();
+    expect(splitIdentity('store-1', { ...split })).toBe(one);
+    const others = [
+      splitIdentity('store-2', split),
+      splitIdentity('store-1', { ...split, key: 'b.parquet' }),
+      splitIdentity('store-1', { ...split, etag: 'e2' }),
+      splitIdentity('store-1', { ...split, size: 11 }),
+      splitIdentity('store-1', { ...split, part: { index: 0, of: 2 } }),
+      splitIdentity('store-1', { ...split, part: { index: 1, of: 2 } }),
+    ];
+    expect(new Set([one, ...others]).size).toBe(7);
+  });
+
+  it('has no identity without an ETag: an object that may change cannot be known cached', () => {
+    expect(splitIdentity('store-1', { key: 'a.parquet', size: 10 })).toBeNull();
+  });
 });
 
 describe('partitionCount', () => {
@@ -72,6 +110,7 @@ describe('object names and reduce inputs', () => {
         rowsRead: 1,
         rowsMatched: 1,
         bytesRead: 1,
+        bytesCached: 0,
         partitions: [
           { index: 0, key: 'm1/p0', groups: 1 },
           { index: 2, key: 'm1/p2', groups: 1 },
@@ -81,6 +120,7 @@ describe('object names and reduce inputs', () => {
         rowsRead: 1,
         rowsMatched: 1,
         bytesRead: 1,
+        bytesCached: 0,
         partitions: [{ index: 2, key: 'm2/p2', groups: 3 }],
       },
     ];

@@ -1,4 +1,4 @@
-/** Round-robin placement: rotation, capacity, pinning, command capability, executors, caps, determinism. */
+/** Placement: rotation, capacity, pinning, command capability, executors, caps, locality, determinism. */
 import { describe, expect, it } from 'vitest';
 import {
   placeRoundRobin,
@@ -294,5 +294,82 @@ describe('placeRoundRobin with pipeline tasks', () => {
       groupCaps: new Map([['ocr', 1]]),
     });
     expect(result.assignments).toEqual([{ taskId: 't1', workerId: 'a' }]);
+  });
+});
+
+describe('placeRoundRobin with locality', () => {
+  const assignmentsOf = (input: PlacementInput) =>
+    Object.fromEntries(placeRoundRobin(input).assignments.map((a) => [a.taskId, a.workerId]));
+
+  it('sends each task to the worker that read its input, whatever the rotation says', () => {
+    const placed = assignmentsOf({
+      workers: [worker('a'), worker('b'), worker('c')],
+      tasks: [
+        task('t0', { preferredWorkerId: 'c' }),
+        task('t1', { preferredWorkerId: 'c' }),
+        task('t2', { preferredWorkerId: 'a' }),
+        task('t3', { preferredWorkerId: 'b' }),
+      ],
+      lastWorkerId: null,
+    });
+    expect(placed).toEqual({ t0: 'c', t1: 'c', t2: 'a', t3: 'b' });
+  });
+
+  it('never waits for a busy preferred worker: the task rotates to one with room', () => {
+    const result = placeRoundRobin({
+      workers: [worker('a', { freeSlots: 1 }), worker('b', { freeSlots: 2 })],
+      tasks: [task('t0', { preferredWorkerId: 'a' }), task('t1', { preferredWorkerId: 'a' })],
+      lastWorkerId: null,
+    });
+    expect(result.assignments).toEqual([
+      { taskId: 't0', workerId: 'a' },
+      { taskId: 't1', workerId: 'b' },
+    ]);
+  });
+
+  it('keeps a free slot for the task that prefers it, ahead of an older task without a preference', () => {
+    // One slot on `a`, one on `b`: the rotation alone would give `a` to t0 and `b` to t1.
+    const placed = assignmentsOf({
+      workers: [worker('a', { freeSlots: 1 }), worker('b', { freeSlots: 1 })],
+      tasks: [task('t0'), task('t1', { preferredWorkerId: 'a' })],
+      lastWorkerId: null,
+    });
+    expect(placed).toEqual({ t0: 'b', t1: 'a' });
+  });
+
+  it('ignores a preferred worker that is gone, and one the task cannot run on', () => {
+    const placed = assignmentsOf({
+      workers: [worker('a'), worker('b', { acceptsCommands: false })],
+      tasks: [task('t0', { preferredWorkerId: 'lost' }), task('t1', { preferredWorkerId: 'b' })],
+      lastWorkerId: null,
+    });
+    expect(placed).toEqual({ t0: 'a', t1: 'a' });
+  });
+
+  it('lets a pin win over a preference, and a group cap hold both', () => {
+    const result = placeRoundRobin({
+      workers: [worker('a', { executors: ['tesseract', 'wget'] }), worker('b')],
+      tasks: [
+        task('pinned', { pinnedWorkerId: 'b', preferredWorkerId: 'a' }),
+        task('capped', {
+          preferredWorkerId: 'a',
+          group: 'ocr',
+          requires: ['tesseract'],
+          needsCommands: false,
+        }),
+      ],
+      lastWorkerId: null,
+      groupCaps: new Map([['ocr', 0]]),
+    });
+    expect(result.assignments).toEqual([{ taskId: 'pinned', workerId: 'b' }]);
+  });
+
+  it('leaves the rotation where it was when only preferred placements happen', () => {
+    const result = placeRoundRobin({
+      workers: [worker('a'), worker('b')],
+      tasks: [task('t0', { preferredWorkerId: 'b' })],
+      lastWorkerId: 'a',
+    });
+    expect(result.lastWorkerId).toBe('a');
   });
 });

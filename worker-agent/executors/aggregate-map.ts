@@ -14,7 +14,7 @@ export function mapExecutor(options: { tempDir: string; openStore: OpenStore }):
     started();
     const { input } = spec;
     const where = `input ${input.key}${input.part ? ` (part ${input.part.index + 1} of ${input.part.of})` : ''}`;
-    const figures = { rowsRead: 0, bytesRead: 0, rowsMatched: 0 };
+    const figures = { rowsRead: 0, bytesRead: 0, bytesCached: 0, rowsMatched: 0 };
     const source = options.openStore(spec.source);
     const output = options.openStore(spec.output);
     try {

@@ -206,6 +206,8 @@ class AggregateProgress:
     bytes_read: float
     tasks_done: int
     tasks_total: int
+    bytes_cached: float = 0
+    """Of ``bytes_read``, what agents served from their own caches (locality)."""
 
     @classmethod
     def from_api(cls, data: Dict[str, Any]) -> "AggregateProgress":
@@ -216,6 +218,7 @@ class AggregateProgress:
             bytes_read=data.get("bytesRead", 0),
             tasks_done=data.get("tasksDone", 0),
             tasks_total=data.get("tasksTotal", 0),
+            bytes_cached=data.get("bytesCached", 0),
         )
 
 
