@@ -16,8 +16,10 @@ export function lastReaders(sql: Sql, storeId: string, splits: readonly InputSpl
     const identity = splitIdentity(storeId, split);
     if (identity === null) return null;
     return (
-      sql.first<{ worker_id: string }>(`SELECT worker_id FROM split_reads WHERE split = ?`, identity)
-        ?.worker_id ?? null
+      sql.first<{ worker_id: string }>(
+        `SELECT worker_id FROM split_reads WHERE split = ?`,
+        identity,
+      )?.worker_id ?? null
     );
   });
 }

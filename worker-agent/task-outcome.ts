@@ -30,8 +30,7 @@ export interface TaskContext<S extends TaskSpec = TaskSpec> {
 
 /** Data read so far, or a pipeline's steps so far. */
 export type Progress =
-  | { rowsRead: number; bytesRead: number; bytesCached?: number }
-  | { steps: StepReport[] };
+  { rowsRead: number; bytesRead: number; bytesCached?: number } | { steps: StepReport[] };
 
 export type Executor<S extends TaskSpec> = (
   task: TaskContext<S>,
