@@ -1,6 +1,6 @@
 /** The agent's object store against a real s3rver: round trips, ranges, streams, listing, not found. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ afterAll(async () => {
 });
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+/** s3rver's ETag of a single-part object: the MD5 of its bytes (head returns it unquoted). */
+const md5 = (bytes: Uint8Array | string) => createHash('md5').update(bytes).digest('hex');
 
 async function rejection(promise: Promise<unknown>): Promise<StorageError> {
   const error = await promise.then(
@@ -38,7 +40,7 @@ describe('object store round trips', { timeout: 60_000 }, () => {
   it('puts, gets, heads and deletes an object', async () => {
     await store.put('rt/hello.txt', new TextEncoder().encode('hello, world'), 'text/plain');
     expect(text(await store.get('rt/hello.txt'))).toBe('hello, world');
-    expect(await store.head('rt/hello.txt')).toEqual({ size: 12 });
+    expect(await store.head('rt/hello.txt')).toEqual({ size: 12, etag: md5('hello, world') });
     await store.delete('rt/hello.txt');
     expect((await rejection(store.head('rt/hello.txt'))).code).toBe('not_found');
     // Deleting what is gone is fine, as in S3.
@@ -57,7 +59,7 @@ describe('object store round trips', { timeout: 60_000 }, () => {
   it('keeps a 5 MB object byte for byte through get, getStream, ranges and download', async () => {
     const bytes = new Uint8Array(randomBytes(5 * 1024 * 1024));
     await store.put('rt/big.bin', bytes, 'application/octet-stream');
-    expect(await store.head('rt/big.bin')).toEqual({ size: bytes.length });
+    expect(await store.head('rt/big.bin')).toEqual({ size: bytes.length, etag: md5(bytes) });
     expect(Buffer.from(await store.get('rt/big.bin')).equals(Buffer.from(bytes))).toBe(true);
 
     const chunks: Uint8Array[] = [];

@@ -11,7 +11,9 @@ export function dataFailure(error: unknown, signal: AbortSignal, where: string):
     return failure('internal', `${where}: ${message}`, { nonRetryable: true });
   }
   if (error instanceof StorageError) {
-    const final = error.code === 'not_found' || error.code === 'access_denied';
+    // A changed object stays changed: only a new job, planned on the new version, can read it.
+    const final =
+      error.code === 'not_found' || error.code === 'access_denied' || error.code === 'changed';
     return failure('internal', error.message, { nonRetryable: final });
   }
   return internalFailure(error);

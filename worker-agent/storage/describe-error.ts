@@ -11,6 +11,8 @@ export interface CallContext {
   secrets: readonly string[];
   /** The caller's signal: when it fired, the failure is an abort, whatever the SDK says. */
   signal?: AbortSignal;
+  /** The ETag (unquoted) the job was planned on, when the call asked for that version. */
+  etag?: string;
 }
 
 const UNREACHABLE: Record<string, string> = {
@@ -85,6 +87,10 @@ function classify(f: Facts, context: CallContext): { code: StorageErrorCode; rea
     };
   }
   if (f.name === 'AbortError') return { code: 'aborted', reason: 'aborted' };
+  // The answer to If-Match when the object's ETag is no longer the planned one.
+  if (f.name === 'PreconditionFailed' || f.status === 412) {
+    return { code: 'changed', reason: changedReason(undefined, context.etag) };
+  }
   const what = f.status ? `HTTP ${f.status} ${f.name}` : f.name || f.code || 'error';
   return { code: 'io', reason: `${what}: ${f.message}` };
 }
@@ -101,10 +107,35 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+function changedReason(now: string | undefined, planned: string | undefined): string {
+  const versions =
+    now === undefined
+      ? planned === undefined
+        ? ''
+        : ` (planned ETag ${planned})`
+      : ` (ETag now ${now}, planned ${planned})`;
+  return `the object changed after the job was planned${versions}; submit the job again`;
+}
+
 function location(context: CallContext): string {
   const object =
     context.key === undefined ? `s3://${context.bucket}` : `s3://${context.bucket}/${context.key}`;
   return `${object}${context.endpoint ? ` at ${context.endpoint}` : ''}`;
+}
+
+function detailsOf(
+  context: CallContext,
+  status: number | undefined,
+  reason: string,
+): StorageErrorDetails {
+  return {
+    operation: context.operation,
+    bucket: context.bucket,
+    ...(context.key === undefined ? {} : { key: context.key }),
+    ...(context.endpoint === undefined ? {} : { endpoint: context.endpoint }),
+    ...(status === undefined ? {} : { status }),
+    ...(reason ? { reason: redact(reason, context.secrets) } : {}),
+  };
 }
 
 export function describeError(error: unknown, context: CallContext): StorageError {
@@ -116,16 +147,22 @@ export function describeError(error: unknown, context: CallContext): StorageErro
       ? `cannot reach object store at ${context.endpoint ?? 'the default AWS endpoint'} (bucket ${context.bucket}${
           context.key === undefined ? '' : `, key ${context.key}`
         }): ${reason}`
-      : code === 'not_found'
+      : code === 'not_found' || code === 'changed'
         ? `${context.operation} ${location(context)}: ${reason}`
         : `${context.operation} ${location(context)} failed: ${reason}`;
-  const details: StorageErrorDetails = {
-    operation: context.operation,
-    bucket: context.bucket,
-    ...(context.key === undefined ? {} : { key: context.key }),
-    ...(context.endpoint === undefined ? {} : { endpoint: context.endpoint }),
-    ...(f.status === undefined ? {} : { status: f.status }),
-    ...(f.name || f.code ? { reason: redact(f.name || f.code, context.secrets) } : {}),
-  };
-  return new StorageError(code, redact(message, context.secrets), details);
+  return new StorageError(
+    code,
+    redact(message, context.secrets),
+    detailsOf(context, f.status, f.name || f.code),
+  );
+}
+
+/** The store answered with ETag `now` where the call asked for `context.etag` (a server that ignores If-Match). */
+export function objectChanged(context: CallContext, now: string): StorageError {
+  const message = `${context.operation} ${location(context)}: ${changedReason(now, context.etag)}`;
+  return new StorageError(
+    'changed',
+    redact(message, context.secrets),
+    detailsOf(context, undefined, 'ETagMismatch'),
+  );
 }

@@ -7,7 +7,9 @@ export type StorageErrorCode =
   | 'timeout'
   | 'io'
   /** The caller's AbortSignal fired. */
-  | 'aborted';
+  | 'aborted'
+  /** The object is no longer the version (ETag) the job was planned on. */
+  | 'changed';
 
 /** Where a failed call went; never holds credentials. */
 export interface StorageErrorDetails {

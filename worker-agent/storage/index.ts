@@ -1,4 +1,4 @@
-/** S3/R2 access for the agent: one ObjectStore per StoreAccess, one StorageError for every failure. */
+/** S3/R2 access for the agent: one ObjectStore per StoreAccess, one StorageError for every failure, a local block cache. */
 export { createObjectStore } from './object-store.ts';
 export type {
   ByteRange,
@@ -10,3 +10,7 @@ export type {
 } from './object-store.ts';
 export { StorageError } from './errors.ts';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.ts';
+export { BlockCache } from './block-cache.ts';
+export type { BlockCacheOptions, TrimResult } from './block-cache.ts';
+export { cachedStore } from './cached-store.ts';
+export type { CachedStore, PlannedObject } from './cached-store.ts';

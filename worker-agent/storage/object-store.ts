@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { StoreAccess } from '../../protocol/object-stores.ts';
-import { describeError, redact, type CallContext } from './describe-error.ts';
+import { describeError, objectChanged, redact, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
 import { createS3Client } from './s3-client.ts';
 
@@ -23,6 +23,11 @@ export interface ByteRange {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Reads only this version of the object (ETag, quotes optional): any other fails with StorageError 'changed'.
+   * Used by get, getStream and download.
+   */
+  etag?: string;
 }
 
 export interface ObjectInfo {
@@ -39,7 +44,8 @@ export interface ObjectStore {
   getStream(key: string, range?: ByteRange, options?: CallOptions): AsyncIterable<Uint8Array>;
   /** Streams the object into `file`; resolves to the number of bytes written. No partial file is left on failure. */
   download(key: string, file: string, options?: CallOptions): Promise<number>;
-  head(key: string, options?: CallOptions): Promise<{ size: number }>;
+  /** Size and, when the store sends one, the ETag (unquoted). */
+  head(key: string, options?: CallOptions): Promise<{ size: number; etag?: string }>;
   put(key: string, bytes: Uint8Array, contentType?: string, options?: CallOptions): Promise<void>;
   /** Every object under `prefix`, page by page. */
   list(prefix: string, options?: CallOptions): AsyncIterable<ObjectInfo>;
@@ -64,6 +70,11 @@ function rangeHeader(range: ByteRange | undefined): string | undefined {
     throw new RangeError(`invalid byte range [${start}, ${end})`);
   }
   return `bytes=${start}-${end - 1}`;
+}
+
+/** An ETag without the double quotes S3 puts around it. */
+export function unquoteEtag(etag: string): string {
+  return etag.replace(/^"(.*)"$/, '$1');
 }
 
 /** Where the served bytes start: the first number of `Content-Range: bytes a-b/n`, else 0 (whole object). */
@@ -91,6 +102,7 @@ export function createObjectStore(
     operation: string,
     key: string | undefined,
     signal?: AbortSignal,
+    etag?: string,
   ): CallContext => ({
     operation,
     bucket: Bucket,
@@ -99,6 +111,7 @@ export function createObjectStore(
     timeoutMs,
     secrets,
     ...(signal ? { signal } : {}),
+    ...(etag === undefined ? {} : { etag }),
   });
   const call = async <T>(ctx: CallContext, body: () => Promise<T>): Promise<T> => {
     try {
@@ -117,14 +130,22 @@ export function createObjectStore(
   ): AsyncGenerator<Uint8Array> {
     const Range = rangeHeader(range);
     if (range && range.start === range.end) return;
-    const ctx = context(range ? 'read range of' : 'read', key, opts.signal);
+    const etag = opts.etag === undefined ? undefined : unquoteEtag(opts.etag);
+    const ctx = context(range ? 'read range of' : 'read', key, opts.signal, etag);
+    const IfMatch = etag === undefined ? {} : { IfMatch: `"${etag}"` };
     const response = await call(ctx, () =>
       client.send(
-        new GetObjectCommand({ Bucket, Key: key, ...(Range ? { Range } : {}) }),
+        new GetObjectCommand({ Bucket, Key: key, ...(Range ? { Range } : {}), ...IfMatch }),
         abortOf(opts.signal),
       ),
     );
     const body = response.Body;
+    // Real S3 and R2 answer 412 to If-Match; s3rver ignores it, so compare the ETag it sent too.
+    const now = response.ETag === undefined ? undefined : unquoteEtag(response.ETag);
+    if (etag !== undefined && now !== undefined && now !== etag) {
+      if (body instanceof Readable) body.destroy();
+      throw objectChanged(ctx, now);
+    }
     if (!(body instanceof Readable)) {
       throw new StorageError('io', `read s3://${Bucket}/${key}: the store sent no body`, {
         operation: 'read',
@@ -210,7 +231,10 @@ export function createObjectStore(
       const response = await call(context('head', key, opts.signal), () =>
         client.send(new HeadObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
       );
-      return { size: response.ContentLength ?? 0 };
+      return {
+        size: response.ContentLength ?? 0,
+        ...(response.ETag === undefined ? {} : { etag: unquoteEtag(response.ETag) }),
+      };
     },
 
     async put(key, bytes, contentType, opts = {}) {

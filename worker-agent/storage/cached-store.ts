@@ -1,0 +1,146 @@
+/**
+ * An ObjectStore that reads one object version through the block cache: blocks on disk are served
+ * from there, each run of missing blocks is one ranged GET pinned to the planned ETag.
+ */
+import { cacheId, type BlockCache } from './block-cache.ts';
+import {
+  blockSpan,
+  blocksCovering,
+  clampRange,
+  runSpan,
+  runsOf,
+  windowsOf,
+  type BlockRun,
+} from './block-ranges.ts';
+import { StorageError } from './errors.ts';
+import { unquoteEtag, type ByteRange, type CallOptions, type ObjectStore } from './object-store.ts';
+
+/** The object a task reads, as the control plane listed it. */
+export interface PlannedObject {
+  key: string;
+  size: number;
+  etag: string;
+}
+
+export interface CachedStore extends ObjectStore {
+  /** Requested bytes served from the cache rather than the store. */
+  readonly counters: { bytesCached: number };
+}
+
+/** getStream hands out this much at a time, so a streamed object never sits whole in memory. */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+
+export function cachedStore(
+  store: ObjectStore,
+  cache: BlockCache,
+  object: PlannedObject,
+): CachedStore {
+  const etag = unquoteEtag(object.etag);
+  const { key, size } = object;
+  const { blockBytes } = cache;
+  const id = cacheId({ endpoint: store.endpoint, bucket: store.bucket, key, etag, size });
+  const counters = { bytesCached: 0 };
+
+  const where = (range: ByteRange) =>
+    `read s3://${store.bucket}/${key} [${range.start}, ${range.end})`;
+  const checkSignal = (range: ByteRange, signal: AbortSignal | undefined) => {
+    if (!signal?.aborted) return;
+    throw new StorageError('aborted', `${where(range)} failed: aborted by the caller`, {
+      operation: 'read',
+      bucket: store.bucket,
+      key,
+    });
+  };
+
+  /** Fetches blocks `run` in one request and caches them; a store error passes through as it is. */
+  async function fetchRun(run: BlockRun, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const span = runSpan(run, size, blockBytes);
+    const bytes = await store.get(key, span, { ...(signal ? { signal } : {}), etag });
+    if (bytes.byteLength !== span.end - span.start) {
+      // Same ETag but fewer bytes: the size the job was planned with is not this object's.
+      throw new StorageError(
+        'changed',
+        `${where(span)}: got ${bytes.byteLength} bytes, but the job was planned on a ${size}-byte object; submit the job again`,
+        { operation: 'read', bucket: store.bucket, key },
+      );
+    }
+    const writes: Promise<void>[] = [];
+    for (let index = run.first; index <= run.last; index++) {
+      const block = blockSpan(index, size, blockBytes);
+      writes.push(
+        cache.write(id, index, bytes.subarray(block.start - span.start, block.end - span.start)),
+      );
+    }
+    await Promise.all(writes);
+    return bytes;
+  }
+
+  async function cachedGet(
+    range: ByteRange | undefined,
+    options: CallOptions = {},
+  ): Promise<Uint8Array> {
+    const want = clampRange(range, size);
+    const blocks = blocksCovering(want, blockBytes);
+    if (blocks === null) return new Uint8Array(0);
+    checkSignal(want, options.signal);
+    const out = new Uint8Array(want.end - want.start);
+    /** Copies what `bytes` (starting at object offset `at`) holds of the wanted range; returns how much. */
+    const place = (bytes: Uint8Array, at: number): number => {
+      const from = Math.max(want.start, at);
+      const to = Math.min(want.end, at + bytes.byteLength);
+      out.set(bytes.subarray(from - at, to - at), from - want.start);
+      return to - from;
+    };
+
+    const indexes = Array.from(
+      { length: blocks.last - blocks.first + 1 },
+      (_, n) => blocks.first + n,
+    );
+    const found = await Promise.all(
+      indexes.map((index) => {
+        const block = blockSpan(index, size, blockBytes);
+        return cache.read(id, index, block.end - block.start);
+      }),
+    );
+    let hits = 0;
+    const missing: number[] = [];
+    found.forEach((bytes, n) => {
+      const index = blocks.first + n;
+      if (bytes) hits += place(bytes, blockSpan(index, size, blockBytes).start);
+      else missing.push(index);
+    });
+    if (missing.length > 0) {
+      checkSignal(want, options.signal);
+      await Promise.all(
+        runsOf(missing).map(async (run) =>
+          place(await fetchRun(run, options.signal), runSpan(run, size, blockBytes).start),
+        ),
+      );
+    }
+    await cache.touch(id);
+    counters.bytesCached += hits;
+    return out;
+  }
+
+  async function* cachedStream(range: ByteRange | undefined, options?: CallOptions) {
+    for (const window of windowsOf(clampRange(range, size), blockBytes, WINDOW_BYTES)) {
+      yield await cachedGet(window, options);
+    }
+  }
+
+  return {
+    bucket: store.bucket,
+    endpoint: store.endpoint,
+    counters,
+    get: (k, range, options) =>
+      k === key ? cachedGet(range, options) : store.get(k, range, options),
+    getStream: (k, range, options) =>
+      k === key ? cachedStream(range, options) : store.getStream(k, range, options),
+    download: (k, file, options) => store.download(k, file, options),
+    head: (k, options) => store.head(k, options),
+    put: (k, bytes, contentType, options) => store.put(k, bytes, contentType, options),
+    list: (prefix, options) => store.list(prefix, options),
+    delete: (k, options) => store.delete(k, options),
+    close: () => store.close(),
+  };
+}
