@@ -1,10 +1,13 @@
 /**
  * bench:aggregate: distributed group-bys over ≥10M rows of Parquet in the loopback S3, on the local
- * stack with 1, 2 and 3 agents, against DuckDB on the same files in the same run.
+ * stack with 1, 2 and 3 agents, against DuckDB on the same files in the same run. Each query runs
+ * cold (the agents' caches emptied: every byte from S3) and warm (again, as a user's next query
+ * over the same data: locality and the agents' caches at work; DuckDB's timed run is warm too).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { agentCacheDir } from '../cli/local/agent-process.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { SubmitJobRequest } from '../protocol/index.ts';
 import { LOCAL_BUCKET, startStack } from '../cli/local/stack.ts';
@@ -108,29 +111,36 @@ async function main(): Promise<void> {
       // Untimed, as DuckDB's first run: new agents start their map threads on their first map.
       await stack.client.submitJob(requestOf(QUERIES[0]!), 300);
       for (const query of QUERIES) {
-        const request = requestOf(query);
-        const started = performance.now();
-        const job = await stack.client.submitJob(request, 300);
-        const seconds = (performance.now() - started) / 1000;
-        if (job.state !== 'succeeded')
-          throw new Error(`${query.name}: job ${job.state}: ${job.error}`);
-        const groups = (await stack.client.result(job.id, 0, 1)).total;
-        const reference = duck.get(query.name)!;
-        const check =
-          groups === reference.rows
-            ? 'groups match'
-            : `GROUPS DIFFER (${groups} vs ${reference.rows})`;
-        results.push(
-          `${query.name.padEnd(40)} ${String(count).padStart(6)}  ${seconds.toFixed(2).padStart(7)} s  ${rate(
-            dataset.rows,
-            seconds * 1000,
-          )
-            .toLocaleString('en')
-            .padStart(
-              12,
-            )} rows/s  ${(seconds / reference.seconds).toFixed(1).padStart(6)}×  ${check}`,
-        );
-        console.log(results.at(-1));
+        for (const cache of ['cold', 'warm'] as const) {
+          if (cache === 'cold') emptyCaches(stateDir, stack.agents);
+          const started = performance.now();
+          const job = await stack.client.submitJob(requestOf(query), 300);
+          const seconds = (performance.now() - started) / 1000;
+          if (job.state !== 'succeeded')
+            throw new Error(`${query.name}: job ${job.state}: ${job.error}`);
+          const groups = (await stack.client.result(job.id, 0, 1)).total;
+          const reference = duck.get(query.name)!;
+          const check =
+            groups === reference.rows
+              ? 'groups match'
+              : `GROUPS DIFFER (${groups} vs ${reference.rows})`;
+          const cached = job.progress ? job.progress.bytesCached / job.progress.bytesRead : 0;
+          results.push(
+            [
+              query.name.padEnd(40),
+              String(count).padStart(6),
+              cache.padStart(5),
+              `${seconds.toFixed(2).padStart(7)} s`,
+              `${rate(dataset.rows, seconds * 1000)
+                .toLocaleString('en')
+                .padStart(12)} rows/s`,
+              `${(seconds / reference.seconds).toFixed(1).padStart(6)}×`,
+              `${Math.round(cached * 100)}% cached`.padStart(11),
+              check,
+            ].join('  '),
+          );
+          console.log(results.at(-1));
+        }
       }
     }
   } finally {
@@ -149,9 +159,15 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `\nquery                                    agents     wall        throughput  vs DuckDB (wall, end to end: submit → result)`,
+    `\nquery                                    agents  cache     wall        throughput  vs DuckDB (wall, end to end: submit → result)`,
   );
   for (const line of results) console.log(line);
+}
+
+/** Empties every agent's block cache (the agents make their directories again as they write). */
+function emptyCaches(stateDir: string, agents: readonly { address: string }[]): void {
+  for (const agent of agents)
+    rmSync(agentCacheDir(stateDir, agent.address), { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {

@@ -49,6 +49,7 @@ export class Agent {
     this.maps = new MapThreadPool({
       tempDir: agentTempDir(),
       storeTimeoutMs: options.storeTimeoutMs,
+      cache: options.cache,
     });
     this.runner = new TaskRunner({
       logger,

@@ -25,7 +25,7 @@ beforeAll(async () => {
   store = createObjectStore(s3.access);
   data = await createDatasets({ store, files: 1, prefix: 'map-threads/' });
   tempDir = await mkdtemp(join(tmpdir(), 'tm-map-threads-'));
-  pool = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000 });
+  pool = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000, cache: null });
 }, 120_000);
 afterAll(async () => {
   await pool?.close();

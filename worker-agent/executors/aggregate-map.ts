@@ -1,21 +1,36 @@
 /** Map step of an aggregation: read one split in batches, aggregate per radix partition, write partials. */
 import { tableToIPC } from 'apache-arrow';
-import type { AggregateQuery, MapResult } from '../../protocol/index.ts';
+import type { AggregateQuery, InputSplit, MapResult } from '../../protocol/index.ts';
 import type { Executor, MapSpec } from '../task-outcome.ts';
 import { createMapAggregator } from '../aggregate/kernels/index.ts';
 import { readSplit } from '../aggregate/readers/index.ts';
-import type { OpenStore } from '../storage/index.ts';
+import {
+  cachedStore,
+  pinnedStore,
+  type BlockCache,
+  type CachedStore,
+  type ObjectStore,
+  type OpenStore,
+} from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
 
 export const ARROW_FILE = 'application/vnd.apache.arrow.file';
 
-export function mapExecutor(options: { tempDir: string; openStore: OpenStore }): Executor<MapSpec> {
+export interface MapOptions {
+  tempDir: string;
+  openStore: OpenStore;
+  /** Serves inputs read before (same object version) from local disk; none: always the store. */
+  cache?: BlockCache | null;
+}
+
+export function mapExecutor(options: MapOptions): Executor<MapSpec> {
   return async ({ spec, signal, started, progress }) => {
     started();
     const { input } = spec;
     const where = `input ${input.key}${input.part ? ` (part ${input.part.index + 1} of ${input.part.of})` : ''}`;
     const figures = { rowsRead: 0, bytesRead: 0, bytesCached: 0, rowsMatched: 0 };
-    const source = options.openStore(spec.source);
+    const store = options.openStore(spec.source);
+    const source = inputStore(store, input, options.cache ?? null);
     const output = options.openStore(spec.output);
     try {
       const aggregator = createMapAggregator(spec.query, spec.partitions);
@@ -26,7 +41,8 @@ export function mapExecutor(options: { tempDir: string; openStore: OpenStore }):
         onProgress: (read) => {
           figures.rowsRead = read.rowsRead;
           figures.bytesRead = read.bytesRead;
-          progress(read);
+          figures.bytesCached = source.counters.bytesCached;
+          progress({ ...read, bytesCached: figures.bytesCached });
         },
       });
       for await (const batch of batches) figures.rowsMatched += aggregator.add(batch).rowsMatched;
@@ -36,15 +52,23 @@ export function mapExecutor(options: { tempDir: string; openStore: OpenStore }):
         await output.put(key, tableToIPC(table, 'file'), ARROW_FILE, { signal });
         partitions.push({ index: partition, key, groups });
       }
+      if (options.cache && figures.bytesCached < figures.bytesRead) await options.cache.trim();
       const result: MapResult = { ...figures, partitions };
       return { ok: true, result };
     } catch (error) {
       return dataFailure(error, signal, where);
     } finally {
-      source.close();
+      store.close();
       output.close();
     }
   };
+}
+
+/** The split's store: pinned to the planned version when it is known, through the cache if any. */
+function inputStore(store: ObjectStore, input: InputSplit, cache: BlockCache | null): CachedStore {
+  if (!input.etag) return { ...store, counters: { bytesCached: 0 } };
+  const planned = { key: input.key, size: input.size, etag: input.etag };
+  return cache ? cachedStore(store, cache, planned) : pinnedStore(store, planned);
 }
 
 /** Every column the query reads: group keys, filtered columns, aggregated columns. */

@@ -5,6 +5,8 @@ import type { MapSpec, Progress, TaskOutcome } from '../task-outcome.ts';
 export interface ThreadData {
   tempDir: string;
   storeTimeoutMs: number;
+  /** The agent's block cache (shared by its threads through the one directory), or none. */
+  cache: { dir: string; maxBytes: number } | null;
 }
 
 export type ToThread = { type: 'run'; assignment: Assignment; spec: MapSpec } | { type: 'abort' };

@@ -14,18 +14,7 @@ import {
 } from './block-ranges.ts';
 import { StorageError } from './errors.ts';
 import { unquoteEtag, type ByteRange, type CallOptions, type ObjectStore } from './object-store.ts';
-
-/** The object a task reads, as the control plane listed it. */
-export interface PlannedObject {
-  key: string;
-  size: number;
-  etag: string;
-}
-
-export interface CachedStore extends ObjectStore {
-  /** Requested bytes served from the cache rather than the store. */
-  readonly counters: { bytesCached: number };
-}
+import { pinnedStore, type CachedStore, type PlannedObject } from './pinned-store.ts';
 
 /** getStream hands out this much at a time, so a streamed object never sits whole in memory. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
@@ -39,6 +28,7 @@ export function cachedStore(
   const { key, size } = object;
   const { blockBytes } = cache;
   const id = cacheId({ endpoint: store.endpoint, bucket: store.bucket, key, etag, size });
+  const pinned = pinnedStore(store, { key, size, etag });
   const counters = { bytesCached: 0 };
 
   const where = (range: ByteRange) =>
@@ -129,18 +119,13 @@ export function cachedStore(
   }
 
   return {
-    bucket: store.bucket,
-    endpoint: store.endpoint,
+    ...pinned,
     counters,
     get: (k, range, options) =>
       k === key ? cachedGet(range, options) : store.get(k, range, options),
     getStream: (k, range, options) =>
       k === key ? cachedStream(range, options) : store.getStream(k, range, options),
-    download: (k, file, options) => store.download(k, file, options),
-    head: (k, options) => store.head(k, options),
-    put: (k, bytes, contentType, options) => store.put(k, bytes, contentType, options),
-    list: (prefix, options) => store.list(prefix, options),
-    delete: (k, options) => store.delete(k, options),
-    close: () => store.close(),
+    // The planned version's size needs no request: any fetch of it checks the version.
+    head: (k, options) => (k === key ? Promise.resolve({ size, etag }) : store.head(k, options)),
   };
 }

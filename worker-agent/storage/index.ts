@@ -13,4 +13,5 @@ export type { StorageErrorCode, StorageErrorDetails } from './errors.ts';
 export { BlockCache } from './block-cache.ts';
 export type { BlockCacheOptions, TrimResult } from './block-cache.ts';
 export { cachedStore } from './cached-store.ts';
-export type { CachedStore, PlannedObject } from './cached-store.ts';
+export { pinnedStore } from './pinned-store.ts';
+export type { CachedStore, PlannedObject } from './pinned-store.ts';
