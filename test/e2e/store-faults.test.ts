@@ -23,8 +23,13 @@ let data: Datasets;
 let inputs: string;
 
 beforeAll(async () => {
-  // A short S3 timeout keeps the hung-store case quick.
-  stack = await startTestStack({ agents: 2, s3: true, agentArgs: ['--store-timeout-ms', '2000'] });
+  // A short S3 timeout keeps the hung-store case quick. No block cache: every job here runs over
+  // the same inputs, and its reads must reach the (faulty) store each time.
+  stack = await startTestStack({
+    agents: 2,
+    s3: true,
+    agentArgs: ['--store-timeout-ms', '2000', '--cache-mb', '0'],
+  });
   proxy = await startFaultProxy(stack.s3!.endpoint);
   const store = createObjectStore(stack.s3!.access);
   data = await createDatasets({ store, prefix: 'store-faults/', files: 4, rowsPerFile: 5000 });
