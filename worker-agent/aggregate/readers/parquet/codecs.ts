@@ -2,7 +2,7 @@
 import zlib from 'node:zlib';
 import { ParquetFormatError } from './errors.ts';
 import { Codec } from './format.ts';
-import { snappyDecompress } from './snappy.ts';
+import { SNAPPY_SLACK, snappyDecompress } from './snappy.ts';
 
 type Inflate = (input: Uint8Array) => Uint8Array;
 /** Node ≥ 22.15 has zstd in zlib; older Nodes leave ZSTD files to parquet-wasm. */
@@ -17,12 +17,33 @@ export function codecSupported(codec: number): boolean {
   );
 }
 
-/** `input` decompressed to exactly `size` bytes. */
-export function decompress(codec: number, input: Uint8Array, size: number): Uint8Array {
+/**
+ * One buffer that pages are decompressed into in turn: a page's bytes are copied out as it is
+ * decoded, so a new array per page (megabytes per row group) would only feed the collector.
+ */
+export class PageBuffer {
+  private buffer = new Uint8Array(0);
+
+  /** Room for `size` bytes of output; valid until the next call. */
+  take(size: number): Uint8Array {
+    const needed = size + SNAPPY_SLACK;
+    if (this.buffer.length < needed)
+      this.buffer = new Uint8Array(Math.max(needed, 2 * this.buffer.length));
+    return this.buffer;
+  }
+}
+
+/** `input` decompressed to exactly `size` bytes (Snappy into `buffer`, valid until its next use). */
+export function decompress(
+  codec: number,
+  input: Uint8Array,
+  size: number,
+  buffer?: PageBuffer,
+): Uint8Array {
   let output: Uint8Array;
   try {
     if (codec === Codec.UNCOMPRESSED) output = input;
-    else if (codec === Codec.SNAPPY) return snappyDecompress(input, size);
+    else if (codec === Codec.SNAPPY) return snappyDecompress(input, size, buffer?.take(size));
     else if (codec === Codec.GZIP) output = zlib.unzipSync(input);
     else if (codec === Codec.ZSTD && zstd) output = zstd(input);
     else throw new ParquetFormatError(`codec ${codec} is not supported`);

@@ -1,5 +1,5 @@
 /** Walks a column chunk's pages: headers, decompression, definition levels, value encodings. */
-import { decompress } from './codecs.ts';
+import { decompress, PageBuffer } from './codecs.ts';
 import { BoolValues, type ColumnValues, type PageRows } from './column-values.ts';
 import { ParquetFormatError } from './errors.ts';
 import { Encoding, PageType } from './format.ts';
@@ -14,8 +14,12 @@ export interface ChunkInput {
   rows: number;
 }
 
-/** Scratch arrays reused across pages (grown as needed). */
+/**
+ * Scratch arrays reused across pages and chunks (grown as needed). One per thread is enough:
+ * decoding a chunk is synchronous, and nothing decoded keeps a view of them.
+ */
 class Scratch {
+  readonly pages = new PageBuffer();
   private levelBuffer = new Uint8Array(0);
   private indexBuffer = new Int32Array(0);
   levels(count: number): Uint8Array {
@@ -29,9 +33,10 @@ class Scratch {
 }
 
 /** Decodes every page of the chunk into `values`; returns the rows' validity (null: no NULLs). */
+const scratch = new Scratch();
+
 export function decodeChunk(input: ChunkInput, values: ColumnValues): Uint8Array | null {
   const { bytes, rows } = input;
-  const scratch = new Scratch();
   let valid: Uint8Array | null = null;
   let row = 0;
   let position = 0;
@@ -50,7 +55,7 @@ export function decodeChunk(input: ChunkInput, values: ColumnValues): Uint8Array
     if (type === PageType.DICTIONARY_PAGE) {
       const dictionary = field.struct(header, 7, 'a dictionary page header');
       values.setDictionary(
-        decompress(input.codec, body, size),
+        decompress(input.codec, body, size, scratch.pages),
         field.int(dictionary, 1, 'a dictionary size'),
       );
       continue;
@@ -96,7 +101,7 @@ function dataPageV1(
 ): DecodedPage {
   const page = field.struct(header, 5, 'a data page header');
   const count = field.int(page, 1, 'a page value count');
-  const data = decompress(input.codec, body, size);
+  const data = decompress(input.codec, body, size, scratch.pages);
   let start = 0;
   let levels: Uint8Array | null = null;
   if (input.optional) {
@@ -140,7 +145,7 @@ function dataPageV2(
   }
   const compressed = field.bool(page, 7) ?? true;
   const rest = body.subarray(levelBytes);
-  const data = compressed ? decompress(input.codec, rest, size - levelBytes) : rest;
+  const data = compressed ? decompress(input.codec, rest, size - levelBytes, scratch.pages) : rest;
   return {
     encoding: field.int(page, 4, 'a page encoding'),
     data,

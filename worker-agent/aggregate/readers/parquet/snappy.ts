@@ -5,7 +5,7 @@ import { ParquetFormatError } from './errors.ts';
  * Bytes of room past the output's end: short literals and copies move four bytes at a time and may
  * write up to three bytes past their end, which the next element overwrites.
  */
-const SLACK = 8;
+export const SNAPPY_SLACK = 8;
 
 function corrupt(reason: string): ParquetFormatError {
   return new ParquetFormatError(`corrupt Snappy data: ${reason}`);
@@ -24,11 +24,21 @@ function declaredLength(input: Uint8Array): { length: number; start: number } {
   throw corrupt('bad length header');
 }
 
-/** Decompresses `input` into a new array of exactly `expected` bytes (the page header's size). */
-export function snappyDecompress(input: Uint8Array, expected: number): Uint8Array {
+/**
+ * Decompresses `input` into exactly `expected` bytes (the page header's size), written to the
+ * start of `into` when it has room for them and SNAPPY_SLACK more, else to a new array.
+ */
+export function snappyDecompress(
+  input: Uint8Array,
+  expected: number,
+  into?: Uint8Array,
+): Uint8Array {
   const { length, start } = declaredLength(input);
   if (length !== expected) throw corrupt(`it holds ${length} bytes, the page says ${expected}`);
-  const out = new Uint8Array(length + SLACK);
+  const out =
+    into && into.byteOffset === 0 && into.length >= length + SNAPPY_SLACK
+      ? into
+      : new Uint8Array(length + SNAPPY_SLACK);
   const outView = new DataView(out.buffer);
   const inView = new DataView(input.buffer, input.byteOffset, input.byteLength);
   let ip = start;
