@@ -5,7 +5,8 @@
  * rename and may vanish (another thread's trim) at any moment.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One version of one object: the same key with another ETag or size is another object. */
@@ -61,13 +62,22 @@ export class BlockCache {
     this.blockBytes = blockBytes;
   }
 
-  /** Block `index` of object `id` if it is on disk with exactly `length` bytes, else null (a miss). */
-  async read(id: string, index: number, length: number): Promise<Uint8Array | null> {
+  /**
+   * Copies bytes [from, from + target.length) of block `index` of object `id` into `target`, when
+   * the block is on disk with exactly `length` bytes; false (a miss) otherwise. Synchronous: a
+   * block comes from the page cache in microseconds, less than a trip through libuv's pool, and
+   * straight into the caller's buffer, with no array per block for the collector.
+   */
+  readInto(id: string, index: number, length: number, from: number, target: Uint8Array): boolean {
+    let fd: number | null = null;
     try {
-      const bytes = await readFile(join(this.dir, id, String(index)));
-      return bytes.byteLength === length ? bytes : null;
+      fd = openSync(join(this.dir, id, String(index)), 'r');
+      if (fstatSync(fd).size !== length) return false;
+      return readSync(fd, target, 0, target.length, from) === target.length;
     } catch {
-      return null;
+      return false;
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
   }
 

@@ -82,23 +82,17 @@ export function cachedStore(
       return to - from;
     };
 
-    const indexes = Array.from(
-      { length: blocks.last - blocks.first + 1 },
-      (_, n) => blocks.first + n,
-    );
-    const found = await Promise.all(
-      indexes.map((index) => {
-        const block = blockSpan(index, size, blockBytes);
-        return cache.read(id, index, block.end - block.start);
-      }),
-    );
     let hits = 0;
     const missing: number[] = [];
-    found.forEach((bytes, n) => {
-      const index = blocks.first + n;
-      if (bytes) hits += place(bytes, blockSpan(index, size, blockBytes).start);
+    for (let index = blocks.first; index <= blocks.last; index++) {
+      const block = blockSpan(index, size, blockBytes);
+      const from = Math.max(want.start, block.start);
+      const to = Math.min(want.end, block.end);
+      const target = out.subarray(from - want.start, to - want.start);
+      const length = block.end - block.start;
+      if (cache.readInto(id, index, length, from - block.start, target)) hits += to - from;
       else missing.push(index);
-    });
+    }
     if (missing.length > 0) {
       checkSignal(want, options.signal);
       await Promise.all(
