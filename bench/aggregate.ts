@@ -63,12 +63,13 @@ const QUERIES: Query[] = [
   },
 ];
 
-async function duckdbTimes(
-  files: string[],
-): Promise<Map<string, { seconds: number; rows: number }>> {
+/** DuckDB's time and result size per query name. */
+type Reference = Map<string, { seconds: number; rows: number }>;
+
+async function duckdbTimes(files: string[]): Promise<Reference> {
   const connection = await (await DuckDBInstance.create(':memory:')).connect();
   const list = files.map((file) => `'${file}'`).join(', ');
-  const times = new Map<string, { seconds: number; rows: number }>();
+  const times: Reference = new Map();
   for (const query of QUERIES) {
     const sql = `WITH data AS (SELECT * FROM read_parquet([${list}])) ${query.sql}`;
     await connection.runAndReadAll(sql); // warm the file cache
@@ -88,12 +89,39 @@ async function main(): Promise<void> {
   );
   const dataset = ensureSalesDataset(FILES, ROWS_PER_FILE);
   const duck = await duckdbTimes(dataset.files);
+  // Agents with as many map slots as cores (the default), then with one each: on one 2-core
+  // machine only the second series can show the work spreading over agents.
+  const results = [...(await series(dataset, duck, null)), ...(await series(dataset, duck, 1))];
+  console.log(`\nDuckDB ${'(same files, local disk, 2 threads)'}`);
+  for (const [name, { seconds }] of duck) {
+    console.log(
+      `${name.padEnd(40)} ${'duckdb'.padStart(6)}  ${seconds.toFixed(2).padStart(7)} s  ${rate(
+        dataset.rows,
+        seconds * 1000,
+      )
+        .toLocaleString('en')
+        .padStart(12)} rows/s`,
+    );
+  }
+  console.log(
+    `\nquery                                    agents  slots  cache     wall        throughput  vs DuckDB (wall, end to end: submit → result)`,
+  );
+  for (const line of results) console.log(line);
+}
+
+/** Every query, cold and warm, on 1, 2 and 3 agents of `slots` map slots each (null: default). */
+async function series(
+  dataset: { files: string[]; rows: number },
+  duck: Reference,
+  slots: number | null,
+): Promise<string[]> {
   const stateDir = mkdtempSync(join(tmpdir(), 'tm-bench-agg-'));
   const stack = await startStack({
     stateDir,
     port: await freePort(),
     agentPorts: [await freePort()],
     s3Port: await freePort(),
+    ...(slots ? { agentSlots: slots } : {}),
   });
   const results: string[] = [];
   try {
@@ -129,6 +157,7 @@ async function main(): Promise<void> {
             [
               query.name.padEnd(40),
               String(count).padStart(6),
+              (slots ? String(slots) : 'cores').padStart(5),
               cache.padStart(5),
               `${seconds.toFixed(2).padStart(7)} s`,
               `${rate(dataset.rows, seconds * 1000)
@@ -147,21 +176,7 @@ async function main(): Promise<void> {
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
-  console.log(`\nDuckDB ${'(same files, local disk, 2 threads)'}`);
-  for (const [name, { seconds }] of duck) {
-    console.log(
-      `${name.padEnd(40)} ${'duckdb'.padStart(6)}  ${seconds.toFixed(2).padStart(7)} s  ${rate(
-        dataset.rows,
-        seconds * 1000,
-      )
-        .toLocaleString('en')
-        .padStart(12)} rows/s`,
-    );
-  }
-  console.log(
-    `\nquery                                    agents  cache     wall        throughput  vs DuckDB (wall, end to end: submit → result)`,
-  );
-  for (const line of results) console.log(line);
+  return results;
 }
 
 /** Empties every agent's block cache (the agents make their directories again as they write). */

@@ -468,6 +468,20 @@ describe('trim', { timeout: 60_000 }, () => {
     }
   });
 
+  it('trims when due: at first, then once a tenth of the bound was written since', async () => {
+    const blockBytes = 1000;
+    const cache = new BlockCache({ dir: await cacheDir(), maxBytes: 20_000, blockBytes });
+    expect(await cache.trimIfDue()).toEqual({ bytes: 0, removed: 0 });
+    const small = await upload('trim-due/small.bin', 1500);
+    await cachedStore(store, cache, small.object).get(small.object.key);
+    // 1,500 bytes written: less than a tenth of 20,000, so no scan.
+    expect(await cache.trimIfDue()).toBeNull();
+    const more = await upload('trim-due/more.bin', 1000);
+    await cachedStore(store, cache, more.object).get(more.object.key);
+    expect(await cache.trimIfDue()).toEqual({ bytes: 2500, removed: 0 });
+    expect(await cache.trimIfDue()).toBeNull();
+  });
+
   it('finds nothing to trim in a cache that was never written', async () => {
     const cache = new BlockCache({ dir: join(s3.tempDir, 'never-created'), maxBytes: 1 });
     expect(await cache.trim()).toEqual({ bytes: 0, removed: 0 });

@@ -52,7 +52,7 @@ export function mapExecutor(options: MapOptions): Executor<MapSpec> {
         await output.put(key, tableToIPC(table, 'file'), ARROW_FILE, { signal });
         partitions.push({ index: partition, key, groups });
       }
-      if (options.cache && figures.bytesCached < figures.bytesRead) await options.cache.trim();
+      await options.cache?.trimIfDue();
       const result: MapResult = { ...figures, partitions };
       return { ok: true, result };
     } catch (error) {

@@ -52,6 +52,9 @@ export class BlockCache {
   readonly dir: string;
   readonly maxBytes: number;
   readonly blockBytes: number;
+  /** Bytes this instance wrote since it last trimmed, and whether it ever has. */
+  private written = 0;
+  private trimmed = false;
 
   constructor({ dir, maxBytes, blockBytes = 256 * 1024 }: BlockCacheOptions) {
     if (!Number.isSafeInteger(blockBytes) || blockBytes <= 0) {
@@ -89,6 +92,7 @@ export class BlockCache {
       await mkdir(objectDir, { recursive: true });
       await writeFile(temp, bytes);
       await rename(temp, join(objectDir, String(index)));
+      this.written += bytes.byteLength;
     } catch {
       await rm(temp, { force: true }).catch(() => undefined);
     }
@@ -101,10 +105,22 @@ export class BlockCache {
   }
 
   /**
+   * Trims once this instance has written a tenth of maxBytes since it last did (or never has):
+   * a trim reads every object's directory, too much to do after every task of a large cache.
+   * The cache may so run over its bound by a tenth per thread until the next trim.
+   */
+  async trimIfDue(): Promise<TrimResult | null> {
+    if (this.trimmed && this.written < this.maxBytes / 10) return null;
+    return this.trim();
+  }
+
+  /**
    * Once the cache holds more than maxBytes, deletes whole objects, least recently used first,
    * until it holds at most 80% of maxBytes (so that it does not trim again after every task).
    */
   async trim(): Promise<TrimResult> {
+    this.trimmed = true;
+    this.written = 0;
     const objects = await this.objectDirs();
     let bytes = objects.reduce((sum, object) => sum + object.bytes, 0);
     let removed = 0;
