@@ -53,7 +53,7 @@ export async function aggregateStep(
   const result = await client.result(done.id);
   const read = done.progress?.rowsRead ?? rows;
   say(
-    `   job ${done.id} succeeded in ${seconds.toFixed(2)} s: ${read.toLocaleString('en')} rows, ${Math.round(read / seconds).toLocaleString('en')} rows/s, ${done.counts.succeeded} tasks\n`,
+    `   job ${done.id} succeeded in ${seconds.toFixed(2)} s: ${read.toLocaleString('en')} rows, ${Math.round(read / seconds).toLocaleString('en')} rows/s, ${done.counts.succeeded} tasks${cacheNote(done)}\n`,
   );
   say(
     renderTable(
@@ -80,6 +80,13 @@ async function watch(client: TmClient, id: string, say: (line: string) => void):
   } finally {
     bar.finish();
   }
+}
+
+/** How much of the input the agents' caches served (a second demo run reads it from them). */
+function cacheNote(job: JobView): string {
+  const p = job.progress;
+  if (!p || p.bytesCached === 0 || p.bytesRead === 0) return '';
+  return `, ${Math.round((100 * p.bytesCached) / p.bytesRead)}% of the bytes from the agents' caches`;
 }
 
 function summary(job: JobView): string {
