@@ -18,6 +18,9 @@ import {
   blockSpan,
   blocksCovering,
   clampRange,
+  extentHolding,
+  extentName,
+  parseExtent,
   runSpan,
   runsOf,
   windowsOf,
@@ -169,6 +172,24 @@ describe('block arithmetic', () => {
     expect(blocksCovering({ start: 2400, end: 2500 }, 1000)).toEqual({ first: 2, last: 2 });
     expect(blocksCovering({ start: 17, end: 1_000_000 }, 1000)).toEqual({ first: 0, last: 999 });
     expect(blocksCovering({ start: 500, end: 500 }, 1000)).toBeNull();
+  });
+
+  it('names extents by their runs, and finds the one holding a block that reaches furthest', () => {
+    expect(extentName({ first: 3, last: 17 })).toBe('3-17');
+    expect(parseExtent('3-17')).toEqual({ first: 3, last: 17 });
+    for (const other of ['3-17.5f0e.tmp', '17-3', '3', '-1-2', 'a-b', '']) {
+      expect(parseExtent(other)).toBeNull();
+    }
+    const extents = [
+      { first: 0, last: 4 },
+      { first: 2, last: 9 },
+      { first: 12, last: 12 },
+    ];
+    expect(extentHolding(extents, 1)).toEqual({ first: 0, last: 4 });
+    expect(extentHolding(extents, 3)).toEqual({ first: 2, last: 9 });
+    expect(extentHolding(extents, 12)).toEqual({ first: 12, last: 12 });
+    expect(extentHolding(extents, 10)).toBeUndefined();
+    expect(extentHolding([], 0)).toBeUndefined();
   });
 
   it('coalesces missing blocks into runs of consecutive ones', () => {
@@ -325,34 +346,57 @@ describe('cached reads', { timeout: 60_000 }, () => {
     expect(cached.counters.bytesCached).toBe(3002);
   });
 
-  it('treats a truncated or deleted block file as a miss and fetches it again', async () => {
+  it('keeps each fetched run as one extent file, and refetches a damaged or deleted one', async () => {
     const blockBytes = 1000;
     const size = 7300;
     const { bytes, object } = await upload('cache/damaged.bin', size);
     const dir = await cacheDir();
     const cache = new BlockCache({ dir, maxBytes: 1 << 30, blockBytes });
-    await cachedStore(store, cache, object).get(object.key);
+    const cold = cachedStore(store, cache, object);
+    for (const [start, end] of [
+      [0, 3000],
+      [3000, 5000],
+      [5000, size],
+    ] as const)
+      await cold.get(object.key, { start, end });
     const id = cacheId({ endpoint: store.endpoint, bucket: store.bucket, ...object });
-    expect((await readdir(join(dir, id))).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    const files = async () => (await readdir(join(dir, id))).sort();
+    expect(await files()).toEqual(['0-2', '3-4', '5-7']);
 
-    await truncate(join(dir, id, '3'), 10);
-    await rm(join(dir, id, '5'));
-    await truncate(join(dir, id, '7'), 0);
+    await truncate(join(dir, id, '3-4'), 10);
+    await rm(join(dir, id, '5-7'));
     const inner = counting(store);
     const cached = cachedStore(inner.store, cache, object);
     expect(same(await cached.get(object.key), bytes)).toBe(true);
-    expect(inner.gets.map((get) => get.range).sort(byRange)).toEqual([
-      { start: 3000, end: 4000 },
-      { start: 5000, end: 6000 },
-      { start: 7000, end: 7300 },
-    ]);
-    expect(cached.counters.bytesCached).toBe(size - 2300);
+    // Blocks 3..7 were missing: one request, one new extent; the damaged one is gone.
+    expect(inner.gets.map((get) => get.range)).toEqual([{ start: 3000, end: size }]);
+    expect(cached.counters.bytesCached).toBe(3000);
+    expect(await files()).toEqual(['0-2', '3-7']);
 
     inner.gets.length = 0;
     expect(
-      same(await cached.get(object.key, { start: 2500, end: 7300 }), bytes.subarray(2500)),
+      same(await cached.get(object.key, { start: 2500, end: size }), bytes.subarray(2500)),
     ).toBe(true);
     expect(inner.gets).toEqual([]);
+  });
+
+  it('deletes a damaged extent, so the shorter run fetched again is not shadowed by it', async () => {
+    const blockBytes = 1000;
+    const { bytes, object } = await upload('cache/shadow.bin', 8000);
+    const dir = await cacheDir();
+    const cache = new BlockCache({ dir, maxBytes: 1 << 30, blockBytes });
+    await cachedStore(store, cache, object).get(object.key);
+    const id = cacheId({ endpoint: store.endpoint, bucket: store.bucket, ...object });
+    await truncate(join(dir, id, '0-7'), 100);
+    for (let round = 0; round < 2; round++) {
+      const inner = counting(store);
+      const got = await cachedStore(inner.store, cache, object).get(object.key, {
+        start: 3000,
+        end: 5000,
+      });
+      expect(same(got, bytes.subarray(3000, 5000))).toBe(true);
+      expect(inner.gets.length).toBe(round === 0 ? 1 : 0);
+    }
   });
 
   it('keeps other versions and sizes of the same key apart', async () => {

@@ -1,13 +1,27 @@
 /**
- * Blocks of object versions on local disk: `<dir>/<id>/<blockIndex>`, one directory per object
- * version. Every failure is a miss or a skipped write, never an error: the cache only saves reads.
- * Several threads (each with its own BlockCache) share a directory, so blocks appear by atomic
- * rename and may vanish (another thread's trim) at any moment.
+ * Blocks of object versions on local disk, one directory per object version, one file (an
+ * extent, `<dir>/<id>/<first>-<last>`) per run of blocks fetched together: a file per block made
+ * creating files cost more than fetching them. Every failure is a miss or a skipped write, never
+ * an error: the cache only saves reads. Several threads (each with its own BlockCache) share a
+ * directory, so extents appear by atomic rename and may vanish (another thread's trim) at any
+ * moment.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { extentName, parseExtent, type BlockRun } from './block-ranges.ts';
 
 /** One version of one object: the same key with another ETag or size is another object. */
 export interface CachedObject {
@@ -40,7 +54,25 @@ interface ObjectDir {
   bytes: number;
 }
 
-const BLOCK_NAME = /^\d+$/;
+/** Writes `file` in `dir`, making `dir` only when the write finds it missing (once per object). */
+function writeCreatingDir(dir: string, file: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(file, bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, bytes);
+  }
+}
+
+/** Deletes `file` if it can; one that cannot go is counted in its object's size until trim. */
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Left for trim, which deletes the whole object directory.
+  }
+}
 
 /** The directory name of an object version: its identity, hashed to a safe, fixed-length name. */
 export function cacheId(object: CachedObject): string {
@@ -65,43 +97,62 @@ export class BlockCache {
     this.blockBytes = blockBytes;
   }
 
-  /**
-   * Copies bytes [from, from + target.length) of block `index` of object `id` into `target`, when
-   * the block is on disk with exactly `length` bytes; false (a miss) otherwise. Synchronous: a
-   * block comes from the page cache in microseconds, less than a trip through libuv's pool, and
-   * straight into the caller's buffer, with no array per block for the collector.
-   */
-  readInto(id: string, index: number, length: number, from: number, target: Uint8Array): boolean {
-    let fd: number | null = null;
+  /** The runs of blocks object `id` has on disk (none when it has no directory). */
+  extents(id: string): BlockRun[] {
     try {
-      fd = openSync(join(this.dir, id, String(index)), 'r');
-      if (fstatSync(fd).size !== length) return false;
-      return readSync(fd, target, 0, target.length, from) === target.length;
+      return readdirSync(join(this.dir, id)).flatMap((name) => parseExtent(name) ?? []);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Copies bytes [from, from + target.length) of extent `run` of object `id` into `target`, when
+   * the extent is on disk with exactly `length` bytes; false (a miss) otherwise. Synchronous:
+   * bytes come from the page cache in microseconds, less than a trip through libuv's pool, and
+   * straight into the caller's buffer, with no array for the collector. An extent of the wrong
+   * length (damaged) is deleted, so that a shorter one fetched again is not shadowed by it.
+   */
+  readInto(id: string, run: BlockRun, length: number, from: number, target: Uint8Array): boolean {
+    const file = join(this.dir, id, extentName(run));
+    let fd: number | null = null;
+    let damaged = false;
+    try {
+      fd = openSync(file, 'r');
+      damaged = fstatSync(fd).size !== length;
+      return !damaged && readSync(fd, target, 0, target.length, from) === target.length;
     } catch {
       return false;
     } finally {
       if (fd !== null) closeSync(fd);
+      if (damaged) removeQuietly(file);
     }
   }
 
-  /** Stores a block; a reader sees all of it or nothing (temp file, then rename). Failures are ignored. */
-  async write(id: string, index: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * Stores the blocks of `run`; a reader sees all of them or none (temp file, then rename).
+   * Failures are ignored. Synchronous like readInto.
+   */
+  write(id: string, run: BlockRun, bytes: Uint8Array): void {
     const objectDir = join(this.dir, id);
-    const temp = join(objectDir, `${index}.${randomUUID()}.tmp`);
+    const temp = join(objectDir, `${extentName(run)}.${randomUUID()}.tmp`);
     try {
-      await mkdir(objectDir, { recursive: true });
-      await writeFile(temp, bytes);
-      await rename(temp, join(objectDir, String(index)));
+      writeCreatingDir(objectDir, temp, bytes);
+      renameSync(temp, join(objectDir, extentName(run)));
       this.written += bytes.byteLength;
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
+      removeQuietly(temp);
     }
   }
 
   /** Marks object `id` as just used, so trim() deletes it last. */
-  async touch(id: string): Promise<void> {
+  touch(id: string): void {
     const now = new Date();
-    await utimes(join(this.dir, id), now, now).catch(() => undefined);
+    try {
+      utimesSync(join(this.dir, id), now, now);
+    } catch {
+      // Trimmed meanwhile by another thread: nothing to mark.
+    }
   }
 
   /**
@@ -144,23 +195,19 @@ export class BlockCache {
     return dirs.filter((dir): dir is ObjectDir => dir !== null);
   }
 
-  /**
-   * Size without a stat per block: every block but an object's last one is full, so only the
-   * highest-numbered block is measured. Leftover temp files (a crash mid-write) count as full blocks.
-   * Null when the directory vanished meanwhile (another thread trimmed it).
-   */
+  /** An object's size on disk (every file, temp files too); null when it vanished meanwhile. */
   private async objectDir(path: string): Promise<ObjectDir | null> {
     try {
       const [info, names] = await Promise.all([stat(path), readdir(path)]);
-      const blocks = names.filter((name) => BLOCK_NAME.test(name)).map(Number);
-      const others = names.length - blocks.length;
-      let bytes = others * this.blockBytes;
-      if (blocks.length > 0) {
-        const highest = blocks.reduce((max, index) => Math.max(max, index));
-        const last = await stat(join(path, String(highest))).catch(() => null);
-        bytes += (blocks.length - 1) * this.blockBytes + (last?.size ?? 0);
-      }
-      return { path, usedAt: info.mtimeMs, bytes };
+      const sizes = await Promise.all(
+        names.map((name) =>
+          stat(join(path, name)).then(
+            (file) => file.size,
+            () => 0,
+          ),
+        ),
+      );
+      return { path, usedAt: info.mtimeMs, bytes: sizes.reduce((sum, size) => sum + size, 0) };
     } catch {
       return null;
     }

@@ -33,6 +33,26 @@ export function runsOf(indexes: readonly number[]): BlockRun[] {
   return runs;
 }
 
+/** The file name of an extent: the run of blocks it holds, `first-last`. */
+export const extentName = (run: BlockRun) => `${run.first}-${run.last}`;
+
+/** The run of blocks an extent file holds, or null for another file (a temp file, say). */
+export function parseExtent(name: string): BlockRun | null {
+  const match = /^(\d+)-(\d+)$/.exec(name);
+  if (!match) return null;
+  const run = { first: Number(match[1]), last: Number(match[2]) };
+  return run.first <= run.last ? run : null;
+}
+
+/** Of `extents`, the one holding block `index` that reaches furthest, or undefined. */
+export function extentHolding(extents: readonly BlockRun[], index: number): BlockRun | undefined {
+  let best: BlockRun | undefined;
+  for (const extent of extents)
+    if (extent.first <= index && index <= extent.last && (!best || extent.last > best.last))
+      best = extent;
+  return best;
+}
+
 /** The bytes of blocks `first..last`, as one request. */
 export function runSpan(run: BlockRun, size: number, blockBytes: number): ByteRange {
   return {

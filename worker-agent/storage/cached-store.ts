@@ -7,6 +7,7 @@ import {
   blockSpan,
   blocksCovering,
   clampRange,
+  extentHolding,
   runSpan,
   runsOf,
   windowsOf,
@@ -54,15 +55,14 @@ export function cachedStore(
         { operation: 'read', bucket: store.bucket, key },
       );
     }
-    const writes: Promise<void>[] = [];
-    for (let index = run.first; index <= run.last; index++) {
-      const block = blockSpan(index, size, blockBytes);
-      writes.push(
-        cache.write(id, index, bytes.subarray(block.start - span.start, block.end - span.start)),
-      );
-    }
-    await Promise.all(writes);
+    cache.write(id, run, bytes);
     return bytes;
+  }
+
+  /** Bytes from `from` on, out of the extent `run` on disk, into `target`; false on a miss. */
+  function readExtent(run: BlockRun, from: number, target: Uint8Array): boolean {
+    const span = runSpan(run, size, blockBytes);
+    return cache.readInto(id, run, span.end - span.start, from - span.start, target);
   }
 
   async function cachedGet(
@@ -84,14 +84,16 @@ export function cachedStore(
 
     let hits = 0;
     const missing: number[] = [];
-    for (let index = blocks.first; index <= blocks.last; index++) {
-      const block = blockSpan(index, size, blockBytes);
-      const from = Math.max(want.start, block.start);
-      const to = Math.min(want.end, block.end);
+    const extents = cache.extents(id);
+    for (let index = blocks.first; index <= blocks.last;) {
+      const extent = extentHolding(extents, index);
+      const last = Math.min(extent?.last ?? index, blocks.last);
+      const from = Math.max(want.start, blockSpan(index, size, blockBytes).start);
+      const to = Math.min(want.end, blockSpan(last, size, blockBytes).end);
       const target = out.subarray(from - want.start, to - want.start);
-      const length = block.end - block.start;
-      if (cache.readInto(id, index, length, from - block.start, target)) hits += to - from;
-      else missing.push(index);
+      if (extent && readExtent(extent, from, target)) hits += to - from;
+      else for (let miss = index; miss <= last; miss++) missing.push(miss);
+      index = last + 1;
     }
     if (missing.length > 0) {
       checkSignal(want, options.signal);
@@ -101,7 +103,7 @@ export function cachedStore(
         ),
       );
     }
-    await cache.touch(id);
+    cache.touch(id);
     counters.bytesCached += hits;
     return out;
   }
