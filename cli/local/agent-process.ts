@@ -54,7 +54,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
     ...(options.extraArgs ?? []),
   ];
   // With a prefix, the prefix's program runs node, which runs the agent.
-  const argv = [...(options.prefix ?? []), process.execPath, ...(process.env.TMP_NODE_ARGS ? process.env.TMP_NODE_ARGS.split(' ') : []), ...args];
+  const argv = [...(options.prefix ?? []), process.execPath, ...args];
   const logFile = join(
     options.logDir,
     `agent-${options.address.replace(/[^A-Za-z0-9]+/g, '-')}.log`,
