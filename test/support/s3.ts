@@ -2,7 +2,13 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { StoreAccess } from '../../protocol/object-stores.ts';
+import {
+  createObjectStore,
+  StorageError,
+  type ObjectStore,
+} from '../../worker-agent/storage/index.ts';
 import { localStoreAccess, startS3Server, type S3Server } from '../../cli/local/s3-server.ts';
 
 export const TEST_BUCKET = 'test-bucket';
@@ -42,4 +48,26 @@ export async function startTestS3(): Promise<TestS3> {
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A loopback S3 and the agent's ObjectStore on it, for a test file's beforeAll. */
+export async function openTestStore(): Promise<{ s3: TestS3; store: ObjectStore }> {
+  const s3 = await startTestS3();
+  return { s3, store: createObjectStore(s3.access) };
+}
+
+/** Closes what openTestStore opened (none of it when it failed). */
+export async function closeTestStore(opened: { s3?: TestS3; store?: ObjectStore }): Promise<void> {
+  opened.store?.close();
+  await opened.s3?.cleanup();
+}
+
+/** The StorageError `promise` rejects with; the test fails when it resolves or throws another. */
+export async function storageRejection(promise: Promise<unknown>): Promise<StorageError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StorageError);
+  return error as StorageError;
 }

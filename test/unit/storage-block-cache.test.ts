@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import {
   BlockCache,
   cachedStore,
-  createObjectStore,
-  StorageError,
   type ByteRange,
   type CallOptions,
   type ObjectStore,
@@ -26,28 +24,13 @@ import {
   windowsOf,
 } from '../../worker-agent/storage/block-ranges.ts';
 import { describeError } from '../../worker-agent/storage/describe-error.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, storageRejection, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
 let store: ObjectStore;
 
-beforeAll(async () => {
-  s3 = await startTestS3();
-  store = createObjectStore(s3.access);
-}, 60_000);
-afterAll(async () => {
-  store?.close();
-  await s3?.cleanup();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
-}
+beforeAll(async () => ({ s3, store } = await openTestStore()), 60_000);
+afterAll(() => closeTestStore({ s3, store }));
 
 describe('reads pinned to an ETag', { timeout: 60_000 }, () => {
   it('fails with changed, naming the key and both ETags, once the object was overwritten', async () => {
@@ -64,7 +47,7 @@ describe('reads pinned to an ETag', { timeout: 60_000 }, () => {
       () => store.get(key, { start: 10, end: 20 }, { etag: planned }),
       () => store.get(key, undefined, { etag: `"${planned}"` }),
     ]) {
-      const error = await rejection(call());
+      const error = await storageRejection(call());
       expect(error.code).toBe('changed');
       expect(error.message).toContain(`s3://test-bucket/${key}`);
       expect(error.message).toContain(
@@ -408,7 +391,7 @@ describe('cached reads', { timeout: 60_000 }, () => {
 
     // Another ETag shares nothing: it goes to the store, which says the object is not that version.
     const other = counting(store);
-    const error = await rejection(
+    const error = await storageRejection(
       cachedStore(other.store, cache, { ...object, etag: 'ffffffffffffffffffffffffffffffff' }).get(
         object.key,
         { start: 0, end: 10 },
@@ -424,7 +407,7 @@ describe('cached reads', { timeout: 60_000 }, () => {
     expect(await readdir(dir)).toHaveLength(2);
 
     // A planned size beyond the object's end is caught, not cached as a short block.
-    const larger = await rejection(
+    const larger = await storageRejection(
       cachedStore(store, cache, { ...object, size: 5500 }).get(object.key, {
         start: 4900,
         end: 5500,
@@ -454,7 +437,7 @@ describe('cached reads', { timeout: 60_000 }, () => {
     const listed: string[] = [];
     for await (const entry of cached.list('cache/ma')) listed.push(entry.key);
     expect(listed).toEqual(['cache/main.bin']);
-    expect((await rejection(cached.get('cache/missing.bin'))).code).toBe('not_found');
+    expect((await storageRejection(cached.get('cache/missing.bin'))).code).toBe('not_found');
   });
 
   it('stops before fetching once the signal fired', async () => {
@@ -467,7 +450,9 @@ describe('cached reads', { timeout: 60_000 }, () => {
     );
     const controller = new AbortController();
     controller.abort();
-    const error = await rejection(cached.get(object.key, undefined, { signal: controller.signal }));
+    const error = await storageRejection(
+      cached.get(object.key, undefined, { signal: controller.signal }),
+    );
     expect(error.code).toBe('aborted');
     expect(inner.gets).toEqual([]);
   });

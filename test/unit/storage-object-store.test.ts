@@ -4,37 +4,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  createObjectStore,
-  StorageError,
-  type ObjectStore,
-} from '../../worker-agent/storage/index.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import { closeTestStore, openTestStore, storageRejection, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
 let store: ObjectStore;
 
-beforeAll(async () => {
-  s3 = await startTestS3();
-  store = createObjectStore(s3.access);
-}, 60_000);
-afterAll(async () => {
-  store?.close();
-  await s3?.cleanup();
-});
+beforeAll(async () => ({ s3, store } = await openTestStore()), 60_000);
+afterAll(() => closeTestStore({ s3, store }));
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 /** s3rver's ETag of a single-part object: the MD5 of its bytes (head returns it unquoted). */
 const md5 = (bytes: Uint8Array | string) => createHash('md5').update(bytes).digest('hex');
-
-async function rejection(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StorageError);
-  return error as StorageError;
-}
 
 describe('object store round trips', { timeout: 60_000 }, () => {
   it('puts, gets, heads and deletes an object', async () => {
@@ -42,7 +23,7 @@ describe('object store round trips', { timeout: 60_000 }, () => {
     expect(text(await store.get('rt/hello.txt'))).toBe('hello, world');
     expect(await store.head('rt/hello.txt')).toEqual({ size: 12, etag: md5('hello, world') });
     await store.delete('rt/hello.txt');
-    expect((await rejection(store.head('rt/hello.txt'))).code).toBe('not_found');
+    expect((await storageRejection(store.head('rt/hello.txt'))).code).toBe('not_found');
     // Deleting what is gone is fine, as in S3.
     await store.delete('rt/hello.txt');
   });
@@ -102,7 +83,7 @@ describe('object store round trips', { timeout: 60_000 }, () => {
       () => store.head('missing/object.bin'),
       () => store.download('missing/object.bin', file),
     ]) {
-      const error = await rejection(call());
+      const error = await storageRejection(call());
       expect(error.code).toBe('not_found');
       expect(error.message).toContain('s3://test-bucket/missing/object.bin');
       expect(error.details).toMatchObject({
@@ -117,7 +98,7 @@ describe('object store round trips', { timeout: 60_000 }, () => {
   it('says not_found for a missing bucket', async () => {
     const other = createObjectStore({ ...s3.access, bucket: 'no-such-bucket' });
     try {
-      const error = await rejection(other.get('key'));
+      const error = await storageRejection(other.get('key'));
       expect(error.code).toBe('not_found');
       expect(error.message).toContain('no-such-bucket');
     } finally {
