@@ -62,6 +62,8 @@ export const mapOutputPrefix = (base: string, taskId: string, attempt: number) =
   `${base}map/${taskId}/attempt-${attempt}/`;
 export const reduceOutputKey = (base: string, partition: number, attempt: number) =>
   `${base}reduce/part-${partition}.attempt-${attempt}.arrow`;
+/** Whether a name under `<base>reduce/` is one reduceOutputKey gives. */
+export const isReduceOutput = (name: string) => /^part-\d+\.attempt-\d+\.arrow$/.test(name);
 export const finalOutputKey = (base: string, attempt: number) =>
   `${base}result.attempt-${attempt}.arrow`;
 

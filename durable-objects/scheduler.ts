@@ -62,6 +62,7 @@ import {
   listPipelines,
 } from './pipeline-ops.ts';
 import { getPipelineTask, submitPipelineTasks } from './pipeline-submit.ts';
+import { runCleanups } from './aggregate-cleanup.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -72,6 +73,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   private alarmAt: number | null = null;
   /** An earlier alarm asked for during the current event, written before the event ends. */
   private pendingAlarm: number | null = null;
+  /** The cleanup run under way, if any. */
+  private cleaning: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: SchedulerEnv) {
     super(ctx, env);
@@ -310,8 +313,25 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     runTimers(this.core);
+    this.startCleanups();
     this.armAlarm();
     await this.flushAlarm();
+  }
+
+  /**
+   * Deletes ended aggregations' intermediates beside the alarm, not in it: a slow store must not
+   * hold back leases and deadlines. One run at a time; what is left (or due later) re-arms the
+   * alarm when it ends, and stays in SQLite if the object is evicted meanwhile.
+   */
+  private startCleanups(): void {
+    if (this.cleaning) return;
+    this.cleaning = runCleanups(this.core)
+      .catch((error: unknown) => console.warn(`tm: cleanup failed: ${String(error)}`))
+      .finally(() => {
+        this.cleaning = null;
+        this.armAlarm();
+        void this.flushAlarm();
+      });
   }
 
   /** Sets the alarm for the next thing that comes due, if anything does. */

@@ -189,6 +189,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX tasks_preferred ON tasks(preferred_worker_id, seq)
     WHERE state = 'queued' AND preferred_worker_id IS NOT NULL;
   `,
+  `
+  CREATE TABLE cleanups (
+    job_id TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

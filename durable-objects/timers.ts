@@ -2,6 +2,7 @@
  * What the alarm does, and when it must run next: agents past their lease lose their tasks,
  * tasks of jobs with a lease of their own move when their agent is silent that long, attempts
  * past their deadline fail, jobs past theirs are stopped, and tasks whose backoff ran out go.
+ * (Ended aggregations' intermediates are deleted by the alarm too: aggregate-cleanup.ts.)
  */
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
@@ -13,6 +14,7 @@ import { expireLeases } from './agent-session.ts';
 import { cancelJobTasks, failAttempt, overdueAttempts } from './task-lifecycle.ts';
 import { loseAttempts, silentAttempts } from './task-losses.ts';
 import { failJob, recordTaskEnds } from './jobs-store.ts';
+import { nextCleanupAt } from './aggregate-cleanup.ts';
 
 export function runTimers(core: Core): void {
   const { sql } = core;
@@ -93,6 +95,7 @@ export function nextWake(sql: Sql, leaseMs: number, now: number): number | null 
       `SELECT min(deadline_at) AS at FROM jobs
        WHERE state IN ('queued','running') AND deadline_at IS NOT NULL`,
     ),
+    nextCleanupAt(sql),
   ].filter((value): value is number => value !== null);
   return candidates.length > 0 ? Math.min(...candidates) : null;
 }

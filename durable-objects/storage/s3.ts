@@ -1,5 +1,6 @@
 /** S3/R2 calls the Scheduler makes itself (listing inputs, reading results); errors never carry secrets. */
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -9,6 +10,7 @@ import type { ObjectEntry, ObjectPage } from '../../protocol/index.ts';
 import { toStoreAccess, type StoreRow } from '../object-stores.ts';
 
 const TIMEOUT_MS = 10_000;
+const DELETE_CONCURRENCY = 8;
 
 /** A store that could not be read: the message names the store and the reason, never credentials. */
 export class StoreError extends Error {}
@@ -123,5 +125,45 @@ export function getObject(row: StoreRow, key: string): Promise<Uint8Array> {
     });
     if (!reply.Body) throw new StoreError(`object store ${row.name}: object ${key} has no body`);
     return reply.Body.transformToByteArray();
+  });
+}
+
+/**
+ * Deletes up to `max` objects under the full key `prefix` that `mine` accepts (by the key after
+ * the prefix); returns how many it deleted and whether the listing went on past them.
+ */
+export function deleteUnder(
+  row: StoreRow,
+  prefix: string,
+  mine: (rest: string) => boolean,
+  max: number,
+): Promise<{ deleted: number; more: boolean }> {
+  return call(row, prefix, async (s3, abortSignal) => {
+    let deleted = 0;
+    let cursor: string | undefined;
+    do {
+      const reply = await s3.send(
+        new ListObjectsV2Command({ Bucket: row.bucket, Prefix: prefix, ContinuationToken: cursor }),
+        { abortSignal },
+      );
+      const keys = (reply.Contents ?? [])
+        .map((object) => object.Key ?? '')
+        .filter((key) => mine(key.slice(prefix.length)));
+      const room = keys.slice(0, max - deleted);
+      // A few at a time: a batch must end within the call's timeout on a distant store too.
+      for (let at = 0; at < room.length; at += DELETE_CONCURRENCY) {
+        await Promise.all(
+          room
+            .slice(at, at + DELETE_CONCURRENCY)
+            .map((key) =>
+              s3.send(new DeleteObjectCommand({ Bucket: row.bucket, Key: key }), { abortSignal }),
+            ),
+        );
+      }
+      deleted += room.length;
+      if (room.length < keys.length) return { deleted, more: true };
+      cursor = reply.IsTruncated ? reply.NextContinuationToken : undefined;
+    } while (cursor);
+    return { deleted, more: false };
   });
 }

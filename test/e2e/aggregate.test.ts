@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
-import type { SubmitJobRequest } from '../../protocol/index.ts';
+import type { MapResult, ReduceResult, SubmitJobRequest } from '../../protocol/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
+import { eventually } from '../support/wait.ts';
 
 const FILES = 4;
 const ROWS_PER_FILE = 25_000;
@@ -197,6 +198,68 @@ describe('aggregation progress and results', () => {
     expect(response.headers.get('content-type')).toContain('arrow');
     const table = tableFromIPC(new Uint8Array(await response.arrayBuffer()));
     expect(table.numRows).toBe(3);
+  });
+
+  it('deletes its intermediates once it ends, and keeps the result', async () => {
+    const job = await run('parquet', { groupBy: ['category'], aggregates: [{ op: 'count' }] });
+    expect(job.state).toBe('succeeded');
+    const tasks = (await stack.client.getJob(job.id, 100)).tasks ?? [];
+    const partials = tasks
+      .filter((task) => task.kind === 'aggregate-map')
+      .flatMap((task) => (task.result as MapResult).partitions.map((p) => p.key));
+    const reduced = tasks
+      .filter((task) => task.kind === 'aggregate-reduce')
+      .map((task) => (task.result as ReduceResult).key);
+    expect(partials.length).toBeGreaterThan(0);
+    expect(reduced.length).toBeGreaterThan(0);
+    const store = createObjectStore(stack.s3!.access);
+    try {
+      const under = async (prefix: string) => {
+        const keys: string[] = [];
+        for await (const object of store.list(prefix)) keys.push(object.key);
+        return keys;
+      };
+      const folder = partials[0]!.slice(0, partials[0]!.indexOf('/map/') + 1);
+      const left = await eventually(async () => {
+        const keys = await under(folder);
+        return keys.some((key) => partials.includes(key) || reduced.includes(key))
+          ? undefined
+          : keys;
+      }, 'the intermediates to be deleted');
+      expect(left.map((key) => key.slice(folder.length))).toEqual([
+        expect.stringMatching(/^result\.attempt-\d+\.arrow$/),
+      ]);
+    } finally {
+      store.close();
+    }
+    expect((await stack.client.result(job.id)).rows.length).toBeGreaterThan(0);
+  });
+
+  it('deletes only its own names under an output prefix the user chose', async () => {
+    const store = createObjectStore(stack.s3!.access);
+    const theirs = ['mine/out/map/notes.txt', 'mine/out/reduce/part-0.arrow', 'mine/out/x.txt'];
+    try {
+      for (const key of theirs) await store.put(key, new TextEncoder().encode(key));
+      const job = await run('parquet', {
+        groupBy: ['category'],
+        aggregates: [{ op: 'count' }],
+        output: { store: 'test-bucket', prefix: 'mine/out' },
+      });
+      expect(job.state).toBe('succeeded');
+      const keys = await eventually(async () => {
+        const found: string[] = [];
+        for await (const object of store.list('mine/out/')) found.push(object.key);
+        return found.some((key) => /\/(map\/[0-9a-f-]{36}|reduce\/part-\d+\.attempt-)/.test(key))
+          ? undefined
+          : found;
+      }, 'the intermediates to be deleted');
+      expect(keys.filter((key) => !theirs.includes(key))).toEqual([
+        expect.stringMatching(/^mine\/out\/result\.attempt-\d+\.arrow$/),
+      ]);
+      expect(keys).toEqual(expect.arrayContaining(theirs));
+    } finally {
+      store.close();
+    }
   });
 });
 
