@@ -19,7 +19,7 @@ const BATCH = 200;
 const JOBS_PER_ALARM = 4;
 /** A store that fails this many times in a row is given up on (its objects stay). */
 const MAX_FAILURES = 8;
-const RETRY_MS = 30_000;
+const RETRY_MS = 5_000;
 /** A run holds its jobs this long, so the alarm does not come back for them while it works. */
 const HOLD_MS = 60_000;
 

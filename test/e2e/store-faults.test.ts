@@ -5,7 +5,7 @@
  * a half-written object is never read.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobView, SubmitJobRequest, TaskView } from '../../protocol/index.ts';
+import type { JobView, MapResult, SubmitJobRequest, TaskView } from '../../protocol/index.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
@@ -200,5 +200,40 @@ describe('an upload cut halfway', () => {
     const reads = proxy.requests.filter((r) => r.method === 'GET' && r.key !== null);
     expect(reads.filter((r) => halfWritten.has(r.key))).toEqual([]);
     expect(reads.some((r) => r.key!.endsWith('/result.attempt-2.arrow'))).toBe(true);
+  });
+});
+
+describe('a store that refuses deletes when the job ends', () => {
+  it('keeps the intermediates while it does, and deletes them once it answers again', async () => {
+    proxy.setRules({ fault: 'refuse', method: 'DELETE' });
+    const job = await stack.client.submitJob(aggregate(), 120);
+    expect(job.state).toBe('succeeded');
+    const partials = (await tasksOf(job, 'aggregate-map')).flatMap((task) =>
+      (task.result as MapResult).partitions.map((p) => p.key),
+    );
+    expect(partials.length).toBeGreaterThan(0);
+    await eventually(
+      () => (proxy.requests.some((r) => r.method === 'DELETE' && r.fault) ? true : undefined),
+      'a refused delete',
+    );
+    const store = createObjectStore(stack.s3!.access);
+    const left = async () => {
+      const keys = new Set<string>();
+      const folder = partials[0]!.slice(0, partials[0]!.indexOf('/map/') + 1);
+      for await (const object of store.list(folder)) keys.add(object.key);
+      return partials.filter((key) => keys.has(key));
+    };
+    try {
+      expect(await left()).toEqual(partials);
+      await expectDuckdbResult(job);
+      proxy.setRules();
+      await eventually(
+        async () => ((await left()).length === 0 ? true : undefined),
+        'the intermediates to be deleted once the store answers',
+      );
+      await expectDuckdbResult(job);
+    } finally {
+      store.close();
+    }
   });
 });
