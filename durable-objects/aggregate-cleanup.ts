@@ -10,7 +10,6 @@ import { wakeAt, type Effects } from './effects.ts';
 import { findJob } from './jobs-store.ts';
 import { findStore } from './object-stores.ts';
 import { deleteUnder } from './storage/s3.ts';
-import { isReduceOutput } from './aggregate-plan.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 
 /** Objects deleted per prefix and job in one alarm. */
@@ -80,21 +79,21 @@ async function cleanBatch(sql: Sql, jobId: string): Promise<boolean> {
   const { output } = JSON.parse(job.spec) as AggregateJobSpec;
   const store = findStore(sql, output.store);
   if (!store) return false;
-  // Only the job's own names: an output prefix a user chose may hold other things.
-  const maps = new Set(
-    sql
-      .all<{ id: string }>(
-        `SELECT id FROM tasks WHERE job_id = ? AND kind = 'aggregate-map'`,
-        jobId,
-      )
-      .map((task) => task.id),
-  );
-  const mapped = await deleteUnder(
+  // Only the job's own names, its tasks' folders: an output prefix a user chose may hold others.
+  const ownFolders = (kind: string) => {
+    const ids = new Set(
+      sql
+        .all<{ id: string }>(`SELECT id FROM tasks WHERE job_id = ? AND kind = ?`, jobId, kind)
+        .map((task) => task.id),
+    );
+    return (name: string) => ids.has(name.split('/')[0] ?? '');
+  };
+  const mapped = await deleteUnder(store, `${output.base}map/`, ownFolders('aggregate-map'), BATCH);
+  const reduced = await deleteUnder(
     store,
-    `${output.base}map/`,
-    (name) => maps.has(name.split('/')[0] ?? ''),
+    `${output.base}reduce/`,
+    ownFolders('aggregate-reduce'),
     BATCH,
   );
-  const reduced = await deleteUnder(store, `${output.base}reduce/`, isReduceOutput, BATCH);
   return mapped.more || reduced.more;
 }

@@ -60,10 +60,9 @@ export function partitionCount(request: AggregateJobRequest, readyWorkers: numbe
 
 export const mapOutputPrefix = (base: string, taskId: string, attempt: number) =>
   `${base}map/${taskId}/attempt-${attempt}/`;
-export const reduceOutputKey = (base: string, partition: number, attempt: number) =>
-  `${base}reduce/part-${partition}.attempt-${attempt}.arrow`;
-/** Whether a name under `<base>reduce/` is one reduceOutputKey gives. */
-export const isReduceOutput = (name: string) => /^part-\d+\.attempt-\d+\.arrow$/.test(name);
+/** Keyed by task, like the maps' partials: jobs that share an output prefix never share a name. */
+export const reduceOutputKey = (base: string, taskId: string, attempt: number) =>
+  `${base}reduce/${taskId}/attempt-${attempt}.arrow`;
 export const finalOutputKey = (base: string, attempt: number) =>
   `${base}result.attempt-${attempt}.arrow`;
 

@@ -63,7 +63,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
           partition: part.partition,
           store: output,
           inputs: part.inputs,
-          outputKey: reduceOutputKey(base, part.partition, task.attempt),
+          outputKey: reduceOutputKey(base, task.id, task.attempt),
         };
       case 'final':
         return {

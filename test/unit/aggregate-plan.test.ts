@@ -100,7 +100,7 @@ describe('partitionCount', () => {
 describe('object names and reduce inputs', () => {
   it('keys every output by attempt, so attempts never overwrite each other', () => {
     expect(mapOutputPrefix('b/', 't', 1)).not.toBe(mapOutputPrefix('b/', 't', 2));
-    expect(reduceOutputKey('b/', 3, 1)).toBe('b/reduce/part-3.attempt-1.arrow');
+    expect(reduceOutputKey('b/', 't3', 1)).toBe('b/reduce/t3/attempt-1.arrow');
     expect(finalOutputKey('b/', 2)).toBe('b/result.attempt-2.arrow');
   });
 
