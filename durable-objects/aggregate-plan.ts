@@ -63,8 +63,9 @@ export const mapOutputPrefix = (base: string, taskId: string, attempt: number) =
 /** Keyed by task, like the maps' partials: jobs that share an output prefix never share a name. */
 export const reduceOutputKey = (base: string, taskId: string, attempt: number) =>
   `${base}reduce/${taskId}/attempt-${attempt}.arrow`;
-export const finalOutputKey = (base: string, attempt: number) =>
-  `${base}result.attempt-${attempt}.arrow`;
+/** Named by job: jobs that share an output prefix keep their own results. */
+export const finalOutputKey = (base: string, jobId: string, attempt: number) =>
+  `${base}result-${jobId}.attempt-${attempt}.arrow`;
 
 /** The partials of `partition` written by the committed map attempts. */
 export function reduceInputs(mapResults: readonly MapResult[], partition: number): string[] {

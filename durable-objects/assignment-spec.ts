@@ -73,7 +73,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
           ...(spec.limit ? { limit: spec.limit } : {}),
           store: output,
           inputs: part.inputs,
-          outputKey: finalOutputKey(base, task.attempt),
+          outputKey: finalOutputKey(base, task.jobId, task.attempt),
         };
     }
   };

@@ -227,7 +227,7 @@ describe('aggregation progress and results', () => {
           : keys;
       }, 'the intermediates to be deleted');
       expect(left.map((key) => key.slice(folder.length))).toEqual([
-        expect.stringMatching(/^result\.attempt-\d+\.arrow$/),
+        expect.stringMatching(new RegExp(`^result-${job.id}\\.attempt-\\d+\\.arrow$`)),
       ]);
     } finally {
       store.close();
@@ -252,7 +252,7 @@ describe('aggregation progress and results', () => {
         return found.some((key) => /\/(map|reduce)\/[0-9a-f-]{36}\//.test(key)) ? undefined : found;
       }, 'the intermediates to be deleted');
       expect(keys.filter((key) => !theirs.includes(key))).toEqual([
-        expect.stringMatching(/^mine\/out\/result\.attempt-\d+\.arrow$/),
+        expect.stringMatching(new RegExp(`^mine/out/result-${job.id}\\.attempt-\\d+\\.arrow$`)),
       ]);
       expect(keys).toEqual(expect.arrayContaining(theirs));
     } finally {

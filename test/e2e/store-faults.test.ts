@@ -175,14 +175,14 @@ describe('an upload cut halfway', () => {
     proxy.setRules({
       fault: 'cut-upload',
       method: 'PUT',
-      key: /\/map\/[^/]+\/attempt-1\/|\/reduce\/[^/]+\/attempt-1\.arrow$|\/result\.attempt-1\.arrow$/,
+      key: /\/map\/[^/]+\/attempt-1\/|\/reduce\/[^/]+\/attempt-1\.arrow$|\/result-[^/]+\.attempt-1\.arrow$/,
     });
     const job = await stack.client.submitJob(aggregate(), 120);
     expect(job.error).toBeNull();
     expect(job.state).toBe('succeeded');
 
     const cut = proxy.requests.filter((r) => r.fault === 'cut-upload');
-    const steps = ['/map/', '/reduce/', '/result.'];
+    const steps = ['/map/', '/reduce/', '/result-'];
     expect(steps.every((step) => cut.some((r) => r.key!.includes(step)))).toBe(true);
 
     for (const kind of ['aggregate-map', 'aggregate-reduce', 'aggregate-final']) {
@@ -199,7 +199,7 @@ describe('an upload cut halfway', () => {
     const halfWritten = new Set(cut.map((r) => r.key));
     const reads = proxy.requests.filter((r) => r.method === 'GET' && r.key !== null);
     expect(reads.filter((r) => halfWritten.has(r.key))).toEqual([]);
-    expect(reads.some((r) => r.key!.endsWith('/result.attempt-2.arrow'))).toBe(true);
+    expect(reads.some((r) => r.key!.endsWith(`/result-${job.id}.attempt-2.arrow`))).toBe(true);
   });
 });
 

@@ -101,7 +101,7 @@ describe('object names and reduce inputs', () => {
   it('keys every output by attempt, so attempts never overwrite each other', () => {
     expect(mapOutputPrefix('b/', 't', 1)).not.toBe(mapOutputPrefix('b/', 't', 2));
     expect(reduceOutputKey('b/', 't3', 1)).toBe('b/reduce/t3/attempt-1.arrow');
-    expect(finalOutputKey('b/', 2)).toBe('b/result.attempt-2.arrow');
+    expect(finalOutputKey('b/', 'j1', 2)).toBe('b/result-j1.attempt-2.arrow');
   });
 
   it('gathers a partition’s partials from every committed map', () => {
