@@ -1,6 +1,6 @@
 /** S3/R2 calls the Scheduler makes itself (listing inputs, reading results); errors never carry secrets. */
 import {
-  DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -10,7 +10,6 @@ import type { ObjectEntry, ObjectPage } from '../../protocol/index.ts';
 import { toStoreAccess, type StoreRow } from '../object-stores.ts';
 
 const TIMEOUT_MS = 10_000;
-const DELETE_CONCURRENCY = 8;
 
 /** A store that could not be read: the message names the store and the reason, never credentials. */
 export class StoreError extends Error {}
@@ -150,15 +149,18 @@ export function deleteUnder(
         .map((object) => object.Key ?? '')
         .filter((key) => mine(key.slice(prefix.length)));
       const room = keys.slice(0, max - deleted);
-      // A few at a time: a batch must end within the call's timeout on a distant store too.
-      for (let at = 0; at < room.length; at += DELETE_CONCURRENCY) {
-        await Promise.all(
-          room
-            .slice(at, at + DELETE_CONCURRENCY)
-            .map((key) =>
-              s3.send(new DeleteObjectCommand({ Bucket: row.bucket, Key: key }), { abortSignal }),
-            ),
+      // One request per listing page (S3 deletes up to 1,000 keys at once), not one per object.
+      if (room.length > 0) {
+        const reply = await s3.send(
+          new DeleteObjectsCommand({
+            Bucket: row.bucket,
+            Delete: { Objects: room.map((Key) => ({ Key })), Quiet: true },
+          }),
+          { abortSignal },
         );
+        const failed = reply.Errors ?? [];
+        if (failed.length > 0)
+          throw new Error(`${failed.length} objects were not deleted (${failed[0]?.Code ?? '?'})`);
       }
       deleted += room.length;
       if (room.length < keys.length) return { deleted, more: true };

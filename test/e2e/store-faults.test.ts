@@ -205,7 +205,8 @@ describe('an upload cut halfway', () => {
 
 describe('a store that refuses deletes when the job ends', () => {
   it('keeps the intermediates while it does, and deletes them once it answers again', async () => {
-    proxy.setRules({ fault: 'refuse', method: 'DELETE' });
+    // The Scheduler deletes with DeleteObjects: a POST to `?delete`.
+    proxy.setRules({ fault: 'refuse', method: 'POST' });
     const job = await stack.client.submitJob(aggregate(), 120);
     expect(job.state).toBe('succeeded');
     const partials = (await tasksOf(job, 'aggregate-map')).flatMap((task) =>
@@ -213,7 +214,7 @@ describe('a store that refuses deletes when the job ends', () => {
     );
     expect(partials.length).toBeGreaterThan(0);
     await eventually(
-      () => (proxy.requests.some((r) => r.method === 'DELETE' && r.fault) ? true : undefined),
+      () => (proxy.requests.some((r) => r.method === 'POST' && r.fault) ? true : undefined),
       'a refused delete',
     );
     const store = createObjectStore(stack.s3!.access);
