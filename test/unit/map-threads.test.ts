@@ -12,7 +12,7 @@ import { MapThreadPool } from '../../worker-agent/map-threads/pool.ts';
 import type { MapSpec, Progress, TaskOutcome } from '../../worker-agent/task-outcome.ts';
 import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
 let store: ObjectStore;
@@ -21,18 +21,16 @@ let tempDir: string;
 let pool: MapThreadPool;
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  store = createObjectStore(s3.access);
+  ({ s3, store } = await openTestStore());
   data = await createDatasets({ store, files: 1, prefix: 'map-threads/' });
   tempDir = await mkdtemp(join(tmpdir(), 'tm-map-threads-'));
   pool = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000, cache: null });
 }, 120_000);
 afterAll(async () => {
   await pool?.close();
-  store?.close();
   await data?.cleanup();
   if (tempDir) await rm(tempDir, { recursive: true, force: true });
-  await s3?.cleanup();
+  await closeTestStore({ s3, store });
 });
 
 function spec(prefix: string): MapSpec {

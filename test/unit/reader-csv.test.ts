@@ -11,9 +11,9 @@ import {
 import { parseTimestamp, sniffTypes } from '../../worker-agent/aggregate/readers/csv-types.ts';
 import { columnNames } from '../../worker-agent/aggregate/readers/csv.ts';
 import { ReaderError, readSplit } from '../../worker-agent/aggregate/readers/index.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import type { ObjectStore } from '../../worker-agent/storage/index.ts';
 import { arrowRows, duckdbRows } from '../support/datasets.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 function tokenize(chunks: string[]) {
   const tokenizer = new CsvTokenizer();
@@ -99,13 +99,11 @@ describe('CSV objects against DuckDB', { timeout: 60_000 }, () => {
   let dir: string;
 
   beforeAll(async () => {
-    s3 = await startTestS3();
-    store = createObjectStore(s3.access);
+    ({ s3, store } = await openTestStore());
     dir = await mkdtemp(join(tmpdir(), 'tm-csv-'));
   }, 60_000);
   afterAll(async () => {
-    store?.close();
-    await s3?.cleanup();
+    await closeTestStore({ s3, store });
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

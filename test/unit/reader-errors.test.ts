@@ -7,13 +7,9 @@ import {
   readSplit,
   type ReaderErrorCode,
 } from '../../worker-agent/aggregate/readers/index.ts';
-import {
-  createObjectStore,
-  StorageError,
-  type ObjectStore,
-} from '../../worker-agent/storage/index.ts';
+import { StorageError, type ObjectStore } from '../../worker-agent/storage/index.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
 let store: ObjectStore;
@@ -21,8 +17,7 @@ let data: Datasets;
 const bytes: Partial<Record<InputFormat | 'arrow-stream', Uint8Array>> = {};
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  store = createObjectStore(s3.access);
+  ({ s3, store } = await openTestStore());
   data = await createDatasets({ store, files: 2, rowsPerFile: 30_000, rowGroupSize: 4_096 });
   for (const file of data.files.filter(
     (f) => f.key.endsWith('part-0.' + f.format) || f.ipc === 'stream',
@@ -33,9 +28,8 @@ beforeAll(async () => {
   }
 }, 120_000);
 afterAll(async () => {
-  store?.close();
   await data?.cleanup();
-  await s3?.cleanup();
+  await closeTestStore({ s3, store });
 });
 
 async function readAll(

@@ -4,23 +4,21 @@ import { readdir } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
 import type { InputFormat } from '../../protocol/aggregate.ts';
 import { readSplit, type ReadProgress } from '../../worker-agent/aggregate/readers/index.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import type { ObjectStore } from '../../worker-agent/storage/index.ts';
 import { arrowRows, createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
 let store: ObjectStore;
 let data: Datasets;
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  store = createObjectStore(s3.access);
+  ({ s3, store } = await openTestStore());
   data = await createDatasets({ store, files: 2 });
 }, 120_000);
 afterAll(async () => {
-  store?.close();
   await data?.cleanup();
-  await s3?.cleanup();
+  await closeTestStore({ s3, store });
 });
 
 async function read(key: string, format: InputFormat, batchRows?: number) {

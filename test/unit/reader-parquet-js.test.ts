@@ -24,9 +24,9 @@ import { unsupportedReason } from '../../worker-agent/aggregate/readers/parquet/
 import { snappyDecompress } from '../../worker-agent/aggregate/readers/parquet/snappy.ts';
 import { HybridReader } from '../../worker-agent/aggregate/readers/parquet/hybrid.ts';
 import { ParquetFormatError } from '../../worker-agent/aggregate/readers/parquet/errors.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import type { ObjectStore } from '../../worker-agent/storage/index.ts';
 import { arrowRows, duckdb, duckdbRows } from '../support/datasets.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 const ROWS = 20_000;
 /** Every type the reader decodes, each with NULLs where a column can hold them. */
@@ -78,8 +78,7 @@ async function arrowRsFile(
 }
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  store = createObjectStore(s3.access);
+  ({ s3, store } = await openTestStore());
   dir = await mkdtemp(join(tmpdir(), 'tm-parquet-js-'));
   await duckFile('snappy', '');
   await duckFile('gzip', ', COMPRESSION gzip');
@@ -109,9 +108,8 @@ beforeAll(async () => {
   for (const [name, path] of files) await store.put(`js/${name}.parquet`, await readFile(path));
 }, 120_000);
 afterAll(async () => {
-  store?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
-  await s3?.cleanup();
+  await closeTestStore({ s3, store });
 });
 
 async function read(name: string, columns?: string[]): Promise<RecordBatch[]> {

@@ -6,9 +6,9 @@ import {
   ReaderError,
   rowGroupRange,
 } from '../../worker-agent/aggregate/readers/index.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import type { ObjectStore } from '../../worker-agent/storage/index.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
-import { startTestS3, type TestS3 } from '../support/s3.ts';
+import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 describe('rowGroupRange', () => {
   it('splits n row groups into `of` contiguous ranges covering each once', () => {
@@ -38,14 +38,12 @@ describe('Parquet parts against s3rver', { timeout: 60_000 }, () => {
   let data: Datasets;
 
   beforeAll(async () => {
-    s3 = await startTestS3();
-    store = createObjectStore(s3.access);
+    ({ s3, store } = await openTestStore());
     data = await createDatasets({ store, files: 1, rowsPerFile: 50_000, rowGroupSize: 4_096 });
   }, 120_000);
   afterAll(async () => {
-    store?.close();
     await data?.cleanup();
-    await s3?.cleanup();
+    await closeTestStore({ s3, store });
   });
 
   const parquet = () => data.files.find((file) => file.format === 'parquet')!;
