@@ -135,7 +135,7 @@ function queuedTasks(
       ),
     );
   }
-  rows.push(...preferredRows(core, select, workers, new Set(rows.map((row) => row.id))));
+  rows.push(...preferredRows(core, select, workers, rows));
   const weights = new Map(tenants.map((t) => [t.tenantId, t.weight]));
   const ordered = inFairOrder(core, rows, tenants);
   return {
@@ -166,8 +166,15 @@ function preferredRows(
   core: Core,
   select: string,
   workers: PlacementWorker[],
-  chosen: Set<string>,
+  chosenRows: readonly QueuedRow[],
 ): QueuedRow[] {
+  // One probe of the partial index first: most rounds (commands, probes) have no preference, and
+  // should not pay a query per worker for it.
+  const any = core.sql.first(
+    `SELECT 1 AS any FROM tasks WHERE state = 'queued' AND preferred_worker_id IS NOT NULL LIMIT 1`,
+  );
+  if (!any) return [];
+  const chosen = new Set(chosenRows.map((row) => row.id));
   const rows: QueuedRow[] = [];
   for (const worker of workers) {
     const room = Math.min(worker.freeSlots, worker.freeInflight);
