@@ -59,6 +59,11 @@ export const ObjectEntry = z.object({
   etag: z.string().nullable(),
 });
 export type ObjectEntry = z.infer<typeof ObjectEntry>;
+
+/** An ETag without the double quotes S3 puts around it: the API, plans and agents use it bare. */
+export function unquoteEtag(etag: string): string {
+  return etag.replace(/^"(.*)"$/, '$1');
+}
 export const ObjectPage = z.object({ objects: z.array(ObjectEntry), next: z.string().nullable() });
 export type ObjectPage = z.infer<typeof ObjectPage>;
 

@@ -6,7 +6,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectEntry, ObjectPage } from '../../protocol/index.ts';
+import { unquoteEtag, type ObjectEntry, type ObjectPage } from '../../protocol/index.ts';
 import { toStoreAccess, type StoreRow } from '../object-stores.ts';
 
 const TIMEOUT_MS = 10_000;
@@ -79,15 +79,11 @@ export function listPage(
       key: object.Key ?? '',
       size: object.Size ?? 0,
       lastModified: object.LastModified ? object.LastModified.toISOString() : null,
-      etag: unquoted(object.ETag),
+      etag: object.ETag ? unquoteEtag(object.ETag) : null,
     }));
     return { objects, next: reply.IsTruncated ? (reply.NextContinuationToken ?? null) : null };
   });
 }
-
-/** S3 sends ETags in double quotes; the API and the agents use them bare. */
-const unquoted = (etag: string | undefined): string | null =>
-  etag ? etag.replace(/^"|"$/g, '') : null;
 
 /** Every object under `prefix`, up to `max` (planning reads whole listings). */
 export async function listAll(row: StoreRow, prefix: string, max: number): Promise<ObjectEntry[]> {
@@ -111,7 +107,7 @@ export function headObject(row: StoreRow, key: string): Promise<ObjectEntry> {
       key,
       size: reply.ContentLength ?? 0,
       lastModified: reply.LastModified?.toISOString() ?? null,
-      etag: unquoted(reply.ETag),
+      etag: reply.ETag ? unquoteEtag(reply.ETag) : null,
     };
   });
 }

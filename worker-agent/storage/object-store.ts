@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import type { StoreAccess } from '../../protocol/object-stores.ts';
+import { unquoteEtag, type StoreAccess } from '../../protocol/object-stores.ts';
 import { describeError, objectChanged, redact, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
 import { createS3Client } from './s3-client.ts';
@@ -70,11 +70,6 @@ function rangeHeader(range: ByteRange | undefined): string | undefined {
     throw new RangeError(`invalid byte range [${start}, ${end})`);
   }
   return `bytes=${start}-${end - 1}`;
-}
-
-/** An ETag without the double quotes S3 puts around it. */
-export function unquoteEtag(etag: string): string {
-  return etag.replace(/^"(.*)"$/, '$1');
 }
 
 /** Where the served bytes start: the first number of `Content-Range: bytes a-b/n`, else 0 (whole object). */
