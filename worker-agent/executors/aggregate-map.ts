@@ -36,6 +36,8 @@ export function mapExecutor(options: MapOptions): Executor<MapSpec> {
       const aggregator = createMapAggregator(spec.query, spec.partitions);
       const batches = readSplit(source, input, spec.format, {
         columns: queryColumns(spec.query),
+        // The aggregator keeps nothing of a batch (see MapAggregator.add).
+        reuseBuffers: true,
         tempDir: options.tempDir,
         signal,
         onProgress: (read) => {

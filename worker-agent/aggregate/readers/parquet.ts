@@ -8,6 +8,7 @@ import type { InputSplit } from '../../../protocol/aggregate.ts';
 import { errorMessage } from './errors.ts';
 import { ParquetFormatError } from './parquet/errors.ts';
 import { NotParquetError, readFooter, type ReadRange } from './parquet/footer.ts';
+import { reusedArrays } from './parquet/column-arrays.ts';
 import type { ParquetMetadata } from './parquet/metadata.ts';
 import { decodeRowGroup, fetchRuns, groupSpans, unsupportedReason } from './parquet/row-group.ts';
 import { readParquetWasm } from './parquet-wasm.ts';
@@ -73,6 +74,7 @@ export async function* readParquet(
       }),
     );
   const runs = fetchRuns(meta, groups, leaves, RUN_BYTES);
+  const arrays = context.reuseBuffers ? leaves.map(() => reusedArrays()) : undefined;
   let next = runs.length > 0 ? fetchRun(runs[0]!) : null;
   for (let index = 0; index < runs.length; index++) {
     const fetched = await next!;
@@ -83,7 +85,7 @@ export async function* readParquet(
       context.signal?.throwIfAborted();
       let batches: RecordBatch[];
       try {
-        batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows)];
+        batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows, arrays)];
       } catch (error) {
         if (!(error instanceof ParquetFormatError)) throw error;
         throw context.fail('format', `row group ${group} is corrupt: ${errorMessage(error)}`);

@@ -8,6 +8,8 @@ export interface ReadContext {
   key: string;
   /** Most rows per yielded batch. */
   batchRows: number;
+  /** The caller is done with each batch before it asks for the next: a reader may reuse its buffers. */
+  reuseBuffers?: boolean;
   /** The columns the query needs; a reader may skip the others. */
   columns?: readonly string[];
   /** Where a reader may put temporary files (removed before it returns). */

@@ -18,6 +18,11 @@ export interface ReadProgress {
 export interface ReadSplitOptions {
   /** Most rows per batch (default 65,536). Memory is bounded by this and by a Parquet row group. */
   batchRows?: number;
+  /**
+   * The caller is done with each batch before it asks for the next, so the reader may decode
+   * into the same buffers again (Parquet does, row group after row group). Default false.
+   */
+  reuseBuffers?: boolean;
   /** Only these columns are needed (Parquet decodes just them); all when absent. */
   columns?: readonly string[];
   /** Where Parquet inputs are downloaded to (the file is removed when reading ends, however it ends). */
@@ -44,6 +49,7 @@ export async function* readSplit(
     batchRows: Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS)),
     tempDir: options.tempDir,
     ...(options.columns ? { columns: options.columns } : {}),
+    ...(options.reuseBuffers ? { reuseBuffers: true } : {}),
     ...(signal ? { signal } : {}),
     countBytes: (bytes) => {
       progress.bytesRead += bytes;

@@ -13,14 +13,20 @@ import {
   Utf8,
   type Vector,
 } from 'apache-arrow';
+import { freshArrays, type ColumnArrays } from './column-arrays.ts';
 import { BoolValues, FixedValues, StringValues, type ColumnValues } from './column-values.ts';
 import { Physical } from './format.ts';
 
-/** The value builder for a column of `physical` type. */
-export function valuesFor(physical: number, rows: number): ColumnValues {
-  if (physical === Physical.BOOLEAN) return new BoolValues(rows);
-  if (physical === Physical.BYTE_ARRAY) return new StringValues(rows);
-  return new FixedValues(rows, physical === Physical.INT64 || physical === Physical.DOUBLE ? 8 : 4);
+/** The value builder for a column of `physical` type, decoding into `arrays`. */
+export function valuesFor(
+  physical: number,
+  rows: number,
+  arrays: ColumnArrays = freshArrays,
+): ColumnValues {
+  if (physical === Physical.BOOLEAN) return new BoolValues(rows, arrays);
+  if (physical === Physical.BYTE_ARRAY) return new StringValues(rows, arrays);
+  const width = physical === Physical.INT64 || physical === Physical.DOUBLE ? 8 : 4;
+  return new FixedValues(rows, width, arrays);
 }
 
 /** A whole decoded chunk, ready to slice: `data(start, length)` is rows [start, start + length). */
@@ -47,14 +53,17 @@ function decimalWords(words: Int32Array, rows: number): Uint32Array {
 
 /** The typed array an Arrow type's values take, over (or converted from) the chunk's words. */
 function typedValues(type: DataType, words: Int32Array, rows: number): ArrayBufferView {
-  const { buffer } = words;
   if (DataType.isDecimal(type)) return decimalWords(words, rows);
   if (DataType.isInt(type) && type.bitWidth < 32) {
     const Array = type.ArrayType as unknown as new (source: Int32Array) => ArrayBufferView;
     return new Array(words);
   }
-  const Array = type.ArrayType as unknown as new (buffer: ArrayBufferLike) => ArrayBufferView;
-  return new Array(buffer);
+  // A view of the words themselves (which may start a larger, reused buffer).
+  const Array = type.ArrayType as unknown as {
+    new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView;
+    BYTES_PER_ELEMENT: number;
+  };
+  return new Array(words.buffer, words.byteOffset, words.byteLength / Array.BYTES_PER_ELEMENT);
 }
 
 /** Packs one byte per row into Arrow's validity bitmap; counts the NULLs. */

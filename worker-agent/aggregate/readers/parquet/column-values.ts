@@ -1,8 +1,10 @@
 /**
  * A column chunk's values for all its rows, built page by page: fixed-width values (as 32-bit
  * words), booleans (a byte each), or strings (dictionary indices, with any plainly encoded values
- * appended to the dictionary, so a string column is a dictionary in every row group).
+ * appended to the dictionary, so a string column is a dictionary in every row group). NULL rows
+ * hold zeros (entry 0 for strings), whatever the arrays held before.
  */
+import { freshArrays, type ColumnArrays } from './column-arrays.ts';
 import { ParquetFormatError } from './errors.ts';
 import { HybridReader } from './hybrid.ts';
 
@@ -44,24 +46,25 @@ export class FixedValues implements ColumnValues {
   constructor(
     readonly rows: number,
     private readonly width: 4 | 8,
+    private readonly arrays: ColumnArrays = freshArrays,
   ) {
     this.stride = width / 4;
-    this.words = new Int32Array(rows * this.stride);
+    this.words = arrays.int32('values', rows * this.stride);
   }
 
   setDictionary(bytes: Uint8Array, count: number): void {
-    if (count * this.width > bytes.length) throw corrupt('the dictionary page is too short');
-    this.dictionary = new Int32Array(aligned(bytes, 0, count * this.width));
+    const length = count * this.width;
+    if (length > bytes.length) throw corrupt('the dictionary page is too short');
+    const dictionary = this.arrays.int32('dictionary', count * this.stride);
+    bytesOf(dictionary).set(bytes.subarray(0, length));
+    this.dictionary = dictionary;
   }
 
   plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
     const length = page.values * this.width;
     if (position + length > end) throw corrupt('a data page holds fewer values than it says');
     if (!page.valid) {
-      new Uint8Array(this.words.buffer).set(
-        bytes.subarray(position, position + length),
-        page.row * this.width,
-      );
+      bytesOf(this.words).set(bytes.subarray(position, position + length), page.row * this.width);
       return;
     }
     const dense = new Int32Array(aligned(bytes, position, length));
@@ -84,11 +87,13 @@ export class FixedValues implements ColumnValues {
     const { words, stride } = this;
     const valid = page.valid!;
     let j = 0;
-    for (let r = 0; r < page.count; r++) {
-      if (valid[r] === 0) continue;
+    for (let r = 0, at = page.row * stride; r < page.count; r++, at += stride) {
+      if (valid[r] === 0) {
+        for (let w = 0; w < stride; w++) words[at + w] = 0;
+        continue;
+      }
       const index = indices[j++]!;
-      for (let w = 0; w < stride; w++)
-        words[(page.row + r) * stride + w] = dictionary[index * stride + w]!;
+      for (let w = 0; w < stride; w++) words[at + w] = dictionary[index * stride + w]!;
     }
   }
 
@@ -96,12 +101,20 @@ export class FixedValues implements ColumnValues {
     const { words, stride } = this;
     const valid = page.valid!;
     let j = 0;
-    for (let r = 0; r < page.count; r++) {
-      if (valid[r] === 0) continue;
-      for (let w = 0; w < stride; w++) words[(page.row + r) * stride + w] = dense[j * stride + w]!;
+    for (let r = 0, at = page.row * stride; r < page.count; r++, at += stride) {
+      if (valid[r] === 0) {
+        for (let w = 0; w < stride; w++) words[at + w] = 0;
+        continue;
+      }
+      for (let w = 0; w < stride; w++) words[at + w] = dense[j * stride + w]!;
       j++;
     }
   }
+}
+
+/** The bytes under `words` (which may be the start of a larger reused buffer). */
+function bytesOf(words: Int32Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
 }
 
 /** Throws unless `largest` (the largest index of a page, as unsigned) is below `size`. */
@@ -155,8 +168,8 @@ function largestIndex(indices: Int32Array, count: number): number {
 export class BoolValues implements ColumnValues {
   readonly bytes: Uint8Array;
 
-  constructor(rows: number) {
-    this.bytes = new Uint8Array(rows);
+  constructor(rows: number, arrays: ColumnArrays = freshArrays) {
+    this.bytes = arrays.uint8('values', rows);
   }
 
   setDictionary(): void {
@@ -190,7 +203,7 @@ export class BoolValues implements ColumnValues {
     }
     let j = 0;
     for (let r = 0; r < page.count; r++)
-      if (page.valid[r] !== 0) this.bytes[page.row + r] = dense[j++]!;
+      this.bytes[page.row + r] = page.valid[r] !== 0 ? dense[j++]! : 0;
   }
 }
 
@@ -224,8 +237,8 @@ export class StringValues implements ColumnValues {
   readonly entries = new ByteList();
   private dictionarySize = 0;
 
-  constructor(rows: number) {
-    this.codes = new Int32Array(rows);
+  constructor(rows: number, arrays: ColumnArrays = freshArrays) {
+    this.codes = arrays.int32('values', rows);
   }
 
   setDictionary(bytes: Uint8Array, count: number): void {
@@ -239,7 +252,7 @@ export class StringValues implements ColumnValues {
     readByteArrays(bytes, position, end, page.values, this.entries);
     let j = first;
     for (let r = 0; r < page.count; r++) {
-      if (!page.valid || page.valid[r] !== 0) this.codes[page.row + r] = j++;
+      this.codes[page.row + r] = !page.valid || page.valid[r] !== 0 ? j++ : 0;
     }
   }
 
@@ -255,7 +268,7 @@ export class StringValues implements ColumnValues {
       return;
     }
     let j = 0;
-    for (let r = 0; r < page.count; r++) if (valid[r] !== 0) codes[page.row + r] = indices[j++]!;
+    for (let r = 0; r < page.count; r++) codes[page.row + r] = valid[r] !== 0 ? indices[j++]! : 0;
   }
 }
 

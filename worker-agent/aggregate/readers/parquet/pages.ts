@@ -1,5 +1,6 @@
 /** Walks a column chunk's pages: headers, decompression, definition levels, value encodings. */
 import { decompress, PageBuffer } from './codecs.ts';
+import type { ColumnArrays } from './column-arrays.ts';
 import { BoolValues, type ColumnValues, type PageRows } from './column-values.ts';
 import { ParquetFormatError } from './errors.ts';
 import { Encoding, PageType } from './format.ts';
@@ -12,6 +13,8 @@ export interface ChunkInput {
   optional: boolean;
   /** The row group's row count: the chunk must hold exactly that many values. */
   rows: number;
+  /** Where the rows' validity goes, when some are NULL. */
+  arrays: ColumnArrays;
 }
 
 /**
@@ -71,7 +74,7 @@ export function decodeChunk(input: ChunkInput, values: ColumnValues): Uint8Array
       );
     }
     if (page.rows.valid) {
-      valid ??= new Uint8Array(rows).fill(1, 0, row);
+      valid ??= input.arrays.uint8('valid', rows).fill(1, 0, row);
       valid.set(page.rows.valid, row);
     } else valid?.fill(1, row, row + page.rows.count);
     decodeValues(page, values, scratch);

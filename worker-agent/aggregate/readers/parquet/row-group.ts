@@ -2,6 +2,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { arrowColumn, recordBatches, valuesFor, type ArrowColumn } from './arrow-columns.ts';
 import { codecSupported } from './codecs.ts';
+import { freshArrays, type ColumnArrays } from './column-arrays.ts';
 import { Encoding } from './format.ts';
 import type { ParquetMetadata } from './metadata.ts';
 import { decodeChunk } from './pages.ts';
@@ -76,16 +77,20 @@ export function fetchRuns(
   return runs;
 }
 
-/** Record batches of row group `group`'s `leaves`, from the fetched `spans` (and their bytes). */
+/**
+ * Record batches of row group `group`'s `leaves`, from the fetched `spans` (and their bytes),
+ * decoded into each leaf's `arrays` (fresh arrays when none are given).
+ */
 export function decodeRowGroup(
   meta: ParquetMetadata,
   group: number,
   leaves: readonly number[],
   fetched: ReadonlyArray<{ span: Span; bytes: Uint8Array }>,
   batchRows: number,
+  arrays?: readonly ColumnArrays[],
 ): Generator<RecordBatch> {
   const { rows, chunks } = meta.groups[group]!;
-  const columns: ArrowColumn[] = leaves.map((leaf) => {
+  const columns: ArrowColumn[] = leaves.map((leaf, i) => {
     const column = meta.leaves[leaf]!;
     const chunk = chunks[leaf]!;
     const holder = fetched.find(
@@ -93,9 +98,10 @@ export function decodeRowGroup(
     )!;
     const offset = chunk.start - holder.span.start;
     const bytes = holder.bytes.subarray(offset, offset + chunk.length);
-    const values = valuesFor(column.physical, rows);
+    const into = arrays?.[i] ?? freshArrays;
+    const values = valuesFor(column.physical, rows, into);
     const valid = decodeChunk(
-      { bytes, codec: chunk.codec, optional: column.optional, rows },
+      { bytes, codec: chunk.codec, optional: column.optional, rows, arrays: into },
       values,
     );
     return arrowColumn(column.type!, values, valid);

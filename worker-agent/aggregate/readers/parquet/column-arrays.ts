@@ -1,0 +1,37 @@
+/**
+ * The typed arrays one column's row group decodes into. A reader whose caller is done with each
+ * batch before asking for the next decodes every row group into the same arrays: a 1M-row split
+ * then allocates a column's arrays once rather than once per row group, and the garbage collector,
+ * which otherwise runs for every few row groups, has little to do.
+ */
+export type Purpose = 'values' | 'dictionary' | 'valid';
+
+export interface ColumnArrays {
+  /** `length` 32-bit words; a reused array holds the previous row group's words. */
+  int32(purpose: Purpose, length: number): Int32Array;
+  /** `length` bytes; a reused array holds the previous row group's bytes. */
+  uint8(purpose: Purpose, length: number): Uint8Array;
+}
+
+export const freshArrays: ColumnArrays = {
+  int32: (_, length) => new Int32Array(length),
+  uint8: (_, length) => new Uint8Array(length),
+};
+
+/** Arrays handed out again for every row group, each grown when a row group needs more. */
+export function reusedArrays(): ColumnArrays {
+  const words = new Map<Purpose, Int32Array>();
+  const bytes = new Map<Purpose, Uint8Array>();
+  return {
+    int32(purpose, length) {
+      let array = words.get(purpose);
+      if (!array || array.length < length) words.set(purpose, (array = new Int32Array(length)));
+      return array.subarray(0, length);
+    },
+    uint8(purpose, length) {
+      let array = bytes.get(purpose);
+      if (!array || array.length < length) bytes.set(purpose, (array = new Uint8Array(length)));
+      return array.subarray(0, length);
+    },
+  };
+}
