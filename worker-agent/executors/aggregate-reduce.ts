@@ -3,7 +3,7 @@ import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import type { ReduceResult } from '../../protocol/index.ts';
 import type { Executor, FinalSpec, ReduceSpec } from '../task-outcome.ts';
 import { finalizeResult, mergePartitions } from '../aggregate/kernels/index.ts';
-import type { ObjectStore, OpenStore } from '../storage/index.ts';
+import { getMany, type ObjectStore, type OpenStore } from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
 import { ARROW_FILE } from './aggregate-map.ts';
 
@@ -16,10 +16,8 @@ async function combineObjects(
   combine: (tables: Table[]) => Table,
 ): Promise<ReduceResult> {
   try {
-    const tables: Table[] = [];
-    for (const key of inputs)
-      tables.push(tableFromIPC(await store.get(key, undefined, { signal })));
-    const table = combine(tables);
+    const objects = await getMany(store, inputs, { signal });
+    const table = combine(objects.map((bytes) => tableFromIPC(bytes)));
     await store.put(outputKey, tableToIPC(table, 'file'), ARROW_FILE, { signal });
     return { key: outputKey, groups: table.numRows };
   } finally {

@@ -8,6 +8,7 @@ export type {
   ObjectStoreOptions,
   OpenStore,
 } from './object-store.ts';
+export { getMany } from './get-many.ts';
 export { StorageError } from './errors.ts';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.ts';
 export { BlockCache } from './block-cache.ts';
