@@ -9,7 +9,7 @@ import type { Effects } from './effects.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import type { JobRow } from './rows.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
-import { reduceInputs } from './aggregate-plan.ts';
+import { reduceInputs, stepInputs } from './aggregate-plan.ts';
 import { insertTasks } from './jobs-store.ts';
 import { recordSplitReads } from './split-reads.ts';
 
@@ -45,19 +45,19 @@ function reducePhase(sql: Sql, jobId: string, spec: AggregateJobSpec) {
   const maps = results<MapResult>(sql, jobId, 'aggregate-map');
   const tasks = [];
   for (let partition = 0; partition < spec.partitions; partition++) {
-    const inputs = reduceInputs(maps, partition);
-    if (inputs.length > 0)
+    const { inputs, inline } = reduceInputs(maps, partition);
+    if (inputs.length + inline.length > 0)
       tasks.push({
         pinnedWorkerId: null,
-        spec: { step: 'reduce', partition, inputs } satisfies AggregateTaskPart,
+        spec: { step: 'reduce', partition, inputs, inline } satisfies AggregateTaskPart,
       });
   }
   return { kind: 'aggregate-reduce', phase: 'reduce', tasks };
 }
 
 function finalPhase(sql: Sql, jobId: string) {
-  const inputs = results<ReduceResult>(sql, jobId, 'aggregate-reduce').map((result) => result.key);
-  const part: AggregateTaskPart = { step: 'final', inputs };
+  const reduced = stepInputs(results<ReduceResult>(sql, jobId, 'aggregate-reduce'));
+  const part: AggregateTaskPart = { step: 'final', ...reduced };
   return { kind: 'aggregate-final', phase: 'final', tasks: [{ pinnedWorkerId: null, spec: part }] };
 }
 

@@ -1,11 +1,12 @@
 /** Pure planning of an aggregation: input splits, partition count, attempt-keyed object names. */
-import type {
-  AggregateJobRequest,
-  AggregateQuery,
-  InputFormat,
-  InputSplit,
-  MapResult,
-  ObjectEntry,
+import {
+  MAX_INLINE_BYTES,
+  type AggregateJobRequest,
+  type AggregateQuery,
+  type InputFormat,
+  type InputSplit,
+  type MapResult,
+  type ObjectEntry,
 } from '../protocol/index.ts';
 
 /** Parquet files larger than this are split into parts by row groups, so work spreads evenly. */
@@ -67,9 +68,42 @@ export const reduceOutputKey = (base: string, taskId: string, attempt: number) =
 export const finalOutputKey = (base: string, jobId: string, attempt: number) =>
   `${base}result-${jobId}.attempt-${attempt}.arrow`;
 
-/** The partials of `partition` written by the committed map attempts. */
-export function reduceInputs(mapResults: readonly MapResult[], partition: number): string[] {
-  return mapResults.flatMap((result) =>
-    result.partitions.filter((p) => p.index === partition).map((p) => p.key),
+/** Below this an allowance would not hold even a small partial (a schema is about 1 KiB): none is given. */
+const MIN_INLINE_BYTES = 4096;
+
+/**
+ * How many bytes of outputs each map and each reduce may hand back inline. Shares of
+ * MAX_INLINE_BYTES, so that what one reduce (or the final step) gets inline adds up to at most
+ * that, whatever the number of maps: its spec stays well inside a frame.
+ */
+export function inlineAllowance(maps: number, partitions: number): { map: number; reduce: number } {
+  const share = (writers: number) => {
+    const bytes = Math.floor(MAX_INLINE_BYTES / Math.max(1, writers));
+    return bytes >= MIN_INLINE_BYTES ? bytes : 0;
+  };
+  return { map: share(maps), reduce: share(partitions) };
+}
+
+/** Where the previous step put its outputs: stored objects' keys, and the inline ones. */
+export interface StepInputs {
+  inputs: string[];
+  inline: string[];
+}
+
+/** Outputs (each stored or inline) as the next step's inputs. */
+export function stepInputs(outputs: ReadonlyArray<{ key?: string; inline?: string }>): StepInputs {
+  const inputs: string[] = [];
+  const inline: string[] = [];
+  for (const output of outputs) {
+    if (output.inline !== undefined) inline.push(output.inline);
+    else if (output.key !== undefined) inputs.push(output.key);
+  }
+  return { inputs, inline };
+}
+
+/** The partials of `partition` the committed map attempts wrote or handed back. */
+export function reduceInputs(mapResults: readonly MapResult[], partition: number): StepInputs {
+  return stepInputs(
+    mapResults.flatMap((result) => result.partitions.filter((p) => p.index === partition)),
   );
 }

@@ -7,11 +7,13 @@ export interface AggregateJobSpec {
   orderBy?: OrderBy[];
   limit?: number;
   partitions: number;
+  /** Bytes of outputs each map and each reduce may hand back inline (absent: none). */
+  inline?: { map: number; reduce: number };
   /** The output store's id and the folder (with trailing slash) under which every object goes. */
   output: { store: string; base: string };
 }
 
 export type AggregateTaskPart =
   | { step: 'map'; input: InputSplit }
-  | { step: 'reduce'; partition: number; inputs: string[] }
-  | { step: 'final'; inputs: string[] };
+  | { step: 'reduce'; partition: number; inputs: string[]; inline?: string[] }
+  | { step: 'final'; inputs: string[]; inline?: string[] };

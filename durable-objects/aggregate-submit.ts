@@ -6,7 +6,13 @@ import type { JobDraft } from './job-plan.ts';
 import { resolvePolicy } from './job-policy.ts';
 import { findStore, type StoreRow } from './object-stores.ts';
 import { headObject, listAll, StoreError } from './storage/s3.ts';
-import { aggregateQuery, INTERNAL_DIR, partitionCount, planSplits } from './aggregate-plan.ts';
+import {
+  aggregateQuery,
+  inlineAllowance,
+  INTERNAL_DIR,
+  partitionCount,
+  planSplits,
+} from './aggregate-plan.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { lastReaders } from './split-reads.ts';
 
@@ -58,6 +64,9 @@ export async function draftAggregate(
     const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
     return { draft, error: `no input objects under ${where}` };
   }
+  // draft.spec is this object.
+  if (request.inlineIntermediates !== false)
+    spec.inline = inlineAllowance(splits.length, spec.partitions);
   const readers = lastReaders(core.sql, source.id, splits);
   draft.tasks = splits.map((input, index) => ({
     pinnedWorkerId: null,

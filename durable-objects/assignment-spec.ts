@@ -55,6 +55,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
           partitions: spec.partitions,
           output,
           outputPrefix: mapOutputPrefix(base, task.id, task.attempt),
+          ...(spec.inline ? { inlineBytes: spec.inline.map } : {}),
         };
       case 'reduce':
         return {
@@ -63,7 +64,9 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
           partition: part.partition,
           store: output,
           inputs: part.inputs,
+          ...(part.inline?.length ? { inline: part.inline } : {}),
           outputKey: reduceOutputKey(base, task.id, task.attempt),
+          ...(spec.inline ? { inlineBytes: spec.inline.reduce } : {}),
         };
       case 'final':
         return {
@@ -73,6 +76,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
           ...(spec.limit ? { limit: spec.limit } : {}),
           store: output,
           inputs: part.inputs,
+          ...(part.inline?.length ? { inline: part.inline } : {}),
           outputKey: finalOutputKey(base, task.jobId, task.attempt),
         };
     }

@@ -5,6 +5,7 @@ import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { advanceAggregate } from './aggregate-phases.ts';
 import { scheduleCleanup } from './aggregate-cleanup.ts';
+import { forgetInlineOutputs } from './aggregate-inline.ts';
 import { aggregateProgress } from './aggregate-progress.ts';
 import { taskCost, type JobDraft, type PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
@@ -208,5 +209,8 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
     jobId,
   );
   effects.endedJobs.push({ id: jobId, state });
-  if (row.kind === 'aggregate') scheduleCleanup(sql, effects, jobId, now);
+  if (row.kind === 'aggregate') {
+    scheduleCleanup(sql, effects, jobId, now);
+    forgetInlineOutputs(sql, jobId);
+  }
 }

@@ -6,6 +6,7 @@ import type {
   TaskView,
   WorkerView,
 } from '../protocol/index.ts';
+import { withoutInline } from './aggregate-inline.ts';
 
 export interface WorkerRow {
   seq: number;
@@ -121,6 +122,11 @@ export function toWorkerView(
   };
 }
 
+/** An aggregation step's inline outputs are shown by their size, not their bytes. */
+function taskResult(kind: string, result: unknown): unknown {
+  return kind.startsWith('aggregate-') ? withoutInline(result) : result;
+}
+
 export function toTaskView(row: TaskRow): TaskView {
   return {
     id: row.id,
@@ -133,7 +139,7 @@ export function toTaskView(row: TaskRow): TaskView {
     pinnedWorkerId: row.pinned_worker_id,
     exitCode: row.exit_code,
     error: row.error,
-    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    result: row.result === null ? null : taskResult(row.kind, JSON.parse(row.result)),
     logTruncated: row.log_truncated === 1,
     createdAt: iso(row.created_at),
     assignedAt: isoOrNull(row.assigned_at),

@@ -75,6 +75,11 @@ export const AggregateJobRequest = z
     output: z
       .strictObject({ store: z.string().min(1).max(64), prefix: z.string().max(1024) })
       .optional(),
+    /**
+     * Small partials and reduce outputs travel back through the Scheduler rather than the
+     * output store (default true); false writes every intermediate to the store.
+     */
+    inlineIntermediates: z.boolean().optional(),
     ...FaultPolicyFields,
   })
   .refine((job) => !(job.source.prefix !== undefined && job.source.paths !== undefined), {
@@ -98,6 +103,12 @@ export const InputSplit = z.strictObject({
 });
 export type InputSplit = z.infer<typeof InputSplit>;
 
+/** Most bytes of Arrow IPC one task may hand back inline (base64 in its result), all partitions together. */
+export const MAX_INLINE_BYTES = 512 * 1024;
+const InlineBytes = z.number().int().min(0).max(MAX_INLINE_BYTES);
+/** Partials or reduce outputs handed back inline: Arrow IPC files, base64. */
+const InlineOutputs = (most: number) => z.array(z.string()).max(most);
+
 export const MapTaskSpec = z.strictObject({
   kind: z.literal('aggregate-map'),
   query: AggregateQuery,
@@ -108,6 +119,8 @@ export const MapTaskSpec = z.strictObject({
   /** Where this attempt writes `part-<p>.arrow`: an attempt-keyed prefix in the output store. */
   output: StoreAccess,
   outputPrefix: z.string(),
+  /** Partials up to this many bytes in all come back in the result instead (absent: none). */
+  inlineBytes: InlineBytes.optional(),
 });
 export type MapTaskSpec = z.infer<typeof MapTaskSpec>;
 
@@ -118,7 +131,11 @@ export const ReduceTaskSpec = z.strictObject({
   store: StoreAccess,
   /** Keys of the committed map attempts' partials for this partition. */
   inputs: z.array(z.string()).max(100_000),
+  /** The partials those attempts handed back inline. */
+  inline: InlineOutputs(100_000).optional(),
   outputKey: z.string(),
+  /** An output up to this many bytes comes back in the result instead (absent: never). */
+  inlineBytes: InlineBytes.optional(),
 });
 export type ReduceTaskSpec = z.infer<typeof ReduceTaskSpec>;
 
@@ -130,9 +147,17 @@ export const FinalTaskSpec = z.strictObject({
   limit: z.number().int().min(1).optional(),
   store: StoreAccess,
   inputs: z.array(z.string()).max(1024),
+  /** The reduce outputs handed back inline. */
+  inline: InlineOutputs(1024).optional(),
   outputKey: z.string(),
 });
 export type FinalTaskSpec = z.infer<typeof FinalTaskSpec>;
+
+/** Where a step put an output: an object of the output store, or the Arrow IPC bytes inline (base64). */
+const OutputPlace = { key: z.string().optional(), inline: z.string().optional() };
+const placedOnce = (output: { key?: string | undefined; inline?: string | undefined }) =>
+  (output.key === undefined) !== (output.inline === undefined);
+const placedOnceError = { message: 'an output has either a key or inline bytes' };
 
 /** A map task's result: what it read and which partitions it wrote. */
 export const MapResult = z.object({
@@ -142,13 +167,19 @@ export const MapResult = z.object({
   /** Of `bytesRead`, what the agent's cache served instead of the store. */
   bytesCached: z.number().default(0),
   partitions: z.array(
-    z.object({ index: z.number().int(), key: z.string(), groups: z.number().int() }),
+    z
+      .object({ index: z.number().int(), groups: z.number().int(), ...OutputPlace })
+      .refine(placedOnce, placedOnceError),
   ),
 });
 export type MapResult = z.infer<typeof MapResult>;
 
-export const ReduceResult = z.object({ key: z.string(), groups: z.number().int() });
-export type FinalResult = ReduceResult;
+export const ReduceResult = z
+  .object({ groups: z.number().int(), ...OutputPlace })
+  .refine(placedOnce, placedOnceError);
+/** The job's result always goes to the store: `GET /v1/jobs/:id/result` reads it from there. */
+export const FinalResult = z.object({ key: z.string(), groups: z.number().int() });
+export type FinalResult = z.infer<typeof FinalResult>;
 
 /** How far an aggregation has come, in the job view while it runs. */
 export const AggregateProgress = z.object({

@@ -1,6 +1,7 @@
 /** The Scheduler's SQLite storage, its migrations, durability across restarts, and the lease alarm. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { forgetInlineOutputs, withoutInline } from '../../durable-objects/aggregate-inline.ts';
 import { createSql } from '../../durable-objects/sql.ts';
 import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
 import {
@@ -79,6 +80,68 @@ describe('schema', () => {
         /\(in query: SELECT nope FROM workers\)/,
       );
     });
+  });
+});
+
+describe('inline outputs of aggregation steps', () => {
+  it('shows them by size in the API and forgets their bytes when told the job ended', async () => {
+    const job = await submitJob({ kind: 'echo' });
+    const taskId = (await getJob(job.id)).tasks![0]!.id;
+    const bytes = btoa('x'.repeat(300));
+    const result = {
+      rowsRead: 1,
+      partitions: [
+        { index: 0, inline: bytes, groups: 2 },
+        { index: 1, key: 'k/part-1.arrow', groups: 1 },
+      ],
+    };
+    await runInDurableObject(stub(), (_, state) => {
+      createSql(state.storage).run(
+        `UPDATE tasks SET kind = 'aggregate-map', result = ?, spec = ? WHERE id = ?`,
+        JSON.stringify(result),
+        JSON.stringify({ step: 'final', inputs: [], inline: [bytes] }),
+        taskId,
+      );
+    });
+    const shown = [
+      { index: 0, inlineBytes: 300, groups: 2 },
+      { index: 1, key: 'k/part-1.arrow', groups: 1 },
+    ];
+    expect((await getTask(taskId)).result).toEqual({ rowsRead: 1, partitions: shown });
+    await runInDurableObject(stub(), (_, state) => {
+      forgetInlineOutputs(createSql(state.storage), job.id);
+    });
+    const [row] = await query<{ result: string; spec: string }>(
+      `SELECT result, spec FROM tasks WHERE id = ?`,
+      taskId,
+    );
+    expect(JSON.parse(row!.result)).toEqual({ rowsRead: 1, partitions: shown });
+    expect(JSON.parse(row!.spec)).toEqual({ step: 'final', inputs: [], inline: [] });
+  });
+
+  it('shows and keeps an inline output by its size, and an inline input list as empty', () => {
+    const result = {
+      rowsRead: 3,
+      partitions: [
+        { index: 0, inline: btoa('abcd'), groups: 1 },
+        { index: 1, inline: btoa('abcde'), groups: 2 },
+        { index: 2, key: 'k', groups: 3 },
+      ],
+    };
+    expect(withoutInline(result)).toEqual({
+      rowsRead: 3,
+      partitions: [
+        { index: 0, inlineBytes: 4, groups: 1 },
+        { index: 1, inlineBytes: 5, groups: 2 },
+        { index: 2, key: 'k', groups: 3 },
+      ],
+    });
+    expect(withoutInline({ step: 'final', inputs: ['k'], inline: ['QUJD'] })).toEqual({
+      step: 'final',
+      inputs: ['k'],
+      inline: [],
+    });
+    expect(withoutInline(null)).toBeNull();
   });
 });
 

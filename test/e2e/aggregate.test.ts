@@ -200,16 +200,56 @@ describe('aggregation progress and results', () => {
     expect(table.numRows).toBe(3);
   });
 
+  it('hands small intermediates back inline: nothing but the result is written, and it is the same', async () => {
+    const request = {
+      groupBy: ['category'],
+      aggregates: [{ op: 'count' as const }, { op: 'sum' as const, column: 'v' }],
+    };
+    const job = await run('parquet', request);
+    expect(job.state).toBe('succeeded');
+    const tasks = (await stack.client.getJob(job.id, 100)).tasks ?? [];
+    const outputs = tasks.flatMap((task) =>
+      task.kind === 'aggregate-map'
+        ? (task.result as MapResult).partitions
+        : task.kind === 'aggregate-reduce'
+          ? [task.result as ReduceResult]
+          : [],
+    );
+    expect(outputs.length).toBeGreaterThan(FILES);
+    // The API shows each inline output's size, never its bytes.
+    for (const output of outputs) {
+      expect(output).not.toHaveProperty('key');
+      expect(output).not.toHaveProperty('inline');
+      expect(output).toHaveProperty('inlineBytes', expect.any(Number));
+    }
+    const final = tasks.find((task) => task.kind === 'aggregate-final')!.result as ReduceResult;
+    const folder = final.key!.slice(0, final.key!.lastIndexOf('/') + 1);
+    const store = createObjectStore(stack.s3!.access);
+    try {
+      const written: string[] = [];
+      for await (const object of store.list(folder)) written.push(object.key);
+      expect(written).toEqual([final.key]);
+    } finally {
+      store.close();
+    }
+    const stored = await run('parquet', { ...request, inlineIntermediates: false });
+    expect(canonical(await resultRows(job.id))).toEqual(canonical(await resultRows(stored.id)));
+  });
+
   it('deletes its intermediates once it ends, and keeps the result', async () => {
-    const job = await run('parquet', { groupBy: ['category'], aggregates: [{ op: 'count' }] });
+    const job = await run('parquet', {
+      groupBy: ['category'],
+      aggregates: [{ op: 'count' }],
+      inlineIntermediates: false,
+    });
     expect(job.state).toBe('succeeded');
     const tasks = (await stack.client.getJob(job.id, 100)).tasks ?? [];
     const partials = tasks
       .filter((task) => task.kind === 'aggregate-map')
-      .flatMap((task) => (task.result as MapResult).partitions.map((p) => p.key));
+      .flatMap((task) => (task.result as MapResult).partitions.map((p) => p.key!));
     const reduced = tasks
       .filter((task) => task.kind === 'aggregate-reduce')
-      .map((task) => (task.result as ReduceResult).key);
+      .map((task) => (task.result as ReduceResult).key!);
     expect(partials.length).toBeGreaterThan(0);
     expect(reduced.length).toBeGreaterThan(0);
     const store = createObjectStore(stack.s3!.access);
@@ -244,6 +284,7 @@ describe('aggregation progress and results', () => {
         groupBy: ['category'],
         aggregates: [{ op: 'count' }],
         output: { store: 'test-bucket', prefix: 'mine/out' },
+        inlineIntermediates: false,
       });
       expect(job.state).toBe('succeeded');
       const keys = await eventually(async () => {

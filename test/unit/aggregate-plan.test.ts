@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   finalOutputKey,
+  inlineAllowance,
   mapOutputPrefix,
   partitionCount,
   planSplits,
@@ -10,7 +11,7 @@ import {
   SPLIT_BYTES,
   splitIdentity,
 } from '../../durable-objects/aggregate-plan.ts';
-import type { AggregateJobRequest } from '../../protocol/index.ts';
+import { MAX_INLINE_BYTES, type AggregateJobRequest } from '../../protocol/index.ts';
 
 const object = (key: string, size: number, etag: string | null = null) => ({
   key,
@@ -121,10 +122,24 @@ describe('object names and reduce inputs', () => {
         rowsMatched: 1,
         bytesRead: 1,
         bytesCached: 0,
-        partitions: [{ index: 2, key: 'm2/p2', groups: 3 }],
+        partitions: [
+          { index: 2, key: 'm2/p2', groups: 3 },
+          { index: 1, inline: 'QUJD', groups: 1 },
+        ],
       },
     ];
-    expect(reduceInputs(maps, 2)).toEqual(['m1/p2', 'm2/p2']);
-    expect(reduceInputs(maps, 1)).toEqual([]);
+    expect(reduceInputs(maps, 2)).toEqual({ inputs: ['m1/p2', 'm2/p2'], inline: [] });
+    expect(reduceInputs(maps, 1)).toEqual({ inputs: [], inline: ['QUJD'] });
+    expect(reduceInputs(maps, 3)).toEqual({ inputs: [], inline: [] });
+  });
+
+  it('shares the inline allowance so one reduce or the final step never gets more than MAX_INLINE_BYTES', () => {
+    expect(inlineAllowance(1, 1)).toEqual({ map: MAX_INLINE_BYTES, reduce: MAX_INLINE_BYTES });
+    const { map, reduce } = inlineAllowance(10, 4);
+    expect(map * 10).toBeLessThanOrEqual(MAX_INLINE_BYTES);
+    expect(reduce * 4).toBeLessThanOrEqual(MAX_INLINE_BYTES);
+    expect(map).toBeGreaterThan(MAX_INLINE_BYTES / 11);
+    // Shares too small to hold a partial are not given at all.
+    expect(inlineAllowance(100_000, 256)).toEqual({ map: 0, reduce: 0 });
   });
 });

@@ -13,6 +13,7 @@ import {
   type OpenStore,
 } from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
+import { InlineBudget } from './inline-outputs.ts';
 
 export const ARROW_FILE = 'application/vnd.apache.arrow.file';
 
@@ -49,9 +50,16 @@ export function mapExecutor(options: MapOptions): Executor<MapSpec> {
       });
       for await (const batch of batches) figures.rowsMatched += aggregator.add(batch).rowsMatched;
       const partitions: MapResult['partitions'] = [];
+      const inline = new InlineBudget(spec.inlineBytes ?? 0);
       for (const { partition, table, groups } of aggregator.finish()) {
+        const bytes = tableToIPC(table, 'file');
+        const held = inline.take(bytes);
+        if (held !== null) {
+          partitions.push({ index: partition, groups, inline: held });
+          continue;
+        }
         const key = `${spec.outputPrefix}part-${partition}.arrow`;
-        await output.put(key, tableToIPC(table, 'file'), ARROW_FILE, { signal });
+        await output.put(key, bytes, ARROW_FILE, { signal });
         partitions.push({ index: partition, key, groups });
       }
       await options.cache?.trimIfDue();

@@ -3,23 +3,32 @@ import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import type { ReduceResult } from '../../protocol/index.ts';
 import type { Executor, FinalSpec, ReduceSpec } from '../task-outcome.ts';
 import { finalizeResult, mergePartitions } from '../aggregate/kernels/index.ts';
-import { getMany, type ObjectStore, type OpenStore } from '../storage/index.ts';
+import { getMany, type OpenStore } from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
 import { ARROW_FILE } from './aggregate-map.ts';
+import { InlineBudget, inlineBytes } from './inline-outputs.ts';
 
-/** Reads `inputs`, turns them into one table with `combine`, writes it to `outputKey`; closes `store`. */
-async function combineObjects(
-  store: ObjectStore,
-  inputs: readonly string[],
-  outputKey: string,
+/**
+ * Reads the step's inputs (objects, then inline ones), turns them into one table with `combine`,
+ * and hands it back inline when `spec.inlineBytes` allows, else writes it to `spec.outputKey`.
+ */
+async function combineInputs(
+  openStore: OpenStore,
+  spec: ReduceSpec | FinalSpec,
   signal: AbortSignal,
   combine: (tables: Table[]) => Table,
 ): Promise<ReduceResult> {
+  const store = openStore(spec.store);
   try {
-    const objects = await getMany(store, inputs, { signal });
-    const table = combine(objects.map((bytes) => tableFromIPC(bytes)));
-    await store.put(outputKey, tableToIPC(table, 'file'), ARROW_FILE, { signal });
-    return { key: outputKey, groups: table.numRows };
+    const objects = await getMany(store, spec.inputs, { signal });
+    const inline = (spec.inline ?? []).map(inlineBytes);
+    const table = combine([...objects, ...inline].map((bytes) => tableFromIPC(bytes)));
+    const bytes = tableToIPC(table, 'file');
+    const budget = spec.kind === 'aggregate-reduce' ? (spec.inlineBytes ?? 0) : 0;
+    const held = new InlineBudget(budget).take(bytes);
+    if (held !== null) return { inline: held, groups: table.numRows };
+    await store.put(spec.outputKey, bytes, ARROW_FILE, { signal });
+    return { key: spec.outputKey, groups: table.numRows };
   } finally {
     store.close();
   }
@@ -34,12 +43,8 @@ function combineExecutor<S extends ReduceSpec | FinalSpec>(
   return async ({ spec, signal, started }) => {
     started();
     try {
-      const result = await combineObjects(
-        openStore(spec.store),
-        spec.inputs,
-        spec.outputKey,
-        signal,
-        (tables) => combine(spec, tables),
+      const result = await combineInputs(openStore, spec, signal, (tables) =>
+        combine(spec, tables),
       );
       return { ok: true, result };
     } catch (error) {

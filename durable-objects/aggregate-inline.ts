@@ -1,0 +1,46 @@
+/**
+ * Outputs a map or reduce handed back inline (base64 Arrow IPC in its result, see
+ * MAX_INLINE_BYTES): shown by size in the API, and forgotten once their job has ended, when
+ * nothing reads them again, so a finished job keeps a few bytes per task rather than its partials.
+ */
+import type { Sql } from './sql.ts';
+
+/** `value` with every inline output replaced by its size in bytes (`inlineBytes`). */
+export function withoutInline(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutInline);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    if (name === 'inline' && typeof field === 'string') out.inlineBytes = base64Size(field);
+    else if (name === 'inline' && Array.isArray(field)) out.inline = [];
+    else out[name] = withoutInline(field);
+  }
+  return out;
+}
+
+/** The number of bytes `base64` encodes. */
+function base64Size(base64: string): number {
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  return (base64.length / 4) * 3 - padding;
+}
+
+/** Drops the job's inline outputs from its tasks' results and specs (in the job's ending transaction). */
+export function forgetInlineOutputs(sql: Sql, jobId: string): void {
+  const rows = sql.all<{ id: string; result: string | null; spec: string | null }>(
+    `SELECT id, result, spec FROM tasks
+     WHERE job_id = ? AND (result LIKE '%"inline":%' OR spec LIKE '%"inline":[%')`,
+    jobId,
+  );
+  for (const row of rows) {
+    sql.run(
+      `UPDATE tasks SET result = ?, spec = ? WHERE id = ?`,
+      forget(row.result),
+      forget(row.spec),
+      row.id,
+    );
+  }
+}
+
+function forget(json: string | null): string | null {
+  return json === null ? null : JSON.stringify(withoutInline(JSON.parse(json)));
+}
