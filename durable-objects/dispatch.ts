@@ -12,6 +12,12 @@ import { pipelineQueue } from './pipeline-dispatch.ts';
 import { assignBatches } from './assign-batches.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
+/**
+ * Map tasks an agent may hold beyond its free slots: the next map then starts the moment one ends
+ * on the agent, not a round trip to the Scheduler later. Maps are short and many; other kinds
+ * are never held ahead, and no map is while another task waits for room.
+ */
+const MAPS_AHEAD = 1;
 
 interface QueuedRow {
   seq: number;
@@ -61,7 +67,8 @@ export function dispatch(core: Core): void {
     core.fairClock,
     placement.assignments.flatMap(({ taskId }) => shares.get(taskId) ?? []),
   );
-  send(core, assigned);
+  const ahead = new Set(placement.assignments.flatMap((a) => (a.ahead ? [a.taskId] : [])));
+  send(core, assigned, ahead);
   watch(core, assigned, now);
 }
 
@@ -87,10 +94,12 @@ function freeWorkers(core: Core): PlacementWorker[] {
   );
   return connectedReadyWorkers(core.sql).map((row) => {
     const used = usage.get(row.id);
+    const freeSlots = effectiveSlots(row) - (used?.cost ?? 0);
     return {
       id: row.id,
-      freeSlots: effectiveSlots(row) - (used?.cost ?? 0),
+      freeSlots,
       freeInflight: core.config.maxInflight - (used?.n ?? 0),
+      ahead: Math.max(0, MAPS_AHEAD + Math.min(0, freeSlots)),
       acceptsCommands: row.accepts_commands === 1,
       executors: JSON.parse(row.executors) as string[],
     };
@@ -136,6 +145,7 @@ function queuedTasks(
     );
   }
   rows.push(...preferredRows(core, select, workers, rows));
+  rows.push(...aheadRows(core, select, workers, rows));
   const weights = new Map(tenants.map((t) => [t.tenantId, t.weight]));
   const ordered = inFairOrder(core, rows, tenants);
   return {
@@ -147,6 +157,7 @@ function queuedTasks(
       requires: row.requires === null ? [] : (JSON.parse(row.requires) as string[]),
       group: row.pipeline_id,
       preferredWorkerId: row.preferred_worker_id,
+      canWait: row.kind === 'aggregate-map',
     })),
     groupCaps: pipelines.caps,
     shares: new Map(
@@ -177,7 +188,7 @@ function preferredRows(
   const chosen = new Set(chosenRows.map((row) => row.id));
   const rows: QueuedRow[] = [];
   for (const worker of workers) {
-    const room = Math.min(worker.freeSlots, worker.freeInflight);
+    const room = Math.min(Math.max(0, worker.freeSlots) + (worker.ahead ?? 0), worker.freeInflight);
     if (room <= 0) continue;
     const candidates = core.sql.all<QueuedRow>(
       `${select} AND preferred_worker_id = ? ORDER BY seq LIMIT ?`,
@@ -187,6 +198,29 @@ function preferredRows(
     rows.push(...candidates.filter((row) => !chosen.has(row.id)));
   }
   return rows;
+}
+
+/**
+ * Unpinned map tasks to hold ahead on workers whose slots are full, past the ones already chosen.
+ * One probe of a partial index first: most rounds have no queued map.
+ */
+function aheadRows(
+  core: Core,
+  select: string,
+  workers: PlacementWorker[],
+  chosenRows: readonly QueuedRow[],
+): QueuedRow[] {
+  const room = workers.reduce(
+    (sum, w) => sum + Math.max(0, Math.min(w.ahead ?? 0, w.freeInflight)),
+    0,
+  );
+  const maps = `state = 'queued' AND kind = 'aggregate-map' AND pinned_worker_id IS NULL`;
+  if (room <= 0 || !core.sql.first(`SELECT 1 AS any FROM tasks WHERE ${maps} LIMIT 1`)) return [];
+  const chosen = new Set(chosenRows.map((row) => row.id));
+  return core.sql
+    .all<QueuedRow>(`${select} AND ${maps} ORDER BY seq LIMIT ?`, room + chosen.size)
+    .filter((row) => !chosen.has(row.id))
+    .slice(0, room);
 }
 
 interface TenantShare {
@@ -245,22 +279,36 @@ function tenantQueues(tenants: TenantShare[], tasksOf: (tenantId: string | null)
   }));
 }
 
-function send(core: Core, assigned: AssignedTask[]): void {
+/** Sends the assignments; those held `ahead` start on their agent once a slot frees there. */
+function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>): void {
   const build = specBuilder(core.sql);
-  const byWorker = new Map<string, Assignment[]>();
+  const byWorker = new Map<string, AssignedTask[]>();
   for (const task of assigned) {
-    const spec = build(task);
-    if (!spec) continue;
     const list = byWorker.get(task.workerId) ?? [];
-    list.push({ taskId: task.id, jobId: task.jobId, attempt: task.attempt, spec });
+    list.push(task);
     byWorker.set(task.workerId, list);
   }
-  for (const [workerId, tasks] of byWorker) {
-    const connId = core.sql.first<{ conn_id: string | null }>(
-      `SELECT conn_id FROM workers WHERE id = ?`,
-      workerId,
-    )?.conn_id;
-    if (!connId) continue;
+  for (const [workerId, held] of byWorker) {
+    const worker = core.sql.first<{
+      conn_id: string | null;
+      slots: number | null;
+      agent_slots: number | null;
+    }>(`SELECT conn_id, slots, agent_slots FROM workers WHERE id = ?`, workerId);
+    const connId = worker?.conn_id;
+    if (!worker || !connId) continue;
+    const tasks: Assignment[] = [];
+    for (const task of held) {
+      const spec = build(task);
+      if (!spec) continue;
+      const { id: taskId, jobId, attempt } = task;
+      tasks.push({
+        taskId,
+        jobId,
+        attempt,
+        spec,
+        ...(ahead.has(taskId) ? { startBelow: effectiveSlots(worker) } : {}),
+      });
+    }
     for (const batch of assignBatches(tasks))
       core.sockets.sendTo(connId, { type: 'assign', tasks: batch });
   }

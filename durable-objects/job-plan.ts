@@ -74,9 +74,6 @@ export function simpleTaskSpec(kind: string, spec: Record<string, unknown>): Tas
   };
 }
 
-/** Slots a task of this kind holds while it runs. */
-export const taskCost = (kind: string) => (kind === 'echo' ? 0 : 1);
-
 export function draftSimpleJob(
   id: string,
   request: SimpleJobRequest,

@@ -1,5 +1,11 @@
 /** Job records in SQLite: create with their tasks, read, list, settle when their tasks end. */
-import { isEndState, type JobState, type JobView, type TaskCounts } from '../protocol/index.ts';
+import {
+  isEndState,
+  taskCost,
+  type JobState,
+  type JobView,
+  type TaskCounts,
+} from '../protocol/index.ts';
 import { whereGiven, type Sql } from './sql.ts';
 import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
@@ -7,7 +13,7 @@ import { advanceAggregate } from './aggregate-phases.ts';
 import { scheduleCleanup } from './aggregate-cleanup.ts';
 import { forgetInlineOutputs } from './aggregate-inline.ts';
 import { aggregateProgress } from './aggregate-progress.ts';
-import { taskCost, type JobDraft, type PlannedTask } from './job-plan.ts';
+import type { JobDraft, PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
 import { attemptCounts } from './task-attempts.ts';
 

@@ -6,6 +6,8 @@ export interface PlacementWorker {
   freeSlots: number;
   /** How many more tasks of any kind the worker may hold at once. */
   freeInflight: number;
+  /** How many tasks that can wait (`canWait`) it may hold beyond its free slots (none when absent). */
+  ahead?: number;
   acceptsCommands: boolean;
   /** What pipeline steps the worker can run (none when absent). */
   executors?: readonly string[];
@@ -24,6 +26,8 @@ export interface PlacementTask {
   group?: string | null;
   /** The worker that already read this task's input (locality): tried first, never waited for. */
   preferredWorkerId?: string | null;
+  /** The task may wait on its agent for a slot (a map, held ahead so it starts without a round trip). */
+  canWait?: boolean;
 }
 
 export interface PlacementInput {
@@ -38,7 +42,8 @@ export interface PlacementInput {
 }
 
 export interface PlacementResult {
-  assignments: { taskId: string; workerId: string }[];
+  /** `ahead` marks a task placed beyond the worker's free slots, to wait there for one. */
+  assignments: { taskId: string; workerId: string; ahead?: true }[];
   lastWorkerId: string | null;
 }
 
@@ -47,7 +52,8 @@ export interface PlacementResult {
  * needs. Pinned tasks go to their worker or wait; unpinned ones rotate, starting after
  * `lastWorkerId`; a group at its cap waits. A task whose preferred worker has room goes there
  * first, before the rotation hands that room to others; when it has none, the task rotates like
- * any other rather than wait. Deterministic.
+ * any other rather than wait. Only then, and only if no other task waits for room, tasks that
+ * can wait go to workers with room ahead (their preferred one first). Deterministic.
  */
 export function placeRoundRobin(input: PlacementInput): PlacementResult {
   const workers = input.workers.map((worker) => ({ ...worker }));
@@ -80,6 +86,18 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
       }
     }
   }
+  if (!input.tasks.some((task) => !placed.has(task.id) && !capped(task) && !task.canWait)) {
+    for (const task of input.tasks) {
+      if (placed.has(task.id) || !task.canWait || task.pinnedWorkerId !== null || capped(task))
+        continue;
+      const preferred = workerOf(task.preferredWorkerId);
+      const worker =
+        preferred && fitsAhead(preferred, task)
+          ? preferred
+          : workers.find((candidate) => fitsAhead(candidate, task));
+      if (worker) take(worker, task, true);
+    }
+  }
   return { assignments, lastWorkerId };
 
   function workerOf(id: string | null | undefined): PlacementWorker | undefined {
@@ -90,21 +108,27 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
     return Boolean(task.group) && (caps.get(task.group ?? '') ?? 1) <= 0;
   }
 
-  function take(worker: PlacementWorker, task: PlacementTask) {
+  function take(worker: PlacementWorker, task: PlacementTask, ahead = false) {
     placed.add(task.id);
-    worker.freeSlots -= task.cost;
+    if (ahead) worker.ahead = (worker.ahead ?? 0) - 1;
+    else worker.freeSlots -= task.cost;
     worker.freeInflight -= 1;
     const cap = task.group ? caps.get(task.group) : undefined;
     if (task.group && cap !== undefined) caps.set(task.group, cap - 1);
-    assignments.push({ taskId: task.id, workerId: worker.id });
+    assignments.push({ taskId: task.id, workerId: worker.id, ...(ahead ? { ahead } : {}) });
   }
 }
 
-function fits(worker: PlacementWorker, task: PlacementTask): boolean {
+function fits(worker: PlacementWorker, task: PlacementTask, room = worker.freeSlots): boolean {
   if (worker.freeInflight < 1) return false;
-  if (task.cost > 0 && worker.freeSlots < task.cost) return false;
+  if (task.cost > 0 && room < task.cost) return false;
   if (task.needsCommands && !worker.acceptsCommands) return false;
   return (task.requires ?? []).every((name) => worker.executors?.includes(name));
+}
+
+/** Room for `task` held ahead: what the worker may hold beyond its free slots. */
+function fitsAhead(worker: PlacementWorker, task: PlacementTask): boolean {
+  return fits(worker, task, worker.ahead ?? 0);
 }
 
 function nextIndex(index: number, length: number): number {

@@ -196,6 +196,10 @@ const MIGRATIONS: readonly string[] = [
     next_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE INDEX tasks_queued_maps ON tasks(seq)
+    WHERE state = 'queued' AND kind = 'aggregate-map' AND pinned_worker_id IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

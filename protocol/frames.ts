@@ -164,6 +164,11 @@ export const Assignment = z.strictObject({
   jobId: z.uuid(),
   attempt: Attempt,
   spec: TaskSpec,
+  /**
+   * Set on a task handed over beyond the worker's free slots (a map, held ahead): the agent
+   * starts it once fewer than this many slot-using tasks run there.
+   */
+  startBelow: z.number().int().min(1).max(1024).optional(),
 });
 export type Assignment = z.infer<typeof Assignment>;
 

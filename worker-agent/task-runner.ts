@@ -2,10 +2,11 @@
  * Holds the agent's tasks from `assign` until their end report was written to the control plane,
  * runs each with its executor, and reports every task's end exactly once, whatever throws.
  */
-import type { Assignment, TaskRef } from '../protocol/index.ts';
+import { taskCost, type Assignment, type TaskRef } from '../protocol/index.ts';
 import { FRAME_BUDGET_BYTES } from './coalesce.ts';
 import type { OutboxItem } from './coalesce.ts';
 import type { Logger } from './logger.ts';
+import { SlotGate } from './slot-gate.ts';
 import { failure, internalFailure } from './task-outcome.ts';
 import type { Executors, LogChunk, Progress, TaskOutcome } from './task-outcome.ts';
 
@@ -46,6 +47,7 @@ export class TaskRunner {
   private readonly waiters = new Set<() => void>();
   private draining = false;
   private ended = { completed: 0, failed: 0 };
+  private readonly slots = new SlotGate();
 
   constructor(private readonly options: TaskRunnerOptions) {}
 
@@ -144,11 +146,20 @@ export class TaskRunner {
 
   private async run(task: HeldTask): Promise<void> {
     let outcome: TaskOutcome = internalFailure('the executor returned no outcome');
+    const { spec, startBelow } = task.assignment;
+    const usesSlot = taskCost(spec.kind) > 0;
+    let holding = false;
     try {
-      outcome = await this.execute(task);
+      holding =
+        usesSlot && (await this.slots.enter(startBelow ?? Infinity, task.controller.signal));
+      outcome =
+        usesSlot && !holding
+          ? failure('cancelled', 'cancelled before it started')
+          : await this.execute(task);
     } catch (error) {
       outcome = internalFailure(error);
     } finally {
+      if (holding) this.slots.leave();
       this.finish(task, outcome);
     }
   }

@@ -1,4 +1,8 @@
-/** End to end: an agent killed with SIGKILL in the middle of a map still yields DuckDB's exact result. */
+/**
+ * End to end with one-slot agents: maps held ahead never run beyond an agent's slot, and an agent
+ * killed with SIGKILL in the middle of a map (and holding one ahead) still yields DuckDB's exact result.
+ */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
@@ -19,6 +23,50 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await data?.cleanup();
+});
+
+describe('maps held ahead', () => {
+  it('hands each one-slot agent a second map at once, which it starts only when the first ends', async () => {
+    const job = await stack.client.submitJob(
+      {
+        kind: 'aggregate',
+        source: { store: 'test-bucket', prefix: `${data.prefix}csv/`, format: 'csv' },
+        groupBy: ['category'],
+        aggregates: [{ op: 'count' }, { op: 'sum', column: 'n' }],
+      },
+      120,
+    );
+    expect(job.state).toBe('succeeded');
+    const maps = ((await stack.client.getJob(job.id, 100)).tasks ?? []).filter(
+      (t) => t.kind === 'aggregate-map',
+    );
+    // The first dispatch round gave some agent two maps, one of them beyond its one slot.
+    const perRound = new Map<string, number>();
+    for (const map of maps) {
+      const round = `${map.workerId} ${map.assignedAt}`;
+      perRound.set(round, (perRound.get(round) ?? 0) + 1);
+    }
+    expect(Math.max(...perRound.values())).toBe(2);
+    // Yet no agent ever ran two tasks at once: its log shows each start after the last end.
+    const ids = new Set(maps.map((map) => map.id));
+    for (const agent of stack.agents) {
+      let running = 0;
+      for (const line of readFileSync(agent.logFile, 'utf8').split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; taskId?: string };
+        if (!entry.taskId || !ids.has(entry.taskId)) continue;
+        if (entry.msg === 'task started') running++;
+        else if (entry.msg === 'task succeeded' || entry.msg === 'task failed') running--;
+        expect(running).toBeLessThanOrEqual(1);
+      }
+    }
+    const { ours, theirs } = await resultAndOracle(
+      stack.client,
+      job.id,
+      `SELECT category, count(*), sum(n) FROM read_csv('${data.glob('csv')}') GROUP BY category`,
+    );
+    expect(ours).toEqual(theirs);
+  });
 });
 
 describe('aggregation under faults', () => {

@@ -133,6 +133,33 @@ describe('TaskRunner', () => {
     expect(runner.failed).toBe(1);
   });
 
+  it('starts a task held ahead (startBelow) only once fewer slot tasks run, and never one cancelled while it waits', async () => {
+    const { runner, ends, reports, pending } = setup();
+    const first = assignment(commandSpec('one'));
+    const ahead = { ...assignment(commandSpec('two')), startBelow: 1 };
+    const cancelled = { ...assignment(commandSpec('three')), startBelow: 1 };
+    runner.assign([first, ahead, cancelled]);
+    // Echo probes use no slot: they pass tasks that wait for one.
+    runner.assign([assignment({ kind: 'echo' })]);
+    await settle();
+    expect([...pending.keys()]).toEqual([first.taskId]);
+    expect(ends()).toHaveLength(1);
+    runner.cancel([{ taskId: cancelled.taskId, attempt: 1 }], 'job cancelled');
+    await settle();
+    expect(ends().at(-1)).toMatchObject({
+      kind: 'fail',
+      task: { taskId: cancelled.taskId, error: { type: 'cancelled', message: 'job cancelled' } },
+    });
+    pending.get(first.taskId)!.end({ ok: true, exitCode: 0 });
+    await settle();
+    expect([...pending.keys()]).toEqual([first.taskId, ahead.taskId]);
+    const started = reports.flatMap((item) => (item.kind === 'started' ? [item.task.taskId] : []));
+    expect(started).toEqual([first.taskId, ahead.taskId]);
+    pending.get(ahead.taskId)!.end({ ok: true, exitCode: 0 });
+    await settle();
+    expect(runner.completed).toBe(3);
+  });
+
   it('refuses new tasks while draining and resolves when all is reported', async () => {
     const { runner, pending, ends } = setup();
     const running = assignment(commandSpec('sleep 1'));

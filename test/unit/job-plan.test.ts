@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   planTasks,
   storedSpec,
-  taskCost,
   simpleTaskSpec,
   type CandidateWorker,
 } from '../../durable-objects/job-plan.ts';
-import type { SubmitJobRequest } from '../../protocol/index.ts';
+import { taskCost, type SubmitJobRequest } from '../../protocol/index.ts';
 
 const W1 = '11111111-1111-4111-8111-111111111111';
 const W2 = '22222222-2222-4222-8222-222222222222';

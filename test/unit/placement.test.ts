@@ -373,3 +373,66 @@ describe('placeRoundRobin with locality', () => {
     expect(result.lastWorkerId).toBe('a');
   });
 });
+
+describe('placeRoundRobin holding maps ahead', () => {
+  const map = (id: string, over: Partial<PlacementTask> = {}) =>
+    task(id, { needsCommands: false, canWait: true, ...over });
+  const full = (id: string, ahead = 1) => worker(id, { freeSlots: 0, ahead });
+
+  it('fills every free slot first, then holds at most `ahead` more per worker', () => {
+    const result = placeRoundRobin({
+      workers: [worker('a', { freeSlots: 1, ahead: 1 }), worker('b', { freeSlots: 1, ahead: 1 })],
+      tasks: ['m0', 'm1', 'm2', 'm3', 'm4'].map((id) => map(id)),
+      lastWorkerId: null,
+    });
+    expect(result.assignments).toEqual([
+      { taskId: 'm0', workerId: 'a' },
+      { taskId: 'm1', workerId: 'b' },
+      { taskId: 'm2', workerId: 'a', ahead: true },
+      { taskId: 'm3', workerId: 'b', ahead: true },
+    ]);
+  });
+
+  it('holds a map ahead on the worker that read its input', () => {
+    const result = placeRoundRobin({
+      workers: [full('a'), full('b')],
+      tasks: [map('m0', { preferredWorkerId: 'b' }), map('m1', { preferredWorkerId: 'b' })],
+      lastWorkerId: null,
+    });
+    expect(result.assignments).toEqual([
+      { taskId: 'm0', workerId: 'b', ahead: true },
+      { taskId: 'm1', workerId: 'a', ahead: true },
+    ]);
+  });
+
+  it('holds nothing ahead while another task waits for room, and never a task that cannot wait', () => {
+    const waiting = placeRoundRobin({
+      workers: [full('a')],
+      tasks: [task('command'), map('m0')],
+      lastWorkerId: null,
+    });
+    expect(waiting.assignments).toEqual([]);
+    const pinned = placeRoundRobin({
+      workers: [full('a')],
+      tasks: [map('m0', { pinnedWorkerId: 'a' }), task('reduce', { needsCommands: false })],
+      lastWorkerId: null,
+    });
+    expect(pinned.assignments).toEqual([]);
+    const noAhead = placeRoundRobin({
+      workers: [full('a', 0)],
+      tasks: [map('m0')],
+      lastWorkerId: null,
+    });
+    expect(noAhead.assignments).toEqual([]);
+  });
+
+  it('still holds maps ahead when the only tasks left wait on a group cap', () => {
+    const result = placeRoundRobin({
+      workers: [full('a')],
+      tasks: [task('capped', { group: 'ocr', needsCommands: false }), map('m0')],
+      lastWorkerId: null,
+      groupCaps: new Map([['ocr', 0]]),
+    });
+    expect(result.assignments).toEqual([{ taskId: 'm0', workerId: 'a', ahead: true }]);
+  });
+});
