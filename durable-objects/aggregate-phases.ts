@@ -9,7 +9,7 @@ import type { Effects } from './effects.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import type { JobRow } from './rows.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
-import { reduceInputs, stepInputs } from './aggregate-plan.ts';
+import { reduceInputs, stepInputs, type StepInputs } from './aggregate-plan.ts';
 import { insertTasks } from './jobs-store.ts';
 import { recordSplitReads } from './split-reads.ts';
 
@@ -45,11 +45,11 @@ function reducePhase(sql: Sql, jobId: string, spec: AggregateJobSpec) {
   const maps = results<MapResult>(sql, jobId, 'aggregate-map');
   const tasks = [];
   for (let partition = 0; partition < spec.partitions; partition++) {
-    const { inputs, inline } = reduceInputs(maps, partition);
-    if (inputs.length + inline.length > 0)
+    const found = reduceInputs(maps, partition);
+    if (found.inputs.length + found.inline.length > 0)
       tasks.push({
         pinnedWorkerId: null,
-        spec: { step: 'reduce', partition, inputs, inline } satisfies AggregateTaskPart,
+        spec: { step: 'reduce', partition, ...stepPart(found) } satisfies AggregateTaskPart,
       });
   }
   return { kind: 'aggregate-reduce', phase: 'reduce', tasks };
@@ -57,8 +57,13 @@ function reducePhase(sql: Sql, jobId: string, spec: AggregateJobSpec) {
 
 function finalPhase(sql: Sql, jobId: string) {
   const reduced = stepInputs(results<ReduceResult>(sql, jobId, 'aggregate-reduce'));
-  const part: AggregateTaskPart = { step: 'final', ...reduced };
+  const part: AggregateTaskPart = { step: 'final', ...stepPart(reduced) };
   return { kind: 'aggregate-final', phase: 'final', tasks: [{ pinnedWorkerId: null, spec: part }] };
+}
+
+/** A step's inputs as stored in its task: `inline` only when some are, as most jobs' specs were. */
+function stepPart({ inputs, inline }: StepInputs): { inputs: string[]; inline?: string[] } {
+  return inline.length > 0 ? { inputs, inline } : { inputs };
 }
 
 /** Cancels the job's unfinished tasks because another one failed for good. */
