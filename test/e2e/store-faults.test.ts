@@ -209,8 +209,9 @@ describe('a store that refuses deletes when the job ends', () => {
   it('keeps the intermediates while it does, and deletes them once it answers again', async () => {
     // The Scheduler deletes with DeleteObjects: a POST to `?delete`.
     proxy.setRules({ fault: 'refuse', method: 'POST' });
-    const job = await stack.client.submitJob(aggregate(), 120);
-    expect(job.state).toBe('succeeded');
+    // Well inside the test's own timeout, so a job that stalls fails here, saying how far it got.
+    const job = await stack.client.submitJob(aggregate(), 45);
+    expect(job.state, `job ${job.id} after 45 s: ${JSON.stringify(job.counts)}`).toBe('succeeded');
     const partials = (await tasksOf(job, 'aggregate-map')).flatMap((task) =>
       (task.result as MapResult).partitions.flatMap((p) => (p.key ? [p.key] : [])),
     );
