@@ -53,7 +53,8 @@ export interface PlacementResult {
  * `lastWorkerId`; a group at its cap waits. A task whose preferred worker has room goes there
  * first, before the rotation hands that room to others; when it has none, the task rotates like
  * any other rather than wait. Only then, and only if no other task waits for room, tasks that
- * can wait go to workers with room ahead (their preferred one first). Deterministic.
+ * can wait go to workers with room ahead: to their preferred worker only, when it is here.
+ * Deterministic.
  */
 export function placeRoundRobin(input: PlacementInput): PlacementResult {
   const workers = input.workers.map((worker) => ({ ...worker }));
@@ -87,15 +88,14 @@ export function placeRoundRobin(input: PlacementInput): PlacementResult {
     }
   }
   if (!input.tasks.some((task) => !placed.has(task.id) && !capped(task) && !task.canWait)) {
+    // A task whose preferred worker is here waits for that one's room ahead: held elsewhere it
+    // would read its input afresh, while in the queue it still gets the first free slot anywhere.
     for (const task of input.tasks) {
       if (placed.has(task.id) || !task.canWait || task.pinnedWorkerId !== null || capped(task))
         continue;
       const preferred = workerOf(task.preferredWorkerId);
-      const worker =
-        preferred && fitsAhead(preferred, task)
-          ? preferred
-          : workers.find((candidate) => fitsAhead(candidate, task));
-      if (worker) take(worker, task, true);
+      const worker = preferred ?? workers.find((candidate) => fitsAhead(candidate, task));
+      if (worker && fitsAhead(worker, task)) take(worker, task, true);
     }
   }
   return { assignments, lastWorkerId };

@@ -393,15 +393,20 @@ describe('placeRoundRobin holding maps ahead', () => {
     ]);
   });
 
-  it('holds a map ahead on the worker that read its input', () => {
+  it('holds a map ahead only on the worker that read its input, when that one is here', () => {
     const result = placeRoundRobin({
       workers: [full('a'), full('b')],
-      tasks: [map('m0', { preferredWorkerId: 'b' }), map('m1', { preferredWorkerId: 'b' })],
+      tasks: [
+        map('m0', { preferredWorkerId: 'b' }),
+        map('m1', { preferredWorkerId: 'b' }),
+        map('m2', { preferredWorkerId: 'gone' }),
+      ],
       lastWorkerId: null,
     });
+    // m1 stays queued rather than be held where its input is not cached.
     expect(result.assignments).toEqual([
       { taskId: 'm0', workerId: 'b', ahead: true },
-      { taskId: 'm1', workerId: 'a', ahead: true },
+      { taskId: 'm2', workerId: 'a', ahead: true },
     ]);
   });
 
