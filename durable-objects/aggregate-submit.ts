@@ -64,9 +64,13 @@ export async function draftAggregate(
     const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
     return { draft, error: `no input objects under ${where}` };
   }
-  // draft.spec is this object.
-  if (request.inlineIntermediates !== false)
-    spec.inline = inlineAllowance(splits.length, spec.partitions);
+  if (request.inlineIntermediates !== false) {
+    const planned: AggregateJobSpec = {
+      ...spec,
+      inline: inlineAllowance(splits.length, spec.partitions),
+    };
+    draft.spec = planned as unknown as Record<string, unknown>;
+  }
   const readers = lastReaders(core.sql, source.id, splits);
   draft.tasks = splits.map((input, index) => ({
     pinnedWorkerId: null,

@@ -103,10 +103,10 @@ export const InputSplit = z.strictObject({
 });
 export type InputSplit = z.infer<typeof InputSplit>;
 
-/** Most bytes of Arrow IPC one task may hand back inline (base64 in its result), all partitions together. */
+/** Most bytes one task may hand back inline (deflated Arrow IPC, base64 in its result), all outputs together. */
 export const MAX_INLINE_BYTES = 512 * 1024;
 const InlineBytes = z.number().int().min(0).max(MAX_INLINE_BYTES);
-/** Partials or reduce outputs handed back inline: Arrow IPC files, base64. */
+/** Partials or reduce outputs handed back inline: deflated Arrow IPC files, base64. */
 const InlineOutputs = (most: number) => z.array(z.string()).max(most);
 
 export const MapTaskSpec = z.strictObject({
@@ -153,7 +153,7 @@ export const FinalTaskSpec = z.strictObject({
 });
 export type FinalTaskSpec = z.infer<typeof FinalTaskSpec>;
 
-/** Where a step put an output: an object of the output store, or the Arrow IPC bytes inline (base64). */
+/** Where a step put an output: an object of the output store, or its bytes inline (deflated, base64). */
 const OutputPlace = { key: z.string().optional(), inline: z.string().optional() };
 const placedOnce = (output: { key?: string | undefined; inline?: string | undefined }) =>
   (output.key === undefined) !== (output.inline === undefined);

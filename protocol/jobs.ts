@@ -72,10 +72,10 @@ export const SubmitJobQuery = z.strictObject({
 
 export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
-/** Whether a job (or task) in this state has ended: nothing about it changes any more. */
 /** Slots a task of this kind holds while it runs: the Scheduler counts them, the agent keeps to them. */
 export const taskCost = (kind: string): number => (kind === 'echo' ? 0 : 1);
 
+/** Whether a job (or task) in this state has ended: nothing about it changes any more. */
 export const isEndState = (state: string): boolean =>
   state === 'succeeded' || state === 'failed' || state === 'cancelled';
 export const TaskState = z.enum([
