@@ -46,11 +46,10 @@ export class Agent {
     this.outbox = new Outbox((items) => this.runner.delivered(items));
     const openStore: OpenStore = (access) =>
       createObjectStore(access, { timeoutMs: options.storeTimeoutMs });
-    this.maps = new MapThreadPool({
-      tempDir: agentTempDir(),
-      storeTimeoutMs: options.storeTimeoutMs,
-      cache: options.cache,
-    });
+    this.maps = new MapThreadPool(
+      { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache: options.cache },
+      options.slots,
+    );
     this.runner = new TaskRunner({
       logger,
       report: (item) => this.outbox.push(item),
@@ -90,6 +89,7 @@ export class Agent {
   }
 
   start(): void {
+    this.maps.warm();
     this.connection.start();
   }
 

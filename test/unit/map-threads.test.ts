@@ -86,6 +86,24 @@ describe('map threads', { timeout: 120_000 }, () => {
     }
   });
 
+  it('loads its warm threads before any task, and runs tasks on them', async () => {
+    const warm = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000, cache: null }, 2);
+    try {
+      warm.warm();
+      expect(warm.idleCount).toBe(2);
+      warm.warm();
+      expect(warm.idleCount).toBe(2);
+      const runs = await Promise.all(
+        ['warm-1/', 'warm-2/', 'warm-3/'].map((prefix) => run(warm.executor, spec(prefix))),
+      );
+      expect(runs.every(({ outcome }) => outcome.ok)).toBe(true);
+      // Two warm threads and the one a third task needed are all back.
+      expect(warm.idleCount).toBe(3);
+    } finally {
+      await warm.close();
+    }
+  });
+
   it('reports bad data as the executor does (a final failure naming the column)', async () => {
     const bad = spec('bad/');
     bad.query = { ...bad.query, aggregates: [{ op: 'sum', column: 'no_such_column' }] };

@@ -1,7 +1,9 @@
 /**
  * Runs map tasks on worker threads, one task per thread, so an agent's map slots use that many
  * cores (reading, decoding and aggregating are all CPU work). A thread that crashes, or does not
- * stop within ABORT_GRACE_MS of a cancel, is ended and never reused.
+ * stop within ABORT_GRACE_MS of a cancel, is ended and never reused. A thread takes about half a
+ * second of CPU to load its modules, so the agent keeps `keepWarm` of them (its slots) loaded from
+ * the start: a job's first maps, and the first after a quiet spell, do not wait for that.
  */
 import { Worker } from 'node:worker_threads';
 import {
@@ -16,7 +18,7 @@ import type { FromThread, ThreadData, ToThread } from './messages.ts';
 const BOOT = new URL('./boot.js', import.meta.url);
 /** How long a cancelled task's thread gets to stop on its own before it is ended. */
 const ABORT_GRACE_MS = 5000;
-/** An idle thread ends after this long; the next map task starts a new one. */
+/** An idle thread beyond the warm ones ends after this long; the next map task starts a new one. */
 const IDLE_MS = 60_000;
 
 interface PooledThread {
@@ -27,7 +29,20 @@ interface PooledThread {
 export class MapThreadPool {
   private readonly idle: PooledThread[] = [];
 
-  constructor(private readonly data: ThreadData) {}
+  constructor(
+    private readonly data: ThreadData,
+    private readonly keepWarm = 0,
+  ) {}
+
+  /** Starts threads until `keepWarm` are idle, loading their modules while nothing waits on them. */
+  warm(): void {
+    while (this.idle.length < this.keepWarm) this.giveBack(this.spawn());
+  }
+
+  /** Threads loaded and waiting for a task. */
+  get idleCount(): number {
+    return this.idle.length;
+  }
 
   /** The executor for `aggregate-map` tasks. */
   readonly executor: Executor<MapSpec> = (task) => this.run(task);
@@ -39,20 +54,32 @@ export class MapThreadPool {
 
   private take(): PooledThread {
     const thread = this.idle.pop();
-    if (thread) {
-      clearTimeout(thread.idleTimer);
-      return thread;
-    }
-    return { worker: new Worker(BOOT, { workerData: this.data }) };
+    if (!thread) return this.spawn();
+    clearTimeout(thread.idleTimer);
+    return thread;
+  }
+
+  private spawn(): PooledThread {
+    const thread: PooledThread = { worker: new Worker(BOOT, { workerData: this.data }) };
+    // A thread that fails while idle (loading its modules, say) leaves the pool; one that fails
+    // running a task also reports it to that task (see run).
+    const drop = () => {
+      const index = this.idle.indexOf(thread);
+      if (index >= 0) this.idle.splice(index, 1);
+    };
+    thread.worker.on('error', drop).on('exit', drop);
+    return thread;
   }
 
   private giveBack(thread: PooledThread): void {
     thread.worker.unref();
-    thread.idleTimer = setTimeout(() => {
-      this.idle.splice(this.idle.indexOf(thread), 1);
-      void this.end(thread);
-    }, IDLE_MS);
-    thread.idleTimer.unref();
+    if (this.idle.length >= this.keepWarm) {
+      thread.idleTimer = setTimeout(() => {
+        this.idle.splice(this.idle.indexOf(thread), 1);
+        void this.end(thread);
+      }, IDLE_MS);
+      thread.idleTimer.unref();
+    }
     this.idle.push(thread);
   }
 
