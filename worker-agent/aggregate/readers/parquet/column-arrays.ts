@@ -20,18 +20,18 @@ export const freshArrays: ColumnArrays = {
 
 /** Arrays handed out again for every row group, each grown when a row group needs more. */
 export function reusedArrays(): ColumnArrays {
-  const words = new Map<Purpose, Int32Array>();
-  const bytes = new Map<Purpose, Uint8Array>();
   return {
-    int32(purpose, length) {
-      let array = words.get(purpose);
-      if (!array || array.length < length) words.set(purpose, (array = new Int32Array(length)));
-      return array.subarray(0, length);
-    },
-    uint8(purpose, length) {
-      let array = bytes.get(purpose);
-      if (!array || array.length < length) bytes.set(purpose, (array = new Uint8Array(length)));
-      return array.subarray(0, length);
-    },
+    int32: reused((length) => new Int32Array(length)),
+    uint8: reused((length) => new Uint8Array(length)),
+  };
+}
+
+/** One array per purpose, made by `make` and grown (afresh) when asked for more than it holds. */
+function reused<T extends Int32Array | Uint8Array>(make: (length: number) => T) {
+  const arrays = new Map<Purpose, T>();
+  return (purpose: Purpose, length: number): T => {
+    let array = arrays.get(purpose);
+    if (!array || array.length < length) arrays.set(purpose, (array = make(length)));
+    return array.subarray(0, length) as T;
   };
 }
