@@ -63,19 +63,22 @@ export class MapThreadPool {
     const thread: PooledThread = { worker: new Worker(BOOT, { workerData: this.data }) };
     // A thread that fails while idle (loading its modules, say) leaves the pool; one that fails
     // running a task also reports it to that task (see run).
-    const drop = () => {
-      const index = this.idle.indexOf(thread);
-      if (index >= 0) this.idle.splice(index, 1);
-    };
+    const drop = () => this.leaveIdle(thread);
     thread.worker.on('error', drop).on('exit', drop);
     return thread;
+  }
+
+  /** Takes `thread` out of the idle ones, if it is there. */
+  private leaveIdle(thread: PooledThread): void {
+    const index = this.idle.indexOf(thread);
+    if (index >= 0) this.idle.splice(index, 1);
   }
 
   private giveBack(thread: PooledThread): void {
     thread.worker.unref();
     if (this.idle.length >= this.keepWarm) {
       thread.idleTimer = setTimeout(() => {
-        this.idle.splice(this.idle.indexOf(thread), 1);
+        this.leaveIdle(thread);
         void this.end(thread);
       }, IDLE_MS);
       thread.idleTimer.unref();
