@@ -292,4 +292,41 @@ describe('Snappy and RLE/bit-packed decoding', () => {
       ).toThrow(ParquetFormatError);
     }
   });
+
+  it('counts the definition levels that are 1, and rejects a run value wider than its bits', () => {
+    // RLE: 5 ones; bit-packed: one group of 8 (0b10110101: 5 ones), of which 6 are taken
+    // (4 ones); RLE: 3 zeros.
+    const levels = Uint8Array.from([5 << 1, 1, (1 << 1) | 1, 0b10110101, 3 << 1, 0]);
+    const out = new Uint8Array(14);
+    expect(new HybridReader(levels, 0, 4).readLevels(11, out)).toBe(5 + 4);
+    expect([...out.subarray(0, 11)]).toEqual(
+      [1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0].slice(0, 11),
+    );
+    expect(new HybridReader(levels, 0, levels.length).readLevels(14, out)).toBe(5 + 5);
+    expect(() => new HybridReader(Uint8Array.from([4 << 1, 2]), 0, 2).readLevels(4, out)).toThrow(
+      /past 1 bits/,
+    );
+  });
+
+  it('unpacks long bit-packed runs at every width up to 32, to the last byte of the array', () => {
+    for (let bitWidth = 1; bitWidth <= 32; bitWidth++) {
+      const count = 8 * 37;
+      const values = Array.from(
+        { length: count },
+        (_, i) => (i * 2654435761 + 12345) % 2 ** bitWidth,
+      );
+      // Two bytes before the run, so it starts unaligned; the run's last group ends the array.
+      const packed = new Uint8Array(3 + (count * bitWidth) / 8);
+      packed[2] = ((count / 8) << 1) | 1;
+      values.forEach((value, i) => {
+        for (let b = 0; b < bitWidth; b++) {
+          const bit = i * bitWidth + b;
+          if (Math.floor(value / 2 ** b) % 2) packed[3 + (bit >> 3)]! |= 1 << (bit & 7);
+        }
+      });
+      const out = new Int32Array(count + 1);
+      new HybridReader(packed, 2, packed.length).read(bitWidth, count, out, 1);
+      expect([...out.subarray(1)].map((v) => v >>> 0)).toEqual(values);
+    }
+  });
 });

@@ -107,6 +107,7 @@ function dataPageV1(
   const data = decompress(input.codec, body, size, scratch.pages);
   let start = 0;
   let levels: Uint8Array | null = null;
+  let present = count;
   if (input.optional) {
     if (data.length < 4) throw new ParquetFormatError('a data page is too short for its levels');
     const length = data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24);
@@ -114,14 +115,14 @@ function dataPageV1(
       throw new ParquetFormatError("a data page's definition levels run past its end");
     }
     levels = scratch.levels(count);
-    new HybridReader(data, 4, 4 + length).read(1, count, levels);
+    present = new HybridReader(data, 4, 4 + length).readLevels(count, levels);
     start = 4 + length;
   }
   return {
     encoding: field.int(page, 2, 'a page encoding'),
     data,
     start,
-    rows: pageRows(row, count, levels),
+    rows: pageRows(row, count, levels, present),
   };
 }
 
@@ -142,9 +143,10 @@ function dataPageV2(
     throw new ParquetFormatError("a data page's definition levels run past its end");
   }
   let levels: Uint8Array | null = null;
+  let present = count;
   if (input.optional) {
     levels = scratch.levels(count);
-    new HybridReader(body, 0, levelBytes).read(1, count, levels);
+    present = new HybridReader(body, 0, levelBytes).readLevels(count, levels);
   }
   const compressed = field.bool(page, 7) ?? true;
   const rest = body.subarray(levelBytes);
@@ -153,15 +155,18 @@ function dataPageV2(
     encoding: field.int(page, 4, 'a page encoding'),
     data,
     start: 0,
-    rows: pageRows(row, count, levels),
+    rows: pageRows(row, count, levels, present),
   };
 }
 
-function pageRows(row: number, count: number, levels: Uint8Array | null): PageRows {
-  if (!levels) return { row, count, valid: null, values: count };
-  let values = 0;
-  for (let i = 0; i < count; i++) values += levels[i]!;
-  return { row, count, valid: values === count ? null : levels, values };
+/** The page's rows, `present` of them non-NULL (`levels`, if any, is then dropped when all are). */
+function pageRows(
+  row: number,
+  count: number,
+  levels: Uint8Array | null,
+  present: number,
+): PageRows {
+  return { row, count, valid: present === count ? null : levels, values: present };
 }
 
 function decodeValues(page: DecodedPage, values: ColumnValues, scratch: Scratch): void {
