@@ -134,13 +134,20 @@ const query = (filter: Filter[]) =>
   aggregateQuery({
     filter,
     groupBy: ['small'],
-    aggregates: [{ op: 'count' }, { op: 'sum', column: 'id' }, { op: 'min', column: 'id' }],
+    aggregates: [
+      { op: 'count' },
+      { op: 'sum', column: 'id' },
+      { op: 'min', column: 'id' },
+      // Columns without NULLs: the sums' filtered fast paths.
+      { op: 'sum', column: 'f32' },
+      { op: 'sum', column: 'small' },
+    ],
   });
 
 async function expectFilter(filter: Filter[], where: string, input: RecordBatch[]) {
   const { result, rowsMatched } = runAggregation(query(filter), input);
   const expected = await oracle.rows(
-    `SELECT small, count(*), sum(id), min(id) FROM read_parquet('${path}') WHERE ${where} GROUP BY small`,
+    `SELECT small, count(*), sum(id), min(id), sum(f32), sum(small) FROM read_parquet('${path}') WHERE ${where} GROUP BY small`,
   );
   expectSameRows(tableCells(result), expected, 1);
   const counted = await oracle.rows(`SELECT count(*) FROM read_parquet('${path}') WHERE ${where}`);

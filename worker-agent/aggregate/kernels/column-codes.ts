@@ -168,7 +168,10 @@ export class ColumnCodes {
     return true;
   }
 
-  /** Dictionary-encoded strings: each entry is looked up once, then rows map entry to code. */
+  /**
+   * Dictionary-encoded strings: each entry is looked up once, then rows map entry to code. The
+   * map has one slot more than the dictionary, for the code of NULL.
+   */
   private assignDictionary(
     table: GroupTable,
     view: DictView,
@@ -177,31 +180,44 @@ export class ColumnCodes {
     codes: Int32Array,
   ): void {
     if (view.source !== this.dictSource) {
-      this.dictCodes = new Int32Array(view.dict.length).fill(-1);
+      this.dictCodes = new Int32Array(view.dict.length + 1).fill(-1);
       this.dictSource = view.source;
     }
     const map = this.dictCodes;
+    const nullSlot = view.dict.length;
     const { indices, valid } = view;
-    if (rows === null && valid === null) {
-      for (let k = 0; k < count; k++) {
-        const entry = indices[k]!;
-        let code = map[entry]!;
-        if (code < 0) code = map[entry] = this.lookupOne(table, view.dict, entry);
-        codes[k] = code;
+    const slotOf = (row: number) => (valid !== null && valid[row] === 0 ? nullSlot : indices[row]!);
+    const codeOf = (slot: number) =>
+      (map[slot] =
+        slot === nullSlot ? this.nullKeyCode(table) : this.lookupOne(table, view.dict, slot));
+    let k = 0;
+    if (rows === null) {
+      // Four rows an iteration (see "Hot loops" in README.md); first sightings one at a time.
+      for (; k + 3 < count; k += 4) {
+        const s0 = slotOf(k);
+        const s1 = slotOf(k + 1);
+        const s2 = slotOf(k + 2);
+        const s3 = slotOf(k + 3);
+        const c0 = map[s0]!;
+        const c1 = map[s1]!;
+        const c2 = map[s2]!;
+        const c3 = map[s3]!;
+        if ((c0 | c1 | c2 | c3) >= 0) {
+          codes[k] = c0;
+          codes[k + 1] = c1;
+          codes[k + 2] = c2;
+          codes[k + 3] = c3;
+        } else {
+          for (let j = k; j < k + 4; j++) {
+            const slot = slotOf(j);
+            codes[j] = map[slot]! >= 0 ? map[slot]! : codeOf(slot);
+          }
+        }
       }
-      return;
     }
-    const selected = rows ?? identity(count);
-    for (let k = 0; k < count; k++) {
-      const row = selected[k]!;
-      if (valid !== null && valid[row] === 0) {
-        codes[k] = this.nullKeyCode(table);
-        continue;
-      }
-      const entry = indices[row]!;
-      let code = map[entry]!;
-      if (code < 0) code = map[entry] = this.lookupOne(table, view.dict, entry);
-      codes[k] = code;
+    for (; k < count; k++) {
+      const slot = slotOf(rows === null ? k : rows[k]!);
+      codes[k] = map[slot]! >= 0 ? map[slot]! : codeOf(slot);
     }
   }
 

@@ -10,7 +10,7 @@ import {
 } from './accumulator.ts';
 import type { ColumnView } from './column-view.ts';
 import { nonNullName, sumName } from './partial-schema.ts';
-import { identity } from './rows.ts';
+import { sumFloats } from './sum-rows.ts';
 
 export class FloatSumAccumulator implements Accumulator {
   private sums: Float64Array = new Float64Array(16);
@@ -34,23 +34,7 @@ export class FloatSumAccumulator implements Accumulator {
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
     const { values, valid } = expectKind(view, ['number']);
-    const { sums, counts } = this;
-    if (rows === null && valid === null) {
-      for (let k = 0; k < count; k++) {
-        const group = groups[k]!;
-        sums[group]! += values[k]!;
-        counts[group]!++;
-      }
-    } else {
-      const selected = rows ?? identity(count);
-      for (let k = 0; k < count; k++) {
-        const row = selected[k]!;
-        if (valid !== null && valid[row] === 0) continue;
-        const group = groups[k]!;
-        sums[group]! += values[row]!;
-        counts[group]!++;
-      }
-    }
+    sumFloats(this.sums, this.counts, values, valid, rows, groups, 0, count);
   }
 
   merge(partial: PartialBatch, groups: Int32Array, count: number): void {

@@ -12,6 +12,7 @@ import type { ColumnView, NumArray } from './column-view.ts';
 import { KernelError } from './errors.ts';
 import { nonNullName, sumName } from './partial-schema.ts';
 import { identity } from './rows.ts';
+import { sumIntegers } from './sum-rows.ts';
 
 /**
  * Every value added to a lane is below 2^32 in magnitude, so 2^20 additions keep each lane's double an
@@ -72,37 +73,18 @@ export class IntSumAccumulator implements Accumulator {
     for (let from = 0; from < count;) {
       const to = this.pieceEnd(from, count);
       if (column.kind === 'number')
-        this.addNumbers(column.values, column.valid, rows, groups, from, to);
+        sumIntegers(
+          this.lanes[0]!,
+          this.counts,
+          column.values,
+          column.valid,
+          rows,
+          groups,
+          from,
+          to,
+        );
       else this.addWords(column.words, column.valid, rows ?? identity(to), groups, from, to);
       from = to;
-    }
-  }
-
-  private addNumbers(
-    values: NumArray,
-    valid: Uint8Array | null,
-    rows: Int32Array | null,
-    groups: Int32Array,
-    from: number,
-    to: number,
-  ): void {
-    const low = this.lanes[0]!;
-    const counts = this.counts;
-    if (rows === null && valid === null) {
-      for (let k = from; k < to; k++) {
-        const group = groups[k]!;
-        low[group]! += values[k]!;
-        counts[group]!++;
-      }
-      return;
-    }
-    const selected = rows ?? identity(to);
-    for (let k = from; k < to; k++) {
-      const row = selected[k]!;
-      if (valid !== null && valid[row] === 0) continue;
-      const group = groups[k]!;
-      low[group]! += values[row]!;
-      counts[group]!++;
     }
   }
 

@@ -122,7 +122,10 @@ function checkIndex(largest: number, size: number): void {
   if (largest >= size) throw corrupt(`dictionary index ${largest} is past the ${size} entries`);
 }
 
-/** `out[at + i] = dictionary[indices[i]]`; returns the largest index (unsigned), to be checked. */
+/**
+ * `out[at + i] = dictionary[indices[i]]`; returns the largest index (unsigned), to be checked.
+ * Four values an iteration (see "Hot loops" in kernels/README.md).
+ */
 function gather32(
   dictionary: Int32Array,
   indices: Int32Array,
@@ -131,7 +134,19 @@ function gather32(
   at: number,
 ): number {
   let largest = 0;
-  for (let i = 0; i < count; i++) {
+  let i = 0;
+  for (; i + 3 < count; i += 4) {
+    const i0 = indices[i]!;
+    const i1 = indices[i + 1]!;
+    const i2 = indices[i + 2]!;
+    const i3 = indices[i + 3]!;
+    largest = Math.max(largest, i0 >>> 0, i1 >>> 0, i2 >>> 0, i3 >>> 0);
+    out[at + i] = dictionary[i0]!;
+    out[at + i + 1] = dictionary[i1]!;
+    out[at + i + 2] = dictionary[i2]!;
+    out[at + i + 3] = dictionary[i3]!;
+  }
+  for (; i < count; i++) {
     const index = indices[i]!;
     largest = Math.max(largest, index >>> 0);
     out[at + i] = dictionary[index]!;
@@ -148,7 +163,18 @@ function gather64(
   at: number,
 ): number {
   let largest = 0;
-  for (let i = 0, o = 2 * at; i < count; i++, o += 2) {
+  let i = 0;
+  let o = 2 * at;
+  for (; i + 1 < count; i += 2, o += 4) {
+    const i0 = indices[i]!;
+    const i1 = indices[i + 1]!;
+    largest = Math.max(largest, i0 >>> 0, i1 >>> 0);
+    out[o] = dictionary[2 * i0]!;
+    out[o + 1] = dictionary[2 * i0 + 1]!;
+    out[o + 2] = dictionary[2 * i1]!;
+    out[o + 3] = dictionary[2 * i1 + 1]!;
+  }
+  for (; i < count; i++, o += 2) {
     const index = indices[i]!;
     largest = Math.max(largest, index >>> 0);
     out[o] = dictionary[2 * index]!;
