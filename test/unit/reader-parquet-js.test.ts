@@ -23,6 +23,7 @@ import { parseMetadata } from '../../worker-agent/aggregate/readers/parquet/meta
 import { unsupportedReason } from '../../worker-agent/aggregate/readers/parquet/row-group.ts';
 import { snappyDecompress } from '../../worker-agent/aggregate/readers/parquet/snappy.ts';
 import { HybridReader } from '../../worker-agent/aggregate/readers/parquet/hybrid.ts';
+import { attachedValidityBytes } from '../../worker-agent/aggregate/validity-bytes.ts';
 import { ParquetFormatError } from '../../worker-agent/aggregate/readers/parquet/errors.ts';
 import type { ObjectStore } from '../../worker-agent/storage/index.ts';
 import { arrowRows, duckdb, duckdbRows, type Row } from '../support/datasets.ts';
@@ -206,6 +207,27 @@ describe('the JavaScript Parquet reader', { timeout: 120_000 }, () => {
       // Four or three row groups of doubles, all decoded into one buffer.
       expect(buffers.size).toBe(1);
     }
+  });
+
+  it('keeps the validity bytes of each batch beside its bitmap, equal to it, for the kernels', async () => {
+    let checked = 0;
+    for (const batch of await read('snappy')) {
+      for (const child of batch.data.children) {
+        const bytes = attachedValidityBytes(child);
+        if (child.nullCount === 0) {
+          expect(bytes).toBeUndefined();
+          continue;
+        }
+        expect(bytes).toBeDefined();
+        const fromBitmap = Array.from({ length: child.length }, (_, i) =>
+          child.getValid(i) ? 1 : 0,
+        );
+        expect([...bytes!]).toEqual(fromBitmap);
+        checked++;
+      }
+    }
+    // Several batches per row group, so slices that start mid-group are among them.
+    expect(checked).toBeGreaterThan(10);
   });
 
   it('reads without a temp file; the parquet-wasm fallback removes its own when stopped early', async () => {

@@ -1,5 +1,6 @@
 /** One chunk of an Arrow column as flat typed arrays, the shape every hot loop reads. */
 import { DataType, type Data, type Decimal, type Vector } from 'apache-arrow';
+import { attachedValidityBytes } from '../validity-bytes.ts';
 import type { ColumnInfo, Physical } from './column-types.ts';
 
 export type NumArray =
@@ -42,11 +43,11 @@ export interface DictView extends Base {
 }
 export type ColumnView = NumberView | WideView | BytesView | DictView;
 
-/** Row validity as one byte per row (null when the chunk has no NULLs). */
+/** Row validity as one byte per row (null when the chunk has no NULLs); the reader's, if it kept them. */
 function validityBytes(data: Data): Uint8Array | null {
   const bitmap = data.nullBitmap;
   if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return null;
-  return unpackBits(bitmap, data.offset, data.length);
+  return attachedValidityBytes(data) ?? unpackBits(bitmap, data.offset, data.length);
 }
 
 export function unpackBits(bits: Uint8Array, offset: number, length: number): Uint8Array {

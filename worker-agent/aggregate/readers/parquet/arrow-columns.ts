@@ -13,6 +13,7 @@ import {
   Utf8,
   type Vector,
 } from 'apache-arrow';
+import { attachValidityBytes } from '../../validity-bytes.ts';
 import { freshArrays, type ColumnArrays } from './column-arrays.ts';
 import { BoolValues, FixedValues, StringValues, type ColumnValues } from './column-values.ts';
 import { Physical } from './format.ts';
@@ -88,7 +89,10 @@ function validity(valid: Uint8Array | null, start: number, length: number) {
   return nulls === 0 ? { nullCount: 0 } : { nullCount: nulls, nullBitmap: bits };
 }
 
-/** A column whose slices share `type` and validity; `buffers` gives a slice's value buffers. */
+/**
+ * A column whose slices share `type` and validity; `buffers` gives a slice's value buffers. A
+ * slice with NULLs keeps its validity bytes beside its bitmap, for the kernels.
+ */
 function column(
   type: DataType,
   valid: Uint8Array | null,
@@ -96,13 +100,17 @@ function column(
 ): ArrowColumn {
   return {
     type,
-    data: (start, length) =>
-      makeData({
+    data: (start, length) => {
+      const data = makeData({
         type,
         length,
         ...validity(valid, start, length),
         ...buffers(start, length),
-      } as never),
+      } as never) as Data;
+      if (valid && data.nullCount > 0)
+        attachValidityBytes(data, valid.subarray(start, start + length));
+      return data;
+    },
   };
 }
 
