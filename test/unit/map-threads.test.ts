@@ -79,7 +79,11 @@ describe('map threads', { timeout: 120_000 }, () => {
     for (const prefix of ['threaded-1/', 'threaded-2/']) {
       const threaded = await run(pool.executor, spec(prefix));
       expect(threaded.events).toEqual(['started']);
+      // The executor reports after every batch; the thread posts the first report and then at
+      // most one per 100 ms.
+      expect(direct.progress.length).toBeGreaterThan(2);
       expect(threaded.progress.length).toBeGreaterThan(0);
+      expect(threaded.progress.length).toBeLessThan(direct.progress.length);
       const strip = (outcome: TaskOutcome, p: string) =>
         JSON.parse(JSON.stringify(outcome).replaceAll(p, ''));
       expect(strip(threaded.outcome, prefix)).toEqual(strip(direct.outcome, 'direct/'));
