@@ -9,59 +9,17 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { agentCacheDir } from '../cli/local/agent-process.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { SubmitJobRequest } from '../protocol/index.ts';
 import { LOCAL_BUCKET, startStack } from '../cli/local/stack.ts';
 import { freePort } from '../cli/local/ports.ts';
 import { localStoreAccess } from '../cli/local/s3-server.ts';
 import { createObjectStore } from '../worker-agent/storage/index.ts';
 import { ensureSalesDataset } from './lib/sales-dataset.ts';
+import { QUERIES, type Aggregate, type Query } from './lib/sales-queries.ts';
 import { rate } from './lib/stats.ts';
 
 const FILES = Number(process.env.BENCH_FILES ?? 10);
 const ROWS_PER_FILE = Number(process.env.BENCH_ROWS_PER_FILE ?? 1_000_000);
 const AGENTS = [1, 2, 3];
-
-type Aggregate = Extract<SubmitJobRequest, { kind: 'aggregate' }>;
-interface Query {
-  name: string;
-  request: Omit<Aggregate, 'kind' | 'source'>;
-  sql: string;
-}
-
-const QUERIES: Query[] = [
-  {
-    name: 'by region (8 groups)',
-    request: {
-      groupBy: ['region'],
-      aggregates: [
-        { op: 'count' },
-        { op: 'sum', column: 'price' },
-        { op: 'avg', column: 'quantity' },
-      ],
-    },
-    sql: 'SELECT region, count(*), sum(price), avg(quantity) FROM data GROUP BY region',
-  },
-  {
-    name: 'by product (1,000 groups)',
-    request: {
-      groupBy: ['product'],
-      aggregates: [
-        { op: 'sum', column: 'quantity' },
-        { op: 'max', column: 'price' },
-      ],
-    },
-    sql: 'SELECT product, sum(quantity), max(price) FROM data GROUP BY product',
-  },
-  {
-    name: 'by region, day (2,920 groups), filtered',
-    request: {
-      groupBy: ['region', 'day'],
-      filter: [{ column: 'quantity', op: '>=', value: 5 }],
-      aggregates: [{ op: 'count' }, { op: 'sum', column: 'price' }],
-    },
-    sql: 'SELECT region, day, count(*), sum(price) FROM data WHERE quantity >= 5 GROUP BY region, day',
-  },
-];
 
 /** DuckDB's time and result size per query name. */
 type Reference = Map<string, { seconds: number; rows: number }>;
