@@ -127,7 +127,8 @@ function dictView(data: Data, valid: Uint8Array | null): DictView {
   const dict = dictionaryBytes(dictionary);
   let rows = valid;
   if (dict.valid) {
-    rows = valid ?? new Uint8Array(data.length).fill(1);
+    // A copy: the validity bytes may be the reader's own (see validity-bytes.ts).
+    rows = valid?.slice() ?? new Uint8Array(data.length).fill(1);
     for (let i = 0; i < data.length; i++) if (dict.valid[indices[i]!] === 0) rows[i] = 0;
   }
   return { kind: 'dict', length: data.length, valid: rows, indices, dict, source: dictionary };

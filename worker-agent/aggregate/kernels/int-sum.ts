@@ -8,7 +8,7 @@ import {
   type PartialBatch,
   type PartialColumn,
 } from './accumulator.ts';
-import type { ColumnView, NumArray } from './column-view.ts';
+import type { ColumnView } from './column-view.ts';
 import { KernelError } from './errors.ts';
 import { nonNullName, sumName } from './partial-schema.ts';
 import { identity } from './rows.ts';

@@ -25,7 +25,7 @@ export class HybridReader {
     return this.decode(1, count, out, 0, true);
   }
 
-  /** Returns the number of 1 bits among the values when `countOnes` (for 1-bit values), else 0. */
+  /** Returns how many of the values are 1 when `countOnes` (for 1-bit values), else 0. */
   private decode(
     bitWidth: number,
     count: number,
@@ -48,7 +48,7 @@ export class HybridReader {
           throw corrupt(`a run value past ${bitWidth} bits`);
         const take = Math.min(run, remaining);
         out.fill(value, at + filled, at + filled + take);
-        ones += value === 1 ? take : 0;
+        if (countOnes && value === 1) ones += take;
         filled += take;
       } else {
         const values = ((header - 1) / 2) * 8;
