@@ -14,6 +14,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { attachValidityBytes } from '../../validity-bytes.ts';
+import { BYTE_ONES } from './bit-count.ts';
 import { freshArrays, type ColumnArrays } from './column-arrays.ts';
 import { BoolValues, FixedValues, StringValues, type ColumnValues } from './column-values.ts';
 import { Physical } from './format.ts';
@@ -67,7 +68,7 @@ function typedValues(type: DataType, words: Int32Array, rows: number): ArrayBuff
   return new Array(words.buffer, words.byteOffset, words.byteLength / Array.BYTES_PER_ELEMENT);
 }
 
-/** Packs one byte per row into Arrow's validity bitmap; counts the NULLs. */
+/** Packs one byte per row (0 or 1) into Arrow's validity bitmap, eight at a time; counts the NULLs. */
 function bitmap(
   valid: Uint8Array,
   start: number,
@@ -75,7 +76,21 @@ function bitmap(
 ): { bits: Uint8Array; nulls: number } {
   const bits = new Uint8Array((length + 7) >> 3);
   let set = 0;
-  for (let i = 0; i < length; i++) {
+  const whole = length >> 3;
+  for (let j = 0, i = start; j < whole; j++, i += 8) {
+    const byte =
+      valid[i]! |
+      (valid[i + 1]! << 1) |
+      (valid[i + 2]! << 2) |
+      (valid[i + 3]! << 3) |
+      (valid[i + 4]! << 4) |
+      (valid[i + 5]! << 5) |
+      (valid[i + 6]! << 6) |
+      (valid[i + 7]! << 7);
+    bits[j] = byte;
+    set += BYTE_ONES[byte]!;
+  }
+  for (let i = whole << 3; i < length; i++) {
     const v = valid[start + i]!;
     bits[i >> 3]! |= v << (i & 7);
     set += v;

@@ -2,6 +2,7 @@
  * Parquet's RLE / bit-packed hybrid encoding: definition levels, dictionary indices and RLE
  * booleans. Runs are either one repeated value or groups of 8 values packed LSB first.
  */
+import { BYTE_ONES } from './bit-count.ts';
 import { ParquetFormatError } from './errors.ts';
 
 function corrupt(reason: string): ParquetFormatError {
@@ -99,13 +100,6 @@ function onesIn(bytes: Uint8Array, position: number, count: number): number {
   if (rest > 0) ones += BYTE_ONES[bytes[position + whole]! & ((1 << rest) - 1)]!;
   return ones;
 }
-
-/** The number of set bits in each byte value. */
-const BYTE_ONES = Uint8Array.from({ length: 256 }, (_, byte) => {
-  let ones = 0;
-  for (let b = byte; b > 0; b >>= 1) ones += b & 1;
-  return ones;
-});
 
 /** `count` values of `bitWidth` bits from `bytes[position..]` into `out[at..]` (bounds checked by the caller). */
 function unpack(
