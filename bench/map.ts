@@ -6,6 +6,7 @@
  * hot loops by ~13% on this code.
  */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { tableToIPC } from 'apache-arrow';
 import { AggregateQuery } from '../protocol/index.ts';
@@ -31,7 +32,7 @@ async function mapTimes(query: Query, files: ReadonlyMap<string, Uint8Array>): P
     for (const [key, bytes] of files) {
       const aggregator = createMapAggregator(parsed, PARTITIONS);
       const split = { key, size: bytes.length };
-      const options = { columns: queryColumns(parsed), reuseBuffers: true, tempDir: '/tmp' };
+      const options = { columns: queryColumns(parsed), reuseBuffers: true, tempDir: tmpdir() };
       for await (const batch of readSplit(store, split, 'parquet', options)) aggregator.add(batch);
       for (const { table } of aggregator.finish()) tableToIPC(table, 'file');
     }
