@@ -154,7 +154,7 @@ function gather32(
   return largest;
 }
 
-/** Two words per value; otherwise as gather32. */
+/** Two words per value, two values an iteration; otherwise as gather32. */
 function gather64(
   dictionary: Int32Array,
   indices: Int32Array,
