@@ -9,6 +9,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { unquoteEtag, type StoreAccess } from '../../protocol/object-stores.ts';
 import { describeError, objectChanged, redact, type CallContext } from './describe-error.ts';
@@ -83,10 +84,11 @@ export function createObjectStore(
   options: ObjectStoreOptions = {},
 ): ObjectStore {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const client = createS3Client(access, {
-    connectMs: Math.min(3_000, timeoutMs),
-    idleMs: timeoutMs,
-  });
+  // Made on the first request: a task served from the agent's cache, or handed its inputs inline,
+  // never needs one, and building the SDK client costs ~1 ms of CPU.
+  let made: S3Client | null = null;
+  const client = () =>
+    (made ??= createS3Client(access, { connectMs: Math.min(3_000, timeoutMs), idleMs: timeoutMs }));
   const Bucket = access.bucket;
   const secrets = [
     access.credentials?.secretAccessKey ?? '',
@@ -129,7 +131,7 @@ export function createObjectStore(
     const ctx = context(range ? 'read range of' : 'read', key, opts.signal, etag);
     const IfMatch = etag === undefined ? {} : { IfMatch: `"${etag}"` };
     const response = await call(ctx, () =>
-      client.send(
+      client().send(
         new GetObjectCommand({ Bucket, Key: key, ...(Range ? { Range } : {}), ...IfMatch }),
         abortOf(opts.signal),
       ),
@@ -224,7 +226,7 @@ export function createObjectStore(
 
     async head(key, opts = {}) {
       const response = await call(context('head', key, opts.signal), () =>
-        client.send(new HeadObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
+        client().send(new HeadObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
       );
       return {
         size: response.ContentLength ?? 0,
@@ -234,7 +236,7 @@ export function createObjectStore(
 
     async put(key, bytes, contentType, opts = {}) {
       await call(context('write', key, opts.signal), () =>
-        client.send(
+        client().send(
           new PutObjectCommand({
             Bucket,
             Key: key,
@@ -252,7 +254,7 @@ export function createObjectStore(
       let token: string | undefined;
       do {
         const page = await call(ctx, () =>
-          client.send(
+          client().send(
             new ListObjectsV2Command({
               Bucket,
               Prefix: prefix,
@@ -270,12 +272,12 @@ export function createObjectStore(
 
     async delete(key, opts = {}) {
       await call(context('delete', key, opts.signal), () =>
-        client.send(new DeleteObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
+        client().send(new DeleteObjectCommand({ Bucket, Key: key }), abortOf(opts.signal)),
       );
     },
 
     close() {
-      client.destroy();
+      made?.destroy();
     },
   };
 }
