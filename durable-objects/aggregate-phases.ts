@@ -23,7 +23,7 @@ export function advanceAggregate(sql: Sql, effects: Effects, job: JobRow, now: n
   if (job.n_succeeded < job.tasks_total || job.phase === 'final') return false;
   const spec = JSON.parse(job.spec) as AggregateJobSpec;
   if (job.phase === 'map') recordSplitReads(sql, job.id, spec.source.store, now);
-  const next = job.phase === 'map' ? reducePhase(sql, job.id, spec) : finalPhase(sql, job.id);
+  const next = job.phase === 'map' ? afterMaps(sql, job.id, spec) : finalPhase(sql, job.id);
   if (next.tasks.length === 0) return false;
   insertTasks(sql, job.id, next.kind, next.tasks, now);
   sql.run(`UPDATE jobs SET phase = ? WHERE id = ?`, next.phase, job.id);
@@ -41,8 +41,19 @@ function results<T>(sql: Sql, jobId: string, kind: string): T[] {
     .map((row) => JSON.parse(row.result) as T);
 }
 
-function reducePhase(sql: Sql, jobId: string, spec: AggregateJobSpec) {
+/**
+ * One reduce per partition; or, when every partial came back inline (so all of them together fit
+ * one spec, see inlineAllowance), the final step straight away, merging them: one step and one
+ * round trip less.
+ */
+function afterMaps(sql: Sql, jobId: string, spec: AggregateJobSpec) {
   const maps = results<MapResult>(sql, jobId, 'aggregate-map');
+  const partials = stepInputs(maps.flatMap((map) => map.partitions));
+  if (partials.inputs.length > 0 || partials.inline.length === 0) return reducePhase(maps, spec);
+  return finalStep({ step: 'final', ...stepPart(partials), partials: true });
+}
+
+function reducePhase(maps: MapResult[], spec: AggregateJobSpec) {
   const tasks = [];
   for (let partition = 0; partition < spec.partitions; partition++) {
     const found = reduceInputs(maps, partition);
@@ -57,7 +68,10 @@ function reducePhase(sql: Sql, jobId: string, spec: AggregateJobSpec) {
 
 function finalPhase(sql: Sql, jobId: string) {
   const reduced = stepInputs(results<ReduceResult>(sql, jobId, 'aggregate-reduce'));
-  const part: AggregateTaskPart = { step: 'final', ...stepPart(reduced) };
+  return finalStep({ step: 'final', ...stepPart(reduced) });
+}
+
+function finalStep(part: AggregateTaskPart) {
   return { kind: 'aggregate-final', phase: 'final', tasks: [{ pinnedWorkerId: null, spec: part }] };
 }
 

@@ -16,4 +16,4 @@ export interface AggregateJobSpec {
 export type AggregateTaskPart =
   | { step: 'map'; input: InputSplit }
   | { step: 'reduce'; partition: number; inputs: string[]; inline?: string[] }
-  | { step: 'final'; inputs: string[]; inline?: string[] };
+  | { step: 'final'; inputs: string[]; inline?: string[]; partials?: true };

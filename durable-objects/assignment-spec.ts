@@ -77,6 +77,7 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
           store: output,
           inputs: part.inputs,
           ...(part.inline?.length ? { inline: part.inline } : {}),
+          ...(part.partials ? { partials: true as const } : {}),
           outputKey: finalOutputKey(base, task.jobId, task.attempt),
         };
     }

@@ -147,8 +147,13 @@ export const FinalTaskSpec = z.strictObject({
   limit: z.number().int().min(1).optional(),
   store: StoreAccess,
   inputs: z.array(z.string()).max(1024),
-  /** The reduce outputs handed back inline. */
-  inline: InlineOutputs(1024).optional(),
+  /** The reduce outputs handed back inline (the maps' partials, with `partials`). */
+  inline: InlineOutputs(100_000).optional(),
+  /**
+   * The inputs are every map's partials, not reduce outputs: all of them came back inline, so the
+   * reduce step was skipped and this one merges them first.
+   */
+  partials: z.literal(true).optional(),
   outputKey: z.string(),
 });
 export type FinalTaskSpec = z.infer<typeof FinalTaskSpec>;

@@ -200,7 +200,7 @@ describe('aggregation progress and results', () => {
     expect(table.numRows).toBe(3);
   });
 
-  it('hands small intermediates back inline: nothing but the result is written, and it is the same', async () => {
+  it('hands small intermediates back inline: no reduce step, nothing but the result is written, and it is the same', async () => {
     const request = {
       groupBy: ['category'],
       aggregates: [{ op: 'count' as const }, { op: 'sum' as const, column: 'v' }],
@@ -208,12 +208,12 @@ describe('aggregation progress and results', () => {
     const job = await run('parquet', request);
     expect(job.state).toBe('succeeded');
     const tasks = (await stack.client.getJob(job.id, 100)).tasks ?? [];
+    // Every partial came back inline, so the final step merged them itself.
+    expect(tasks.map((task) => task.kind).filter((kind) => kind !== 'aggregate-map')).toEqual([
+      'aggregate-final',
+    ]);
     const outputs = tasks.flatMap((task) =>
-      task.kind === 'aggregate-map'
-        ? (task.result as MapResult).partitions
-        : task.kind === 'aggregate-reduce'
-          ? [task.result as ReduceResult]
-          : [],
+      task.kind === 'aggregate-map' ? (task.result as MapResult).partitions : [],
     );
     expect(outputs.length).toBeGreaterThan(FILES);
     // The API shows each inline output's size, never its bytes.
@@ -233,6 +233,8 @@ describe('aggregation progress and results', () => {
       store.close();
     }
     const stored = await run('parquet', { ...request, inlineIntermediates: false });
+    const storedTasks = (await stack.client.getJob(stored.id, 100)).tasks ?? [];
+    expect(storedTasks.some((task) => task.kind === 'aggregate-reduce')).toBe(true);
     expect(canonical(await resultRows(job.id))).toEqual(canonical(await resultRows(stored.id)));
   });
 

@@ -63,6 +63,11 @@ export const reduceExecutor = (options: { openStore: OpenStore }) =>
 export const finalExecutor = (options: { openStore: OpenStore }) =>
   combineExecutor<FinalSpec>(
     options.openStore,
-    (spec, tables) => finalizeResult(tables, spec.orderBy, spec.limit),
+    (spec, tables) =>
+      finalizeResult(
+        spec.partials ? [mergePartitions(spec.query, tables)] : tables,
+        spec.orderBy,
+        spec.limit,
+      ),
     () => 'the result',
   );
