@@ -123,7 +123,10 @@ function unpack(
   const mask = (1 << bitWidth) - 1;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lastWord = bytes.length - 4;
-  let i = unpackGroups(view, position, bitWidth, count, out, at);
+  const groups = wholeGroups(view, position, bitWidth, count);
+  if (out instanceof Uint8Array) unpackGroupsTo8(view, position, bitWidth, groups, out, at);
+  else unpackGroupsTo32(view, position, bitWidth, groups, out, at);
+  let i = groups * 8;
   for (let bit = i * bitWidth; i < count; i++, bit += bitWidth) {
     const p = position + (bit >>> 3);
     if (p > lastWord) break;
@@ -140,28 +143,29 @@ function unpack(
   }
 }
 
+/** How many whole groups of 8 values (`w` bytes each) can be unpacked with every word they read in the array. */
+function wholeGroups(view: DataView, position: number, w: number, count: number): number {
+  // A group's last word starts at byte (7 w) >> 3 <= w - 1 of it, so it ends by byte w + 3.
+  return Math.min(count >>> 3, Math.max(0, Math.floor((view.byteLength - 3 - position) / w)));
+}
+
 /**
- * Whole groups of 8 values (`w` bytes each) while every word a group reads lies in the array,
- * unrolled over the group: its 8 offsets and shifts are loop invariants, which makes this about
- * 2.5 times as fast as one value per iteration. Returns how many values it unpacked.
+ * `groups` groups of 8 values, unrolled over the group: its 8 offsets and shifts are loop
+ * invariants, which makes this about 2.5 times as fast as one value per iteration. Dictionary
+ * indices go to an Int32Array, levels and booleans to a Uint8Array: two copies of one loop, so
+ * that V8 compiles each for one array type (one over both costs ~3 ms per 1M-row file, measured
+ * with bench:map; see "Hot loops" in kernels/README.md).
  */
-function unpackGroups(
+function unpackGroupsTo32(
   view: DataView,
   position: number,
   w: number,
-  count: number,
-  out: Int32Array | Uint8Array,
+  groups: number,
+  out: Int32Array,
   at: number,
-): number {
+): void {
   const mask = (1 << w) - 1;
-  // A group's last word starts at byte (7 w) >> 3 <= w - 1 of it, so it ends by byte w + 3.
-  const groups = Math.min(
-    count >>> 3,
-    Math.max(0, Math.floor((view.byteLength - 3 - position) / w)),
-  );
-  let p = position;
-  let o = at;
-  for (let g = 0; g < groups; g++, p += w, o += 8) {
+  for (let g = 0, p = position, o = at; g < groups; g++, p += w, o += 8) {
     out[o] = view.getUint32(p, true) & mask;
     out[o + 1] = (view.getUint32(p + (w >>> 3), true) >>> (w & 7)) & mask;
     out[o + 2] = (view.getUint32(p + ((2 * w) >>> 3), true) >>> ((2 * w) & 7)) & mask;
@@ -171,7 +175,28 @@ function unpackGroups(
     out[o + 6] = (view.getUint32(p + ((6 * w) >>> 3), true) >>> ((6 * w) & 7)) & mask;
     out[o + 7] = (view.getUint32(p + ((7 * w) >>> 3), true) >>> ((7 * w) & 7)) & mask;
   }
-  return groups * 8;
+}
+
+/** unpackGroupsTo32 for byte outputs. */
+function unpackGroupsTo8(
+  view: DataView,
+  position: number,
+  w: number,
+  groups: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  const mask = (1 << w) - 1;
+  for (let g = 0, p = position, o = at; g < groups; g++, p += w, o += 8) {
+    out[o] = view.getUint32(p, true) & mask;
+    out[o + 1] = (view.getUint32(p + (w >>> 3), true) >>> (w & 7)) & mask;
+    out[o + 2] = (view.getUint32(p + ((2 * w) >>> 3), true) >>> ((2 * w) & 7)) & mask;
+    out[o + 3] = (view.getUint32(p + ((3 * w) >>> 3), true) >>> ((3 * w) & 7)) & mask;
+    out[o + 4] = (view.getUint32(p + ((4 * w) >>> 3), true) >>> ((4 * w) & 7)) & mask;
+    out[o + 5] = (view.getUint32(p + ((5 * w) >>> 3), true) >>> ((5 * w) & 7)) & mask;
+    out[o + 6] = (view.getUint32(p + ((6 * w) >>> 3), true) >>> ((6 * w) & 7)) & mask;
+    out[o + 7] = (view.getUint32(p + ((7 * w) >>> 3), true) >>> ((7 * w) & 7)) & mask;
+  }
 }
 
 /** 25 to 32 bits per value: read each from a five-byte window in float arithmetic. */
