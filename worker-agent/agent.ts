@@ -9,7 +9,7 @@ import { runEcho } from './executors/echo.ts';
 import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { pipelineExecutor } from './executors/pipeline.ts';
 import { agentTempDir } from './temp-dir.ts';
-import { createObjectStore, type OpenStore } from './storage/index.ts';
+import { clientTimeouts, createObjectStore, S3Clients, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
 import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
@@ -40,12 +40,14 @@ export class Agent {
   readonly outbox: Outbox;
   readonly connection: Connection;
   private readonly maps: MapThreadPool;
+  /** The reduce and final steps' S3 clients (map threads keep their own). */
+  private readonly clients: S3Clients;
 
   constructor(private readonly config: AgentConfig) {
     const { options, logger } = config;
     this.outbox = new Outbox((items) => this.runner.delivered(items));
-    const openStore: OpenStore = (access) =>
-      createObjectStore(access, { timeoutMs: options.storeTimeoutMs });
+    this.clients = new S3Clients(clientTimeouts(options.storeTimeoutMs));
+    const openStore: OpenStore = (access) => createObjectStore(access, { clients: this.clients });
     this.maps = new MapThreadPool(
       { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache: options.cache },
       options.slots,
@@ -110,6 +112,7 @@ export class Agent {
     this.runner.drain();
     this.connection.notify({ type: 'draining' });
     await this.runner.whenSettled();
+    this.clients.close();
     const reported = await within(this.runner.whenIdle(), DRAIN_REPORT_TIMEOUT_MS);
     if (!reported) {
       this.config.logger.warn('exiting with task reports the control plane never received', {
@@ -124,6 +127,7 @@ export class Agent {
     this.runner.abortAll(reason);
     await within(this.runner.whenSettled(), this.config.options.killGraceMs + KILL_SLACK_MS);
     await this.maps.close();
+    this.clients.close();
     await this.connection.close(reason);
   }
 

@@ -1,10 +1,16 @@
 /** The agent's object store against a real s3rver: round trips, ranges, streams, listing, not found. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import {
+  clientTimeouts,
+  createObjectStore,
+  S3Clients,
+  type ObjectStore,
+} from '../../worker-agent/storage/index.ts';
 import { closeTestStore, openTestStore, storageRejection, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
@@ -103,6 +109,54 @@ describe('object store round trips', { timeout: 60_000 }, () => {
       expect(error.message).toContain('no-such-bucket');
     } finally {
       other.close();
+    }
+  });
+});
+
+describe('S3 clients shared by the stores of an agent thread', { timeout: 60_000 }, () => {
+  const bytes = (value: string) => new TextEncoder().encode(value);
+  // Another store access to the same server: a client of its own.
+  const otherAccess = () => ({ ...s3.access, region: 'eu-west-1' });
+
+  it('gives the stores of one access one client, taken on the first request, outliving the first store closed', async () => {
+    const clients = new S3Clients(clientTimeouts(10_000));
+    const first = createObjectStore(s3.access, { clients });
+    const second = createObjectStore(s3.access, { clients });
+    expect(clients.size).toBe(0);
+    await first.put('shared/first', bytes('first'));
+    await second.put('shared/second', bytes('second'));
+    expect(clients.size).toBe(1);
+    first.close();
+    expect(text(await second.get('shared/first'))).toBe('first');
+    second.close();
+    const other = createObjectStore(otherAccess(), { clients });
+    expect(text(await other.get('shared/second'))).toBe('second');
+    expect(clients.size).toBe(2);
+    other.close();
+    clients.close();
+    expect(clients.size).toBe(0);
+  });
+
+  it('keeps at most `most` clients, and destroys one pushed out only once no store holds it', async () => {
+    const destroyed = vi.spyOn(S3Client.prototype, 'destroy');
+    try {
+      const clients = new S3Clients(clientTimeouts(10_000), 1);
+      const held = createObjectStore(s3.access, { clients });
+      await held.put('shared/held', bytes('held'));
+      const other = createObjectStore(otherAccess(), { clients });
+      await other.put('shared/other', bytes('other'));
+      expect(clients.size).toBe(1);
+      // Out of the pool, the first client still serves the store that holds it.
+      expect(destroyed).not.toHaveBeenCalled();
+      expect(text(await held.get('shared/other'))).toBe('other');
+      held.close();
+      expect(destroyed).toHaveBeenCalledTimes(1);
+      other.close();
+      expect(destroyed).toHaveBeenCalledTimes(1);
+      clients.close();
+      expect(destroyed).toHaveBeenCalledTimes(2);
+    } finally {
+      destroyed.mockRestore();
     }
   });
 });

@@ -1,15 +1,16 @@
 /** A map thread: runs the map executor for the tasks the agent hands it, one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { mapExecutor } from '../executors/aggregate-map.ts';
-import { BlockCache, createObjectStore } from '../storage/index.ts';
+import { BlockCache, clientTimeouts, createObjectStore, S3Clients } from '../storage/index.ts';
 import { internalFailure } from '../task-outcome.ts';
 import type { FromThread, ThreadData, ToThread } from './messages.ts';
 
 const port = parentPort!;
 const { tempDir, storeTimeoutMs, cache } = workerData as ThreadData;
+const clients = new S3Clients(clientTimeouts(storeTimeoutMs));
 const run = mapExecutor({
   tempDir,
-  openStore: (access) => createObjectStore(access, { timeoutMs: storeTimeoutMs }),
+  openStore: (access) => createObjectStore(access, { clients }),
   cache: cache ? new BlockCache(cache) : null,
 });
 let controller: AbortController | null = null;

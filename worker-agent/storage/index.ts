@@ -9,6 +9,8 @@ export type {
   OpenStore,
 } from './object-store.ts';
 export { getMany } from './get-many.ts';
+export { S3Clients } from './s3-clients.ts';
+export { clientTimeouts } from './s3-client.ts';
 export { StorageError } from './errors.ts';
 export type { StorageErrorCode, StorageErrorDetails } from './errors.ts';
 export { BlockCache } from './block-cache.ts';

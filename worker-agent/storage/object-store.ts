@@ -9,12 +9,12 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import { unquoteEtag, type StoreAccess } from '../../protocol/object-stores.ts';
 import { describeError, objectChanged, redact, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
-import { createS3Client } from './s3-client.ts';
+import { clientTimeouts } from './s3-client.ts';
+import { ownClient, type ClientLease, type S3Clients } from './s3-clients.ts';
 
 /** Bytes `[start, end)`: `end` is exclusive, as in `Uint8Array.subarray`. */
 export interface ByteRange {
@@ -62,6 +62,8 @@ export type OpenStore = (access: StoreAccess) => ObjectStore;
 export interface ObjectStoreOptions {
   /** Longest wait for an answer, or silence while a body streams (default 30 s). Connects give up after min(3 s, this). */
   timeoutMs?: number;
+  /** Clients shared with the thread's other stores (their timeouts then apply); else one of its own. */
+  clients?: S3Clients;
 }
 
 function rangeHeader(range: ByteRange | undefined): string | undefined {
@@ -83,12 +85,14 @@ export function createObjectStore(
   access: StoreAccess,
   options: ObjectStoreOptions = {},
 ): ObjectStore {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  // Made on the first request: a task served from the agent's cache, or handed its inputs inline,
-  // never needs one, and building the SDK client costs ~1 ms of CPU.
-  let made: S3Client | null = null;
+  const shared = options.clients;
+  const timeouts = shared?.timeouts ?? clientTimeouts(options.timeoutMs ?? 30_000);
+  const timeoutMs = timeouts.idleMs;
+  // Taken on the first request: a task served from the agent's cache, or handed its inputs inline,
+  // never needs a client, and building one costs ~1 ms of CPU.
+  let lease: ClientLease | null = null;
   const client = () =>
-    (made ??= createS3Client(access, { connectMs: Math.min(3_000, timeoutMs), idleMs: timeoutMs }));
+    (lease ??= shared ? shared.lease(access) : ownClient(access, timeouts)).client;
   const Bucket = access.bucket;
   const secrets = [
     access.credentials?.secretAccessKey ?? '',
@@ -277,7 +281,7 @@ export function createObjectStore(
     },
 
     close() {
-      made?.destroy();
+      lease?.release();
     },
   };
 }

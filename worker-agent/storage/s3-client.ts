@@ -9,6 +9,11 @@ export interface ClientTimeouts {
   idleMs: number;
 }
 
+/** Connects give up after min(3 s, the idle limit). */
+export function clientTimeouts(idleMs: number): ClientTimeouts {
+  return { connectMs: Math.min(3_000, idleMs), idleMs };
+}
+
 /** Requests without credentials go out unsigned (public buckets); no credential chain is searched. */
 const unsigned: S3ClientConfig['signer'] = { sign: (request) => Promise.resolve(request) };
 
