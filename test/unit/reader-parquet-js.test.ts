@@ -291,6 +291,49 @@ describe('Snappy and RLE/bit-packed decoding', () => {
     );
   });
 
+  it('decompresses every element kind and size as a byte-at-a-time decoder does, into a reused buffer', () => {
+    // Random blocks of every element: short and long literals, copies of 1-64 bytes from offsets
+    // 1 to 3000 (overlapping or not), in all three copy encodings, and elements at the very end.
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n) + 0;
+    const into = new Uint8Array(1 << 16);
+    for (let block = 0; block < 200; block++) {
+      const expected: number[] = [];
+      const elements: number[] = [];
+      while (expected.length < 2000 + random(2000)) {
+        const size = [1, 2, 3, 4, 5, 7, 8, 9, 12, 33, 70][random(11)]!;
+        if (expected.length < 8 || random(3) === 0) {
+          const bytes = Array.from({ length: size }, () => random(256));
+          elements.push(...(size <= 60 ? [(size - 1) << 2] : [60 << 2, size - 1]), ...bytes);
+          expected.push(...bytes);
+          continue;
+        }
+        const offset = 1 + random(Math.min(expected.length, random(2) ? 16 : 3000));
+        const copy = Math.min(size, 64);
+        if (copy >= 4 && copy <= 11 && offset < 2048 && random(2))
+          elements.push(((offset >> 8) << 5) | ((copy - 4) << 2) | 1, offset & 255);
+        else if (random(2)) elements.push(((copy - 1) << 2) | 2, offset & 255, offset >> 8);
+        else elements.push(((copy - 1) << 2) | 3, offset & 255, offset >> 8, 0, 0);
+        for (let i = 0; i < copy; i++) expected.push(expected[expected.length - offset]!);
+      }
+      const header: number[] = [];
+      for (let n = expected.length; ; n >>>= 7) {
+        if (n < 128) {
+          header.push(n);
+          break;
+        }
+        header.push((n & 127) | 128);
+      }
+      into.fill(0xee);
+      const out = snappyDecompress(
+        Uint8Array.from([...header, ...elements]),
+        expected.length,
+        into,
+      );
+      expect([...out]).toEqual(expected);
+    }
+  });
+
   it('reads RLE runs and bit-packed groups at narrow, middle and wide bit widths', () => {
     for (const bitWidth of [1, 3, 17, 24, 30]) {
       const values = Array.from({ length: 16 }, (_, i) => (i * 2654435761) % 2 ** bitWidth);

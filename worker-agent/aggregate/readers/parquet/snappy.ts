@@ -2,8 +2,8 @@
 import { ParquetFormatError } from './errors.ts';
 
 /**
- * Bytes of room past the output's end: short literals and copies move four bytes at a time and may
- * write up to three bytes past their end, which the next element overwrites.
+ * Bytes of room past the output's end: short literals and copies move whole 4-byte words and may
+ * write up to seven bytes past their end, which the next elements overwrite.
  */
 export const SNAPPY_SLACK = 8;
 
@@ -49,6 +49,13 @@ export function snappyDecompress(
     const kind = tag & 3;
     if (kind === 0) {
       let size = tag >>> 2;
+      // A literal of up to 4 bytes is one word, moved without a loop (as short copies are, below).
+      if (size < 4 && ip + 4 <= end && op + size < length) {
+        outView.setInt32(op, inView.getInt32(ip, true), true);
+        ip += size + 1;
+        op += size + 1;
+        continue;
+      }
       if (size >= 60) {
         const bytes = size - 59;
         if (ip + bytes > end) throw corrupt('literal length past the end');
@@ -89,7 +96,14 @@ export function snappyDecompress(
     if (offset <= 0 || offset > op) throw corrupt('copy from before the start');
     if (op + size > length) throw corrupt('copy past the end of the output');
     const from = op - offset;
-    if (offset >= 4) {
+    if (offset >= 4 && size <= 8) {
+      // Two words, whatever the size: a loop's varying trip count costs a branch miss a copy in
+      // data such as doubles that share their high bytes (a literal of 1–2 bytes, then a copy of
+      // 6–7), which made the loop ~25% slower. As in the loop, each read ends before the bytes
+      // this copy has yet to write.
+      outView.setInt32(op, outView.getInt32(from, true), true);
+      outView.setInt32(op + 4, outView.getInt32(from + 4, true), true);
+    } else if (offset >= 4) {
       // Four bytes at a time: each read ends before the bytes this copy has yet to write.
       for (let i = 0; i < size; i += 4)
         outView.setInt32(op + i, outView.getInt32(from + i, true), true);
