@@ -50,16 +50,53 @@ function keepWhere(valid: Uint8Array, rows: Int32Array, count: number, flag: num
   return kept;
 }
 
+/** One byte per row, all 1: the validity of a column without NULLs, so that one loop serves both. */
+let ones = new Uint8Array(0);
+function allValid(length: number): Uint8Array {
+  if (ones.length < length) ones = new Uint8Array(length).fill(1);
+  return ones;
+}
+
+/**
+ * 1 when `value` passes, else 0: its order against x (NaN compares above every number, as in
+ * DuckDB) as one of LESS, EQUAL, GREATER, tested against `mask` without a branch. A module
+ * function, not a closure per filter, so that V8 inlines it into every loop.
+ */
+function passes(value: number, x: number, mask: number): number {
+  const less = +(value < x);
+  const equal = +(value === x);
+  return ((mask & (less * LESS + equal * EQUAL + (1 - less - equal) * GREATER)) + 7) >> 3;
+}
+
+/**
+ * Branch-free and four rows an iteration (see "Hot loops" in README.md): whether a row passes is
+ * data, and a branch on it missed about every other row of a filter that keeps half: twice as
+ * slow, measured on 1M rows.
+ */
 function compareNumbers(x: number, mask: number): Narrow {
   return (view, rows, count) => {
-    const { values, valid } = view as NumberView;
+    const { values } = view as NumberView;
+    const valid = view.valid ?? allValid(values.length);
     let kept = 0;
-    for (let k = 0; k < count; k++) {
+    let k = 0;
+    for (; k + 3 < count; k += 4) {
+      const r0 = rows[k]!;
+      const r1 = rows[k + 1]!;
+      const r2 = rows[k + 2]!;
+      const r3 = rows[k + 3]!;
+      rows[kept] = r0;
+      kept += valid[r0]! & passes(values[r0]!, x, mask);
+      rows[kept] = r1;
+      kept += valid[r1]! & passes(values[r1]!, x, mask);
+      rows[kept] = r2;
+      kept += valid[r2]! & passes(values[r2]!, x, mask);
+      rows[kept] = r3;
+      kept += valid[r3]! & passes(values[r3]!, x, mask);
+    }
+    for (; k < count; k++) {
       const row = rows[k]!;
-      if (valid !== null && valid[row] === 0) continue;
-      const v = values[row]!;
-      // NaN compares above every number, as in DuckDB.
-      if ((mask & (v < x ? LESS : v === x ? EQUAL : GREATER)) !== 0) rows[kept++] = row;
+      rows[kept] = row;
+      kept += valid[row]! & passes(values[row]!, x, mask);
     }
     return kept;
   };
