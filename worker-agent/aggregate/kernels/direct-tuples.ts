@@ -48,12 +48,26 @@ export class DirectTuples {
     if (codes.length === 2) {
       const [first, second] = codes as [Int32Array, Int32Array];
       const shift = this.bits[1]!;
-      for (let k = 0; k < count; k++) {
+      const one = (k: number) => {
         const cell = (first[k]! << shift) | second[k]!;
-        let group = cells[cell]!;
-        if (group < 0) group = cells[cell] = table.find(codes, k);
-        groups[k] = group;
+        const group = cells[cell]!;
+        groups[k] = group >= 0 ? group : (cells[cell] = table.find(codes, k));
+      };
+      // Four rows an iteration (see "Hot loops" in README.md); a new tuple one row at a time.
+      let k = 0;
+      for (; k + 3 < count; k += 4) {
+        const g0 = cells[(first[k]! << shift) | second[k]!]!;
+        const g1 = cells[(first[k + 1]! << shift) | second[k + 1]!]!;
+        const g2 = cells[(first[k + 2]! << shift) | second[k + 2]!]!;
+        const g3 = cells[(first[k + 3]! << shift) | second[k + 3]!]!;
+        if ((g0 | g1 | g2 | g3) >= 0) {
+          groups[k] = g0;
+          groups[k + 1] = g1;
+          groups[k + 2] = g2;
+          groups[k + 3] = g3;
+        } else for (let j = k; j < k + 4; j++) one(j);
       }
+      for (; k < count; k++) one(k);
       return;
     }
     for (let k = 0; k < count; k++) {
