@@ -29,8 +29,9 @@ class Scratch {
     if (this.levelBuffer.length < count) this.levelBuffer = new Uint8Array(count);
     return this.levelBuffer.subarray(0, count);
   }
+  /** Room for `count` indices and one more, which a branch-free scatter may read past them. */
   indices(count: number): Int32Array {
-    if (this.indexBuffer.length < count) this.indexBuffer = new Int32Array(count);
+    if (this.indexBuffer.length <= count) this.indexBuffer = new Int32Array(count + 1);
     return this.indexBuffer;
   }
 }
