@@ -186,7 +186,12 @@ export class ColumnCodes {
     const map = this.dictCodes;
     const nullSlot = view.dict.length;
     const { indices, valid } = view;
-    const slotOf = (row: number) => (valid !== null && valid[row] === 0 ? nullSlot : indices[row]!);
+    // Branch-free: a NULL row (valid 0) takes the NULL slot, any other its index.
+    const slotOf = (row: number) => {
+      if (valid === null) return indices[row]!;
+      const v = valid[row]!;
+      return (indices[row]! & -v) | (nullSlot & (v - 1));
+    };
     const codeOf = (slot: number) =>
       (map[slot] =
         slot === nullSlot ? this.nullKeyCode(table) : this.lookupOne(table, view.dict, slot));
