@@ -23,12 +23,23 @@ export function aggregateQuery(request: AggregateJobRequest): AggregateQuery {
   };
 }
 
+/**
+ * The Scheduler's folder that holds `key` (its key prefix through the first `_tm/` after `base`),
+ * or null when the key is not one of the Scheduler's own.
+ */
+export function internalFolder(key: string, base = ''): string | null {
+  if (!key.startsWith(base)) return null;
+  const relative = key.slice(base.length);
+  if (relative.startsWith(INTERNAL_DIR)) return base + INTERNAL_DIR;
+  const at = relative.indexOf(`/${INTERNAL_DIR}`);
+  return at < 0 ? null : base + relative.slice(0, at + 1 + INTERNAL_DIR.length);
+}
+
 /** One split per object, Parquet files above SPLIT_BYTES in several parts; folders and internals skipped. */
 export function planSplits(objects: readonly ObjectEntry[], format: InputFormat): InputSplit[] {
   const splits: InputSplit[] = [];
   for (const object of objects) {
-    if (object.key.endsWith('/') || object.key.split('/').includes(INTERNAL_DIR.slice(0, -1)))
-      continue;
+    if (object.key.endsWith('/') || internalFolder(object.key) !== null) continue;
     const parts = format === 'parquet' ? Math.max(1, Math.ceil(object.size / SPLIT_BYTES)) : 1;
     for (let index = 0; index < parts; index++) {
       splits.push({

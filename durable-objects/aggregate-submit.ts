@@ -1,22 +1,21 @@
 /** Turns an aggregate request into a job draft: resolve stores, list the inputs, plan the map tasks. */
-import type { AggregateJobRequest, ObjectEntry } from '../protocol/index.ts';
+import { MAX_TASKS_PER_JOB, type AggregateJobRequest } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { badRequest } from './failure.ts';
 import type { JobDraft } from './job-plan.ts';
 import { resolvePolicy } from './job-policy.ts';
 import { findStore, type StoreRow } from './object-stores.ts';
-import { headObject, listAll, StoreError } from './storage/s3.ts';
+import { headObject, listAll, StoreError, type Listing } from './storage/s3.ts';
 import {
   aggregateQuery,
   inlineAllowance,
+  internalFolder,
   INTERNAL_DIR,
   partitionCount,
   planSplits,
 } from './aggregate-plan.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { lastReaders } from './split-reads.ts';
-
-const MAX_INPUTS = 100_000;
 
 /** A draft to insert, and the error that ends the job at once when its inputs cannot be read. */
 export async function draftAggregate(
@@ -51,19 +50,24 @@ export async function draftAggregate(
     phase: 'map',
     tasks: [],
   };
-  let objects: ObjectEntry[];
+  let listing: Listing;
   try {
-    objects = await inputs(source, request);
+    listing = await inputs(source, request);
   } catch (error) {
     if (error instanceof StoreError)
       return { draft, error: `cannot list the inputs: ${error.message}` };
     throw error;
   }
-  const splits = planSplits(objects, request.source.format);
-  if (splits.length === 0) {
-    const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
-    return { draft, error: `no input objects under ${where}` };
+  const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
+  const splits = planSplits(listing.objects, request.source.format);
+  if (listing.more || splits.length > MAX_TASKS_PER_JOB) {
+    const limit = `${MAX_TASKS_PER_JOB.toLocaleString('en')} input`;
+    return {
+      draft,
+      error: `more than ${limit} objects or parts under ${where}; narrow the prefix`,
+    };
   }
+  if (splits.length === 0) return { draft, error: `no input objects under ${where}` };
   if (request.inlineIntermediates !== false) {
     const planned: AggregateJobSpec = {
       ...spec,
@@ -89,13 +93,20 @@ function store(core: Core, idOrName: string, field: string): StoreRow {
   return row;
 }
 
-function inputs(source: StoreRow, request: AggregateJobRequest): Promise<ObjectEntry[]> {
+/** The named objects, or the listing of the prefix without the Scheduler's own folders. */
+async function inputs(source: StoreRow, request: AggregateJobRequest): Promise<Listing> {
   if (request.source.paths) {
-    return Promise.all(
+    const objects = await Promise.all(
       request.source.paths.map((path) =>
         headObject(source, source.prefix + path.replace(/^\/+/, '')),
       ),
     );
+    return { objects, more: false };
   }
-  return listAll(source, request.source.prefix ?? '', MAX_INPUTS);
+  const prefix = request.source.prefix ?? '';
+  const base = source.prefix + prefix;
+  return listAll(source, prefix, {
+    max: MAX_TASKS_PER_JOB,
+    skipFolder: (key) => internalFolder(key, base),
+  });
 }

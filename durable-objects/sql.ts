@@ -13,7 +13,18 @@ export interface Sql {
   transaction<T>(body: () => T): T;
 }
 
-export function createSql(storage: DurableObjectStorage): Sql {
+/**
+ * The part of a Durable Object's storage that `createSql` uses. Spelled out, not
+ * `DurableObjectStorage`, so that pure modules which take an `Sql` type-check on the Node side too.
+ */
+export interface SqlStorage {
+  sql: {
+    exec(query: string, ...values: SqlValue[]): { toArray(): unknown[]; rowsWritten: number };
+  };
+  transactionSync<T>(body: () => T): T;
+}
+
+export function createSql(storage: SqlStorage): Sql {
   function exec(query: string, values: SqlValue[]) {
     try {
       return storage.sql.exec(query, ...values);

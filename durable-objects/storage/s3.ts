@@ -58,12 +58,16 @@ async function call<T>(
   }
 }
 
-/** One page of objects under `prefix` (relative to the store's own prefix). */
+/**
+ * One page of objects under `prefix` (relative to the store's own prefix), from `cursor`, or else
+ * from the first key after the full key `startAfter`.
+ */
 export function listPage(
   row: StoreRow,
   prefix: string,
   cursor: string | undefined,
   limit: number,
+  startAfter?: string,
 ): Promise<ObjectPage> {
   return call(row, undefined, async (s3, abortSignal) => {
     const reply = await s3.send(
@@ -71,6 +75,7 @@ export function listPage(
         Bucket: row.bucket,
         Prefix: row.prefix + prefix,
         ContinuationToken: cursor,
+        ...(cursor === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}),
         MaxKeys: limit,
       }),
       { abortSignal },
@@ -85,17 +90,53 @@ export function listPage(
   });
 }
 
-/** Every object under `prefix`, up to `max` (planning reads whole listings). */
-export async function listAll(row: StoreRow, prefix: string, max: number): Promise<ObjectEntry[]> {
-  const all: ObjectEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listPage(row, prefix, cursor, 1000);
-    all.push(...page.objects);
-    cursor = page.next ?? undefined;
-  } while (cursor && all.length < max);
-  return all.slice(0, max);
+/** A whole listing, as far as its caller asked. */
+export interface Listing {
+  objects: ObjectEntry[];
+  /** There were more than `max` objects (only the first `max` are here). */
+  more: boolean;
 }
+
+export interface ListOptions {
+  /** Objects wanted at most. */
+  max: number;
+  /**
+   * The folder of a key whose objects the caller does not want, or null: they are left out, and a
+   * page that ends inside such a folder goes on from past it instead of listing the rest.
+   */
+  skipFolder?: (key: string) => string | null;
+  pageSize?: number;
+}
+
+/** Every object under `prefix`, up to `max` (planning reads whole listings). */
+export async function listAll(
+  row: StoreRow,
+  prefix: string,
+  { max, skipFolder = () => null, pageSize = 1000 }: ListOptions,
+): Promise<Listing> {
+  const objects: ObjectEntry[] = [];
+  let cursor: string | undefined;
+  let startAfter: string | undefined;
+  // The last jump: never taken twice, as the keys sorted past it (see pastFolder) go on by page.
+  let jumped: string | undefined;
+  for (;;) {
+    const page = await listPage(row, prefix, cursor, pageSize, startAfter);
+    for (const object of page.objects) if (skipFolder(object.key) === null) objects.push(object);
+    if (page.next === null || objects.length > max) break;
+    const folder = skipFolder(page.objects.at(-1)?.key ?? '');
+    const jump = folder === null ? undefined : pastFolder(folder);
+    if (jump !== undefined && jump !== jumped)
+      [cursor, startAfter, jumped] = [undefined, jump, jump];
+    else [cursor, startAfter] = [page.next, undefined];
+  }
+  return { objects: objects.slice(0, max), more: objects.length > max };
+}
+
+/**
+ * A start-after key past every key in `folder`: the folder then the highest code point. Only keys
+ * inside it that go on with that very code point sort after it; `listAll` still leaves those out.
+ */
+const pastFolder = (folder: string) => `${folder}\u{10FFFF}`;
 
 /** Size of one object by its full key. */
 export function headObject(row: StoreRow, key: string): Promise<ObjectEntry> {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   finalOutputKey,
+  internalFolder,
   inlineAllowance,
   mapOutputPrefix,
   partitionCount,
@@ -24,6 +25,20 @@ const request = (over: Partial<AggregateJobRequest> = {}): AggregateJobRequest =
   source: { store: 's', format: 'parquet' },
   aggregates: [{ op: 'count' }],
   ...over,
+});
+
+describe('internalFolder', () => {
+  it('names the first _tm/ folder after the base, at any depth, and nothing else', () => {
+    expect(internalFolder('data/_tm/jobs/x/result.arrow')).toBe('data/_tm/');
+    expect(internalFolder('_tm/jobs/x/result.arrow')).toBe('_tm/');
+    expect(internalFolder('in/_tm/a/_tm/b', 'in/')).toBe('in/_tm/');
+    expect(internalFolder('in/b/_tm/x', 'in/')).toBe('in/b/_tm/');
+    for (const key of ['in/_tmx.parquet', 'in/x_tm/a', 'in/_tm', 'in/a.parquet'])
+      expect(internalFolder(key, 'in/')).toBeNull();
+    // Only what lies past the base counts: the listing's own prefix is the user's to choose.
+    expect(internalFolder('_tm/in/a.parquet', '_tm/in/')).toBeNull();
+    expect(internalFolder('other/_tm/x', 'in/')).toBeNull();
+  });
 });
 
 describe('planSplits', () => {
