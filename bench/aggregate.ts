@@ -4,8 +4,9 @@
  * cold (the agents' caches emptied: every byte from S3) and warm (again, as a user's next query
  * over the same data: locality and the agents' caches at work; DuckDB's timed runs are warm too).
  * Warm figures are the median of BENCH_WARM_RUNS jobs, DuckDB's of as many runs: one run on this
- * shared 2-core machine swings by ±15%. New agents first run BENCH_WARMUP_JOBS untimed jobs (1):
- * more show agents that V8 has done compiling (their first ~20 jobs are ~10% slower).
+ * shared 2-core machine swings by ±15%. New agents first run BENCH_WARMUP_JOBS untimed jobs (20):
+ * agents are long-running, and their first ~20 jobs are ~10% slower while V8 compiles. DuckDB's
+ * figure is warm too (its first run untimed); cold figures are each a job's first read of the data.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ const FILES = Number(process.env.BENCH_FILES ?? 10);
 const ROWS_PER_FILE = Number(process.env.BENCH_ROWS_PER_FILE ?? 1_000_000);
 const AGENTS = [1, 2, 3];
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 5);
-const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 1);
+const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 20);
 
 const median = (samples: readonly number[]) =>
   percentile(
@@ -107,7 +108,7 @@ async function series(
         source: { store: LOCAL_BUCKET, prefix: 'bench/sales/', format: 'parquet' },
         ...query.request,
       });
-      // Untimed, as DuckDB's first run: new agents start their map threads on their first map.
+      // Untimed, as DuckDB's first run: new agents start their map threads and V8 compiles them.
       for (let job = 0; job < WARMUP_JOBS; job++)
         await stack.client.submitJob(requestOf(QUERIES[job % QUERIES.length]!), 300);
       for (const query of QUERIES) {
