@@ -193,3 +193,35 @@ describe('filters over other encodings', () => {
     );
   });
 });
+
+describe('filtered group-bys by every kind of key code', () => {
+  // A filter that keeps an uneven half of the rows, so that each group of four selected rows mixes
+  // keys, NULL ones among them.
+  const filter: Filter[] = [{ column: 'v', op: '>', value: 0 }];
+  const cases: [string, string, (input: RecordBatch[]) => RecordBatch[]][] = [
+    [
+      'NULL-able dictionary strings',
+      'cat',
+      (input) => mapColumn(input, 'cat', convert.dictionary()),
+    ],
+    [
+      'dictionary strings without NULLs',
+      'uni',
+      (input) => mapColumn(input, 'uni', convert.dictionary()),
+    ],
+    ['NULL-able small integers', 'tiny', (input) => input],
+    ['dates without NULLs', 'day', (input) => input],
+  ];
+  it.each(cases)('%s', async (_name, key, encode) => {
+    const grouped = aggregateQuery({
+      filter,
+      groupBy: [key],
+      aggregates: [{ op: 'count' }, { op: 'sum', column: 'id' }],
+    });
+    const { result } = runAggregation(grouped, encode(batches));
+    const expected = await oracle.rows(
+      `SELECT ${key}, count(*), sum(id) FROM read_parquet('${path}') WHERE v > 0 GROUP BY ${key}`,
+    );
+    expectSameRows(tableCells(result), expected, 1);
+  });
+});

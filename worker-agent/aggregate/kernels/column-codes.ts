@@ -92,8 +92,7 @@ export class ColumnCodes {
   ): boolean {
     const direct = this.direct!;
     const { values, valid } = view;
-    if (rows === null && valid === null)
-      return this.assignDirectDense(table, direct, view, count, codes);
+    if (valid === null) return this.assignDirectValid(table, direct, view, rows, count, codes);
     const selected = rows ?? identity(count);
     if (this.pending.length < count) this.pending = new Int32Array(count);
     const pending = this.pending;
@@ -143,19 +142,20 @@ export class ColumnCodes {
     return true;
   }
 
-  /** `assignDirect` over every row of a batch without NULLs. */
-  private assignDirectDense(
+  /** `assignDirect` over a batch without NULLs, every row or those `rows` selects. */
+  private assignDirectValid(
     table: GroupTable,
     direct: DirectIndex,
     view: NumberView,
+    rows: Int32Array | null,
     count: number,
     codes: Int32Array,
   ): boolean {
     const values = view.values;
-    let min = values[0]!;
-    let max = min;
-    for (let k = 1; k < count; k++) {
-      const value = values[k]!;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let k = 0; k < count; k++) {
+      const value = values[rows === null ? k : rows[k]!]!;
       min = value < min ? value : min;
       max = value > max ? value : max;
     }
@@ -165,13 +165,31 @@ export class ColumnCodes {
     }
     const map = direct.codes;
     const base = direct.base;
-    for (let k = 0; k < count; k++) {
-      const slot = values[k]! - base;
-      let code = map[slot]!;
-      if (code < 0) code = map[slot] = this.lookupOne(table, view, k);
-      codes[k] = code;
+    // Four rows an iteration (see "Hot loops" in README.md); first sightings one at a time.
+    let k = 0;
+    for (; k + 3 < count; k += 4) {
+      const c0 = map[values[rows === null ? k : rows[k]!]! - base]!;
+      const c1 = map[values[rows === null ? k + 1 : rows[k + 1]!]! - base]!;
+      const c2 = map[values[rows === null ? k + 2 : rows[k + 2]!]! - base]!;
+      const c3 = map[values[rows === null ? k + 3 : rows[k + 3]!]! - base]!;
+      if ((c0 | c1 | c2 | c3) >= 0) {
+        codes[k] = c0;
+        codes[k + 1] = c1;
+        codes[k + 2] = c2;
+        codes[k + 3] = c3;
+      } else for (let j = k; j < k + 4; j++) codes[j] = this.directCode(table, view, rows, j);
     }
+    for (; k < count; k++) codes[k] = this.directCode(table, view, rows, k);
     return true;
+  }
+
+  /** The code of row `rows[k]` (row k when `rows` is null), whose value the direct map covers. */
+  private directCode(table: GroupTable, view: NumberView, rows: Int32Array | null, k: number) {
+    const { codes: map, base } = this.direct!;
+    const row = rows === null ? k : rows[k]!;
+    const slot = view.values[row]! - base;
+    const code = map[slot]!;
+    return code >= 0 ? code : (map[slot] = this.lookupOne(table, view, row));
   }
 
   /**
@@ -192,27 +210,28 @@ export class ColumnCodes {
     const map = this.dictCodes;
     const nullSlot = view.dict.length;
     const { indices, valid } = view;
+    // Four rows an iteration (see "Hot loops" in README.md), selected or not; first sightings
+    // one at a time.
     let k = 0;
-    if (rows === null) {
-      // Four rows an iteration (see "Hot loops" in README.md); first sightings one at a time.
-      for (; k + 3 < count; k += 4) {
-        const c0 = map[dictSlot(indices, valid, nullSlot, k)]!;
-        const c1 = map[dictSlot(indices, valid, nullSlot, k + 1)]!;
-        const c2 = map[dictSlot(indices, valid, nullSlot, k + 2)]!;
-        const c3 = map[dictSlot(indices, valid, nullSlot, k + 3)]!;
-        if ((c0 | c1 | c2 | c3) >= 0) {
-          codes[k] = c0;
-          codes[k + 1] = c1;
-          codes[k + 2] = c2;
-          codes[k + 3] = c3;
-        } else {
-          for (let j = k; j < k + 4; j++)
-            codes[j] = this.dictCode(table, view, dictSlot(indices, valid, nullSlot, j));
-        }
-      }
+    for (; k + 3 < count; k += 4) {
+      const c0 = map[dictSlot(indices, valid, nullSlot, rows === null ? k : rows[k]!)]!;
+      const c1 = map[dictSlot(indices, valid, nullSlot, rows === null ? k + 1 : rows[k + 1]!)]!;
+      const c2 = map[dictSlot(indices, valid, nullSlot, rows === null ? k + 2 : rows[k + 2]!)]!;
+      const c3 = map[dictSlot(indices, valid, nullSlot, rows === null ? k + 3 : rows[k + 3]!)]!;
+      if ((c0 | c1 | c2 | c3) >= 0) {
+        codes[k] = c0;
+        codes[k + 1] = c1;
+        codes[k + 2] = c2;
+        codes[k + 3] = c3;
+      } else for (let j = k; j < k + 4; j++) codes[j] = this.dictCodeOf(table, view, rows, j);
     }
-    for (; k < count; k++)
-      codes[k] = this.dictCode(table, view, dictSlot(indices, valid, nullSlot, rows?.[k] ?? k));
+    for (; k < count; k++) codes[k] = this.dictCodeOf(table, view, rows, k);
+  }
+
+  /** The code of row `rows[k]` (row k when `rows` is null) of a dictionary column. */
+  private dictCodeOf(table: GroupTable, view: DictView, rows: Int32Array | null, k: number) {
+    const slot = dictSlot(view.indices, view.valid, view.dict.length, rows === null ? k : rows[k]!);
+    return this.dictCode(table, view, slot);
   }
 
   /** The code of dictionary slot `slot` (`dict.length`: NULL), looked up on its first sighting. */
