@@ -228,19 +228,17 @@ export class ColumnCodes {
     for (; k < count; k++) codes[k] = this.dictCodeOf(table, view, rows, k);
   }
 
-  /** The code of row `rows[k]` (row k when `rows` is null) of a dictionary column. */
+  /**
+   * The code of row `rows[k]` (row k when `rows` is null) of a dictionary column, its entry (or
+   * NULL) looked up on its first sighting.
+   */
   private dictCodeOf(table: GroupTable, view: DictView, rows: Int32Array | null, k: number) {
-    const slot = dictSlot(view.indices, view.valid, view.dict.length, rows === null ? k : rows[k]!);
-    return this.dictCode(table, view, slot);
-  }
-
-  /** The code of dictionary slot `slot` (`dict.length`: NULL), looked up on its first sighting. */
-  private dictCode(table: GroupTable, view: DictView, slot: number): number {
+    const nullSlot = view.dict.length;
+    const slot = dictSlot(view.indices, view.valid, nullSlot, rows === null ? k : rows[k]!);
     const map = this.dictCodes;
-    const code = map[slot]!;
-    if (code >= 0) return code;
+    if (map[slot]! >= 0) return map[slot]!;
     return (map[slot] =
-      slot === view.dict.length ? this.nullKeyCode(table) : this.lookupOne(table, view.dict, slot));
+      slot === nullSlot ? this.nullKeyCode(table) : this.lookupOne(table, view.dict, slot));
   }
 
   /** The values of `codes` (all, in order, when null) as data of the column's result type. */
