@@ -1,6 +1,6 @@
 /** One chunk of an Arrow column as flat typed arrays, the shape every hot loop reads. */
 import { DataType, type Data, type Decimal, type Vector } from 'apache-arrow';
-import { attachedValidityBytes } from '../validity-bytes.ts';
+import { attachedValidityBytes, unpackBits } from '../validity-bytes.ts';
 import type { ColumnInfo, Physical } from './column-types.ts';
 
 export type NumArray =
@@ -48,15 +48,6 @@ function validityBytes(data: Data): Uint8Array | null {
   const bitmap = data.nullBitmap;
   if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return null;
   return attachedValidityBytes(data) ?? unpackBits(bitmap, data.offset, data.length);
-}
-
-export function unpackBits(bits: Uint8Array, offset: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    const j = offset + i;
-    out[i] = (bits[j >> 3]! >> (j & 7)) & 1;
-  }
-  return out;
 }
 
 /** Decimals as floats (unscaled / 10^scale), from their little-endian 32-bit words. */

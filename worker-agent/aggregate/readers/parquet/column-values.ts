@@ -7,6 +7,7 @@
 import { freshArrays, type ColumnArrays } from './column-arrays.ts';
 import { ParquetFormatError } from './errors.ts';
 import { HybridReader } from './hybrid.ts';
+import { unpackBits } from '../../validity-bytes.ts';
 
 /** Where a page's values go: rows [row, row + count), and which of them are NULL. */
 export interface PageRows {
@@ -218,9 +219,7 @@ export class BoolValues implements ColumnValues {
     if (position + Math.ceil(page.values / 8) > end) {
       throw corrupt('a data page holds fewer values than it says');
     }
-    const dense = new Uint8Array(page.values);
-    for (let i = 0; i < page.values; i++) dense[i] = (bytes[position + (i >> 3)]! >> (i & 7)) & 1;
-    this.place(dense, page);
+    this.place(unpackBits(bytes, position * 8, page.values), page);
   }
 
   /** RLE-encoded booleans: a 4-byte length, then the hybrid runs of 1-bit values. */
