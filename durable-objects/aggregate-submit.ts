@@ -64,7 +64,7 @@ export async function draftAggregate(
     const limit = `${MAX_TASKS_PER_JOB.toLocaleString('en')} input`;
     return {
       draft,
-      error: `more than ${limit} objects or parts under ${where}; narrow the prefix`,
+      error: `more than ${limit} objects or parts under ${where}; narrow source.prefix or source.paths`,
     };
   }
   if (splits.length === 0) return { draft, error: `no input objects under ${where}` };
