@@ -123,6 +123,7 @@ export function sameStore(row: StoreRow, request: RegisterObjectStoreRequest): b
     (request.region ?? 'auto') === row.region &&
     (request.accessKeyId ?? null) === row.access_key_id &&
     (request.secretAccessKey ?? null) === row.secret_access_key &&
+    (request.sessionToken ?? null) === row.session_token &&
     (request.forcePathStyle ?? request.endpoint !== undefined) === wanted.forcePathStyle
   );
 }

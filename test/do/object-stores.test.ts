@@ -61,6 +61,10 @@ describe('object stores', () => {
     const other = await register(name, { url: 's3://another-bucket' });
     expect(other.status).toBe(409);
     expect(leaks(other.body)).toBe(false);
+    // A new session token is other settings too: keeping the old one silently would fail later.
+    const renewed = await register(name, { sessionToken: `${TOKEN}-renewed` });
+    expect(renewed.status).toBe(409);
+    expect(leaks(renewed.body)).toBe(false);
   });
 
   it('rejects bad registrations with clear messages', async () => {
