@@ -55,6 +55,34 @@ export type AggregateQuery = z.infer<typeof AggregateQuery>;
 export const OrderBy = z.strictObject({ column: ColumnName, desc: z.boolean().optional() });
 export type OrderBy = z.infer<typeof OrderBy>;
 
+/**
+ * The result's columns (group-by columns, then aggregates) must have distinct names, and orderBy
+ * may only name them: checked at submit, not after every map has run.
+ */
+function checkResultColumns(
+  job: { groupBy?: string[]; aggregates: AggregateExpr[]; orderBy?: OrderBy[] },
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set<string>();
+  for (const name of [...(job.groupBy ?? []), ...job.aggregates.map(aggregateName)]) {
+    if (names.has(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aggregates'],
+        message: `the result would have two columns named "${name}": group-by columns and aggregate output names must be distinct (use "as")`,
+      });
+    names.add(name);
+  }
+  const known = [...names].map((name) => `"${name}"`).join(', ');
+  for (const [index, order] of (job.orderBy ?? []).entries())
+    if (!names.has(order.column))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['orderBy', index, 'column'],
+        message: `orderBy column "${order.column}" is not a column of the result (${known})`,
+      });
+}
+
 export const AggregateJobRequest = z
   .strictObject({
     kind: z.literal('aggregate'),
@@ -85,12 +113,7 @@ export const AggregateJobRequest = z
   .refine((job) => !(job.source.prefix !== undefined && job.source.paths !== undefined), {
     message: 'give source.prefix or source.paths, not both',
   })
-  .refine(
-    (job) => new Set((job.aggregates ?? []).map(aggregateName)).size === job.aggregates.length,
-    {
-      message: 'aggregate output names must be distinct (use "as")',
-    },
-  );
+  .superRefine(checkResultColumns);
 export type AggregateJobRequest = z.infer<typeof AggregateJobRequest>;
 
 /** One input split: a whole object, or part `index` of `of` of a Parquet file's row groups. */

@@ -69,6 +69,24 @@ describe('AggregateJobRequest', () => {
       }).join(),
     ).toMatch(/distinct/);
     expect(messages({ ...base, aggregates: [] })).not.toEqual([]);
+    expect(
+      messages({ ...base, groupBy: ['x'], aggregates: [{ op: 'count', as: 'x' }] }).join(),
+    ).toMatch(/two columns named "x"/);
+    expect(messages({ ...base, groupBy: ['x', 'x'] }).join()).toMatch(/two columns named "x"/);
+  });
+
+  it('orders only by columns of the result', () => {
+    const ordered = (column: string) =>
+      messages({
+        ...base,
+        groupBy: ['region'],
+        aggregates: [{ op: 'sum', column: 'amount', as: 'total' }, { op: 'count' }],
+        orderBy: [{ column }],
+      });
+    for (const column of ['region', 'total', 'count(*)']) expect(ordered(column)).toEqual([]);
+    expect(ordered('amount').join()).toMatch(
+      /orderBy column "amount" is not a column of the result \("region", "total", "count\(\*\)"\)/,
+    );
   });
 
   it('rejects both a prefix and paths, unknown formats and unknown fields', () => {
