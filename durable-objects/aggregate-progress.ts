@@ -28,6 +28,8 @@ export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
     bytesRead,
     bytesCached,
     tasksDone: job.n_succeeded,
-    tasksTotal: job.tasks_total,
+    // The final step is counted from the start, so that a job never shows all its tasks done
+    // before it ends; reduces, when partials are too large to travel inline, join after the maps.
+    tasksTotal: job.tasks_total + (phase === 'map' || phase === 'reduce' ? 1 : 0),
   };
 }
