@@ -75,7 +75,7 @@ const EXTENSION: Record<InputFormat, string> = { parquet: 'parquet', csv: 'csv',
 export function datasetSql(first: number, rows: number): string {
   return `SELECT
     i AS id,
-    (CASE WHEN i % 50 = 0 THEN 9223372036854775807 WHEN i % 50 = 1 THEN -9223372036854775807
+    (CASE WHEN i % 50 = 0 THEN 9223372036854775807 WHEN i % 50 = 1 THEN -9223372036854775808
           ELSE (i % 1000) - 500 END)::BIGINT AS k,
     CASE WHEN i % 11 = 0 THEN NULL ELSE 'cat-' || (i % 7) END AS category,
     CASE WHEN i % 13 = 0 THEN NULL

@@ -8,7 +8,7 @@ export function dataSql(rows: number): string {
     CASE WHEN i % 11 = 0 THEN NULL ELSE 'cat-' || (i % 7) END AS cat,
     (i % 5)::INTEGER AS small,
     CASE WHEN i % 13 = 0 THEN NULL ELSE (i % 50) - 25 END::TINYINT AS tiny,
-    CASE WHEN i % 50 = 0 THEN 9223372036854775807 WHEN i % 50 = 1 THEN -9223372036854775807
+    CASE WHEN i % 50 = 0 THEN 9223372036854775807 WHEN i % 50 = 1 THEN -9223372036854775808
          WHEN i % 50 = 2 THEN NULL ELSE (i % 1000) - 500 END::BIGINT AS big,
     CASE WHEN i % 17 = 0 THEN NULL ELSE (i * 0.37 - 5000) / 7 END::DOUBLE AS v,
     CASE WHEN i % 19 = 0 THEN NULL ELSE i % 3 = 0 END AS flag,

@@ -234,7 +234,7 @@ describe('exact integer sums', () => {
   it('partial sums beyond int64 in two map tasks cancel out in the reduce', async () => {
     const path = await oracle.write(
       'cancel',
-      `SELECT 1 AS g, CASE WHEN i < 3 THEN 9223372036854775807 ELSE -9223372036854775807 END::BIGINT AS x FROM range(0, 6) r(i)`,
+      `SELECT 1 AS g, CASE WHEN i < 3 THEN 9223372036854775807 ELSE -9223372036854775808 END::BIGINT AS x FROM range(0, 6) r(i)`,
     );
     const [batch] = readBatches(path);
     const query = aggregateQuery({

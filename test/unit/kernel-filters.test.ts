@@ -26,6 +26,7 @@ beforeAll(async () => {
 afterAll(() => oracle?.close());
 
 const MAX = '9223372036854775807';
+const MIN = '-9223372036854775808';
 
 /** Filters and the equivalent SQL WHERE clause. */
 const CASES: [string, Filter[], string][] = [
@@ -46,6 +47,8 @@ const CASES: [string, Filter[], string][] = [
   ['int64 = max, as a string', [{ column: 'big', op: '=', value: MAX }], `big = ${MAX}`],
   ['int64 != max', [{ column: 'big', op: '!=', value: MAX }], `big != ${MAX}`],
   ['int64 > -max', [{ column: 'big', op: '>', value: `-${MAX}` }], `big > -${MAX}`],
+  ['int64 = min, as a string', [{ column: 'big', op: '=', value: MIN }], `big = ${MIN}`],
+  ['int64 <= min', [{ column: 'big', op: '<=', value: MIN }], `big <= ${MIN}`],
   ['int64 < 0', [{ column: 'big', op: '<', value: 0 }], 'big < 0'],
   ['int64 >= a fraction', [{ column: 'big', op: '>=', value: 2.5 }], 'big >= 2.5'],
   ['int64 < a fraction', [{ column: 'big', op: '<', value: -2.5 }], 'big < -2.5'],
