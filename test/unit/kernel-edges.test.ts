@@ -10,7 +10,7 @@ import {
   type RecordBatch,
   vectorFromArray,
 } from 'apache-arrow';
-import type { AggregateQuery } from '../../protocol/index.ts';
+import { aggregateName, type AggregateQuery } from '../../protocol/index.ts';
 import {
   createMapAggregator,
   mergePartitions,
@@ -89,7 +89,7 @@ describe('zero rows', () => {
     await check(GLOBAL, GLOBAL_SQL, batches, data, { maps: 8 });
   });
 
-  it('with group-by: no rows, and no partials', async () => {
+  it('with group-by: no rows, and one empty partial per map that read a batch, for the columns', async () => {
     const query = aggregateQuery({ filter: none, groupBy: ['cat'], aggregates: GLOBAL.aggregates });
     const run = await check(
       query,
@@ -98,8 +98,15 @@ describe('zero rows', () => {
       data,
     );
     expect(run.result.numRows).toBe(0);
-    expect(run.partials.flat()).toEqual([]);
-    expect(runAggregation(query, []).result.numRows).toBe(0);
+    expect(run.result.schema.fields.map((field) => field.name)).toEqual([
+      'cat',
+      ...GLOBAL.aggregates.map(aggregateName),
+    ]);
+    for (const partials of run.partials)
+      expect(partials.map(({ partition, groups }) => ({ partition, groups }))).toEqual([
+        { partition: 0, groups: 0 },
+      ]);
+    expect(runAggregation(query, []).partials.flat()).toEqual([]);
   });
 });
 

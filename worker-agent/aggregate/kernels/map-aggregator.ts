@@ -121,7 +121,9 @@ class MapAggregation implements MapAggregator {
     const out: MapPartial[] = [];
     for (let partition = 0; partition < this.partitions; partition++) {
       const groups = order.subarray(starts[partition]!, starts[partition + 1]!);
-      if (groups.length === 0) continue;
+      // No groups at all still gives partition 0 an empty partial: it carries the result's
+      // columns and types, so that a job nothing matched answers with them and zero rows.
+      if (groups.length === 0 && (size > 0 || partition > 0)) continue;
       const keyData = keys.build(groups, groups.length);
       const fields = keyData.map((data, j) => new Field(keyName(j), data.type, true));
       const columns = [...keyData];
