@@ -106,10 +106,11 @@ export class TmClient {
     ).then((r) => r.objectStores);
   deleteStore = (idOrName: string) =>
     this.call('DELETE', `/v1/object-stores/${idOrName}`, ObjectStoreView);
-  listObjects = (idOrName: string, prefix = '') =>
+  /** One page of the objects under `prefix`; pass the page's `next` as `cursor` for the next. */
+  listObjects = (idOrName: string, prefix = '', page: { cursor?: string; limit?: number } = {}) =>
     this.call(
       'GET',
-      `/v1/object-stores/${idOrName}/objects?prefix=${encodeURIComponent(prefix)}`,
+      `/v1/object-stores/${segment(idOrName)}/objects${query({ prefix, ...page })}`,
       ObjectPage,
     );
   result = (jobId: string, offset = 0, limit = 1000) =>
