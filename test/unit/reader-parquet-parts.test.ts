@@ -11,24 +11,66 @@ import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.t
 import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
 
 describe('rowGroupRange', () => {
-  it('splits n row groups into `of` contiguous ranges covering each once', () => {
+  /** The parts' ranges, checked to be contiguous and to cover every group once. */
+  function parts(sizes: readonly number[], of: number): [number, number][] {
+    const ranges: [number, number][] = [];
+    let previousEnd = 0;
+    for (let index = 0; index < of; index++) {
+      const { start, end } = rowGroupRange(sizes, { index, of });
+      expect(start).toBe(previousEnd);
+      expect(end).toBeGreaterThanOrEqual(start);
+      ranges.push([start, end]);
+      previousEnd = end;
+    }
+    expect(previousEnd).toBe(sizes.length);
+    return ranges;
+  }
+
+  it('splits row groups into `of` contiguous ranges covering each once, whatever their sizes', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let n = 0; n <= 20; n++) {
       for (let of = 1; of <= 25; of++) {
-        const seen: number[] = [];
-        let previousEnd = 0;
-        for (let index = 0; index < of; index++) {
-          const { start, end } = rowGroupRange(n, { index, of });
-          expect(start).toBe(previousEnd);
-          expect(end).toBeGreaterThanOrEqual(start);
-          for (let g = start; g < end; g++) seen.push(g);
-          previousEnd = end;
-        }
-        expect(seen).toEqual(Array.from({ length: n }, (_, g) => g));
+        parts(
+          Array.from({ length: n }, () => 1000),
+          of,
+        );
+        parts(
+          Array.from({ length: n }, () => Math.floor(random() * 5000)),
+          of,
+        );
+        parts(
+          Array.from({ length: n }, () => 0),
+          of,
+        );
       }
     }
-    expect(rowGroupRange(7)).toEqual({ start: 0, end: 7 });
-    expect(rowGroupRange(10, { index: 1, of: 3 })).toEqual({ start: 3, end: 6 });
-    expect(() => rowGroupRange(4, { index: 3, of: 3 })).toThrow(RangeError);
+    expect(rowGroupRange([5, 5, 5])).toEqual({ start: 0, end: 3 });
+    expect(() => rowGroupRange([1, 1, 1, 1], { index: 3, of: 3 })).toThrow(RangeError);
+  });
+
+  it('gives parts about equal bytes, not equal counts', () => {
+    expect(
+      parts(
+        Array.from({ length: 10 }, () => 100),
+        3,
+      ),
+    ).toEqual([
+      [0, 3],
+      [3, 7],
+      [7, 10],
+    ]);
+    // One large group and many small ones: the large one is a part of its own.
+    const skewed = [1000, ...Array.from({ length: 100 }, () => 10)];
+    expect(parts(skewed, 2)).toEqual([
+      [0, 1],
+      [1, 101],
+    ]);
+    // Sizes that say nothing: by count.
+    expect(parts([0, 0, 0, 0], 2)).toEqual([
+      [0, 2],
+      [2, 4],
+    ]);
   });
 });
 

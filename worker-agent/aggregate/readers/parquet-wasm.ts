@@ -58,7 +58,10 @@ export async function* readParquetWasm(
       throw context.fail('format', `corrupt Parquet metadata: ${error.message}`);
     }
     try {
-      const { start, end } = rowGroupRange(decoder.groups.length, split.part);
+      const { start, end } = rowGroupRange(
+        decoder.groups.map((group) => group.bytes),
+        split.part,
+      );
       for (let group = start; group < end; group++) {
         context.signal?.throwIfAborted();
         let batches: RecordBatch[];

@@ -53,7 +53,10 @@ export async function* readParquet(
   split: InputSplit,
 ): AsyncGenerator<RecordBatch> {
   const meta = await parquetMetadata(context);
-  const groups = rowGroupRange(meta.groups.length, split.part);
+  const groups = rowGroupRange(
+    meta.groups.map((group) => group.bytes),
+    split.part,
+  );
   const columns = projection(meta.columns, context.columns);
   const leaves = meta.leaves.flatMap((leaf, index) =>
     !columns || columns.includes(leaf.name) ? [index] : [],
