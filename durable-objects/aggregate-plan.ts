@@ -10,7 +10,7 @@ import {
 } from '../protocol/index.ts';
 
 /** Parquet files larger than this are split into parts by row groups, so work spreads evenly. */
-export const SPLIT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SPLIT_BYTES = 64 * 1024 * 1024;
 /** Scheduler-owned objects live under this folder of a store; planning never reads them as input. */
 export const INTERNAL_DIR = '_tm/';
 
@@ -35,12 +35,16 @@ export function internalFolder(key: string, base = ''): string | null {
   return at < 0 ? null : base + relative.slice(0, at + 1 + INTERNAL_DIR.length);
 }
 
-/** One split per object, Parquet files above SPLIT_BYTES in several parts; folders and internals skipped. */
-export function planSplits(objects: readonly ObjectEntry[], format: InputFormat): InputSplit[] {
+/** One split per object, Parquet files above `splitBytes` in several parts; folders and internals skipped. */
+export function planSplits(
+  objects: readonly ObjectEntry[],
+  format: InputFormat,
+  splitBytes = DEFAULT_SPLIT_BYTES,
+): InputSplit[] {
   const splits: InputSplit[] = [];
   for (const object of objects) {
     if (object.key.endsWith('/') || internalFolder(object.key) !== null) continue;
-    const parts = format === 'parquet' ? Math.max(1, Math.ceil(object.size / SPLIT_BYTES)) : 1;
+    const parts = format === 'parquet' ? Math.max(1, Math.ceil(object.size / splitBytes)) : 1;
     for (let index = 0; index < parts; index++) {
       splits.push({
         key: object.key,

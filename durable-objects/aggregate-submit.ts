@@ -59,7 +59,7 @@ export async function draftAggregate(
     throw error;
   }
   const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
-  const splits = planSplits(listing.objects, request.source.format);
+  const splits = planSplits(listing.objects, request.source.format, core.config.splitBytes);
   if (listing.more || splits.length > MAX_TASKS_PER_JOB) {
     const limit = `${MAX_TASKS_PER_JOB.toLocaleString('en')} input`;
     return {

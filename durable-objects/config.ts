@@ -1,5 +1,6 @@
 /** Scheduler settings, read once from the Worker's environment with their defaults. */
 import { DEFAULT_LOG_LIMIT_BYTES } from '../protocol/index.ts';
+import { DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
 
 export interface SchedulerConfig {
   /** How often agents send heartbeats (default 5 s). */
@@ -16,6 +17,8 @@ export interface SchedulerConfig {
   authFailureLimit: number;
   /** The window of that limit (default 1 min). */
   authWindowMs: number;
+  /** Parquet files larger than this are read by several map tasks (default 64 MiB). */
+  splitBytes: number;
 }
 
 export interface SchedulerEnv {
@@ -26,6 +29,7 @@ export interface SchedulerEnv {
   TM_MAX_QUEUED_TASKS?: string;
   TM_AUTH_FAILURE_LIMIT?: string;
   TM_AUTH_WINDOW_MS?: string;
+  TM_SPLIT_BYTES?: string;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -43,5 +47,6 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
     maxQueuedTasks: positive(env.TM_MAX_QUEUED_TASKS, 1_000_000),
     authFailureLimit: positive(env.TM_AUTH_FAILURE_LIMIT, 10),
     authWindowMs: positive(env.TM_AUTH_WINDOW_MS, 60_000),
+    splitBytes: positive(env.TM_SPLIT_BYTES, DEFAULT_SPLIT_BYTES),
   };
 }

@@ -1,16 +1,16 @@
 /**
  * End to end: the API around aggregate jobs, on the real stack. A job's progress before any agent
  * has come, stores kept from deletion while a job uses them, the result in another store, reduce
- * partitions as asked, JSON pages that join up to the whole result, Arrow as an IPC stream,
- * listings paged by cursor, wrong credentials as a clear job error, and no credential in any view
- * or log afterwards.
+ * partitions as asked, a large Parquet file read in parts, JSON pages that join up to the whole
+ * result, Arrow as an IPC stream, listings paged by cursor, wrong credentials as a clear job
+ * error, and no credential in any view or log afterwards.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordBatchReader, Table } from 'apache-arrow';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
-import type { FinalResult, JobView, SubmitJobRequest } from '../../protocol/index.ts';
+import type { FinalResult, JobView, MapResult, SubmitJobRequest } from '../../protocol/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
@@ -18,6 +18,8 @@ import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.t
 const FILES = 3;
 const ROWS_PER_FILE = 8_000;
 const PREFIX = 'api/';
+/** Parquet files above this are read in parts; the small files stay whole, the big one does not. */
+const SPLIT_BYTES = 1_500_000;
 /** A second store over the same bucket, under its own prefix: jobs write their results there. */
 const RESULTS = 'api-results';
 /** A store the loopback S3 does not know the key of. */
@@ -25,14 +27,21 @@ const WRONG = { accessKeyId: 'AKIDWRONGKEY00000001', secretAccessKey: 'wrong-sec
 
 let stack: TestStack;
 let data: Datasets;
+/** One Parquet file of several times SPLIT_BYTES, in many row groups. */
+let big: Datasets;
 /** Every job this file submits: the credential scan at the end reads all of them. */
 const jobs: string[] = [];
 
 beforeAll(async () => {
   // No agent yet: the first test watches a job wait for them.
-  stack = await startTestStack({ agents: 0, s3: true });
+  stack = await startTestStack({
+    agents: 0,
+    s3: true,
+    vars: { TM_SPLIT_BYTES: String(SPLIT_BYTES) },
+  });
   const store = createObjectStore(stack.s3!.access);
   data = await createDatasets({ store, prefix: PREFIX, files: FILES, rowsPerFile: ROWS_PER_FILE });
+  big = await createDatasets({ store, prefix: 'api-big/', files: 1, rowsPerFile: 120_000 });
   store.close();
   await registerStore(RESULTS, 's3://test-bucket/api-results', LOCAL_S3_CREDENTIALS);
 }, 180_000);
@@ -40,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await data?.cleanup();
+  await big?.cleanup();
 });
 
 function registerStore(name: string, url: string, credentials: typeof WRONG) {
@@ -189,6 +199,43 @@ describe('results', () => {
     const table = new Table([...reader]);
     expect(table.numRows).toBe(0);
     expect(table.schema.fields.map((field) => field.name)).toEqual(['category', 'count(*)']);
+  });
+});
+
+describe('a Parquet file larger than TM_SPLIT_BYTES', () => {
+  beforeAll(ensureAgents, 60_000);
+
+  it('is read by several map tasks, each row once, with the same answer as DuckDB', async () => {
+    const file = big.files.find((f) => f.format === 'parquet')!;
+    const size = statSync(file.path).size;
+    expect(size).toBeGreaterThan(2 * SPLIT_BYTES);
+    const job = await submit(
+      {
+        kind: 'aggregate',
+        source: { store: 'test-bucket', paths: [file.key], format: 'parquet' },
+        groupBy: ['category'],
+        aggregates: [{ op: 'count' }, { op: 'sum', column: 'n' }, { op: 'min', column: 'k' }],
+      },
+      120,
+    );
+    expect(job.error).toBeNull();
+    const tasks = (await stack.client.getJob(job.id, 100)).tasks ?? [];
+    const parts = Math.ceil(size / SPLIT_BYTES);
+    const maps = tasks.filter((task) => task.kind === 'aggregate-map');
+    expect(maps).toHaveLength(parts);
+    // Every part read some of the row groups, and all of them together every row once.
+    const rowsRead = maps.map((task) => (task.result as MapResult).rowsRead);
+    expect(rowsRead).not.toContain(0);
+    expect(rowsRead.reduce((sum, rows) => sum + rows, 0)).toBe(120_000);
+    const ours = (await stack.client.result(job.id)).rows.map((row) =>
+      Object.values(row).map(String),
+    );
+    const theirs = (
+      await duckdbRows(
+        `SELECT category, count(*), sum(n), min(k) FROM read_parquet('${file.path}') GROUP BY category`,
+      )
+    ).map((row) => Object.values(row).map(String));
+    expect(ours.sort()).toEqual(theirs.sort());
   });
 });
 

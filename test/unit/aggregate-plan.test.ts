@@ -9,7 +9,7 @@ import {
   planSplits,
   reduceInputs,
   reduceOutputKey,
-  SPLIT_BYTES,
+  DEFAULT_SPLIT_BYTES,
   splitIdentity,
 } from '../../durable-objects/aggregate-plan.ts';
 import { MAX_INLINE_BYTES, type AggregateJobRequest } from '../../protocol/index.ts';
@@ -59,7 +59,7 @@ describe('planSplits', () => {
   });
 
   it('splits large Parquet files into parts that cover them once, and never other formats', () => {
-    const big = 2 * SPLIT_BYTES + 1;
+    const big = 2 * DEFAULT_SPLIT_BYTES + 1;
     const parts = planSplits([object('big.parquet', big)], 'parquet');
     expect(parts.map((s) => s.part)).toEqual([
       { index: 0, of: 3 },
@@ -71,7 +71,7 @@ describe('planSplits', () => {
   });
 
   it('carries each object’s ETag into its splits, so agents read the planned version', () => {
-    const big = 2 * SPLIT_BYTES;
+    const big = 2 * DEFAULT_SPLIT_BYTES;
     const splits = planSplits(
       [object('big.parquet', big, 'e1'), object('x.parquet', 1)],
       'parquet',
