@@ -10,7 +10,7 @@ export interface Query {
 
 export const QUERIES: Query[] = [
   {
-    name: 'by region (8 groups)',
+    name: 'by region (9 groups, NULL one)',
     request: {
       groupBy: ['region'],
       aggregates: [
@@ -33,7 +33,7 @@ export const QUERIES: Query[] = [
     sql: 'SELECT product, sum(quantity), max(price) FROM data GROUP BY product',
   },
   {
-    name: 'by region, day (2,920 groups), filtered',
+    name: 'by region, day (3,285 groups), filtered',
     request: {
       groupBy: ['region', 'day'],
       filter: [{ column: 'quantity', op: '>=', value: 5 }],
