@@ -5,6 +5,7 @@ import type { AgentSockets } from './sockets.ts';
 import { jobKey, taskKey, type Watchers } from './watchers.ts';
 import type { Effects } from './effects.ts';
 import type { FairClock } from './fair-share.ts';
+import type { ResultCache } from './result-cache.ts';
 import { dispatch } from './dispatch.ts';
 
 export interface Core {
@@ -15,6 +16,8 @@ export interface Core {
   /** Fair sharing between tenants (durable-objects/fair-share.ts); in memory, as a restart may
    *  forget who was served last without harm. */
   fairClock: FairClock;
+  /** Aggregation results read lately, decoded (durable-objects/result-cache.ts). */
+  results: ResultCache;
   now(): number;
   /** Makes sure the alarm runs at `at` or earlier. */
   wake(at: number): void;

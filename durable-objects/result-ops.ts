@@ -34,8 +34,14 @@ async function resultTable(core: Core, jobId: string, owner: string | null): Pro
   const spec = JSON.parse(job.spec) as AggregateJobSpec;
   const store = findStore(core.sql, spec.output.store);
   if (!store) throw conflict(`the output store of job ${jobId} was deleted`);
+  const key = (JSON.parse(final.result) as FinalResult).key;
+  const cached = core.results.get(`${store.id}/${key}`);
+  if (cached) return cached;
   try {
-    return tableFromIPC(await getObject(store, (JSON.parse(final.result) as FinalResult).key));
+    const bytes = await getObject(store, key);
+    const table = tableFromIPC(bytes);
+    core.results.set(`${store.id}/${key}`, table, bytes.byteLength);
+    return table;
   } catch (error) {
     if (error instanceof StoreError)
       throw new SchedulerError({ status: 502, code: 'store_unavailable', message: error.message });

@@ -43,6 +43,7 @@ import { onAgentMessage, onClose } from './agent-session.ts';
 import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
 import { resultArrow, resultPage } from './result-ops.ts';
+import { ResultCache } from './result-cache.ts';
 import type { LogScope } from './logs-store.ts';
 import { authenticate } from './auth-check.ts';
 import {
@@ -86,6 +87,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
       watchers: new Watchers(),
       config: readConfig(env),
       fairClock: newFairClock(),
+      results: new ResultCache(),
       now: () => Date.now(),
       wake: (at) => this.wake(at),
     };
