@@ -132,10 +132,13 @@ async function series(
         console.log(results.at(-1));
       }
     }
-  } finally {
+  } catch (error) {
+    console.error(`the stack's logs are kept in ${join(stateDir, 'logs')}`);
     await stack.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    throw error;
   }
+  await stack.stop();
+  rmSync(stateDir, { recursive: true, force: true });
   return results;
 }
 
