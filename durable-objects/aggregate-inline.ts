@@ -3,7 +3,12 @@
  * MAX_INLINE_BYTES): shown by size in the API, and forgotten once their job has ended, when
  * nothing reads them again, so a finished job keeps a few bytes per task rather than its partials.
  */
+import { inflateRawSync } from 'node:zlib';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import type { FinalResult } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
+import type { JobRow } from './rows.ts';
+import type { AggregateJobSpec } from './aggregate-store.ts';
 
 /** `value` with every inline output replaced by its size in bytes (`inlineBytes`). */
 export function withoutInline(value: unknown): unknown {
@@ -43,4 +48,27 @@ export function forgetInlineOutputs(sql: Sql, jobId: string): void {
 
 function forget(json: string | null): string | null {
   return json === null ? null : JSON.stringify(withoutInline(JSON.parse(json)));
+}
+
+/**
+ * The result a job's final step handed back inline, under its cache key (output store and object
+ * key), read before forgetInlineOutputs drops it; null when the result was too large for that.
+ */
+export function inlineResult(sql: Sql, job: JobRow): { key: string; inline: string } | null {
+  const row = sql.first<{ result: string | null }>(
+    `SELECT result FROM tasks WHERE job_id = ? AND kind = 'aggregate-final' AND state = 'succeeded'`,
+    job.id,
+  );
+  const final = row?.result ? (JSON.parse(row.result) as FinalResult) : null;
+  if (!final?.inline) return null;
+  const spec = JSON.parse(job.spec) as AggregateJobSpec;
+  return { key: resultCacheKey(spec.output.store, final.key), inline: final.inline };
+}
+
+/** Where a result is found in the result cache: its store and its object key. */
+export const resultCacheKey = (storeId: string, key: string) => `${storeId}/${key}`;
+
+/** The table of an inline output. */
+export function inlineTable(base64: string): Table {
+  return tableFromIPC(new Uint8Array(inflateRawSync(Buffer.from(base64, 'base64'))));
 }

@@ -6,6 +6,7 @@ import { jobKey, taskKey, type Watchers } from './watchers.ts';
 import type { Effects } from './effects.ts';
 import type { FairClock } from './fair-share.ts';
 import type { ResultCache } from './result-cache.ts';
+import { inlineTable } from './aggregate-inline.ts';
 import { dispatch } from './dispatch.ts';
 
 export interface Core {
@@ -30,5 +31,7 @@ export function commit(core: Core, effects: Effects): void {
   for (const { connId, frame } of effects.outbox) core.sockets.sendTo(connId, frame);
   for (const { connId, code, reason } of effects.closes) core.sockets.close(connId, code, reason);
   if (effects.wakeAt !== null) core.wake(effects.wakeAt);
+  for (const { key, inline } of effects.results)
+    core.results.set(key, () => inlineTable(inline), inline.length);
   if (effects.dispatch) dispatch(core);
 }

@@ -13,6 +13,8 @@ export interface Effects {
   dispatch: boolean;
   /** The earliest moment the alarm must run for what this change set in motion; null: none. */
   wakeAt: number | null;
+  /** Results of jobs that just succeeded, handed back inline, for the result cache. */
+  results: { key: string; inline: string }[];
 }
 
 export function newEffects(): Effects {
@@ -23,6 +25,7 @@ export function newEffects(): Effects {
     closes: [],
     dispatch: false,
     wakeAt: null,
+    results: [],
   };
 }
 

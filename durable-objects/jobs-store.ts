@@ -11,7 +11,7 @@ import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { advanceAggregate } from './aggregate-phases.ts';
 import { scheduleCleanup } from './aggregate-cleanup.ts';
-import { forgetInlineOutputs } from './aggregate-inline.ts';
+import { forgetInlineOutputs, inlineResult } from './aggregate-inline.ts';
 import { aggregateProgress } from './aggregate-progress.ts';
 import type { JobDraft, PlannedTask } from './job-plan.ts';
 import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
@@ -216,6 +216,8 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
   );
   effects.endedJobs.push({ id: jobId, state });
   if (row.kind === 'aggregate') {
+    const held = state === 'succeeded' ? inlineResult(sql, row) : null;
+    if (held) effects.results.push(held);
     scheduleCleanup(sql, effects, jobId, now);
     forgetInlineOutputs(sql, jobId);
   }

@@ -15,6 +15,7 @@ import { findOwnedJob } from './jobs-store.ts';
 import { findStore } from './object-stores.ts';
 import { getObject, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
+import { resultCacheKey } from './aggregate-inline.ts';
 
 /** The result table of a succeeded aggregation (empty when no row matched). */
 async function resultTable(core: Core, jobId: string, owner: string | null): Promise<Table | null> {
@@ -35,12 +36,13 @@ async function resultTable(core: Core, jobId: string, owner: string | null): Pro
   const store = findStore(core.sql, spec.output.store);
   if (!store) throw conflict(`the output store of job ${jobId} was deleted`);
   const key = (JSON.parse(final.result) as FinalResult).key;
-  const cached = core.results.get(`${store.id}/${key}`);
+  const cacheKey = resultCacheKey(store.id, key);
+  const cached = core.results.get(cacheKey);
   if (cached) return cached;
   try {
     const bytes = await getObject(store, key);
     const table = tableFromIPC(bytes);
-    core.results.set(`${store.id}/${key}`, table, bytes.byteLength);
+    core.results.set(cacheKey, table, bytes.byteLength);
     return table;
   } catch (error) {
     if (error instanceof StoreError)

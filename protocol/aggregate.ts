@@ -98,7 +98,7 @@ export const AggregateJobRequest = z
     aggregates: z.array(AggregateExpr).min(1).max(64),
     orderBy: z.array(OrderBy).max(16).optional(),
     limit: z.number().int().min(1).max(1_000_000).optional(),
-    /** Reduce partitions (default: 2 per ready worker, at most 64). */
+    /** Reduce partitions (default: 1 without groupBy, else 2 per ready worker, at most 64). */
     partitions: z.number().int().min(1).max(256).optional(),
     output: z
       .strictObject({ store: z.string().min(1).max(64), prefix: z.string().max(1024) })
@@ -205,8 +205,15 @@ export type MapResult = z.infer<typeof MapResult>;
 export const ReduceResult = z
   .object({ groups: z.number().int(), ...OutputPlace })
   .refine(placedOnce, placedOnceError);
-/** The job's result always goes to the store: `GET /v1/jobs/:id/result` reads it from there. */
-export const FinalResult = z.object({ key: z.string(), groups: z.number().int() });
+/**
+ * The job's result always goes to the store; a small one also comes back inline (deflated Arrow
+ * IPC, base64), so that the Scheduler serves `GET /v1/jobs/:id/result` without reading it back.
+ */
+export const FinalResult = z.object({
+  key: z.string(),
+  groups: z.number().int(),
+  inline: z.string().optional(),
+});
 export type FinalResult = z.infer<typeof FinalResult>;
 
 /** How far an aggregation has come, in the job view while it runs. */

@@ -182,6 +182,30 @@ describe('results', () => {
     expect(table.schema.fields.map((field) => field.name)).toEqual(['tag', 'count(*)', 'sum(n)']);
   });
 
+  it('serves a small result from the copy its final step handed back, not from the store', async () => {
+    const job = await submit(
+      aggregate({ groupBy: ['category'], aggregates: [{ op: 'count' }] }),
+      120,
+    );
+    expect(job.state).toBe('succeeded');
+    const final = ((await stack.client.getJob(job.id, 100)).tasks ?? []).find(
+      (task) => task.kind === 'aggregate-final',
+    )!.result as FinalResult & { inlineBytes?: number };
+    // The API shows the copy's size, never its bytes.
+    expect(final.inline).toBeUndefined();
+    expect(final.inlineBytes).toBeGreaterThan(0);
+    const store = createObjectStore(stack.s3!.access);
+    try {
+      await store.delete(final.key);
+    } finally {
+      store.close();
+    }
+    const page = await stack.client.result(job.id);
+    expect(page.rows.map((row) => row.category).sort()).toEqual(
+      [...Array.from({ length: 7 }, (_, i) => `cat-${i}`), null].sort(),
+    );
+  });
+
   it('answers a job nothing matched with its columns and no rows, in JSON and in Arrow', async () => {
     const job = await submit(
       aggregate({

@@ -197,11 +197,12 @@ describe('an upload cut halfway', () => {
     }
     await expectDuckdbResult(job);
 
-    // No reader (reduce, final, or the Durable Object serving the result) asked for a cut object.
+    // No reader (reduce, final, or the Durable Object serving the result) asked for a cut object;
+    // the small result came back inline with the final step, so nothing read it back at all.
     const halfWritten = new Set(cut.map((r) => r.key));
     const reads = proxy.requests.filter((r) => r.method === 'GET' && r.key !== null);
     expect(reads.filter((r) => halfWritten.has(r.key))).toEqual([]);
-    expect(reads.some((r) => r.key!.endsWith(`/result-${job.id}.attempt-2.arrow`))).toBe(true);
+    expect(reads.filter((r) => r.key!.includes('/result-'))).toEqual([]);
   });
 });
 

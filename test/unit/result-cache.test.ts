@@ -36,3 +36,29 @@ describe('ResultCache', () => {
     expect(cache.get('b')).toBeDefined();
   });
 });
+
+describe('ResultCache, lazily', () => {
+  it('decodes a held result once, when first asked for', () => {
+    const cache = new ResultCache(100);
+    let decoded = 0;
+    cache.set('a', () => (decoded++, table(7)), 10);
+    expect(decoded).toBe(0);
+    expect(cache.get('a')?.getChild('n')?.get(0)).toBe(7);
+    expect(cache.get('a')?.getChild('n')?.get(0)).toBe(7);
+    expect(decoded).toBe(1);
+  });
+
+  it('drops what fails to decode, so the caller reads the store instead', () => {
+    const cache = new ResultCache(100);
+    cache.set(
+      'bad',
+      () => {
+        throw new Error('not Arrow');
+      },
+      60,
+    );
+    expect(cache.get('bad')).toBeUndefined();
+    cache.set('b', table(1), 60); // the dropped entry's bytes are free again
+    expect(cache.get('b')).toBeDefined();
+  });
+});

@@ -1,12 +1,21 @@
 /** Reduce and final steps of an aggregation: merge committed partials, finalize, write the output. */
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
-import type { ReduceResult } from '../../protocol/index.ts';
+import { MAX_INLINE_BYTES, type FinalResult, type ReduceResult } from '../../protocol/index.ts';
 import type { Executor, FinalSpec, ReduceSpec } from '../task-outcome.ts';
 import { finalizeResult, mergePartitions } from '../aggregate/kernels/index.ts';
 import { getMany, type OpenStore } from '../storage/index.ts';
 import { dataFailure } from './data-failure.ts';
 import { ARROW_FILE } from './aggregate-map.ts';
 import { InlineBudget, inlineBytes } from './inline-outputs.ts';
+
+/**
+ * A result of up to this many bytes may also travel back inline, when it deflates to
+ * MAX_INLINE_BYTES: a larger one is not worth deflating only to find it does not fit.
+ */
+const FINAL_COPY_RAW_BYTES = 4 * MAX_INLINE_BYTES;
+
+/** A copy of the result for the Scheduler to serve from memory, or null when too large. */
+const inlineCopy = (bytes: Uint8Array) => new InlineBudget(MAX_INLINE_BYTES).take(bytes);
 
 /**
  * Reads the step's inputs (objects, then inline ones), turns them into one table with `combine`,
@@ -17,15 +26,19 @@ async function combineInputs(
   spec: ReduceSpec | FinalSpec,
   signal: AbortSignal,
   combine: (tables: Table[]) => Table,
-): Promise<ReduceResult> {
+): Promise<ReduceResult | FinalResult> {
   const store = openStore(spec.store);
   try {
     const objects = await getMany(store, spec.inputs, { signal });
     const inline = (spec.inline ?? []).map(inlineBytes);
     const table = combine([...objects, ...inline].map((bytes) => tableFromIPC(bytes)));
     const bytes = tableToIPC(table, 'file');
-    const budget = spec.kind === 'aggregate-reduce' ? (spec.inlineBytes ?? 0) : 0;
-    const held = new InlineBudget(budget).take(bytes);
+    if (spec.kind === 'aggregate-final') {
+      await store.put(spec.outputKey, bytes, ARROW_FILE, { signal });
+      const copy = bytes.byteLength <= FINAL_COPY_RAW_BYTES ? inlineCopy(bytes) : null;
+      return { key: spec.outputKey, groups: table.numRows, ...(copy ? { inline: copy } : {}) };
+    }
+    const held = new InlineBudget(spec.inlineBytes ?? 0).take(bytes);
     if (held !== null) return { inline: held, groups: table.numRows };
     await store.put(spec.outputKey, bytes, ARROW_FILE, { signal });
     return { key: spec.outputKey, groups: table.numRows };
