@@ -4,11 +4,12 @@
  * nothing reads them again, so a finished job keeps a few bytes per task rather than its partials.
  */
 import { inflateRawSync } from 'node:zlib';
-import { tableFromIPC, type Table } from 'apache-arrow';
+import { tableFromIPC } from 'apache-arrow';
 import type { FinalResult } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import type { JobRow } from './rows.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
+import type { Decoded } from './result-cache.ts';
 
 /** `value` with every inline output replaced by its size in bytes (`inlineBytes`). */
 export function withoutInline(value: unknown): unknown {
@@ -68,7 +69,8 @@ export function inlineResult(sql: Sql, job: JobRow): { key: string; inline: stri
 /** Where a result is found in the result cache: its store and its object key. */
 export const resultCacheKey = (storeId: string, key: string) => `${storeId}/${key}`;
 
-/** The table of an inline output. */
-export function inlineTable(base64: string): Table {
-  return tableFromIPC(new Uint8Array(inflateRawSync(Buffer.from(base64, 'base64'))));
+/** The table of an inline output, and the size of its IPC bytes. */
+export function inlineTable(base64: string): Decoded {
+  const bytes = new Uint8Array(inflateRawSync(Buffer.from(base64, 'base64')));
+  return { table: tableFromIPC(bytes), bytes: bytes.byteLength };
 }

@@ -7,48 +7,58 @@
  */
 import type { Table } from 'apache-arrow';
 
-/** A table, or how to decode it when first asked for (most inline results are never fetched). */
-type Source = Table | (() => Table);
+/** A decoded result and the size of its Arrow IPC bytes, what the cache's bound counts. */
+export interface Decoded {
+  table: Table;
+  bytes: number;
+}
+
+interface Entry {
+  /** The result, or how to decode it when first asked for (most inline results never are). */
+  source: Decoded | (() => Decoded);
+  /** What the entry counts against the bound: its IPC bytes, or until decoded what it holds. */
+  bytes: number;
+}
 
 export class ResultCache {
-  private readonly entries = new Map<string, { source: Source; bytes: number }>();
+  private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
-  /** `maxBytes` bounds the encoded sizes of the results held; a larger one is never held. */
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  /**
+   * `maxBytes` bounds the IPC sizes of the results held (decoded, a table takes about as much);
+   * a Durable Object has 128 MB in all, so the default leaves it most of them.
+   */
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
 
   /** The table under `key`; undefined when not held, or when it fails to decode (then dropped). */
   get(key: string): Table | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
-    if (typeof entry.source === 'function') {
-      try {
-        entry.source = entry.source();
-      } catch {
-        this.bytes -= entry.bytes;
-        return undefined;
-      }
+    this.remove(key, entry);
+    let decoded: Decoded;
+    try {
+      decoded = typeof entry.source === 'function' ? entry.source() : entry.source;
+    } catch {
+      return undefined;
     }
-    this.entries.set(key, entry);
-    return entry.source;
+    this.set(key, decoded, decoded.bytes);
+    return decoded.table;
   }
 
-  set(key: string, source: Source, bytes: number): void {
-    this.delete(key);
+  /** Holds `source` under `key`, counting `bytes` until it is decoded (then its IPC size). */
+  set(key: string, source: Entry['source'], bytes: number): void {
+    const held = this.entries.get(key);
+    if (held) this.remove(key, held);
     if (bytes > this.maxBytes) return;
     this.entries.set(key, { source, bytes });
     this.bytes += bytes;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.bytes;
+      this.remove(oldest, entry);
     }
   }
 
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
+  private remove(key: string, entry: Entry): void {
     this.entries.delete(key);
     this.bytes -= entry.bytes;
   }

@@ -42,7 +42,7 @@ async function resultTable(core: Core, jobId: string, owner: string | null): Pro
   try {
     const bytes = await getObject(store, key);
     const table = tableFromIPC(bytes);
-    core.results.set(cacheKey, table, bytes.byteLength);
+    core.results.set(cacheKey, { table, bytes: bytes.byteLength }, bytes.byteLength);
     return table;
   } catch (error) {
     if (error instanceof StoreError)
