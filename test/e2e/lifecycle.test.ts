@@ -30,8 +30,12 @@ describe('cancel', () => {
       const found = pidsOf(taskId);
       return found.length === 2 ? found : undefined;
     }, 'the task to record its pids');
-    const running = await stack.client.listTasks('running');
-    expect(running.map((t) => t.id)).toContain(taskId);
+    // The agent's `started` frame may reach the control plane a moment after the script has run.
+    await eventually(
+      async () =>
+        (await stack.client.listTasks('running')).some((t) => t.id === taskId) ? true : undefined,
+      'the task to be listed as running',
+    );
 
     const cancelled = await stack.client.cancelJob(job.id);
     expect(cancelled.state).toBe('cancelled');
