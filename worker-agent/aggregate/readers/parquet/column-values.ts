@@ -82,8 +82,21 @@ export class FixedValues implements ColumnValues {
     } else if (this.stride === 1) {
       checkIndex(gather32(dictionary, indices, page.values, this.words, page.row), size);
     } else {
-      const out = wordPairs(this.words);
-      checkIndex(gather64(wordPairs(dictionary), indices, page.values, out, page.row), size);
+      checkIndex(this.gatherWords(dictionary, indices, page), size);
+    }
+  }
+
+  /**
+   * gather64 into the column; an index past the dictionary reads undefined, which a BigInt64Array
+   * refuses with a TypeError: that becomes the corruption it is (no check slows the loop).
+   */
+  private gatherWords(dictionary: Int32Array, indices: Int32Array, page: PageRows): number {
+    const out = wordPairs(this.words);
+    try {
+      return gather64(wordPairs(dictionary), indices, page.values, out, page.row);
+    } catch (error) {
+      checkIndex(largestIndex(indices, page.values), dictionary.length / this.stride);
+      throw error;
     }
   }
 
@@ -199,7 +212,17 @@ function wordPairs(words: Int32Array): BigInt64Array {
 /** The largest of the first `count` indices (unsigned). */
 function largestIndex(indices: Int32Array, count: number): number {
   let largest = 0;
-  for (let i = 0; i < count; i++) largest = Math.max(largest, indices[i]! >>> 0);
+  let i = 0;
+  for (; i + 3 < count; i += 4) {
+    largest = Math.max(
+      largest,
+      indices[i]! >>> 0,
+      indices[i + 1]! >>> 0,
+      indices[i + 2]! >>> 0,
+      indices[i + 3]! >>> 0,
+    );
+  }
+  for (; i < count; i++) largest = Math.max(largest, indices[i]! >>> 0);
   return largest;
 }
 
