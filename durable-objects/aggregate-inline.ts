@@ -9,7 +9,7 @@ import type { FinalResult } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import type { JobRow } from './rows.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
-import type { Decoded } from './result-cache.ts';
+import { resultCacheKey, type Decoded } from './result-cache.ts';
 
 /** `value` with every inline output replaced by its size in bytes (`inlineBytes`). */
 export function withoutInline(value: unknown): unknown {
@@ -65,9 +65,6 @@ export function inlineResult(sql: Sql, job: JobRow): { key: string; inline: stri
   const spec = JSON.parse(job.spec) as AggregateJobSpec;
   return { key: resultCacheKey(spec.output.store, final.key), inline: final.inline };
 }
-
-/** Where a result is found in the result cache: its store and its object key. */
-export const resultCacheKey = (storeId: string, key: string) => `${storeId}/${key}`;
 
 /** The table of an inline output, and the size of its IPC bytes. */
 export function inlineTable(base64: string): Decoded {

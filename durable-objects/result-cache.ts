@@ -20,6 +20,9 @@ interface Entry {
   bytes: number;
 }
 
+/** Where a result is found in the cache: its store and its object key. */
+export const resultCacheKey = (storeId: string, key: string) => `${storeId}/${key}`;
+
 export class ResultCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;

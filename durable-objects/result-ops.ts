@@ -15,7 +15,7 @@ import { findOwnedJob } from './jobs-store.ts';
 import { findStore } from './object-stores.ts';
 import { getObject, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
-import { resultCacheKey } from './aggregate-inline.ts';
+import { resultCacheKey } from './result-cache.ts';
 
 /** The result table of a succeeded aggregation (empty when no row matched). */
 async function resultTable(core: Core, jobId: string, owner: string | null): Promise<Table | null> {

@@ -18,8 +18,9 @@ const FINAL_COPY_RAW_BYTES = 4 * MAX_INLINE_BYTES;
 const inlineCopy = (bytes: Uint8Array) => new InlineBudget(MAX_INLINE_BYTES).take(bytes);
 
 /**
- * Reads the step's inputs (objects, then inline ones), turns them into one table with `combine`,
- * and hands it back inline when `spec.inlineBytes` allows, else writes it to `spec.outputKey`.
+ * Reads the step's inputs (objects, then inline ones) and turns them into one table with
+ * `combine`. A reduce hands it back inline when `spec.inlineBytes` allows, else writes it to
+ * `spec.outputKey`; the final step always writes it, and hands back a copy of a small one too.
  */
 async function combineInputs(
   openStore: OpenStore,
@@ -33,15 +34,16 @@ async function combineInputs(
     const inline = (spec.inline ?? []).map(inlineBytes);
     const table = combine([...objects, ...inline].map((bytes) => tableFromIPC(bytes)));
     const bytes = tableToIPC(table, 'file');
-    if (spec.kind === 'aggregate-final') {
-      await store.put(spec.outputKey, bytes, ARROW_FILE, { signal });
-      const copy = bytes.byteLength <= FINAL_COPY_RAW_BYTES ? inlineCopy(bytes) : null;
-      return { key: spec.outputKey, groups: table.numRows, ...(copy ? { inline: copy } : {}) };
+    if (spec.kind === 'aggregate-reduce') {
+      const held = new InlineBudget(spec.inlineBytes ?? 0).take(bytes);
+      if (held !== null) return { inline: held, groups: table.numRows };
     }
-    const held = new InlineBudget(spec.inlineBytes ?? 0).take(bytes);
-    if (held !== null) return { inline: held, groups: table.numRows };
     await store.put(spec.outputKey, bytes, ARROW_FILE, { signal });
-    return { key: spec.outputKey, groups: table.numRows };
+    const copy =
+      spec.kind === 'aggregate-final' && bytes.byteLength <= FINAL_COPY_RAW_BYTES
+        ? inlineCopy(bytes)
+        : null;
+    return { key: spec.outputKey, groups: table.numRows, ...(copy ? { inline: copy } : {}) };
   } finally {
     store.close();
   }

@@ -82,7 +82,7 @@ export class FixedValues implements ColumnValues {
     } else if (this.stride === 1) {
       checkIndex(gather32(dictionary, indices, page.values, this.words, page.row), size);
     } else {
-      checkIndex(this.gatherWords(dictionary, indices, page), size);
+      checkIndex(this.gatherWords(dictionary, indices, page, size), size);
     }
   }
 
@@ -90,12 +90,17 @@ export class FixedValues implements ColumnValues {
    * gather64 into the column; an index past the dictionary reads undefined, which a BigInt64Array
    * refuses with a TypeError: that becomes the corruption it is (no check slows the loop).
    */
-  private gatherWords(dictionary: Int32Array, indices: Int32Array, page: PageRows): number {
+  private gatherWords(
+    dictionary: Int32Array,
+    indices: Int32Array,
+    page: PageRows,
+    size: number,
+  ): number {
     const out = wordPairs(this.words);
     try {
       return gather64(wordPairs(dictionary), indices, page.values, out, page.row);
     } catch (error) {
-      checkIndex(largestIndex(indices, page.values), dictionary.length / this.stride);
+      checkIndex(largestIndex(indices, page.values), size);
       throw error;
     }
   }
