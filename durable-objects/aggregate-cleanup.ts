@@ -22,14 +22,34 @@ const RETRY_MS = 5_000;
 /** A run holds its jobs this long, so the alarm does not come back for them while it works. */
 const HOLD_MS = 60_000;
 
-/** Asks for the job's intermediates to be deleted (inside the transaction that ends it). */
+/**
+ * Asks for the job's intermediates to be deleted (inside the transaction that ends it), unless it
+ * cannot have written any: then the store is not listed at all, which would otherwise compete with
+ * the client's first read of the result.
+ */
 export function scheduleCleanup(sql: Sql, effects: Effects, jobId: string, now: number): void {
+  if (!mayHaveIntermediates(sql, jobId)) return;
   sql.run(
     `INSERT INTO cleanups (job_id, next_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
     jobId,
     now,
   );
   wakeAt(effects, now);
+}
+
+/**
+ * False only when every map and reduce ran once, succeeded and handed all its outputs back inline:
+ * an attempt that failed, was lost or ran again may have written objects no result names.
+ */
+export function mayHaveIntermediates(sql: Sql, jobId: string): boolean {
+  const written = sql.first(
+    `SELECT 1 AS found FROM tasks
+     WHERE job_id = ? AND kind IN ('aggregate-map', 'aggregate-reduce')
+       AND (state != 'succeeded' OR attempt != 1 OR result IS NULL OR result LIKE '%"key":%')
+     LIMIT 1`,
+    jobId,
+  );
+  return written !== null;
 }
 
 /** When the next cleanup is due, or null. */

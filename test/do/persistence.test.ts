@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { forgetInlineOutputs, withoutInline } from '../../durable-objects/aggregate-inline.ts';
+import { mayHaveIntermediates } from '../../durable-objects/aggregate-cleanup.ts';
 import { createSql } from '../../durable-objects/sql.ts';
 import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
 import {
@@ -143,6 +144,86 @@ describe('inline outputs of aggregation steps', () => {
     });
     expect(withoutInline(null)).toBeNull();
   });
+});
+
+describe('which ended aggregations the cleanup lists their store for', () => {
+  const inline = { rowsRead: 1, partitions: [{ index: 0, inline: btoa('x'), groups: 1 }] };
+  const stored = { rowsRead: 1, partitions: [{ index: 0, key: 'k/part-0.arrow', groups: 1 }] };
+  const cases: [
+    string,
+    { kind: string; state: string; attempt: number; result: unknown },
+    boolean,
+  ][] = [
+    [
+      'a map that ran once and handed everything back inline',
+      { kind: 'aggregate-map', state: 'succeeded', attempt: 1, result: inline },
+      false,
+    ],
+    [
+      'a map that wrote a partial',
+      { kind: 'aggregate-map', state: 'succeeded', attempt: 1, result: stored },
+      true,
+    ],
+    [
+      'a map that ran twice',
+      { kind: 'aggregate-map', state: 'succeeded', attempt: 2, result: inline },
+      true,
+    ],
+    [
+      'a map that failed',
+      { kind: 'aggregate-map', state: 'failed', attempt: 1, result: null },
+      true,
+    ],
+    [
+      'a reduce that wrote its output',
+      {
+        kind: 'aggregate-reduce',
+        state: 'succeeded',
+        attempt: 1,
+        result: { groups: 1, key: 'k/r.arrow' },
+      },
+      true,
+    ],
+    [
+      'a reduce that handed it back',
+      {
+        kind: 'aggregate-reduce',
+        state: 'succeeded',
+        attempt: 1,
+        result: { groups: 1, inline: btoa('x') },
+      },
+      false,
+    ],
+    [
+      'a final step (its result stays)',
+      {
+        kind: 'aggregate-final',
+        state: 'succeeded',
+        attempt: 1,
+        result: { groups: 1, key: 'k/result.arrow' },
+      },
+      false,
+    ],
+  ];
+  for (const [name, task, expected] of cases) {
+    it(`${expected ? 'lists' : 'does not list'} after ${name}`, async () => {
+      const job = await submitJob({ kind: 'echo' });
+      const taskId = (await getJob(job.id)).tasks![0]!.id;
+      const found = await runInDurableObject(stub(), (_, state) => {
+        const sql = createSql(state.storage);
+        sql.run(
+          `UPDATE tasks SET kind = ?, state = ?, attempt = ?, result = ? WHERE id = ?`,
+          task.kind,
+          task.state,
+          task.attempt,
+          task.result === null ? null : JSON.stringify(task.result),
+          taskId,
+        );
+        return mayHaveIntermediates(sql, job.id);
+      });
+      expect(found).toBe(expected);
+    });
+  }
 });
 
 describe('rows', () => {
