@@ -7,6 +7,7 @@ import { FRAME_BUDGET_BYTES } from './coalesce.ts';
 import type { OutboxItem } from './coalesce.ts';
 import type { Logger } from './logger.ts';
 import { SlotGate } from './slot-gate.ts';
+import { ProgressThrottle } from './progress-throttle.ts';
 import { failure, internalFailure } from './task-outcome.ts';
 import type { Executors, LogChunk, Progress, TaskOutcome } from './task-outcome.ts';
 
@@ -18,6 +19,7 @@ interface HeldTask {
   controller: AbortController;
   /** 'ended' once the outcome is queued; the task stays held until the report is written. */
   phase: 'running' | 'ended';
+  progress?: ProgressThrottle<Progress>;
 }
 
 /** Why a task's signal was aborted; `replaced` ends it without a report. */
@@ -167,6 +169,9 @@ export class TaskRunner {
   private execute(task: HeldTask): TaskOutcome | Promise<TaskOutcome> {
     const { assignment, controller } = task;
     const ref = { taskId: assignment.taskId, attempt: assignment.attempt };
+    task.progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, (figures: Progress) =>
+      this.options.progress?.(ref, figures),
+    );
     const base = {
       assignment,
       signal: controller.signal,
@@ -175,9 +180,7 @@ export class TaskRunner {
         this.options.report({ kind: 'started', task: ref });
       },
       log: (chunks: LogChunk[]) => this.options.report({ kind: 'log', task: ref, chunks }),
-      progress: throttle(PROGRESS_INTERVAL_MS, (figures: Progress) =>
-        this.options.progress?.(ref, figures),
-      ),
+      progress: task.progress.report,
     };
     const { executors } = this.options;
     const spec = assignment.spec;
@@ -203,9 +206,13 @@ export class TaskRunner {
     task.phase = 'ended';
     this.active.delete(task);
     const { taskId, jobId, attempt } = task.assignment;
-    if (this.held.get(taskId) === task) {
+    const reported = this.held.get(taskId) === task;
+    if (!reported) task.progress?.end(false);
+    if (reported) {
       const cause = abortCause(task.controller.signal);
       const final = fitted(cause === null ? outcome : failure('cancelled', cause.message));
+      // A failed step's last report goes first; a success's end report says it all.
+      task.progress?.end(!final.ok);
       if (final.ok) {
         this.ended.completed++;
         const { exitCode, result } = final;
@@ -260,31 +267,4 @@ function fitted(outcome: TaskOutcome): TaskOutcome {
   if (bytes <= MAX_RESULT_BYTES) return outcome;
   const message = `the result is ${bytes} bytes; a frame holds at most ${MAX_RESULT_BYTES}`;
   return failure('internal', message, { nonRetryable: true });
-}
-
-/**
- * Calls `fn` at most once per `ms`: the first call at once, and the latest of those in between
- * when the interval is over, so the last report (a pipeline step that ended) is never lost.
- */
-function throttle<T>(ms: number, fn: (value: T) => void): (value: T) => void {
-  let last = -Infinity;
-  let pending: { value: T } | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  const flush = () => {
-    timer = null;
-    last = Date.now();
-    const held = pending;
-    pending = null;
-    if (held) fn(held.value);
-  };
-  return (value) => {
-    const now = Date.now();
-    if (now - last >= ms && timer === null) {
-      last = now;
-      fn(value);
-      return;
-    }
-    pending = { value };
-    timer ??= setTimeout(flush, Math.max(0, ms - (now - last))).unref();
-  };
 }

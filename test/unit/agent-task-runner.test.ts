@@ -1,8 +1,9 @@
 /** The task runner: one end report per task whatever happens, attempts, cancel, drain, held until sent. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutboxItem } from '../../worker-agent/coalesce.ts';
 import { createLogger } from '../../worker-agent/logger.ts';
 import { DRAINING_MESSAGE, TaskRunner } from '../../worker-agent/task-runner.ts';
+import { ProgressThrottle } from '../../worker-agent/progress-throttle.ts';
 import { failure } from '../../worker-agent/task-outcome.ts';
 import type { Executors, TaskContext, TaskOutcome } from '../../worker-agent/task-outcome.ts';
 import { runEcho } from '../../worker-agent/executors/echo.ts';
@@ -211,16 +212,19 @@ describe('TaskRunner', () => {
 });
 
 describe('TaskRunner progress', () => {
-  it('sends the first report at once and the latest of a burst when the interval ends', async () => {
-    const sent: unknown[] = [];
+  /** A runner whose echo executor reports `figures` at once and then ends as `outcome` after `ms`. */
+  function reporting(outcome: TaskOutcome, ms: number) {
+    const events: string[] = [];
     const runner = new TaskRunner({
       logger: createLogger({ write: () => undefined }),
-      report: () => undefined,
-      progress: (_task, figures) => sent.push(figures),
+      report: (item) => events.push(item.kind),
+      progress: (_task, figures) =>
+        events.push(`progress ${'rowsRead' in figures ? figures.rowsRead : '?'}`),
       executors: {
-        echo: (context) => {
+        echo: async (context) => {
           for (let i = 1; i <= 3; i++) context.progress({ rowsRead: i, bytesRead: 0 });
-          return { ok: true };
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return outcome;
         },
         command: unused,
         'aggregate-map': unused,
@@ -230,12 +234,67 @@ describe('TaskRunner progress', () => {
       },
     });
     runner.assign([assignment({ kind: 'echo' })]);
-    await settle();
-    expect(sent).toEqual([{ rowsRead: 1, bytesRead: 0 }]);
+    return { runner, events };
+  }
+
+  it('sends none for a task that succeeds within the interval: its end report says it all', async () => {
+    const { runner, events } = reporting({ ok: true }, 10);
+    await runner.whenSettled();
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(sent).toEqual([
-      { rowsRead: 1, bytesRead: 0 },
-      { rowsRead: 3, bytesRead: 0 },
-    ]);
+    expect(events).toEqual(['complete']);
+  });
+
+  it("sends a failed task's latest report just before its fail report", async () => {
+    const { runner, events } = reporting(failure('exit', 'step 2 failed'), 10);
+    await runner.whenSettled();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(events).toEqual(['progress 3', 'fail']);
+  });
+
+  it('sends the latest of a burst an interval after the start, and nothing after the end', async () => {
+    const { runner, events } = reporting({ ok: true }, 400);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(events).toEqual([]);
+    await runner.whenSettled();
+    expect(events).toEqual(['progress 3', 'complete']);
+  });
+});
+
+describe('ProgressThrottle', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('sends at most one report per interval, the first an interval after it was made', () => {
+    vi.useFakeTimers();
+    const sent: number[] = [];
+    const throttle = new ProgressThrottle(250, (value: number) => sent.push(value));
+    throttle.report(1);
+    vi.advanceTimersByTime(249);
+    expect(sent).toEqual([]);
+    throttle.report(2);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([2]);
+    vi.advanceTimersByTime(300);
+    throttle.report(3);
+    expect(sent).toEqual([2, 3]);
+    throttle.report(4);
+    throttle.report(5);
+    vi.advanceTimersByTime(249);
+    expect(sent).toEqual([2, 3]);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([2, 3, 5]);
+  });
+
+  it('at its end sends what it holds only when told to, and nothing after', () => {
+    vi.useFakeTimers();
+    const sent: number[] = [];
+    const dropped = new ProgressThrottle(250, (value: number) => sent.push(value));
+    dropped.report(1);
+    dropped.end(false);
+    const flushed = new ProgressThrottle(250, (value: number) => sent.push(value * 10));
+    flushed.report(2);
+    flushed.end(true);
+    flushed.report(3);
+    vi.advanceTimersByTime(1000);
+    expect(sent).toEqual([20]);
   });
 });
