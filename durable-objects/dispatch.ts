@@ -3,7 +3,12 @@ import { MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { connectedReadyWorkers } from './workers-store.ts';
 import { effectiveSlots, LIVE_TASK_STATES } from './rows.ts';
-import { placeRoundRobin, type PlacementTask, type PlacementWorker } from './placement.ts';
+import {
+  mapsAhead,
+  placeRoundRobin,
+  type PlacementTask,
+  type PlacementWorker,
+} from './placement.ts';
 import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
 import { markJobsStarted } from './jobs-store.ts';
 import { specBuilder } from './assignment-spec.ts';
@@ -12,12 +17,6 @@ import { pipelineQueue } from './pipeline-dispatch.ts';
 import { assignBatches } from './assign-batches.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
-/**
- * Map tasks an agent may hold beyond its free slots: the next map then starts the moment one ends
- * on the agent, not a round trip to the Scheduler later. Maps are short and many; other kinds
- * are never held ahead, and no map is while another task waits for room.
- */
-const MAPS_AHEAD = 1;
 
 interface QueuedRow {
   seq: number;
@@ -94,12 +93,13 @@ function freeWorkers(core: Core): PlacementWorker[] {
   );
   return connectedReadyWorkers(core.sql).map((row) => {
     const used = usage.get(row.id);
-    const freeSlots = effectiveSlots(row) - (used?.cost ?? 0);
+    const slots = effectiveSlots(row);
+    const freeSlots = slots - (used?.cost ?? 0);
     return {
       id: row.id,
       freeSlots,
       freeInflight: core.config.maxInflight - (used?.n ?? 0),
-      ahead: Math.max(0, MAPS_AHEAD + Math.min(0, freeSlots)),
+      ahead: mapsAhead(slots, freeSlots),
       acceptsCommands: row.accepts_commands === 1,
       executors: JSON.parse(row.executors) as string[],
     };

@@ -1,6 +1,7 @@
 /** Placement: rotation, capacity, pinning, command capability, executors, caps, locality, determinism. */
 import { describe, expect, it } from 'vitest';
 import {
+  mapsAhead,
   placeRoundRobin,
   type PlacementInput,
   type PlacementTask,
@@ -371,6 +372,18 @@ describe('placeRoundRobin with locality', () => {
       lastWorkerId: 'a',
     });
     expect(result.lastWorkerId).toBe('a');
+  });
+});
+
+describe('mapsAhead', () => {
+  it('lets a worker hold one map ahead per slot, less what it already holds', () => {
+    expect(mapsAhead(1, 1)).toBe(1);
+    expect(mapsAhead(2, 2)).toBe(2);
+    expect(mapsAhead(2, 0)).toBe(2);
+    expect(mapsAhead(2, -1)).toBe(1);
+    expect(mapsAhead(2, -2)).toBe(0);
+    expect(mapsAhead(2, -3)).toBe(0);
+    expect(mapsAhead(4, -1)).toBe(3);
   });
 });
 
