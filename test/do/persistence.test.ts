@@ -149,63 +149,34 @@ describe('inline outputs of aggregation steps', () => {
 describe('which ended aggregations the cleanup lists their store for', () => {
   const inline = { rowsRead: 1, partitions: [{ index: 0, inline: btoa('x'), groups: 1 }] };
   const stored = { rowsRead: 1, partitions: [{ index: 0, key: 'k/part-0.arrow', groups: 1 }] };
-  const cases: [
-    string,
-    { kind: string; state: string; attempt: number; result: unknown },
-    boolean,
-  ][] = [
+  const task = (kind: string, state: string, attempt: number, result: unknown) => ({
+    kind,
+    state,
+    attempt,
+    result,
+  });
+  const cases: [string, ReturnType<typeof task>, boolean][] = [
     [
-      'a map that ran once and handed everything back inline',
-      { kind: 'aggregate-map', state: 'succeeded', attempt: 1, result: inline },
+      'a map that ran once and handed all back',
+      task('aggregate-map', 'succeeded', 1, inline),
       false,
     ],
+    ['a map that wrote a partial', task('aggregate-map', 'succeeded', 1, stored), true],
+    ['a map that ran twice', task('aggregate-map', 'succeeded', 2, inline), true],
+    ['a map that failed', task('aggregate-map', 'failed', 1, null), true],
     [
-      'a map that wrote a partial',
-      { kind: 'aggregate-map', state: 'succeeded', attempt: 1, result: stored },
+      'a reduce that wrote',
+      task('aggregate-reduce', 'succeeded', 1, { groups: 1, key: 'r' }),
       true,
     ],
-    [
-      'a map that ran twice',
-      { kind: 'aggregate-map', state: 'succeeded', attempt: 2, result: inline },
-      true,
-    ],
-    [
-      'a map that failed',
-      { kind: 'aggregate-map', state: 'failed', attempt: 1, result: null },
-      true,
-    ],
-    [
-      'a reduce that wrote its output',
-      {
-        kind: 'aggregate-reduce',
-        state: 'succeeded',
-        attempt: 1,
-        result: { groups: 1, key: 'k/r.arrow' },
-      },
-      true,
-    ],
-    [
-      'a reduce that handed it back',
-      {
-        kind: 'aggregate-reduce',
-        state: 'succeeded',
-        attempt: 1,
-        result: { groups: 1, inline: btoa('x') },
-      },
-      false,
-    ],
+    ['a reduce that handed back', task('aggregate-reduce', 'succeeded', 1, { inline: 'x' }), false],
     [
       'a final step (its result stays)',
-      {
-        kind: 'aggregate-final',
-        state: 'succeeded',
-        attempt: 1,
-        result: { groups: 1, key: 'k/result.arrow' },
-      },
+      task('aggregate-final', 'succeeded', 1, { key: 'f' }),
       false,
     ],
   ];
-  for (const [name, task, expected] of cases) {
+  for (const [name, row, expected] of cases) {
     it(`${expected ? 'lists' : 'does not list'} after ${name}`, async () => {
       const job = await submitJob({ kind: 'echo' });
       const taskId = (await getJob(job.id)).tasks![0]!.id;
@@ -213,10 +184,10 @@ describe('which ended aggregations the cleanup lists their store for', () => {
         const sql = createSql(state.storage);
         sql.run(
           `UPDATE tasks SET kind = ?, state = ?, attempt = ?, result = ? WHERE id = ?`,
-          task.kind,
-          task.state,
-          task.attempt,
-          task.result === null ? null : JSON.stringify(task.result),
+          row.kind,
+          row.state,
+          row.attempt,
+          row.result === null ? null : JSON.stringify(row.result),
           taskId,
         );
         return mayHaveIntermediates(sql, job.id);
