@@ -205,29 +205,30 @@ export class TaskRunner {
     if (task.phase !== 'running') return;
     task.phase = 'ended';
     this.active.delete(task);
-    const { taskId, jobId, attempt } = task.assignment;
-    const reported = this.held.get(taskId) === task;
-    if (!reported) task.progress?.end(false);
-    if (reported) {
-      const cause = abortCause(task.controller.signal);
-      const final = fitted(cause === null ? outcome : failure('cancelled', cause.message));
-      // A failed step's last report goes first; a success's end report says it all.
-      task.progress?.end(!final.ok);
-      if (final.ok) {
-        this.ended.completed++;
-        const { exitCode, result } = final;
-        // Echo probes run by the thousand; only real work earns a line at the default level.
-        const level = task.assignment.spec.kind === 'echo' ? 'debug' : 'info';
-        this.options.logger[level]('task succeeded', { taskId, jobId, attempt, exitCode });
-        this.options.report({ kind: 'complete', task: { taskId, attempt, exitCode, result } });
-      } else {
-        this.ended.failed++;
-        const { exitCode, error } = final;
-        this.options.logger.info('task failed', { taskId, jobId, attempt, error });
-        this.options.report({ kind: 'fail', task: { taskId, attempt, exitCode, error } });
-      }
-    }
+    if (this.held.get(task.assignment.taskId) === task) this.reportEnd(task, outcome);
+    else task.progress?.end(false);
     this.notify();
+  }
+
+  private reportEnd(task: HeldTask, outcome: TaskOutcome): void {
+    const { taskId, jobId, attempt } = task.assignment;
+    const cause = abortCause(task.controller.signal);
+    const final = fitted(cause === null ? outcome : failure('cancelled', cause.message));
+    // A failed step's last report goes first; a success's end report says it all.
+    task.progress?.end(!final.ok);
+    if (final.ok) {
+      this.ended.completed++;
+      const { exitCode, result } = final;
+      // Echo probes run by the thousand; only real work earns a line at the default level.
+      const level = task.assignment.spec.kind === 'echo' ? 'debug' : 'info';
+      this.options.logger[level]('task succeeded', { taskId, jobId, attempt, exitCode });
+      this.options.report({ kind: 'complete', task: { taskId, attempt, exitCode, result } });
+    } else {
+      this.ended.failed++;
+      const { exitCode, error } = final;
+      this.options.logger.info('task failed', { taskId, jobId, attempt, error });
+      this.options.report({ kind: 'fail', task: { taskId, attempt, exitCode, error } });
+    }
   }
 
   private abort(task: HeldTask, cause: AbortCause): void {
