@@ -1,9 +1,10 @@
 // Reads vitest's JSON report and prints `ci: N passed, M failed`; exits non-zero on any failure.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [report, typecheckFailed, testStatus] = process.argv.slice(2);
+// checksFailed: how many checks before the tests failed (typecheck, snappy.wasm's build).
+const [report, checksFailed, testStatus] = process.argv.slice(2);
 let passed = 0;
-let failed = Number(typecheckFailed) || 0;
+let failed = Number(checksFailed) || 0;
 if (existsSync(report)) {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed = json.numPassedTests ?? 0;
@@ -16,6 +17,7 @@ if (existsSync(report)) {
   console.log(`no test report at ${report}`);
 }
 if (Number(testStatus) !== 0 && failed === 0) failed = 1;
-if (Number(typecheckFailed)) console.log('typecheck failed');
+if (Number(checksFailed))
+  console.log(`${checksFailed} check(s) before the tests failed (see above)`);
 console.log(`ci: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

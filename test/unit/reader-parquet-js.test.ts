@@ -8,6 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import type { RecordBatch } from 'apache-arrow';
 import {
   Compression,
@@ -22,6 +23,9 @@ import { ReaderError } from '../../worker-agent/aggregate/readers/errors.ts';
 import { parseMetadata } from '../../worker-agent/aggregate/readers/parquet/metadata.ts';
 import { unsupportedReason } from '../../worker-agent/aggregate/readers/parquet/row-group.ts';
 import { snappyDecompress } from '../../worker-agent/aggregate/readers/parquet/snappy.ts';
+import { wasmSnappy } from '../../worker-agent/aggregate/readers/parquet/snappy-wasm.ts';
+import { decompress } from '../../worker-agent/aggregate/readers/parquet/codecs.ts';
+import { Codec } from '../../worker-agent/aggregate/readers/parquet/format.ts';
 import { HybridReader } from '../../worker-agent/aggregate/readers/parquet/hybrid.ts';
 import { attachedValidityBytes } from '../../worker-agent/aggregate/validity-bytes.ts';
 import { ParquetFormatError } from '../../worker-agent/aggregate/readers/parquet/errors.ts';
@@ -325,13 +329,40 @@ describe('Snappy and RLE/bit-packed decoding', () => {
         header.push((n & 127) | 128);
       }
       into.fill(0xee);
-      const out = snappyDecompress(
-        Uint8Array.from([...header, ...elements]),
-        expected.length,
-        into,
-      );
-      expect([...out]).toEqual(expected);
+      const input = Uint8Array.from([...header, ...elements]);
+      expect([...snappyDecompress(input, expected.length, into)]).toEqual(expected);
+      // The WebAssembly decoder (snappy.c), which pages go through, decodes it the same.
+      expect([...(wasmSnappy(input, expected.length) ?? [])]).toEqual(expected);
     }
+  });
+
+  it('says what is wrong with a corrupt Snappy page, though WebAssembly decodes the good ones', () => {
+    const block = Uint8Array.from([10, (2 - 1) << 2, 0x61, 0x62, ((8 - 4) << 2) | 1, 2]);
+    expect(new TextDecoder().decode(decompress(Codec.SNAPPY, block, 10))).toBe('ababababab');
+    expect(wasmSnappy(block, 11)).toBeNull();
+    expect(() => decompress(Codec.SNAPPY, block, 11)).toThrow(/holds 10 bytes, the page says 11/);
+    const early = Uint8Array.from([4, ((4 - 4) << 2) | 1, 9]);
+    expect(wasmSnappy(early, 4)).toBeNull();
+    expect(() => decompress(Codec.SNAPPY, early, 4)).toThrow(/before the start/);
+    const short = Uint8Array.from([20, (30 - 1) << 2, 0x61]);
+    expect(wasmSnappy(short, 20)).toBeNull();
+    expect(() => decompress(Codec.SNAPPY, short, 20)).toThrow(ParquetFormatError);
+  });
+
+  it('decodes Snappy pages without WebAssembly too (node --jitless has none)', () => {
+    const codecs = new URL(
+      '../../worker-agent/aggregate/readers/parquet/codecs.ts',
+      import.meta.url,
+    );
+    const script = `import { decompress } from ${JSON.stringify(codecs.href)};
+      const block = Uint8Array.from([10, 4, 0x61, 0x62, 17, 2]);
+      console.log(typeof WebAssembly, new TextDecoder().decode(decompress(1, block, 10)));`;
+    const output = execFileSync(
+      process.execPath,
+      ['--jitless', '--no-warnings', '--import', 'tsx/esm', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    expect(output.trim()).toBe('undefined ababababab');
   });
 
   it('reads RLE runs and bit-packed groups at narrow, middle and wide bit widths', () => {

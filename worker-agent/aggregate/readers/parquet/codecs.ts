@@ -3,6 +3,7 @@ import zlib from 'node:zlib';
 import { ParquetFormatError } from './errors.ts';
 import { Codec } from './format.ts';
 import { SNAPPY_SLACK, snappyDecompress } from './snappy.ts';
+import { wasmSnappy } from './snappy-wasm.ts';
 
 type Inflate = (input: Uint8Array) => Uint8Array;
 /** Node ≥ 22.15 has zstd in zlib; older Nodes leave ZSTD files to parquet-wasm. */
@@ -33,7 +34,11 @@ export class PageBuffer {
   }
 }
 
-/** `input` decompressed to exactly `size` bytes (Snappy into `buffer`, valid until its next use). */
+/**
+ * `input` decompressed to exactly `size` bytes. Snappy's output is valid until the next page's:
+ * WebAssembly's memory, or `buffer` where snappy.ts decodes it (without WebAssembly, or to say
+ * what is wrong with a page the WebAssembly decoder refused).
+ */
 export function decompress(
   codec: number,
   input: Uint8Array,
@@ -43,7 +48,8 @@ export function decompress(
   let output: Uint8Array;
   try {
     if (codec === Codec.UNCOMPRESSED) output = input;
-    else if (codec === Codec.SNAPPY) return snappyDecompress(input, size, buffer?.take(size));
+    else if (codec === Codec.SNAPPY)
+      return wasmSnappy(input, size) ?? snappyDecompress(input, size, buffer?.take(size));
     else if (codec === Codec.GZIP) output = zlib.unzipSync(input);
     else if (codec === Codec.ZSTD && zstd) output = zstd(input);
     else throw new ParquetFormatError(`codec ${codec} is not supported`);
