@@ -3,16 +3,18 @@
  * stack with 1, 2 and 3 agents, against DuckDB on the same files in the same run. Each query runs
  * cold (the agents' caches emptied: every byte from S3) and warm (again, as a user's next query
  * over the same data: locality and the agents' caches at work; DuckDB's timed runs are warm too).
- * Warm figures are the median of BENCH_WARM_RUNS jobs, DuckDB's of as many runs: one run on this
- * shared 2-core machine swings by ±15%. New agents first run BENCH_WARMUP_JOBS untimed jobs (20):
- * agents are long-running, and their first ~20 jobs are ~10% slower while V8 compiles. DuckDB's
- * figure is warm too (its first run untimed); cold figures are each a job's first read of the data.
+ * Warm figures are the median of BENCH_WARM_RUNS jobs, DuckDB's of as many runs, each right after
+ * one of those jobs (the faster of two back to back), so that a ratio compares runs on the same machine at the same time (a shared
+ * VM's speed drifts by tens of percent within minutes). New agents first run BENCH_WARMUP_JOBS
+ * untimed jobs (20): agents are long-running, and their first ~20 jobs are ~10% slower while V8
+ * compiles. DuckDB's figure is warm too (its first run untimed); cold figures are each a job's
+ * first read of the data, against the DuckDB runs of that query's warm jobs.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { agentCacheDir } from '../cli/local/agent-process.ts';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { tableFromIPC } from 'apache-arrow';
 import { LOCAL_BUCKET, startStack, type Stack } from '../cli/local/stack.ts';
 import { freePort } from '../cli/local/ports.ts';
@@ -34,30 +36,53 @@ const median = (samples: readonly number[]) =>
     50,
   );
 
-/** DuckDB's time and result size per query name. */
-type Reference = Map<string, { seconds: number; rows: number }>;
-
 /** DuckDB's threads: one per core, as the agents' map slots (its default, said outright). */
 const DUCKDB_THREADS = availableParallelism();
 
-async function duckdbTimes(files: string[]): Promise<Reference> {
-  const connection = await (await DuckDBInstance.create(':memory:')).connect();
-  await connection.run(`SET threads = ${DUCKDB_THREADS}`);
-  const list = files.map((file) => `'${file}'`).join(', ');
-  const times: Reference = new Map();
-  for (const query of QUERIES) {
-    const sql = `WITH data AS (SELECT * FROM read_parquet([${list}])) ${query.sql}`;
-    await connection.runAndReadAll(sql); // warm the file cache
-    const seconds: number[] = [];
-    let rows = 0;
-    for (let run = 0; run < WARM_RUNS; run++) {
-      const started = performance.now();
-      rows = (await connection.runAndReadAll(sql)).currentRowCount;
-      seconds.push((performance.now() - started) / 1000);
-    }
-    times.set(query.name, { seconds: median(seconds), rows });
+/**
+ * DuckDB over the same files, run between our jobs: each of its timed runs right after one of
+ * ours, so that both see the same machine (a shared VM's speed drifts by tens of percent within
+ * minutes; one DuckDB figure taken at the start made ratios of that drift).
+ */
+class DuckDB {
+  /** Every timed run's seconds, per query name. */
+  readonly seconds = new Map<string, number[]>();
+  readonly rows = new Map<string, number>();
+
+  private constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly list: string,
+  ) {}
+
+  static async open(files: string[]): Promise<DuckDB> {
+    const connection = await (await DuckDBInstance.create(':memory:')).connect();
+    await connection.run(`SET threads = ${DUCKDB_THREADS}`);
+    const duck = new DuckDB(connection, files.map((file) => `'${file}'`).join(', '));
+    // Untimed, as our warm-up jobs: the file cache and DuckDB's first run.
+    for (const query of QUERIES) await duck.run(query);
+    return duck;
   }
-  return times;
+
+  /**
+   * Runs the query twice and keeps the faster (the first may find the caches full of our job's
+   * data): its seconds, kept among the query's samples.
+   */
+  async timed(query: Query): Promise<number> {
+    const seconds = Math.min(await this.run(query), await this.run(query));
+    this.seconds.set(query.name, [...(this.seconds.get(query.name) ?? []), seconds]);
+    return seconds;
+  }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+
+  private async run(query: Query): Promise<number> {
+    const started = performance.now();
+    const sql = `WITH data AS (SELECT * FROM read_parquet([${this.list}])) ${query.sql}`;
+    this.rows.set(query.name, (await this.connection.runAndReadAll(sql)).currentRowCount);
+    return (performance.now() - started) / 1000;
+  }
 }
 
 async function main(): Promise<void> {
@@ -65,14 +90,16 @@ async function main(): Promise<void> {
     `bench:aggregate — ${FILES} Parquet files × ${ROWS_PER_FILE.toLocaleString('en')} rows`,
   );
   const dataset = ensureSalesDataset(FILES, ROWS_PER_FILE);
-  const duck = await duckdbTimes(dataset.files);
+  const duck = await DuckDB.open(dataset.files);
   // Agents with as many map slots as cores (the default), then with one each: on one 2-core
   // machine only the second series can show the work spreading over agents.
   const results = [...(await series(dataset, duck, null)), ...(await series(dataset, duck, 1))];
+  duck.close();
   console.log(
-    `\nDuckDB (same files, local disk, ${DUCKDB_THREADS} threads; median of ${WARM_RUNS} runs)`,
+    `\nDuckDB (same files, local disk, ${DUCKDB_THREADS} threads; median of all its runs, one after each warm job)`,
   );
-  for (const [name, { seconds }] of duck) {
+  for (const [name, samples] of duck.seconds) {
+    const seconds = median(samples);
     console.log(
       `${name.padEnd(40)} ${'duckdb'.padStart(6)}  ${seconds.toFixed(2).padStart(7)} s  ${rate(
         dataset.rows,
@@ -91,7 +118,7 @@ async function main(): Promise<void> {
 /** Every query, cold and warm, on 1, 2 and 3 agents of `slots` map slots each (null: default). */
 async function series(
   dataset: { files: string[]; rows: number },
-  duck: Reference,
+  duck: DuckDB,
   slots: number | null,
 ): Promise<string[]> {
   const stateDir = mkdtempSync(join(tmpdir(), 'tm-bench-agg-'));
@@ -119,17 +146,19 @@ async function series(
       for (let job = 0; job < WARMUP_JOBS; job++)
         await stack.client.submitJob(requestOf(QUERIES[job % QUERIES.length]!), 300);
       for (const query of QUERIES) {
-        const reference = duck.get(query.name)!;
+        emptyCaches(stateDir, stack.agents);
+        const cold = await timedJob(stack, requestOf(query));
+        const warm: Run[] = [];
+        const theirs: number[] = [];
+        for (let run = 0; run < WARM_RUNS; run++) {
+          warm.push(await timedJob(stack, requestOf(query)));
+          theirs.push(await duck.timed(query));
+        }
+        const reference = { seconds: median(theirs), rows: duck.rows.get(query.name)! };
         const row = (cache: string, runs: Run[]) =>
           measured(query, count, slots, cache, runs, reference, dataset.rows);
-        emptyCaches(stateDir, stack.agents);
-        results.push(row('cold', [await timedJob(stack, requestOf(query))]));
-        console.log(results.at(-1));
-        const warm: Run[] = [];
-        for (let run = 0; run < WARM_RUNS; run++)
-          warm.push(await timedJob(stack, requestOf(query)));
-        results.push(row('warm', warm));
-        console.log(results.at(-1));
+        results.push(row('cold', [cold]), row('warm', warm));
+        console.log(`${results.at(-2)}\n${results.at(-1)}`);
       }
     }
   } catch (error) {
