@@ -347,6 +347,10 @@ describe('Snappy and RLE/bit-packed decoding', () => {
     const short = Uint8Array.from([20, (30 - 1) << 2, 0x61]);
     expect(wasmSnappy(short, 20)).toBeNull();
     expect(() => decompress(Codec.SNAPPY, short, 20)).toThrow(ParquetFormatError);
+    // A length header of 2^32 + 2: not 2 bytes, though the 32 bits the decoder keeps say so.
+    const huge = Uint8Array.from([0x82, 0x80, 0x80, 0x80, 0x10, (2 - 1) << 2, 0x61, 0x62]);
+    expect(wasmSnappy(huge, 2)).toBeNull();
+    expect(() => decompress(Codec.SNAPPY, huge, 2)).toThrow(/the page says 2/);
   });
 
   it('decodes Snappy pages without WebAssembly too (node --jitless has none)', () => {

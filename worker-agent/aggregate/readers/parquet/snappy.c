@@ -13,6 +13,7 @@ int snappy_decompress(const uint8_t *in, int in_len, uint8_t *out, int out_cap) 
   for (int shift = 0;; shift += 7) {
     if (p >= end || shift > 28) return -1;
     uint8_t b = *p++;
+    if (shift == 28 && b > 0x0f) return -1;  // a length of 2^32 or more
     len |= (uint32_t)(b & 0x7f) << shift;
     if (b < 0x80) break;
   }
