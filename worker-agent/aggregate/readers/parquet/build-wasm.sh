@@ -7,3 +7,4 @@ out="${1:-$here/snappy.wasm}"
 mkdir -p "$(dirname "$out")"
 clang --target=wasm32 -O3 -nostdlib -mbulk-memory -msimd128 \
   -Wl,--no-entry -Wl,--export=__heap_base -o "$out" "$here/snappy.c"
+chmod -x "$out"  # wasm-ld marks its output executable; it is data
