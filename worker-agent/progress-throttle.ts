@@ -34,10 +34,8 @@ export class ProgressThrottle<T> {
   end(sendHeld: boolean): void {
     this.ended = true;
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    const held = this.pending;
-    this.pending = null;
-    if (held && sendHeld) this.send(held.value);
+    if (!sendHeld) this.pending = null;
+    this.flush();
   }
 
   private readonly flush = (): void => {
