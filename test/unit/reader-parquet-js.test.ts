@@ -283,6 +283,20 @@ describe('the JavaScript Parquet reader', { timeout: 120_000 }, () => {
   });
 });
 
+/**
+ * An uncompressed column chunk of 4 INT32 rows: a dictionary page of [10, 20, 30], then a data
+ * page of bit width 2 and an RLE run of four 1s. Page headers are Thrift compact structs.
+ */
+// prettier-ignore
+const DICTIONARY_CHUNK = Uint8Array.from([
+  // type 2 (dictionary), sizes 12 and 12, field 7 {values: 3, encoding: 0 (PLAIN)}
+  0x15, 4, 0x15, 24, 0x15, 24, 0x4c, 0x15, 6, 0x15, 0, 0, 0,
+  ...new Uint8Array(Int32Array.of(10, 20, 30).buffer),
+  // type 0 (data), sizes 3 and 3, field 5 {values: 4, encoding: 8 (RLE_DICTIONARY), levels: 3, 3}
+  0x15, 0, 0x15, 6, 0x15, 6, 0x2c, 0x15, 8, 0x15, 16, 0x15, 6, 0x15, 6, 0, 0,
+  2, 4 << 1, 1,
+]);
+
 describe('Snappy and RLE/bit-packed decoding', () => {
   it('decompresses literals and overlapping copies', () => {
     // Length 10; literal "ab"; copy of 8 bytes from offset 2 (overlapping: a run of "ab").
@@ -353,20 +367,30 @@ describe('Snappy and RLE/bit-packed decoding', () => {
     expect(() => decompress(Codec.SNAPPY, huge, 2)).toThrow(/the page says 2/);
   });
 
-  it('decodes Snappy pages without WebAssembly too (node --jitless has none)', () => {
-    const codecs = new URL(
-      '../../worker-agent/aggregate/readers/parquet/codecs.ts',
-      import.meta.url,
-    );
-    const script = `import { decompress } from ${JSON.stringify(codecs.href)};
+  it('decodes Snappy and dictionary pages without WebAssembly too (node --jitless has none)', () => {
+    const module = (file: string) =>
+      JSON.stringify(
+        new URL(`../../worker-agent/aggregate/readers/parquet/${file}`, import.meta.url).href,
+      );
+    // A dictionary page of 3 entries, then 4 rows: bit width 2, an RLE run of four 1s.
+    const script = `import { decompress } from ${module('codecs.ts')};
+      import { decodeChunk } from ${module('pages.ts')};
+      import { FixedValues } from ${module('column-values.ts')};
       const block = Uint8Array.from([10, 4, 0x61, 0x62, 17, 2]);
-      console.log(typeof WebAssembly, new TextDecoder().decode(decompress(1, block, 10)));`;
-    const output = execFileSync(
-      process.execPath,
-      ['--jitless', '--no-warnings', '--import', 'tsx/esm', '--input-type=module', '-e', script],
-      { encoding: 'utf8' },
-    );
-    expect(output.trim()).toBe('undefined ababababab');
+      const values = new FixedValues(4, 4);
+      const pages = Uint8Array.from(${JSON.stringify([...DICTIONARY_CHUNK])});
+      decodeChunk({ bytes: pages, codec: 0, optional: false, rows: 4, arrays: undefined }, values);
+      console.log(typeof WebAssembly, new TextDecoder().decode(decompress(1, block, 10)),
+        values.wasmIndices(Uint8Array.of(2, 8, 1), { row: 0, count: 4, valid: null, values: 4 }),
+        [...values.words].join());`;
+    const run = (flags: string[]) =>
+      execFileSync(
+        process.execPath,
+        [...flags, '--no-warnings', '--import', 'tsx/esm', '--input-type=module', '-e', script],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(run(['--jitless'])).toBe('undefined ababababab false 20,20,20,20');
+    expect(run([])).toBe('object ababababab true 20,20,20,20');
   });
 
   it('reads RLE runs and bit-packed groups at narrow, middle and wide bit widths', () => {

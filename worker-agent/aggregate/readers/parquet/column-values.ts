@@ -5,6 +5,7 @@
  * hold zeros (entry 0 for strings), whatever the arrays held before.
  */
 import { freshArrays, type ColumnArrays } from './column-arrays.ts';
+import { WasmDictionary, wasmDictionaryPage } from './dictionary-page-wasm.ts';
 import { ParquetFormatError } from './errors.ts';
 import { HybridReader } from './hybrid.ts';
 import { unpackBits } from '../../validity-bytes.ts';
@@ -23,6 +24,11 @@ export interface ColumnValues {
   /** The dictionary page's PLAIN values. */
   setDictionary(bytes: Uint8Array, count: number): void;
   plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void;
+  /**
+   * A dictionary-encoded page (`encoded`: the bit width, then the runs) decoded in WebAssembly;
+   * false when it is not, and the caller hands the page's indices to `indices`.
+   */
+  wasmIndices(encoded: Uint8Array, page: PageRows): boolean;
   /** Dictionary indices (`page.values` of them) for the page's non-NULL rows. */
   indices(indices: Int32Array, page: PageRows): void;
 }
@@ -42,6 +48,7 @@ function aligned(bytes: Uint8Array, start: number, length: number): ArrayBuffer 
 export class FixedValues implements ColumnValues {
   readonly words: Int32Array;
   private dictionary: Int32Array | null = null;
+  private wasmDictionary: WasmDictionary | null = null;
   private readonly stride: number;
 
   constructor(
@@ -59,6 +66,7 @@ export class FixedValues implements ColumnValues {
     const dictionary = this.arrays.int32('dictionary', count * this.stride);
     bytesOf(dictionary).set(bytes.subarray(0, length));
     this.dictionary = dictionary;
+    this.wasmDictionary = new WasmDictionary(bytesOf(dictionary), count, this.width);
   }
 
   plain(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
@@ -70,6 +78,12 @@ export class FixedValues implements ColumnValues {
     }
     const dense = new Int32Array(aligned(bytes, position, length));
     this.scatter(dense, page);
+  }
+
+  wasmIndices(encoded: Uint8Array, page: PageRows): boolean {
+    const words = this.wasmDictionary && wasmDictionaryPage(encoded, page, this.wasmDictionary);
+    if (words) this.words.set(words, page.row * this.stride);
+    return words !== null;
   }
 
   indices(indices: Int32Array, page: PageRows): void {
@@ -257,6 +271,10 @@ export class BoolValues implements ColumnValues {
     this.place(dense, page);
   }
 
+  wasmIndices(): boolean {
+    return false;
+  }
+
   indices(): void {
     throw corrupt('a BOOLEAN column has dictionary-encoded pages');
   }
@@ -319,6 +337,12 @@ export class StringValues implements ColumnValues {
     for (let r = 0; r < page.count; r++) {
       this.codes[page.row + r] = !page.valid || page.valid[r] !== 0 ? j++ : 0;
     }
+  }
+
+  wasmIndices(encoded: Uint8Array, page: PageRows): boolean {
+    const codes = this.dictionarySize > 0 && wasmDictionaryPage(encoded, page, this.dictionarySize);
+    if (codes) this.codes.set(codes, page.row);
+    return !!codes;
   }
 
   indices(indices: Int32Array, page: PageRows): void {

@@ -177,6 +177,7 @@ function decodeValues(page: DecodedPage, values: ColumnValues, scratch: Scratch)
     values.plain(data, start, data.length, rows);
   } else if (encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY) {
     if (start >= data.length) throw new ParquetFormatError('a dictionary-encoded page is empty');
+    if (values.wasmIndices(data.subarray(start), rows)) return;
     const indices = scratch.indices(rows.values);
     new HybridReader(data, start + 1, data.length).read(data[start]!, rows.values, indices);
     values.indices(indices, rows);
