@@ -14,6 +14,32 @@ static void unpack(const uint8_t *p, u32 w, u32 count, u32 *out) {
   for (u32 i = 0; i < count; i++, bit += w) out[i] = (u32)((load64(p + (bit >> 3)) >> (bit & 7)) & mask);
 }
 
+// `groups` groups of 8 values of W bits, each group W bytes: with W a constant, every offset,
+// shift and mask is one too, so the compiler unrolls the group into straight-line code.
+#define UNPACK_GROUPS(W)                                                                       \
+  static void unpack_groups_##W(const uint8_t *p, u32 groups, u32 *out) {                     \
+    for (u32 g = 0; g < groups; g++, p += W, out += 8)                                          \
+      for (u32 j = 0; j < 8; j++)                                                               \
+        out[j] = (u32)((load64(p + (j * W >> 3)) >> (j * W & 7)) & ((1ull << W) - 1));          \
+  }
+UNPACK_GROUPS(1) UNPACK_GROUPS(2) UNPACK_GROUPS(3) UNPACK_GROUPS(4) UNPACK_GROUPS(5) UNPACK_GROUPS(6)
+UNPACK_GROUPS(7) UNPACK_GROUPS(8) UNPACK_GROUPS(9) UNPACK_GROUPS(10) UNPACK_GROUPS(11) UNPACK_GROUPS(12)
+UNPACK_GROUPS(13) UNPACK_GROUPS(14) UNPACK_GROUPS(15) UNPACK_GROUPS(16) UNPACK_GROUPS(17) UNPACK_GROUPS(18)
+UNPACK_GROUPS(19) UNPACK_GROUPS(20) UNPACK_GROUPS(21) UNPACK_GROUPS(22) UNPACK_GROUPS(23) UNPACK_GROUPS(24)
+UNPACK_GROUPS(25) UNPACK_GROUPS(26) UNPACK_GROUPS(27) UNPACK_GROUPS(28) UNPACK_GROUPS(29) UNPACK_GROUPS(30)
+UNPACK_GROUPS(31) UNPACK_GROUPS(32)
+
+typedef void (*unpack_groups_fn)(const uint8_t *, u32, u32 *);
+static const unpack_groups_fn unpack_groups[33] = {
+  0, unpack_groups_1, unpack_groups_2, unpack_groups_3, unpack_groups_4, unpack_groups_5,
+  unpack_groups_6, unpack_groups_7, unpack_groups_8, unpack_groups_9, unpack_groups_10,
+  unpack_groups_11, unpack_groups_12, unpack_groups_13, unpack_groups_14, unpack_groups_15,
+  unpack_groups_16, unpack_groups_17, unpack_groups_18, unpack_groups_19, unpack_groups_20,
+  unpack_groups_21, unpack_groups_22, unpack_groups_23, unpack_groups_24, unpack_groups_25,
+  unpack_groups_26, unpack_groups_27, unpack_groups_28, unpack_groups_29, unpack_groups_30,
+  unpack_groups_31, unpack_groups_32,
+};
+
 // Decodes `count` indices of `w` bits from in[0, len) (8 readable bytes past len) into idx;
 // returns the largest, or -1 when the runs are corrupt.
 static int64_t decode_indices(const uint8_t *in, u32 len, u32 w, u32 count, u32 *idx) {
@@ -49,7 +75,9 @@ static int64_t decode_indices(const uint8_t *in, u32 len, u32 w, u32 count, u32 
       if (w == 0) {
         for (u32 i = 0; i < take; i++) idx[filled + i] = 0;
       } else {
-        unpack(in + pos, w, take, idx + filled);
+        u32 whole = take / 8;
+        unpack_groups[w](in + pos, whole, idx + filled);
+        unpack(in + pos + whole * w, w, take - whole * 8, idx + filled + whole * 8);
         for (u32 i = 0; i < take; i++) largest = idx[filled + i] > largest ? idx[filled + i] : largest;
       }
       u64 next = pos + (values / 8) * w;
