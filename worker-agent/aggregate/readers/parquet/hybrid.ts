@@ -26,7 +26,7 @@ export class HybridReader {
     return this.decode(1, count, out, 0, true);
   }
 
-  /** Returns how many of the values are 1 when `countOnes` (for 1-bit values), else 0. */
+  /** Returns how many of the values are 1 when `countOnes` (for levels: 1 bit into bytes), else 0. */
   private decode(
     bitWidth: number,
     count: number,
@@ -59,8 +59,9 @@ export class HybridReader {
         if (this.position + Math.ceil((take * bitWidth) / 8) > this.end) {
           throw corrupt('a bit-packed run past the end');
         }
-        unpack(this.bytes, this.position, bitWidth, take, out, at + filled);
-        if (countOnes) ones += onesIn(this.bytes, this.position, take);
+        if (countOnes && out instanceof Uint8Array) {
+          ones += unpackLevels(this.bytes, this.position, take, out, at + filled);
+        } else unpack(this.bytes, this.position, bitWidth, take, out, at + filled);
         this.position = Math.min(this.end, this.position + (values / 8) * bitWidth);
         filled += take;
       }
@@ -91,13 +92,36 @@ export class HybridReader {
   }
 }
 
-/** Set bits among the first `count` bits from `bytes[position..]`, a byte at a time. */
-function onesIn(bytes: Uint8Array, position: number, count: number): number {
+/**
+ * `count` one-bit values from `bytes[position..]` into `out[at..]` as bytes 0 or 1, eight from
+ * each byte read (bounds checked by the caller); returns how many are 1.
+ */
+function unpackLevels(
+  bytes: Uint8Array,
+  position: number,
+  count: number,
+  out: Uint8Array,
+  at: number,
+): number {
   let ones = 0;
   const whole = count >>> 3;
-  for (let i = 0; i < whole; i++) ones += BYTE_ONES[bytes[position + i]!]!;
-  const rest = count & 7;
-  if (rest > 0) ones += BYTE_ONES[bytes[position + whole]! & ((1 << rest) - 1)]!;
+  for (let i = 0, o = at; i < whole; i++, o += 8) {
+    const b = bytes[position + i]!;
+    out[o] = b & 1;
+    out[o + 1] = (b >>> 1) & 1;
+    out[o + 2] = (b >>> 2) & 1;
+    out[o + 3] = (b >>> 3) & 1;
+    out[o + 4] = (b >>> 4) & 1;
+    out[o + 5] = (b >>> 5) & 1;
+    out[o + 6] = (b >>> 6) & 1;
+    out[o + 7] = b >>> 7;
+    ones += BYTE_ONES[b]!;
+  }
+  for (let i = whole << 3; i < count; i++) {
+    const bit = (bytes[position + (i >>> 3)]! >>> (i & 7)) & 1;
+    out[at + i] = bit;
+    ones += bit;
+  }
   return ones;
 }
 
