@@ -88,6 +88,25 @@ static int64_t decode_indices(const uint8_t *in, u32 len, u32 w, u32 count, u32 
   return largest;
 }
 
+// Every row's value as a T, `VALUE(i)` being the page's i-th non-NULL one; NULL rows get 0,
+// without a branch (`idx[values]` is 0, for the NULL rows after the last value).
+#define PLACE(T, VALUE)                                                                        \
+  do {                                                                                         \
+    T *o = out;                                                                                \
+    if (!valid) {                                                                              \
+      for (u32 r = 0; r < rows; r++) o[r] = VALUE(r);                                          \
+    } else {                                                                                   \
+      for (u32 r = 0, j = 0; r < rows; r++) {                                                  \
+        T v = valid[r];                                                                        \
+        o[r] = VALUE(j) & -v;                                                                  \
+        j += (u32)v;                                                                           \
+      }                                                                                        \
+    }                                                                                          \
+  } while (0)
+#define CODE(i) idx[i]
+#define ENTRY32(i) ((const u32 *)dictionary)[idx[i]]
+#define ENTRY64(i) ((const u64 *)dictionary)[idx[i]]
+
 // The page's values: data[0, len) is its bit width then its runs (8 readable bytes past len);
 // `values` indices for `rows` rows, `valid` one byte a row (0 for NULL) or null when none is.
 // `width` 0 writes the indices, 4 or 8 the dictionary's entries of that many bytes. `idx` has
@@ -100,43 +119,9 @@ int dictionary_page(const uint8_t *data, u32 len, u32 values, const uint8_t *val
   int64_t largest = decode_indices(data + 1, len - 1, data[0], values, idx);
   if (largest < 0 || (u64)largest >= size) return -1;
   idx[values] = 0;
-  if (width == 0) {
-    u32 *o = out;
-    if (!valid) {
-      for (u32 r = 0; r < rows; r++) o[r] = idx[r];
-      return 0;
-    }
-    for (u32 r = 0, j = 0; r < rows; r++) {
-      u32 v = valid[r];
-      o[r] = idx[j] & -v;
-      j += v;
-    }
-  } else if (width == 4) {
-    const u32 *d = dictionary;
-    u32 *o = out;
-    if (!valid) {
-      for (u32 r = 0; r < rows; r++) o[r] = d[idx[r]];
-      return 0;
-    }
-    for (u32 r = 0, j = 0; r < rows; r++) {
-      u32 v = valid[r];
-      o[r] = d[idx[j]] & -v;
-      j += v;
-    }
-  } else if (width == 8) {
-    const u64 *d = dictionary;
-    u64 *o = out;
-    if (!valid) {
-      for (u32 r = 0; r < rows; r++) o[r] = d[idx[r]];
-      return 0;
-    }
-    for (u32 r = 0, j = 0; r < rows; r++) {
-      u64 v = valid[r];
-      o[r] = d[idx[j]] & -v;
-      j += (u32)v;
-    }
-  } else {
-    return -1;
-  }
+  if (width == 0) PLACE(u32, CODE);
+  else if (width == 4) PLACE(u32, ENTRY32);
+  else if (width == 8) PLACE(u64, ENTRY64);
+  else return -1;
   return 0;
 }
