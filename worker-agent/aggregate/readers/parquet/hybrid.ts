@@ -26,13 +26,16 @@ export class HybridReader {
     return this.decode(1, count, out, 0, true);
   }
 
-  /** Returns how many of the values are 1 when `countOnes` (for levels: 1 bit into bytes), else 0. */
+  /**
+   * With `levels` (one-bit values into bytes, from readLevels), returns how many of the values
+   * are 1; else 0.
+   */
   private decode(
     bitWidth: number,
     count: number,
     out: Int32Array | Uint8Array,
     at: number,
-    countOnes: boolean,
+    levels: boolean,
   ): number {
     if (bitWidth < 0 || bitWidth > 32) throw corrupt(`bit width ${bitWidth}`);
     if (at + count > out.length) throw corrupt('more values than room');
@@ -49,7 +52,7 @@ export class HybridReader {
           throw corrupt(`a run value past ${bitWidth} bits`);
         const take = Math.min(run, remaining);
         out.fill(value, at + filled, at + filled + take);
-        if (countOnes && value === 1) ones += take;
+        if (levels && value === 1) ones += take;
         filled += take;
       } else {
         const values = ((header - 1) / 2) * 8;
@@ -59,7 +62,7 @@ export class HybridReader {
         if (this.position + Math.ceil((take * bitWidth) / 8) > this.end) {
           throw corrupt('a bit-packed run past the end');
         }
-        if (countOnes && out instanceof Uint8Array) {
+        if (levels && out instanceof Uint8Array) {
           ones += unpackLevels(this.bytes, this.position, take, out, at + filled);
         } else unpack(this.bytes, this.position, bitWidth, take, out, at + filled);
         this.position = Math.min(this.end, this.position + (values / 8) * bitWidth);
