@@ -423,12 +423,12 @@ describe('Snappy and RLE/bit-packed decoding', () => {
     // (4 ones); RLE: 3 zeros.
     const levels = Uint8Array.from([5 << 1, 1, (1 << 1) | 1, 0b10110101, 3 << 1, 0]);
     const out = new Uint8Array(14);
-    expect(new HybridReader(levels, 0, 4).readLevels(11, out)).toBe(5 + 4);
+    expect(new HybridReader(levels, 0, 4).readBits(11, out)).toBe(5 + 4);
     expect([...out.subarray(0, 11)]).toEqual(
       [1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0].slice(0, 11),
     );
-    expect(new HybridReader(levels, 0, levels.length).readLevels(14, out)).toBe(5 + 5);
-    expect(() => new HybridReader(Uint8Array.from([4 << 1, 2]), 0, 2).readLevels(4, out)).toThrow(
+    expect(new HybridReader(levels, 0, levels.length).readBits(14, out)).toBe(5 + 5);
+    expect(() => new HybridReader(Uint8Array.from([4 << 1, 2]), 0, 2).readBits(4, out)).toThrow(
       /past 1 bits/,
     );
   });

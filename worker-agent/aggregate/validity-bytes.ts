@@ -20,9 +20,34 @@ export function attachedValidityBytes(data: Data): Uint8Array | undefined {
 /** `length` bits from bit `offset` of `bits` (LSB first, as Arrow and Parquet pack them), a byte each. */
 export function unpackBits(bits: Uint8Array, offset: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    const j = offset + i;
-    out[i] = (bits[j >> 3]! >> (j & 7)) & 1;
-  }
+  unpackBitsInto(bits, offset, length, out, 0);
   return out;
+}
+
+/** unpackBits into `out[at..]`: eight bytes from each byte read where `offset` starts one. */
+export function unpackBitsInto(
+  bits: Uint8Array,
+  offset: number,
+  length: number,
+  out: Uint8Array,
+  at: number,
+): void {
+  let i = 0;
+  if ((offset & 7) === 0) {
+    for (let p = offset >> 3, o = at; i + 8 <= length; i += 8, p++, o += 8) {
+      const b = bits[p]!;
+      out[o] = b & 1;
+      out[o + 1] = (b >>> 1) & 1;
+      out[o + 2] = (b >>> 2) & 1;
+      out[o + 3] = (b >>> 3) & 1;
+      out[o + 4] = (b >>> 4) & 1;
+      out[o + 5] = (b >>> 5) & 1;
+      out[o + 6] = (b >>> 6) & 1;
+      out[o + 7] = b >>> 7;
+    }
+  }
+  for (; i < length; i++) {
+    const j = offset + i;
+    out[at + i] = (bits[j >> 3]! >> (j & 7)) & 1;
+  }
 }

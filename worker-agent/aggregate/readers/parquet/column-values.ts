@@ -267,7 +267,7 @@ export class BoolValues implements ColumnValues {
   /** RLE-encoded booleans: a 4-byte length, then the hybrid runs of 1-bit values. */
   rle(bytes: Uint8Array, position: number, end: number, page: PageRows): void {
     const dense = new Uint8Array(page.values);
-    new HybridReader(bytes, position + 4, end).read(1, page.values, dense);
+    new HybridReader(bytes, position + 4, end).readBits(page.values, dense);
     this.place(dense, page);
   }
 

@@ -2,6 +2,7 @@
  * Parquet's RLE / bit-packed hybrid encoding: definition levels, dictionary indices and RLE
  * booleans. Runs are either one repeated value or groups of 8 values packed LSB first.
  */
+import { unpackBitsInto } from '../../validity-bytes.ts';
 import { BYTE_ONES } from './bit-count.ts';
 import { ParquetFormatError } from './errors.ts';
 
@@ -17,25 +18,24 @@ export class HybridReader {
   ) {}
 
   /** Decodes `count` values of `bitWidth` bits into `out[at ..]`. */
-  read(bitWidth: number, count: number, out: Int32Array | Uint8Array, at = 0): void {
-    this.decode(bitWidth, count, out, at, false);
-  }
-
-  /** Decodes `count` definition levels (one bit each) into `out`; returns how many are 1. */
-  readLevels(count: number, out: Uint8Array): number {
-    return this.decode(1, count, out, 0, true);
+  read(bitWidth: number, count: number, out: Int32Array, at = 0): void {
+    this.decode(bitWidth, count, out, at);
   }
 
   /**
-   * With `levels` (one-bit values into bytes, from readLevels), returns how many of the values
-   * are 1; else 0.
+   * Decodes `count` one-bit values (definition levels, RLE booleans) into `out`, a byte each;
+   * returns how many are 1.
    */
+  readBits(count: number, out: Uint8Array): number {
+    return this.decode(1, count, out, 0);
+  }
+
+  /** Byte outputs take one-bit values; returns how many of the values are 1 (for readBits). */
   private decode(
     bitWidth: number,
     count: number,
     out: Int32Array | Uint8Array,
     at: number,
-    levels: boolean,
   ): number {
     if (bitWidth < 0 || bitWidth > 32) throw corrupt(`bit width ${bitWidth}`);
     if (at + count > out.length) throw corrupt('more values than room');
@@ -52,7 +52,7 @@ export class HybridReader {
           throw corrupt(`a run value past ${bitWidth} bits`);
         const take = Math.min(run, remaining);
         out.fill(value, at + filled, at + filled + take);
-        if (levels && value === 1) ones += take;
+        if (value === 1) ones += take;
         filled += take;
       } else {
         const values = ((header - 1) / 2) * 8;
@@ -62,8 +62,9 @@ export class HybridReader {
         if (this.position + Math.ceil((take * bitWidth) / 8) > this.end) {
           throw corrupt('a bit-packed run past the end');
         }
-        if (levels && out instanceof Uint8Array) {
-          ones += unpackLevels(this.bytes, this.position, take, out, at + filled);
+        if (out instanceof Uint8Array) {
+          unpackBitsInto(this.bytes, this.position * 8, take, out, at + filled);
+          ones += onesIn(this.bytes, this.position, take);
         } else unpack(this.bytes, this.position, bitWidth, take, out, at + filled);
         this.position = Math.min(this.end, this.position + (values / 8) * bitWidth);
         filled += take;
@@ -95,36 +96,13 @@ export class HybridReader {
   }
 }
 
-/**
- * `count` one-bit values from `bytes[position..]` into `out[at..]` as bytes 0 or 1, eight from
- * each byte read (bounds checked by the caller); returns how many are 1.
- */
-function unpackLevels(
-  bytes: Uint8Array,
-  position: number,
-  count: number,
-  out: Uint8Array,
-  at: number,
-): number {
+/** Set bits among the first `count` bits from `bytes[position..]`, a byte at a time. */
+function onesIn(bytes: Uint8Array, position: number, count: number): number {
   let ones = 0;
   const whole = count >>> 3;
-  for (let i = 0, o = at; i < whole; i++, o += 8) {
-    const b = bytes[position + i]!;
-    out[o] = b & 1;
-    out[o + 1] = (b >>> 1) & 1;
-    out[o + 2] = (b >>> 2) & 1;
-    out[o + 3] = (b >>> 3) & 1;
-    out[o + 4] = (b >>> 4) & 1;
-    out[o + 5] = (b >>> 5) & 1;
-    out[o + 6] = (b >>> 6) & 1;
-    out[o + 7] = b >>> 7;
-    ones += BYTE_ONES[b]!;
-  }
-  for (let i = whole << 3; i < count; i++) {
-    const bit = (bytes[position + (i >>> 3)]! >>> (i & 7)) & 1;
-    out[at + i] = bit;
-    ones += bit;
-  }
+  for (let i = 0; i < whole; i++) ones += BYTE_ONES[bytes[position + i]!]!;
+  const rest = count & 7;
+  if (rest > 0) ones += BYTE_ONES[bytes[position + whole]! & ((1 << rest) - 1)]!;
   return ones;
 }
 
@@ -134,7 +112,7 @@ function unpack(
   position: number,
   bitWidth: number,
   count: number,
-  out: Int32Array | Uint8Array,
+  out: Int32Array,
   at: number,
 ): void {
   if (bitWidth === 0) {
@@ -151,8 +129,7 @@ function unpack(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lastWord = bytes.length - 4;
   const groups = wholeGroups(view, position, bitWidth, count);
-  if (out instanceof Uint8Array) unpackGroupsTo8(view, position, bitWidth, groups, out, at);
-  else unpackGroupsTo32(view, position, bitWidth, groups, out, at);
+  unpackGroups(view, position, bitWidth, groups, out, at);
   let i = groups * 8;
   for (let bit = i * bitWidth; i < count; i++, bit += bitWidth) {
     const p = position + (bit >>> 3);
@@ -178,39 +155,17 @@ function wholeGroups(view: DataView, position: number, w: number, count: number)
 
 /**
  * `groups` groups of 8 values, unrolled over the group: its 8 offsets and shifts are loop
- * invariants, which makes this about 2.5 times as fast as one value per iteration. Dictionary
- * indices go to an Int32Array, levels and booleans to a Uint8Array: two copies of one loop, so
- * that V8 compiles each for one array type (one over both costs ~3 ms per 1M-row file, measured
- * with bench:map; see "Hot loops" in kernels/README.md).
+ * invariants, which makes this about 2.5 times as fast as one value per iteration. Only Int32Array
+ * outputs come here (one-bit values into bytes go to unpackBitsInto), so V8 compiles it for one
+ * array type (one over both cost ~3 ms per 1M-row file, measured with bench:map; see "Hot loops"
+ * in kernels/README.md).
  */
-function unpackGroupsTo32(
+function unpackGroups(
   view: DataView,
   position: number,
   w: number,
   groups: number,
   out: Int32Array,
-  at: number,
-): void {
-  const mask = (1 << w) - 1;
-  for (let g = 0, p = position, o = at; g < groups; g++, p += w, o += 8) {
-    out[o] = view.getUint32(p, true) & mask;
-    out[o + 1] = (view.getUint32(p + (w >>> 3), true) >>> (w & 7)) & mask;
-    out[o + 2] = (view.getUint32(p + ((2 * w) >>> 3), true) >>> ((2 * w) & 7)) & mask;
-    out[o + 3] = (view.getUint32(p + ((3 * w) >>> 3), true) >>> ((3 * w) & 7)) & mask;
-    out[o + 4] = (view.getUint32(p + ((4 * w) >>> 3), true) >>> ((4 * w) & 7)) & mask;
-    out[o + 5] = (view.getUint32(p + ((5 * w) >>> 3), true) >>> ((5 * w) & 7)) & mask;
-    out[o + 6] = (view.getUint32(p + ((6 * w) >>> 3), true) >>> ((6 * w) & 7)) & mask;
-    out[o + 7] = (view.getUint32(p + ((7 * w) >>> 3), true) >>> ((7 * w) & 7)) & mask;
-  }
-}
-
-/** unpackGroupsTo32 for byte outputs. */
-function unpackGroupsTo8(
-  view: DataView,
-  position: number,
-  w: number,
-  groups: number,
-  out: Uint8Array,
   at: number,
 ): void {
   const mask = (1 << w) - 1;
@@ -232,7 +187,7 @@ function unpackWide(
   position: number,
   bitWidth: number,
   count: number,
-  out: Int32Array | Uint8Array,
+  out: Int32Array,
   at: number,
 ): void {
   const modulus = 2 ** bitWidth;

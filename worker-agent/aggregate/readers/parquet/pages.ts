@@ -116,7 +116,7 @@ function dataPageV1(
       throw new ParquetFormatError("a data page's definition levels run past its end");
     }
     levels = scratch.levels(count);
-    present = new HybridReader(data, 4, 4 + length).readLevels(count, levels);
+    present = new HybridReader(data, 4, 4 + length).readBits(count, levels);
     start = 4 + length;
   }
   return {
@@ -147,7 +147,7 @@ function dataPageV2(
   let present = count;
   if (input.optional) {
     levels = scratch.levels(count);
-    present = new HybridReader(body, 0, levelBytes).readLevels(count, levels);
+    present = new HybridReader(body, 0, levelBytes).readBits(count, levels);
   }
   const compressed = field.bool(page, 7) ?? true;
   const rest = body.subarray(levelBytes);
