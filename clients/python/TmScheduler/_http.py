@@ -75,6 +75,28 @@ def _error_from_reply(status: int, body: bytes, headers: Mapping[str, str], what
     return error_for(status, code, message, details, retry_after)
 
 
+def _origin(url: str) -> Tuple[str, str, Optional[int]]:
+    """A URL's scheme, host and port (the scheme's default when none is given)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
+class _TokenKeepingRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but sends the token only to the origin (scheme, host, port) it was meant for.
+
+    urllib copies every header onto the redirected request, ``Authorization`` included, wherever
+    the ``Location`` points; browsers, curl and the TypeScript SDK (``fetch``) drop it when the
+    origin changes, and so does this. A request that lost it does not get it back on a later hop.
+    """
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
 class Transport:
     """Sends requests to one control plane; every failure becomes a :class:`TmError`."""
 
@@ -83,7 +105,7 @@ class Transport:
         self.token = token
         self.timeout = timeout
         host = urllib.parse.urlsplit(base_url).hostname or ""
-        handlers: list = []
+        handlers: list = [_TokenKeepingRedirects()]
         if host in _LOOPBACK or host.startswith("127."):
             # A proxy from the environment must not intercept the local stack.
             handlers.append(urllib.request.ProxyHandler({}))
