@@ -1,7 +1,8 @@
 /**
  * Attempts whose agent went away (its socket closed, its lease lapsed, it no longer held them):
  * the task runs again elsewhere at once, without counting as a failure, until it has lost more
- * agents than its job allows; then it fails, as it may be what kills them.
+ * agents than its job allows; then it fails, as it may be what kills them. Only an attempt that
+ * had started counts: one still waiting on its agent cannot have been what killed it.
  */
 import type { TaskRef } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
@@ -20,7 +21,10 @@ const LOST_ATTEMPT = `SELECT t.id, t.attempt, t.worker_id, t.assigned_at, t.star
 
 export interface Loss {
   reason: string;
-  /** Whether it counts towards the job's maxLostAttempts (an operator's deregister does not). */
+  /**
+   * Whether it counts towards the job's maxLostAttempts (an operator's deregister does not); an
+   * attempt that never started is never counted.
+   */
   counted: boolean;
   now: number;
 }
@@ -75,28 +79,40 @@ export function loseAttempts(
   rows: readonly LostAttempt[],
   loss: Loss,
 ): TaskRef[] {
+  const lost: TaskRef[] = [];
   for (const row of rows) {
-    recordAttempt(sql, row, { outcome: 'lost', error: loss.reason, now: loss.now });
-    const losses = row.losses + (loss.counted ? 1 : 0);
-    if (losses > row.max_lost) {
-      sql.run(
-        `UPDATE tasks SET state = 'failed', losses = ?, error = ?, finished_at = ? WHERE id = ?`,
-        losses,
-        `lost its agent ${losses} times (last: ${loss.reason}); not run again, as it may be ` +
-          `what stops its agents (maxLostAttempts is ${row.max_lost})`,
-        loss.now,
-        row.id,
-      );
-      effects.endedTasks.push({ id: row.id, jobId: row.job_id, state: 'failed' });
-    } else {
-      sql.run(
-        `UPDATE tasks SET state = 'queued', worker_id = NULL, losses = ?, error = ? WHERE id = ?`,
-        losses,
-        loss.reason,
-        row.id,
-      );
-    }
+    const counted = loss.counted && row.started_at !== null;
+    const losses = row.losses + (counted ? 1 : 0);
+    const failed = losses > row.max_lost;
+    // Fenced by attempt and worker: a lost attempt that has already moved on changes nothing.
+    const written = sql.run(
+      `UPDATE tasks SET state = CASE WHEN ? THEN 'failed' ELSE 'queued' END,
+         worker_id = CASE WHEN ? THEN worker_id ELSE NULL END, losses = ?, error = ?,
+         finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+       WHERE id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
+      failed ? 1 : 0,
+      failed ? 1 : 0,
+      losses,
+      failed
+        ? `lost its agent ${losses} times (last: ${loss.reason}); not run again, as it may be ` +
+            `what stops its agents (maxLostAttempts is ${row.max_lost})`
+        : loss.reason,
+      failed ? 1 : 0,
+      loss.now,
+      row.id,
+      row.attempt,
+      row.worker_id,
+    );
+    if (written === 0) continue;
+    recordAttempt(sql, row, { outcome: 'lost', error: lostError(loss.reason, row), now: loss.now });
+    if (failed) effects.endedTasks.push({ id: row.id, jobId: row.job_id, state: 'failed' });
+    lost.push({ taskId: row.id, attempt: row.attempt });
   }
-  if (rows.length > 0) effects.dispatch = true;
-  return rows.map((row) => ({ taskId: row.id, attempt: row.attempt }));
+  if (lost.length > 0) effects.dispatch = true;
+  return lost;
+}
+
+/** The attempt's recorded error: an unstarted one says it was not counted. */
+function lostError(reason: string, row: LostAttempt): string {
+  return row.started_at === null ? `${reason} (before it started: not counted as a loss)` : reason;
 }

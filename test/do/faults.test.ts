@@ -22,6 +22,12 @@ import {
 
 afterEach(cleanUp);
 
+/** Reports the attempt started and waits until the Scheduler has read that. */
+async function started(agent: TestAgent, task: { taskId: string; attempt: number }) {
+  agent.send({ type: 'started', tasks: [{ taskId: task.taskId, attempt: task.attempt }] });
+  await agent.sync();
+}
+
 const alarmAt = () => runInDurableObject(stub(), (_, state) => state.storage.getAlarm());
 
 const assignedTo = (agent: TestAgent, jobId: string) =>
@@ -130,9 +136,12 @@ describe('lost agents', () => {
     const job = await submitJob({ kind: 'echo', retries: 0, maxLostAttempts: 1 });
     const a = await joinAgent();
     const first = await assignmentOf(a.agent, job.id);
+    await started(a.agent, first);
     a.agent.close();
     const b = await joinAgent();
-    expect(await assignmentOf(b.agent, job.id)).toMatchObject({ taskId: first.taskId, attempt: 2 });
+    const second = await assignmentOf(b.agent, job.id);
+    expect(second).toMatchObject({ taskId: first.taskId, attempt: 2 });
+    await started(b.agent, second);
     b.agent.close();
 
     const ended = await waitFor(async () => {
@@ -143,6 +152,43 @@ describe('lost agents', () => {
     expect(ended.error).toMatch(/lost its agent 2 times .*maxLostAttempts is 1/);
     const task = await getTask(first.taskId);
     expect(task.history?.map((h) => h.outcome)).toEqual(['lost', 'lost']);
+  });
+
+  it('requeues a task lost before it started without using up its maxLostAttempts', async () => {
+    const job = await submitJob({ kind: 'echo', retries: 0, maxLostAttempts: 0 });
+    const agents = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const next = await joinAgent();
+      expect(await assignmentOf(next.agent, job.id)).toMatchObject({ attempt });
+      next.agent.close();
+      agents.push(next);
+    }
+    const last = await joinAgent();
+    const fourth = await assignmentOf(last.agent, job.id);
+    complete(last.agent, fourth, 'ran');
+    await last.agent.sync();
+    expect((await getJob(job.id)).state).toBe('succeeded');
+    const [row] = await query<{ losses: number }>(
+      `SELECT losses FROM tasks WHERE id = ?`,
+      fourth.taskId,
+    );
+    expect(row?.losses).toBe(0);
+    const task = await getTask(fourth.taskId);
+    expect(task.history?.map((h) => h.outcome)).toEqual(['lost', 'lost', 'lost', 'succeeded']);
+    expect(task.history?.[0]?.error).toMatch(/before it started: not counted/);
+  });
+
+  it('counts a started task lost with its agent, failing it past maxLostAttempts 0', async () => {
+    const job = await submitJob({ kind: 'echo', retries: 0, maxLostAttempts: 0 });
+    const a = await joinAgent();
+    const first = await assignmentOf(a.agent, job.id);
+    await started(a.agent, first);
+    a.agent.close();
+    const ended = await waitFor(async () => {
+      const view = await getJob(job.id);
+      return view.state === 'failed' ? view : null;
+    }, 'the job to fail');
+    expect(ended.error).toMatch(/lost its agent 1 times .*maxLostAttempts is 0/);
   });
 
   it('does not count a deregistered worker against maxLostAttempts', async () => {
