@@ -1,0 +1,133 @@
+/** The Scheduler's SigV4 URL signer: AWS's published example, and the SDK's own signer on the same requests. */
+import { createHash } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { describe, expect, it } from 'vitest';
+import type { StoreAccess } from '../../protocol/index.ts';
+import { objectLocation, presignUrl } from '../../durable-objects/storage/presign.ts';
+
+const AWS_EXAMPLE: StoreAccess = {
+  bucket: 'examplebucket',
+  endpoint: 'https://s3.amazonaws.com',
+  region: 'us-east-1',
+  forcePathStyle: false,
+  credentials: {
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  },
+};
+
+/** The SDK's sha256 interface on node:crypto. */
+class Sha256 {
+  private readonly hash;
+  constructor(private readonly secret?: Uint8Array | string) {
+    this.hash = secret === undefined ? createHash('sha256') : null;
+  }
+  private chunks: Buffer[] = [];
+  update(data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+    if (this.hash) this.hash.update(bytes);
+    else this.chunks.push(bytes);
+  }
+  async digest(): Promise<Uint8Array> {
+    if (this.hash) return this.hash.digest();
+    const { createHmac } = await import('node:crypto');
+    return createHmac('sha256', Buffer.from(this.secret!))
+      .update(Buffer.concat(this.chunks))
+      .digest();
+  }
+}
+
+async function sdkPresign(
+  store: StoreAccess,
+  method: string,
+  key: string,
+  expires: number,
+  now: Date,
+): Promise<string> {
+  const { origin, host, path } = objectLocation(store, key);
+  const url = new URL(origin);
+  const signer = new SignatureV4({
+    credentials: store.credentials!,
+    region: store.region,
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const signed = await signer.presign(
+    {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path,
+      query: {},
+      // As @aws-sdk/s3-request-presigner does: S3 URLs sign no payload.
+      headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    },
+    {
+      expiresIn: expires,
+      signingDate: now,
+      unsignableHeaders: new Set(['x-amz-content-sha256']),
+      unhoistableHeaders: new Set(['x-amz-content-sha256']),
+    },
+  );
+  const query = Object.entries(signed.query ?? {})
+    .map(([name, value]) => [name, String(value)])
+    .sort(([a], [b]) => (a! < b! ? -1 : 1));
+  return `${origin}${path}?${query.map(([n, v]) => `${n}=${encodeURIComponent(v!)}`).join('&')}`;
+}
+
+const params = (url: string) => Object.fromEntries(new URL(url).searchParams);
+
+describe('presignUrl', () => {
+  it("gives AWS's documented signature for its example GET", () => {
+    const url = presignUrl(AWS_EXAMPLE, 'GET', 'test.txt', 86400, new Date('2013-05-24T00:00:00Z'));
+    expect(url.startsWith('https://examplebucket.s3.amazonaws.com/test.txt?')).toBe(true);
+    expect(params(url)).toEqual({
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': 'AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request',
+      'X-Amz-Date': '20130524T000000Z',
+      'X-Amz-Expires': '86400',
+      'X-Amz-SignedHeaders': 'host',
+      'X-Amz-Signature': 'aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+    });
+  });
+
+  const loopback: StoreAccess = {
+    bucket: 'test-bucket',
+    endpoint: 'http://127.0.0.1:4568',
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', sessionToken: 'tok/en+=' },
+  };
+  it.each([
+    ['GET', 'plain/key.parquet', loopback],
+    ['PUT', "odd keys/with spaces+plus/ü & (parens)*!'.arrow", loopback],
+    ['PUT', 'map/t1/attempt-2/part-3.arrow', { ...AWS_EXAMPLE, region: 'eu-west-1' }],
+    ['GET', 'a/../b', { ...loopback, forcePathStyle: false, endpoint: 'https://r2.example' }],
+  ] as const)('matches the SDK signer: %s %s', async (method, key, store) => {
+    const now = new Date('2026-12-07T01:02:03Z');
+    const ours = presignUrl(store, method, key, 900, now);
+    const theirs = await sdkPresign(store, method, key, 900, now);
+    expect(params(ours)).toEqual(params(theirs));
+    expect(ours.split('?')[0]).toBe(theirs.split('?')[0]);
+  });
+
+  it("the SDK signer, as called here, gives AWS's example too", async () => {
+    const now = new Date('2013-05-24T00:00:00Z');
+    const url = await sdkPresign(AWS_EXAMPLE, 'GET', 'test.txt', 86400, now);
+    expect(params(url)['X-Amz-Signature']).toBe(
+      'aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+    );
+  });
+  it('bounds the expiry to 1 s .. 7 days and leaves a store without keys unsigned', () => {
+    const now = new Date();
+    expect(params(presignUrl(AWS_EXAMPLE, 'GET', 'k', 1e9, now))['X-Amz-Expires']).toBe('604800');
+    expect(params(presignUrl(AWS_EXAMPLE, 'GET', 'k', 0, now))['X-Amz-Expires']).toBe('1');
+    const { credentials: _, ...open } = AWS_EXAMPLE;
+    expect(presignUrl(open, 'GET', 'a b', 60, now)).toBe(
+      'https://examplebucket.s3.amazonaws.com/a%20b',
+    );
+  });
+});
