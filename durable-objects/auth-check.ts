@@ -1,6 +1,6 @@
 /**
- * The Scheduler's half of API authentication: tenant tokens by hash, and a limit on wrong tokens
- * per client, so that guessing a token (the admin's included) is slow.
+ * The Scheduler's half of API authentication: tenant tokens by hash, and a count of wrong tokens
+ * per client, which answers a client that keeps sending them with 429 and Retry-After.
  */
 import { lockedOutFailure, type WhoAmI } from '../protocol/index.ts';
 import type { Core } from './core.ts';
@@ -13,21 +13,15 @@ interface FailureRow {
 }
 
 /**
- * Tells which tenant a token speaks for (the Worker matches the admin token itself). A client
- * locked out for wrong tokens is refused whatever it sends.
+ * Tells which tenant a token speaks for (the Worker matches the admin token itself). A valid
+ * token is always accepted; a wrong one is counted against `client`, and refused with 429 instead
+ * of 401 once the client has sent `authFailureLimit` of them within the window.
  */
 export function authenticate(core: Core, client: string, tokenHash: string): WhoAmI {
   const now = core.now();
-  const { authFailureLimit: limit, authWindowMs: windowMs } = core.config;
-  const record = core.sql.first<FailureRow>(
-    `SELECT window_start, failures FROM auth_failures WHERE client = ?`,
-    client,
-  );
-  const open = record !== null && now - record.window_start < windowMs;
-  if (open && record.failures >= limit)
-    throw new SchedulerError(lockedOutFailure(record.window_start + windowMs - now));
   const tenant = tenantOfToken(core.sql, tokenHash, now);
   if (tenant) return { kind: 'tenant', ...tenant };
+  const { authFailureLimit: limit, authWindowMs: windowMs } = core.config;
   const counted = core.sql.first<FailureRow>(
     `INSERT INTO auth_failures (client, window_start, failures) VALUES (?, ?, 1)
      ON CONFLICT (client) DO UPDATE SET
@@ -41,8 +35,6 @@ export function authenticate(core: Core, client: string, tokenHash: string): Who
     now,
     windowMs,
   );
-  // The wrong token that reaches the limit is already refused as a lockout, so the Worker hears
-  // of it at once (it refuses the admin token from a locked-out client by itself).
   if (counted && counted.failures >= limit)
     throw new SchedulerError(lockedOutFailure(counted.window_start + windowMs - now));
   throw new SchedulerError({ status: 401, code: 'unauthorized', message: 'invalid token' });

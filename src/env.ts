@@ -9,6 +9,11 @@ export interface Env extends SchedulerEnv {
   TM_JOIN_TOKEN?: string;
   /** Admin token: manages workers, object stores and tenants (a Worker secret). */
   TM_ADMIN_TOKEN?: string;
+  /**
+   * `true` when the Worker runs behind Cloudflare's edge, which sets `CF-Connecting-IP` itself:
+   * wrong tokens are then counted per client address, else in one bucket (src/auth/middleware.ts).
+   */
+  TM_BEHIND_CLOUDFLARE?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { principal?: Principal } };

@@ -44,6 +44,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const vars = {
     TM_JOIN_TOKEN: options.joinToken,
     TM_ADMIN_TOKEN: options.adminToken,
+    // wrangler dev passes a client's CF-Connecting-IP through: not an address to count by.
+    TM_BEHIND_CLOUDFLARE: 'false',
     ...options.vars,
   };
   writeFileSync(

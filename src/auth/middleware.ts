@@ -2,6 +2,8 @@
  * API authentication: every /v1 and /api route but health, the OpenAPI document and the agents'
  * socket (which has join tokens of its own) needs `Authorization: Bearer <token>`, the admin
  * token or a tenant's. The principal it finds is what the routes scope their reads and writes to.
+ * Only wrong tokens are ever refused: a client that sent too many gets 429 for the next ones, and
+ * a valid token, from any client, still works.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
@@ -9,7 +11,7 @@ import { ApiError, unwrap } from '../errors.ts';
 import { scheduler } from '../scheduler-stub.ts';
 import { hashToken } from '../../durable-objects/tokens.ts';
 import { bearerToken, sameSecret } from './tokens.ts';
-import { lockedOutFailure, type Outcome, type WhoAmI } from '../../protocol/index.ts';
+import type { Outcome, WhoAmI } from '../../protocol/index.ts';
 
 const OPEN_PATHS = new Set(['/v1/health', '/v1/openapi.json', '/v1/agent/connect']);
 
@@ -31,52 +33,32 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
       message: 'an API token is required (Authorization: Bearer …)',
     });
   }
-  const client = clientOf(c);
   if (await sameSecret(token, adminToken)) {
-    refuseIfLockedOut(client);
     c.set('principal', { kind: 'admin' });
     return next();
   }
+  const client = clientOf(c.env, c.req.header('cf-connecting-ip'));
   // Asked over fetch, not RPC: with an RPC here, workerd closed the client's kept-alive connection
   // after every large reply that followed (2 MB result pages); over fetch that is rare.
   const params = new URLSearchParams({ client, hash: await hashToken(token) });
   const reply = await scheduler(c.env).fetch(`https://scheduler/authenticate?${params}`);
   const outcome = (await reply.json()) as Outcome<WhoAmI>;
-  if (!outcome.ok && outcome.error.status === 429) rememberLockout(client, outcome.error.details);
   c.set('principal', unwrap(outcome));
   return next();
 };
 
 /**
- * Clients the Scheduler locked out for wrong tokens, as this isolate heard it: until when. The
- * admin token is matched here without a call to the Scheduler (it is on every admin request's
- * path), so a locked-out client is refused here even with the right admin token: a guesser
- * cannot tell a right guess by its answer. Tenant tokens are checked by the Scheduler itself.
+ * Whom a wrong token is counted against. Behind Cloudflare (`TM_BEHIND_CLOUDFLARE=true`, set in
+ * wrangler.toml, so by `wrangler deploy`), the edge writes `CF-Connecting-IP` itself, over
+ * whatever the client sent: it is the client's address. Anywhere else (the local stack writes
+ * `false` over it, and it is absent in a bare config) the header is the client's to write, as
+ * wrangler dev passes it through, so every client counts as the one bucket `local`. A valid token
+ * is never refused for that count, so sharing the bucket costs a valid client nothing.
  */
-const lockedOutUntil = new Map<string, number>();
-const MAX_REMEMBERED = 10_000;
-
-function rememberLockout(client: string, details: unknown): void {
-  const seconds = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 60;
-  if (lockedOutUntil.size >= MAX_REMEMBERED) {
-    const now = Date.now();
-    for (const [key, until] of lockedOutUntil) if (until <= now) lockedOutUntil.delete(key);
-  }
-  lockedOutUntil.set(client, Date.now() + seconds * 1000);
-}
-
-function refuseIfLockedOut(client: string): void {
-  const until = lockedOutUntil.get(client);
-  if (until === undefined) return;
-  const remainingMs = until - Date.now();
-  if (remainingMs <= 0) {
-    lockedOutUntil.delete(client);
-    return;
-  }
-  throw new ApiError(lockedOutFailure(remainingMs));
-}
-
-/** The client a wrong token is counted against: its address as Cloudflare saw it. */
-function clientOf(c: { req: { header(name: string): string | undefined } }): string {
-  return c.req.header('cf-connecting-ip') ?? 'unknown';
+export function clientOf(
+  env: { TM_BEHIND_CLOUDFLARE?: string },
+  header: string | undefined,
+): string {
+  if (env.TM_BEHIND_CLOUDFLARE !== 'true') return 'local';
+  return header ?? 'unknown';
 }

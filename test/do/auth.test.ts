@@ -66,8 +66,9 @@ describe('API tokens', () => {
     expect(((await agent.json()) as ErrorBody).error.message).toMatch(/join token/);
   });
 
-  it('locks a client out after too many wrong tokens, even with the right one, and no one else', async () => {
+  it("refuses a client's wrong tokens with 429 after too many, never a valid token, and no one else", async () => {
     const limit = Number((env as unknown as Env).TM_AUTH_FAILURE_LIMIT);
+    const tenant = await createTenant();
     for (let i = 1; i < limit; i++) {
       expect((await from('10.0.0.3', '/v1/jobs', `wrong-${i}`)).status).toBe(401);
     }
@@ -76,9 +77,29 @@ describe('API tokens', () => {
     const locked = await from('10.0.0.3', '/v1/jobs', 'wrong-again');
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
-    // The admin token from the locked-out client: still refused, so guessing it right tells nothing.
-    expect((await from('10.0.0.3', '/v1/jobs', ADMIN_TOKEN)).status).toBe(429);
-    expect((await from('10.0.0.4', '/v1/jobs', ADMIN_TOKEN)).status).toBe(200);
+    // Valid tokens from the same client still work: only wrong guesses are refused.
+    expect((await from('10.0.0.3', '/v1/jobs', ADMIN_TOKEN)).status).toBe(200);
+    expect((await from('10.0.0.3', '/v1/jobs', tenant.token)).status).toBe(200);
+    expect((await from('10.0.0.3', '/v1/jobs', 'wrong-after')).status).toBe(429);
+    // Another client's wrong token is its own first.
+    expect((await from('10.0.0.4', '/v1/jobs', 'wrong-elsewhere')).status).toBe(401);
+  });
+
+  it('counts wrong tokens in one bucket, whatever CF-Connecting-IP says, when not behind Cloudflare', async () => {
+    const local = { ...(env as unknown as Env), TM_BEHIND_CLOUDFLARE: 'false' };
+    const limit = Number(local.TM_AUTH_FAILURE_LIMIT);
+    const spoofed = (i: number, token: string) =>
+      app.request(
+        '/v1/jobs',
+        { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': `192.0.2.${i}` } },
+        local,
+      );
+    const statuses: number[] = [];
+    for (let i = 1; i <= limit + 1; i++) statuses.push((await spoofed(i, `guess-${i}`)).status);
+    // A fresh address on every guess changes nothing: the limit's guess is already refused.
+    expect(statuses.slice(0, limit - 1).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(limit - 1)).toEqual([429, 429]);
+    expect((await spoofed(200, ADMIN_TOKEN)).status).toBe(200);
   });
 
   it('answers 503 with a clear message when no admin token is configured', async () => {
