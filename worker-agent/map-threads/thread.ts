@@ -1,5 +1,6 @@
 /** A map thread: runs the map executor for the tasks the agent hands it, one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { releaseReaderScratch } from '../aggregate/readers/index.ts';
 import { mapExecutor } from '../executors/aggregate-map.ts';
 import { BlockCache, clientTimeouts, createObjectStore, S3Clients } from '../storage/index.ts';
 import { internalFailure } from '../task-outcome.ts';
@@ -50,5 +51,9 @@ port.on('message', (message: ToThread) => {
       }),
     )
     .catch(internalFailure)
-    .then((outcome) => post({ type: 'done', outcome }));
+    .then((outcome) => {
+      // This thread runs the agent's next map too: it keeps none of this one's scratch.
+      releaseReaderScratch();
+      post({ type: 'done', outcome });
+    });
 });

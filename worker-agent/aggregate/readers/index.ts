@@ -6,3 +6,4 @@ export type { RowGroupInfo } from './parquet-row-groups.ts';
 export { rowGroupRange } from './row-group-range.ts';
 export { ReaderError } from './errors.ts';
 export type { ReaderErrorCode } from './errors.ts';
+export { releaseReaderScratch } from './release-scratch.ts';

@@ -2,10 +2,11 @@
 import zlib from 'node:zlib';
 import { ParquetFormatError } from './errors.ts';
 import { Codec } from './format.ts';
-import { SNAPPY_SLACK, snappyDecompress } from './snappy.ts';
+import { MAX_PAGE_BYTES, mib, SNAPPY_MAX_RATIO } from './limits.ts';
+import { SNAPPY_SLACK, snappyDecompress, snappyLength } from './snappy.ts';
 import { wasmSnappy } from './snappy-wasm.ts';
 
-type Inflate = (input: Uint8Array) => Uint8Array;
+type Inflate = (input: Uint8Array, options?: zlib.ZlibOptions) => Uint8Array;
 /** Node ≥ 22.15 has zstd in zlib; older Nodes leave ZSTD files to parquet-wasm. */
 const zstd = (zlib as unknown as { zstdDecompressSync?: Inflate }).zstdDecompressSync;
 
@@ -35,9 +36,35 @@ export class PageBuffer {
 }
 
 /**
- * `input` decompressed to exactly `size` bytes. Snappy's output is valid until the next page's:
- * WebAssembly's memory, or `buffer` where snappy.ts decodes it (without WebAssembly, or to say
- * what is wrong with a page the WebAssembly decoder refused).
+ * Throws unless a page may decompress to `size` bytes: at most MAX_PAGE_BYTES, and for Snappy what
+ * the block's own header says, within what its length can hold. Checked before any output exists.
+ */
+export function checkPageSize(codec: number, input: Uint8Array, size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_PAGE_BYTES) {
+    throw new ParquetFormatError(
+      `a page says it holds ${size} bytes uncompressed, over the reader's limit of ${mib(MAX_PAGE_BYTES)}`,
+    );
+  }
+  if (codec !== Codec.SNAPPY) return;
+  const length = snappyLength(input);
+  if (length !== size) {
+    throw new ParquetFormatError(
+      `corrupt Snappy data: it says it holds ${length} bytes, the page says ${size}`,
+    );
+  }
+  if (length > Math.ceil(input.length * SNAPPY_MAX_RATIO)) {
+    throw new ParquetFormatError(
+      `corrupt Snappy data: ${input.length} bytes cannot hold the ${length} bytes they say they do`,
+    );
+  }
+}
+
+/**
+ * `input` decompressed to exactly `size` bytes (itself checked first): no codec writes more than
+ * that (gzip and zstd stop at `maxOutputLength`), so a page that inflates further (a 522 KB gzip
+ * page to ~1 GiB) costs at most `size` bytes before it is refused. Snappy's output is valid until
+ * the next page's: WebAssembly's memory, or `buffer` where snappy.ts decodes it (without
+ * WebAssembly, or to say what is wrong with a page the WebAssembly decoder refused).
  */
 export function decompress(
   codec: number,
@@ -45,16 +72,24 @@ export function decompress(
   size: number,
   buffer?: PageBuffer,
 ): Uint8Array {
+  checkPageSize(codec, input, size);
+  // zlib refuses a limit of 0; one byte more still tells "too long" from "exactly right".
+  const limit = { maxOutputLength: size + 1 };
   let output: Uint8Array;
   try {
     if (codec === Codec.UNCOMPRESSED) output = input;
     else if (codec === Codec.SNAPPY)
       return wasmSnappy(input, size) ?? snappyDecompress(input, size, buffer?.take(size));
-    else if (codec === Codec.GZIP) output = zlib.unzipSync(input);
-    else if (codec === Codec.ZSTD && zstd) output = zstd(input);
+    else if (codec === Codec.GZIP) output = zlib.unzipSync(input, limit);
+    else if (codec === Codec.ZSTD && zstd) output = zstd(input, limit);
     else throw new ParquetFormatError(`codec ${codec} is not supported`);
   } catch (error) {
     if (error instanceof ParquetFormatError) throw error;
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ParquetFormatError(
+        `a page decompresses to more than the ${size} bytes its header says (refused at ${size + 1})`,
+      );
+    }
     throw new ParquetFormatError(`a page does not decompress (${(error as Error).message})`);
   }
   if (output.length !== size) {

@@ -32,8 +32,9 @@ export class WasmDictionary {
   ) {}
 }
 
-/** The dictionary now at the heap base. */
+/** The dictionary now at the heap base, and the instance whose memory holds it. */
 let resident: WasmDictionary | null = null;
+let residentIn: KernelExports | null = null;
 
 /**
  * The page's values for its `page.count` rows as a view of the instance's memory, valid until
@@ -52,6 +53,10 @@ export function wasmDictionaryPage(
   const base = align16(wasm.__heap_base.value);
   const entries = typeof dictionary === 'number' ? null : dictionary;
   const width = entries ? entries.width : 0;
+  if (residentIn !== wasm) {
+    resident = null;
+    residentIn = wasm;
+  }
   if (entries && entries !== resident) {
     new Uint8Array(memoryTo(wasm, base + entries.bytes.length)).set(entries.bytes, base);
     resident = entries;

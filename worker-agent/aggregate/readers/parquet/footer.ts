@@ -1,6 +1,6 @@
 /** Finds and parses a Parquet file's footer through range reads. */
 import { ParquetFormatError } from './errors.ts';
-import { parseMetadata, type ParquetMetadata } from './metadata.ts';
+import { checkExtents, parseMetadata, type ParquetMetadata } from './metadata.ts';
 
 /** Bytes read from the end on the first try: most footers fit, saving a second request. */
 const TAIL_GUESS = 64 * 1024;
@@ -26,12 +26,16 @@ export async function readFooter(read: ReadRange, size: number): Promise<Parquet
     throw new NotParquetError('the Parquet footer length is corrupt');
   }
   const footerStart = size - 8 - length;
+  let meta: ParquetMetadata;
   if (footerStart < tailStart) {
     tail = await read(footerStart, size);
     if (tail.length !== size - footerStart) {
       throw new ParquetFormatError(`the object ended at byte ${footerStart + tail.length}`);
     }
-    return parseMetadata(tail.subarray(0, length));
+    meta = parseMetadata(tail.subarray(0, length));
+  } else {
+    meta = parseMetadata(tail.subarray(footerStart - tailStart, footerStart - tailStart + length));
   }
-  return parseMetadata(tail.subarray(footerStart - tailStart, footerStart - tailStart + length));
+  checkExtents(meta, footerStart);
+  return meta;
 }

@@ -52,6 +52,26 @@ export function parseMetadata(footer: Uint8Array): ParquetMetadata {
   return { leaves, columns: [...new Set(leaves.map((leaf) => leaf.name))], groups };
 }
 
+/**
+ * Throws unless every row group's row count is a count and every column chunk lies within the
+ * file's first `dataEnd` bytes (where its footer starts), so that no claim of the footer reaches
+ * past the file it came with.
+ */
+export function checkExtents(meta: ParquetMetadata, dataEnd: number): void {
+  meta.groups.forEach((group, index) => {
+    if (!Number.isSafeInteger(group.rows) || group.rows < 0) {
+      throw new ParquetFormatError(`row group ${index} says it has ${group.rows} rows`);
+    }
+    group.chunks.forEach((chunk, leaf) => {
+      if (chunk.external || chunk.start + chunk.length <= dataEnd) return;
+      throw new ParquetFormatError(
+        `row group ${index}, column ${meta.leaves[leaf]?.name ?? leaf}: its pages at bytes ` +
+          `[${chunk.start}, ${chunk.start + chunk.length}) run past the ${dataEnd} bytes before the footer`,
+      );
+    });
+  });
+}
+
 /** The leaves under the root, each named by its top-level ancestor. */
 function schemaLeaves(schema: ThriftStruct[]): ParquetColumn[] {
   const leaves: ParquetColumn[] = [];

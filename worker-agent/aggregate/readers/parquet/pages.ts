@@ -1,5 +1,5 @@
 /** Walks a column chunk's pages: headers, decompression, definition levels, value encodings. */
-import { decompress, PageBuffer } from './codecs.ts';
+import { checkPageSize, decompress, PageBuffer } from './codecs.ts';
 import type { ColumnArrays } from './column-arrays.ts';
 import { BoolValues, type ColumnValues, type PageRows } from './column-values.ts';
 import { ParquetFormatError } from './errors.ts';
@@ -36,11 +36,104 @@ class Scratch {
   }
 }
 
-/** Decodes every page of the chunk into `values`; returns the rows' validity (null: no NULLs). */
-const scratch = new Scratch();
+let shared = new Scratch();
 
+/**
+ * Drops the scratch arrays, which grow to the largest page and row group a thread has seen: a
+ * thread that read one large (or hostile) file keeps none of that for the next task.
+ */
+export function releasePageScratch(): void {
+  shared = new Scratch();
+}
+
+/** What a column chunk's page headers declare, all checked against the chunk and row group. */
+export interface ChunkScan {
+  /** Bytes its pages decompress to, in all (a string column's values take about that much). */
+  pageBytes: number;
+}
+
+/**
+ * Walks the chunk's page headers (no page is decompressed) and checks what they declare before
+ * anything is allocated for it: each page lies inside the chunk and decompresses to at most
+ * MAX_PAGE_BYTES (a Snappy page to what its own header says, within what its length can hold), a
+ * dictionary's entry count fits its page, and the data pages' values add up to the row group's
+ * `rows` exactly. A footer that declares millions of rows over a page of ten is refused here.
+ */
+export function scanChunk(bytes: Uint8Array, codec: number, rows: number): ChunkScan {
+  let values = 0;
+  let pageBytes = 0;
+  let position = 0;
+  while (position < bytes.length && values < rows) {
+    const reader = new ThriftReader(bytes, position);
+    const header = reader.readStruct();
+    const type = field.int(header, 1, 'a page type');
+    const size = field.int(header, 2, 'a page size');
+    const compressed = field.int(header, 3, 'a compressed page size');
+    const bodyStart = reader.position;
+    if (compressed < 0 || size < 0 || bodyStart + compressed > bytes.length) {
+      throw new ParquetFormatError('a page runs past the end of its column chunk');
+    }
+    position = bodyStart + compressed;
+    if (
+      type !== PageType.DICTIONARY_PAGE &&
+      type !== PageType.DATA_PAGE &&
+      type !== PageType.DATA_PAGE_V2
+    )
+      continue;
+    const body = bytes.subarray(bodyStart, position);
+    if (type === PageType.DATA_PAGE_V2) {
+      const page = field.struct(header, 8, 'a v2 data page header');
+      const levelBytes = field.int(page, 5, 'a definition levels length');
+      if (levelBytes < 0 || levelBytes > body.length || levelBytes > size) {
+        throw new ParquetFormatError("a data page's definition levels run past its end");
+      }
+      if (field.bool(page, 7) ?? true)
+        checkPageSize(codec, body.subarray(levelBytes), size - levelBytes);
+      else checkPageSize(0, body, size);
+      values += pageValues(field.int(page, 1, 'a page value count'), values, rows);
+    } else {
+      checkPageSize(codec, body, size);
+      if (type === PageType.DATA_PAGE) {
+        const page = field.struct(header, 5, 'a data page header');
+        values += pageValues(field.int(page, 1, 'a page value count'), values, rows);
+      } else {
+        const dictionary = field.struct(header, 7, 'a dictionary page header');
+        const count = field.int(dictionary, 1, 'a dictionary size');
+        // Every entry takes at least 4 bytes (a value, or a string's length).
+        if (count < 0 || count * 4 > size) {
+          throw new ParquetFormatError(
+            `the dictionary page says it holds ${count} values in ${size} bytes`,
+          );
+        }
+      }
+    }
+    pageBytes += size;
+  }
+  if (values !== rows) {
+    throw new ParquetFormatError(
+      `its pages hold ${values} values for the row group's ${rows} rows`,
+    );
+  }
+  return { pageBytes };
+}
+
+/** A data page's value count, refused when negative or past the row group's rows. */
+function pageValues(count: number, before: number, rows: number): number {
+  if (count < 0 || before + count > rows) {
+    throw new ParquetFormatError(
+      `a page says it holds ${count} values, past the row group's ${rows} rows`,
+    );
+  }
+  return count;
+}
+
+/**
+ * Decodes every page of the chunk into `values`; returns the rows' validity (null: no NULLs).
+ * The chunk's headers were checked by scanChunk first.
+ */
 export function decodeChunk(input: ChunkInput, values: ColumnValues): Uint8Array | null {
   const { bytes, rows } = input;
+  const scratch = shared;
   let valid: Uint8Array | null = null;
   let row = 0;
   let position = 0;

@@ -3,9 +3,11 @@ import type { RecordBatch } from 'apache-arrow';
 import { arrowColumn, recordBatches, valuesFor, type ArrowColumn } from './arrow-columns.ts';
 import { codecSupported } from './codecs.ts';
 import { freshArrays, type ColumnArrays } from './column-arrays.ts';
-import { Encoding } from './format.ts';
-import type { ParquetMetadata } from './metadata.ts';
-import { decodeChunk } from './pages.ts';
+import { ParquetFormatError } from './errors.ts';
+import { Encoding, Physical } from './format.ts';
+import { MAX_DECODED_GROUP_BYTES, mib } from './limits.ts';
+import type { ParquetColumn, ParquetMetadata } from './metadata.ts';
+import { decodeChunk, scanChunk } from './pages.ts';
 
 const ENCODINGS: ReadonlySet<number> = new Set(Object.values(Encoding));
 
@@ -77,9 +79,31 @@ export function fetchRuns(
   return runs;
 }
 
+/** `error`, when the reader's own, with the column it is about in front of its message. */
+function inColumn(column: ParquetColumn, error: unknown): unknown {
+  if (!(error instanceof ParquetFormatError)) return error;
+  return new ParquetFormatError(`column ${column.name}: ${error.message}`);
+}
+
+/**
+ * Bytes a row of `column` decodes to at most: its value (a string's dictionary code), validity and
+ * definition level, and a dictionary index in scratch.
+ */
+function bytesPerRow(column: ParquetColumn): number {
+  const value =
+    column.physical === Physical.BOOLEAN
+      ? 1
+      : column.physical === Physical.INT64 || column.physical === Physical.DOUBLE
+        ? 8
+        : 4;
+  return value + 4 + (column.optional ? 2 : 0);
+}
+
 /**
  * Record batches of row group `group`'s `leaves`, from the fetched `spans` (and their bytes),
- * decoded into each leaf's `arrays` (fresh arrays when none are given).
+ * decoded into each leaf's `arrays` (fresh arrays when none are given). Every chunk's page headers
+ * are checked first (scanChunk), and what the group would decode to against
+ * MAX_DECODED_GROUP_BYTES, before any array is allocated for its rows.
  */
 export function decodeRowGroup(
   meta: ParquetMetadata,
@@ -90,7 +114,8 @@ export function decodeRowGroup(
   arrays?: readonly ColumnArrays[],
 ): Generator<RecordBatch> {
   const { rows, chunks } = meta.groups[group]!;
-  const columns: ArrowColumn[] = leaves.map((leaf, i) => {
+  let decodedBytes = 0;
+  const inputs = leaves.map((leaf) => {
     const column = meta.leaves[leaf]!;
     const chunk = chunks[leaf]!;
     const holder = fetched.find(
@@ -98,13 +123,33 @@ export function decodeRowGroup(
     )!;
     const offset = chunk.start - holder.span.start;
     const bytes = holder.bytes.subarray(offset, offset + chunk.length);
-    const into = arrays?.[i] ?? freshArrays;
-    const values = valuesFor(column.physical, rows, into);
-    const valid = decodeChunk(
-      { bytes, codec: chunk.codec, optional: column.optional, rows, arrays: into },
-      values,
+    try {
+      const { pageBytes } = scanChunk(bytes, chunk.codec, rows);
+      decodedBytes +=
+        rows * bytesPerRow(column) + (column.physical === Physical.BYTE_ARRAY ? pageBytes : 0);
+    } catch (error) {
+      throw inColumn(column, error);
+    }
+    return { column, chunk, bytes };
+  });
+  if (decodedBytes > MAX_DECODED_GROUP_BYTES) {
+    throw new ParquetFormatError(
+      `its ${rows} rows of ${inputs.map((input) => input.column.name).join(', ')} would decode to ` +
+        `${mib(decodedBytes)}, over the reader's limit of ${mib(MAX_DECODED_GROUP_BYTES)} a row group`,
     );
-    return arrowColumn(column.type!, values, valid);
+  }
+  const columns: ArrowColumn[] = inputs.map(({ column, chunk, bytes }, i) => {
+    const into = arrays?.[i] ?? freshArrays;
+    try {
+      const values = valuesFor(column.physical, rows, into);
+      const valid = decodeChunk(
+        { bytes, codec: chunk.codec, optional: column.optional, rows, arrays: into },
+        values,
+      );
+      return arrowColumn(column.type!, values, valid);
+    } catch (error) {
+      throw inColumn(column, error);
+    }
   });
   return recordBatches(
     leaves.map((leaf) => meta.leaves[leaf]!.name),

@@ -12,6 +12,10 @@ function corrupt(reason: string): ParquetFormatError {
 }
 
 /** The length the block says it decompresses to (its leading varint). */
+export function snappyLength(input: Uint8Array): number {
+  return declaredLength(input).length;
+}
+
 function declaredLength(input: Uint8Array): { length: number; start: number } {
   let length = 0;
   let scale = 1;

@@ -18,22 +18,47 @@ export interface KernelExports {
 }
 
 const PAGE_BYTES = 65_536;
-const loaded = new Map<string, KernelExports | null>();
+/** An instance whose memory grew past this is dropped by releaseKernels (its module is kept). */
+const KEEP_MEMORY_BYTES = 16 * 1024 * 1024;
+const modules = new Map<string, object | null>();
+const instances = new Map<string, KernelExports>();
 
 /** The instance of `file` (beside this module), or null without WebAssembly. */
 export function kernel<T extends KernelExports>(file: string): T | null {
-  if (!loaded.has(file)) {
-    const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-    let exports: KernelExports | null = null;
+  const instance = instances.get(file);
+  if (instance) return instance as T;
+  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  if (!modules.has(file)) {
+    let module: object | null = null;
     try {
       const bytes = readFileSync(new URL(`./${file}`, import.meta.url));
-      exports = api ? (new api.Instance(new api.Module(bytes)).exports as KernelExports) : null;
+      module = api ? new api.Module(bytes) : null;
     } catch {
-      exports = null;
+      module = null;
     }
-    loaded.set(file, exports);
+    modules.set(file, module);
   }
-  return loaded.get(file) as T | null;
+  const module = modules.get(file);
+  if (!module || !api) return null;
+  try {
+    const exports = new api.Instance(module).exports as KernelExports;
+    instances.set(file, exports);
+    return exports as T;
+  } catch {
+    modules.set(file, null);
+    return null;
+  }
+}
+
+/**
+ * Drops the instances whose memory grew past KEEP_MEMORY_BYTES (a WebAssembly memory never
+ * shrinks): the next call makes a fresh one from the compiled module, in microseconds, so a thread
+ * that decoded one large or hostile page does not hold that memory for every task after it.
+ */
+export function releaseKernels(): void {
+  for (const [file, instance] of instances) {
+    if (instance.memory.buffer.byteLength > KEEP_MEMORY_BYTES) instances.delete(file);
+  }
 }
 
 /** The kernel's memory, grown to at least `end` bytes (growing replaces the buffer). */
