@@ -1,6 +1,7 @@
 /** The shared language of the control plane, the Scheduler Durable Object and the agents. */
 export * from './version.ts';
 export * from './limits.ts';
+export * from './json-limits.ts';
 export * from './paths.ts';
 export * from './errors.ts';
 export * from './workers.ts';

@@ -4,10 +4,13 @@ import { z } from 'zod';
 import {
   AgentFrame,
   MAX_FRAME_BYTES,
+  MAX_FRAME_JSON_DEPTH,
+  MAX_JSON_DEPTH,
   PROTOCOL_VERSION,
   ServerFrame,
   claimedHelloVersion,
   parseFrame,
+  refusedAssignments,
 } from '../../protocol/index.ts';
 
 const TASK = '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
@@ -136,5 +139,41 @@ describe('parseFrame', () => {
       ok: false,
       code: 'invalid_frame',
     });
+  });
+});
+
+describe('parseFrame and deep nesting', () => {
+  const JOB = '1f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
+  const assign = (payload: string) =>
+    `{"type":"assign","tasks":[{"taskId":"${TASK}","jobId":"${JOB}","attempt":3,"tenant":null,` +
+    `"spec":{"kind":"echo","payload":${payload}}}]}`;
+
+  it('refuses a frame nested 1,800 deep with an error instead of overflowing the stack', () => {
+    const deep = '{"a":'.repeat(1800) + '1' + '}'.repeat(1800);
+    expect(parseFrame(assign(deep), ServerFrame)).toMatchObject({
+      ok: false,
+      code: 'frame_too_deep',
+      message: expect.stringContaining(String(MAX_FRAME_JSON_DEPTH)),
+    });
+    expect(claimedHelloVersion(deep)).toBeNull();
+  });
+
+  it('accepts a payload nested as deep as a body may be', () => {
+    const payload = '['.repeat(MAX_JSON_DEPTH - 1) + ']'.repeat(MAX_JSON_DEPTH - 1);
+    expect(parseFrame(assign(payload), ServerFrame).ok).toBe(true);
+  });
+
+  it('reads the tasks of a refused assign frame so that they can be failed', () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    expect(refusedAssignments(assign(deep))).toEqual([{ taskId: TASK, attempt: 3 }]);
+    const oversized = assign(JSON.stringify('x'.repeat(MAX_FRAME_BYTES)));
+    expect(parseFrame(oversized, ServerFrame)).toMatchObject({ code: 'frame_too_large' });
+    expect(refusedAssignments(oversized)).toEqual([{ taskId: TASK, attempt: 3 }]);
+    expect(refusedAssignments('{"type":"cancel","tasks":[]}')).toEqual([]);
+    expect(refusedAssignments('{"type":"assign","tasks":[{"taskId":"x","attempt":1}]}')).toEqual(
+      [],
+    );
+    expect(refusedAssignments('{')).toEqual([]);
+    expect(refusedAssignments(new ArrayBuffer(2))).toEqual([]);
   });
 });
