@@ -13,6 +13,8 @@ export const conflict = (message: string, details?: unknown) =>
   new SchedulerError({ status: 409, code: 'conflict', message, details });
 export const badRequest = (message: string, details?: unknown) =>
   new SchedulerError({ status: 400, code: 'bad_request', message, details });
+export const forbidden = (message: string, details?: unknown) =>
+  new SchedulerError({ status: 403, code: 'forbidden', message, details });
 export const rateLimited = (message: string, details?: unknown) =>
   new SchedulerError({ status: 429, code: 'rate_limited', message, details });
 

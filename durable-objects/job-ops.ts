@@ -34,6 +34,7 @@ import {
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { readLogs, type LogScope } from './logs-store.ts';
 import { toTaskView, type TaskRow } from './rows.ts';
+import { admitTenant, checkJob } from './tenant-access.ts';
 
 const JOB_VIEW_TASKS = 1000;
 
@@ -44,6 +45,7 @@ export async function submitJob(
   waitSeconds: number,
   owner: string | null,
 ): Promise<JobView> {
+  checkJob(core.sql, owner, request);
   const id = crypto.randomUUID();
   const { draft, error } =
     request.kind === 'aggregate'
@@ -67,6 +69,7 @@ export async function launchJob(
   const effects = newEffects();
   const now = core.now();
   core.sql.transaction(() => {
+    if (owner !== null) admitTenant(core.sql, core.config, owner, draft.tasks.length);
     admit(core, draft.tasks.length);
     insertJob(core.sql, draft, now, owner);
     if (error) failJob(core.sql, effects, draft.id, error, now);

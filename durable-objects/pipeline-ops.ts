@@ -29,6 +29,7 @@ import {
 } from './pipelines-store.ts';
 import { readPipelineObject } from './pipeline-source.ts';
 import { pipelineStats } from './pipeline-stats.ts';
+import { checkPipelineSteps, checkStoreRead } from './tenant-access.ts';
 
 function findOwnApplication(core: Core, tenantId: string, name: string): ApplicationRow {
   const row = findApplication(core.sql, tenantId, name);
@@ -55,11 +56,13 @@ export async function definePipeline(
   application: string,
   request: CreatePipelineRequest,
 ): Promise<{ pipeline: PipelineView; created: boolean }> {
+  if ('from' in request) checkStoreRead(core.sql, tenantId, request.from.store, request.from.key);
   const definition =
     'from' in request
       ? await readPipelineObject(core.sql, request.name, request.from)
       : withoutName(request);
   const spec = normalizeDefinition(definition);
+  checkPipelineSteps(core.sql, tenantId, spec.pipeline);
   const now = core.now();
   const saved = core.sql.transaction(() => {
     const app = ensureApplication(core.sql, tenantId, application, now);

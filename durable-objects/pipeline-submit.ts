@@ -19,6 +19,7 @@ import { launchJob } from './job-ops.ts';
 import type { TaskRow } from './rows.ts';
 import { findVersion, specOf } from './pipelines-store.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
+import { checkPipelineSteps } from './tenant-access.ts';
 import {
   pipelineTaskViews,
   type PipelineJobSpec,
@@ -39,6 +40,8 @@ export async function submitPipelineTasks(
 ): Promise<PipelineSubmission> {
   const { scope, version } = resolveScope(core, tenantId, application, name);
   const steps = scope.latest.pipeline;
+  // Checked again here: the admin may have taken a grant back since the pipeline was defined.
+  checkPipelineSteps(core.sql, tenantId, steps);
   const data = items.map(dataStrings);
   data.forEach((values, index) => {
     const missing = missingVariable(steps, values);

@@ -200,6 +200,21 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX tasks_queued_maps ON tasks(seq)
     WHERE state = 'queued' AND kind = 'aggregate-map' AND pinned_worker_id IS NULL;
   `,
+  // Workers join by approval; those whose agent already bound a key stay approved.
+  `
+  ALTER TABLE workers ADD COLUMN approved_at INTEGER;
+  ALTER TABLE workers ADD COLUMN expected_fingerprint TEXT;
+  UPDATE workers SET approved_at = registered_at WHERE public_key IS NOT NULL;
+  `,
+  // Tenant permissions (JSON, parsed with TenantPermissions; '{}' is the defaults) and queue quota.
+  `
+  ALTER TABLE tenants ADD COLUMN permissions TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE tenants ADD COLUMN max_queued_tasks INTEGER;
+  `,
+  // What each agent's command and pipeline tasks run in, as its hello said ('bwrap' or 'none').
+  `
+  ALTER TABLE workers ADD COLUMN isolation TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
