@@ -31,17 +31,25 @@ import {
   stopAccepting,
 } from './workers-store.ts';
 import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
-import { admitKey, verifyHello } from './agent-keys.ts';
+import { admitKey, keyFingerprint, verifyHello } from './agent-keys.ts';
 import { describeClaims, foreignClaims } from './task-claims.ts';
 
 /** Close codes the Scheduler uses, so agents can tell why they were dropped. */
-export const CloseCode = { replaced: 4000, leaseExpired: 4001, rejected: 4003 } as const;
+export const CloseCode = {
+  replaced: 4000,
+  leaseExpired: 4001,
+  rejected: 4003,
+  helloTimeout: 4008,
+  rateLimited: 4029,
+} as const;
 
 export function onAgentMessage(
   core: Core,
   socket: WebSocket,
   raw: string | ArrayBuffer,
 ): void | Promise<void> {
+  // Counted before parsing: a flood of frames is refused whatever they hold.
+  if (!admitFrame(core, socket)) return;
   const parsed = parseFrame(raw, AgentFrame);
   if (!parsed.ok) {
     // An agent of another protocol version sends a hello of another shape: say so, and why.
@@ -105,6 +113,41 @@ export function onAgentMessage(
 }
 
 /**
+ * Takes the frame's token from its connection's bucket. Past the rate, the agent hears why in an
+ * error frame, its connection is closed (4029) and dropped at once, and the operator gets one line.
+ */
+function admitFrame(core: Core, socket: WebSocket): boolean {
+  if (socket.readyState !== WebSocket.READY_STATE_OPEN) return false;
+  const attachment = core.sockets.attachment(socket);
+  const rate = core.config.frameRate;
+  if (core.sockets.admitFrame(attachment.connId, rate, core.now())) return true;
+  const who = attachment.workerId ? `worker ${attachment.workerId}` : 'a connection before hello';
+  console.warn(
+    `tm: closed ${who} (connection ${attachment.connId}): more than ${rate.perSecond} frames a second (burst ${rate.burst})`,
+  );
+  sendError(
+    core,
+    socket,
+    'rate_limited',
+    `more than ${rate.perSecond} frames a second (burst ${rate.burst}): closing this connection`,
+  );
+  core.sockets.close(attachment.connId, CloseCode.rateLimited, 'frame rate limit');
+  onClose(core, socket, 'agent connection closed: frame rate limit');
+  return false;
+}
+
+/** Closes sockets that have not said hello within the timeout of being accepted (run by the alarm). */
+export function closeSocketsWithoutHello(core: Core): void {
+  const timeoutMs = core.config.helloTimeoutMs;
+  for (const socket of core.sockets.withoutHello(timeoutMs, core.now())) {
+    const { connId } = core.sockets.attachment(socket);
+    sendError(core, socket, 'hello_timeout', `no hello within ${timeoutMs / 1000} s of connecting`);
+    core.sockets.close(connId, CloseCode.helloTimeout, 'no hello');
+    core.sockets.forget(socket);
+  }
+}
+
+/**
  * Applies results from one worker in a transaction, settles jobs and drains, then commits;
  * returns the reports it ignored.
  */
@@ -155,7 +198,8 @@ function notYours(refs: readonly TaskRef[]): string {
 
 /**
  * Admits an agent: its protocol version, its signature over this connection's challenge, then
- * the worker it speaks for and that worker's key; binds the connection and says welcome.
+ * the worker it speaks for and that worker's key; binds the connection and says welcome, with
+ * `pending` while the admin has not approved the worker (it then gets no tasks).
  */
 async function onHello(
   core: Core,
@@ -180,17 +224,31 @@ async function onHello(
       address: hello.address,
     });
   }
+  const fingerprint = await keyFingerprint(hello.publicKey);
   // The socket may have closed while the signature was checked.
   if (socket.readyState !== WebSocket.READY_STATE_OPEN) return;
+  const isolation = hello.isolation ?? 'none';
+  if (core.config.requireIsolation !== null && isolation !== core.config.requireIsolation) {
+    const known = findLiveWorkerByAddress(core.sql, hello.address);
+    return refuseAgent(core, socket, {
+      code: 'isolation_required',
+      message: `this cluster runs command and pipeline tasks only in ${core.config.requireIsolation}; this agent has isolation ${isolation} (install bubblewrap, start it with --isolation bwrap)`,
+      workerId: known?.id ?? null,
+      address: hello.address,
+    });
+  }
   const now = core.now();
   const effects = newEffects();
   const bound = core.sql.transaction(() => {
     const worker = resolveWorker(core, attachment, hello, now);
     if ('error' in worker) return worker;
-    if (!admitKey(core.sql, worker, hello.publicKey)) {
+    if (!admitKey(core.sql, worker, { publicKey: hello.publicKey, fingerprint })) {
       return {
         error: 'key_mismatch',
-        message: `worker ${worker.id} is bound to another agent key; deregister it and register it again to re-key`,
+        message:
+          worker.public_key === null
+            ? `worker ${worker.id} was registered for another agent key (${worker.expected_fingerprint}); this agent's is ${fingerprint}`
+            : `worker ${worker.id} is bound to another agent key; deregister it and register it again to re-key`,
         workerId: worker.id,
       };
     }
@@ -206,6 +264,7 @@ async function onHello(
       agentSlots: hello.slots,
       acceptsCommands: hello.acceptsCommands,
       executors: hello.executors ?? [],
+      isolation,
       draining: hello.draining ?? false,
       now,
     });
@@ -230,14 +289,21 @@ async function onHello(
     });
   }
   core.sockets.bind(socket, bound.id);
+  const admitted = findWorker(core.sql, bound.id);
+  const pending = admitted?.approved_at === null;
   core.sockets.send(socket, {
     type: 'welcome',
     workerId: bound.id,
     protocolVersion: PROTOCOL_VERSION,
     heartbeatIntervalMs: core.config.heartbeatIntervalMs,
+    ...(pending ? { pending: true } : {}),
   });
-  if (findWorker(core.sql, bound.id)?.state === 'draining')
-    core.sockets.send(socket, { type: 'drain' });
+  // A key nobody approved: the agent waits, connected and given nothing, and the admin hears.
+  if (pending)
+    console.warn(
+      `tm: worker ${bound.id} at ${hello.address} waits for approval (agent key ${fingerprint}): tm workers approve ${bound.id}`,
+    );
+  if (admitted?.state === 'draining') core.sockets.send(socket, { type: 'drain' });
   effects.dispatch = true;
   commit(core, effects);
 }
@@ -335,7 +401,9 @@ export function expireLeases(
   commit(core, effects);
 }
 
+/** Answers a refused frame (which costs its connection more of its frame budget: frame-rate.ts). */
 function sendError(core: Core, socket: WebSocket, code: string, message: string): void {
+  core.sockets.chargeRefused(core.sockets.attachment(socket).connId);
   core.sockets.send(socket, { type: 'error', code, message });
 }
 

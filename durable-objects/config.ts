@@ -1,6 +1,7 @@
 /** Scheduler settings, read once from the Worker's environment with their defaults. */
 import { DEFAULT_LOG_LIMIT_BYTES } from '../protocol/index.ts';
 import { DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
+import { DEFAULT_FRAME_RATE, type FrameRate } from './frame-rate.ts';
 
 export interface SchedulerConfig {
   /** How often agents send heartbeats (default 5 s). */
@@ -19,6 +20,12 @@ export interface SchedulerConfig {
   authWindowMs: number;
   /** Parquet files larger than this are read by several map tasks (default 64 MiB). */
   splitBytes: number;
+  /** A socket that has not said hello this long after it was accepted is closed (default 10 s). */
+  helloTimeoutMs: number;
+  /** Frames one agent connection may send (durable-objects/frame-rate.ts). */
+  frameRate: FrameRate;
+  /** Agents whose tasks run in anything less are rejected (`isolation_required`); null: any. */
+  requireIsolation: 'bwrap' | null;
 }
 
 export interface SchedulerEnv {
@@ -30,6 +37,11 @@ export interface SchedulerEnv {
   TM_AUTH_FAILURE_LIMIT?: string;
   TM_AUTH_WINDOW_MS?: string;
   TM_SPLIT_BYTES?: string;
+  TM_HELLO_TIMEOUT_MS?: string;
+  TM_AGENT_FRAME_BURST?: string;
+  TM_AGENT_FRAMES_PER_SECOND?: string;
+  /** `bwrap`: admit only agents that run command and pipeline tasks in bubblewrap. */
+  TM_REQUIRE_ISOLATION?: string;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -48,5 +60,21 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
     authFailureLimit: positive(env.TM_AUTH_FAILURE_LIMIT, 10),
     authWindowMs: positive(env.TM_AUTH_WINDOW_MS, 60_000),
     splitBytes: positive(env.TM_SPLIT_BYTES, DEFAULT_SPLIT_BYTES),
+    helloTimeoutMs: positive(env.TM_HELLO_TIMEOUT_MS, 10_000),
+    frameRate: {
+      burst: positive(env.TM_AGENT_FRAME_BURST, DEFAULT_FRAME_RATE.burst),
+      perSecond: positive(env.TM_AGENT_FRAMES_PER_SECOND, DEFAULT_FRAME_RATE.perSecond),
+    },
+    requireIsolation: requiredIsolation(env.TM_REQUIRE_ISOLATION),
   };
+}
+
+/** Unset or `none` requires nothing; `bwrap`, and any value mistyped, requires bwrap (fails closed). */
+function requiredIsolation(value: string | undefined): 'bwrap' | null {
+  if (value === undefined || value === '' || value === 'none') return null;
+  if (value !== 'bwrap')
+    console.warn(
+      `tm: TM_REQUIRE_ISOLATION=${JSON.stringify(value)} is not bwrap or none; requiring bwrap`,
+    );
+  return 'bwrap';
 }

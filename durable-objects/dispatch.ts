@@ -306,6 +306,7 @@ function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>):
         jobId,
         attempt,
         spec,
+        tenant: task.tenantId,
         ...(ahead.has(taskId) ? { startBelow: effectiveSlots(worker) } : {}),
       });
     }

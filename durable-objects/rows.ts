@@ -27,6 +27,12 @@ export interface WorkerRow {
   last_heartbeat_at: number | null;
   /** JSON array of the executor names the agent announced. */
   executors: string;
+  /** When the admin approved the worker (or registered it with a fingerprint); null: pending. */
+  approved_at: number | null;
+  /** `SHA256:…` the admin registered the worker with: the only key its agent may bind. */
+  expected_fingerprint: string | null;
+  /** What the agent's command and pipeline tasks run in ('bwrap' or 'none'); null before hello. */
+  isolation: string | null;
 }
 
 export interface JobRow {
@@ -115,9 +121,12 @@ export function toWorkerView(
       row.last_heartbeat_at === null ? null : Math.max(0, now - row.last_heartbeat_at),
     runningTasks,
     acceptsCommands: row.accepts_commands === 1,
+    isolation: row.isolation === 'bwrap' ? 'bwrap' : row.isolation === null ? null : 'none',
     acceptingTasks: row.accepting === 1,
     executors: JSON.parse(row.executors) as string[],
     keyFingerprint,
+    approved: row.approved_at !== null,
+    expectedFingerprint: row.expected_fingerprint,
     registeredAt: iso(row.registered_at),
   };
 }

@@ -19,6 +19,8 @@ export interface AssignedTask {
   spec: string | null;
   /** When the control plane stops waiting for this attempt; null: no timeout. */
   deadlineAt: number | null;
+  /** The tenant whose job this is; null: the admin's. */
+  tenantId: string | null;
 }
 
 /** Moves queued tasks to their workers; each assignment is a new attempt with its own deadline. */
@@ -34,11 +36,13 @@ export function assignTasks(
       attempt: number;
       spec: string | null;
       deadline_at: number | null;
+      tenant_id: string | null;
     }>(
       `UPDATE tasks SET state = 'assigned', worker_id = ?, attempt = attempt + 1, assigned_at = ?,
          started_at = NULL, log_bytes = 0, log_truncated = 0, not_before = NULL,
          deadline_at = ? + (SELECT j.task_timeout_ms FROM jobs j WHERE j.id = tasks.job_id)
-       WHERE id = ? AND state = 'queued' RETURNING job_id, attempt, spec, deadline_at`,
+       WHERE id = ? AND state = 'queued' RETURNING job_id, attempt, spec, deadline_at,
+         (SELECT j.tenant_id FROM jobs j WHERE j.id = tasks.job_id) AS tenant_id`,
       workerId,
       now,
       now + TIMEOUT_GRACE_MS,
@@ -52,6 +56,7 @@ export function assignTasks(
         workerId,
         spec: row.spec,
         deadlineAt: row.deadline_at,
+        tenantId: row.tenant_id,
       });
   }
   return assigned;

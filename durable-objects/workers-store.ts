@@ -1,5 +1,10 @@
 /** Worker records in SQLite: register, find, list, bind to an agent connection. */
-import type { RegisterWorkerRequest, WorkerState, WorkerView } from '../protocol/index.ts';
+import type {
+  Isolation,
+  RegisterWorkerRequest,
+  WorkerState,
+  WorkerView,
+} from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { LIVE_TASK_STATES, toWorkerView, type WorkerRow } from './rows.ts';
 import { keyFingerprint } from './agent-keys.ts';
@@ -15,23 +20,63 @@ export function findLiveWorkerByAddress(sql: Sql, address: string): WorkerRow | 
   );
 }
 
+/**
+ * A new worker record, `pending`. Registered with a fingerprint it is approved from the start:
+ * the admin named the one key it may bind.
+ */
 export function insertWorker(
   sql: Sql,
   worker: { id: string; request: RegisterWorkerRequest; tokenHash: string | null; now: number },
 ): WorkerRow {
+  const fingerprint = worker.request.fingerprint ?? null;
   sql.run(
-    `INSERT INTO workers (id, address, labels, slots, state, token_hash, registered_at)
-     VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+    `INSERT INTO workers (id, address, labels, slots, state, token_hash, registered_at,
+       expected_fingerprint, approved_at)
+     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
     worker.id,
     worker.request.address,
     JSON.stringify(worker.request.labels ?? {}),
     worker.request.slots ?? null,
     worker.tokenHash,
     worker.now,
+    fingerprint,
+    fingerprint === null ? null : worker.now,
   );
   const row = findWorker(sql, worker.id);
   if (!row) throw new Error(`worker ${worker.id} vanished after insert`);
   return row;
+}
+
+/**
+ * Approves a worker: from now on its agent gets tasks. A connected pending worker becomes ready
+ * at once; returns whether this call approved it (false: it already was).
+ */
+export function approveWorker(sql: Sql, id: string, now: number): boolean {
+  return (
+    sql.run(
+      `UPDATE workers SET approved_at = ?,
+         state = CASE WHEN state = 'pending' AND conn_id IS NOT NULL THEN 'ready' ELSE state END
+       WHERE id = ? AND approved_at IS NULL AND state != 'gone'`,
+      now,
+      id,
+    ) > 0
+  );
+}
+
+/**
+ * Pre-registers the key of a worker no agent has bound a key to yet, and approves it; false when
+ * an agent already bound one (the fingerprint then has to match that key instead).
+ */
+export function expectFingerprint(sql: Sql, id: string, fingerprint: string, now: number): boolean {
+  return (
+    sql.run(
+      `UPDATE workers SET expected_fingerprint = ?, approved_at = coalesce(approved_at, ?)
+       WHERE id = ? AND public_key IS NULL AND state != 'gone'`,
+      fingerprint,
+      now,
+      id,
+    ) > 0
+  );
 }
 
 /** Running-task counts per worker. */
@@ -65,10 +110,12 @@ export async function workerView(sql: Sql, row: WorkerRow, now: number): Promise
   return toWorkerView(row, running?.n ?? 0, now, await keyFingerprint(row.public_key));
 }
 
-/** Ready, connected workers in registration order: the candidates for placement. */
+/** Ready (so approved), connected workers in registration order: the candidates for placement. */
 export function connectedReadyWorkers(sql: Sql): WorkerRow[] {
   return sql.all<WorkerRow>(
-    `SELECT * FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL AND accepting = 1 ORDER BY seq`,
+    `SELECT * FROM workers
+     WHERE state = 'ready' AND approved_at IS NOT NULL AND conn_id IS NOT NULL AND accepting = 1
+     ORDER BY seq`,
   );
 }
 
@@ -84,19 +131,22 @@ export function bindConnection(
     agentSlots: number;
     acceptsCommands: boolean;
     executors: readonly string[];
+    isolation: Isolation;
     draining: boolean;
     now: number;
   },
 ): void {
   sql.run(
-    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, executors = ?, accepting = ?,
+    `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, executors = ?, isolation = ?, accepting = ?,
        connected_at = ?, last_heartbeat_at = ?,
-       state = CASE WHEN state = 'draining' THEN 'draining' ELSE 'ready' END
+       state = CASE WHEN state = 'draining' THEN 'draining'
+                    WHEN approved_at IS NULL THEN 'pending' ELSE 'ready' END
      WHERE id = ?`,
     binding.connId,
     binding.agentSlots,
     binding.acceptsCommands ? 1 : 0,
     JSON.stringify(binding.executors),
+    binding.isolation,
     binding.draining ? 0 : 1,
     binding.now,
     binding.now,

@@ -3,7 +3,7 @@
  * each `{type, ...}`. Both sides parse every frame with these schemas before acting on it.
  */
 import { z } from 'zod';
-import { WorkerAddress } from './workers.ts';
+import { Isolation, WorkerAddress } from './workers.ts';
 import { CommandSpec, RelativePath } from './jobs.ts';
 import { MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNKS_PER_FRAME, MAX_TASKS_PER_FRAME } from './limits.ts';
 import { LogStream } from './logs.ts';
@@ -35,6 +35,8 @@ export const HelloFrame = z.strictObject({
   draining: z.boolean().optional(),
   /** What pipeline steps this agent can run (`--executor`); absent: none. */
   executors: z.array(ExecutorName).max(MAX_EXECUTORS).optional(),
+  /** What the agent's command and pipeline tasks run in (`--isolation`); absent: none. */
+  isolation: Isolation.optional(),
   /** The agent's Ed25519 public key, and its signature over `helloMessage(nonce, address)`. */
   publicKey: AgentPublicKey,
   signature: AgentSignature,
@@ -164,6 +166,8 @@ export const Assignment = z.strictObject({
   jobId: z.uuid(),
   attempt: Attempt,
   spec: TaskSpec,
+  /** The tenant whose job this is, whose work dir the task gets; null: the admin's own job. */
+  tenant: z.string().min(1).max(64).nullable(),
   /**
    * Set on a task handed over beyond the worker's free slots (a map, held ahead): the agent
    * starts it once fewer than this many slot-using tasks run there.
@@ -177,7 +181,11 @@ export const WelcomeFrame = z.strictObject({
   workerId: z.uuid(),
   protocolVersion: z.number().int(),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** The admin has not approved this worker yet: it stays connected and gets no tasks. */
+  pending: z.boolean().optional(),
 });
+/** The admin approved the pending worker: tasks may come from now on. */
+export const ApprovedFrame = z.strictObject({ type: z.literal('approved') });
 export const RejectFrame = z.strictObject({
   type: z.literal('reject'),
   code: z.string(),
@@ -199,6 +207,7 @@ export const ErrorFrame = z.strictObject({
 export const ServerFrame = z.discriminatedUnion('type', [
   ChallengeFrame,
   WelcomeFrame,
+  ApprovedFrame,
   RejectFrame,
   AssignFrame,
   CancelFrame,

@@ -28,8 +28,13 @@ export const eventually = <T>(
   timeoutMs = 5000,
 ) => waitUntil(probe, what, { timeoutMs, intervalMs: 25 });
 
-export function assignment(spec: TaskSpec, attempt = 1, taskId: string = randomUUID()): Assignment {
-  return { taskId, jobId: randomUUID(), attempt, spec };
+export function assignment(
+  spec: TaskSpec,
+  attempt = 1,
+  taskId: string = randomUUID(),
+  tenant: string | null = null,
+): Assignment {
+  return { taskId, jobId: randomUUID(), attempt, spec, tenant };
 }
 
 export function commandSpec(

@@ -9,6 +9,7 @@ const echo = (payload: string): Assignment => ({
   jobId: randomUUID(),
   attempt: 1,
   spec: { kind: 'echo', payload },
+  tenant: null,
 });
 const bytes = (tasks: Assignment[]) => Buffer.byteLength(JSON.stringify({ type: 'assign', tasks }));
 
