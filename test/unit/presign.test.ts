@@ -1,5 +1,5 @@
 /** The Scheduler's SigV4 URL signer: AWS's published example, and the SDK's own signer on the same requests. */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import type { StoreAccess } from '../../protocol/index.ts';
@@ -17,23 +17,24 @@ const AWS_EXAMPLE: StoreAccess = {
 };
 
 /** The SDK's sha256 interface on node:crypto. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytesOf = (data: SourceData): Buffer =>
+  typeof data === 'string'
+    ? Buffer.from(data)
+    : data instanceof ArrayBuffer
+      ? Buffer.from(data)
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
 class Sha256 {
-  private readonly hash;
-  constructor(private readonly secret?: Uint8Array | string) {
-    this.hash = secret === undefined ? createHash('sha256') : null;
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
   }
-  private chunks: Buffer[] = [];
-  update(data: Uint8Array | string): void {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
-    if (this.hash) this.hash.update(bytes);
-    else this.chunks.push(bytes);
+  update(data: SourceData): void {
+    this.hash.update(bytesOf(data));
   }
-  async digest(): Promise<Uint8Array> {
-    if (this.hash) return this.hash.digest();
-    const { createHmac } = await import('node:crypto');
-    return createHmac('sha256', Buffer.from(this.secret!))
-      .update(Buffer.concat(this.chunks))
-      .digest();
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.hash.digest());
   }
 }
 
