@@ -22,6 +22,7 @@ import {
   type SimpleJobRequest,
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
+import { checkSpecSize } from './spec-size.ts';
 import {
   findJob,
   findOwnedJob,
@@ -66,6 +67,7 @@ export async function launchJob(
   waitSeconds: number,
   owner: string | null,
 ): Promise<void> {
+  checkSpecSize(draft);
   const effects = newEffects();
   const now = core.now();
   core.sql.transaction(() => {

@@ -1,7 +1,9 @@
 /** Reads a pipeline definition from a JSON object in a registered object store (`"from"`). */
 import {
   MAX_BODY_BYTES,
+  MAX_JSON_DEPTH,
   PipelineObject,
+  tooDeep,
   type PipelineDefinition,
   type PipelineSource,
 } from '../protocol/index.ts';
@@ -33,9 +35,12 @@ export async function readPipelineObject(
     throw badRequest(
       `${where} is ${bytes.byteLength} bytes; a definition may have ${MAX_BODY_BYTES}`,
     );
+  const text = new TextDecoder().decode(bytes);
+  if (tooDeep(text, MAX_JSON_DEPTH))
+    throw badRequest(`${where} nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
+    json = JSON.parse(text);
   } catch {
     throw badRequest(`${where} is not JSON`);
   }

@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const ErrorCode = z.enum([
   'bad_request',
   'invalid_json',
+  /** JSON nested deeper than MAX_JSON_DEPTH (400). */
+  'json_too_deep',
+  /** A job's spec, re-encoded as stored and framed, is over MAX_SPEC_BYTES (400). */
+  'spec_too_large',
   'unauthorized',
   'forbidden',
   'not_found',

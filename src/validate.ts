@@ -1,6 +1,7 @@
 /** Request parsing at the edge: JSON bodies and query strings checked against protocol schemas. */
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { MAX_JSON_DEPTH, tooDeep } from '../protocol/index.ts';
 import { ApiError, badRequest } from './errors.ts';
 
 function issues(error: z.ZodError) {
@@ -27,9 +28,21 @@ export async function readJson<T extends z.ZodType>(
   return checkBody(json, schema);
 }
 
-/** Reads the body as any JSON value; malformed JSON is a 400 (`invalid_json`). */
+/**
+ * Reads the body as any JSON value; malformed JSON is a 400 (`invalid_json`), and so is JSON
+ * nested deeper than MAX_JSON_DEPTH (`json_too_deep`), checked on the text before any schema
+ * walks it: zod's recursion overflowed the stack at ~1,800 levels (a 500).
+ */
 export async function readJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
+  if (tooDeep(text, MAX_JSON_DEPTH)) {
+    throw new ApiError({
+      status: 400,
+      code: 'json_too_deep',
+      message: `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+      details: { limit: MAX_JSON_DEPTH },
+    });
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
