@@ -28,6 +28,7 @@ import {
   WhoAmI,
   type CreatePipelineRequest,
   type CreateTenantRequest,
+  type UpdateTenantRequest,
   type PipelineTaskData,
 } from '../../protocol/index.ts';
 import { ApplicationList, TenantList } from '../../protocol/openapi.ts';
@@ -71,6 +72,8 @@ export class TmClient {
       z.object({ workers: z.array(WorkerView) }),
     ).then((r) => r.workers);
   getWorker = (id: string) => this.call('GET', `/v1/workers/${id}`, WorkerView);
+  /** Approves a pending worker: its agent gets tasks from now on. */
+  approveWorker = (id: string) => this.call('POST', `/v1/workers/${id}/approve`, WorkerView);
   deregisterWorker = (id: string, force = false) =>
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
   submitJob = (request: SubmitJobRequest, waitSeconds?: number) =>
@@ -138,6 +141,12 @@ export class TmClient {
   getTenant = (idOrName: string) => this.call('GET', tenantPath(idOrName), TenantView);
   setTenantWeight = (idOrName: string, weight: number) =>
     this.call('PATCH', tenantPath(idOrName), TenantView, { weight });
+  /**
+   * Sets a tenant's weight, permissions or queue quota: the permission fields given replace the
+   * tenant's, the others stay (`maxQueuedTasks: null` goes back to the default).
+   */
+  updateTenant = (idOrName: string, request: UpdateTenantRequest) =>
+    this.call('PATCH', tenantPath(idOrName), TenantView, request);
   /** Another token for the tenant (rotation); the reply is the only place it is shown. */
   createTenantToken = (idOrName: string) =>
     this.call('POST', `${tenantPath(idOrName)}/tokens`, CreatedTenantToken);

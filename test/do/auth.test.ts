@@ -6,6 +6,7 @@ import type {
   ErrorBody,
   JobView,
   TaskView,
+  TenantPermissionsPatch,
   TenantView,
 } from '../../protocol/index.ts';
 import type { Env } from '../../src/env.ts';
@@ -37,8 +38,13 @@ async function from(client: string, path: string, token: string | null, init: Re
 
 const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
-async function createTenant(name = uniqueName('t'), weight?: number) {
-  const { status, body } = await api<CreatedTenantToken>('POST', '/v1/tenants', { name, weight });
+async function createTenant(
+  name = uniqueName('t'),
+  weight?: number,
+  permissions?: TenantPermissionsPatch,
+) {
+  const request = { name, weight, permissions };
+  const { status, body } = await api<CreatedTenantToken>('POST', '/v1/tenants', request);
   if (status !== 201) throw new Error(`create tenant failed: ${status} ${JSON.stringify(body)}`);
   return body;
 }
@@ -267,8 +273,9 @@ describe('a tenant', () => {
 
 describe('fair sharing between tenants', () => {
   it("puts a late tenant's tasks between a flooding tenant's, by weight, as slots free up", async () => {
-    const flood = await createTenant(uniqueName('flood'));
-    const late = await createTenant(uniqueName('late'));
+    const commands = { jobKinds: ['command' as const] };
+    const flood = await createTenant(uniqueName('flood'), undefined, commands);
+    const late = await createTenant(uniqueName('late'), undefined, commands);
     const { agent } = await joinAgent(uniqueAddress(), { slots: 1 });
     const floodJob = await api<JobView>(
       'POST',
@@ -276,6 +283,7 @@ describe('fair sharing between tenants', () => {
       { kind: 'command', command: 'true', workers: 30 },
       flood.token,
     );
+    expect(floodJob.status).toBe(202);
     const first = await assignmentOf(agent, floodJob.body.id);
     const lateJob = await api<JobView>(
       'POST',

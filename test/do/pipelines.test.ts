@@ -26,6 +26,7 @@ import {
   type TestAgent,
   conforms,
 } from './helpers.ts';
+import { GRANT_ALL } from '../support/tenants.ts';
 
 afterEach(cleanUp);
 
@@ -39,7 +40,10 @@ interface Tenant {
 
 async function newTenant(): Promise<Tenant> {
   const name = `t-${crypto.randomUUID().slice(0, 8)}`;
-  const { status, body } = await api<CreatedTenantToken>('POST', '/v1/tenants', { name });
+  const { status, body } = await api<CreatedTenantToken>('POST', '/v1/tenants', {
+    name,
+    permissions: GRANT_ALL,
+  });
   if (status !== 201) throw new Error(`create tenant: ${status} ${JSON.stringify(body)}`);
   return { id: body.tenant.id, token: body.token };
 }
@@ -238,6 +242,9 @@ describe('defining pipelines', () => {
 
   it('reads a definition from a store only if the store exists', async () => {
     const tenant = await newTenant();
+    // Granted, so the store's existence is what is checked (an ungranted store is a 403).
+    const stores = [{ store: 'no-such-store', read: [''], write: [] }];
+    await api('PATCH', `/v1/tenants/${tenant.id}`, { permissions: { stores } });
     const unknown = await call<ErrorReply>(tenant, 'POST', '/stored/pipelines', {
       name: 'ocr',
       from: { store: 'no-such-store', key: 'pipelines/ocr.json' },

@@ -24,7 +24,8 @@ const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0,
 
 /** A fresh tenant made through the SDK, and a client that speaks with its token. */
 async function tenantClient() {
-  const created = await client().createTenant({ name: uniqueName('t') });
+  const permissions = { executors: ['echo'] };
+  const created = await client().createTenant({ name: uniqueName('t'), permissions });
   return { created, sdk: client(created.token) };
 }
 
