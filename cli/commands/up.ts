@@ -1,27 +1,55 @@
-/** `tm up`: the local stack on localhost:8080 with three agents, until Ctrl-C; `--tls` for https. */
+/**
+ * `tm up`: the local stack on localhost:8080 with three agents, until Ctrl-C; `--tls` for https.
+ * Any SIGINT, SIGTERM or SIGHUP, during start-up too, stops everything it started, and it refuses
+ * to start on a taken port, naming the process holding it.
+ */
 import { relative } from 'node:path';
-import { startStack } from '../local/stack.ts';
-import { LOCAL_DEFAULTS, say } from './local-defaults.ts';
+import { startStack, type Stack } from '../local/stack.ts';
+import { killAllChildren, refuseNewChildren, stopAllChildren } from '../local/child.ts';
+import { watchStopSignals } from '../local/stop-signals.ts';
+import { localStackSettings, say } from './local-defaults.ts';
 
 export async function up(options: { tls?: boolean } = {}): Promise<number> {
-  const stack = await startStack({ ...LOCAL_DEFAULTS, tls: options.tls, log: say });
-  const url = options.tls
-    ? LOCAL_DEFAULTS.publicUrl.replace(/^http:/, 'https:')
-    : LOCAL_DEFAULTS.publicUrl;
+  const signals = watchStopSignals(say);
+  // Should anything throw past the stop below, no child outlives this process.
+  process.on('exit', killAllChildren);
+  const settings = localStackSettings(process.env);
+  let stack: Stack | null = null;
+  const starting = startStack({ ...settings, tls: options.tls, log: say }).then((started) => {
+    stack = started;
+  });
+  try {
+    const first = await Promise.race([starting.then(() => null), signals.first]);
+    if (first === null) {
+      banner(stack!, settings, options.tls);
+      await signals.first;
+    }
+    say('\nstopping …');
+    refuseNewChildren();
+    // Agents first, so they leave the control plane cleanly; then whatever start-up had begun.
+    await (stack as Stack | null)?.stop();
+    await stopAllChildren();
+    await starting.catch(() => {});
+    say('stopped.');
+    return first === null ? 0 : 130;
+  } catch (error) {
+    // Start-up failed: startStack stopped what it had started; this stops anything left over.
+    refuseNewChildren();
+    await stopAllChildren();
+    throw error;
+  } finally {
+    signals.dispose();
+  }
+}
+
+function banner(stack: Stack, settings: { port: number; stateDir: string }, tls?: boolean) {
+  const url = `${tls ? 'https' : 'http'}://localhost:${settings.port}`;
   say(`\nTM Scheduler is up.`);
   say(`  API          ${url}/v1/health`);
   say(`  workers      ${stack.agents.map((a) => a.address).join(', ')}`);
-  say(`  state, logs  ${LOCAL_DEFAULTS.stateDir}/ (join token in ${stack.tokenFile})`);
+  say(`  state, logs  ${settings.stateDir}/ (join token in ${stack.tokenFile})`);
   if (stack.caFile) say(trustHelp(url, relative(process.cwd(), stack.caFile) || stack.caFile));
   say(`\nPress Ctrl-C to stop.`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  say('\nstopping …');
-  await stack.stop();
-  say('stopped.');
-  return 0;
 }
 
 /** How each client trusts the local CA. */

@@ -38,7 +38,7 @@ export const OFFLINE_ENV = {
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const logs = join(options.stateDir, 'logs');
-  mkdirSync(logs, { recursive: true });
+  mkdirSync(logs, { recursive: true, mode: 0o700 });
   // Secrets go through an env file, which wrangler shows as "(hidden)", never on the command line.
   const secrets = join(options.stateDir, 'worker.env');
   const vars = {

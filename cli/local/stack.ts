@@ -1,12 +1,14 @@
 /** The local embedded stack: control plane, registered workers and their agent processes. */
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { startAgent, type AgentProcess } from './agent-process.ts';
+import { agentFingerprint, agentKeyFile, startAgent, type AgentProcess } from './agent-process.ts';
 import { ensureAdminToken, ensureJoinToken } from './secrets.ts';
 import { TmClient } from '../sdk/client.ts';
 import { LOCAL_S3_CREDENTIALS, startS3Server, type S3Server } from './s3-server.ts';
 import { freePort } from './ports.ts';
 import { ensureLocalTls } from './tls.ts';
+import { makePrivate, PRIVATE_UMASK } from './private-files.ts';
+import { refuseTakenPorts } from './port-holders.ts';
 
 export interface StackOptions {
   stateDir: string;
@@ -42,6 +44,16 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
+  // What this process writes from now on is its owner's only, like what its children write.
+  process.umask(PRIVATE_UMASK);
+  await refuseTakenPorts([
+    { port: options.port, what: 'the control plane' },
+    ...(options.s3Port ? [{ port: options.s3Port, what: 'the S3 server' }] : []),
+    ...options.agentPorts.map((port) => ({ port, what: 'an agent' })),
+  ]);
+  const loosened = makePrivate(options.stateDir);
+  if (loosened.length > 0)
+    log(`made ${loosened.length} files and folders under ${options.stateDir} private (0600/0700)`);
   const { token, file: tokenFile } = ensureJoinToken(options.stateDir);
   const admin = ensureAdminToken(options.stateDir);
   const tls = options.tls ? ensureLocalTls(options.stateDir) : undefined;
@@ -69,12 +81,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   const addAgent = async (address?: string) => {
     const where = address ?? `localhost:${await freePort()}`;
-    const { created } = await client.registerWorker({ address: where });
+    // Registered with its key's fingerprint, the agent is approved from its first hello.
+    const keyFile = agentKeyFile(options.stateDir, where);
+    const { created } = await client.registerWorker({
+      address: where,
+      fingerprint: agentFingerprint(keyFile),
+    });
     log(`${created ? 'registered' : 'found'} worker ${where}; starting its agent …`);
     const agent = await startAgent({
       controlPlane: controlPlane.url,
       tokenFile,
       address: where,
+      keyFile,
       logDir: join(options.stateDir, 'logs'),
       ...(options.agentSlots ? { slots: options.agentSlots } : {}),
       ...(tls ? { extraArgs: ['--ca-file', tls.caFile] } : {}),
