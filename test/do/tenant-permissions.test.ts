@@ -134,15 +134,7 @@ describe('tenant permissions: at submit', () => {
     const one = { ...command, workers: 1 };
     expect((await api('POST', '/v1/jobs', one, tenant.token)).status).toBe(202);
     await patch(tenant, { permissions: { jobKinds: ['echo'] } });
-    forbidden(
-      await api(
-        'POST',
-        '/v1/jobs',
-        { kind: 'aggregate', ...aggregate({ store: 'x' }) },
-        tenant.token,
-      ),
-      'job_kind',
-    );
+    forbidden(await api('POST', '/v1/jobs', aggregate({ store: 'x' }), tenant.token), 'job_kind');
     expect((await api('POST', '/v1/jobs', one)).status).toBe(202);
   });
 
