@@ -1,7 +1,7 @@
 /** The agent's block cache against a real s3rver: exact bytes, hits without requests, misses, trim, ETags. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BlockCache,
@@ -24,6 +24,7 @@ import {
   windowsOf,
 } from '../../worker-agent/storage/block-ranges.ts';
 import { describeError } from '../../worker-agent/storage/describe-error.ts';
+import { sealedLength } from '../../worker-agent/storage/extent-seal.ts';
 import { closeTestStore, openTestStore, storageRejection, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;
@@ -482,11 +483,13 @@ describe('trim', { timeout: 60_000 }, () => {
     // Reading a again makes it the most recently used.
     await cachedStore(store, cache, a).get(a.key, { start: 0, end: 10 });
 
-    expect(await new BlockCache({ dir, maxBytes: 18_000, blockBytes }).trim()).toEqual({
-      bytes: 18_000,
+    // Each object's extent: its 4,500 bytes and five blocks' tags.
+    const onDisk = sealedLength(4500, 5);
+    expect(await new BlockCache({ dir, maxBytes: 4 * onDisk, blockBytes }).trim()).toEqual({
+      bytes: 4 * onDisk,
       removed: 0,
     });
-    expect(await cache.trim()).toEqual({ bytes: 9000, removed: 2 });
+    expect(await cache.trim()).toEqual({ bytes: 2 * onDisk, removed: 2 });
     expect((await readdir(dir)).sort()).toEqual([idOf(a), idOf(d)].sort());
 
     for (const { bytes, object } of objects) {
@@ -507,7 +510,10 @@ describe('trim', { timeout: 60_000 }, () => {
     expect(await cache.trimIfDue()).toBeNull();
     const more = await upload('trim-due/more.bin', 1000);
     await cachedStore(store, cache, more.object).get(more.object.key);
-    expect(await cache.trimIfDue()).toEqual({ bytes: 2500, removed: 0 });
+    expect(await cache.trimIfDue()).toEqual({
+      bytes: sealedLength(1500, 2) + sealedLength(1000, 1),
+      removed: 0,
+    });
     expect(await cache.trimIfDue()).toBeNull();
   });
 
@@ -523,12 +529,14 @@ describe('threads sharing a cache directory', { timeout: 120_000 }, () => {
     const size = 50_500;
     const { bytes, object } = await upload('shared/object.bin', size);
     const dir = await cacheDir();
-    // Two instances, as two worker threads would have, and a third that trims whenever it can.
+    // Two instances, as two worker threads would have (with their pool's key), and a third that
+    // trims whenever it can.
+    const key = randomBytes(32);
     const readers = [
-      new BlockCache({ dir, maxBytes: 1 << 30, blockBytes }),
-      new BlockCache({ dir, maxBytes: 1 << 30, blockBytes }),
+      new BlockCache({ dir, maxBytes: 1 << 30, blockBytes, key }),
+      new BlockCache({ dir, maxBytes: 1 << 30, blockBytes, key }),
     ];
-    const trimmer = new BlockCache({ dir, maxBytes: 10_000, blockBytes });
+    const trimmer = new BlockCache({ dir, maxBytes: 10_000, blockBytes, key });
     const ranges = randomRanges(80, size, 7);
     const expected = (n: number) => bytes.subarray(ranges[n]!.start, ranges[n]!.end);
 
@@ -559,5 +567,80 @@ describe('threads sharing a cache directory', { timeout: 120_000 }, () => {
     );
     expect(again.every((got, n) => same(got, expected(n)))).toBe(true);
     expect(inner.gets).toEqual([]);
+  });
+});
+
+describe('checksums', { timeout: 60_000 }, () => {
+  it('serves the true bytes when an extent was rewritten with its size kept, and says so once', async () => {
+    const blockBytes = 1000;
+    const size = 6500;
+    const { bytes, object } = await upload('tamper/object.bin', size);
+    const dir = await cacheDir();
+    const warnings: string[] = [];
+    const cache = new BlockCache({
+      dir,
+      maxBytes: 1 << 30,
+      blockBytes,
+      warn: (message) => warnings.push(message),
+    });
+    await cachedStore(store, cache, object).get(object.key, { start: 0, end: 3000 });
+    await cachedStore(store, cache, object).get(object.key, { start: 3000, end: size });
+    const id = cacheId({ endpoint: store.endpoint, bucket: store.bucket, ...object });
+    // What a task without isolation could do: same length, other bytes.
+    for (const name of ['0-2', '3-6']) {
+      const file = join(dir, id, name);
+      const forged = await readFile(file);
+      forged.fill(0x41, 100, 900);
+      await writeFile(file, forged);
+    }
+    const inner = counting(store);
+    const got = await cachedStore(inner.store, cache, object).get(object.key, {
+      start: 500,
+      end: 4200,
+    });
+    expect(same(got, bytes.subarray(500, 4200))).toBe(true);
+    // Both extents failed and are gone; the blocks the range needs came in one request.
+    expect(inner.gets.map((get) => get.range)).toEqual([{ start: 0, end: 5000 }]);
+    expect(cache.mismatches).toBe(2);
+    expect(warnings).toHaveLength(1);
+    // Fetched again, the blocks are hits once more.
+    inner.gets.length = 0;
+    const again = await cachedStore(inner.store, cache, object).get(object.key, {
+      start: 500,
+      end: 4200,
+    });
+    expect(same(again, bytes.subarray(500, 4200))).toBe(true);
+    expect(inner.gets).toEqual([]);
+  });
+
+  it('refuses a genuine extent of another object, or one written under another key', async () => {
+    const blockBytes = 1000;
+    const one = await upload('tamper/one.bin', 3000);
+    const two = await upload('tamper/two.bin', 3000);
+    const dir = await cacheDir();
+    const cache = new BlockCache({ dir, maxBytes: 1 << 30, blockBytes });
+    await cachedStore(store, cache, one.object).get(one.object.key);
+    await cachedStore(store, cache, two.object).get(two.object.key);
+    const idOf = (object: PlannedObject) =>
+      cacheId({ endpoint: store.endpoint, bucket: store.bucket, ...object });
+    // Object one's extent, tags and all, copied over object two's.
+    await writeFile(
+      join(dir, idOf(two.object), '0-2'),
+      await readFile(join(dir, idOf(one.object), '0-2')),
+    );
+    const inner = counting(store);
+    const got = await cachedStore(inner.store, cache, two.object).get(two.object.key);
+    expect(same(got, two.bytes)).toBe(true);
+    expect(inner.gets).toHaveLength(1);
+    expect(cache.mismatches).toBe(1);
+
+    // Another process's key: a miss (fetched again), not a mismatch.
+    const later = new BlockCache({ dir, maxBytes: 1 << 30, blockBytes });
+    const fresh = counting(store);
+    expect(
+      same(await cachedStore(fresh.store, later, one.object).get(one.object.key), one.bytes),
+    ).toBe(true);
+    expect(fresh.gets).toHaveLength(1);
+    expect(later.mismatches).toBe(0);
   });
 });

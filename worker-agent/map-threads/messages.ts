@@ -5,8 +5,12 @@ import type { MapSpec, Progress, TaskOutcome } from '../task-outcome.ts';
 export interface ThreadData {
   tempDir: string;
   storeTimeoutMs: number;
-  /** The agent's block cache (shared by its threads through the one directory), or none. */
-  cache: { dir: string; maxBytes: number } | null;
+  /**
+   * The agent's block cache (shared by its threads through the one directory), or none. `key`
+   * (32 bytes, made by the pool, held in memory only) tags its blocks: every thread of the agent
+   * has the same, nothing on disk or outside the process does.
+   */
+  cache: { dir: string; maxBytes: number; key?: Uint8Array } | null;
 }
 
 export type ToThread = { type: 'run'; assignment: Assignment; spec: MapSpec } | { type: 'abort' };

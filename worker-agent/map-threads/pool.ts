@@ -5,6 +5,7 @@
  * second of CPU to load its modules, so the agent keeps `keepWarm` of them (its slots) loaded from
  * the start: a job's first maps, and the first after a quiet spell, do not wait for that.
  */
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import {
   failure,
@@ -28,11 +29,17 @@ interface PooledThread {
 
 export class MapThreadPool {
   private readonly idle: PooledThread[] = [];
+  private readonly data: ThreadData;
 
   constructor(
-    private readonly data: ThreadData,
+    data: ThreadData,
     private readonly keepWarm = 0,
-  ) {}
+  ) {
+    // One cache key for the pool's threads, made here so that it never leaves the process.
+    this.data = data.cache
+      ? { ...data, cache: { ...data.cache, key: data.cache.key ?? randomBytes(32) } }
+      : data;
+  }
 
   /** Starts threads until `keepWarm` are idle, loading their modules while nothing waits on them. */
   warm(): void {

@@ -2,17 +2,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { releaseReaderScratch } from '../aggregate/readers/index.ts';
 import { mapExecutor } from '../executors/aggregate-map.ts';
-import { BlockCache, clientTimeouts, createObjectStore, S3Clients } from '../storage/index.ts';
+import { BlockCache, createUrlStore } from '../storage/index.ts';
+import { createLogger } from '../logger.ts';
 import { internalFailure } from '../task-outcome.ts';
 import type { FromThread, ThreadData, ToThread } from './messages.ts';
 
 const port = parentPort!;
 const { tempDir, storeTimeoutMs, cache } = workerData as ThreadData;
-const clients = new S3Clients(clientTimeouts(storeTimeoutMs));
+const logger = createLogger({}, { thread: 'map' });
 const run = mapExecutor({
   tempDir,
-  openStore: (access) => createObjectStore(access, { clients }),
-  cache: cache ? new BlockCache(cache) : null,
+  openStore: (store, urls) => createUrlStore(store, urls, { timeoutMs: storeTimeoutMs }),
+  cache: cache
+    ? new BlockCache({ ...cache, warn: (message, fields) => logger.warn(message, fields) })
+    : null,
 });
 let controller: AbortController | null = null;
 

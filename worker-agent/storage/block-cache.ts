@@ -2,11 +2,13 @@
  * Blocks of object versions on local disk, one directory per object version, one file (an
  * extent, `<dir>/<id>/<first>-<last>`) per run of blocks fetched together: a file per block made
  * creating files cost more than fetching them. Every failure is a miss or a skipped write, never
- * an error: the cache only saves reads. Several threads (each with its own BlockCache) share a
- * directory, so extents appear by atomic rename and may vanish (another thread's trim) at any
- * moment.
+ * an error: the cache only saves reads. Several threads (each with its own BlockCache, all with
+ * the same key) share a directory, so extents appear by atomic rename and may vanish (another
+ * thread's trim) at any moment. Every block read is checked against its keyed tag
+ * (extent-seal.ts): an extent that fails is deleted and read from the store again, so a process
+ * that rewrote cache files, or a disk that damaged them, never changes what a query sees.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
@@ -17,11 +19,12 @@ import {
   renameSync,
   rmSync,
   utimesSync,
-  writeFileSync,
+  writevSync,
 } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extentName, parseExtent, type BlockRun } from './block-ranges.ts';
+import { ExtentSealer, FOOTER_BYTES, SEAL_BYTES, sealedLength } from './extent-seal.ts';
 
 /** One version of one object: the same key with another ETag or size is another object. */
 export interface CachedObject {
@@ -38,6 +41,14 @@ export interface BlockCacheOptions {
   /** trim() brings the cache down to 80% of this once it holds more. */
   maxBytes: number;
   blockBytes?: number;
+  /**
+   * The 32-byte key the blocks' tags are made with; instances that share a directory must share
+   * it. Default: a random key of this instance. Kept in memory only: extents written under
+   * another key (an earlier process's) are misses.
+   */
+  key?: Uint8Array;
+  /** Told of the first extent that fails its check (later ones are only counted). */
+  warn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** What trim() found and did. */
@@ -54,14 +65,24 @@ interface ObjectDir {
   bytes: number;
 }
 
-/** Writes `file` in `dir`, making `dir` only when the write finds it missing (once per object). */
-function writeCreatingDir(dir: string, file: string, bytes: Uint8Array): void {
+/** Writes `parts` to `file`. */
+function writeParts(file: string, parts: readonly Uint8Array[]): void {
+  const fd = openSync(file, 'w');
   try {
-    writeFileSync(file, bytes);
+    writevSync(fd, parts as Uint8Array[]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `file` in `dir`, making `dir` only when the write finds it missing (once per object). */
+function writeCreatingDir(dir: string, file: string, parts: readonly Uint8Array[]): void {
+  try {
+    writeParts(file, parts);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, bytes);
+    writeParts(file, parts);
   }
 }
 
@@ -87,14 +108,22 @@ export class BlockCache {
   /** Bytes this instance wrote since it last trimmed, and whether it ever has. */
   private written = 0;
   private trimmed = false;
+  private readonly sealer: ExtentSealer;
+  private readonly warn: BlockCacheOptions['warn'];
+  /** Holds a block read for a range that covers only part of it. */
+  private scratch: Uint8Array | null = null;
+  /** Extents that failed their check (tampered with or damaged), each deleted and fetched again. */
+  mismatches = 0;
 
-  constructor({ dir, maxBytes, blockBytes = 256 * 1024 }: BlockCacheOptions) {
+  constructor({ dir, maxBytes, blockBytes = 256 * 1024, key, warn }: BlockCacheOptions) {
     if (!Number.isSafeInteger(blockBytes) || blockBytes <= 0) {
       throw new RangeError(`blockBytes must be a positive integer, got ${blockBytes}`);
     }
     this.dir = dir;
     this.maxBytes = maxBytes;
     this.blockBytes = blockBytes;
+    this.sealer = new ExtentSealer(key ?? randomBytes(32));
+    this.warn = warn;
   }
 
   /** The runs of blocks object `id` has on disk (none when it has no directory). */
@@ -108,36 +137,101 @@ export class BlockCache {
 
   /**
    * Copies bytes [from, from + target.length) of extent `run` of object `id` into `target`, when
-   * the extent is on disk with exactly `length` bytes; false (a miss) otherwise. Synchronous:
-   * bytes come from the page cache in microseconds, less than a trip through libuv's pool, and
-   * straight into the caller's buffer, with no array for the collector. An extent of the wrong
-   * length (damaged) is deleted, so that a shorter one fetched again is not shadowed by it.
+   * the extent is on disk with exactly `length` bytes (and its tags) and every block the range
+   * touches passes its check; false (a miss) otherwise. Synchronous: bytes come from the page
+   * cache in microseconds, less than a trip through libuv's pool, and straight into the caller's
+   * buffer where a block lies wholly inside the range. An extent of the wrong length (damaged, or
+   * written before extents had tags), of another key, or with a block that fails its check is
+   * deleted, so that the blocks fetched again are not shadowed by it.
    */
   readInto(id: string, run: BlockRun, length: number, from: number, target: Uint8Array): boolean {
     const file = join(this.dir, id, extentName(run));
+    const blocks = run.last - run.first + 1;
+    const size = sealedLength(length, blocks);
     let fd: number | null = null;
-    let damaged = false;
+    let drop: 'damaged' | 'tampered' | null = null;
     try {
+      if (from < 0 || from + target.length > length) return false;
       fd = openSync(file, 'r');
-      damaged = fstatSync(fd).size !== length;
-      return !damaged && readSync(fd, target, 0, target.length, from) === target.length;
+      const footer = new Uint8Array(FOOTER_BYTES);
+      if (
+        fstatSync(fd).size !== size ||
+        readSync(fd, footer, 0, FOOTER_BYTES, size - FOOTER_BYTES) !== FOOTER_BYTES ||
+        !this.sealer.ownFooter(footer)
+      ) {
+        drop = 'damaged';
+        return false;
+      }
+      if (target.length === 0) return true;
+      const { blockBytes } = this;
+      const first = Math.floor(from / blockBytes);
+      const last = Math.floor((from + target.length - 1) / blockBytes);
+      const seals = new Uint8Array((last - first + 1) * SEAL_BYTES);
+      if (readSync(fd, seals, 0, seals.length, length + first * SEAL_BYTES) !== seals.length) {
+        return false;
+      }
+      const end = from + target.length;
+      for (let block = first; block <= last; block++) {
+        const start = block * blockBytes;
+        const stop = Math.min(length, start + blockBytes);
+        const whole = start >= from && stop <= end;
+        const bytes = whole
+          ? target.subarray(start - from, stop - from)
+          : this.blockBuffer(stop - start);
+        if (readSync(fd, bytes, 0, bytes.length, start) !== bytes.length) return false;
+        const seal = seals.subarray((block - first) * SEAL_BYTES, (block - first + 1) * SEAL_BYTES);
+        if (!this.sealer.verify(id, run.first + block, bytes, seal)) {
+          drop = 'tampered';
+          return false;
+        }
+        if (!whole) {
+          const a = Math.max(from, start);
+          target.set(bytes.subarray(a - start, Math.min(end, stop) - start), a - from);
+        }
+      }
+      return true;
     } catch {
       return false;
     } finally {
       if (fd !== null) closeSync(fd);
-      if (damaged) removeQuietly(file);
+      if (drop) removeQuietly(file);
+      if (drop === 'tampered') this.mismatched(id, run);
     }
   }
 
+  /** Counts an extent that failed its check, and says so the first time. */
+  private mismatched(id: string, run: BlockRun): void {
+    this.mismatches += 1;
+    if (this.mismatches === 1) {
+      this.warn?.('a cached extent failed its checksum: deleted, and read from the store again', {
+        dir: this.dir,
+        object: id,
+        extent: extentName(run),
+      });
+    }
+  }
+
+  /** The scratch buffer, `length` bytes of it (at most a block). */
+  private blockBuffer(length: number): Uint8Array {
+    this.scratch ??= new Uint8Array(this.blockBytes);
+    return this.scratch.subarray(0, length);
+  }
+
   /**
-   * Stores the blocks of `run`; a reader sees all of them or none (temp file, then rename).
-   * Failures are ignored. Synchronous like readInto.
+   * Stores the blocks of `run`, with their tags; a reader sees all of them or none (temp file,
+   * then rename). Failures are ignored. Synchronous like readInto.
    */
   write(id: string, run: BlockRun, bytes: Uint8Array): void {
+    const { blockBytes } = this;
+    const blocks: Uint8Array[] = [];
+    for (let at = 0; at < bytes.byteLength; at += blockBytes) {
+      blocks.push(bytes.subarray(at, Math.min(bytes.byteLength, at + blockBytes)));
+    }
+    if (blocks.length !== run.last - run.first + 1) return;
     const objectDir = join(this.dir, id);
     const temp = join(objectDir, `${extentName(run)}.${randomUUID()}.tmp`);
     try {
-      writeCreatingDir(objectDir, temp, bytes);
+      writeCreatingDir(objectDir, temp, [bytes, this.sealer.seal(id, run.first, blocks)]);
       renameSync(temp, join(objectDir, extentName(run)));
       this.written += bytes.byteLength;
     } catch {
