@@ -149,6 +149,11 @@ const INTERNAL = 'internal error';
 const BAD_QUERY = 'invalid or unknown query parameter';
 const BAD_BODY = 'invalid JSON (`invalid_json`) or a body the schema refuses (`bad_request`)';
 const TOO_LARGE = 'request body over 1 MiB';
+/** A tenant's permissions refuse the request (docs/security.md, "Tenants"). */
+const NOT_PERMITTED =
+  "the tenant's permissions do not allow it: `details.permission` says which (job_kind, executor, free_form_program, store_read, store_write)";
+const QUEUE_FULL =
+  'the cluster\'s queue, or the tenant\'s own quota (`details.quota: "tenant"`), is full; retry later';
 /** Ids that are not UUIDs name nothing, so they are 404s rather than 400s. */
 const uuidParam = (what: string) => ({ id: z.guid().describe(`the ${what}'s id`) });
 const storeParam = { id: z.string().describe("the store's id or name") };
@@ -199,7 +204,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
       },
       201: { description: 'registered, with a join token', content: json(RegisteredWorker) },
     },
-    errors: { 400: BAD_BODY, 413: TOO_LARGE, 500: INTERNAL },
+    errors: {
+      400: BAD_BODY,
+      409: '`fingerprint` is not the key the worker is already bound to',
+      413: TOO_LARGE,
+      500: INTERNAL,
+    },
   },
   {
     method: 'get',
@@ -222,6 +232,23 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParams: uuidParam('worker'),
     replies: { 200: { description: 'the worker', content: json(WorkerView) } },
     errors: { 404: 'no such worker', 500: INTERNAL },
+  },
+  {
+    method: 'post',
+    path: '/v1/workers/{id}/approve',
+    auth: 'admin',
+    operationId: 'approveWorker',
+    summary: 'Approves a pending worker: its agent gets tasks from now on',
+    tag: 'workers',
+    pathParams: uuidParam('worker'),
+    replies: {
+      200: { description: 'the worker, approved (again: no change)', content: json(WorkerView) },
+    },
+    errors: {
+      404: 'no such worker',
+      409: 'no agent has said hello with a key yet: nothing to approve',
+      500: INTERNAL,
+    },
   },
   {
     method: 'delete',
@@ -249,9 +276,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
     replies: { 202: { description: 'accepted, with its tasks', content: json(JobView) } },
     errors: {
       400: `${BAD_BODY}, an unknown worker id or object store`,
+      403: NOT_PERMITTED,
       409: 'no worker can take the job (none ready, or they refuse commands)',
       413: TOO_LARGE,
-      429: 'the queue is full; retry after `Retry-After` seconds',
+      429: QUEUE_FULL,
       500: INTERNAL,
     },
   },
@@ -475,7 +503,8 @@ function tenantRoutes(): ApiRoute[] {
       method: 'patch',
       path: '/v1/tenants/{id}',
       operationId: 'updateTenant',
-      summary: "Sets a tenant's weight, its share of the cluster under contention",
+      summary:
+        "Sets a tenant's weight, permissions (the fields given replace the tenant's) or queue quota",
       pathParams: tenantParam,
       body: UpdateTenantRequest,
       replies: { 200: { description: 'the tenant', content: json(TenantView) } },
@@ -567,7 +596,7 @@ function applicationRoutes(): ApiRoute[] {
       },
       errors: {
         400: `${BAD_BODY}: a command that does not parse or uses shell syntax, an unknown store`,
-        403: TENANT_ONLY,
+        403: `${TENANT_ONLY}; or ${NOT_PERMITTED}`,
         413: TOO_LARGE,
         500: INTERNAL,
         502: 'the object store is unreachable, or has no such object',
@@ -622,10 +651,10 @@ function applicationRoutes(): ApiRoute[] {
       },
       errors: {
         400: `${BAD_BODY}, or data without a variable a command uses`,
-        403: TENANT_ONLY,
+        403: `${TENANT_ONLY}; or ${NOT_PERMITTED}`,
         404: NO_PIPELINE,
         413: TOO_LARGE,
-        429: 'the queue is full; retry after `Retry-After` seconds',
+        429: QUEUE_FULL,
         500: INTERNAL,
       },
     },
