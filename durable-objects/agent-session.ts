@@ -184,6 +184,8 @@ function refuseForeign(
 ): boolean {
   if (ignored.length === 0) return false;
   const foreign = foreignClaims(core.sql, workerId, ignored);
+  // Stale or unknown reports are dropped without a reply, but cost as much as a refused frame.
+  if (foreign.length === 0) core.sockets.chargeRefused(core.sockets.attachment(socket).connId);
   if (foreign.length === 0) return false;
   console.warn(`tm: refused: ${describeClaims(frameType, workerId, foreign)}`);
   sendError(core, socket, 'not_owner', notYours(foreign));

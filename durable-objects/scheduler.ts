@@ -278,7 +278,11 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     const auth = await this.agentAuth(request);
     if (!auth) return new Response('invalid join token', { status: 401 });
     const { 0: client, 1: server } = new WebSocketPair();
-    this.core.sockets.accept(server, auth);
+    const now = this.core.now();
+    this.core.sockets.accept(server, auth, now);
+    // The alarm closes it if no hello comes: a timer would not outlive hibernation.
+    this.wake(now + this.core.config.helloTimeoutMs);
+    await this.flushAlarm();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -339,8 +343,10 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   /** Sets the alarm for the next thing that comes due, if anything does. */
   private armAlarm(): void {
     const now = this.core.now();
-    const next = nextWake(this.core.sql, this.core.config.leaseMs, now);
-    if (next !== null) this.wake(Math.max(next, now + MIN_ALARM_GAP_MS));
+    const { config, sockets } = this.core;
+    const hello = sockets.nextHelloDeadline(config.helloTimeoutMs);
+    const next = [nextWake(this.core.sql, config.leaseMs, now), hello].filter((at) => at !== null);
+    if (next.length > 0) this.wake(Math.max(Math.min(...next), now + MIN_ALARM_GAP_MS));
   }
 
   private wake(at: number): void {

@@ -2,6 +2,7 @@
  * What the alarm does, and when it must run next: agents past their lease lose their tasks,
  * tasks of jobs with a lease of their own move when their agent is silent that long, attempts
  * past their deadline fail, jobs past theirs are stopped, and tasks whose backoff ran out go.
+ * Sockets that never said hello are closed (their deadlines are in the sockets' attachments).
  * (Ended aggregations' intermediates are deleted by the alarm too: aggregate-cleanup.ts.)
  */
 import type { Core } from './core.ts';
@@ -10,7 +11,7 @@ import type { Sql } from './sql.ts';
 import { LIVE_TASK_STATES } from './rows.ts';
 import { newEffects, tellAgentsToStop, type Effects } from './effects.ts';
 import { lapsedWorkers } from './workers-store.ts';
-import { expireLeases } from './agent-session.ts';
+import { closeSocketsWithoutHello, expireLeases } from './agent-session.ts';
 import { cancelJobTasks, failAttempt, overdueAttempts } from './task-lifecycle.ts';
 import { loseAttempts, silentAttempts } from './task-losses.ts';
 import { failJob, recordTaskEnds } from './jobs-store.ts';
@@ -20,6 +21,7 @@ export function runTimers(core: Core): void {
   const { sql } = core;
   const now = core.now();
   expireLeases(core, lapsedWorkers(sql, now - core.config.leaseMs));
+  closeSocketsWithoutHello(core);
   const effects = newEffects();
   sql.transaction(() => {
     expireSilentAttempts(sql, effects, now);
