@@ -3,9 +3,9 @@
  * comes back after a crash or SIGKILL (same address, same machine) can stop what its predecessor
  * left running: those attempts belong to nobody now, and the control plane runs them again.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { agentRuntimeDir, ensurePrivateDir } from './private-dir.ts';
 
 export interface LedgerEntry {
   pid: number;
@@ -13,8 +13,11 @@ export interface LedgerEntry {
   startTime: string;
 }
 
-/** Where the agent at `address` keeps its ledger. */
-export function ledgerPath(address: string, root = join(tmpdir(), 'tm-agent')): string {
+/**
+ * Where the agent at `address` keeps its ledger: under this user's runtime dir (private-dir.ts),
+ * never a shared /tmp path another user could have made first.
+ */
+export function ledgerPath(address: string, root = agentRuntimeDir()): string {
   return join(root, address.replace(/[^A-Za-z0-9.-]+/g, '_'), 'task-groups.json');
 }
 
@@ -30,8 +33,13 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
+/** The entries of the ledger in `file`; none when it is missing, corrupt, or not our own file. */
 export function readLedger(file: string): LedgerEntry[] {
   try {
+    // Pids from a file someone else wrote would be killed on our behalf: only our own counts.
+    const stat = lstatSync(file);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
+    if (!stat.isFile() || stat.uid !== uid) return [];
     const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
     return Array.isArray(parsed) ? parsed.filter(isEntry) : [];
   } catch {
@@ -46,9 +54,10 @@ function isEntry(value: unknown): value is LedgerEntry {
 
 /** Replaces the ledger atomically (write, then rename), so a crash never leaves half a file. */
 export function writeLedger(file: string, entries: readonly LedgerEntry[]): void {
-  mkdirSync(dirname(file), { recursive: true });
+  ensurePrivateDir(dirname(dirname(file)));
+  ensurePrivateDir(dirname(file));
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(entries));
+  writeFileSync(temp, JSON.stringify(entries), { mode: 0o600 });
   renameSync(temp, file);
 }
 

@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,6 +20,8 @@ import {
   writeLedger,
 } from '../../worker-agent/group-ledger.ts';
 import { trackGroup, untrackGroup, useLedger } from '../../worker-agent/process-groups.ts';
+import { agentRuntimeDir, ensurePrivateDir } from '../../worker-agent/private-dir.ts';
+import { agentTempDir } from '../../worker-agent/temp-dir.ts';
 import { eventually, processAlive } from '../support/wait.ts';
 
 const dirs: string[] = [];
@@ -72,5 +83,65 @@ describe('group ledger', () => {
     expect(readLedger(file)).toEqual([{ pid: mine, startTime: processStartTime(mine) }]);
     untrackGroup(mine);
     expect(readLedger(file)).toEqual([]);
+  });
+});
+
+describe('private folders for the ledger and scratch files', () => {
+  const uid = process.getuid!();
+  const mode = (path: string) => statSync(path).mode & 0o777;
+  const scratch = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-private-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it("lives in this user's runtime dir, or a per-uid folder of the temp dir, made 0700", () => {
+    const runtime = scratch();
+    expect(agentRuntimeDir({ XDG_RUNTIME_DIR: runtime })).toBe(join(runtime, 'tm-agent'));
+    const tmp = scratch();
+    const dir = agentRuntimeDir({}, tmp);
+    expect(dir).toBe(join(tmp, `tm-agent-${uid}`));
+    expect(mode(dir)).toBe(0o700);
+    expect(ledgerPath('localhost:1', dir).startsWith(dir)).toBe(true);
+  });
+
+  it('refuses a folder made by another user, a symlink, or a file, and closes a loose one', () => {
+    const root = scratch();
+    const theirs = join(root, 'theirs');
+    mkdirSync(theirs, { mode: 0o777 });
+    chownSync(theirs, 65534, 65534);
+    expect(() => ensurePrivateDir(theirs, uid)).toThrow(/belongs to uid 65534/);
+    // As another user would see ours: the same check with their uid.
+    const mine = ensurePrivateDir(join(root, 'mine'), uid);
+    expect(() => ensurePrivateDir(mine, 4242)).toThrow(/not to this user/);
+    const link = join(root, 'link');
+    symlinkSync(mine, link);
+    expect(() => ensurePrivateDir(link, uid)).toThrow(/symbolic link/);
+    const file = join(root, 'file');
+    writeFileSync(file, '');
+    expect(() => ensurePrivateDir(file, uid)).toThrow(/not a directory/);
+    const loose = join(root, 'loose');
+    mkdirSync(loose);
+    chmodSync(loose, 0o777);
+    ensurePrivateDir(loose, uid);
+    expect(mode(loose)).toBe(0o700);
+  });
+
+  it('writes the ledger 0600 in 0700 folders, and ignores a ledger someone else wrote', () => {
+    const file = tempLedger();
+    writeLedger(file, [{ pid: 42, startTime: '1' }]);
+    expect(mode(file)).toBe(0o600);
+    expect(mode(join(file, '..'))).toBe(0o700);
+    chownSync(file, 65534, 65534);
+    expect(readLedger(file)).toEqual([]);
+  });
+
+  it('gives each agent process a new scratch folder, 0700, with an unpredictable name', () => {
+    const a = agentTempDir();
+    const b = agentTempDir();
+    dirs.push(a, b);
+    expect(a).not.toBe(b);
+    expect(mode(a)).toBe(0o700);
+    expect(statSync(a).uid).toBe(uid);
   });
 });
