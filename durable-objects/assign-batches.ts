@@ -1,25 +1,36 @@
 /** Pure cutting of assignments into `assign` frames that each stay within the frame size. */
 import { MAX_FRAME_BYTES, MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
+import { jsonBytes } from '../protocol/index.ts';
 
 /** Room for a frame's assignments; the rest of MAX_FRAME_BYTES covers the envelope. */
 export const ASSIGN_BUDGET_BYTES = MAX_FRAME_BYTES - 4096;
 
+/** An assignment that no frame can carry, with its size as JSON. */
+export interface OversizedAssignment {
+  task: Assignment;
+  bytes: number;
+}
+
 /**
  * Groups assignments in order, at most MAX_TASKS_PER_FRAME and `budget` bytes of JSON per
- * group: an agent drops its connection on a frame over MAX_FRAME_BYTES, so big specs (pipeline
- * steps and data) must travel in more, smaller frames.
+ * group: an agent refuses a frame over MAX_FRAME_BYTES, so big specs (pipeline steps and data)
+ * travel in more, smaller frames. An assignment over `budget` on its own fits no frame: it is
+ * set apart in `oversized`, never sent, for the Scheduler to fail.
  */
-const encoder = new TextEncoder();
-
 export function assignBatches(
   tasks: readonly Assignment[],
   budget: number = ASSIGN_BUDGET_BYTES,
-): Assignment[][] {
+): { batches: Assignment[][]; oversized: OversizedAssignment[] } {
   const batches: Assignment[][] = [];
+  const oversized: OversizedAssignment[] = [];
   let current: Assignment[] = [];
   let bytes = 0;
   for (const task of tasks) {
-    const size = encoder.encode(JSON.stringify(task)).byteLength + 1;
+    const size = jsonBytes(task) + 1;
+    if (size > budget) {
+      oversized.push({ task, bytes: size - 1 });
+      continue;
+    }
     if (current.length > 0 && (current.length >= MAX_TASKS_PER_FRAME || bytes + size > budget)) {
       batches.push(current);
       current = [];
@@ -29,5 +40,5 @@ export function assignBatches(
     bytes += size;
   }
   if (current.length > 0) batches.push(current);
-  return batches;
+  return { batches, oversized };
 }

@@ -33,5 +33,8 @@ export function commit(core: Core, effects: Effects): void {
   if (effects.wakeAt !== null) core.wake(effects.wakeAt);
   for (const { key, inline } of effects.results)
     core.results.set(key, () => inlineTable(inline), inline.length);
-  if (effects.dispatch) dispatch(core);
+  if (!effects.dispatch) return;
+  // Assignments no frame could carry fail at once: their effects (ended tasks, jobs) follow.
+  const refused = dispatch(core);
+  if (refused) commit(core, refused);
 }

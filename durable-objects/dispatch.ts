@@ -1,5 +1,5 @@
 /** Places queued tasks on connected workers and sends them, one transaction per round. */
-import { MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
+import { MAX_FRAME_BYTES, MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { connectedReadyWorkers } from './workers-store.ts';
 import { effectiveSlots, LIVE_TASK_STATES } from './rows.ts';
@@ -9,12 +9,13 @@ import {
   type PlacementTask,
   type PlacementWorker,
 } from './placement.ts';
-import { assignTasks, type AssignedTask } from './task-lifecycle.ts';
-import { markJobsStarted } from './jobs-store.ts';
+import { assignTasks, failTasks, type AssignedTask } from './task-lifecycle.ts';
+import { markJobsStarted, recordTaskEnds } from './jobs-store.ts';
 import { specBuilder } from './assignment-spec.ts';
 import { charge, fairOrder } from './fair-share.ts';
 import { pipelineQueue } from './pipeline-dispatch.ts';
-import { assignBatches } from './assign-batches.ts';
+import { assignBatches, type OversizedAssignment } from './assign-batches.ts';
+import { newEffects, type Effects } from './effects.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
 
@@ -30,25 +31,28 @@ interface QueuedRow {
   preferred_worker_id: string | null;
 }
 
-/** Assigns as much queued work as free capacity allows and sends it to the agents. */
-export function dispatch(core: Core): void {
+/**
+ * Assigns as much queued work as free capacity allows and sends it to the agents; returns the
+ * effects of failing what could not be sent (for the caller to commit), or null.
+ */
+export function dispatch(core: Core): Effects | null {
   const { sql } = core;
-  if (!sql.first(`SELECT 1 AS queued FROM tasks WHERE state = 'queued' LIMIT 1`)) return;
+  if (!sql.first(`SELECT 1 AS queued FROM tasks WHERE state = 'queued' LIMIT 1`)) return null;
   const workers = freeWorkers(core);
   const budget = Math.min(
     ROUND_LIMIT,
     workers.reduce((sum, w) => sum + w.freeInflight, 0),
   );
-  if (budget <= 0) return;
+  if (budget <= 0) return null;
 
   const now = core.now();
   const { tasks: queued, shares, groupCaps } = queuedTasks(core, workers, budget, now);
-  if (queued.length === 0) return;
+  if (queued.length === 0) return null;
   const lastWorkerId =
     sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ??
     null;
   const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId, groupCaps });
-  if (placement.assignments.length === 0) return;
+  if (placement.assignments.length === 0) return null;
 
   const assigned = sql.transaction(() => {
     const rows = assignTasks(sql, placement.assignments, now);
@@ -67,8 +71,9 @@ export function dispatch(core: Core): void {
     placement.assignments.flatMap(({ taskId }) => shares.get(taskId) ?? []),
   );
   const ahead = new Set(placement.assignments.flatMap((a) => (a.ahead ? [a.taskId] : [])));
-  send(core, assigned, ahead);
+  const refused = send(core, assigned, ahead);
   watch(core, assigned, now);
+  return refused;
 }
 
 /** Sets the alarm for the deadlines and job leases of what was just assigned. */
@@ -280,7 +285,7 @@ function tenantQueues(tenants: TenantShare[], tasksOf: (tenantId: string | null)
 }
 
 /** Sends the assignments; those held `ahead` start on their agent once a slot frees there. */
-function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>): void {
+function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>): Effects | null {
   const build = specBuilder(core.sql);
   const byWorker = new Map<string, AssignedTask[]>();
   for (const task of assigned) {
@@ -288,6 +293,7 @@ function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>):
     list.push(task);
     byWorker.set(task.workerId, list);
   }
+  const refused = new Map<string, OversizedAssignment[]>();
   for (const [workerId, held] of byWorker) {
     const worker = core.sql.first<{
       conn_id: string | null;
@@ -310,7 +316,37 @@ function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>):
         ...(ahead.has(taskId) ? { startBelow: effectiveSlots(worker) } : {}),
       });
     }
-    for (const batch of assignBatches(tasks))
-      core.sockets.sendTo(connId, { type: 'assign', tasks: batch });
+    const { batches, oversized } = assignBatches(tasks);
+    for (const batch of batches) core.sockets.sendTo(connId, { type: 'assign', tasks: batch });
+    if (oversized.length > 0) refused.set(workerId, oversized);
   }
+  return refused.size > 0 ? failOversized(core, refused) : null;
+}
+
+/**
+ * Fails, for good, assignments that no frame could carry (an agent would refuse them), rather
+ * than sending them: the submit bound (MAX_SPEC_BYTES) keeps them rare; what the Scheduler adds
+ * later (inline partials, store access) can still pass it.
+ */
+function failOversized(core: Core, refused: Map<string, OversizedAssignment[]>): Effects {
+  const effects = newEffects();
+  const now = core.now();
+  core.sql.transaction(() => {
+    for (const [workerId, oversized] of refused) {
+      const items = oversized.map(({ task, bytes }) => ({
+        taskId: task.taskId,
+        attempt: task.attempt,
+        error: {
+          type: 'refused' as const,
+          message:
+            `the task's assignment is ${bytes} bytes of JSON; a frame to an agent carries at ` +
+            `most ${MAX_FRAME_BYTES} bytes, so it was not sent`,
+          nonRetryable: true,
+        },
+      }));
+      failTasks(core.sql, effects, workerId, items, now);
+    }
+    recordTaskEnds(core.sql, effects, now);
+  });
+  return effects;
 }
