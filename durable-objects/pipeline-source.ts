@@ -10,7 +10,7 @@ import {
 import { badRequest, SchedulerError } from './failure.ts';
 import type { Sql } from './sql.ts';
 import { findStore } from './object-stores.ts';
-import { getObject, StoreError } from './storage/s3.ts';
+import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
 
 export async function readPipelineObject(
   sql: Sql,
@@ -25,8 +25,18 @@ export async function readPipelineObject(
   const where = `object ${source.key} of store ${store.name}`;
   let bytes: Uint8Array;
   try {
-    bytes = await getObject(store, store.prefix + source.key.replace(/^\/+/, ''));
+    // Never more than a definition may have: a 200 MiB object is refused unread.
+    bytes = await getObjectBounded(
+      store,
+      store.prefix + source.key.replace(/^\/+/, ''),
+      MAX_BODY_BYTES,
+    );
   } catch (error) {
+    if (error instanceof ObjectTooLargeError)
+      throw badRequest(
+        `${where} is ${error.size ?? `over ${MAX_BODY_BYTES}`} bytes; a definition may have ${MAX_BODY_BYTES}`,
+        { limit: MAX_BODY_BYTES, size: error.size },
+      );
     if (error instanceof StoreError)
       throw new SchedulerError({ status: 502, code: 'store_unavailable', message: error.message });
     throw error;

@@ -13,9 +13,16 @@ import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
 import { findOwnedJob } from './jobs-store.ts';
 import { findStore } from './object-stores.ts';
-import { getObject, StoreError } from './storage/s3.ts';
+import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { resultCacheKey } from './result-cache.ts';
+
+/**
+ * The largest result object the Scheduler reads back to serve. It decodes the whole table to page
+ * it, inside an isolate of 128 MB with a result cache of 32 MiB: a larger result is refused with a
+ * 413 that names the limit and the object, which the client reads from the store itself.
+ */
+export const MAX_RESULT_READ_BYTES = 8 * 1024 * 1024;
 
 /** The result table of a succeeded aggregation (empty when no row matched). */
 async function resultTable(core: Core, jobId: string, owner: string | null): Promise<Table | null> {
@@ -40,11 +47,21 @@ async function resultTable(core: Core, jobId: string, owner: string | null): Pro
   const cached = core.results.get(cacheKey);
   if (cached) return cached;
   try {
-    const bytes = await getObject(store, key);
+    const bytes = await getObjectBounded(store, key, MAX_RESULT_READ_BYTES);
     const table = tableFromIPC(bytes);
     core.results.set(cacheKey, { table, bytes: bytes.byteLength }, bytes.byteLength);
     return table;
   } catch (error) {
+    if (error instanceof ObjectTooLargeError)
+      throw new SchedulerError({
+        status: 413,
+        code: 'payload_too_large',
+        message:
+          `the result of job ${jobId} is ${error.size ?? `over ${MAX_RESULT_READ_BYTES}`} bytes; ` +
+          `the Scheduler serves results of at most ${MAX_RESULT_READ_BYTES} bytes: read object ` +
+          `${key} of store ${store.name} from the store`,
+        details: { limit: MAX_RESULT_READ_BYTES, size: error.size, store: store.name, key },
+      });
     if (error instanceof StoreError)
       throw new SchedulerError({ status: 502, code: 'store_unavailable', message: error.message });
     throw error;

@@ -343,6 +343,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       400: BAD_QUERY,
       404: 'no such job',
       409: 'not an aggregate job, not succeeded yet, or its output store was deleted',
+      413: 'the result object is larger than the Scheduler reads back (the message names the limit and the object)',
       500: INTERNAL,
       502: 'the object store is unreachable',
     },

@@ -52,6 +52,7 @@ async function call<T>(
   try {
     return await body(s3, AbortSignal.timeout(TIMEOUT_MS));
   } catch (error) {
+    if (error instanceof ObjectTooLargeError) throw error;
     throw describe(row, error, key);
   } finally {
     s3.destroy();
@@ -153,14 +154,60 @@ export function headObject(row: StoreRow, key: string): Promise<ObjectEntry> {
   });
 }
 
-/** The whole object by its full key. */
-export function getObject(row: StoreRow, key: string): Promise<Uint8Array> {
+/** An object larger than its reader allows: never read whole (see getObjectBounded). */
+export class ObjectTooLargeError extends Error {
+  constructor(
+    readonly key: string,
+    /** Its size as the store said, or null when it only showed by going past the limit. */
+    readonly size: number | null,
+    readonly limit: number,
+  ) {
+    super(`object ${key} is ${size ?? 'more than ' + limit} bytes; at most ${limit} are read`);
+  }
+}
+
+/**
+ * The object by its full key, if it has at most `maxBytes`: its size is checked from the reply's
+ * headers before any of the body is read (a larger one's body is cancelled unread), and the read
+ * stops past `maxBytes` should the store not say, so memory never holds more than that. (Not a
+ * Range request: the loopback S3 server never answers one for an empty object.)
+ */
+export function getObjectBounded(
+  row: StoreRow,
+  key: string,
+  maxBytes: number,
+): Promise<Uint8Array> {
   return call(row, key, async (s3, abortSignal) => {
     const reply = await s3.send(new GetObjectCommand({ Bucket: row.bucket, Key: key }), {
       abortSignal,
     });
     if (!reply.Body) throw new StoreError(`object store ${row.name}: object ${key} has no body`);
-    return reply.Body.transformToByteArray();
+    const stream = reply.Body.transformToWebStream();
+    const total = reply.ContentLength ?? NaN;
+    if (Number.isFinite(total) && total > maxBytes) {
+      await stream.cancel();
+      throw new ObjectTooLargeError(key, total, maxBytes);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw new ObjectTooLargeError(key, null, maxBytes);
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return bytes;
   });
 }
 
