@@ -9,7 +9,13 @@ import { fetchTrusting } from './sdk/tls-fetch.ts';
 import { ADMIN_TOKEN_FILE } from './local/secrets.ts';
 import { LOCAL_DEFAULTS } from './commands/local-defaults.ts';
 import { up, demo } from './commands/local.ts';
-import { workers, registerWorker, deregisterWorker } from './commands/workers.ts';
+import {
+  workers,
+  workersApprove,
+  registerWorker,
+  approveWorker,
+  deregisterWorker,
+} from './commands/workers.ts';
 import { objectStores, addObjectStore, removeObjectStore } from './commands/object-stores.ts';
 import { submitCommand, submitAggregate } from './commands/submit.ts';
 import { jobs, job, cancel } from './commands/jobs.ts';
@@ -18,6 +24,7 @@ import { result } from './commands/result.ts';
 import {
   tenants,
   createTenant,
+  setTenant,
   rotateTenantToken,
   revokeTenantToken,
   setTenantWeight,
@@ -29,7 +36,9 @@ export const COMMANDS: readonly Command[] = [
   up,
   demo,
   workers,
+  workersApprove,
   registerWorker,
+  approveWorker,
   deregisterWorker,
   objectStores,
   addObjectStore,
@@ -43,6 +52,7 @@ export const COMMANDS: readonly Command[] = [
   result,
   tenants,
   createTenant,
+  setTenant,
   rotateTenantToken,
   revokeTenantToken,
   setTenantWeight,

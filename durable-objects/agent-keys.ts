@@ -1,6 +1,7 @@
 /**
  * Agent keys at the Scheduler: a hello's signature checked with WebCrypto Ed25519, and each
- * worker's key recorded at its first verified hello (trust on first use, gated by the join token).
+ * worker's key recorded at its first verified hello: the pre-registered one, or any key, which
+ * then waits for the admin's approval.
  */
 import { formatFingerprint, fromBase64Url, helloMessage } from '../protocol/index.ts';
 import type { HelloFrame } from '../protocol/index.ts';
@@ -36,24 +37,29 @@ export async function verifyHello(
 }
 
 /**
- * Binds the key to a worker that has none yet, or checks it against the recorded one;
- * true when the worker may go on with this key.
+ * Binds the key to a worker that has none yet (when registered with a fingerprint, only the key
+ * of that fingerprint), or checks it against the recorded one; true when the worker may go on
+ * with this key.
  */
 export function admitKey(
   sql: Sql,
-  worker: Pick<WorkerRow, 'id' | 'public_key'>,
-  publicKey: string,
+  worker: Pick<WorkerRow, 'id' | 'public_key' | 'expected_fingerprint'>,
+  key: { publicKey: string; fingerprint: string },
 ): boolean {
-  if (worker.public_key !== null) return worker.public_key === publicKey;
+  if (worker.public_key !== null) return worker.public_key === key.publicKey;
+  if (worker.expected_fingerprint !== null && worker.expected_fingerprint !== key.fingerprint)
+    return false;
   sql.run(
     `UPDATE workers SET public_key = ? WHERE id = ? AND public_key IS NULL`,
-    publicKey,
+    key.publicKey,
     worker.id,
   );
   return true;
 }
 
 /** `SHA256:…` of a recorded key (base64url of the raw 32 bytes), or null for none. */
+export async function keyFingerprint(publicKey: string): Promise<string>;
+export async function keyFingerprint(publicKey: string | null): Promise<string | null>;
 export async function keyFingerprint(publicKey: string | null): Promise<string | null> {
   if (publicKey === null) return null;
   const digest = await crypto.subtle.digest('SHA-256', fromBase64Url(publicKey));

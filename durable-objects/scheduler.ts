@@ -37,7 +37,13 @@ import { newFairClock } from './fair-share.ts';
 import { hashToken } from './tokens.ts';
 import { countConnected } from './workers-store.ts';
 import { nextWake, runTimers } from './timers.ts';
-import { deregisterWorker, getWorker, listWorkers, registerWorker } from './worker-ops.ts';
+import {
+  approveWorker,
+  deregisterWorker,
+  getWorker,
+  listWorkers,
+  registerWorker,
+} from './worker-ops.ts';
 import { cancelJob, getJob, getTask, listJobs, listTasks, logPage, submitJob } from './job-ops.ts';
 import { onAgentMessage, onClose } from './agent-session.ts';
 import { followLogs } from './follow.ts';
@@ -117,6 +123,9 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
   getWorker(id: string): Promise<Outcome<WorkerView>> {
     return this.run(() => getWorker(this.core, id));
+  }
+  approveWorker(id: string): Promise<Outcome<WorkerView>> {
+    return this.run(() => approveWorker(this.core, id));
   }
   deregisterWorker(id: string, force: boolean): Promise<Outcome<WorkerView>> {
     return this.run(() => deregisterWorker(this.core, id, force));

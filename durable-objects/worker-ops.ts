@@ -1,4 +1,4 @@
-/** Worker operations behind the HTTP API: register, read, list, deregister (drain or force). */
+/** Worker operations behind the HTTP API: register, approve, read, list, deregister (drain or force). */
 import type {
   RegisterWorkerRequest,
   RegisteredWorker,
@@ -7,10 +7,13 @@ import type {
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
-import { newEffects } from './effects.ts';
-import { notFound } from './failure.ts';
+import { newEffects, tellWorker } from './effects.ts';
+import { conflict, notFound } from './failure.ts';
 import { hashToken, newToken } from './tokens.ts';
+import { keyFingerprint } from './agent-keys.ts';
 import {
+  approveWorker as approve,
+  expectFingerprint,
   findLiveWorkerByAddress,
   findWorker,
   insertWorker,
@@ -20,7 +23,10 @@ import {
 } from './workers-store.ts';
 import { finishDrainIfIdle, retire } from './worker-lifecycle.ts';
 
-/** Registers an address; registering a live address again returns the same worker (created: false). */
+/**
+ * Registers an address; registering a live address again returns the same worker (created:
+ * false). With a fingerprint the worker is approved for that key only.
+ */
 export async function registerWorker(
   core: Core,
   request: RegisterWorkerRequest,
@@ -41,10 +47,53 @@ export async function registerWorker(
   return { worker: await workerView(core.sql, row, core.now()), created: true, joinToken };
 }
 
-function updated(core: Core, id: string, request: RegisterWorkerRequest): Promise<WorkerView> {
+async function updated(
+  core: Core,
+  id: string,
+  request: RegisterWorkerRequest,
+): Promise<WorkerView> {
+  if (request.fingerprint) await preRegister(core, id, request.fingerprint);
   if (request.labels)
     core.sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(request.labels), id);
   if (request.slots) core.sql.run(`UPDATE workers SET slots = ? WHERE id = ?`, request.slots, id);
+  return getWorker(core, id);
+}
+
+/**
+ * The fingerprint given for a registered worker: its key before an agent binds one; once one is
+ * bound, the same key approves it, another is a conflict (re-keying is deregister and register).
+ */
+async function preRegister(core: Core, id: string, fingerprint: string): Promise<void> {
+  const row = findWorker(core.sql, id);
+  if (!row) throw notFound('worker', id);
+  if (row.public_key === null && expectFingerprint(core.sql, id, fingerprint, core.now())) return;
+  const bound = await keyFingerprint(findWorker(core.sql, id)?.public_key ?? null);
+  if (bound !== fingerprint)
+    throw conflict(
+      `worker ${id} is bound to another agent key (${bound}); deregister it and register it again to re-key`,
+      { keyFingerprint: bound },
+    );
+  await approveWorker(core, id);
+}
+
+/**
+ * Approves a worker whose agent said hello with a key not registered for it: its agent gets
+ * tasks from now on. Approving an approved worker changes nothing.
+ */
+export function approveWorker(core: Core, id: string): Promise<WorkerView> {
+  const row = findWorker(core.sql, id);
+  if (!row || row.state === 'gone') throw notFound('worker', id);
+  if (row.approved_at === null && row.public_key === null)
+    throw conflict(
+      `worker ${id} has no agent key to approve yet: approve it once its agent has said hello, or register it with the agent's fingerprint`,
+    );
+  const effects = newEffects();
+  core.sql.transaction(() => {
+    if (!approve(core.sql, id, core.now())) return;
+    tellWorker(core.sql, effects, id, { type: 'approved' });
+    effects.dispatch = true;
+  });
+  commit(core, effects);
   return getWorker(core, id);
 }
 

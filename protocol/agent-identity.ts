@@ -44,6 +44,17 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/**
+ * A key's fingerprint as the agent logs and prints it (`tm-agent --print-fingerprint`) and the
+ * worker view shows it: `SHA256:` and 43 characters of base64.
+ */
+export const AgentFingerprint = z
+  .string()
+  .regex(
+    /^SHA256:[A-Za-z0-9+/]{43}$/,
+    'expected SHA256: and 43 base64 characters, as tm-agent --print-fingerprint prints it',
+  );
+
 /** `SHA256:` and the unpadded base64 of the key's SHA-256 digest, as ssh prints fingerprints. */
 export function formatFingerprint(sha256OfKey: Uint8Array): string {
   return `SHA256:${toBase64Url(sha256OfKey).replace(/-/g, '+').replace(/_/g, '/')}`;

@@ -30,7 +30,11 @@ export interface AgentOptions extends AgentTls {
   cache: { dir: string; maxBytes: number } | null;
 }
 
-export type ParsedArgs = { kind: 'help'; text: string } | { kind: 'run'; options: AgentOptions };
+export type ParsedArgs =
+  | { kind: 'help'; text: string }
+  | { kind: 'run'; options: AgentOptions }
+  /** `--print-fingerprint`: print the key's fingerprint (making the key file if missing), exit. */
+  | { kind: 'fingerprint'; keyFile: string };
 
 /** What the parser may look at besides argv; injected so parsing stays deterministic. */
 export interface ArgsEnvironment {
@@ -57,6 +61,7 @@ const CONNECT_PATH = '/v1/agent/connect';
 
 export const USAGE = `Usage:
   tm-agent --address HOST:PORT (--token TOKEN | --token-file FILE) [options]
+  tm-agent --print-fingerprint (--address HOST:PORT | --key-file FILE)
 
 Runs tasks for a TM Scheduler control plane; dials out to it over WebSocket.
 
@@ -91,6 +96,9 @@ Options:
   --client-cert FILE    PEM client certificate for a control plane behind mTLS, such as
                         Cloudflare API Shield's (env TM_CLIENT_CERT; with --client-key)
   --client-key FILE     its PEM private key (env TM_CLIENT_KEY)
+  --print-fingerprint   print the fingerprint of this agent's key (making the key file if
+                        there is none) and exit, without connecting: register the worker
+                        with it (tm register-worker HOST:PORT --fingerprint SHA256:…)
   --help                show this help
 `;
 
@@ -114,7 +122,7 @@ const VALUED = new Set([
 ]);
 /** Options that may be given more than once; each value is kept. */
 const REPEATED = new Set(['--executor']);
-const FLAGS = new Set(['--no-commands', '--help', '-h']);
+const FLAGS = new Set(['--no-commands', '--print-fingerprint', '--help', '-h']);
 
 /** Parses argv (without node and script) against the environment; throws a usage Error. */
 export function parseArgs(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
@@ -131,6 +139,8 @@ export function parseArgs(argv: readonly string[], io: ArgsEnvironment): ParsedA
 function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
   const { values, repeated } = readArgv(argv);
   if (values.has('--help') || values.has('-h')) return { kind: 'help', text: USAGE };
+  if (values.has('--print-fingerprint'))
+    return { kind: 'fingerprint', keyFile: keyFileOnly(values, io) };
 
   const address = parseAddress(values.get('--address'));
   return {
@@ -303,6 +313,15 @@ function parseKeyFile(
   if (dir === null)
     throw new Error('no home directory for the default key file: give --key-file FILE');
   return join(dir, 'agent-key.pem');
+}
+
+/** The key file alone, for `--print-fingerprint`: no token, no work dir needed. */
+function keyFileOnly(values: Map<string, string>, io: ArgsEnvironment): string {
+  const raw = values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE;
+  if ((raw === undefined || raw === '') && !values.has('--address'))
+    throw new Error('--print-fingerprint needs --address HOST:PORT or --key-file FILE');
+  const address = raw ? { address: '' } : parseAddress(values.get('--address'));
+  return parseKeyFile(raw, address, io);
 }
 
 /** The cache: as given, else under the XDG cache dir, one per address like the key file. */

@@ -32,8 +32,8 @@ export interface ConnectionOptions {
   tls?: AgentTls;
   logger: Logger;
   outbox: Outbox;
-  /** Signs each hello for the connection's challenge. */
-  identity: Pick<AgentIdentity, 'publicKey' | 'signHello'>;
+  /** Signs each hello for the connection's challenge; its fingerprint is logged while pending. */
+  identity: Pick<AgentIdentity, 'publicKey' | 'signHello' | 'fingerprint'>;
   /** Built at every connect, so `running` lists what the agent holds at that moment. */
   hello(): UnsignedHello;
   onFrame(frame: TaskFrame): void;
@@ -191,6 +191,11 @@ export class Connection {
         return this.answer(socket, frame);
       case 'welcome':
         return this.welcome(socket, frame);
+      case 'approved':
+        this.options.logger.info('the admin approved this worker; taking tasks', {
+          workerId: this.currentWorkerId,
+        });
+        return;
       case 'reject':
         this.options.logger.error('the control plane rejected this agent', {
           code: frame.code,
@@ -234,6 +239,12 @@ export class Connection {
       workerId: frame.workerId,
       heartbeatIntervalMs: frame.heartbeatIntervalMs,
     });
+    // A new key: the worker gets no tasks until the admin approves it; the socket stays open.
+    if (frame.pending)
+      logger.warn(`waiting for approval: tm workers approve ${frame.workerId}`, {
+        workerId: frame.workerId,
+        fingerprint: this.options.identity.fingerprint,
+      });
     outbox.attach((text, done) => {
       if (socket.readyState !== WebSocket.OPEN) done(new Error('the socket is not open'));
       else socket.send(text, done);

@@ -34,13 +34,21 @@ function readOptions(): AgentOptions {
       homeDir: homeDir(),
     });
     if (parsed.kind === 'run') return parsed.options;
-    process.stdout.write(parsed.text);
+    if (parsed.kind === 'fingerprint') printFingerprint(parsed.keyFile);
+    else process.stdout.write(parsed.text);
     process.exit(0);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`tm-agent: ${message}\nRun tm-agent --help for usage.\n`);
     process.exit(EXIT_USAGE);
   }
+}
+
+/** `--print-fingerprint`: the key's fingerprint on stdout (the key file made if missing). */
+function printFingerprint(keyFile: string): void {
+  const { identity, created } = loadIdentity(keyFile);
+  if (created) process.stderr.write(`tm-agent: made a new agent key in ${keyFile}\n`);
+  process.stdout.write(`${identity.fingerprint}\n`);
 }
 
 function isExecutable(path: string): boolean {

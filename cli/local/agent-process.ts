@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { startChild, type Child } from './child.ts';
 import { waitForHttp } from './ports.ts';
 import { agentBin, examplesDir, repoRoot } from './repo.ts';
+import { loadIdentity } from '../../worker-agent/identity.ts';
 
 export interface AgentOptions {
   controlPlane: string;
@@ -72,6 +73,15 @@ export async function startAgent(options: AgentOptions): Promise<AgentProcess> {
 /** Where a local stack keeps the key of the agent at `address`, under its state dir. */
 export function agentKeyFile(stateDir: string, address: string): string {
   return join(stateDir, 'agent-keys', `${fileSafe(address)}.pem`);
+}
+
+/**
+ * Makes the agent's key file if it has none, as the agent would (`tm-agent --print-fingerprint`),
+ * and returns its fingerprint: the local stack registers each worker with it, so its agent is
+ * approved from its first hello.
+ */
+export function agentFingerprint(keyFile: string): string {
+  return loadIdentity(keyFile).identity.fingerprint;
 }
 
 /** Where a local stack keeps the block cache of the agent at `address`, under its state dir. */

@@ -1,4 +1,4 @@
-/** /v1/workers: register, list, read and deregister workers. */
+/** /v1/workers: register, list, read, approve and deregister workers. */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
@@ -20,6 +20,9 @@ export const workers = new Hono<AppEnv>()
   })
   .get('/:id', async (c) => {
     return c.json(unwrap(await scheduler(c.env).getWorker(pathId(c, 'worker'))));
+  })
+  .post('/:id/approve', async (c) => {
+    return c.json(unwrap(await scheduler(c.env).approveWorker(pathId(c, 'worker'))));
   })
   .delete('/:id', async (c) => {
     const { force } = readQuery(c, DeregisterQuery);

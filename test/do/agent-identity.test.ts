@@ -1,6 +1,7 @@
 /**
  * Agent identity against the real Scheduler: the challenge, signed hellos with WebCrypto Ed25519
- * keys, the key bound at the first hello, and reports that claim another worker's task.
+ * keys, the key bound at the first hello, approval of new keys (pending until the admin approves,
+ * or pre-registered by fingerprint), and reports that claim another worker's task.
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { PROTOCOL_VERSION, type TaskView, type WorkerView } from '../../protocol/index.ts';
@@ -12,11 +13,15 @@ import {
   complete,
   connect,
   fail,
+  fingerprintOf,
+  getJob,
   getTask,
   getWorker,
   joinAgent,
+  joinPending,
   keysOf,
   newAgentKeys,
+  preRegister,
   query,
   registerWorker,
   sendLog,
@@ -46,15 +51,6 @@ const recordedKey = async (workerId: string) =>
     )
   )[0]?.public_key;
 
-/** ssh's fingerprint of a raw key, computed here independently of the Scheduler. */
-async function fingerprintOf(publicKey: string): Promise<string> {
-  const raw = Uint8Array.from(atob(publicKey.replace(/-/g, '+').replace(/_/g, '/')), (c) =>
-    c.charCodeAt(0),
-  );
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
-  return `SHA256:${btoa(String.fromCharCode(...digest)).replace(/=+$/, '')}`;
-}
-
 /** Expects the socket to be rejected with `code` and closed as rejected. */
 async function expectRejected(agent: TestAgent, code: string) {
   expect(await agent.nextFrame('reject')).toMatchObject({ code });
@@ -73,7 +69,158 @@ describe('challenge', () => {
   });
 });
 
-describe('trust on first use', () => {
+describe('approval', () => {
+  /** The agent's round trip, then no frame but `type` kinds it may get while it waits. */
+  async function expectNoAssign(agent: TestAgent) {
+    await agent.sync();
+    expect(agent.received.filter((f) => f.type === 'assign')).toEqual([]);
+  }
+
+  it('keeps a new worker of the cluster token pending, connected and given nothing, until approved', async () => {
+    const address = uniqueAddress();
+    const keys = await keysOf(address);
+    const { agent, workerId, pending } = await joinPending(address);
+    expect(pending).toBe(true);
+    const fingerprint = await fingerprintOf(keys.publicKey);
+    const { body } = await api<{ workers: WorkerView[] }>('GET', '/v1/workers?state=pending');
+    expect(body.workers.find((w) => w.id === workerId)).toMatchObject({
+      address,
+      state: 'pending',
+      connected: true,
+      approved: false,
+      keyFingerprint: fingerprint,
+      expectedFingerprint: null,
+    });
+    // The operator hears who waits and how to let it in; never a token or the key itself.
+    expect(warnings()).toEqual([
+      `tm: worker ${workerId} at ${address} waits for approval (agent key ${fingerprint}): tm workers approve ${workerId}`,
+    ]);
+
+    const job = await submitJob({ kind: 'echo', payload: 'for approved workers only' });
+    await expectNoAssign(agent);
+    expect((await getJob(job.id)).tasks?.[0]?.state).toBe('queued');
+
+    const approved = await api<WorkerView>('POST', `/v1/workers/${workerId}/approve`);
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ state: 'ready', approved: true, connected: true });
+    await agent.nextFrame('approved');
+    const task = await assignmentOf(agent, job.id);
+    complete(agent, task);
+    await agent.sync();
+    expect((await getTask(task.taskId)).state).toBe('succeeded');
+
+    // Approving again changes nothing and says nothing to the agent.
+    expect((await api('POST', `/v1/workers/${workerId}/approve`)).body).toMatchObject({
+      state: 'ready',
+      approved: true,
+    });
+    await agent.sync();
+    expect(agent.received.filter((f) => f.type === 'approved')).toHaveLength(1);
+  });
+
+  it("keeps a registered worker's first key pending too, and its agent waits across reconnects", async () => {
+    const { worker, joinToken, address } = await registerWorker();
+    expect(worker).toMatchObject({ state: 'pending', approved: false, keyFingerprint: null });
+    const keys = await newAgentKeys();
+    const first = await joinPending(address, {}, joinToken, keys);
+    expect(first).toMatchObject({ workerId: worker.id, pending: true });
+    expect(await recordedKey(worker.id)).toBe(keys.publicKey);
+    first.agent.close();
+    await vi.waitFor(async () => expect((await getWorker(worker.id)).connected).toBe(false));
+    expect(await getWorker(worker.id)).toMatchObject({ state: 'pending', approved: false });
+
+    const again = await joinPending(address, {}, joinToken, keys);
+    expect(again.pending).toBe(true);
+    await api('POST', `/v1/workers/${worker.id}/approve`);
+    await again.agent.nextFrame('approved');
+    expect(await getWorker(worker.id)).toMatchObject({ state: 'ready', connected: true });
+  });
+
+  it('approves a pre-registered fingerprint at once and refuses any other key', async () => {
+    const address = uniqueAddress();
+    const keys = await newAgentKeys();
+    const fingerprint = await fingerprintOf(keys.publicKey);
+    const { status, body } = await api<{ worker: WorkerView }>('POST', '/v1/workers', {
+      address,
+      fingerprint,
+    });
+    expect(status).toBe(201);
+    expect(body.worker).toMatchObject({
+      state: 'pending',
+      approved: true,
+      keyFingerprint: null,
+      expectedFingerprint: fingerprint,
+    });
+
+    const impostor = await connect();
+    await impostor.hello(address, {}, await newAgentKeys());
+    const reject = await impostor.nextFrame('reject');
+    expect(reject).toMatchObject({ code: 'key_mismatch' });
+    expect(reject.type === 'reject' && reject.message).toContain(fingerprint);
+    expect((await impostor.closed()).code).toBe(4003);
+    expect(await recordedKey(body.worker.id)).toBeNull();
+
+    const real = await joinPending(address, {}, JOIN_TOKEN, keys);
+    expect(real).toMatchObject({ workerId: body.worker.id, pending: false });
+    expect(await getWorker(body.worker.id)).toMatchObject({
+      state: 'ready',
+      keyFingerprint: fingerprint,
+    });
+    expect(warnings()).toEqual([
+      `tm: rejected an agent for worker ${body.worker.id} at ${address}: key_mismatch`,
+    ]);
+  });
+
+  it('approves a pending worker registered again with its key, and refuses another key (409)', async () => {
+    const { agent, workerId, address } = await joinPending();
+    const keys = await keysOf(address);
+    const other = await fingerprintOf((await newAgentKeys()).publicKey);
+    const wrong = await api('POST', '/v1/workers', { address, fingerprint: other });
+    expect(wrong.status).toBe(409);
+    expect(await getWorker(workerId)).toMatchObject({ state: 'pending', approved: false });
+
+    const right = await api<{ worker: WorkerView; created: boolean }>('POST', '/v1/workers', {
+      address,
+      fingerprint: await fingerprintOf(keys.publicKey),
+    });
+    expect(right.status).toBe(200);
+    expect(right.body).toMatchObject({ created: false, worker: { id: workerId, state: 'ready' } });
+    await agent.nextFrame('approved');
+  });
+
+  it('answers approve with 404 for no such worker, 409 with no key yet, 403 to a tenant', async () => {
+    expect((await api('POST', `/v1/workers/${crypto.randomUUID()}/approve`)).status).toBe(404);
+    const { worker } = await registerWorker();
+    const keyless = await api<{ error: { code: string; message: string } }>(
+      'POST',
+      `/v1/workers/${worker.id}/approve`,
+    );
+    expect(keyless.status).toBe(409);
+    expect(keyless.body.error.message).toContain('no agent key');
+    expect((await getWorker(worker.id)).approved).toBe(false);
+
+    const { workerId } = await joinPending();
+    const tenant = await api<{ token: string }>('POST', '/v1/tenants', { name: `t-${workerId}` });
+    const asTenant = await api(
+      'POST',
+      `/v1/workers/${workerId}/approve`,
+      undefined,
+      tenant.body.token,
+    );
+    expect(asTenant.status).toBe(403);
+    expect(await getWorker(workerId)).toMatchObject({ state: 'pending', approved: false });
+  });
+
+  it('rejects a malformed fingerprint at registration (400)', async () => {
+    const reply = await api('POST', '/v1/workers', {
+      address: uniqueAddress(),
+      fingerprint: 'MD5:00:11',
+    });
+    expect(reply.status).toBe(400);
+  });
+});
+
+describe('key binding', () => {
   it("records the key of a registered worker's first hello and shows its fingerprint", async () => {
     const { worker, joinToken, address } = await registerWorker();
     expect(worker.keyFingerprint).toBeNull();
@@ -92,7 +239,7 @@ describe('trust on first use', () => {
 
   it('records the key of a worker that registers itself with the cluster token', async () => {
     const keys = await newAgentKeys();
-    const { workerId } = await joinAgent(uniqueAddress(), {}, JOIN_TOKEN, keys);
+    const { workerId } = await joinPending(uniqueAddress(), {}, JOIN_TOKEN, keys);
     expect(await recordedKey(workerId)).toBe(keys.publicKey);
   });
 
@@ -102,8 +249,8 @@ describe('trust on first use', () => {
     const first = await joinAgent(address, {}, joinToken, keys);
     first.agent.close();
     await vi.waitFor(async () => expect((await getWorker(worker.id)).connected).toBe(false));
-    const again = await joinAgent(address, {}, joinToken, keys);
-    expect(again.workerId).toBe(worker.id);
+    const again = await joinPending(address, {}, joinToken, keys);
+    expect(again).toMatchObject({ workerId: worker.id, pending: false });
     expect(await getWorker(worker.id)).toMatchObject({ state: 'ready', connected: true });
     expect(await recordedKey(worker.id)).toBe(keys.publicKey);
     expect(warnings()).toEqual([]);
@@ -116,7 +263,7 @@ describe('trust on first use', () => {
     await agent.closed();
     const again = await registerWorker(address);
     expect(again.worker.id).not.toBe(worker.id);
-    expect(again.worker.keyFingerprint).toBeNull();
+    expect(again.worker).toMatchObject({ keyFingerprint: null, approved: false });
     const rebuilt = await newAgentKeys();
     const { workerId } = await joinAgent(address, {}, again.joinToken, rebuilt);
     expect(workerId).toBe(again.worker.id);
@@ -191,6 +338,7 @@ describe('impersonation', () => {
   it('rejects a hello replayed on another connection', async () => {
     const address = uniqueAddress();
     const keys = await keysOf(address);
+    await preRegister(address, keys);
     const original = await connect();
     const nonce = await original.nonce();
     const hello = await signedHello(address, nonce, keys);

@@ -14,6 +14,8 @@ import {
   getTask,
   getWorker,
   joinAgent,
+  keysOf,
+  preRegister,
   registerWorker,
   submitJob,
   uniqueAddress,
@@ -133,6 +135,7 @@ describe('frames', () => {
   it('welcomes a hello with the worker id, once', async () => {
     const agent = await connect();
     const address = uniqueAddress();
+    await preRegister(address, await keysOf(address));
     const welcome = await agent.join(address);
     expect(welcome).toEqual({
       type: 'welcome',

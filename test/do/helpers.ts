@@ -272,8 +272,22 @@ export async function connect(token: string = JOIN_TOKEN): Promise<TestAgent> {
   return agent;
 }
 
-/** Connects and joins as `address`; returns the agent and its worker id. */
+/**
+ * Connects and joins as `address`, pre-registered with its key's fingerprint (as the local stack
+ * does) so the worker is approved from its first hello; returns the agent and its worker id.
+ */
 export async function joinAgent(
+  address = uniqueAddress(),
+  over: Record<string, unknown> = {},
+  token = JOIN_TOKEN,
+  keys?: AgentKeys,
+) {
+  await preRegister(address, keys ?? (await keysOf(address)));
+  return joinPending(address, over, token, keys);
+}
+
+/** Connects and joins as `address` without registering it: a new key waits as `pending`. */
+export async function joinPending(
   address = uniqueAddress(),
   over: Record<string, unknown> = {},
   token = JOIN_TOKEN,
@@ -281,7 +295,26 @@ export async function joinAgent(
 ) {
   const agent = await connect(token);
   const welcome = await agent.join(address, over, keys);
-  return { agent, workerId: welcome.workerId, address };
+  return { agent, workerId: welcome.workerId, address, pending: welcome.pending === true };
+}
+
+/** `SHA256:…` of a raw key, as the Scheduler shows it. */
+export async function fingerprintOf(publicKey: string): Promise<string> {
+  const raw = Uint8Array.from(atob(publicKey.replace(/-/g, '+').replace(/_/g, '/')), (c) =>
+    c.charCodeAt(0),
+  );
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
+  return `SHA256:${btoa(String.fromCharCode(...digest)).replace(/=+$/, '')}`;
+}
+
+/** Registers `address` (or updates its record) with the fingerprint of `keys`: approved for them. */
+export async function preRegister(address: string, keys: AgentKeys): Promise<void> {
+  const { status, body } = await api('POST', '/v1/workers', {
+    address,
+    fingerprint: await fingerprintOf(keys.publicKey),
+  });
+  if (status !== 200 && status !== 201)
+    throw new Error(`pre-registering ${address} failed: ${status} ${JSON.stringify(body)}`);
 }
 
 /**

@@ -6,7 +6,12 @@ import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../../cli/local/control-plane.ts';
-import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts';
+import {
+  agentFingerprint,
+  agentKeyFile,
+  startAgent,
+  type AgentProcess,
+} from '../../cli/local/agent-process.ts';
 import { ensureAdminToken, ensureJoinToken } from '../../cli/local/secrets.ts';
 import { freePort } from '../../cli/local/ports.ts';
 import { examplesDir } from '../../cli/local/repo.ts';
@@ -34,7 +39,11 @@ export interface TestStack {
   /** The CA file that signed the control plane's certificate, when started with `tls: true`. */
   caFile: string | null;
   agents: AgentProcess[];
-  /** Starts one more agent (registering its address first unless `register` is false). */
+  /**
+   * Starts one more agent, registering its address with its key's fingerprint first (so it is
+   * approved from its first hello) unless `register` is false: then it joins with the cluster
+   * token alone and waits as `pending` until approved.
+   */
   addAgent(options?: AddAgentOptions): Promise<AgentProcess>;
   /** Stops `wrangler dev` and starts it again on the same port with the same state. */
   restartControlPlane(): Promise<void>;
@@ -109,11 +118,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     s3,
     async addAgent(agentOptions = {}) {
       const address = `${agentOptions.host ?? 'localhost'}:${await freePort()}`;
-      if (agentOptions.register !== false) await client.registerWorker({ address });
+      const keyFile = agentKeyFile(stateDir, address);
+      if (agentOptions.register !== false)
+        await client.registerWorker({ address, fingerprint: agentFingerprint(keyFile) });
       const agent = await startAgent({
         controlPlane: controlPlane.url,
         tokenFile,
         address,
+        keyFile,
         workDir,
         logDir: join(stateDir, 'logs'),
         ...((agentOptions.slots ?? options.slots)

@@ -647,4 +647,50 @@ describe('tm-agent identity', { timeout: 20_000 }, () => {
     expect(second.frames[0]?.publicKey).toBe(first.frames[0]?.publicKey);
     expect(agent.child.exitCode).toBeNull();
   });
+
+  it('waits connected while pending, logging how to approve it, and takes tasks once approved', async () => {
+    const { plane, agent } = await setup();
+    const peer = await plane.peer(0);
+    peer.send({
+      type: 'welcome',
+      workerId: WORKER_ID,
+      protocolVersion: PROTOCOL_VERSION,
+      heartbeatIntervalMs: 10_000,
+      pending: true,
+    });
+    const waiting = await eventually(
+      () =>
+        agent
+          .stderr()
+          .split('\n')
+          .find((line) => line.includes('waiting for approval')),
+      'the agent to log that it waits',
+    );
+    const printed = await new Promise<string>((resolve) => {
+      let out = '';
+      const child = spawn(process.execPath, [
+        AGENT_BIN,
+        '--print-fingerprint',
+        '--key-file',
+        agent.keyFile,
+      ]);
+      child.stdout.on('data', (data: Buffer) => (out += data.toString()));
+      child.on('exit', () => resolve(out.trim()));
+    });
+    expect(JSON.parse(waiting)).toMatchObject({
+      level: 'warn',
+      msg: `waiting for approval: tm workers approve ${WORKER_ID}`,
+      workerId: WORKER_ID,
+      fingerprint: printed,
+    });
+    expect(printed).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    expect(agent.stderr()).not.toContain(TOKEN);
+    expect(peer.closed).toBe(false);
+
+    peer.send({ type: 'approved' });
+    const task = assignment(commandSpec('echo approved'));
+    peer.assign([task]);
+    await peer.next((frame) => frame.type === 'complete', 'the task to complete');
+    expect(agent.stderr()).toMatch(/the admin approved this worker/);
+  });
 });
