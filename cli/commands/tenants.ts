@@ -1,9 +1,10 @@
-/** `tm tenants`, `tm tenant create|token|revoke|weight`, `tm whoami`: tenants and their tokens. */
+/** `tm tenants`, `tm tenant create|set|token|revoke|weight`, `tm whoami`: tenants and their tokens. */
 import type { CreatedTenantToken, TenantView } from '../../protocol/index.ts';
 import { numberFlag, takePositionals } from '../args.ts';
 import type { Command, Ctx } from '../context.ts';
 import { UsageError } from '../exit.ts';
 import { renderTable } from '../format/table.ts';
+import { describePermissions, PERMISSION_FLAGS, permissionRequest } from './tenant-permissions.ts';
 
 const WEIGHT_RANGE = { min: 1, max: 1000 };
 
@@ -44,13 +45,18 @@ function printNewToken(ctx: Ctx, reply: CreatedTenantToken): void {
   ctx.out('Keep it now: it is stored hashed and will not be shown again.');
 }
 
+const PERMISSIONS_HELP =
+  'A new tenant may submit echo, pipeline and aggregate jobs, with no executor, no store and no\n' +
+  'free-form programs until granted; commands are a grant too. See docs/security.md.\n' +
+  'e.g. --kinds pipeline,aggregate,echo --executors wget,tesseract --read data:acme/ --write data:acme/out/';
+
 export const tenants: Command = {
   name: 'tenants',
   summary: 'list tenants with weight and tokens (admin token; never the tokens themselves)',
   usage: '',
   details:
-    'Also: tm tenant create NAME, tm tenant token NAME, tm tenant revoke NAME TOKEN_ID,\n' +
-    'tm tenant weight NAME N (see their --help).',
+    'Also: tm tenant create NAME, tm tenant set NAME, tm tenant token NAME,\n' +
+    'tm tenant revoke NAME TOKEN_ID, tm tenant weight NAME N (see their --help).',
   flags: {},
   async run(ctx) {
     takePositionals(ctx.args, []);
@@ -64,9 +70,11 @@ export const tenants: Command = {
 export const createTenant: Command = {
   name: 'tenant create',
   summary: 'make a tenant and its first token; prints the token once',
-  usage: 'NAME [--weight N]',
+  usage: 'NAME [--weight N] [permission flags]',
+  details: PERMISSIONS_HELP,
   flags: {
     weight: { type: 'string', value: 'N', help: 'share of the cluster, 1-1000 (default 1)' },
+    ...PERMISSION_FLAGS,
   },
   async run(ctx) {
     const [name] = takePositionals(ctx.args, ['NAME']);
@@ -74,13 +82,37 @@ export const createTenant: Command = {
     const reply = await ctx.client.createTenant({
       name: name!,
       ...(weight === undefined ? {} : { weight }),
+      ...permissionRequest(ctx.args),
     });
     if (ctx.json) {
       ctx.printJson(reply);
       return 0;
     }
     ctx.out(`made tenant ${reply.tenant.name} (${reply.tenant.id}), weight ${reply.tenant.weight}`);
+    ctx.out(describePermissions(reply.tenant));
     printNewToken(ctx, reply);
+    return 0;
+  },
+};
+
+export const setTenant: Command = {
+  name: 'tenant set',
+  summary: 'grant or take back permissions, set the queue quota or the weight of a tenant',
+  usage: 'NAME [--weight N] [permission flags]',
+  details: `${PERMISSIONS_HELP}\nFlags not given leave those settings as they are.`,
+  flags: {
+    weight: { type: 'string', value: 'N', help: 'share of the cluster, 1-1000' },
+    ...PERMISSION_FLAGS,
+  },
+  async run(ctx) {
+    const [name] = takePositionals(ctx.args, ['NAME']);
+    const weight = numberFlag(ctx.args, 'weight', WEIGHT_RANGE);
+    const request = { ...(weight === undefined ? {} : { weight }), ...permissionRequest(ctx.args) };
+    if (Object.keys(request).length === 0)
+      throw new UsageError('nothing to set: give --weight or a permission flag (see --help)');
+    const tenant = await ctx.client.updateTenant(name!, request);
+    if (ctx.json) ctx.printJson(tenant);
+    else ctx.out(`tenant ${tenant.name}, weight ${tenant.weight}:\n${describePermissions(tenant)}`);
     return 0;
   },
 };

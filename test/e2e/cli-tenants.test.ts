@@ -25,9 +25,9 @@ const tm = (args: string[], options: { token?: string; input?: string } = {}) =>
     input: options.input,
   });
 
-/** Makes a tenant through `tm` and returns the token it printed. */
+/** Makes a tenant through `tm`, granted the shout executor, and returns the token it printed. */
 async function createTenant(name: string): Promise<string> {
-  const made = await tm(['tenant', 'create', name]);
+  const made = await tm(['tenant', 'create', name, '--executors', 'shout']);
   expect(made.code, made.stderr).toBe(0);
   const token = TENANT_TOKEN.exec(made.stdout)?.[0];
   if (!token) throw new Error(`no token in: ${made.stdout}`);
@@ -97,6 +97,23 @@ describe('tm tenants', () => {
     expect(weighed.stdout).toContain('tenant rotor now has weight 9');
     expect((await tm(['tenant', 'weight', 'rotor', '0'])).code).toBe(2);
     expect((await tm(['tenant', 'token', 'nobody'])).code).toBe(3);
+  });
+
+  it('grants and takes back permissions with tm tenant set, which a submit then obeys', async () => {
+    const token = await createTenant('granted');
+    const set = await tm(['tenant', 'set', 'granted', '--executors', '', '--max-queued', '10']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('executors:          none');
+    expect(set.stdout).toContain('queue quota:        10');
+    const put = await tm(['pipeline', 'put', APP, '-'], {
+      token,
+      input: JSON.stringify(SHOUT_PIPELINE),
+    });
+    expect(put.code).toBe(1);
+    expect(put.stderr).toContain('names executor shout, which this tenant may not use');
+    const command = await tm(['submit', 'command', '--', 'true'], { token });
+    expect(command.stderr).toContain('may not submit command jobs');
+    expect((await tm(['tenant', 'set', 'granted'])).code).toBe(2);
   });
 
   it('refuses the cluster commands to a tenant token: exit 1, forbidden', async () => {
