@@ -76,6 +76,9 @@ export function partitionCount(request: AggregateJobRequest, readyWorkers: numbe
 
 export const mapOutputPrefix = (base: string, taskId: string, attempt: number) =>
   `${base}map/${taskId}/attempt-${attempt}/`;
+/** Partition p's partial under a map attempt's prefix (the agent names it the same way). */
+export const mapPartialKey = (prefix: string, partition: number) =>
+  `${prefix}part-${partition}.arrow`;
 /** Keyed by task, like the maps' partials: jobs that share an output prefix never share a name. */
 export const reduceOutputKey = (base: string, taskId: string, attempt: number) =>
   `${base}reduce/${taskId}/attempt-${attempt}.arrow`;

@@ -1,10 +1,20 @@
-/** Builds what an agent receives for one attempt of one task, with store access filled in. */
+/**
+ * Builds what an agent receives for one attempt of one task. Aggregation steps get presigned URLs
+ * for exactly the objects they read and write, valid until the attempt's deadline: never the
+ * store's keys, so a worker (or whoever holds the join token) learns one job's objects, not a store.
+ */
 import type { TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { simpleTaskSpec } from './job-plan.ts';
-import { findStore, toStoreAccess } from './object-stores.ts';
+import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
+import { presignUrl, type PresignMethod } from './storage/presign.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
-import { finalOutputKey, mapOutputPrefix, reduceOutputKey } from './aggregate-plan.ts';
+import {
+  finalOutputKey,
+  mapOutputPrefix,
+  mapPartialKey,
+  reduceOutputKey,
+} from './aggregate-plan.ts';
 import { pipelineSpecBuilder } from './pipeline-assignment.ts';
 import type { PipelineJobSpec } from './pipeline-task-view.ts';
 
@@ -13,14 +23,36 @@ export interface TaskToSend {
   jobId: string;
   attempt: number;
   spec: string | null;
+  /** When the control plane stops waiting for this attempt; null or absent: no timeout. */
+  deadlineAt?: number | null;
 }
 
-/** One builder per dispatch round: job specs and store access are read once each. */
-export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
+/** URLs outlive the attempt's deadline by this much: the agent reports its timeout first. */
+export const URL_GRACE_MS = 60_000;
+/**
+ * A task without a timeout gets URLs for this long. One running longer has its reads and writes
+ * refused (access denied) and is retried, with fresh URLs, as its job's retries allow.
+ */
+export const URL_TTL_NO_DEADLINE_MS = 24 * 3600_000;
+
+/** Where a task's URLs point: the store's location as the agent may see it, and a signer. */
+function signedStore(row: StoreRow | null, expiresSeconds: number, now: Date) {
+  if (!row) return null;
+  const access = toStoreAccess(row);
+  return {
+    view: { bucket: access.bucket, ...(access.endpoint ? { endpoint: access.endpoint } : {}) },
+    url: (method: PresignMethod, key: string) =>
+      presignUrl(access, method, key, expiresSeconds, now),
+  };
+}
+
+/** One builder per dispatch round: job specs and stores are read once each. */
+export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => TaskSpec | null {
   const jobs = new Map<string, { kind: string; spec: Record<string, unknown> } | null>();
-  const access = (id: string) => {
-    const row = findStore(sql, id);
-    return row ? toStoreAccess(row) : null;
+  const stores = new Map<string, StoreRow | null>();
+  const store = (id: string) => {
+    if (!stores.has(id)) stores.set(id, findStore(sql, id));
+    return stores.get(id)!;
   };
   const pipeline = pipelineSpecBuilder(sql);
   return (task) => {
@@ -40,46 +72,62 @@ export function specBuilder(sql: Sql): (task: TaskToSend) => TaskSpec | null {
     if (job.kind !== 'aggregate') return simpleTaskSpec(job.kind, job.spec);
     const spec = job.spec as unknown as AggregateJobSpec;
     const part = JSON.parse(task.spec ?? 'null') as AggregateTaskPart | null;
-    const source = access(spec.source.store);
-    const output = access(spec.output.store);
+    const validMs = task.deadlineAt ? task.deadlineAt - now + URL_GRACE_MS : URL_TTL_NO_DEADLINE_MS;
+    const signedAt = new Date(now);
+    const source = signedStore(store(spec.source.store), validMs / 1000, signedAt);
+    const output = signedStore(store(spec.output.store), validMs / 1000, signedAt);
     if (!part || !source || !output) return null;
     const base = spec.output.base;
     switch (part.step) {
-      case 'map':
+      case 'map': {
+        const outputPrefix = mapOutputPrefix(base, task.id, task.attempt);
         return {
           kind: 'aggregate-map',
           query: spec.query,
           format: spec.source.format,
-          source,
+          source: source.view,
           input: part.input,
+          inputUrl: source.url('GET', part.input.key),
           partitions: spec.partitions,
-          output,
-          outputPrefix: mapOutputPrefix(base, task.id, task.attempt),
+          output: output.view,
+          outputPrefix,
+          outputUrls: Array.from({ length: spec.partitions }, (_, p) =>
+            output.url('PUT', mapPartialKey(outputPrefix, p)),
+          ),
           ...(spec.inline ? { inlineBytes: spec.inline.map } : {}),
         };
-      case 'reduce':
+      }
+      case 'reduce': {
+        const outputKey = reduceOutputKey(base, task.id, task.attempt);
         return {
           kind: 'aggregate-reduce',
           query: spec.query,
           partition: part.partition,
-          store: output,
+          store: output.view,
           inputs: part.inputs,
+          inputUrls: part.inputs.map((key) => output.url('GET', key)),
           ...(part.inline?.length ? { inline: part.inline } : {}),
-          outputKey: reduceOutputKey(base, task.id, task.attempt),
+          outputKey,
+          outputUrl: output.url('PUT', outputKey),
           ...(spec.inline ? { inlineBytes: spec.inline.reduce } : {}),
         };
-      case 'final':
+      }
+      case 'final': {
+        const outputKey = finalOutputKey(base, task.jobId, task.attempt);
         return {
           kind: 'aggregate-final',
           query: spec.query,
           ...(spec.orderBy ? { orderBy: spec.orderBy } : {}),
           ...(spec.limit ? { limit: spec.limit } : {}),
-          store: output,
+          store: output.view,
           inputs: part.inputs,
+          inputUrls: part.inputs.map((key) => output.url('GET', key)),
           ...(part.inline?.length ? { inline: part.inline } : {}),
           ...(part.partials ? { partials: true as const } : {}),
-          outputKey: finalOutputKey(base, task.jobId, task.attempt),
+          outputKey,
+          outputUrl: output.url('PUT', outputKey),
         };
+      }
     }
   };
 }

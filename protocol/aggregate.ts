@@ -1,7 +1,6 @@
 /** Schemas of distributed group-by aggregation: the query, and the map and reduce task specs. */
 import { z } from 'zod';
 import { FaultPolicyFields } from './policy.ts';
-import { StoreAccess } from './object-stores.ts';
 
 export const ColumnName = z.string().min(1).max(256);
 export const InputFormat = z.enum(['parquet', 'arrow', 'csv']);
@@ -132,16 +131,33 @@ const InlineBytes = z.number().int().min(0).max(MAX_INLINE_BYTES);
 /** Partials or reduce outputs handed back inline: deflated Arrow IPC files, base64. */
 const InlineOutputs = (most: number) => z.array(z.string()).max(most);
 
+/** A store as a task sees it: where it is (for messages and cache names), never its keys. */
+export const TaskStore = z.strictObject({ bucket: z.string(), endpoint: z.string().optional() });
+export type TaskStore = z.infer<typeof TaskStore>;
+
+/**
+ * A presigned URL (SigV4 query auth) for one method on one object, expiring with the task's
+ * attempt; a store without credentials gets the object's plain URL.
+ */
+export const ObjectUrl = z
+  .string()
+  .max(8192)
+  .regex(/^https?:\/\//, 'expected an http(s) URL');
+
 export const MapTaskSpec = z.strictObject({
   kind: z.literal('aggregate-map'),
   query: AggregateQuery,
   format: InputFormat,
-  source: StoreAccess,
+  source: TaskStore,
   input: InputSplit,
+  /** GET of the input object. */
+  inputUrl: ObjectUrl,
   partitions: z.number().int().min(1),
   /** Where this attempt writes `part-<p>.arrow`: an attempt-keyed prefix in the output store. */
-  output: StoreAccess,
+  output: TaskStore,
   outputPrefix: z.string(),
+  /** PUT of `part-<p>.arrow`, index p. */
+  outputUrls: z.array(ObjectUrl).max(256),
   /** Partials up to this many bytes in all come back in the result instead (absent: none). */
   inlineBytes: InlineBytes.optional(),
 });
@@ -151,12 +167,16 @@ export const ReduceTaskSpec = z.strictObject({
   kind: z.literal('aggregate-reduce'),
   query: AggregateQuery,
   partition: z.number().int().min(0),
-  store: StoreAccess,
+  store: TaskStore,
   /** Keys of the committed map attempts' partials for this partition. */
   inputs: z.array(z.string()).max(100_000),
+  /** GET of each of `inputs`, in order. */
+  inputUrls: z.array(ObjectUrl).max(100_000),
   /** The partials those attempts handed back inline. */
   inline: InlineOutputs(100_000).optional(),
   outputKey: z.string(),
+  /** PUT of `outputKey`. */
+  outputUrl: ObjectUrl,
   /** An output up to this many bytes comes back in the result instead (absent: never). */
   inlineBytes: InlineBytes.optional(),
 });
@@ -168,8 +188,10 @@ export const FinalTaskSpec = z.strictObject({
   query: AggregateQuery,
   orderBy: z.array(OrderBy).max(16).optional(),
   limit: z.number().int().min(1).optional(),
-  store: StoreAccess,
+  store: TaskStore,
   inputs: z.array(z.string()).max(1024),
+  /** GET of each of `inputs`, in order. */
+  inputUrls: z.array(ObjectUrl).max(1024),
   /** The reduce outputs handed back inline (the maps' partials, with `partials`). */
   inline: InlineOutputs(100_000).optional(),
   /**
@@ -178,6 +200,8 @@ export const FinalTaskSpec = z.strictObject({
    */
   partials: z.literal(true).optional(),
   outputKey: z.string(),
+  /** PUT of `outputKey`. */
+  outputUrl: ObjectUrl,
 });
 export type FinalTaskSpec = z.infer<typeof FinalTaskSpec>;
 

@@ -1,6 +1,6 @@
 /** Wires one agent together: task runner, outbox and connection; its drain and shutdown paths. */
 import { PROTOCOL_VERSION } from '../protocol/index.ts';
-import type { UnsignedHello } from '../protocol/index.ts';
+import type { Isolation, TaskRef, UnsignedHello } from '../protocol/index.ts';
 import type { AgentOptions } from './args.ts';
 import { Connection } from './connection.ts';
 import type { TaskFrame } from './connection.ts';
@@ -8,12 +8,14 @@ import { commandExecutor } from './executors/command.ts';
 import { runEcho } from './executors/echo.ts';
 import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { pipelineExecutor } from './executors/pipeline.ts';
+import { Sandbox } from './sandbox/sandbox.ts';
 import { agentTempDir } from './temp-dir.ts';
-import { clientTimeouts, createObjectStore, S3Clients, type OpenStore } from './storage/index.ts';
+import { createUrlStore, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
 import type { AgentIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
+import type { OutboxItem } from './coalesce.ts';
 import { TaskRunner } from './task-runner.ts';
 import { MapThreadPool } from './map-threads/pool.ts';
 
@@ -22,6 +24,8 @@ export interface AgentConfig {
   logger: Logger;
   agentVersion: string;
   identity: AgentIdentity;
+  /** What command and pipeline tasks run in, as decided at start (sandbox.ts chooseIsolation). */
+  isolation: Isolation;
   /** The control plane said `bye`: the caller shuts down and exits. */
   onBye(reason: string | undefined): void;
   /** The control plane refused this agent's key (it will not reconnect): the caller exits. */
@@ -40,14 +44,21 @@ export class Agent {
   readonly outbox: Outbox;
   readonly connection: Connection;
   private readonly maps: MapThreadPool;
-  /** The reduce and final steps' S3 clients (map threads keep their own). */
-  private readonly clients: S3Clients;
 
   constructor(private readonly config: AgentConfig) {
     const { options, logger } = config;
+    const sandbox = new Sandbox({
+      isolation: config.isolation,
+      workDir: options.workDir,
+      network: options.taskNetwork,
+      secrets: options.secretPaths,
+      programs: Object.values(options.executors).filter((program) => program !== null),
+    });
+    // Tasks see the work dir at its real path, so the paths they are given are the ones they see.
+    const workDir = sandbox.workDir;
     this.outbox = new Outbox((items) => this.runner.delivered(items));
-    this.clients = new S3Clients(clientTimeouts(options.storeTimeoutMs));
-    const openStore: OpenStore = (access) => createObjectStore(access, { clients: this.clients });
+    const openStore: OpenStore = (store, urls) =>
+      createUrlStore(store, urls, { timeoutMs: options.storeTimeoutMs });
     this.maps = new MapThreadPool(
       { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache: options.cache },
       options.slots,
@@ -63,17 +74,19 @@ export class Agent {
         'aggregate-reduce': reduceExecutor({ openStore }),
         'aggregate-final': finalExecutor({ openStore }),
         command: commandExecutor({
-          workDir: options.workDir,
+          workDir,
           address: options.address,
           killGraceMs: options.killGraceMs,
           acceptsCommands: options.acceptsCommands,
+          sandbox,
         }),
         pipeline: pipelineExecutor({
-          workDir: options.workDir,
+          workDir,
           address: options.address,
           killGraceMs: options.killGraceMs,
           executors: options.executors,
           acceptsCommands: options.acceptsCommands,
+          sandbox,
         }),
       },
     });
@@ -86,6 +99,7 @@ export class Agent {
       identity: config.identity,
       hello: () => this.hello(),
       onFrame: (frame) => this.dispatch(frame),
+      onRefusedTasks: (tasks, reason) => this.refuse(tasks, reason),
       onRefused: (code, message) => config.onRefused(code, message),
     });
   }
@@ -112,7 +126,6 @@ export class Agent {
     this.runner.drain();
     this.connection.notify({ type: 'draining' });
     await this.runner.whenSettled();
-    this.clients.close();
     const reported = await within(this.runner.whenIdle(), DRAIN_REPORT_TIMEOUT_MS);
     if (!reported) {
       this.config.logger.warn('exiting with task reports the control plane never received', {
@@ -127,7 +140,6 @@ export class Agent {
     this.runner.abortAll(reason);
     await within(this.runner.whenSettled(), this.config.options.killGraceMs + KILL_SLACK_MS);
     await this.maps.close();
-    this.clients.close();
     await this.connection.close(reason);
   }
 
@@ -140,16 +152,39 @@ export class Agent {
       slots: options.slots,
       acceptsCommands: options.acceptsCommands,
       executors: Object.keys(options.executors),
+      isolation: this.config.isolation,
       agentVersion,
       running: this.runner.heldTasks().slice(0, MAX_HELLO_RUNNING),
       draining: this.runner.isDraining,
     };
   }
 
+  /**
+   * Fails tasks the agent refused before running them (their frame was bad, or taking them
+   * threw); a task the runner already holds reports its own end instead.
+   */
+  private refuse(tasks: readonly TaskRef[], reason: string): void {
+    const held = new Set(this.runner.heldTasks().map((task) => task.taskId));
+    for (const task of tasks) {
+      if (held.has(task.taskId)) continue;
+      this.config.logger.warn('refused a task', { ...task, reason });
+      this.outbox.push(refusal(task, reason));
+    }
+  }
+
   private dispatch(frame: TaskFrame): void {
     switch (frame.type) {
       case 'assign':
-        this.runner.assign(frame.tasks);
+        // One task that cannot be taken fails alone; the frame's others and the socket carry on.
+        for (const task of frame.tasks) {
+          try {
+            this.runner.assign([task]);
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            this.config.logger.error('failed to take a task', { taskId: task.taskId, error });
+            this.refuse([task], `the agent could not take the task: ${reason}`);
+          }
+        }
         return;
       case 'cancel':
         this.runner.cancel(frame.tasks, frame.reason);
@@ -164,6 +199,18 @@ export class Agent {
         return;
     }
   }
+}
+
+/** The end report of a task the agent never ran, as the runner would send it. */
+function refusal(task: TaskRef, message: string): OutboxItem {
+  return {
+    kind: 'fail',
+    task: {
+      taskId: task.taskId,
+      attempt: task.attempt,
+      error: { type: 'refused', message: message.slice(0, 4096), nonRetryable: true },
+    },
+  };
 }
 
 /** Waits for `promise` at most `ms`; true when it settled in time. */

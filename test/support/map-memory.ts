@@ -21,7 +21,7 @@ const inUse = () => {
   return usage.heapUsed + usage.arrayBuffers;
 };
 
-const access = { bucket: 'memory', region: 'auto', forcePathStyle: false };
+const store = { bucket: 'memory' };
 const spec: MapSpec = {
   kind: 'aggregate-map',
   query: {
@@ -34,11 +34,13 @@ const spec: MapSpec = {
     ],
   },
   format: 'parquet',
-  source: access,
+  source: store,
   input: { key: 'sales.parquet', size: file.byteLength },
+  inputUrl: 'http://memory/sales.parquet',
   partitions: 4,
-  output: access,
+  output: store,
   outputPrefix: 'out/',
+  outputUrls: [0, 1, 2, 3].map((p) => `http://memory/out/part-${p}.arrow`),
   inlineBytes: 512 * 1024,
 };
 const run = mapExecutor({

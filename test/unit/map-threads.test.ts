@@ -3,6 +3,7 @@
  * s3rver; a thread is reused for the next task; a cancel stops the task and ends nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,10 @@ import type { Assignment } from '../../protocol/index.ts';
 import { mapExecutor } from '../../worker-agent/executors/aggregate-map.ts';
 import { MapThreadPool } from '../../worker-agent/map-threads/pool.ts';
 import type { MapSpec, Progress, TaskOutcome } from '../../worker-agent/task-outcome.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import { createUrlStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';
 import { closeTestStore, openTestStore, type TestS3 } from '../support/s3.ts';
+import { mapStores } from '../support/task-urls.ts';
 
 let s3: TestS3;
 let store: ObjectStore;
@@ -43,11 +45,9 @@ function spec(prefix: string): MapSpec {
       aggregates: [{ op: 'count' }, { op: 'sum', column: 'n' }],
     },
     format: 'parquet',
-    source: s3.access,
-    input: { key: file.key, size: 0 },
+    input: { key: file.key, size: statSync(file.path).size },
     partitions: 2,
-    output: s3.access,
-    outputPrefix: prefix,
+    ...mapStores(s3.access, file.key, prefix, 2),
   };
 }
 
@@ -71,10 +71,7 @@ async function run(
 
 describe('map threads', { timeout: 120_000 }, () => {
   it('give the same outcome as the executor in-process, and reuse a thread', async () => {
-    const direct = await run(
-      mapExecutor({ tempDir, openStore: (a) => createObjectStore(a) }),
-      spec('direct/'),
-    );
+    const direct = await run(mapExecutor({ tempDir, openStore: createUrlStore }), spec('direct/'));
     expect(direct.outcome.ok).toBe(true);
     for (const prefix of ['threaded-1/', 'threaded-2/']) {
       const threaded = await run(pool.executor, spec(prefix));

@@ -30,9 +30,15 @@ export function mapExecutor(options: MapOptions): Executor<MapSpec> {
     const { input } = spec;
     const where = `input ${input.key}${input.part ? ` (part ${input.part.index + 1} of ${input.part.of})` : ''}`;
     const figures = { rowsRead: 0, bytesRead: 0, bytesCached: 0, rowsMatched: 0 };
-    const store = options.openStore(spec.source);
+    const listed = { size: input.size, ...(input.etag ? { etag: input.etag } : {}) };
+    const store = options.openStore(spec.source, {
+      get: new Map([[input.key, spec.inputUrl]]),
+      sizes: new Map([[input.key, listed]]),
+    });
     const source = inputStore(store, input, options.cache ?? null);
-    const output = options.openStore(spec.output);
+    const output = options.openStore(spec.output, {
+      put: new Map(spec.outputUrls.map((url, p) => [partialKey(spec.outputPrefix, p), url])),
+    });
     try {
       const aggregator = createMapAggregator(spec.query, spec.partitions);
       const batches = readSplit(source, input, spec.format, {
@@ -58,7 +64,7 @@ export function mapExecutor(options: MapOptions): Executor<MapSpec> {
           partitions.push({ index: partition, groups, inline: held });
           continue;
         }
-        const key = `${spec.outputPrefix}part-${partition}.arrow`;
+        const key = partialKey(spec.outputPrefix, partition);
         await output.put(key, bytes, ARROW_FILE, { signal });
         partitions.push({ index: partition, key, groups });
       }
@@ -73,6 +79,9 @@ export function mapExecutor(options: MapOptions): Executor<MapSpec> {
     }
   };
 }
+
+/** Partition p's partial under the attempt's prefix: the name the Scheduler signed a PUT for. */
+const partialKey = (prefix: string, partition: number) => `${prefix}part-${partition}.arrow`;
 
 /** The split's store: pinned to the planned version when it is known, through the cache if any. */
 function inputStore(store: ObjectStore, input: InputSplit, cache: BlockCache | null): CachedStore {

@@ -28,7 +28,10 @@ async function combineInputs(
   signal: AbortSignal,
   combine: (tables: Table[]) => Table,
 ): Promise<ReduceResult | FinalResult> {
-  const store = openStore(spec.store);
+  const store = openStore(spec.store, {
+    get: new Map(spec.inputs.map((key, i) => [key, spec.inputUrls[i]!])),
+    put: new Map([[spec.outputKey, spec.outputUrl]]),
+  });
   try {
     const objects = await getMany(store, spec.inputs, { signal });
     const inline = (spec.inline ?? []).map(inlineBytes);

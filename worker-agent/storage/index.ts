@@ -1,4 +1,4 @@
-/** S3/R2 access for the agent: one ObjectStore per StoreAccess, one StorageError for every failure, a local block cache. */
+/** S3/R2 access for the agent: tasks through presigned URLs, the CLI through the SDK; one StorageError for every failure, a local block cache. */
 export { createObjectStore } from './object-store.ts';
 export type {
   ByteRange,
@@ -6,8 +6,9 @@ export type {
   ObjectInfo,
   ObjectStore,
   ObjectStoreOptions,
-  OpenStore,
 } from './object-store.ts';
+export { createUrlStore } from './url-store.ts';
+export type { OpenStore, TaskUrls, UrlStoreOptions } from './url-store.ts';
 export { getMany } from './get-many.ts';
 export { S3Clients } from './s3-clients.ts';
 export { clientTimeouts } from './s3-client.ts';

@@ -56,9 +56,6 @@ export interface ObjectStore {
   close(): void;
 }
 
-/** Opens a store for one task; the agent binds its own options (timeouts) into it. */
-export type OpenStore = (access: StoreAccess) => ObjectStore;
-
 export interface ObjectStoreOptions {
   /** Longest wait for an answer, or silence while a body streams (default 30 s). Connects give up after min(3 s, this). */
   timeoutMs?: number;
@@ -66,7 +63,7 @@ export interface ObjectStoreOptions {
   clients?: S3Clients;
 }
 
-function rangeHeader(range: ByteRange | undefined): string | undefined {
+export function rangeHeader(range: ByteRange | undefined): string | undefined {
   if (range === undefined) return undefined;
   const { start, end } = range;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
@@ -76,7 +73,7 @@ function rangeHeader(range: ByteRange | undefined): string | undefined {
 }
 
 /** Where the served bytes start: the first number of `Content-Range: bytes a-b/n`, else 0 (whole object). */
-function servedFrom(contentRange: string | undefined): number {
+export function servedFrom(contentRange: string | undefined): number {
   const match = /^bytes (\d+)-/.exec(contentRange ?? '');
   return match ? Number(match[1]) : 0;
 }
