@@ -32,6 +32,7 @@ export interface S3Server {
 
 const require = createRequire(import.meta.url);
 const s3rverBin = join(dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
+const s3Gate = join(repoRoot, 'cli', 'local', 's3-gate.cjs');
 
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   if (options.buckets.length === 0) throw new Error('startS3Server needs at least one bucket');
@@ -42,6 +43,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const args = [
     // s3rver does not start on Node 17+ (OpenSSL 3) without the legacy provider.
     '--openssl-legacy-provider',
+    // Verifies presigned URLs' signatures, which s3rver does not (see s3-gate.cjs).
+    '--require',
+    s3Gate,
     s3rverBin,
     '-d',
     options.dir,
