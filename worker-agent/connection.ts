@@ -6,9 +6,16 @@
 import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
 import type { ClientOptions, RawData } from 'ws';
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame, parseFrame } from '../protocol/index.ts';
+import {
+  MAX_WIRE_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  ServerFrame,
+  parseFrame,
+  refusedAssignments,
+} from '../protocol/index.ts';
 import type {
   AgentFrame,
+  TaskRef,
   ChallengeFrame,
   HelloFrame,
   UnsignedHello,
@@ -37,6 +44,11 @@ export interface ConnectionOptions {
   /** Built at every connect, so `running` lists what the agent holds at that moment. */
   hello(): UnsignedHello;
   onFrame(frame: TaskFrame): void;
+  /**
+   * The tasks of an `assign` frame the agent refused (too large, too deep, not matching the
+   * schema, or its handling threw): the caller fails them; the socket stays open.
+   */
+  onRefusedTasks?(tasks: TaskRef[], reason: string): void;
   /** The control plane refused this agent's key: it stops reconnecting; the caller exits. */
   onRefused(code: string, message: string): void;
   /** Source of jitter; default Math.random. */
@@ -47,8 +59,15 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How long after the socket opens the control plane's challenge may take. */
 const CHALLENGE_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2000;
-/** Rejections that reconnecting cannot cure: the control plane holds another key for this worker. */
-const KEY_REJECTIONS: ReadonlySet<string> = new Set(['key_mismatch', 'bad_signature']);
+/**
+ * Rejections that reconnecting cannot cure: the control plane holds another key for this worker,
+ * or requires an isolation this agent does not have.
+ */
+const KEY_REJECTIONS: ReadonlySet<string> = new Set([
+  'key_mismatch',
+  'bad_signature',
+  'isolation_required',
+]);
 /** A 403 before the upgrade is what a Cloudflare mTLS rule answers an agent without a certificate. */
 const MTLS_HINT =
   'if the control plane requires a client certificate (Cloudflare mTLS), pass --client-cert and --client-key';
@@ -111,7 +130,9 @@ export class Connection {
     logger.info('connecting to the control plane', { url });
     const socket = new WebSocket(url, {
       headers: { Authorization: `Bearer ${token}` },
-      maxPayload: MAX_FRAME_BYTES,
+      // Past MAX_FRAME_BYTES a frame is refused on its own (its tasks fail), not with the socket:
+      // ws would close it with 1009 and every task on it would be lost.
+      maxPayload: MAX_WIRE_MESSAGE_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
       ...tlsOptions(this.options.tls),
@@ -131,7 +152,7 @@ export class Connection {
         socket.terminate();
       }, CHALLENGE_TIMEOUT_MS);
     });
-    socket.on('message', (data, isBinary) => this.receive(socket, data, isBinary));
+    socket.on('message', (data, isBinary) => this.receiveSafely(socket, data, isBinary));
     socket.on('unexpected-response', (_request, response) => {
       // A 401 may be fixed by the operator (a new token in the file, a registered address): retry.
       refusedWith = response.statusCode ?? 0;
@@ -174,14 +195,37 @@ export class Connection {
     socket.send(JSON.stringify(hello));
   }
 
-  private receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    const raw = isBinary ? new ArrayBuffer(0) : rawText(data);
+  /**
+   * Whatever a frame holds, handling it never throws out of the socket's listener (which would
+   * end the process): a failure is logged, and the tasks of an `assign` are failed.
+   */
+  private receiveSafely(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    let raw: string | ArrayBuffer = new ArrayBuffer(0);
+    try {
+      raw = isBinary ? new ArrayBuffer(0) : rawText(data);
+      this.receive(socket, raw);
+    } catch (error) {
+      this.options.logger.error('failed to handle a frame from the control plane', { error });
+      try {
+        this.refuse(raw, `the agent failed to handle the frame: ${errorMessage(error)}`);
+      } catch (again) {
+        this.options.logger.error('failed to refuse the tasks of a frame', { error: again });
+      }
+    }
+  }
+
+  private receive(socket: WebSocket, raw: string | ArrayBuffer): void {
     const parsed = parseFrame(raw, ServerFrame);
     if (!parsed.ok) {
-      // A bad frame is never applied; the connection and the tasks carry on.
+      // A bad frame is never applied; the connection and the other tasks carry on.
+      const failed = this.refuse(
+        raw,
+        `the agent refused the frame (${parsed.code}): ${parsed.message}`,
+      );
       this.options.logger.warn('ignored a bad frame from the control plane', {
         code: parsed.code,
         reason: parsed.message,
+        ...(failed > 0 ? { tasksFailed: failed } : {}),
       });
       return;
     }
@@ -218,6 +262,13 @@ export class Connection {
       default:
         this.options.onFrame(frame);
     }
+  }
+
+  /** Fails the tasks of a refused `assign` frame, if it is one; returns how many. */
+  private refuse(raw: string | ArrayBuffer, reason: string): number {
+    const tasks = refusedAssignments(raw);
+    if (tasks.length > 0) this.options.onRefusedTasks?.(tasks, reason);
+    return tasks.length;
   }
 
   private welcome(socket: WebSocket, frame: WelcomeFrame): void {
@@ -275,6 +326,10 @@ function tlsOptions(tls: AgentTls | undefined): ClientOptions {
     ...(tls?.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
     ...(tls?.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
   };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function rawText(data: RawData): string {

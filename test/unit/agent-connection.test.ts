@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
-import { PROTOCOL_VERSION, helloMessage } from '../../protocol/index.ts';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, helloMessage } from '../../protocol/index.ts';
 import type { Assignment } from '../../protocol/index.ts';
 import { assignment, commandSpec, eventually } from './agent-helpers.ts';
 import { processAlive } from '../support/wait.ts';
@@ -211,6 +211,8 @@ async function startAgent(
       '500',
       '--key-file',
       key,
+      // Unsandboxed unless a test asks: these tests watch task processes by their host pids.
+      ...(extra.includes('--isolation') ? [] : ['--isolation', 'none']),
       ...extra,
     ],
     { env: { ...process.env, TM_JOIN_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -306,6 +308,7 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
       slots: 2,
       acceptsCommands: true,
       executors: [],
+      isolation: 'none',
       agentVersion: expect.any(String),
       running: [],
       draining: false,
@@ -481,6 +484,49 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     expect(agent.stderr().match(/ignored a bad frame/g)?.length).toBe(5);
   });
 
+  it('fails the tasks of a frame nested 1,800 deep or over the frame size, and keeps its socket', async () => {
+    const { plane, agent } = await setup();
+    const peer = await plane.peer(0);
+    peer.welcome();
+    // The attack of issue 22: zod overflowed the stack on this, uncaught, and the agent died.
+    const deep = assignment({ kind: 'echo' });
+    const nested = '{"a":'.repeat(1800) + '1' + '}'.repeat(1800);
+    peer.send(
+      JSON.stringify({ type: 'assign', tasks: [deep] }).replace(
+        '"kind":"echo"',
+        `"kind":"echo","payload":${nested}`,
+      ),
+    );
+    // Over MAX_FRAME_BYTES: ws used to close the socket with 1009, losing every task on it.
+    const big = assignment({ kind: 'echo', payload: 'x'.repeat(MAX_FRAME_BYTES + 10) });
+    peer.assign([big]);
+    const failed = async (taskId: string) =>
+      (
+        await peer.next(
+          (frame) =>
+            frame.type === 'fail' &&
+            (frame.tasks as { taskId: string }[]).some((task) => task.taskId === taskId),
+          `a fail for ${taskId}`,
+        )
+      ).tasks as {
+        taskId: string;
+        attempt: number;
+        error: { type: string; message: string; nonRetryable?: boolean };
+      }[];
+    const deepFail = (await failed(deep.taskId)).find((task) => task.taskId === deep.taskId);
+    expect(deepFail?.error).toMatchObject({ type: 'refused', nonRetryable: true });
+    expect(deepFail?.error.message).toMatch(/frame_too_deep.*72 levels/);
+    const bigFail = (await failed(big.taskId)).find((task) => task.taskId === big.taskId);
+    expect(bigFail?.error.message).toMatch(/frame_too_large/);
+    const task = assignment({ kind: 'echo', payload: 'still here' });
+    peer.assign([task]);
+    const complete = await peer.next((frame) => frame.type === 'complete', 'complete');
+    expect(complete.tasks).toEqual([{ taskId: task.taskId, attempt: 1, result: 'still here' }]);
+    expect(agent.child.exitCode).toBeNull();
+    expect(peer.closed).toBe(false);
+    expect(plane.peers).toHaveLength(1);
+  });
+
   it('logs a refused upgrade with its status and retries', async () => {
     const plane = await FakeControlPlane.start();
     planes.push(plane);
@@ -636,6 +682,21 @@ describe('tm-agent identity', { timeout: 20_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(plane.peers).toHaveLength(1);
     }
+  });
+
+  it('says it runs tasks in bwrap, and exits 78 when the control plane requires isolation', async () => {
+    const { plane, agent } = await setup(['--isolation', 'bwrap']);
+    const peer = await plane.peer(0);
+    expect(peer.frames[0]).toMatchObject({ type: 'hello', isolation: 'bwrap' });
+    peer.send({
+      type: 'reject',
+      code: 'isolation_required',
+      message: 'this cluster requires bwrap',
+    });
+    expect(await agent.exited).toBe(78);
+    expect(agent.stderr()).toContain('the control plane requires sandboxed tasks');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(plane.peers).toHaveLength(1);
   });
 
   it('keeps reconnecting after other rejections', async () => {
