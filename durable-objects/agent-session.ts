@@ -33,6 +33,7 @@ import {
 import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
 import { admitKey, keyFingerprint, verifyHello } from './agent-keys.ts';
 import { describeClaims, foreignClaims } from './task-claims.ts';
+import { splitReports } from './reported-results.ts';
 
 /** Close codes the Scheduler uses, so agents can tell why they were dropped. */
 export const CloseCode = {
@@ -97,12 +98,25 @@ export function onAgentMessage(
       if (refuseForeign(core, socket, workerId, frame.type, [ref])) return;
       return sendError(core, socket, 'not_owner', notYours([ref]));
     }
-    case 'complete':
+    case 'complete': {
+      // Results whose keys or inline outputs are not what the attempt was given fail it instead.
+      const { accepted, refused } = splitReports(core.sql, workerId, frame.tasks);
+      const ignored = settle(core, workerId, attachment.connId, (effects) => [
+        ...completeTasks(core.sql, effects, workerId, accepted, now),
+        ...failTasks(core.sql, effects, workerId, refused, now),
+      ]);
+      for (const item of refused) {
+        console.warn(
+          `tm: refused a result of worker ${workerId}: task ${item.taskId}: ${item.error.message}`,
+        );
+        sendError(core, socket, 'result_refused', `task ${item.taskId}: ${item.error.message}`);
+      }
+      refuseForeign(core, socket, workerId, frame.type, ignored);
+      return;
+    }
     case 'fail': {
       const ignored = settle(core, workerId, attachment.connId, (effects) =>
-        frame.type === 'complete'
-          ? completeTasks(core.sql, effects, workerId, frame.tasks, now)
-          : failTasks(core.sql, effects, workerId, frame.tasks, now),
+        failTasks(core.sql, effects, workerId, frame.tasks, now),
       );
       refuseForeign(core, socket, workerId, frame.type, ignored);
       return;

@@ -66,8 +66,17 @@ export function inlineResult(sql: Sql, job: JobRow): { key: string; inline: stri
   return { key: resultCacheKey(spec.output.store, final.key), inline: final.inline };
 }
 
-/** The table of an inline output, and the size of its IPC bytes. */
+/**
+ * Most bytes an inline result inflates to: the agent hands one back inline only below 2 MiB raw
+ * (aggregate-reduce.ts), so a larger one is a deflate bomb, refused by zlib before it is made.
+ */
+export const MAX_INLINE_INFLATED_BYTES = 8 * 1024 * 1024;
+
+/** The table of an inline output, and the size of its IPC bytes (throws past the bound above). */
 export function inlineTable(base64: string): Decoded {
-  const bytes = new Uint8Array(inflateRawSync(Buffer.from(base64, 'base64')));
+  const deflated = Buffer.from(base64, 'base64');
+  const bytes = new Uint8Array(
+    inflateRawSync(deflated, { maxOutputLength: MAX_INLINE_INFLATED_BYTES }),
+  );
   return { table: tableFromIPC(bytes), bytes: bytes.byteLength };
 }
