@@ -101,7 +101,42 @@ describe('parseArgs', () => {
       executors: {},
       keyFile: '/srv/agent/keys/agent.pem',
       cache: { dir: '/srv/agent/cache', maxBytes: 64 * 1024 * 1024 },
+      isolation: 'auto',
+      taskNetwork: false,
+      secretPaths: ['/srv/agent/keys/agent.pem', '/srv/agent/cache'],
     });
+  });
+
+  it('reads the isolation mode, the task network flag, and what tasks must not see', () => {
+    const options = run([
+      '--address',
+      'localhost:1',
+      '--token-file',
+      '/etc/tm/token',
+      '--isolation',
+      'bwrap',
+      '--allow-task-network',
+      '--client-cert',
+      '/etc/tm/client.pem',
+      '--client-key',
+      '/etc/tm/client-key.pem',
+    ]);
+    expect(options.isolation).toBe('bwrap');
+    expect(options.taskNetwork).toBe(true);
+    expect(options.secretPaths).toEqual([
+      '/home/agent/.local/state/tm-agent/localhost_1/agent-key.pem',
+      '/etc/tm/token',
+      '/etc/tm/client-key.pem',
+      '/home/agent/.cache/tm-agent/localhost_1',
+    ]);
+    const fromEnv = run(['--address', 'localhost:1'], {
+      env: { TM_JOIN_TOKEN: TOKEN, TM_ISOLATION: 'none' },
+    });
+    expect(fromEnv.isolation).toBe('none');
+    expect(fromEnv.taskNetwork).toBe(false);
+    expect(() =>
+      run(['--address', 'localhost:1', '--token', TOKEN, '--isolation', 'chroot']),
+    ).toThrow(/--isolation: expected bwrap, none or auto/);
   });
 
   it('applies defaults and reads the environment', () => {
@@ -419,5 +454,30 @@ describe('parseArgs: executors', () => {
     );
     const many = Array.from({ length: 65 }, (_, i) => ['--executor', `e${i}`]).flat();
     expect(error(many)).toBe('at most 64 executors, got 65');
+  });
+});
+
+describe('--print-fingerprint', () => {
+  const keyFileOf = (argv: string[], env: Partial<ArgsEnvironment> = {}) => {
+    const parsed = parseArgs(['--print-fingerprint', ...argv], io(env));
+    if (parsed.kind !== 'fingerprint') throw new Error(`expected fingerprint, got ${parsed.kind}`);
+    return parsed.keyFile;
+  };
+
+  it('names the key file the agent would use, with no token or work dir needed', () => {
+    expect(keyFileOf(['--address', 'vm1:50051'])).toBe(
+      '/home/agent/.local/state/tm-agent/vm1_50051/agent-key.pem',
+    );
+    expect(keyFileOf(['--key-file', 'keys/agent.pem'])).toBe('/srv/agent/keys/agent.pem');
+    expect(keyFileOf([], { env: { TM_AGENT_KEY_FILE: '/var/lib/tm-agent/key.pem' } })).toBe(
+      '/var/lib/tm-agent/key.pem',
+    );
+  });
+
+  it('needs an address or a key file', () => {
+    expect(errorOf(['--print-fingerprint'])).toBe(
+      '--print-fingerprint needs --address HOST:PORT or --key-file FILE',
+    );
+    expect(errorOf(['--print-fingerprint', '--address', 'no-port'])).toMatch(/^--address: /);
   });
 });
