@@ -34,12 +34,11 @@ export function processStartTime(pid: number): string | null {
 }
 
 /** The entries of the ledger in `file`; none when it is missing, corrupt, or not our own file. */
-export function readLedger(file: string): LedgerEntry[] {
+export function readLedger(file: string, uid = myUid()): LedgerEntry[] {
   try {
     // Pids from a file someone else wrote would be killed on our behalf: only our own counts.
     const stat = lstatSync(file);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
-    if (!stat.isFile() || stat.uid !== uid) return [];
+    if (!stat.isFile() || (uid !== null && stat.uid !== uid)) return [];
     const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
     return Array.isArray(parsed) ? parsed.filter(isEntry) : [];
   } catch {
@@ -51,6 +50,8 @@ function isEntry(value: unknown): value is LedgerEntry {
   const entry = value as Partial<LedgerEntry> | null;
   return typeof entry?.pid === 'number' && typeof entry.startTime === 'string';
 }
+
+const myUid = () => (typeof process.getuid === 'function' ? process.getuid() : null);
 
 /** Replaces the ledger atomically (write, then rename), so a crash never leaves half a file. */
 export function writeLedger(file: string, entries: readonly LedgerEntry[]): void {
