@@ -10,10 +10,10 @@ import { watchStopSignals } from '../local/stop-signals.ts';
 import { localStackSettings, say } from './local-defaults.ts';
 
 export async function up(options: { tls?: boolean } = {}): Promise<number> {
+  const settings = localStackSettings(process.env);
   const signals = watchStopSignals(say);
   // Should anything throw past the stop below, no child outlives this process.
   process.on('exit', killAllChildren);
-  const settings = localStackSettings(process.env);
   let stack: Stack | null = null;
   const starting = startStack({ ...settings, tls: options.tls, log: say }).then((started) => {
     stack = started;
