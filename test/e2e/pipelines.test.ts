@@ -19,6 +19,7 @@ import type {
   PipelineView,
   TaskView,
 } from '../../protocol/index.ts';
+import { GRANT_ALL, wholeStores } from '../support/tenants.ts';
 
 let stack: TestStack;
 let token: string;
@@ -39,8 +40,11 @@ beforeAll(async () => {
     'bin/sleeper',
     '#!/bin/sh\nsleep "${SLEEP:-3}"\necho "$1 on attempt $TM_ATTEMPT"\n',
   );
+  // Its steps run `cat` beside their executors (free-form programs), and one definition is read
+  // from the store: both granted here.
   const reply = await http<CreatedTenantToken>(stack.adminToken, 'POST', '/v1/tenants', {
     name: 'scanner',
+    permissions: { ...GRANT_ALL, stores: wholeStores('test-bucket') },
   });
   token = reply.body.token;
   expect(reply.status).toBe(201);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TmClient } from '../../cli/sdk/client.ts';
 import type { CreatedTenantToken, JobView } from '../../protocol/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+import { GRANT_ALL } from '../support/tenants.ts';
 
 const FAILURE_LIMIT = 4;
 
@@ -30,8 +31,12 @@ async function call(method: string, path: string, token: string | null, body?: u
   return { status: response.status, headers: response.headers, text };
 }
 
+/** A tenant granted commands and any executor: this file tests isolation, not permissions. */
 async function createTenant(name: string): Promise<CreatedTenantToken> {
-  const reply = await call('POST', '/v1/tenants', stack.adminToken, { name });
+  const reply = await call('POST', '/v1/tenants', stack.adminToken, {
+    name,
+    permissions: GRANT_ALL,
+  });
   expect(reply.status).toBe(201);
   return JSON.parse(reply.text) as CreatedTenantToken;
 }
