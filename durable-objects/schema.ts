@@ -2,7 +2,7 @@
 import type { Sql } from './sql.ts';
 
 /** Each entry moves the schema from version `index` to `index + 1`; never edit a landed one. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE workers (
@@ -219,8 +219,11 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the schema up to date; idempotent, gated by the `schema_version` row. */
-export function migrate(sql: Sql): void {
+/**
+ * Brings the schema up to date (or up to version `target`, for tests of a migration); idempotent,
+ * gated by the `schema_version` row.
+ */
+export function migrate(sql: Sql, target = SCHEMA_VERSION): void {
   const hasMeta = sql.first<{ name: string }>(
     `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
   );
@@ -233,7 +236,7 @@ export function migrate(sql: Sql): void {
   if (current > SCHEMA_VERSION) {
     throw new Error(`stored schema version ${current} is newer than this code (${SCHEMA_VERSION})`);
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
+  for (let version = current; version < target; version++) {
     sql.transaction(() => {
       for (const statement of splitStatements(MIGRATIONS[version] ?? '')) sql.run(statement);
       sql.run(

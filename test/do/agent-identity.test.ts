@@ -4,7 +4,11 @@
  * or pre-registered by fingerprint), and reports that claim another worker's task.
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { PROTOCOL_VERSION, type TaskView, type WorkerView } from '../../protocol/index.ts';
+import { MIGRATIONS, migrate } from '../../durable-objects/schema.ts';
+import { createSql } from '../../durable-objects/sql.ts';
+import type { Env } from '../../src/env.ts';
 import {
   JOIN_TOKEN,
   api,
@@ -217,6 +221,35 @@ describe('approval', () => {
       fingerprint: 'MD5:00:11',
     });
     expect(reply.status).toBe(400);
+  });
+});
+
+describe('approval migration', () => {
+  it('keeps workers whose agent had bound a key approved, and the rest pending', async () => {
+    const { SCHEDULER } = env as unknown as Env;
+    // A Scheduler of its own, taken back to the schema before approval existed.
+    const scheduler = SCHEDULER.get(SCHEDULER.idFromName(`migration-${crypto.randomUUID()}`));
+    await runInDurableObject(scheduler, (_, state) => {
+      const sql = createSql(state.storage);
+      const tables = sql.all<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`,
+      );
+      for (const { name } of tables) sql.run(`DROP TABLE ${name}`);
+      const approval = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN approved_at'));
+      expect(approval).toBeGreaterThan(0);
+      migrate(sql, approval);
+      const insert = `INSERT INTO workers (id, address, state, registered_at, public_key)
+                      VALUES (?, ?, ?, ?, ?)`;
+      sql.run(insert, 'bound', 'h:1', 'lost', 1000, 'A'.repeat(43));
+      sql.run(insert, 'keyless', 'h:2', 'pending', 2000, null);
+      migrate(sql);
+      expect(
+        sql.all(`SELECT id, approved_at, expected_fingerprint FROM workers ORDER BY seq`),
+      ).toEqual([
+        { id: 'bound', approved_at: 1000, expected_fingerprint: null },
+        { id: 'keyless', approved_at: null, expected_fingerprint: null },
+      ]);
+    });
   });
 });
 
