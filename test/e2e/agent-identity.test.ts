@@ -1,8 +1,9 @@
 /**
- * End to end: agent identity on the real stack. A real agent binds its key at its first hello; a
- * forged agent holding the worker's valid join token and address but its own key is rejected and
- * changes nothing; the agent restarted with its key file is the same worker; a rebuilt agent (a
- * new key) is refused until the worker is registered again.
+ * End to end: agent identity on the real stack. A real agent binds its key at its first hello and
+ * waits as pending until the admin approves it; a forged agent holding the worker's valid join
+ * token and address but its own key is rejected and changes nothing; the agent restarted with its
+ * key file is the same worker; a rebuilt agent (a new key) is refused until the worker is
+ * registered again, with the new key's fingerprint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -143,11 +144,21 @@ describe('agent identity', () => {
   let worker: Awaited<ReturnType<typeof registerWorker>>;
   let keyFile: string;
 
-  it('binds the real agent’s key at its first hello, and the agent runs a command job', async () => {
+  it('binds the real agent’s key at its first hello; once approved the agent runs a command job', async () => {
     worker = await registerWorker();
     keyFile = join(stack.stateDir, 'keys', 'real', 'agent-key.pem');
     expect((await stack.client.getWorker(worker.worker.id)).keyFingerprint).toBeNull();
     real = await runAgent(worker.address, worker.tokenFile, keyFile);
+    const waiting = await eventually(async () => {
+      const view = await stack.client.getWorker(worker.worker.id);
+      return view.connected ? view : undefined;
+    }, 'the agent to connect');
+    expect(waiting).toMatchObject({
+      state: 'pending',
+      approved: false,
+      keyFingerprint: fingerprintOfKeyFile(keyFile),
+    });
+    await stack.client.approveWorker(worker.worker.id);
     const view = await readyWorker(worker.worker.id);
     expect(view.keyFingerprint).toBe(fingerprintOfKeyFile(keyFile));
     expect(await runCommand()).toBe(worker.worker.id);
@@ -201,7 +212,7 @@ describe('agent identity', () => {
     expect(await runCommand()).toBe(worker.worker.id);
   });
 
-  it('refuses a rebuilt agent (a new key) until the worker is registered again', async () => {
+  it('refuses a rebuilt agent (a new key) until the worker is registered again with it', async () => {
     await real.stop(3000);
     const rebuiltKey = join(stack.stateDir, 'keys', 'rebuilt', 'agent-key.pem');
     const refused = await agentUntilExit(worker.address, worker.tokenFile, rebuiltKey);
@@ -211,13 +222,15 @@ describe('agent identity', () => {
       fingerprintOfKeyFile(keyFile),
     );
 
-    // Re-keying: deregister, register again (a new record with no key), start the agent.
+    // Re-keying: deregister, register again with the new key's fingerprint (a new record, no
+    // key bound yet, approved for that key), start the agent.
     await stack.client.deregisterWorker(worker.worker.id, true);
     const { worker: fresh, joinToken } = await stack.client.registerWorker({
       address: worker.address,
+      fingerprint: fingerprintOfKeyFile(rebuiltKey),
     });
     expect(fresh.id).not.toBe(worker.worker.id);
-    expect(fresh.keyFingerprint).toBeNull();
+    expect(fresh).toMatchObject({ keyFingerprint: null, approved: true });
     writeFileSync(worker.tokenFile, `${joinToken}\n`, { mode: 0o600 });
     await runAgent(worker.address, worker.tokenFile, rebuiltKey);
     const view = await readyWorker(fresh.id);
