@@ -12,6 +12,10 @@ from .models import Identity, Pipeline, PipelineSubmission, PipelineTask, Tenant
 TaskData = Mapping[str, Union[str, int, float, bool]]
 
 
+#: ``max_queued_tasks`` not given to :meth:`TenantsAndPipelines.update_tenant`.
+_UNSET = object()
+
+
 def _segment(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
@@ -31,11 +35,26 @@ class TenantsAndPipelines:
 
     # -- tenants (admin) -------------------------------------------------------------------------
 
-    def create_tenant(self, name: str, *, weight: Optional[int] = None) -> Tenant:
-        """Makes a tenant and its first token: ``token`` is set on the result, shown only this once."""
+    def create_tenant(
+        self,
+        name: str,
+        *,
+        weight: Optional[int] = None,
+        permissions: Optional[Mapping[str, Any]] = None,
+        max_queued_tasks: Optional[int] = None,
+    ) -> Tenant:
+        """Makes a tenant and its first token: ``token`` is set on the result, shown only this once.
+
+        ``permissions`` grants more than the defaults (``jobKinds``, ``executors``,
+        ``freeFormPrograms``, ``stores``: see docs/security.md); ``max_queued_tasks`` is its queue
+        quota (default: a quarter of the cluster's bound)."""
         body: Dict[str, Any] = {"name": name}
         if weight is not None:
             body["weight"] = weight
+        if permissions is not None:
+            body["permissions"] = dict(permissions)
+        if max_queued_tasks is not None:
+            body["maxQueuedTasks"] = max_queued_tasks
         return Tenant.from_created(self._http.json("POST", "/v1/tenants", body=body)[1])
 
     def list_tenants(self) -> List[Tenant]:
@@ -49,6 +68,25 @@ class TenantsAndPipelines:
     def set_tenant_weight(self, tenant: Union[str, Tenant], weight: int) -> Tenant:
         """Sets a tenant's weight, its share of the cluster under contention (1-1000)."""
         return Tenant.from_api(self._http.json("PATCH", _tenant_path(tenant), body={"weight": weight})[1])
+
+    def update_tenant(
+        self,
+        tenant: Union[str, Tenant],
+        *,
+        weight: Optional[int] = None,
+        permissions: Optional[Mapping[str, Any]] = None,
+        max_queued_tasks: Union[int, None, object] = _UNSET,
+    ) -> Tenant:
+        """Sets a tenant's weight, permissions (the fields given replace the tenant's) or queue
+        quota (``None``: back to the default)."""
+        body: Dict[str, Any] = {}
+        if weight is not None:
+            body["weight"] = weight
+        if permissions is not None:
+            body["permissions"] = dict(permissions)
+        if max_queued_tasks is not _UNSET:
+            body["maxQueuedTasks"] = max_queued_tasks
+        return Tenant.from_api(self._http.json("PATCH", _tenant_path(tenant), body=body)[1])
 
     def create_tenant_token(self, tenant: Union[str, Tenant]) -> Tenant:
         """Makes another token for a tenant (rotation): ``token`` is set on the result, shown only

@@ -373,6 +373,10 @@ class Tenant:
     """Only from ``create_tenant`` and ``create_tenant_token``: the id of the token just made."""
     token: Optional[str] = field(default=None, repr=False)
     """Only from ``create_tenant`` and ``create_tenant_token``: the token just made, shown this once."""
+    permissions: Dict[str, Any] = field(default_factory=dict)
+    """What its jobs may do: ``jobKinds``, ``executors``, ``freeFormPrograms``, ``stores``."""
+    max_queued_tasks: Optional[int] = None
+    """Its queue quota; None: the default, a quarter of the cluster's bound."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -384,6 +388,8 @@ class Tenant:
             weight=data["weight"],
             created_at=parse_time(data.get("createdAt")),
             tokens=[TenantToken.from_api(t) for t in data.get("tokens") or []],
+            permissions=dict(data.get("permissions") or {}),
+            max_queued_tasks=data.get("maxQueuedTasks"),
             raw=data,
         )
 

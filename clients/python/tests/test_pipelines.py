@@ -59,6 +59,18 @@ class TenantsTest(unittest.TestCase):
         self.assertEqual(self.admin.set_tenant_weight(first.name, 5).weight, 5)
         self.assertEqual(self.admin.get_tenant(first.id).weight, 5)
 
+    def test_permissions_start_safe_and_grants_are_enforced(self) -> None:
+        tenant = self.admin.create_tenant(unique("py"), max_queued_tasks=7)
+        self.assertEqual(tenant.permissions["jobKinds"], ["echo", "pipeline", "aggregate"])
+        self.assertEqual((tenant.permissions["executors"], tenant.max_queued_tasks), ([], 7))
+        client = tm.Client(URL, token=tenant.token)
+        with self.assertRaises(tm.Forbidden) as refused:
+            client.submit_job("true", workers=1)
+        self.assertIn("may not submit command jobs", str(refused.exception))
+        granted = self.admin.update_tenant(tenant, permissions={"jobKinds": ["command"]}, max_queued_tasks=None)
+        self.assertEqual((granted.permissions["jobKinds"], granted.max_queued_tasks), (["command"], None))
+        self.assertEqual(client.submit_job("true", workers=1, wait=30).state, "succeeded")
+
     def test_tenant_tokens_are_forbidden_the_cluster_routes(self) -> None:
         tenant = self.admin.create_tenant(unique("py"))
         with self.assertRaises(tm.Forbidden):
@@ -68,7 +80,9 @@ class TenantsTest(unittest.TestCase):
 class PipelinesTest(unittest.TestCase):
     def setUp(self) -> None:
         admin = tm.Client(URL)
-        self.client = tm.Client(URL, token=admin.create_tenant(unique("py")).token)
+        # A new tenant may name no executor until the admin grants it one.
+        tenant = admin.create_tenant(unique("py"), permissions={"executors": [EXECUTOR]})
+        self.client = tm.Client(URL, token=tenant.token)
         self.app = unique("app")
         self.client.put_pipeline(self.app, echo_pipeline())
 
