@@ -74,6 +74,10 @@ agent's machine prints it) that agent is approved at once and any other key is r
       ctx.out(
         `join token (shown once): ${reply.joinToken}\nstart its agent with: npx tm-agent --control-plane ${ctx.config.url} --token <join token> --address ${w.address}`,
       );
+    if (!w.approved)
+      ctx.out(
+        `its first agent waits as pending until: tm workers approve ${w.id} (or register it with --fingerprint)`,
+      );
     return 0;
   },
 };
