@@ -3,7 +3,7 @@
  * row counts, pages that inflate far past their header, Snappy blocks with huge declared lengths.
  * A small Thrift compact-protocol writer, just what a one-column file needs.
  */
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 type Value =
   | { i32: number }
@@ -81,7 +81,7 @@ export function thrift(fields: Field[]): Uint8Array {
 }
 
 export const PAGE = { DATA: 0, DICTIONARY: 2 } as const;
-export const CODEC = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2 } as const;
+export const CODEC = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, BROTLI: 4, ZSTD: 6 } as const;
 
 export interface HostilePage {
   type: number;
@@ -213,4 +213,30 @@ export function snappyClaiming(length: number): Uint8Array {
   varint(length, out);
   out.push(0, 0x41);
   return Uint8Array.from(out);
+}
+
+/** `bytes` zero bytes in Brotli (quality 1: fast, and still ~5,000 to 1). */
+export function brotliBomb(bytes: number): Uint8Array {
+  return brotliCompressSync(Buffer.alloc(bytes), {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 1 },
+  });
+}
+
+/**
+ * A zstd frame with no declared content size whose RLE blocks regenerate `bytes` zero bytes (a
+ * multiple of 64 KiB): four bytes per 64 KiB, so 1 GiB in 64 KiB of page.
+ */
+export function zstdBomb(bytes: number): Uint8Array {
+  const block = 64 * 1024;
+  const count = bytes / block;
+  const out = Buffer.alloc(6 + count * 4);
+  out.writeUInt32LE(0xfd2fb528, 0);
+  out[4] = 0; // no content size, not a single segment, no checksum, no dictionary
+  out[5] = (17 - 10) << 3; // a 128 KiB window
+  for (let i = 0; i < count; i++) {
+    const header = (block << 3) | (1 << 1) | (i === count - 1 ? 1 : 0); // an RLE block
+    out.writeUIntLE(header, 6 + i * 4, 3);
+    out[6 + i * 4 + 3] = 0;
+  }
+  return out;
 }

@@ -20,13 +20,16 @@ import {
   type KernelExports,
 } from '../../worker-agent/aggregate/readers/parquet/wasm-kernel.ts';
 import type { ObjectStore } from '../../worker-agent/storage/index.ts';
+import { zstdBound } from '../../worker-agent/aggregate/readers/parquet/output-bound.ts';
 import {
+  brotliBomb,
   CODEC,
   gzipBomb,
   hostileParquet,
   page,
   PAGE,
   snappyClaiming,
+  zstdBomb,
 } from '../support/hostile-parquet.ts';
 
 const MiB = 1024 * 1024;
@@ -185,6 +188,50 @@ describe('hostile Parquet files', { timeout: 60_000 }, () => {
     expect(() => decompress(Codec.SNAPPY, snappyClaiming(2 ** 31 - 1), 8)).toThrow(
       'it says it holds 2147483647 bytes, the page says 8',
     );
+  });
+});
+
+describe('files left to parquet-wasm', { timeout: 60_000 }, () => {
+  it.each([
+    ['a Brotli page inflating to 64 MiB', CODEC.BROTLI, brotliBomb(64 * MiB)],
+    ['a zstd page of RLE blocks regenerating 1 GiB', CODEC.ZSTD, zstdBomb(1024 * MiB)],
+  ])('refuses %s before the decoder sees it', async (_name, codec, body) => {
+    const file = hostileParquet({
+      rows: 1,
+      codec,
+      pages: [page({ type: PAGE.DATA, size: 8, body, values: 1 })],
+    });
+    const { error, grewBy } = await readHostile(file);
+    expect(error.message).toContain(
+      'row group 0 is corrupt: column x: a page decompresses to more than the 8 bytes its header says',
+    );
+    expect(grewBy).toBeLessThan(16 * MiB);
+  });
+
+  it('refuses a footer declaring 2^27 rows over one value there too', async () => {
+    const file = hostileParquet({
+      rows: 2 ** 27,
+      codec: CODEC.BROTLI,
+      pages: [page({ type: PAGE.DATA, size: 8, body: brotliBomb(8), values: 1 })],
+    });
+    const { error } = await readHostile(file);
+    expect(error.message).toContain(
+      "column x: its pages hold 1 values for the row group's 134217728 rows",
+    );
+  });
+
+  it('bounds a zstd page by its frames: declared content size, else its blocks', () => {
+    expect(zstdBound(zstdBomb(1024 * MiB))).toBe(1024 * MiB);
+    const framed = zstdBomb(64 * 1024);
+    // The same frame, declaring 65,536 bytes of content (a 4-byte Frame_Content_Size).
+    const declared = Buffer.concat([
+      framed.subarray(0, 4),
+      Buffer.from([0x80]),
+      framed.subarray(5, 6),
+      Buffer.from([0, 0, 1, 0]),
+      framed.subarray(6),
+    ]);
+    expect(zstdBound(declared)).toBe(65_536);
   });
 });
 

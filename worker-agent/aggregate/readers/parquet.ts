@@ -62,7 +62,7 @@ export async function* readParquet(
     !columns || columns.includes(leaf.name) ? [index] : [],
   );
   if (unsupportedReason(meta, leaves, groups) !== null) {
-    yield* readParquetWasm(context, split, columns);
+    yield* readParquetWasm(context, split, columns, { meta, groups, leaves });
     return;
   }
   const read = rangeReader(context);

@@ -3,7 +3,7 @@ import { checkPageSize, decompress, PageBuffer } from './codecs.ts';
 import type { ColumnArrays } from './column-arrays.ts';
 import { BoolValues, type ColumnValues, type PageRows } from './column-values.ts';
 import { ParquetFormatError } from './errors.ts';
-import { Encoding, PageType } from './format.ts';
+import { Codec, Encoding, PageType } from './format.ts';
 import { HybridReader } from './hybrid.ts';
 import { field, ThriftReader, type ThriftStruct } from './thrift.ts';
 
@@ -46,6 +46,21 @@ export function releasePageScratch(): void {
   shared = new Scratch();
 }
 
+export interface ScanOptions {
+  /** Checks a page's body against its uncompressed size (default checkPageSize). */
+  check?: (codec: number, body: Uint8Array, size: number) => void;
+  /**
+   * The data pages' values must add up to the row group's rows (default true). Not so for a
+   * nested column's leaf, whose values count repetitions.
+   */
+  exactRows?: boolean;
+  /**
+   * Fewest bytes a dictionary entry takes (default 4: the reader's values are 4 or 8 bytes, and a
+   * string is its 4-byte length and its bytes).
+   */
+  entryBytes?: number;
+}
+
 /** What a column chunk's page headers declare, all checked against the chunk and row group. */
 export interface ChunkScan {
   /** Bytes its pages decompress to, in all (a string column's values take about that much). */
@@ -59,11 +74,20 @@ export interface ChunkScan {
  * dictionary's entry count fits its page, and the data pages' values add up to the row group's
  * `rows` exactly. A footer that declares millions of rows over a page of ten is refused here.
  */
-export function scanChunk(bytes: Uint8Array, codec: number, rows: number): ChunkScan {
+export function scanChunk(
+  bytes: Uint8Array,
+  codec: number,
+  rows: number,
+  options: ScanOptions = {},
+): ChunkScan {
+  const check = options.check ?? checkPageSize;
+  const exact = options.exactRows ?? true;
+  const limit = exact ? rows : Infinity;
+  const entryBytes = options.entryBytes ?? 4;
   let values = 0;
   let pageBytes = 0;
   let position = 0;
-  while (position < bytes.length && values < rows) {
+  while (position < bytes.length && (!exact || values < rows)) {
     const reader = new ThriftReader(bytes, position);
     const header = reader.readStruct();
     const type = field.int(header, 1, 'a page type');
@@ -87,20 +111,18 @@ export function scanChunk(bytes: Uint8Array, codec: number, rows: number): Chunk
       if (levelBytes < 0 || levelBytes > body.length || levelBytes > size) {
         throw new ParquetFormatError("a data page's definition levels run past its end");
       }
-      if (field.bool(page, 7) ?? true)
-        checkPageSize(codec, body.subarray(levelBytes), size - levelBytes);
-      else checkPageSize(0, body, size);
-      values += pageValues(field.int(page, 1, 'a page value count'), values, rows);
+      if (field.bool(page, 7) ?? true) check(codec, body.subarray(levelBytes), size - levelBytes);
+      else check(Codec.UNCOMPRESSED, body, size);
+      values += pageValues(field.int(page, 1, 'a page value count'), values, limit);
     } else {
-      checkPageSize(codec, body, size);
+      check(codec, body, size);
       if (type === PageType.DATA_PAGE) {
         const page = field.struct(header, 5, 'a data page header');
-        values += pageValues(field.int(page, 1, 'a page value count'), values, rows);
+        values += pageValues(field.int(page, 1, 'a page value count'), values, limit);
       } else {
         const dictionary = field.struct(header, 7, 'a dictionary page header');
         const count = field.int(dictionary, 1, 'a dictionary size');
-        // Every entry takes at least 4 bytes (a value, or a string's length).
-        if (count < 0 || count * 4 > size) {
+        if (count < 0 || count * entryBytes > size) {
           throw new ParquetFormatError(
             `the dictionary page says it holds ${count} values in ${size} bytes`,
           );
@@ -109,7 +131,7 @@ export function scanChunk(bytes: Uint8Array, codec: number, rows: number): Chunk
     }
     pageBytes += size;
   }
-  if (values !== rows) {
+  if (exact && values !== rows) {
     throw new ParquetFormatError(
       `its pages hold ${values} values for the row group's ${rows} rows`,
     );
