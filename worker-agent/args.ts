@@ -28,6 +28,12 @@ export interface AgentOptions extends AgentTls {
   keyFile: string;
   /** Where input blocks read from object stores are kept for later jobs; null: no cache. */
   cache: { dir: string; maxBytes: number } | null;
+  /** What command and pipeline tasks run in: bwrap, none, or auto (bwrap if it works here). */
+  isolation: 'bwrap' | 'none' | 'auto';
+  /** Sandboxed tasks share the host's network (--allow-task-network); default: none. */
+  taskNetwork: boolean;
+  /** The agent's own files no task may read (key, token file, cache, TLS key), hidden by bwrap. */
+  secretPaths: string[];
 }
 
 export type ParsedArgs =
@@ -96,6 +102,12 @@ Options:
   --client-cert FILE    PEM client certificate for a control plane behind mTLS, such as
                         Cloudflare API Shield's (env TM_CLIENT_CERT; with --client-key)
   --client-key FILE     its PEM private key (env TM_CLIENT_KEY)
+  --isolation MODE      what command and pipeline tasks run in: bwrap (a bubblewrap sandbox;
+                        refuse to start without it), none, or auto (bwrap if it works here,
+                        else none with a warning) (env TM_ISOLATION; default auto)
+  --allow-task-network  sandboxed tasks share this machine's network (default: they have
+                        none, so a task cannot reach the control plane, the store or the
+                        cloud's metadata service with anything it found)
   --print-fingerprint   print the fingerprint of this agent's key (making the key file if
                         there is none) and exit, without connecting: register the worker
                         with it (tm register-worker HOST:PORT --fingerprint SHA256:…)
@@ -119,10 +131,17 @@ const VALUED = new Set([
   '--ca-file',
   '--client-cert',
   '--client-key',
+  '--isolation',
 ]);
 /** Options that may be given more than once; each value is kept. */
 const REPEATED = new Set(['--executor']);
-const FLAGS = new Set(['--no-commands', '--print-fingerprint', '--help', '-h']);
+const FLAGS = new Set([
+  '--allow-task-network',
+  '--no-commands',
+  '--print-fingerprint',
+  '--help',
+  '-h',
+]);
 
 /** Parses argv (without node and script) against the environment; throws a usage Error. */
 export function parseArgs(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
@@ -176,6 +195,9 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
       keyFile: parseKeyFile(values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE, address, io),
       cache: parseCache(values, address, io),
       ...parseTls(values, io),
+      isolation: parseIsolation(values.get('--isolation') ?? io.env.TM_ISOLATION),
+      taskNetwork: values.has('--allow-task-network'),
+      secretPaths: secretPaths(values, address, io),
     },
   };
 }
@@ -356,6 +378,31 @@ function agentDir(
     xdg && isAbsolute(xdg) ? xdg : isAbsolute(io.homeDir) ? join(io.homeDir, ...fallback) : null;
   if (base === null) return null;
   return join(base, 'tm-agent', address.address.replace(/[^A-Za-z0-9.-]+/g, '_'));
+}
+
+function parseIsolation(raw: string | undefined): AgentOptions['isolation'] {
+  if (raw === undefined || raw === '') return 'auto';
+  if (raw === 'bwrap' || raw === 'none' || raw === 'auto') return raw;
+  throw new Error(`--isolation: expected bwrap, none or auto, got ${raw}`);
+}
+
+/** The agent's own files a sandbox hides from tasks, wherever they lie. */
+function secretPaths(
+  values: Map<string, string>,
+  address: { address: string },
+  io: ArgsEnvironment,
+): string[] {
+  const given = (option: string, env?: string) => {
+    const raw = values.get(option) ?? (env === undefined ? undefined : io.env[env]);
+    return raw === undefined || raw === '' ? [] : [resolve(io.cwd, raw)];
+  };
+  const cache = parseCache(values, address, io);
+  return [
+    parseKeyFile(values.get('--key-file') ?? io.env.TM_AGENT_KEY_FILE, address, io),
+    ...given('--token-file'),
+    ...given('--client-key', 'TM_CLIENT_KEY'),
+    ...(cache ? [cache.dir] : []),
+  ];
 }
 
 /** Every string that may be the token, so error messages can be scrubbed of it. */

@@ -12,6 +12,8 @@ import { createLogger, isLogLevel } from './logger.ts';
 import type { Logger } from './logger.ts';
 import { killAllGroups, useLedger } from './process-groups.ts';
 import { ledgerPath } from './group-ledger.ts';
+import { chooseIsolation, probeBwrap } from './sandbox/sandbox.ts';
+import type { Isolation } from '../protocol/index.ts';
 
 // Node 20 is this project's pinned runtime (wrangler 4.86's last); the AWS SDK's notice that its
 // releases after January 2027 need Node 22 is known and would only clutter the agent's log.
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (error) => fatal(logger, error));
   process.on('unhandledRejection', (error) => fatal(logger, error));
   const { identity } = readIdentity(options.keyFile, logger);
+  const isolation = readIsolation(options, logger);
 
   /** running → draining (first signal); running or draining → stopping (bye). */
   let phase: 'running' | 'draining' | 'stopping' = 'running';
@@ -100,13 +103,21 @@ async function main(): Promise<void> {
     logger,
     agentVersion: packageJson.version,
     identity,
+    isolation,
     onBye: () => {
       // A bye also overrides a drain in progress: the control plane wants the agent gone now.
       if (phase === 'stopping') return;
       phase = 'stopping';
       void exitAfter(agent.shutdown('the control plane said bye'), 0);
     },
-    onRefused: (code) => {
+    onRefused: (code, message) => {
+      if (code === 'isolation_required') {
+        logger.error('the control plane requires sandboxed tasks; not retrying', { code, message });
+        if (phase === 'stopping') return;
+        phase = 'stopping';
+        void exitAfter(agent.shutdown('the control plane requires isolation'), EXIT_KEY_REFUSED);
+        return;
+      }
       logger.error(
         'the control plane refused this agent key for its worker; not retrying. If this machine was rebuilt, deregister the worker and register it again; otherwise another agent holds this address',
         { code, keyFile: options.keyFile, fingerprint: identity.fingerprint },
@@ -133,6 +144,8 @@ async function main(): Promise<void> {
     workDir: options.workDir,
     acceptsCommands: options.acceptsCommands,
     executors: Object.keys(options.executors),
+    isolation,
+    taskNetwork: isolation === 'bwrap' ? options.taskNetwork : true,
   });
   agent.start();
 
@@ -152,6 +165,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** bwrap, none, or for auto what works here; exits when bwrap is required and does not work. */
+function readIsolation(options: AgentOptions, logger: Logger): Isolation {
+  try {
+    const chosen = chooseIsolation(options.isolation, () => probeBwrap(options.taskNetwork));
+    if (chosen.warning) logger.warn(chosen.warning);
+    return chosen.isolation;
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
 }
 
 /** Loads or makes the agent's key; exits with a clear message when it cannot. */

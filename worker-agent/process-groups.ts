@@ -2,6 +2,7 @@
  * The process groups of running command tasks, so that no exit path leaves one behind: kept in
  * memory for this process's own exits, and in a ledger file for a successor after a SIGKILL.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import {
   processStartTime,
   readLedger,
@@ -48,6 +49,48 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Sends `signal` to every process in the group but its leader; false when none was left. A
+ * sandboxed task's leader is bwrap, which a SIGTERM would kill at once, and the sandbox with it:
+ * sparing it gives the task its grace period, and bwrap still ends with the task.
+ */
+export function signalGroupMembers(pid: number, signal: NodeJS.Signals): boolean {
+  let signalled = false;
+  for (const member of groupMembers(pid)) {
+    if (member === pid) continue;
+    try {
+      process.kill(member, signal);
+      signalled = true;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return signalled;
+}
+
+/** The pids whose process group is `pgid` (field 5 of /proc/PID/stat). */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return members;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: the fields start after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) members.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return members;
 }
 
 /** Signals every tracked group; synchronous, so it is safe in a process 'exit' handler. */

@@ -1,11 +1,15 @@
 /** The command executor: runs a shell line or an argv in its own process group, to its end. */
 import { spawn } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { LogStream } from '../../protocol/index.ts';
 import { LogBuffer } from '../log-buffer.ts';
-import { signalGroup, trackGroup, untrackGroup } from '../process-groups.ts';
+import { signalGroup, signalGroupMembers, trackGroup, untrackGroup } from '../process-groups.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
+import { taskEnv } from '../sandbox/task-env.ts';
+import { ensureTenantRoot } from '../sandbox/tenant-dirs.ts';
 import { failure } from '../task-outcome.ts';
 import type { CommandSpec, Executor, TaskContext, TaskOutcome } from '../task-outcome.ts';
 import { resolveTaskDir } from '../workdir.ts';
@@ -19,8 +23,13 @@ export interface CommandOptions {
   killGraceMs: number;
   /** False with --no-commands: every command task is refused. */
   acceptsCommands: boolean;
-  /** Environment tasks inherit; default: the agent's own, always without TM_JOIN_TOKEN. */
+  /**
+   * Where PATH, LANG, LC_* and TZ of tasks come from (default: the agent's environment); nothing
+   * else of it reaches a task.
+   */
   baseEnv?: NodeJS.ProcessEnv;
+  /** What tasks run in (default: nothing, the agent's own view). */
+  sandbox?: Sandbox;
 }
 
 export const NO_COMMANDS_MESSAGE = 'this agent runs no command tasks (--no-commands)';
@@ -41,17 +50,24 @@ async function runCommand(
   if (!options.acceptsCommands) {
     return failure('refused', NO_COMMANDS_MESSAGE, { nonRetryable: true });
   }
-  const dir = await resolveTaskDir(options.workDir, task.spec.path);
+  const tenant = task.assignment.tenant;
+  // A tenant's `path` resolves in its own dir (sandbox/tenant-dirs.ts); the admin's in the work dir.
+  const root = await realpath(await ensureTenantRoot(options.workDir, tenant));
+  const dir = await resolveTaskDir(root, task.spec.path);
   if (!dir.ok) return failure('refused', dir.message, { nonRetryable: true });
   if (task.signal.aborted) return failure('cancelled', 'cancelled before it started');
 
   const [file, args] = programOf(task.spec.command);
+  const sandbox = options.sandbox;
+  const [program, argv] = sandbox
+    ? sandbox.wrap([file, ...args], { ownDir: root, cwd: dir.dir, tenant })
+    : [file, args];
   let child: TaskProcess;
   try {
     // detached: the task leads its own process group, so one signal reaches its whole tree.
-    child = spawn(file, args, {
+    child = spawn(program, argv, {
       cwd: dir.dir,
-      env: taskEnv(task, options),
+      env: taskEnvOf(task, options, root),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -59,7 +75,8 @@ async function runCommand(
     // Synchronous spawn errors are argument errors (e.g. a NUL byte): no retry will fix them.
     return failure('spawn', `cannot start ${file}: ${messageOf(error)}`, { nonRetryable: true });
   }
-  return supervise(child, file, task, options.killGraceMs);
+  const sandboxed = sandbox?.isolation === 'bwrap';
+  return supervise(child, file, task, options.killGraceMs, sandboxed);
 }
 
 /** A shell line runs under `/bin/sh -c`; an argv runs as is, with no shell to interpret it. */
@@ -69,20 +86,22 @@ function programOf(command: CommandSpec['command']): [string, string[]] {
   return [program, args];
 }
 
-function taskEnv(task: TaskContext<CommandSpec>, options: CommandOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(options.baseEnv ?? process.env)) {
-    // The join token is the agent's credential; tasks must not inherit it.
-    if (name !== 'TM_JOIN_TOKEN') env[name] = value;
-  }
-  return {
-    ...env,
-    ...task.spec.env,
-    TM_TASK_ID: task.assignment.taskId,
-    TM_JOB_ID: task.assignment.jobId,
-    TM_ATTEMPT: String(task.assignment.attempt),
-    TM_WORKER_ADDRESS: options.address,
-  };
+function taskEnvOf(
+  task: TaskContext<CommandSpec>,
+  options: CommandOptions,
+  home: string,
+): Record<string, string> {
+  return taskEnv({
+    agent: options.baseEnv ?? process.env,
+    home,
+    spec: task.spec.env,
+    task: {
+      TM_TASK_ID: task.assignment.taskId,
+      TM_JOB_ID: task.assignment.jobId,
+      TM_ATTEMPT: String(task.assignment.attempt),
+      TM_WORKER_ADDRESS: options.address,
+    },
+  });
 }
 
 /** Streams the child's output, enforces timeout and cancel, and resolves once with its outcome. */
@@ -91,6 +110,7 @@ function supervise(
   file: string,
   task: TaskContext<CommandSpec>,
   killGraceMs: number,
+  sandboxed: boolean,
 ): Promise<TaskOutcome> {
   return new Promise((resolve) => {
     const pid = child.pid;
@@ -114,7 +134,8 @@ function supervise(
     const stop = (outcome: TaskOutcome) => {
       if (stopping !== null || exit !== null || pid === undefined) return;
       stopping = outcome;
-      signalGroup(pid, 'SIGTERM');
+      if (sandboxed) signalGroupMembers(pid, 'SIGTERM');
+      else signalGroup(pid, 'SIGTERM');
       later(killGraceMs, () => signalGroup(pid, 'SIGKILL'));
     };
     const onAbort = () => stop(failure('cancelled', 'cancelled'));

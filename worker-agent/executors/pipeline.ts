@@ -1,10 +1,11 @@
 /**
  * The pipeline executor: runs a task's steps in order in a fresh scratch directory (`{{workdir}}`)
- * that every step shares and that is removed afterwards. Each command is rendered into an argv and
- * run by the command executor, without a shell, so task data is never more than its arguments.
+ * that every step shares and that is removed afterwards; a tenant's lies in its own dir. Each
+ * command is rendered into an argv and run by the command executor, without a shell, so task data
+ * is never more than its arguments.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   MAX_STEP_OUTPUT_BYTES,
@@ -17,6 +18,8 @@ import {
 import type { ExecutorMap } from '../executor-args.ts';
 import { OutputCapture } from '../output-capture.ts';
 import { commandExecutor } from './command.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
+import { ensureTenantRoot, PIPELINES_DIR, TENANTS_DIR } from '../sandbox/tenant-dirs.ts';
 import { failure } from '../task-outcome.ts';
 import type { Executor, PipelineSpec, TaskContext, TaskOutcome } from '../task-outcome.ts';
 
@@ -32,25 +35,43 @@ export interface PipelineOptions {
    */
   acceptsCommands: boolean;
   baseEnv?: NodeJS.ProcessEnv;
+  /** What steps run in (default: nothing, the agent's own view). */
+  sandbox?: Sandbox;
 }
 
 type Step = PipelineSpec['steps'][number];
 type StepResult = PipelineResult['steps'][number];
 
-/** Where this agent keeps its tasks' workdirs; a predecessor killed mid-task may have left some. */
-function workdirRoot(options: PipelineOptions): string {
-  return join(options.workDir, '.tm-pipelines', options.address.replace(/[^A-Za-z0-9._-]/g, '_'));
+/**
+ * Where this agent keeps the workdirs of tasks run from `root` (the work dir, or a tenant's dir);
+ * a predecessor killed mid-task may have left some.
+ */
+function workdirRoot(root: string, options: PipelineOptions): string {
+  return join(root, PIPELINES_DIR, options.address.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
+/** Removes what a predecessor at this address left, in the work dir and every tenant's dir. */
+function removeLeftovers(options: PipelineOptions): void {
+  const tenants = join(options.workDir, TENANTS_DIR);
+  let names: string[] = [];
+  try {
+    names = readdirSync(tenants);
+  } catch {
+    // No tenant has run a task here yet.
+  }
+  for (const root of [options.workDir, ...names.map((name) => join(tenants, name))])
+    rmSync(workdirRoot(root, options), { recursive: true, force: true });
 }
 
 export function pipelineExecutor(options: PipelineOptions): Executor<PipelineSpec> {
-  const root = workdirRoot(options);
-  rmSync(root, { recursive: true, force: true });
+  removeLeftovers(options);
   const run = commandExecutor({
     workDir: options.workDir,
     address: options.address,
     killGraceMs: options.killGraceMs,
     acceptsCommands: true,
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });
   return async (task) => {
     const missing = task.spec.steps.find(
@@ -58,11 +79,12 @@ export function pipelineExecutor(options: PipelineOptions): Executor<PipelineSpe
     );
     if (missing) return failure('refused', `this agent has no executor ${missing.executor}`);
     // Per attempt: a retry, here or elsewhere, starts from an empty directory.
-    const { taskId, attempt } = task.assignment;
-    const workdir = join(root, `${taskId}.${attempt}`);
+    const { taskId, attempt, tenant } = task.assignment;
+    const root = await ensureTenantRoot(options.workDir, tenant);
+    const workdir = join(workdirRoot(root, options), `${taskId}.${attempt}`);
     await mkdir(workdir, { recursive: true });
     try {
-      return await new PipelineRun(task, options, run, workdir).steps();
+      return await new PipelineRun(task, options, run, root, workdir).steps();
     } finally {
       await rm(workdir, { recursive: true, force: true });
     }
@@ -79,6 +101,8 @@ class PipelineRun {
     private readonly task: TaskContext<PipelineSpec>,
     private readonly options: PipelineOptions,
     private readonly run: ReturnType<typeof commandExecutor>,
+    /** The dir the task's `path` is relative to: the work dir, or its tenant's. */
+    private readonly root: string,
     private readonly workdir: string,
   ) {
     const seconds = task.spec.timeoutSeconds;
@@ -161,7 +185,7 @@ class PipelineRun {
       spec: {
         kind: 'command',
         command: [program, ...args],
-        path: relative(options.workDir, this.workdir),
+        path: relative(this.root, this.workdir),
         env: { TM_WORKDIR: this.workdir, TM_PIPELINE: task.spec.pipeline, TM_STEP: step.name },
         ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
       },
