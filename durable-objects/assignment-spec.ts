@@ -7,7 +7,7 @@ import type { TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { simpleTaskSpec } from './job-plan.ts';
 import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
-import { presignUrl, type PresignMethod } from './storage/presign.ts';
+import { presigner } from './storage/presign.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import {
   finalOutputKey,
@@ -41,8 +41,7 @@ function signedStore(row: StoreRow | null, expiresSeconds: number, now: Date) {
   const access = toStoreAccess(row);
   return {
     view: { bucket: access.bucket, ...(access.endpoint ? { endpoint: access.endpoint } : {}) },
-    url: (method: PresignMethod, key: string) =>
-      presignUrl(access, method, key, expiresSeconds, now),
+    url: presigner(access, expiresSeconds, now),
   };
 }
 
