@@ -248,6 +248,21 @@ describe('tm up, interrupted', () => {
     expect(await takenPorts(up.ports)).toEqual([]);
   }, 150_000);
 
+  it('stops wrangler on a SIGTERM while the control plane is still starting', async () => {
+    const up = await startUp();
+    await waitForOutput(up, /starting the control plane/);
+    // wrangler is spawned; workerd may not answer yet.
+    const before = await eventually(() => {
+      const found = descendants(up.child.pid!);
+      return found.some((p) => commandOf(p.pid).includes('wrangler')) ? found : undefined;
+    }, 'wrangler to be spawned');
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(130);
+    expect(up.output()).not.toMatch(/object store s3:/);
+    expect(leftovers(up, before)).toEqual([]);
+    expect(await takenPorts(up.ports)).toEqual([]);
+  }, 150_000);
+
   it('refuses to start on a taken port, naming the pid and command line holding it', async () => {
     const holderPort = await freePort();
     const holder = spawn(
