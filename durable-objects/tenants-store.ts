@@ -2,6 +2,7 @@
  * Tenant rows and their tokens in SQLite: every query on `tenants` and `tenant_tokens`. Tokens are
  * stored as SHA-256 hashes; permissions as JSON, parsed with their schema when read back.
  */
+import { z } from 'zod';
 import {
   DEFAULT_TENANT_PERMISSIONS,
   TenantPermissionsPatch,
@@ -18,20 +19,30 @@ export interface TenantRow {
   createdAt: number;
 }
 
-export interface TokenRow {
-  id: string;
-  created_at: number;
-  last_used_at: number | null;
-}
+/** A `tenants` row as SQLite gives it back, parsed rather than cast. */
+const StoredTenant = z.object({
+  id: z.string(),
+  name: z.string(),
+  weight: z.number().int(),
+  permissions: z.string(),
+  max_queued_tasks: z.number().int().nullable(),
+  created_at: z.number(),
+});
+type StoredTenant = z.infer<typeof StoredTenant>;
 
-interface StoredTenant {
-  id: string;
-  name: string;
-  weight: number;
-  permissions: string;
-  max_queued_tasks: number | null;
-  created_at: number;
-}
+const TokenRow = z.object({
+  id: z.string(),
+  created_at: z.number(),
+  last_used_at: z.number().nullable(),
+});
+export type TokenRow = z.infer<typeof TokenRow>;
+
+const TokenOwner = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  name: z.string(),
+  last_used_at: z.number().nullable(),
+});
 
 /**
  * The stored JSON over the defaults. A field the schema refuses (a row written by other code)
@@ -42,7 +53,8 @@ export function parsePermissions(json: string): TenantPermissions {
   return { ...DEFAULT_TENANT_PERMISSIONS, ...stored };
 }
 
-function toTenantRow(row: StoredTenant): TenantRow {
+function toTenantRow(stored: unknown): TenantRow {
+  const row = StoredTenant.parse(stored);
   return {
     id: row.id,
     name: row.name,
@@ -55,7 +67,7 @@ function toTenantRow(row: StoredTenant): TenantRow {
 
 /** A tenant by id or by name. */
 export function findTenant(sql: Sql, idOrName: string): TenantRow | null {
-  const row = sql.first<StoredTenant>(
+  const row = sql.first<unknown>(
     `SELECT * FROM tenants WHERE id = ? OR name = ?`,
     idOrName,
     idOrName,
@@ -64,7 +76,7 @@ export function findTenant(sql: Sql, idOrName: string): TenantRow | null {
 }
 
 export function listTenantRows(sql: Sql): TenantRow[] {
-  return sql.all<StoredTenant>(`SELECT * FROM tenants ORDER BY created_at, name`).map(toTenantRow);
+  return sql.all<unknown>(`SELECT * FROM tenants ORDER BY created_at, name`).map(toTenantRow);
 }
 
 export function insertTenant(sql: Sql, row: TenantRow): void {
@@ -96,11 +108,14 @@ export function tenantLimits(
   sql: Sql,
   tenantId: string,
 ): Pick<TenantRow, 'name' | 'permissions' | 'maxQueuedTasks'> | null {
-  const row = sql.first<Pick<StoredTenant, 'name' | 'permissions' | 'max_queued_tasks'>>(
+  const stored = sql.first<unknown>(
     `SELECT name, permissions, max_queued_tasks FROM tenants WHERE id = ?`,
     tenantId,
   );
-  if (!row) return null;
+  if (!stored) return null;
+  const row = StoredTenant.pick({ name: true, permissions: true, max_queued_tasks: true }).parse(
+    stored,
+  );
   return {
     name: row.name,
     permissions: parsePermissions(row.permissions),
@@ -119,10 +134,12 @@ export function queuedTaskCount(sql: Sql, tenantId: string): number {
 }
 
 export function tokensOf(sql: Sql, tenantId: string): TokenRow[] {
-  return sql.all<TokenRow>(
-    `SELECT id, created_at, last_used_at FROM tenant_tokens WHERE tenant_id = ? ORDER BY created_at`,
-    tenantId,
-  );
+  return sql
+    .all<unknown>(
+      `SELECT id, created_at, last_used_at FROM tenant_tokens WHERE tenant_id = ? ORDER BY created_at`,
+      tenantId,
+    )
+    .map((row) => TokenRow.parse(row));
 }
 
 export function insertToken(
@@ -149,17 +166,13 @@ export function tenantOfToken(
   hash: string,
   now: number,
 ): { tenantId: string; tenantName: string } | null {
-  const row = sql.first<{
-    id: string;
-    tenant_id: string;
-    name: string;
-    last_used_at: number | null;
-  }>(
+  const found = sql.first<unknown>(
     `SELECT t.id, t.tenant_id, n.name, t.last_used_at
      FROM tenant_tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ?`,
     hash,
   );
-  if (!row) return null;
+  if (!found) return null;
+  const row = TokenOwner.parse(found);
   if (row.last_used_at === null || now - row.last_used_at > 60_000)
     sql.run(`UPDATE tenant_tokens SET last_used_at = ? WHERE id = ?`, now, row.id);
   return { tenantId: row.tenant_id, tenantName: row.name };
