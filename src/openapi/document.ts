@@ -5,7 +5,12 @@
  * of OpenAPI 3.1.
  */
 import { z } from 'zod';
-import { MAX_BODY_BYTES, PROTOCOL_VERSION } from '../../protocol/index.ts';
+import {
+  MAX_BODY_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_SPEC_BYTES,
+  PROTOCOL_VERSION,
+} from '../../protocol/index.ts';
 import {
   API_ROUTES,
   type ApiAuth,
@@ -173,7 +178,9 @@ const DESCRIPTION = `A distributed job scheduler's control plane. Every error is
 Generated from the zod schemas of protocol/; checks those schemas make with code (non-empty
 commands, paths inside the work dir, port ranges, filter operands…) have no JSON Schema form, so
 the server may refuse what a schema here allows, always with a 400. Unknown query parameters are
-400s; request bodies over ${MAX_BODY_BYTES} bytes are 413s.`;
+400s; request bodies over ${MAX_BODY_BYTES} bytes are 413s, bodies nested deeper than
+${MAX_JSON_DEPTH} levels are 400 \`json_too_deep\`, and a job whose spec is over ${MAX_SPEC_BYTES} bytes
+of JSON as stored (numbers written out) is 400 \`spec_too_large\`.`;
 
 export function buildOpenApiDocument(): Json {
   const requests = new Map(Object.entries(REQUEST_SCHEMAS).map(([n, s]) => [s as z.ZodType, n]));
