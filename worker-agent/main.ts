@@ -81,7 +81,16 @@ async function main(): Promise<void> {
   // Whatever ends the process, no task's process group outlives it; after a SIGKILL, which no
   // handler sees, the next agent at this address stops them from the ledger.
   process.on('exit', () => killAllGroups('SIGKILL'));
-  const orphans = useLedger(ledgerPath(options.address));
+  // A ledger folder of another user, a symlink, or a file is refused (private-dir.ts): say so.
+  let orphans: number[] = [];
+  try {
+    orphans = useLedger(ledgerPath(options.address));
+  } catch (error) {
+    logger.error('cannot keep the process-group ledger; set XDG_RUNTIME_DIR or TMPDIR', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    process.exit(1);
+  }
   if (orphans.length > 0)
     logger.warn('stopped task processes a previous agent at this address left running', {
       pids: orphans,
