@@ -20,6 +20,10 @@ import {
   type KernelExports,
 } from '../../worker-agent/aggregate/readers/parquet/wasm-kernel.ts';
 import type { ObjectStore } from '../../worker-agent/storage/index.ts';
+import {
+  CsvTokenizer,
+  MAX_RECORD_CHARS,
+} from '../../worker-agent/aggregate/readers/csv-tokenizer.ts';
 import { zstdBound } from '../../worker-agent/aggregate/readers/parquet/output-bound.ts';
 import {
   brotliBomb,
@@ -232,6 +236,50 @@ describe('files left to parquet-wasm', { timeout: 60_000 }, () => {
       framed.subarray(6),
     ]);
     expect(zstdBound(declared)).toBe(65_536);
+  });
+});
+
+describe('hostile CSV files', { timeout: 60_000 }, () => {
+  /** Reads `text` as CSV to the end; the error it fails with, if any, and the rows it yielded. */
+  async function readCsvText(text: string) {
+    const bytes = Buffer.from(text);
+    const batches = readSplit(
+      memoryStore('hostile.csv', bytes),
+      { key: 'hostile.csv', size: bytes.length },
+      'csv',
+      {
+        tempDir: dir,
+      },
+    );
+    let rows = 0;
+    try {
+      for await (const batch of batches) rows += batch.numRows;
+    } catch (error) {
+      return { error: error as ReaderError, rows };
+    }
+    return { error: null, rows };
+  }
+
+  it("refuses a line longer than DuckDB's max_line_size, naming its line", async () => {
+    const { error } = await readCsvText(`a,b\n1,2\n3,${'x'.repeat(MAX_RECORD_CHARS + 10)}\n`);
+    expect(error).toBeInstanceOf(ReaderError);
+    expect(error!.message).toContain(
+      `line 3: a record longer than ${MAX_RECORD_CHARS} characters (DuckDB's max_line_size)`,
+    );
+    // Quoted and across chunks alike.
+    const tokenizer = new CsvTokenizer();
+    expect(() => {
+      tokenizer.push('a\n"');
+      for (let i = 0; i < 3; i++) tokenizer.push('y'.repeat(MAX_RECORD_CHARS / 2));
+    }).toThrow(`line 2: a record longer than ${MAX_RECORD_CHARS} characters`);
+  });
+
+  it('still reads a line just under the limit, and many long lines in batches', async () => {
+    const long = 'z'.repeat(MAX_RECORD_CHARS - 10);
+    const lines = Array.from({ length: 40 }, (_, i) => `${i},${long}`).join('\n');
+    const { error, rows } = await readCsvText(`n,s\n${lines}\n`);
+    expect(error).toBeNull();
+    expect(rows).toBe(40);
   });
 });
 

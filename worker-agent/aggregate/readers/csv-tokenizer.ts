@@ -16,6 +16,12 @@ export class CsvSyntaxError extends Error {
   }
 }
 
+/**
+ * Longest record, in characters: DuckDB's `max_line_size` default (2 MiB). A longer one (a file
+ * with no line ends, say) is refused rather than gathered into one string until memory runs out.
+ */
+export const MAX_RECORD_CHARS = 2 * 1024 * 1024;
+
 const QUOTE = 34;
 const COMMA = 44;
 const LF = 10;
@@ -38,6 +44,19 @@ export class CsvTokenizer {
   private line = 1;
   private recordLine = 1;
   private skipLF = false;
+  /** Characters of the current record so far (fields and delimiters). */
+  private recordChars = 0;
+
+  /** Counts `count` more characters of the record; throws once it is too long. */
+  private grow(count: number): void {
+    this.recordChars += count;
+    if (this.recordChars > MAX_RECORD_CHARS) {
+      throw new CsvSyntaxError(
+        this.recordLine,
+        `a record longer than ${MAX_RECORD_CHARS} characters (DuckDB's max_line_size): is it really CSV?`,
+      );
+    }
+  }
 
   /** Feeds decoded text; returns the records it completed. */
   push(text: string): CsvRecord[] {
@@ -60,6 +79,7 @@ export class CsvTokenizer {
             this.quoted = true;
             i++;
           } else if (c === COMMA) {
+            this.grow(1);
             this.endField();
             i++;
           } else if (c === LF || c === CR) {
@@ -85,6 +105,7 @@ export class CsvTokenizer {
             if (c === COMMA || c === LF || c === CR) break;
             j++;
           }
+          this.grow(j - i);
           this.field += text.slice(i, j);
           i = j;
           if (j < n) this.state = State.Start;
@@ -93,6 +114,7 @@ export class CsvTokenizer {
         case State.Quoted: {
           const j = text.indexOf('"', i);
           const end = j < 0 ? n : j;
+          this.grow(end - i + 1);
           const piece = text.slice(i, end);
           this.field += piece;
           this.line += countLF(piece);
@@ -146,6 +168,7 @@ export class CsvTokenizer {
     if (!blank) out.push({ values: this.values, line: this.recordLine });
     this.values = [];
     this.quoted = false;
+    this.recordChars = 0;
   }
 }
 

@@ -8,6 +8,20 @@ import { metered, type ReadContext } from './read-context.ts';
 /** Rows DuckDB samples to sniff types (its `sample_size` default). */
 export const CSV_SAMPLE_ROWS = 20_480;
 
+/**
+ * Most characters of values held at once: in the type sample (which then ends before
+ * CSV_SAMPLE_ROWS rows), and in one batch (which then ends before `batchRows` rows). Records are at
+ * most MAX_RECORD_CHARS each, so 20,480 long ones would otherwise make 40 GiB.
+ */
+export const CSV_HELD_CHARS = 64 * 1024 * 1024;
+
+/** Characters of a record's values. */
+function charsOf(record: CsvRecord): number {
+  let chars = 0;
+  for (const value of record.values) chars += value?.length ?? 0;
+  return chars;
+}
+
 /** Header names as DuckDB makes them: empty ones become `column<i>`, repeats get `_1`, `_2`, ... */
 export function columnNames(header: readonly (string | null)[]): string[] {
   const seen = new Set<string>();
@@ -61,6 +75,7 @@ function signalOf(context: ReadContext) {
 class BatchBuilder {
   private readonly builders: ColumnBuilder[];
   private rows = 0;
+  private chars = 0;
 
   constructor(
     private readonly context: ReadContext,
@@ -72,7 +87,7 @@ class BatchBuilder {
   }
 
   get full(): boolean {
-    return this.rows >= this.context.batchRows;
+    return this.rows >= this.context.batchRows || this.chars >= CSV_HELD_CHARS;
   }
 
   add(record: CsvRecord): void {
@@ -94,6 +109,7 @@ class BatchBuilder {
       }
     }
     this.rows++;
+    this.chars += charsOf(record);
   }
 
   finish(): RecordBatch | null {
@@ -103,6 +119,7 @@ class BatchBuilder {
     const schema = new Schema(fields);
     const length = this.rows;
     this.rows = 0;
+    this.chars = 0;
     return new RecordBatch(
       schema,
       makeData({ type: new Struct(fields), length, nullCount: 0, children }),
@@ -115,15 +132,20 @@ export async function* readCsv(context: ReadContext): AsyncGenerator<RecordBatch
   try {
     let header: CsvRecord | undefined;
     const sample: CsvRecord[] = [];
+    let sampled = 0;
+    const sampling = () => sample.length < CSV_SAMPLE_ROWS && sampled < CSV_HELD_CHARS;
     let pending: CsvRecord[] = [];
-    // The header, then up to CSV_SAMPLE_ROWS rows to sniff the types from.
-    while (sample.length < CSV_SAMPLE_ROWS) {
+    // The header, then up to CSV_SAMPLE_ROWS rows (or CSV_HELD_CHARS) to sniff the types from.
+    while (sampling()) {
       const next = await source.next();
       if (next.done) break;
       const chunk = next.value;
       let at = 0;
       if (!header) header = chunk[at++];
-      while (at < chunk.length && sample.length < CSV_SAMPLE_ROWS) sample.push(chunk[at++]!);
+      while (at < chunk.length && sampling()) {
+        sampled += charsOf(chunk[at]!);
+        sample.push(chunk[at++]!);
+      }
       pending = chunk.slice(at);
     }
     if (!header) throw context.fail('empty', 'the object has no header row');
