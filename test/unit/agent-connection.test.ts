@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -727,17 +727,12 @@ describe('tm-agent identity', { timeout: 20_000 }, () => {
           .find((line) => line.includes('waiting for approval')),
       'the agent to log that it waits',
     );
-    const printed = await new Promise<string>((resolve) => {
-      let out = '';
-      const child = spawn(process.execPath, [
-        AGENT_BIN,
-        '--print-fingerprint',
-        '--key-file',
-        agent.keyFile,
-      ]);
-      child.stdout.on('data', (data: Buffer) => (out += data.toString()));
-      child.on('exit', () => resolve(out.trim()));
-    });
+    // The fingerprint of the agent's key file, computed here as the control plane does.
+    const raw = Buffer.from(
+      String(createPublicKey(readFileSync(agent.keyFile, 'utf8')).export({ format: 'jwk' }).x),
+      'base64url',
+    );
+    const printed = `SHA256:${createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')}`;
     expect(JSON.parse(waiting)).toMatchObject({
       level: 'warn',
       msg: `waiting for approval: tm workers approve ${WORKER_ID}`,
