@@ -1,48 +1,59 @@
 /** In-memory watchers of a Scheduler: live log followers and callers waiting for a job to end. */
-import type { LogEntry } from '../protocol/index.ts';
 import type { StoredLogEntry } from './logs-store.ts';
 
-/** One open log stream: NDJSON lines pushed as output arrives, ended when its task or job ends. */
+/**
+ * One open log stream: woken when output arrives (it reads the output itself, see follow.ts),
+ * and told the state its task or job ended in.
+ */
 export interface Follower {
-  push(line: string): void;
-  close(): void;
+  wake(): void;
+  end(state: string): void;
 }
 
 export const taskKey = (id: string) => `task:${id}`;
 export const jobKey = (id: string) => `job:${id}`;
 
 export class Watchers {
-  private readonly followers = new Map<string, Set<Follower>>();
+  private readonly byKey = new Map<string, Set<Follower>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private count = 0;
 
+  /** Subscribes `follower` to `key`; returns how to unsubscribe it (safe to call again). */
   follow(key: string, follower: Follower): () => void {
-    const set = this.followers.get(key) ?? new Set();
+    const set = this.byKey.get(key) ?? new Set();
     set.add(follower);
-    this.followers.set(key, set);
+    this.byKey.set(key, set);
+    this.count++;
     return () => {
-      set.delete(follower);
-      if (set.size === 0) this.followers.delete(key);
+      if (!set.delete(follower)) return;
+      this.count--;
+      if (set.size === 0 && this.byKey.get(key) === set) this.byKey.delete(key);
     };
   }
 
-  publish(entries: readonly StoredLogEntry[]): void {
-    for (const { jobId, ...entry } of entries) {
-      const line = JSON.stringify(entry satisfies LogEntry);
-      for (const key of [taskKey(entry.taskId), jobKey(jobId)]) {
-        for (const follower of this.followers.get(key) ?? []) follower.push(line);
-      }
-    }
+  /** How many followers `key` has, or without a key how many there are in all. */
+  followers(key?: string): number {
+    return key === undefined ? this.count : (this.byKey.get(key)?.size ?? 0);
   }
 
-  /** Ends every follower of `key` with a closing line that names the final state. */
+  /** New output was stored: its tasks' and jobs' followers read it. */
+  publish(entries: readonly StoredLogEntry[]): void {
+    const keys = new Set(entries.flatMap((entry) => [taskKey(entry.taskId), jobKey(entry.jobId)]));
+    for (const key of keys) for (const follower of this.byKey.get(key) ?? []) follower.wake();
+  }
+
+  /**
+   * Tells every follower of `key` the final state, and lets them all go: each ends its stream
+   * after what is stored, whether or not its reader is still there to read it.
+   */
   end(key: string, state: string): void {
-    const set = this.followers.get(key);
+    const set = this.byKey.get(key);
     if (!set) return;
-    this.followers.delete(key);
-    for (const follower of set) {
-      follower.push(JSON.stringify({ end: true, state }));
-      follower.close();
-    }
+    this.byKey.delete(key);
+    this.count -= set.size;
+    const ending = [...set];
+    set.clear();
+    for (const follower of ending) follower.end(state);
   }
 
   jobEnded(jobId: string, state: string): void {

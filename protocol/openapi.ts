@@ -148,6 +148,8 @@ export interface ApiRoute {
 const INTERNAL = 'internal error';
 const BAD_QUERY = 'invalid or unknown query parameter';
 const BAD_BODY = 'invalid JSON (`invalid_json`) or a body the schema refuses (`bad_request`)';
+const FOLLOWERS_CAPPED =
+  'with follow=true: the job or task, or the Scheduler, has as many log followers as it may (the message names the cap)';
 const TOO_LARGE = 'request body over 1 MiB';
 /** A tenant's permissions refuse the request (docs/security.md, "Tenants"). */
 const NOT_PERMITTED =
@@ -323,7 +325,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParams: uuidParam('job'),
     query: LogsQuery,
     replies: logReplies,
-    errors: { 400: BAD_QUERY, 404: 'no such job', 500: INTERNAL },
+    errors: { 400: BAD_QUERY, 404: 'no such job', 429: FOLLOWERS_CAPPED, 500: INTERNAL },
   },
   {
     method: 'get',
@@ -377,7 +379,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParams: uuidParam('task'),
     query: LogsQuery,
     replies: logReplies,
-    errors: { 400: BAD_QUERY, 404: 'no such task', 500: INTERNAL },
+    errors: { 400: BAD_QUERY, 404: 'no such task', 429: FOLLOWERS_CAPPED, 500: INTERNAL },
   },
   {
     method: 'get',
