@@ -7,7 +7,8 @@ import { eventually, processAlive } from '../support/wait.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack({ agents: 2 });
+  // These tests follow task processes by their host pids, which bwrap's PID namespace hides.
+  stack = await startTestStack({ agents: 2, agentArgs: ['--isolation', 'none'] });
   // Starts a child and a grandchild that both sleep, and records their pids.
   stack.writeScript(
     'long.sh',

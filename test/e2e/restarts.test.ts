@@ -20,6 +20,8 @@ beforeAll(async () => {
     slots: 1,
     s3: true,
     vars: { TM_HEARTBEAT_MS: '500', TM_LEASE_MS: '2000' },
+    // These tests follow task processes by their host pids, which bwrap's PID namespace hides.
+    agentArgs: ['--isolation', 'none'],
   });
   // Its first attempt hangs on; later ones finish at once.
   stack.writeScript(

@@ -54,6 +54,8 @@ beforeAll(async () => {
     slots: 1,
     vars: LEASE_VARS,
     listenHost: host?.gateway,
+    // These tests follow task processes by their host pids, which bwrap's PID namespace hides.
+    agentArgs: ['--isolation', 'none'],
   });
   stack.writeScript('long-first.sh', SCRIPT);
   stack.writeScript('late-first.sh', LATE_SCRIPT);

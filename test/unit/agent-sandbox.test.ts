@@ -154,7 +154,11 @@ describe('command tasks in a real bwrap sandbox', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  async function run(command: string, tenant: string | null): Promise<[TaskOutcome, string]> {
+  async function run(
+    command: string,
+    tenant: string | null,
+    cancelAfterMs?: number,
+  ): Promise<[TaskOutcome, string]> {
     const sandbox = new Sandbox({
       isolation: 'bwrap',
       workDir,
@@ -176,10 +180,12 @@ describe('command tasks in a real bwrap sandbox', () => {
     });
     const chunks: LogChunk[] = [];
     const spec = commandSpec(command);
+    const controller = new AbortController();
+    if (cancelAfterMs !== undefined) setTimeout(() => controller.abort(), cancelAfterMs);
     const outcome = await execute({
       assignment: assignment(spec, 1, undefined, tenant),
       spec,
-      signal: new AbortController().signal,
+      signal: controller.signal,
       started: () => undefined,
       log: (batch) => chunks.push(...batch),
       progress: () => undefined,
@@ -231,5 +237,17 @@ describe('command tasks in a real bwrap sandbox', () => {
     expect(text).toContain('admin');
     expect(text).not.toContain('PRIVATE KEY');
     expect(text).toMatch(/^0$/m);
+  });
+
+  it('gives a cancelled task its grace period (bwrap is spared the SIGTERM), then kills it', async () => {
+    const [cancelled, text] = await run(
+      'trap "sleep 0.1; echo cleaned up; exit 3" TERM; echo ready; sleep 30 & wait',
+      'tenant-a',
+      500,
+    );
+    expect(cancelled).toMatchObject({ ok: false, error: { type: 'cancelled' } });
+    expect(text).toContain('cleaned up');
+    const [stubborn] = await run("trap '' TERM; sleep 30", 'tenant-a', 300);
+    expect(stubborn).toMatchObject({ ok: false, error: { type: 'cancelled' } });
   });
 });
