@@ -2,7 +2,12 @@
  * Where the Scheduler enforces a tenant's permissions and queue quota: at submit, before anything is
  * stored or read. The admin (owner null) is never checked here.
  */
-import type { AggregateJobRequest, StepShape, SubmitJobRequest } from '../protocol/index.ts';
+import type {
+  AggregateJobRequest,
+  StepShape,
+  SubmitJobRequest,
+  TenantPermissions,
+} from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import type { SchedulerConfig } from './config.ts';
 import { forbidden, notFound, rateLimited } from './failure.ts';
@@ -28,11 +33,14 @@ export function checkJob(sql: Sql, owner: string | null, request: SubmitJobReque
   if (owner === null) return;
   const { permissions } = limitsOf(sql, owner);
   refuse(deniedKind(permissions, request.kind));
-  if (request.kind === 'aggregate') checkAggregateStores(sql, owner, request);
+  if (request.kind === 'aggregate') checkAggregateStores(sql, permissions, request);
 }
 
-function checkAggregateStores(sql: Sql, owner: string, request: AggregateJobRequest): void {
-  const { permissions } = limitsOf(sql, owner);
+function checkAggregateStores(
+  sql: Sql,
+  permissions: TenantPermissions,
+  request: AggregateJobRequest,
+): void {
   const { source, output } = request;
   const reads = source.paths
     ? source.paths.map((path) => path.replace(/^\/+/, ''))
