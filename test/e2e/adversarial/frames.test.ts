@@ -111,6 +111,19 @@ describe('a small request cannot drop the agents', () => {
     await expectAgentsConnected();
   });
 
+  it("measures a command's env and argv as framed, too", async () => {
+    const env = Object.fromEntries(
+      Array.from({ length: 9 }, (_, i) => [`V${i}`, 'v'.repeat(60 * 1024)]),
+    );
+    const reply = await post(
+      '/v1/jobs',
+      JSON.stringify({ kind: 'command', command: ['true', ...Array(4000).fill('9')], env }),
+    );
+    expect(reply.status, reply.text.slice(0, 300)).toBe(400);
+    expect(reply.error?.code).toBe('spec_too_large');
+    await expectAgentsConnected();
+  });
+
   it('still runs an echo just under the budget, on every agent', async () => {
     const count = Math.floor((MAX_SPEC_BYTES - 1024) / 17);
     const reply = await post('/v1/jobs?wait=30', expandingEcho(count));
