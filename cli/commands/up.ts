@@ -37,9 +37,9 @@ export async function up(options: { tls?: boolean } = {}): Promise<number> {
     refuseNewChildren();
     await stopAllChildren();
     throw error;
-  } finally {
-    signals.dispose();
   }
+  // The handlers stay until the process exits: a signal that comes after the stop has ended
+  // must not take the default action (killed by SIGINT) and hide the exit code.
 }
 
 function banner(stack: Stack, settings: { port: number; stateDir: string }, tls?: boolean) {
