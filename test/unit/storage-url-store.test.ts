@@ -3,6 +3,8 @@
  * gate): ranged and pinned reads, writes, and what the store refuses: an expired URL, an altered
  * one, one signed for another object or method, and a key the task was given no URL for.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presignUrl } from '../../durable-objects/storage/presign.ts';
 import { createUrlStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
@@ -81,5 +83,51 @@ describe('a store of presigned URLs', { timeout: 60_000 }, () => {
     expect(await sdk.get('url-store/a.bin')).toEqual(bytes);
     // The URL itself still reads its object.
     expect(await status(fetch(url))).toBe(200);
+  });
+});
+
+describe('a store of presigned URLs, on a slow server', () => {
+  /** Serves `chunks` pieces of 4 bytes, one every 100 ms, then ends unless `stall`. */
+  async function slowServer(chunks: number, stall: boolean) {
+    const server = createServer((_req, res) => {
+      res.writeHead(200);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent === chunks) {
+          clearInterval(timer);
+          if (!stall) res.end();
+          return;
+        }
+        sent++;
+        res.write('abcd');
+      }, 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bucket/k`;
+    return {
+      url,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+
+  it('keeps reading a body that streams past the timeout while it moves, and times out one that stops', async () => {
+    const moving = await slowServer(8, false);
+    const stalled = await slowServer(2, true);
+    try {
+      const open = (url: string) =>
+        createUrlStore({ bucket: 'bucket' }, { get: new Map([['k', url]]) }, { timeoutMs: 400 });
+      const body = await open(moving.url).get('k');
+      expect(new TextDecoder().decode(body)).toBe('abcd'.repeat(8));
+      const error = await storageRejection(open(stalled.url).get('k'));
+      expect(error.code).toBe('timeout');
+      expect(error.message).toMatch(/no answer within 0.4 s/);
+    } finally {
+      moving.close();
+      stalled.close();
+    }
   });
 });

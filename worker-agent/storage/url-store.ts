@@ -88,14 +88,19 @@ export function createUrlStore(
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (ctx.signal?.aborted) throw describeError(ctx.signal.reason, ctx);
       headers.set('amz-sdk-request', `attempt=${attempt}; max=${attempts}`);
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+      // Only until the answer's headers: a body that streams longer is fine while it moves
+      // (readBody's idle limit), as the SDK's socket timeout had it.
+      const waiting = new AbortController();
+      const timer = setTimeout(() => waiting.abort(), timeoutMs);
+      const signal = ctx.signal ? AbortSignal.any([ctx.signal, waiting.signal]) : waiting.signal;
       try {
         const response = await fetch(url, { ...init, headers, signal });
+        clearTimeout(timer);
         if (!retried(response.status) || attempt === attempts) return response;
         failure = { status: response.status, body: await response.text().catch(() => '') };
       } catch (error) {
-        failure = { error, timedOut: timeout.aborted && !ctx.signal?.aborted };
+        clearTimeout(timer);
+        failure = { error, timedOut: waiting.signal.aborted && !ctx.signal?.aborted };
         if (ctx.signal?.aborted) break;
       }
       if (attempt < attempts)
