@@ -96,10 +96,20 @@ export function workersTable(workers: readonly WorkerView[], width: number): str
     HEARTBEAT:
       w.lastHeartbeatAgeMs === null ? '-' : `${(w.lastHeartbeatAgeMs / 1000).toFixed(1)}s ago`,
     TASKS: `${w.runningTasks}/${w.slots}`,
+    ISOLATION: w.isolation ?? '-',
     LABELS: Object.entries(w.labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
   }));
-  const columns = ['ID', 'ADDRESS', 'STATE', 'CONNECTED', 'HEARTBEAT', 'TASKS', 'LABELS'];
+  const columns = [
+    'ID',
+    'ADDRESS',
+    'STATE',
+    'CONNECTED',
+    'HEARTBEAT',
+    'TASKS',
+    'ISOLATION',
+    'LABELS',
+  ];
   return renderTable(columns, rows, { maxWidth: width });
 }
