@@ -11,6 +11,8 @@ import { localStackSettings, say } from './local-defaults.ts';
 
 export async function up(options: { tls?: boolean } = {}): Promise<number> {
   const settings = localStackSettings(process.env);
+  // Kept until the process exits: a signal after the stop has ended must not take the default
+  // action (death by SIGINT) and hide the exit code.
   const signals = watchStopSignals(say);
   // Should anything throw past the stop below, no child outlives this process.
   process.on('exit', killAllChildren);
@@ -38,8 +40,6 @@ export async function up(options: { tls?: boolean } = {}): Promise<number> {
     await stopAllChildren();
     throw error;
   }
-  // The handlers stay until the process exits: a signal that comes after the stop has ended
-  // must not take the default action (killed by SIGINT) and hide the exit code.
 }
 
 function banner(stack: Stack, settings: { port: number; stateDir: string }, tls?: boolean) {
