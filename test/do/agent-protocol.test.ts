@@ -1,7 +1,13 @@
 /** The agent wire protocol against the real Scheduler: real WebSockets through the Worker. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SELF } from 'cloudflare:test';
-import { PROTOCOL_VERSION, type LogPage, type WorkerView } from '../../protocol/index.ts';
+import {
+  PROTOCOL_VERSION,
+  type CreatedTenantToken,
+  type JobView,
+  type LogPage,
+  type WorkerView,
+} from '../../protocol/index.ts';
 import {
   api,
   assignmentOf,
@@ -178,6 +184,24 @@ describe('frames', () => {
 });
 
 describe('tasks', () => {
+  it("gives each assignment its job's tenant, null for the admin's", async () => {
+    const { agent } = await joinAgent();
+    const created = await api<CreatedTenantToken>('POST', '/v1/tenants', {
+      name: `t-${crypto.randomUUID().slice(0, 8)}`,
+    });
+    expect(created.status).toBe(201);
+    const reply = await api<JobView>(
+      'POST',
+      '/v1/jobs',
+      { kind: 'echo', payload: 1 },
+      created.body.token,
+    );
+    expect(reply.status).toBe(202);
+    expect((await assignmentOf(agent, reply.body.id)).tenant).toBe(created.body.tenant.id);
+    const own = await submitJob({ kind: 'echo', payload: 2 });
+    expect((await assignmentOf(agent, own.id)).tenant).toBeNull();
+  });
+
   it('assigns an echo task and commits its completion', async () => {
     const { agent, workerId } = await joinAgent();
     const job = await submitJob({ kind: 'echo', payload: { greeting: 'hi', n: [1, 2] } });
@@ -187,6 +211,7 @@ describe('tasks', () => {
       jobId: job.id,
       attempt: 1,
       spec: { kind: 'echo', payload: { greeting: 'hi', n: [1, 2] } },
+      tenant: null,
     });
     expect(await getTask(task.taskId)).toMatchObject({ state: 'assigned', attempt: 1, workerId });
 
