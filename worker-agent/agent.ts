@@ -1,4 +1,5 @@
 /** Wires one agent together: task runner, outbox and connection; its drain and shutdown paths. */
+import { mkdirSync } from 'node:fs';
 import { PROTOCOL_VERSION } from '../protocol/index.ts';
 import type { Isolation, TaskRef, UnsignedHello } from '../protocol/index.ts';
 import type { AgentOptions } from './args.ts';
@@ -47,6 +48,8 @@ export class Agent {
 
   constructor(private readonly config: AgentConfig) {
     const { options, logger } = config;
+    // The cache dir exists from the start, so the sandbox hides it even if it lies in a view.
+    if (options.cache) mkdirSync(options.cache.dir, { recursive: true, mode: 0o700 });
     const sandbox = new Sandbox({
       isolation: config.isolation,
       workDir: options.workDir,

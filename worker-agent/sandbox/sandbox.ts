@@ -55,7 +55,8 @@ export class Sandbox {
     this.workDir = realpathSync(options.workDir);
     const dirs = options.network ? [...SYSTEM_DIRS, ...RESOLVER_DIRS] : SYSTEM_DIRS;
     this.system = dirs.flatMap((path) => systemPath(path));
-    // The mount point of the tmpfs that hides every tenant's dir must exist.
+    // Made now, so even a task started before any tenant's has the tenants' folder hidden: a
+    // tenant's dir made later appears under the tmpfs' mount point, not in its view.
     if (this.isolation === 'bwrap') mkdirSync(join(this.workDir, TENANTS_DIR), { recursive: true });
   }
 
