@@ -89,7 +89,7 @@ export class Sandbox {
     return ['bwrap', argv];
   }
 
-  /** What a task of `tenant` must not see, as they are now (a cache dir may appear later). */
+  /** What a task of `tenant` must not see, of what exists now. */
   private hiddenPaths(tenant: string | null): { dirs: string[]; files: string[] } {
     const dirs = [join(this.workDir, TENANTS_DIR)];
     if (tenant !== null) dirs.push(join(this.workDir, PIPELINES_DIR));
