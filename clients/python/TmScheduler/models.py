@@ -64,6 +64,8 @@ class Worker:
     accepts_commands: bool
     accepting_tasks: bool
     registered_at: Optional[datetime]
+    isolation: Optional[str] = None
+    """What its command and pipeline tasks run in: ``bwrap`` or ``none``; None before its agent said hello."""
     created: Optional[bool] = None
     """Only on registration: True if this call created it, False if the address was already registered."""
     join_token: Optional[str] = field(default=None, repr=False)
@@ -90,6 +92,7 @@ class Worker:
             accepts_commands=bool(data.get("acceptsCommands", False)),
             accepting_tasks=bool(data.get("acceptingTasks", False)),
             registered_at=parse_time(data.get("registeredAt")),
+            isolation=data.get("isolation"),
             raw=data,
         )
 

@@ -50,6 +50,7 @@ class ClientDataclassTest(unittest.TestCase):
             self.assertIsInstance(worker.last_heartbeat_age_ms, (int, float))
             self.assertGreaterEqual(worker.slots, 1)
             self.assertIsInstance(worker.registered_at, datetime)
+            self.assertIn(worker.isolation, ("bwrap", "none"))
             self.assertEqual(self.client.get_worker(worker.address).id, worker.id)
             self.assertEqual(self.client.get_worker(worker.id).address, worker.address)
         self.assertEqual(len(self.client.list_workers("ready")), AGENTS)
