@@ -88,23 +88,14 @@ export function scanChunk(
   let pageBytes = 0;
   let position = 0;
   while (position < bytes.length && (!exact || values < rows)) {
-    const reader = new ThriftReader(bytes, position);
-    const header = reader.readStruct();
-    const type = field.int(header, 1, 'a page type');
-    const size = field.int(header, 2, 'a page size');
-    const compressed = field.int(header, 3, 'a compressed page size');
-    const bodyStart = reader.position;
-    if (compressed < 0 || size < 0 || bodyStart + compressed > bytes.length) {
-      throw new ParquetFormatError('a page runs past the end of its column chunk');
-    }
-    position = bodyStart + compressed;
+    const { header, type, size, body, end } = readPageHeader(bytes, position);
+    position = end;
     if (
       type !== PageType.DICTIONARY_PAGE &&
       type !== PageType.DATA_PAGE &&
       type !== PageType.DATA_PAGE_V2
     )
       continue;
-    const body = bytes.subarray(bodyStart, position);
     if (type === PageType.DATA_PAGE_V2) {
       const page = field.struct(header, 8, 'a v2 data page header');
       const levelBytes = field.int(page, 5, 'a definition levels length');
@@ -139,6 +130,21 @@ export function scanChunk(
   return { pageBytes };
 }
 
+/** The page header at `position`, its body and where the next page starts; refused past the chunk. */
+function readPageHeader(bytes: Uint8Array, position: number) {
+  const reader = new ThriftReader(bytes, position);
+  const header = reader.readStruct();
+  const type = field.int(header, 1, 'a page type');
+  const size = field.int(header, 2, 'a page size');
+  const compressed = field.int(header, 3, 'a compressed page size');
+  const start = reader.position;
+  if (compressed < 0 || size < 0 || start + compressed > bytes.length) {
+    throw new ParquetFormatError('a page runs past the end of its column chunk');
+  }
+  const end = start + compressed;
+  return { header, type, size, body: bytes.subarray(start, end), end };
+}
+
 /** A data page's value count, refused when negative or past the row group's rows. */
 function pageValues(count: number, before: number, rows: number): number {
   if (count < 0 || before + count > rows) {
@@ -160,17 +166,8 @@ export function decodeChunk(input: ChunkInput, values: ColumnValues): Uint8Array
   let row = 0;
   let position = 0;
   while (position < bytes.length && row < rows) {
-    const reader = new ThriftReader(bytes, position);
-    const header = reader.readStruct();
-    const type = field.int(header, 1, 'a page type');
-    const size = field.int(header, 2, 'a page size');
-    const compressed = field.int(header, 3, 'a compressed page size');
-    const bodyStart = reader.position;
-    if (compressed < 0 || size < 0 || bodyStart + compressed > bytes.length) {
-      throw new ParquetFormatError('a page runs past the end of its column chunk');
-    }
-    const body = bytes.subarray(bodyStart, bodyStart + compressed);
-    position = bodyStart + compressed;
+    const { header, type, size, body, end } = readPageHeader(bytes, position);
+    position = end;
     if (type === PageType.DICTIONARY_PAGE) {
       const dictionary = field.struct(header, 7, 'a dictionary page header');
       values.setDictionary(
