@@ -3,11 +3,11 @@
  * for exactly the objects they read and write, valid until the attempt's deadline: never the
  * store's keys, so a worker (or whoever holds the join token) learns one job's objects, not a store.
  */
-import type { TaskSpec } from '../protocol/index.ts';
+import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { simpleTaskSpec } from './job-plan.ts';
 import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
-import { presigner } from './storage/presign.ts';
+import { signingScope, type PresignMethod } from './storage/presign.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import {
   finalOutputKey,
@@ -35,15 +35,29 @@ export const URL_GRACE_MS = 60_000;
  */
 export const URL_TTL_NO_DEADLINE_MS = 24 * 3600_000;
 
-/** Where a task's URLs point: the store's location as the agent may see it, and a signer. */
+/**
+ * Where a task's URLs point: the store's location as the agent may see it, a signer of whole URLs
+ * (a map's few), and the signing scope that reduce and final steps get in compact form.
+ */
 function signedStore(row: StoreRow | null, expiresSeconds: number, now: Date) {
   if (!row) return null;
   const access = toStoreAccess(row);
+  const signing = signingScope(access, expiresSeconds, now);
   return {
     view: { bucket: access.bucket, ...(access.endpoint ? { endpoint: access.endpoint } : {}) },
-    url: presigner(access, expiresSeconds, now),
+    url: (method: PresignMethod, key: string) =>
+      objectUrl(signing.scope, key, signing.sign(method, key)),
+    ...signing,
+    /** GETs of `keys` as SignedObjects: a shared prefix and suffix once, a signature per key. */
+    gets: (keys: readonly string[]) => compactObjects(keys, (key) => signing.sign('GET', key)),
   };
 }
+
+/** The PUT signature of `key`, as an optional field. */
+const putSignature = (sign: (method: 'PUT', key: string) => string | undefined, key: string) => {
+  const signature = sign('PUT', key);
+  return signature === undefined ? {} : { outputSignature: signature };
+};
 
 /** One builder per dispatch round: job specs and stores are read once each. */
 export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => TaskSpec | null {
@@ -103,11 +117,11 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
           query: spec.query,
           partition: part.partition,
           store: output.view,
-          inputs: part.inputs,
-          inputUrls: part.inputs.map((key) => output.url('GET', key)),
+          urls: output.scope,
+          inputs: output.gets(part.inputs),
           ...(part.inline?.length ? { inline: part.inline } : {}),
           outputKey,
-          outputUrl: output.url('PUT', outputKey),
+          ...putSignature(output.sign, outputKey),
           ...(spec.inline ? { inlineBytes: spec.inline.reduce } : {}),
         };
       }
@@ -119,12 +133,12 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
           ...(spec.orderBy ? { orderBy: spec.orderBy } : {}),
           ...(spec.limit ? { limit: spec.limit } : {}),
           store: output.view,
-          inputs: part.inputs,
-          inputUrls: part.inputs.map((key) => output.url('GET', key)),
+          urls: output.scope,
+          inputs: output.gets(part.inputs),
           ...(part.inline?.length ? { inline: part.inline } : {}),
           ...(part.partials ? { partials: true as const } : {}),
           outputKey,
-          outputUrl: output.url('PUT', outputKey),
+          ...putSignature(output.sign, outputKey),
         };
       }
     }

@@ -1,6 +1,7 @@
 /** Schemas of distributed group-by aggregation: the query, and the map and reduce task specs. */
 import { z } from 'zod';
 import { FaultPolicyFields } from './policy.ts';
+import { Signature, SignedObjects, signedObjects, UrlScope } from './object-urls.ts';
 
 export const ColumnName = z.string().min(1).max(256);
 export const InputFormat = z.enum(['parquet', 'arrow', 'csv']);
@@ -168,15 +169,15 @@ export const ReduceTaskSpec = z.strictObject({
   query: AggregateQuery,
   partition: z.number().int().min(0),
   store: TaskStore,
-  /** Keys of the committed map attempts' partials for this partition. */
-  inputs: z.array(z.string()).max(100_000),
-  /** GET of each of `inputs`, in order. */
-  inputUrls: z.array(ObjectUrl).max(100_000),
+  /** What the step's URLs share (protocol/object-urls.ts): each is rebuilt with `objectUrl`. */
+  urls: UrlScope,
+  /** The committed map attempts' partials for this partition, with their GET signatures. */
+  inputs: SignedObjects,
   /** The partials those attempts handed back inline. */
   inline: InlineOutputs(100_000).optional(),
   outputKey: z.string(),
-  /** PUT of `outputKey`. */
-  outputUrl: ObjectUrl,
+  /** The PUT signature of `outputKey` (absent for plain URLs). */
+  outputSignature: Signature.optional(),
   /** An output up to this many bytes comes back in the result instead (absent: never). */
   inlineBytes: InlineBytes.optional(),
 });
@@ -189,9 +190,10 @@ export const FinalTaskSpec = z.strictObject({
   orderBy: z.array(OrderBy).max(16).optional(),
   limit: z.number().int().min(1).optional(),
   store: TaskStore,
-  inputs: z.array(z.string()).max(1024),
-  /** GET of each of `inputs`, in order. */
-  inputUrls: z.array(ObjectUrl).max(1024),
+  /** What the step's URLs share (protocol/object-urls.ts). */
+  urls: UrlScope,
+  /** The reduce outputs (or the maps' partials, with `partials`), with their GET signatures. */
+  inputs: signedObjects(1024),
   /** The reduce outputs handed back inline (the maps' partials, with `partials`). */
   inline: InlineOutputs(100_000).optional(),
   /**
@@ -200,8 +202,8 @@ export const FinalTaskSpec = z.strictObject({
    */
   partials: z.literal(true).optional(),
   outputKey: z.string(),
-  /** PUT of `outputKey`. */
-  outputUrl: ObjectUrl,
+  /** The PUT signature of `outputKey` (absent for plain URLs). */
+  outputSignature: Signature.optional(),
 });
 export type FinalTaskSpec = z.infer<typeof FinalTaskSpec>;
 

@@ -10,6 +10,7 @@ export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';
 export * from './tenants.ts';
+export * from './object-urls.ts';
 export * from './aggregate.ts';
 export * from './template.ts';
 export * from './pipeline-steps.ts';

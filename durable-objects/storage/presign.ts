@@ -6,22 +6,18 @@
  * other events interleave between a transaction and the frames it sends.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { StoreAccess } from '../../protocol/index.ts';
+import {
+  encodeKey,
+  objectUrl,
+  uriEncode,
+  type StoreAccess,
+  type UrlScope,
+} from '../../protocol/index.ts';
 
 /** SigV4's longest expiry (7 days). */
 export const MAX_EXPIRES_SECONDS = 604_800;
 
 export type PresignMethod = 'GET' | 'PUT';
-
-/** RFC 3986 encoding of one path segment or query value, as SigV4 wants it. */
-function encode(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-const encodeKey = (key: string) => key.split('/').map(encode).join('/');
 
 /** `20130524T000000Z`. */
 function amzDate(now: Date): string {
@@ -34,38 +30,45 @@ function amzDate(now: Date): string {
 const hmac = (key: string | Buffer, data: string) =>
   createHmac('sha256', key).update(data, 'utf8').digest();
 
+/** Where a store's keys start: the URL before a key's encoded path (`/`-terminated), and its host. */
+export function storeBase(store: StoreAccess): { base: string; host: string } {
+  const endpoint = new URL(store.endpoint ?? `https://s3.${store.region}.amazonaws.com`);
+  const root = endpoint.pathname.replace(/\/+$/, '');
+  if (store.forcePathStyle) {
+    return { base: `${endpoint.origin}${root}/${store.bucket}/`, host: endpoint.host };
+  }
+  const host = `${store.bucket}.${endpoint.host}`;
+  return { base: `${endpoint.protocol}//${host}${root}/`, host };
+}
+
 /** Where an object is: origin and host (port included) and its encoded path, built as text so `..` stays a key's. */
 export function objectLocation(
   store: StoreAccess,
   key: string,
 ): { origin: string; host: string; path: string } {
-  const path = encodeKey(key);
-  const base = new URL(store.endpoint ?? `https://s3.${store.region}.amazonaws.com`);
-  const root = base.pathname.replace(/\/+$/, '');
-  if (store.forcePathStyle) {
-    return { origin: base.origin, host: base.host, path: `${root}/${store.bucket}/${path}` };
-  }
-  const host = `${store.bucket}.${base.host}`;
-  return { origin: `${base.protocol}//${host}`, host, path: `${root}/${path}` };
+  const { base, host } = storeBase(store);
+  const origin = new URL(base).origin;
+  return { origin, host, path: base.slice(origin.length) + encodeKey(key) };
+}
+
+/** A task's signing scope: what its URLs share, and the signature of one method on one key. */
+export interface SigningScope {
+  scope: UrlScope;
+  /** The key's 64-hex signature; undefined for a store without credentials (plain URLs). */
+  sign(method: PresignMethod, key: string): string | undefined;
 }
 
 /**
- * A signer of URLs that let their holder `method` one object of `store` for `expiresSeconds` from
- * `now` (1 s to 7 days), and nothing else. The query and the signing key are made once: each URL
- * then costs one SHA-256 and one HMAC. A store without credentials gets plain URLs (a public bucket).
+ * The scope of URLs that let their holder `method` one object of `store` for `expiresSeconds`
+ * from `now` (1 s to 7 days), and nothing else. The query and the signing key are made once: each
+ * signature then costs one SHA-256 and one HMAC. A store without credentials gets plain URLs (a
+ * public bucket).
  */
-export function presigner(
-  store: StoreAccess,
-  expiresSeconds: number,
-  now: Date,
-): (method: PresignMethod, key: string) => string {
+export function signingScope(store: StoreAccess, expiresSeconds: number, now: Date): SigningScope {
+  const { base, host } = storeBase(store);
+  const basePath = base.slice(new URL(base).origin.length);
   const credentials = store.credentials;
-  if (!credentials) {
-    return (_method, key) => {
-      const { origin, path } = objectLocation(store, key);
-      return `${origin}${path}`;
-    };
-  }
+  if (!credentials) return { scope: { base }, sign: () => undefined };
   const expires = Math.min(MAX_EXPIRES_SECONDS, Math.max(1, Math.ceil(expiresSeconds)));
   const date = amzDate(now);
   const day = date.slice(0, 8);
@@ -81,7 +84,7 @@ export function presigner(
     ['X-Amz-SignedHeaders', 'host'],
   ];
   const query = params
-    .map(([name, value]) => `${encode(name)}=${encode(value)}`)
+    .map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`)
     .sort()
     .join('&');
   const signingKey = hmac(
@@ -89,13 +92,25 @@ export function presigner(
     'aws4_request',
   );
   const head = `AWS4-HMAC-SHA256\n${date}\n${scope}\n`;
-  return (method, key) => {
-    const { origin, host, path } = objectLocation(store, key);
-    const canonical = `${method}\n${path}\n${query}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
-    const digest = createHash('sha256').update(canonical, 'utf8').digest('hex');
-    const signature = hmac(signingKey, head + digest).toString('hex');
-    return `${origin}${path}?${query}&X-Amz-Signature=${signature}`;
+  return {
+    scope: { base, query },
+    sign(method, key) {
+      const path = basePath + encodeKey(key);
+      const canonical = `${method}\n${path}\n${query}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
+      const digest = createHash('sha256').update(canonical, 'utf8').digest('hex');
+      return hmac(signingKey, head + digest).toString('hex');
+    },
   };
+}
+
+/** A signer of whole URLs in one scope (see signingScope); each built by protocol's objectUrl. */
+export function presigner(
+  store: StoreAccess,
+  expiresSeconds: number,
+  now: Date,
+): (method: PresignMethod, key: string) => string {
+  const { scope, sign } = signingScope(store, expiresSeconds, now);
+  return (method, key) => objectUrl(scope, key, sign(method, key));
 }
 
 /** One URL: `presigner(store, expiresSeconds, now)(method, key)`. */

@@ -2,9 +2,20 @@
 import { describe, expect, it } from 'vitest';
 import { specBuilder } from '../../durable-objects/assignment-spec.ts';
 import type { AggregateJobSpec } from '../../durable-objects/aggregate-store.ts';
-import type { StoreRow } from '../../durable-objects/object-stores.ts';
+import { toStoreAccess, type StoreRow } from '../../durable-objects/object-stores.ts';
 import type { Sql } from '../../durable-objects/sql.ts';
-import type { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from '../../protocol/index.ts';
+import { presignUrl } from '../../durable-objects/storage/presign.ts';
+import { assignBatches } from '../../durable-objects/assign-batches.ts';
+import {
+  Assignment,
+  FinalTaskSpec,
+  MAX_FRAME_BYTES,
+  ReduceTaskSpec,
+  jsonBytes,
+  objectUrl,
+  signedUrls,
+  type MapTaskSpec,
+} from '../../protocol/index.ts';
 
 const SECRET = 'secret-key-never-sent';
 const STORE: StoreRow = {
@@ -61,17 +72,68 @@ describe('aggregation specs', () => {
     expect(JSON.stringify(map)).not.toContain(SECRET);
   });
 
-  it('give a reduce and the final step a GET per input and a PUT of their output', () => {
+  it('give a reduce and the final step a GET per input and a PUT of their output, in compact form', () => {
     const inputs = ['out/map/m1/attempt-1/part-0.arrow', 'out/map/m2/attempt-1/part-0.arrow'];
-    const reduce = build({ step: 'reduce', partition: 0, inputs }) as ReduceTaskSpec;
-    expect(reduce.inputUrls.map((url) => target(url).path)).toEqual(
+    const reduce = ReduceTaskSpec.parse(build({ step: 'reduce', partition: 0, inputs }));
+    expect(reduce.urls.base).toBe('http://127.0.0.1:4568/data/');
+    expect(reduce.inputs).toMatchObject({
+      prefix: 'out/map/m',
+      suffix: '/attempt-1/part-0.arrow',
+      keys: ['1', '2'],
+    });
+    const gets = signedUrls(reduce.urls, reduce.inputs);
+    expect([...gets.keys()]).toEqual(inputs);
+    expect([...gets.values()].map((url) => target(url).path)).toEqual(
       inputs.map((k) => `/data/${k}`),
     );
-    expect(target(reduce.outputUrl).path).toBe('/data/out/reduce/t1/attempt-1.arrow');
-    const final = build({ step: 'final', inputs: [reduce.outputKey] }, 3) as FinalTaskSpec;
-    expect(target(final.inputUrls[0]!).path).toBe('/data/out/reduce/t1/attempt-1.arrow');
-    expect(target(final.outputUrl).path).toBe('/data/out/result-j1.attempt-3.arrow');
+    const put = objectUrl(reduce.urls, reduce.outputKey, reduce.outputSignature);
+    expect(target(put).path).toBe('/data/out/reduce/t1/attempt-1.arrow');
+    const final = FinalTaskSpec.parse(build({ step: 'final', inputs: [reduce.outputKey] }, 3));
+    const finalGets = signedUrls(final.urls, final.inputs);
+    expect([...finalGets.keys()]).toEqual([reduce.outputKey]);
+    expect(target(objectUrl(final.urls, final.outputKey, final.outputSignature)).path).toBe(
+      '/data/out/result-j1.attempt-3.arrow',
+    );
     expect(JSON.stringify([reduce, final])).not.toContain(SECRET);
+  });
+
+  it('rebuild on the agent exactly the URLs the presigner makes', () => {
+    const inputs = [
+      'out/map/m1/attempt-1/part-0.arrow',
+      'out/map/m 2/attempt-1/part-0.arrow',
+      'out/map/ü/../x+y=z&é/attempt-12/part-0.arrow',
+      'out/map/part-0.arrow',
+    ];
+    const reduce = ReduceTaskSpec.parse(build({ step: 'reduce', partition: 0, inputs }, 2));
+    const direct = (method: 'GET' | 'PUT', key: string) =>
+      presignUrl(toStoreAccess(STORE), method, key, 24 * 3600, new Date(NOW));
+    const gets = signedUrls(reduce.urls, reduce.inputs);
+    expect([...gets]).toEqual(inputs.map((key) => [key, direct('GET', key)]));
+    expect(objectUrl(reduce.urls, reduce.outputKey, reduce.outputSignature)).toBe(
+      direct('PUT', 'out/reduce/t1/attempt-2.arrow'),
+    );
+  });
+
+  it('fit a reduce of 8,000 stored partials in one assign frame', () => {
+    const maps = Array.from({ length: 8000 }, () => crypto.randomUUID());
+    const inputs = maps.map((id) => `out/map/${id}/attempt-1/part-17.arrow`);
+    const spec = build({ step: 'reduce', partition: 17, inputs });
+    const task = Assignment.parse({
+      taskId: crypto.randomUUID(),
+      jobId: crypto.randomUUID(),
+      attempt: 1,
+      spec,
+      tenant: null,
+    });
+    const { batches, oversized } = assignBatches([task]);
+    expect(oversized).toEqual([]);
+    expect(batches).toHaveLength(1);
+    const bytes = jsonBytes(task);
+    expect(bytes).toBeLessThan(MAX_FRAME_BYTES);
+    // Each input: its UUID, the quotes and comma around it, and 64 hex of signature.
+    expect(
+      (bytes - jsonBytes(build({ step: 'reduce', partition: 17, inputs: [] }))) / 8000,
+    ).toBeLessThan(36 + 3 + 64 + 1);
   });
 
   it('expire a minute after the attempt’s deadline, else after a day; a retry is signed afresh', () => {

@@ -1,6 +1,12 @@
 /** Reduce and final steps of an aggregation: merge committed partials, finalize, write the output. */
 import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
-import { MAX_INLINE_BYTES, type FinalResult, type ReduceResult } from '../../protocol/index.ts';
+import {
+  MAX_INLINE_BYTES,
+  objectUrl,
+  signedUrls,
+  type FinalResult,
+  type ReduceResult,
+} from '../../protocol/index.ts';
 import type { Executor, FinalSpec, ReduceSpec } from '../task-outcome.ts';
 import { finalizeResult, mergePartitions } from '../aggregate/kernels/index.ts';
 import { getMany, type OpenStore } from '../storage/index.ts';
@@ -28,12 +34,14 @@ async function combineInputs(
   signal: AbortSignal,
   combine: (tables: Table[]) => Table,
 ): Promise<ReduceResult | FinalResult> {
+  // The URLs are rebuilt from the spec's compact form (protocol/object-urls.ts).
+  const get = signedUrls(spec.urls, spec.inputs);
   const store = openStore(spec.store, {
-    get: new Map(spec.inputs.map((key, i) => [key, spec.inputUrls[i]!])),
-    put: new Map([[spec.outputKey, spec.outputUrl]]),
+    get,
+    put: new Map([[spec.outputKey, objectUrl(spec.urls, spec.outputKey, spec.outputSignature)]]),
   });
   try {
-    const objects = await getMany(store, spec.inputs, { signal });
+    const objects = await getMany(store, [...get.keys()], { signal });
     const inline = (spec.inline ?? []).map(inlineBytes);
     const table = combine([...objects, ...inline].map((bytes) => tableFromIPC(bytes)));
     const bytes = tableToIPC(table, 'file');
