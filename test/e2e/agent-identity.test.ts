@@ -6,13 +6,7 @@
  * registered again, with the new key's fingerprint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +15,7 @@ import WebSocket from 'ws';
 import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts';
 import { freePort } from '../../cli/local/ports.ts';
 import { agentBin } from '../../cli/local/repo.ts';
-import { PROTOCOL_VERSION, helloMessage } from '../../protocol/index.ts';
+import { signedHello } from '../support/raw-hello.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -114,20 +108,7 @@ function forgedHello(token: string, address: string, key: KeyObject) {
         answer ??= frame;
         return;
       }
-      const publicKey = createPublicKey(key).export({ format: 'jwk' }).x;
-      const message = Buffer.from(helloMessage(String(frame.nonce), address));
-      socket.send(
-        JSON.stringify({
-          type: 'hello',
-          protocolVersion: PROTOCOL_VERSION,
-          address,
-          slots: 1,
-          acceptsCommands: true,
-          running: [],
-          publicKey,
-          signature: sign(null, message, key).toString('base64url'),
-        }),
-      );
+      socket.send(signedHello(String(frame.nonce), address, key, { acceptsCommands: true }));
     });
     socket.on('close', (code) =>
       answer ? resolve({ frame: answer, closeCode: code }) : reject(new Error(`closed ${code}`)),

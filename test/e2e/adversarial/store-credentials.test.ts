@@ -4,12 +4,13 @@
  * never the store's secret key; the loopback S3 refuses those URLs for any other object or method.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import WebSocket from 'ws';
 import { freePort } from '../../../cli/local/ports.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../../cli/local/s3-server.ts';
-import { PROTOCOL_VERSION, helloMessage, type MapTaskSpec } from '../../../protocol/index.ts';
+import type { MapTaskSpec } from '../../../protocol/index.ts';
 import { createObjectStore, type ObjectStore } from '../../../worker-agent/storage/index.ts';
+import { signedHello } from '../../support/raw-hello.ts';
 import { startTestStack, type TestStack } from '../../support/stack.ts';
 import { eventually } from '../../support/wait.ts';
 
@@ -44,19 +45,7 @@ async function rawAgent() {
     frames.push(text);
     const frame = JSON.parse(text) as { type: string; nonce?: string };
     if (frame.type !== 'challenge') return;
-    const message = Buffer.from(helloMessage(String(frame.nonce), address));
-    socket.send(
-      JSON.stringify({
-        type: 'hello',
-        protocolVersion: PROTOCOL_VERSION,
-        address,
-        slots: 1,
-        acceptsCommands: false,
-        running: [],
-        publicKey: x,
-        signature: sign(null, message, privateKey).toString('base64url'),
-      }),
-    );
+    socket.send(signedHello(String(frame.nonce), address, privateKey, { acceptsCommands: false }));
   });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   return { frames, socket };
