@@ -129,7 +129,7 @@ export async function signHello(keys: AgentKeys, nonce: string, address: string)
   return toBase64Url(new Uint8Array(signature));
 }
 
-/** A protocol-2 hello for `address`, signed by `keys` for the connection's `nonce`. */
+/** A hello of this protocol version for `address`, signed by `keys` for the connection's `nonce`. */
 export async function signedHello(address: string, nonce: string, keys: AgentKeys) {
   return {
     type: 'hello',
