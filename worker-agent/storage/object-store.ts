@@ -1,8 +1,5 @@
 /** The agent's view of one S3/R2 bucket: get, stream, download, head, put, list, delete. */
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -11,8 +8,9 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { unquoteEtag, type StoreAccess } from '../../protocol/object-stores.ts';
-import { describeError, objectChanged, redact, type CallContext } from './describe-error.ts';
+import { describeError, objectChanged, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
+import { collect, download } from './stream-io.ts';
 import { clientTimeouts } from './s3-client.ts';
 import { ownClient, type ClientLease, type S3Clients } from './s3-clients.ts';
 
@@ -182,48 +180,10 @@ export function createObjectStore(
     endpoint: access.endpoint,
     getStream,
 
-    async get(key, range, opts) {
-      const chunks: Uint8Array[] = [];
-      let length = 0;
-      for await (const chunk of getStream(key, range, opts)) {
-        chunks.push(chunk);
-        length += chunk.byteLength;
-      }
-      const out = new Uint8Array(length);
-      let at = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, at);
-        at += chunk.byteLength;
-      }
-      return out;
-    },
+    get: (key, range, opts) => collect(getStream(key, range, opts)),
 
-    async download(key, file, opts = {}) {
-      let bytes = 0;
-      const counted = async function* () {
-        for await (const chunk of getStream(key, undefined, opts)) {
-          bytes += chunk.byteLength;
-          yield chunk;
-        }
-      };
-      try {
-        await pipeline(Readable.from(counted()), createWriteStream(file));
-        return bytes;
-      } catch (error) {
-        await rm(file, { force: true });
-        if (error instanceof StorageError) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new StorageError(
-          'io',
-          redact(`download s3://${Bucket}/${key} to ${file} failed: ${reason}`, secrets),
-          {
-            operation: 'download',
-            bucket: Bucket,
-            key,
-          },
-        );
-      }
-    },
+    download: (key, file, opts = {}) =>
+      download(getStream(key, undefined, opts), { bucket: Bucket, key, file, secrets }),
 
     async head(key, opts = {}) {
       const response = await call(context('head', key, opts.signal), () =>

@@ -5,13 +5,10 @@
  * `amz-sdk-invocation-id`, so a store's logs (and the tests' fault proxy) see a call and its retries.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { unquoteEtag, type TaskStore } from '../../protocol/index.ts';
-import { describeError, objectChanged, redact, type CallContext } from './describe-error.ts';
+import { describeError, objectChanged, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
+import { collect, download } from './stream-io.ts';
 import { errorFrom, readBody, type FetchFailure } from './url-fetch.ts';
 import {
   rangeHeader,
@@ -163,22 +160,6 @@ export function createUrlStore(
     }
   }
 
-  async function get(key: string, range?: ByteRange, opts?: CallOptions): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let length = 0;
-    for await (const chunk of getStream(key, range, opts)) {
-      chunks.push(chunk);
-      length += chunk.byteLength;
-    }
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    return out;
-  }
-
   const refused = (operation: string, key: string) =>
     new StorageError(
       'access_denied',
@@ -195,30 +176,10 @@ export function createUrlStore(
     bucket: Bucket,
     endpoint: store.endpoint,
     getStream,
-    get,
+    get: (key, range, opts) => collect(getStream(key, range, opts)),
 
-    async download(key, file, opts = {}) {
-      let bytes = 0;
-      const counted = async function* () {
-        for await (const chunk of getStream(key, undefined, opts)) {
-          bytes += chunk.byteLength;
-          yield chunk;
-        }
-      };
-      try {
-        await pipeline(Readable.from(counted()), createWriteStream(file));
-        return bytes;
-      } catch (error) {
-        await rm(file, { force: true });
-        if (error instanceof StorageError) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new StorageError(
-          'io',
-          redact(`download s3://${Bucket}/${key} to ${file} failed: ${reason}`, secrets),
-          { operation: 'download', bucket: Bucket, key },
-        );
-      }
-    },
+    download: (key, file, opts = {}) =>
+      download(getStream(key, undefined, opts), { bucket: Bucket, key, file, secrets }),
 
     async head(key, opts = {}) {
       const known = urls.sizes?.get(key);
