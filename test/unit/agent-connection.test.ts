@@ -232,6 +232,16 @@ async function setup(extra: string[] = []) {
   return { plane, agent };
 }
 
+/** The agent is alive and its socket open: a next echo task still completes on it. */
+async function expectStillServing(peer: Peer, agent: AgentUnderTest): Promise<void> {
+  const task = assignment({ kind: 'echo', payload: 'still here' });
+  peer.assign([task]);
+  const complete = await peer.next((frame) => frame.type === 'complete', 'complete');
+  expect(complete.tasks).toEqual([{ taskId: task.taskId, attempt: 1, result: 'still here' }]);
+  expect(agent.child.exitCode).toBeNull();
+  expect(peer.closed).toBe(false);
+}
+
 /** The pid a `echo $$; exec sleep 100` task prints, from its log frames. */
 function pidIn(peer: Peer, taskId: string): Promise<number> {
   return eventually(() => {
@@ -475,12 +485,7 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
       }),
     );
     peer.socket.send(Buffer.from([1, 2, 3]), { binary: true });
-    const task = assignment({ kind: 'echo', payload: 'still here' });
-    peer.assign([task]);
-    const complete = await peer.next((frame) => frame.type === 'complete', 'complete');
-    expect(complete.tasks).toEqual([{ taskId: task.taskId, attempt: 1, result: 'still here' }]);
-    expect(agent.child.exitCode).toBeNull();
-    expect(peer.closed).toBe(false);
+    await expectStillServing(peer, agent);
     expect(agent.stderr().match(/ignored a bad frame/g)?.length).toBe(5);
   });
 
@@ -518,12 +523,7 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
     expect(deepFail?.error.message).toMatch(/frame_too_deep.*72 levels/);
     const bigFail = (await failed(big.taskId)).find((task) => task.taskId === big.taskId);
     expect(bigFail?.error.message).toMatch(/frame_too_large/);
-    const task = assignment({ kind: 'echo', payload: 'still here' });
-    peer.assign([task]);
-    const complete = await peer.next((frame) => frame.type === 'complete', 'complete');
-    expect(complete.tasks).toEqual([{ taskId: task.taskId, attempt: 1, result: 'still here' }]);
-    expect(agent.child.exitCode).toBeNull();
-    expect(peer.closed).toBe(false);
+    await expectStillServing(peer, agent);
     expect(plane.peers).toHaveLength(1);
   });
 
