@@ -11,6 +11,7 @@ import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { pipelineExecutor } from './executors/pipeline.ts';
 import { Sandbox } from './sandbox/sandbox.ts';
 import { agentTempDir } from './temp-dir.ts';
+import { loadCacheKey } from './storage/cache-key.ts';
 import { createUrlStore, type OpenStore } from './storage/index.ts';
 import type { HealthSnapshot } from './health-server.ts';
 import type { AgentIdentity } from './identity.ts';
@@ -62,8 +63,9 @@ export class Agent {
     this.outbox = new Outbox((items) => this.runner.delivered(items));
     const openStore: OpenStore = (store, urls) =>
       createUrlStore(store, urls, { timeoutMs: options.storeTimeoutMs });
+    const cache = options.cache && { ...options.cache, key: loadCacheKey(options.cache.dir) };
     this.maps = new MapThreadPool(
-      { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache: options.cache },
+      { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache },
       options.slots,
     );
     this.runner = new TaskRunner({

@@ -1,7 +1,7 @@
 /** The agent's block cache against a real s3rver: exact bytes, hits without requests, misses, trim, ETags. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BlockCache,
@@ -12,6 +12,7 @@ import {
   type PlannedObject,
 } from '../../worker-agent/storage/index.ts';
 import { cacheId } from '../../worker-agent/storage/block-cache.ts';
+import { CACHE_KEY_FILE, loadCacheKey } from '../../worker-agent/storage/cache-key.ts';
 import {
   blockSpan,
   blocksCovering,
@@ -642,5 +643,31 @@ describe('checksums', { timeout: 60_000 }, () => {
     ).toBe(true);
     expect(fresh.gets).toHaveLength(1);
     expect(later.mismatches).toBe(0);
+  });
+
+  it('keeps its key in the cache dir, so a restarted agent reads its extents as hits', async () => {
+    const blockBytes = 1000;
+    const { bytes, object } = await upload('restart/object.bin', 3000);
+    const dir = await cacheDir();
+    const key = loadCacheKey(dir);
+    const keyFile = join(dir, CACHE_KEY_FILE);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const before = new BlockCache({ dir, maxBytes: 1 << 30, blockBytes, key });
+    await cachedStore(store, before, object).get(object.key);
+
+    // The next process loads the same key, and the extents are hits with no request.
+    const after = new BlockCache({ dir, maxBytes: 1 << 30, blockBytes, key: loadCacheKey(dir) });
+    const inner = counting(store);
+    expect(same(await cachedStore(inner.store, after, object).get(object.key), bytes)).toBe(true);
+    expect(inner.gets).toEqual([]);
+
+    // A key file others may read, or of the wrong size, is not trusted: a new key replaces it.
+    await chmod(keyFile, 0o644);
+    const replaced = loadCacheKey(dir);
+    expect(Buffer.from(replaced).equals(Buffer.from(key))).toBe(false);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    await writeFile(keyFile, randomBytes(16), { mode: 0o600 });
+    expect(loadCacheKey(dir)).toHaveLength(32);
+    expect(Buffer.from(loadCacheKey(dir)).equals(Buffer.from(replaced))).toBe(false);
   });
 });

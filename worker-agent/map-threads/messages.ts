@@ -7,8 +7,8 @@ export interface ThreadData {
   storeTimeoutMs: number;
   /**
    * The agent's block cache (shared by its threads through the one directory), or none. `key`
-   * (32 bytes, made by the pool, held in memory only) tags its blocks: every thread of the agent
-   * has the same, nothing on disk or outside the process does.
+   * (32 bytes: the agent's, kept in the cache dir by cache-key.ts; else one the pool makes and
+   * holds in memory only) tags its blocks: every thread of the agent has the same.
    */
   cache: { dir: string; maxBytes: number; key?: Uint8Array } | null;
 }

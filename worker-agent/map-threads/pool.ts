@@ -35,7 +35,7 @@ export class MapThreadPool {
     data: ThreadData,
     private readonly keepWarm = 0,
   ) {
-    // One cache key for the pool's threads, made here so that it never leaves the process.
+    // One cache key for the pool's threads: the agent's, or one made here for this pool alone.
     this.data = data.cache
       ? { ...data, cache: { ...data.cache, key: data.cache.key ?? randomBytes(32) } }
       : data;

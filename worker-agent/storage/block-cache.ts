@@ -43,8 +43,8 @@ export interface BlockCacheOptions {
   blockBytes?: number;
   /**
    * The 32-byte key the blocks' tags are made with; instances that share a directory must share
-   * it. Default: a random key of this instance. Kept in memory only: extents written under
-   * another key (an earlier process's) are misses.
+   * it. Default: a random key of this instance. Extents written under another key are misses;
+   * the agent keeps its key in the cache dir (cache-key.ts), so a restart keeps its extents.
    */
   key?: Uint8Array;
   /** Told of the first extent that fails its check (later ones are only counted). */
