@@ -10,7 +10,7 @@ import {
 import { unquoteEtag, type StoreAccess } from '../../protocol/object-stores.ts';
 import { describeError, objectChanged, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
-import { collect, download } from './stream-io.ts';
+import { collect, download, withinRange } from './stream-io.ts';
 import { clientTimeouts } from './s3-client.ts';
 import { ownClient, type ClientLease, type S3Clients } from './s3-clients.ts';
 
@@ -151,22 +151,9 @@ export function createObjectStore(
     }
     const onAbort = () => body.destroy(new Error('aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    // Some servers answer a range with more than was asked (s3rver sends all of `bytes=0-0`): trim.
-    let position = range ? servedFrom(response.ContentRange) : 0;
+    const from = range ? servedFrom(response.ContentRange) : 0;
     try {
-      for await (const raw of body) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        const chunk = raw instanceof Uint8Array ? raw : new TextEncoder().encode(String(raw));
-        const at = position;
-        position += chunk.byteLength;
-        if (!range) {
-          yield chunk;
-          continue;
-        }
-        const piece = chunk.subarray(Math.max(0, range.start - at), Math.max(0, range.end - at));
-        if (piece.byteLength > 0) yield piece;
-        if (position >= range.end) break;
-      }
+      yield* withinRange(chunksOf(body, opts.signal), range, from);
     } catch (error) {
       throw describeError(error, ctx);
     } finally {
@@ -241,4 +228,12 @@ export function createObjectStore(
       lease?.release();
     },
   };
+}
+
+/** The SDK's body as bytes, stopping at `signal`. */
+async function* chunksOf(body: Readable, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  for await (const raw of body) {
+    if (signal?.aborted) throw signal.reason;
+    yield raw instanceof Uint8Array ? raw : new TextEncoder().encode(String(raw));
+  }
 }

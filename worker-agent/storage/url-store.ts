@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { unquoteEtag, type TaskStore } from '../../protocol/index.ts';
 import { describeError, objectChanged, type CallContext } from './describe-error.ts';
 import { StorageError } from './errors.ts';
-import { collect, download } from './stream-io.ts';
+import { collect, download, withinRange } from './stream-io.ts';
 import { errorFrom, readBody, type FetchFailure } from './url-fetch.ts';
 import {
   rangeHeader,
@@ -141,20 +141,9 @@ export function createUrlStore(
         key,
       });
     }
-    // Some servers answer a range with more than was asked (s3rver sends all of `bytes=0-0`): trim.
-    let position = range ? servedFrom(response.headers.get('content-range') ?? undefined) : 0;
+    const from = range ? servedFrom(response.headers.get('content-range') ?? undefined) : 0;
     try {
-      for await (const chunk of readBody(response.body, timeoutMs, opts.signal)) {
-        const at = position;
-        position += chunk.byteLength;
-        if (!range) {
-          yield chunk;
-          continue;
-        }
-        const piece = chunk.subarray(Math.max(0, range.start - at), Math.max(0, range.end - at));
-        if (piece.byteLength > 0) yield piece;
-        if (position >= range.end) break;
-      }
+      yield* withinRange(readBody(response.body, timeoutMs, opts.signal), range, from);
     } catch (error) {
       throw describeError(error, ctx);
     }
