@@ -133,7 +133,9 @@ describe('a tampered block cache', { timeout: 180_000 }, () => {
     // keeping their size, so that one region reads as another name.
     const cache = agentCacheDir(stack.stateDir, stack.agents[0]!.address);
     let rewritten = 0;
-    for (const object of readdirSync(cache)) {
+    // One directory per object version (beside them, the tag key file).
+    const objects = readdirSync(cache, { withFileTypes: true }).filter((e) => e.isDirectory());
+    for (const { name: object } of objects) {
       for (const name of readdirSync(join(cache, object))) {
         const file = join(cache, object, name);
         const bytes = readFileSync(file);
