@@ -15,18 +15,21 @@ import { commandExecutor } from '../../worker-agent/executors/command.ts';
 import type { LogChunk, TaskOutcome } from '../../worker-agent/task-outcome.ts';
 import { assignment, commandSpec } from './agent-helpers.ts';
 
+/** A work dir for views built by hand: a path only, nothing is made there. */
+const WORK = join(tmpdir(), 'tm-sandbox-view', 'work');
+
 const VIEW: SandboxView = {
   system: [
     { path: '/usr', symlink: null },
     { path: '/bin', symlink: 'usr/bin' },
     { path: '/etc', symlink: null },
   ],
-  workDir: '/srv/work',
-  ownDir: '/srv/work/.tm-tenants/t1',
-  hiddenDirs: ['/srv/work/.tm-tenants', '/srv/work/.tm-pipelines', '/srv/work/cache'],
-  hiddenFiles: ['/etc/shadow', '/srv/work/agent-key.pem'],
+  workDir: WORK,
+  ownDir: `${WORK}/.tm-tenants/t1`,
+  hiddenDirs: [`${WORK}/.tm-tenants`, `${WORK}/.tm-pipelines`, `${WORK}/cache`],
+  hiddenFiles: ['/etc/shadow', `${WORK}/agent-key.pem`],
   readOnly: ['/opt/tools/ocr'],
-  cwd: '/srv/work/.tm-tenants/t1/sub',
+  cwd: `${WORK}/.tm-tenants/t1/sub`,
   network: false,
 };
 
@@ -42,41 +45,36 @@ describe('bwrapArgv', () => {
     expect(indexOf(argv, '--cap-drop', 'ALL')).toBeGreaterThanOrEqual(0);
     expect(indexOf(argv, '--ro-bind', '/usr', '/usr')).toBeGreaterThanOrEqual(0);
     expect(indexOf(argv, '--symlink', 'usr/bin', '/bin')).toBeGreaterThanOrEqual(0);
-    expect(indexOf(argv, '--ro-bind', '/srv/work', '/srv/work')).toBeGreaterThanOrEqual(0);
-    expect(indexOf(argv, '--bind', '/srv/work', '/srv/work')).toBe(-1);
+    expect(indexOf(argv, '--ro-bind', WORK, WORK)).toBeGreaterThanOrEqual(0);
+    expect(indexOf(argv, '--bind', WORK, WORK)).toBe(-1);
     expect(indexOf(argv, '--ro-bind', '/opt/tools/ocr', '/opt/tools/ocr')).toBeGreaterThan(0);
     expect(indexOf(argv, '--proc', '/proc')).toBeGreaterThan(0);
     expect(indexOf(argv, '--tmpfs', '/tmp')).toBeGreaterThan(0);
     // The tenants' folder is hidden first, then the tenant's own dir bound into it.
-    const tenants = indexOf(argv, '--tmpfs', '/srv/work/.tm-tenants');
+    const tenants = indexOf(argv, '--tmpfs', `${WORK}/.tm-tenants`);
     const own = indexOf(argv, '--bind', VIEW.ownDir, VIEW.ownDir);
-    expect(tenants).toBeGreaterThan(indexOf(argv, '--ro-bind', '/srv/work', '/srv/work'));
+    expect(tenants).toBeGreaterThan(indexOf(argv, '--ro-bind', WORK, WORK));
     expect(own).toBeGreaterThan(tenants);
     // Secrets are hidden after every bind, so none shows them again.
-    expect(indexOf(argv, '--tmpfs', '/srv/work/cache')).toBeGreaterThan(own);
+    expect(indexOf(argv, '--tmpfs', `${WORK}/cache`)).toBeGreaterThan(own);
     expect(indexOf(argv, '--ro-bind', '/dev/null', '/etc/shadow')).toBeGreaterThan(own);
-    expect(indexOf(argv, '--ro-bind', '/dev/null', '/srv/work/agent-key.pem')).toBeGreaterThan(own);
+    expect(indexOf(argv, '--ro-bind', '/dev/null', `${WORK}/agent-key.pem`)).toBeGreaterThan(own);
     expect(argv.slice(-6)).toEqual(['--chdir', VIEW.cwd, '--', '/bin/sh', '-c', 'cat x']);
   });
 
   it("gives the admin's task the work dir read-write, and the network only when allowed", () => {
-    const argv = bwrapArgv({ ...VIEW, ownDir: '/srv/work', cwd: '/srv/work', network: true }, [
-      'true',
-    ]);
-    expect(indexOf(argv, '--bind', '/srv/work', '/srv/work')).toBeGreaterThan(0);
+    const argv = bwrapArgv({ ...VIEW, ownDir: WORK, cwd: WORK, network: true }, ['true']);
+    expect(indexOf(argv, '--bind', WORK, WORK)).toBeGreaterThan(0);
     expect(argv).not.toContain('--unshare-net');
-    expect(indexOf(argv, '--tmpfs', '/srv/work/.tm-tenants')).toBeGreaterThan(
-      indexOf(argv, '--bind', '/srv/work', '/srv/work'),
+    expect(indexOf(argv, '--tmpfs', `${WORK}/.tm-tenants`)).toBeGreaterThan(
+      indexOf(argv, '--bind', WORK, WORK),
     );
   });
 
   it('hides only what a sandbox would show', () => {
     expect(
-      visibleWithin(
-        ['/srv/work/k.pem', '/home/a/k.pem', '/etc/shadow', '/srv/workx'],
-        ['/srv/work', '/etc'],
-      ),
-    ).toEqual(['/srv/work/k.pem', '/etc/shadow']);
+      visibleWithin([`${WORK}/k.pem`, '/home/a/k.pem', '/etc/shadow', `${WORK}x`], [WORK, '/etc']),
+    ).toEqual([`${WORK}/k.pem`, '/etc/shadow']);
   });
 });
 
@@ -95,7 +93,7 @@ describe('taskEnv', () => {
         TM_ADMIN_TOKEN: 'admin',
         SSH_AUTH_SOCK: '/run/ssh',
       },
-      home: '/srv/work/.tm-tenants/t1',
+      home: `${WORK}/.tm-tenants/t1`,
       spec: { GREETING: 'hi', TM_TASK_ID: 'spoofed' },
       task: { TM_TASK_ID: 'task-1', TM_ATTEMPT: '2' },
     });
@@ -104,7 +102,7 @@ describe('taskEnv', () => {
       LANG: 'C.UTF-8',
       LC_ALL: 'C',
       TZ: 'UTC',
-      HOME: '/srv/work/.tm-tenants/t1',
+      HOME: `${WORK}/.tm-tenants/t1`,
       GREETING: 'hi',
       TM_TASK_ID: 'task-1',
       TM_ATTEMPT: '2',
@@ -118,10 +116,10 @@ describe('taskEnv', () => {
 
 describe('tenant dirs', () => {
   it('puts a tenant under .tm-tenants and the admin in the work dir; refuses odd ids', () => {
-    expect(tenantRoot('/srv/work', null)).toBe('/srv/work');
-    expect(tenantRoot('/srv/work', 'b7c1-x_2')).toBe('/srv/work/.tm-tenants/b7c1-x_2');
-    expect(() => tenantRoot('/srv/work', '../other')).toThrow(/not a plain name/);
-    expect(() => tenantRoot('/srv/work', '')).toThrow(/not a plain name/);
+    expect(tenantRoot(WORK, null)).toBe(WORK);
+    expect(tenantRoot(WORK, 'b7c1-x_2')).toBe(`${WORK}/.tm-tenants/b7c1-x_2`);
+    expect(() => tenantRoot(WORK, '../other')).toThrow(/not a plain name/);
+    expect(() => tenantRoot(WORK, '')).toThrow(/not a plain name/);
   });
 });
 

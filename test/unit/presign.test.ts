@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { StoreAccess } from '../../protocol/index.ts';
 import { objectLocation, presignUrl } from '../../durable-objects/storage/presign.ts';
 
+/**
+ * The example credentials of AWS's SigV4 documentation ("Authenticating Requests: Using Query
+ * Parameters"), which are no account's: its published signature is computed with exactly these.
+ */
 const AWS_EXAMPLE: StoreAccess = {
   bucket: 'examplebucket',
   endpoint: 'https://s3.amazonaws.com',
