@@ -119,6 +119,28 @@ describe('presignUrl', () => {
     expect(ours.split('?')[0]).toBe(theirs.split('?')[0]);
   });
 
+  it('signs for R2 as `tm object-stores add --endpoint` registers it: path-style, region auto', async () => {
+    // The registration's defaults with an endpoint (durable-objects/object-stores.ts); made-up keys.
+    const r2: StoreAccess = {
+      bucket: 'tm-data',
+      endpoint: 'https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com',
+      region: 'auto',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'R2-EXAMPLE-KEY-ID', secretAccessKey: 'r2-example-secret' },
+    };
+    const now = new Date('2026-12-07T01:02:03Z');
+    const ours = presignUrl(r2, 'PUT', 'results/job 1/part-0.arrow', 900, now);
+    expect(ours.split('?')[0]).toBe(
+      'https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com/tm-data/results/job%201/part-0.arrow',
+    );
+    expect(params(ours)['X-Amz-Credential']).toBe(
+      'R2-EXAMPLE-KEY-ID/20261207/auto/s3/aws4_request',
+    );
+    expect(params(ours)).toEqual(
+      params(await sdkPresign(r2, 'PUT', 'results/job 1/part-0.arrow', 900, now)),
+    );
+  });
+
   it("the SDK signer, as called here, gives AWS's example too", async () => {
     const now = new Date('2013-05-24T00:00:00Z');
     const url = await sdkPresign(AWS_EXAMPLE, 'GET', 'test.txt', 86400, now);
