@@ -20,6 +20,11 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Serve https (and wss) with this certificate; the URL is then `https://…` (default: http). */
   tls?: Pick<LocalTls, 'caFile' | 'certFile' | 'keyFile'>;
+  /**
+   * A named environment of wrangler.toml (`production`) instead of the top level. Its vars stay
+   * as the file has them, and of the secrets only those it lists as required are passed.
+   */
+  environment?: string;
 }
 
 export interface ControlPlane {
@@ -72,6 +77,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     '--env-file',
     secrets,
     '--show-interactive-dev-session=false',
+    ...(options.environment ? ['--env', options.environment] : []),
     '--log-level',
     'warn',
     ...(options.tls
