@@ -5,6 +5,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { Agent } from './agent.ts';
 import { parseArgs } from './args.ts';
 import type { AgentOptions } from './args.ts';
+import { ConfigError } from './config-file.ts';
 import { startHealthServer } from './health-server.ts';
 import { loadIdentity } from './identity.ts';
 import type { LoadedIdentity } from './identity.ts';
@@ -20,8 +21,11 @@ import type { Isolation } from '../protocol/index.ts';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const EXIT_USAGE = 2;
-/** The control plane refused this agent's key (sysexits' EX_CONFIG, so a unit can stop retrying). */
-const EXIT_KEY_REFUSED = 78;
+/**
+ * sysexits' EX_CONFIG, for what a restart will not fix, so a unit can stop retrying: the
+ * control plane refused this agent's key or its lack of a sandbox, or its settings are wrong.
+ */
+const EXIT_CONFIG = 78;
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 function readOptions(): AgentOptions {
@@ -42,7 +46,7 @@ function readOptions(): AgentOptions {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`tm-agent: ${message}\nRun tm-agent --help for usage.\n`);
-    process.exit(EXIT_USAGE);
+    process.exit(error instanceof ConfigError ? EXIT_CONFIG : EXIT_USAGE);
   }
 }
 
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
         logger.error('the control plane requires sandboxed tasks; not retrying', { code, message });
         if (phase === 'stopping') return;
         phase = 'stopping';
-        void exitAfter(agent.shutdown('the control plane requires isolation'), EXIT_KEY_REFUSED);
+        void exitAfter(agent.shutdown('the control plane requires isolation'), EXIT_CONFIG);
         return;
       }
       logger.error(
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
       );
       if (phase === 'stopping') return;
       phase = 'stopping';
-      void exitAfter(agent.shutdown('the control plane refused this agent key'), EXIT_KEY_REFUSED);
+      void exitAfter(agent.shutdown('the control plane refused this agent key'), EXIT_CONFIG);
     },
   });
 

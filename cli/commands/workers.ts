@@ -72,7 +72,7 @@ agent's machine prints it) that agent is approved at once and any other key is r
     );
     if (reply.joinToken)
       ctx.out(
-        `join token (shown once): ${reply.joinToken}\nstart its agent with: npx tm-agent --control-plane ${ctx.config.url} --token <join token> --address ${w.address}`,
+        `join token (shown once): ${reply.joinToken}\nput it in a file of mode 0600 on the worker's machine, e.g. /etc/tm/join-token, and start its agent with: tm-agent --control-plane ${ctx.config.url} --token-file /etc/tm/join-token --address ${w.address} (docs/agents.md)`,
       );
     if (!w.approved)
       ctx.out(

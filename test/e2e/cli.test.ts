@@ -171,6 +171,9 @@ describe('tm: workers and object stores', () => {
     expect(registered.code).toBe(0);
     expect(registered.stdout).toContain(`registered worker`);
     expect(registered.stdout).toContain('join token (shown once)');
+    // The hint starts the agent with the token in a file, never on its command line.
+    expect(registered.stdout).toContain(`tm-agent --control-plane ${stack.url} --token-file `);
+    expect(registered.stdout).not.toMatch(/--token |npx/);
     const id = jobIdIn(registered.stdout);
     const again = JSON.parse((await tm(['register-worker', address, '--json'])).stdout);
     expect(again).toMatchObject({

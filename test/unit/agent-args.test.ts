@@ -69,8 +69,8 @@ describe('parseArgs', () => {
     const options = run([
       '--control-plane',
       'https://tm.example.com/base/',
-      '--token',
-      TOKEN,
+      '--token-file',
+      '/etc/tm/token',
       '--address',
       'worker-1.internal:50051',
       '--slots',
@@ -103,7 +103,7 @@ describe('parseArgs', () => {
       cache: { dir: '/srv/agent/cache', maxBytes: 64 * 1024 * 1024 },
       isolation: 'auto',
       taskNetwork: false,
-      secretPaths: ['/srv/agent/keys/agent.pem', '/srv/agent/cache'],
+      secretPaths: ['/srv/agent/keys/agent.pem', '/etc/tm/token', '/srv/agent/cache'],
     });
   });
 
@@ -135,7 +135,7 @@ describe('parseArgs', () => {
     expect(fromEnv.isolation).toBe('none');
     expect(fromEnv.taskNetwork).toBe(false);
     expect(() =>
-      run(['--address', 'localhost:1', '--token', TOKEN, '--isolation', 'chroot']),
+      run(['--address', 'localhost:1', '--isolation', 'chroot'], { env: { TM_JOIN_TOKEN: TOKEN } }),
     ).toThrow(/--isolation: expected bwrap, none or auto/);
   });
 
@@ -155,13 +155,13 @@ describe('parseArgs', () => {
         env: { TM_JOIN_TOKEN: TOKEN, TM_STORE_TIMEOUT_MS: '500' },
       }).storeTimeoutMs,
     ).toBe(500);
-    expect(run(['--address', 'localhost:1', '--token', 'tok-abc123']).connectUrl).toBe(
+    expect(run(['--address', 'localhost:1', '--token-file', '/etc/tm/token']).connectUrl).toBe(
       'ws://localhost:8080/v1/agent/connect',
     );
   });
 
   it('keeps the key file under the XDG state dir, one per address, unless told otherwise', () => {
-    const base = ['--token', 'tok-abc123'];
+    const base = ['--token-file', '/etc/tm/token'];
     expect(run([...base, '--address', 'localhost:50051']).keyFile).toBe(
       '/home/agent/.local/state/tm-agent/localhost_50051/agent-key.pem',
     );
@@ -194,7 +194,7 @@ describe('parseArgs', () => {
   });
 
   it('caches input blocks per address under the XDG cache dir, or where and how much it is told', () => {
-    const base = ['--token', 'tok-abc123', '--address', 'localhost:50051'];
+    const base = ['--token-file', '/etc/tm/token', '--address', 'localhost:50051'];
     const gib2 = 2048 * 1024 * 1024;
     expect(run(base).cache).toEqual({
       dir: '/home/agent/.cache/tm-agent/localhost_50051',
@@ -232,7 +232,7 @@ describe('parseArgs', () => {
   });
 
   it('parses an IPv6 address and listens on the bare host', () => {
-    const options = run(['--address', '[::1]:50051', '--token', 'tok-abc123']);
+    const options = run(['--address', '[::1]:50051', '--token-file', '/etc/tm/token']);
     expect(options.listenHost).toBe('::1');
     expect(options.listenPort).toBe(50051);
   });
@@ -244,29 +244,51 @@ describe('parseArgs', () => {
     expect(parsed.kind === 'help' && parsed.text).toMatch(/--key-file FILE .*TM_AGENT_KEY_FILE/);
   });
 
-  it('requires a token', () => {
-    expect(errorOf(['--address', 'localhost:50051'])).toMatch(/join token is required/);
-    expect(errorOf(['--address', 'localhost:50051', '--token', '   '])).toMatch(
+  it('requires a token, and never takes it from argv', () => {
+    expect(errorOf(['--address', 'localhost:50051'])).toBe(
+      'a join token is required: --token-file FILE, TM_JOIN_TOKEN, or token_file in the --config file',
+    );
+    expect(errorOf(['--address', 'h:1'], { env: { TM_JOIN_TOKEN: '   ' } })).toMatch(
       /join token is required/,
     );
-    expect(errorOf(['--address', 'h:1', '--token', 'a', '--token-file', '/etc/tm/token'])).toMatch(
-      /either --token or --token-file/,
+    for (const argv of [
+      ['--address', 'h:1', '--token', TOKEN],
+      ['--address', 'h:1', `--token=${TOKEN}`],
+    ]) {
+      const message = errorOf(argv);
+      expect(message).toMatch(/^--token is not accepted: .*--token-file FILE, TM_JOIN_TOKEN/);
+      expect(message).not.toContain(TOKEN);
+    }
+  });
+
+  it('takes --token-file over TM_JOIN_TOKEN, and hides only a token file from tasks', () => {
+    const both = run(['--address', 'h:1', '--token-file', '/etc/tm/token'], {
+      env: { TM_JOIN_TOKEN: 'tm_join_from-env' },
+    });
+    expect(both.token).toBe(TOKEN);
+    expect(both.secretPaths).toContain('/etc/tm/token');
+    const fromEnv = run(['--address', 'h:1'], { env: { TM_JOIN_TOKEN: ' tm_join_from-env\n' } });
+    expect(fromEnv.token).toBe('tm_join_from-env');
+    expect(errorOf(['--address', 'h:1'], { env: { TM_JOIN_TOKEN: 'two words' } })).toBe(
+      'the join token must not contain whitespace',
     );
   });
 
   it('rejects bad addresses', () => {
-    expect(errorOf(['--token', 'tok-abc123'])).toMatch(/--address HOST:PORT is required/);
-    expect(errorOf(['--token', 'tok-abc123', '--address', 'localhost'])).toMatch(
+    expect(errorOf(['--token-file', '/etc/tm/token'])).toMatch(/--address HOST:PORT is required/);
+    expect(errorOf(['--token-file', '/etc/tm/token', '--address', 'localhost'])).toMatch(
       /--address: expected host:port/,
     );
-    expect(errorOf(['--token', 'tok-abc123', '--address', 'localhost:70000'])).toMatch(
+    expect(errorOf(['--token-file', '/etc/tm/token', '--address', 'localhost:70000'])).toMatch(
       /port must be 1..65535/,
     );
-    expect(errorOf(['--token', 'tok-abc123', '--address', 'http://x:1'])).toMatch(/--address/);
+    expect(errorOf(['--token-file', '/etc/tm/token', '--address', 'http://x:1'])).toMatch(
+      /--address/,
+    );
   });
 
   it('rejects bad slots, grace periods, URLs and work dirs', () => {
-    const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+    const base = ['--token-file', '/etc/tm/token', '--address', 'h:1'];
     expect(errorOf([...base, '--slots', '0'])).toMatch(
       /--slots: expected an integer from 1 to 1024, got 0/,
     );
@@ -285,14 +307,16 @@ describe('parseArgs', () => {
   });
 
   it('never quotes the token in an error', () => {
+    const withToken = { env: { TM_JOIN_TOKEN: TOKEN } };
     const cases: [string[], Partial<ArgsEnvironment>][] = [
-      [['--token', TOKEN, TOKEN, '--address', 'h:1'], {}],
+      [['--address', 'h:1', TOKEN], withToken],
       [[TOKEN], {}],
-      [['--token', TOKEN, '--address', TOKEN], {}],
-      [['--token', TOKEN, '--address', `${TOKEN}:99999`], {}],
-      [['--token=' + TOKEN, '--address', 'h:1', '--work-dir', TOKEN], {}],
-      [['--address', 'h:1', '--control-plane', TOKEN], { env: { TM_JOIN_TOKEN: TOKEN } }],
-      [['--address', 'h:1', '--token', `${TOKEN} x`], {}],
+      [['--address', TOKEN], withToken],
+      [['--address', `${TOKEN}:99999`], withToken],
+      [['--address', 'h:1', '--work-dir', TOKEN], withToken],
+      [['--address', 'h:1', '--control-plane', TOKEN], withToken],
+      [['--address', 'h:1', '--token', TOKEN], {}],
+      [['--address', 'h:1', '--config', '/etc/tm/agent.toml', '--slots', TOKEN], withToken],
     ];
     for (const [argv, env] of cases) {
       const message = errorOf(argv, env);
@@ -302,7 +326,7 @@ describe('parseArgs', () => {
   });
 
   it('reads a CA file and a client certificate, from options or the environment', () => {
-    const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+    const base = ['--token-file', '/etc/tm/token', '--address', 'h:1'];
     const plain = run(base);
     expect('ca' in plain || 'clientCert' in plain).toBe(false);
     expect(run([...base, '--ca-file', '.tm/tls/ca.pem']).ca).toBe(CA);
@@ -326,7 +350,7 @@ describe('parseArgs', () => {
   });
 
   it('rejects TLS files it cannot use, without quoting them', () => {
-    const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+    const base = ['--token-file', '/etc/tm/token', '--address', 'h:1'];
     expect(errorOf([...base, '--ca-file', 'nope.pem'])).toBe(
       '--ca-file: cannot read /srv/agent/nope.pem',
     );
@@ -387,7 +411,7 @@ describe('describeTlsFailure', () => {
 });
 
 describe('parseArgs: executors', () => {
-  const base = ['--token', 'tok-abc123', '--address', 'h:1'];
+  const base = ['--token-file', '/etc/tm/token', '--address', 'h:1'];
   const executors = (argv: string[], env: Record<string, string> = {}) =>
     run([...base, ...argv], { env }).executors;
 

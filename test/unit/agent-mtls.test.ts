@@ -99,15 +99,16 @@ async function startAgent(extra: string[], env: Record<string, string> = {}) {
       AGENT_BIN,
       '--control-plane',
       `https://localhost:${port}`,
-      '--token',
-      'tm-test-token',
       '--address',
       `127.0.0.1:${await freePort()}`,
       '--work-dir',
       dir,
       ...extra,
     ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      env: { ...process.env, TM_JOIN_TOKEN: 'tm-test-token', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   agents.push(child);
   let log = '';
