@@ -1,7 +1,8 @@
 // Reads vitest's JSON report and prints `ci: N passed, M failed`; exits non-zero on any failure.
 import { existsSync, readFileSync } from 'node:fs';
 
-// checksFailed: how many checks before the tests failed (typecheck, snappy.wasm's build).
+// checksFailed: how many checks before the tests failed (typecheck, the systemd unit, the wasm
+// builds, the deploy check).
 const [report, checksFailed, testStatus] = process.argv.slice(2);
 let passed = 0;
 let failed = Number(checksFailed) || 0;
