@@ -22,9 +22,17 @@ export interface ParsedArgs {
 }
 
 /** Flags every command takes. */
+/** `--token` is refused: other users of the machine see a command line in `ps`. */
+const TOKEN_ON_ARGV =
+  '--token would put the token on the command line, where ps shows it: use --token-file FILE, TM_TOKEN, or "token" in the config file';
+
 export const GLOBAL_FLAGS: FlagSpecs = {
   url: { type: 'string', value: 'URL', help: 'control plane URL (env TM_URL)' },
-  token: { type: 'string', value: 'TOKEN', help: 'API token (env TM_TOKEN)' },
+  'token-file': {
+    type: 'string',
+    value: 'FILE',
+    help: 'read the API token from FILE (env TM_TOKEN holds the token itself)',
+  },
   'ca-file': {
     type: 'string',
     value: 'FILE',
@@ -61,6 +69,7 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
       continue;
     }
     const spec = specs[name];
+    if (name === 'token' && !spec) throw new UsageError(TOKEN_ON_ARGV);
     if (!spec) throw new UsageError(`unknown option --${name}`);
     let value: string | boolean;
     if (spec.type === 'boolean') {
@@ -144,7 +153,7 @@ export function splitCommand(argv: readonly string[]): { command?: string; rest:
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') break;
-    if (arg === '--url' || arg === '--token' || arg === '--ca-file') {
+    if (arg === '--url' || arg === '--token-file' || arg === '--ca-file') {
       i++;
       continue;
     }

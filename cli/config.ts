@@ -16,7 +16,8 @@ export interface Config {
 }
 
 export interface ConfigInputs {
-  flags: { url?: string; token?: string; caFile?: string };
+  /** `--token-file` names a file holding the token: a token itself never goes on a command line. */
+  flags: { url?: string; tokenFile?: string; caFile?: string };
   env: Record<string, string | undefined>;
   /** Reads a file's text, or returns undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
@@ -52,7 +53,10 @@ export function resolveConfig(inputs: ConfigInputs): Config {
       ? read(inputs.localTokenFile)?.trim()
       : undefined;
   const [token] = pick(
-    [flags.token, '--token'],
+    [
+      flags.tokenFile === undefined ? undefined : readTokenFile(flags.tokenFile, read),
+      '--token-file',
+    ],
     [env.TM_TOKEN, 'TM_TOKEN'],
     [file.token, path],
     [local, 'local stack'],
@@ -69,6 +73,13 @@ export function resolveConfig(inputs: ConfigInputs): Config {
     ...(token ? { token } : {}),
     ...(caFile ? { caFile } : {}),
   };
+}
+
+/** The token in `--token-file`'s file, trimmed; a usage error naming the file when it has none. */
+function readTokenFile(path: string, read: (path: string) => string | undefined): string {
+  const token = read(path)?.trim();
+  if (!token) throw new UsageError(`--token-file ${path}: no such file, or it is empty`);
+  return token;
 }
 
 /** The local stack listens on loopback only; its token is never sent anywhere else. */

@@ -78,7 +78,7 @@ export const EXIT_CODES_HELP = `exit codes:
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `usage: tm [--url URL] [--token TOKEN] [--json] <command> [options]
+  return `usage: tm [--url URL] [--token-file FILE] [--json] <command> [options]
 
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
@@ -87,7 +87,7 @@ options of every command:
 ${flagHelp(GLOBAL_FLAGS)}
 
 The control plane is --url, else $TM_URL, else "url" in $TM_CONFIG or ~/.config/tm/config.json,
-else http://localhost:8080 (the token likewise: --token, $TM_TOKEN, "token"; a CA to trust for
+else http://localhost:8080 (the token likewise: --token-file, $TM_TOKEN, "token"; a CA to trust for
 https likewise: --ca-file, $TM_CA_FILE, "caFile").
 \`tm <command> --help\` shows a command's options.
 
@@ -190,7 +190,7 @@ export async function runTm(argv: readonly string[], io: Io): Promise<number> {
       : resolveConfig({
           flags: {
             url: stringFlag(args, 'url'),
-            token: stringFlag(args, 'token'),
+            tokenFile: stringFlag(args, 'token-file'),
             caFile: stringFlag(args, 'ca-file'),
           },
           env: io.env,

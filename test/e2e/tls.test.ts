@@ -86,11 +86,13 @@ describe('TLS end to end', () => {
   });
 
   it('the tm CLI reaches it with --ca-file, TM_CA_FILE or the config file', async () => {
+    const tokenFile = join(home, 'admin-token');
+    writeFileSync(tokenFile, `${stack.adminToken}\n`, { mode: 0o600 });
     const listed = await tm([
       '--url',
       stack.url,
-      '--token',
-      stack.adminToken,
+      '--token-file',
+      tokenFile,
       '--ca-file',
       caFile,
       'workers',

@@ -53,6 +53,21 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--url', 'a', '--url', 'b'], SPECS)).toThrow(/more than once/);
   });
 
+  it('refuses a token on the command line, pointing at the ways that keep it off', () => {
+    for (const argv of [['--token', 'tma_secret'], ['--token=tma_secret']]) {
+      const error = (() => {
+        try {
+          parseArgs(argv, SPECS);
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error).toBeInstanceOf(UsageError);
+      expect(String(error)).toMatch(/--token-file FILE, TM_TOKEN/);
+      expect(String(error)).not.toContain('tma_secret');
+    }
+  });
+
   it('a value may start with a dash', () => {
     expect(parseArgs(['--workers', '-1'], SPECS).flags.workers).toBe('-1');
   });

@@ -1,4 +1,4 @@
-/** Where `tm` finds its control plane: --url/--token, then TM_URL/TM_TOKEN, then the config file. */
+/** Where `tm` finds its control plane: --url/--token-file, then TM_URL/TM_TOKEN, then the config file. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_URL, configPath, readCaFile, resolveConfig } from '../../cli/config.ts';
 import { UsageError, exitCodeOf, describeError, EXIT } from '../../cli/exit.ts';
@@ -9,13 +9,16 @@ const HOME = '/home/u';
 const DEFAULT_FILE = '/home/u/.config/tm/config.json';
 
 describe('resolveConfig', () => {
-  const file = files({ [DEFAULT_FILE]: '{"url": "http://file:1", "token": "file-token"}' });
+  const file = files({
+    [DEFAULT_FILE]: '{"url": "http://file:1", "token": "file-token"}',
+    '/run/tm/token': 't\n',
+  });
 
   it('flags beat env, env beats the file, the file beats the default', () => {
     const env = { TM_URL: 'http://env:1', TM_TOKEN: 'env-token' };
     expect(
       resolveConfig({
-        flags: { url: 'http://flag:1', token: 't' },
+        flags: { url: 'http://flag:1', tokenFile: '/run/tm/token' },
         env,
         readFile: file,
         home: HOME,
@@ -39,10 +42,10 @@ describe('resolveConfig', () => {
 
   it("uses the local stack's admin token only for a loopback URL and only when nothing else gives one", () => {
     const LOCAL = '/repo/.tm/admin-token';
-    const read = files({ [LOCAL]: 'tma_local\n' });
-    const at = (url: string, token?: string) =>
+    const read = files({ [LOCAL]: 'tma_local\n', '/given': 'given' });
+    const at = (url: string, tokenFile?: string) =>
       resolveConfig({
-        flags: { url, token },
+        flags: { url, tokenFile },
         env: {},
         readFile: read,
         home: HOME,
@@ -50,10 +53,22 @@ describe('resolveConfig', () => {
       }).token;
     expect(at('http://localhost:8080')).toBe('tma_local');
     expect(at('http://127.0.0.1:9000')).toBe('tma_local');
-    expect(at('http://localhost:8080', 'given')).toBe('given');
+    expect(at('http://localhost:8080', '/given')).toBe('given');
     expect(at('https://tm.example.workers.dev')).toBeUndefined();
     expect(at('http://10.0.0.5:8080')).toBeUndefined();
     expect(at('http://localhost.example.com:8080')).toBeUndefined();
+  });
+
+  it('refuses a --token-file that is missing or empty, naming it', () => {
+    for (const path of ['/missing', '/empty'])
+      expect(() =>
+        resolveConfig({
+          flags: { tokenFile: path },
+          env: {},
+          readFile: files({ '/empty': ' \n' }),
+          home: HOME,
+        }),
+      ).toThrow(new UsageError(`--token-file ${path}: no such file, or it is empty`));
   });
 
   it('takes url and token each from the first place that has it', () => {
