@@ -5,8 +5,8 @@
  */
 import { formatFingerprint, fromBase64Url, helloMessage } from '../protocol/index.ts';
 import type { HelloFrame } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import type { WorkerRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import type { WorkerRow } from './db/rows.ts';
 
 const ED25519 = { name: 'Ed25519' };
 const encoder = new TextEncoder();

@@ -11,7 +11,7 @@ import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects, wakeAt, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
-import type { WorkerRow } from './rows.ts';
+import type { WorkerRow } from './db/rows.ts';
 import { appendLogs } from './logs-store.ts';
 import { recordTaskEnds } from './jobs-store.ts';
 import {

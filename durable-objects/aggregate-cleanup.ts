@@ -5,7 +5,7 @@
  * the reduce outputs), and tries again later while the store is down.
  */
 import type { Core } from './core.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import { wakeAt, type Effects } from './effects.ts';
 import { findJob } from './jobs-store.ts';
 import { findStore } from './object-stores.ts';

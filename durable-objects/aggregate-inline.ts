@@ -6,8 +6,8 @@
 import { inflateRawSync } from 'node:zlib';
 import { tableFromIPC } from 'apache-arrow';
 import type { FinalResult } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import type { JobRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import type { JobRow } from './db/rows.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { resultCacheKey, type Decoded } from './result-cache.ts';
 

@@ -4,10 +4,10 @@
  * fails for good ends the whole job at once.
  */
 import type { MapResult, ReduceResult } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
-import type { JobRow } from './rows.ts';
+import type { JobRow } from './db/rows.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { reduceInputs, stepInputs, type StepInputs } from './aggregate-plan.ts';
 import { insertTasks } from './jobs-store.ts';

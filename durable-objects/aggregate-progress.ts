@@ -1,7 +1,7 @@
 /** How far an aggregation has come: rows and bytes read by its maps, tasks done, the phase. */
 import type { AggregateProgress, MapResult } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import type { JobRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import type { JobRow } from './db/rows.ts';
 
 export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
   let rowsRead = 0;

@@ -4,7 +4,7 @@
  * store's keys, so a worker (or whoever holds the join token) learns one job's objects, not a store.
  */
 import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import { simpleTaskSpec } from './job-plan.ts';
 import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
 import { signingScope, type PresignMethod } from './storage/presign.ts';

@@ -2,7 +2,8 @@
 import { MAX_FRAME_BYTES, MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { connectedReadyWorkers } from './workers-store.ts';
-import { effectiveSlots, LIVE_TASK_STATES } from './rows.ts';
+import { effectiveSlots } from './views.ts';
+import { LIVE_TASK_STATES } from './db/rows.ts';
 import {
   mapsAhead,
   placeRoundRobin,

@@ -1,6 +1,6 @@
 /** What a storage transition asks the Durable Object to do once it has committed. */
 import type { JobState, ServerFrame, TaskRef, TaskState } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 
 export interface Effects {
   endedTasks: { id: string; jobId: string; state: TaskState }[];

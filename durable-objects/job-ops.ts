@@ -9,7 +9,7 @@ import {
   type TaskView,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
-import { whereGiven } from './sql.ts';
+import { whereGiven } from './db/sql.ts';
 import { commit } from './core.ts';
 import { newEffects, wakeAt } from './effects.ts';
 import { attemptHistory } from './task-attempts.ts';
@@ -34,7 +34,8 @@ import {
 } from './jobs-store.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { readLogs, type LogScope } from './logs-store.ts';
-import { toTaskView, type TaskRow } from './rows.ts';
+import { toTaskView } from './views.ts';
+import { type TaskRow } from './db/rows.ts';
 import { admitTenant, checkJob } from './tenant-access.ts';
 
 const JOB_VIEW_TASKS = 1000;

@@ -6,7 +6,7 @@ import {
   type JobView,
   type TaskCounts,
 } from '../protocol/index.ts';
-import { whereGiven, type Sql } from './sql.ts';
+import { whereGiven, type Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { advanceAggregate } from './aggregate-phases.ts';
@@ -14,7 +14,8 @@ import { scheduleCleanup } from './aggregate-cleanup.ts';
 import { forgetInlineOutputs, inlineResult } from './aggregate-inline.ts';
 import { aggregateProgress } from './aggregate-progress.ts';
 import type { JobDraft, PlannedTask } from './job-plan.ts';
-import { toJobView, toTaskView, type JobRow, type TaskRow } from './rows.ts';
+import { toJobView, toTaskView } from './views.ts';
+import { type JobRow, type TaskRow } from './db/rows.ts';
 import { attemptCounts } from './task-attempts.ts';
 
 /** Stores a job and its first tasks; `tenantId` owns it (null: the admin's). */

@@ -1,7 +1,7 @@
 /** Task output in SQLite: bounded per task, with a truncation marker, read by sequence number. */
 import type { LogEntry, LogFrame } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { iso } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { iso } from './views.ts';
 import { truncateUtf8, utf8Length } from './utf8.ts';
 
 export interface StoredLogEntry extends LogEntry {

@@ -4,8 +4,8 @@ import type {
   RegisterObjectStoreRequest,
   StoreAccess,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { iso } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { iso } from './views.ts';
 
 export interface StoreRow {
   id: string;

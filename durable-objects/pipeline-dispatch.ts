@@ -4,8 +4,8 @@
  * pipeline (like pinned tasks), so tasks no agent can run never hide the work queued behind them.
  */
 import { requiredExecutors } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { LIVE_TASK_STATES } from './db/rows.ts';
 import type { PlacementWorker } from './placement.ts';
 import { specOf, type VersionRow } from './pipelines-store.ts';
 

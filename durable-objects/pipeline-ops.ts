@@ -12,7 +12,7 @@ import {
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound } from './failure.ts';
-import { iso } from './rows.ts';
+import { iso } from './views.ts';
 import {
   deletePipelineRows,
   ensureApplication,

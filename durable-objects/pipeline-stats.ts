@@ -1,8 +1,9 @@
 /** A pipeline's load and scaling figures, read from its tasks and the agents that can run it. */
 import type { PipelineSpec, PipelineStats } from '../protocol/index.ts';
 import { requiredExecutors } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { effectiveSlots, LIVE_TASK_STATES, type WorkerRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { effectiveSlots } from './views.ts';
+import { LIVE_TASK_STATES, type WorkerRow } from './db/rows.ts';
 import { connectedReadyWorkers } from './workers-store.ts';
 import { wantedCapacity } from './pipeline-scaling.ts';
 

@@ -16,7 +16,7 @@ import { badRequest, notFound } from './failure.ts';
 import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
 import { launchJob } from './job-ops.ts';
-import type { TaskRow } from './rows.ts';
+import type { TaskRow } from './db/rows.ts';
 import { findVersion, specOf } from './pipelines-store.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
 import { checkPipelineSteps } from './tenant-access.ts';

@@ -10,8 +10,9 @@ import {
   type StepView,
 } from '../protocol/index.ts';
 import { z } from 'zod';
-import type { Sql } from './sql.ts';
-import { iso, isoOrNull, type TaskRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { iso, isoOrNull } from './views.ts';
+import { type TaskRow } from './db/rows.ts';
 import { findVersion, specOf } from './pipelines-store.ts';
 import { executorsOf, runningCount } from './pipeline-stats.ts';
 import { connectedReadyWorkers } from './workers-store.ts';

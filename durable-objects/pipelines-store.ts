@@ -3,7 +3,7 @@
  * application is found only by its tenant and name, a pipeline only inside its application.
  */
 import type { PipelineSpec } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 
 export interface ApplicationRow {
   id: string;

@@ -13,8 +13,8 @@ import {
   type CompleteFrame,
   type FailFrame,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { LIVE_TASK_STATES } from './db/rows.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { finalOutputKey, mapOutputPrefix, reduceOutputKey } from './aggregate-plan.ts';
 

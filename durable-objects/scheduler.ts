@@ -26,8 +26,8 @@ import type {
   WorkerState,
   WorkerView,
 } from '../protocol/index.ts';
-import { createSql } from './sql.ts';
-import { migrate } from './schema.ts';
+import { createSql } from './db/sql.ts';
+import { migrate } from './db/schema.ts';
 import { readConfig, type SchedulerEnv } from './config.ts';
 import { AgentSockets, type AgentAuth } from './sockets.ts';
 import { Watchers } from './watchers.ts';

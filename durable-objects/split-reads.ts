@@ -3,7 +3,7 @@
  * whose block cache may still hold the bytes (placement tries it first and never waits for it).
  */
 import type { InputSplit } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { AggregateTaskPart } from './aggregate-store.ts';
 import { splitIdentity } from './aggregate-plan.ts';
 

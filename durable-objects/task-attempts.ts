@@ -4,8 +4,9 @@
  * leaving it out keeps the completion path (the busiest one) at one write per task.
  */
 import type { AttemptCounts, AttemptOutcome, AttemptView } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { iso, isoOrNull, type JobRow, type TaskRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { iso, isoOrNull } from './views.ts';
+import { type JobRow, type TaskRow } from './db/rows.ts';
 
 /** What an attempt's end is recorded from: the task row as it stood while the attempt was live. */
 export interface LiveAttempt {

@@ -4,7 +4,7 @@
  * its worker's (a claim on another worker's task: refused and logged).
  */
 import type { TaskRef } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 
 /**
  * Of the refs a worker's frame named and the Scheduler did not apply, those whose attempt belongs

@@ -3,8 +3,8 @@
  * attempt and worker, so a late or duplicate report from an old attempt changes nothing.
  */
 import type { CompleteFrame, FailFrame, ProgressFrame, TaskRef } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { LIVE_TASK_STATES } from './db/rows.ts';
 import { tellAgentsToStop, wakeAt, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
 import { retryDelayMs, TIMEOUT_GRACE_MS } from './job-policy.ts';

@@ -5,8 +5,8 @@
  * had started counts: one still waiting on its agent cannot have been what killed it.
  */
 import type { TaskRef } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { LIVE_TASK_STATES } from './db/rows.ts';
 import type { Effects } from './effects.ts';
 import { recordAttempt, type LiveAttempt } from './task-attempts.ts';
 

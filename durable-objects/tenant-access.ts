@@ -8,7 +8,7 @@ import type {
   SubmitJobRequest,
   TenantPermissions,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { SchedulerConfig } from './config.ts';
 import { forbidden, notFound, rateLimited } from './failure.ts';
 import { findStore } from './object-stores.ts';

@@ -8,7 +8,7 @@ import {
   TenantPermissionsPatch,
   type TenantPermissions,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 
 export interface TenantRow {
   id: string;

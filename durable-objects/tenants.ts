@@ -7,10 +7,10 @@ import {
   type UpdateTenantRequest,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import { conflict, notFound } from './failure.ts';
 import { hashToken, newToken } from './tokens.ts';
-import { iso, isoOrNull } from './rows.ts';
+import { iso, isoOrNull } from './views.ts';
 import {
   deleteToken,
   findTenant,

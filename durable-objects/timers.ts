@@ -7,8 +7,8 @@
  */
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { LIVE_TASK_STATES } from './db/rows.ts';
 import { newEffects, tellAgentsToStop, type Effects } from './effects.ts';
 import { lapsedWorkers } from './workers-store.ts';
 import { closeSocketsWithoutHello, expireLeases } from './agent-session.ts';

@@ -1,5 +1,5 @@
 /** Worker transitions that move tasks: losing an agent, draining, and retiring a worker. */
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import { findWorker, unbindConnection } from './workers-store.ts';
 import { failPinnedTasks, liveTasksOf } from './task-lifecycle.ts';

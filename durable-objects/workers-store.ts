@@ -5,8 +5,9 @@ import type {
   WorkerState,
   WorkerView,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES, toWorkerView, type WorkerRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { toWorkerView } from './views.ts';
+import { LIVE_TASK_STATES, type WorkerRow } from './db/rows.ts';
 import { keyFingerprint } from './agent-keys.ts';
 
 export function findWorker(sql: Sql, id: string): WorkerRow | null {

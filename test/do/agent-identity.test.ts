@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { env, runInDurableObject } from 'cloudflare:test';
 import { PROTOCOL_VERSION, type TaskView, type WorkerView } from '../../protocol/index.ts';
-import { MIGRATIONS, migrate } from '../../durable-objects/schema.ts';
-import { createSql } from '../../durable-objects/sql.ts';
+import { MIGRATIONS, migrate } from '../../durable-objects/db/schema.ts';
+import { createSql } from '../../durable-objects/db/sql.ts';
 import type { Env } from '../../src/env.ts';
 import {
   JOIN_TOKEN,

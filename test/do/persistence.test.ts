@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { forgetInlineOutputs, withoutInline } from '../../durable-objects/aggregate-inline.ts';
 import { mayHaveIntermediates } from '../../durable-objects/aggregate-cleanup.ts';
-import { createSql } from '../../durable-objects/sql.ts';
-import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
+import { createSql } from '../../durable-objects/db/sql.ts';
+import { SCHEMA_VERSION, migrate } from '../../durable-objects/db/schema.ts';
 import {
   api,
   assignmentOf,

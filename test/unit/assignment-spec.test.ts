@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { specBuilder } from '../../durable-objects/assignment-spec.ts';
 import type { AggregateJobSpec } from '../../durable-objects/aggregate-store.ts';
 import { toStoreAccess, type StoreRow } from '../../durable-objects/object-stores.ts';
-import type { Sql } from '../../durable-objects/sql.ts';
+import type { Sql } from '../../durable-objects/db/sql.ts';
 import { presignUrl } from '../../durable-objects/storage/presign.ts';
 import { assignBatches } from '../../durable-objects/assign-batches.ts';
 import {
