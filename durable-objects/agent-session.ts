@@ -13,14 +13,9 @@ import { newEffects, wakeAt, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
 import type { WorkerRow } from './db/rows.ts';
 import { appendLogs } from './logs-store.ts';
-import { recordTaskEnds } from './jobs-store.ts';
-import {
-  completeTasks,
-  failTasks,
-  liveTasksOf,
-  markStarted,
-  recordProgress,
-} from './task-lifecycle.ts';
+import { recordTaskEnds } from './job-settlement.ts';
+import { liveAttemptsOf } from './db/attempts.ts';
+import { completeTasks, failTasks, markStarted, recordProgress } from './task-lifecycle.ts';
 import { loseTasks } from './task-losses.ts';
 import {
   bindConnection,
@@ -361,7 +356,7 @@ function reconcile(
   held: readonly TaskRef[],
 ): TaskRef[] {
   const key = (ref: TaskRef) => `${ref.taskId}#${ref.attempt}`;
-  const owned = liveTasksOf(core.sql, workerId);
+  const owned = liveAttemptsOf(core.sql, workerId);
   const heldKeys = new Set(held.map(key));
   const ownedKeys = new Set(owned.map(key));
   loseTasks(

@@ -7,7 +7,7 @@
 import type { Core } from './core.ts';
 import type { Sql } from './db/sql.ts';
 import { wakeAt, type Effects } from './effects.ts';
-import { findJob } from './jobs-store.ts';
+import { findJob } from './db/jobs.ts';
 import { findStore } from './object-stores.ts';
 import { deleteUnder } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';

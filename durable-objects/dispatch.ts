@@ -11,7 +11,8 @@ import {
   type PlacementWorker,
 } from './placement.ts';
 import { assignTasks, failTasks, type AssignedTask } from './task-lifecycle.ts';
-import { markJobsStarted, recordTaskEnds } from './jobs-store.ts';
+import { markJobsStarted } from './db/jobs.ts';
+import { recordTaskEnds } from './job-settlement.ts';
 import { specBuilder } from './assignment-spec.ts';
 import { charge, fairOrder } from './fair-share.ts';
 import { pipelineQueue } from './pipeline-dispatch.ts';

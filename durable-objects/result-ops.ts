@@ -11,7 +11,7 @@ import {
 import type { FinalResult, ResultPage } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
-import { findOwnedJob } from './jobs-store.ts';
+import { findOwnedJob } from './db/jobs.ts';
 import { findStore } from './object-stores.ts';
 import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';

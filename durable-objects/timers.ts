@@ -12,9 +12,11 @@ import { LIVE_TASK_STATES } from './db/rows.ts';
 import { newEffects, tellAgentsToStop, type Effects } from './effects.ts';
 import { lapsedWorkers } from './workers-store.ts';
 import { closeSocketsWithoutHello, expireLeases } from './agent-session.ts';
-import { cancelJobTasks, failAttempt, overdueAttempts } from './task-lifecycle.ts';
-import { loseAttempts, silentAttempts } from './task-losses.ts';
-import { failJob, recordTaskEnds } from './jobs-store.ts';
+import { cancelJobTasks, failAttempt } from './task-lifecycle.ts';
+import { loseAttempts } from './task-losses.ts';
+import { overdueAttempts, silentAttempts } from './db/attempts.ts';
+import { nextJobDeadline, overdueJobs, setFailedJobError } from './db/jobs.ts';
+import { failJob, recordTaskEnds } from './job-settlement.ts';
 import { nextCleanupAt } from './aggregate-cleanup.ts';
 
 export function runTimers(core: Core): void {
@@ -56,11 +58,7 @@ function expireOverdueAttempts(sql: Sql, effects: Effects, now: number): void {
 }
 
 function expireJobs(sql: Sql, effects: Effects, now: number): void {
-  const jobs = sql.all<{ id: string; created_at: number; deadline_at: number }>(
-    `SELECT id, created_at, deadline_at FROM jobs
-     WHERE state IN ('queued','running') AND deadline_at IS NOT NULL AND deadline_at <= ?`,
-    now,
-  );
+  const jobs = overdueJobs(sql, now);
   for (const job of jobs) {
     const reason = `job timed out after ${(job.deadline_at - job.created_at) / 1000} s`;
     const from = effects.endedTasks.length;
@@ -69,7 +67,7 @@ function expireJobs(sql: Sql, effects: Effects, now: number): void {
       continue;
     }
     recordTaskEnds(sql, effects, now, from);
-    sql.run(`UPDATE jobs SET error = ? WHERE id = ? AND state = 'failed'`, reason, job.id);
+    setFailedJobError(sql, job.id, reason);
   }
 }
 
