@@ -34,7 +34,7 @@ import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';
 import { outcome } from './failure.ts';
 import { newFairClock } from './fair-share.ts';
-import { hashToken } from './tokens.ts';
+import { hashToken } from '../protocol/index.ts';
 import { countConnected } from './workers-store.ts';
 import { nextWake, runTimers } from './timers.ts';
 import {

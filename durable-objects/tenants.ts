@@ -9,7 +9,8 @@ import {
 import type { Core } from './core.ts';
 import type { Sql } from './db/sql.ts';
 import { conflict, notFound } from './failure.ts';
-import { hashToken, newToken } from './tokens.ts';
+import { newToken } from './tokens.ts';
+import { hashToken } from '../protocol/index.ts';
 import { iso, isoOrNull } from './views.ts';
 import {
   deleteToken,

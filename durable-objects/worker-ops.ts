@@ -9,7 +9,8 @@ import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects, tellWorker } from './effects.ts';
 import { conflict, notFound } from './failure.ts';
-import { hashToken, newToken } from './tokens.ts';
+import { newToken } from './tokens.ts';
+import { hashToken } from '../protocol/index.ts';
 import { keyFingerprint } from './agent-keys.ts';
 import {
   approveWorker as approve,

@@ -1,6 +1,7 @@
 /**
- * The runtime import graph of the TypeScript sources: no cycles, and the agent and the Worker
- * (with its Durable Object) never import each other. Type-only imports are erased at build time,
+ * The runtime import graph of the TypeScript sources: no cycles, the agent and the Worker (with
+ * its Durable Object) never import each other, and the control plane takes only the Scheduler
+ * class from the Durable Object side. Type-only imports are erased at build time,
  * so they are not edges.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -97,5 +98,14 @@ describe('import graph', () => {
         .map((target) => `${file} -> ${target}`),
     );
     expect(crossings).toEqual([]);
+  });
+
+  it('lets the control plane import only the Scheduler class from the Durable Object side', () => {
+    const reached = [...graph].flatMap(([file, targets]) =>
+      file.startsWith('src/')
+        ? targets.filter((target) => target.startsWith('durable-objects/'))
+        : [],
+    );
+    expect(reached).toEqual(['durable-objects/scheduler.ts']);
   });
 });
