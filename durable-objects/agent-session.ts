@@ -24,7 +24,7 @@ import {
   insertWorker,
   recordHeartbeat,
   stopAccepting,
-} from './workers-store.ts';
+} from './db/workers.ts';
 import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
 import { admitKey, keyFingerprint, verifyHello } from './agent-keys.ts';
 import { describeClaims, foreignClaims } from './task-claims.ts';

@@ -5,6 +5,7 @@
  */
 import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
+import { jobKindAndSpec } from './db/jobs.ts';
 import { simpleTaskSpec } from './job-plan.ts';
 import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
 import { signingScope, type PresignMethod } from './storage/presign.ts';
@@ -70,10 +71,7 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
   const pipeline = pipelineSpecBuilder(sql);
   return (task) => {
     if (!jobs.has(task.jobId)) {
-      const row = sql.first<{ kind: string; spec: string }>(
-        `SELECT kind, spec FROM jobs WHERE id = ?`,
-        task.jobId,
-      );
+      const row = jobKindAndSpec(sql, task.jobId);
       jobs.set(
         task.jobId,
         row ? { kind: row.kind, spec: JSON.parse(row.spec) as Record<string, unknown> } : null,

@@ -1,7 +1,7 @@
 /** Places queued tasks on connected workers and sends them, one transaction per round. */
 import { MAX_FRAME_BYTES, MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
-import { connectedReadyWorkers } from './workers-store.ts';
+import { connectedReadyWorkers } from './db/workers.ts';
 import { effectiveSlots } from './views.ts';
 import { LIVE_TASK_STATES } from './db/rows.ts';
 import {

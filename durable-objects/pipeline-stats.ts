@@ -4,7 +4,7 @@ import { requiredExecutors } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { effectiveSlots } from './views.ts';
 import { LIVE_TASK_STATES, type WorkerRow } from './db/rows.ts';
-import { connectedReadyWorkers } from './workers-store.ts';
+import { connectedReadyWorkers } from './db/workers.ts';
 import { wantedCapacity } from './pipeline-scaling.ts';
 
 /** Throughput is measured over this window. */

@@ -35,7 +35,7 @@ import type { Core } from './core.ts';
 import { outcome } from './failure.ts';
 import { newFairClock } from './fair-share.ts';
 import { hashToken } from '../protocol/index.ts';
-import { countConnected } from './workers-store.ts';
+import { countConnected, workerOfTokenHash } from './db/workers.ts';
 import { nextWake, runTimers } from './timers.ts';
 import {
   approveWorker,
@@ -301,11 +301,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     const token = request.headers.get('x-tm-worker-token');
     if (!token) return null;
     const hash = await hashToken(token);
-    const row = this.core.sql.first<{ id: string }>(
-      `SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`,
-      hash,
-    );
-    return row ? { kind: 'worker', workerId: row.id } : null;
+    const workerId = workerOfTokenHash(this.core.sql, hash);
+    return workerId ? { kind: 'worker', workerId } : null;
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer) {

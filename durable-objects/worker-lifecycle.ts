@@ -1,7 +1,7 @@
 /** Worker transitions that move tasks: losing an agent, draining, and retiring a worker. */
 import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
-import { findWorker, unbindConnection } from './workers-store.ts';
+import { findWorker, markGone, unbindConnection } from './db/workers.ts';
 import { failPinnedTasks } from './task-lifecycle.ts';
 import { liveAttemptsOf } from './db/attempts.ts';
 import { loseWorkerTasks } from './task-losses.ts';
@@ -38,7 +38,7 @@ export function retire(
     counted: false,
     now,
   });
-  sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, workerId);
+  markGone(sql, workerId);
   failPinnedTasks(sql, effects, workerId, now);
   recordTaskEnds(sql, effects, now, ended);
   if (!connId) return;

@@ -18,10 +18,11 @@ import {
   findLiveWorkerByAddress,
   findWorker,
   insertWorker,
-  listWorkerViews,
   setWorkerState,
-  workerView,
-} from './workers-store.ts';
+  setLabels,
+  setSlots,
+} from './db/workers.ts';
+import { listWorkerViews, workerView } from './worker-view.ts';
 import { finishDrainIfIdle, retire } from './worker-lifecycle.ts';
 
 /**
@@ -54,9 +55,8 @@ async function updated(
   request: RegisterWorkerRequest,
 ): Promise<WorkerView> {
   if (request.fingerprint) await preRegister(core, id, request.fingerprint);
-  if (request.labels)
-    core.sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(request.labels), id);
-  if (request.slots) core.sql.run(`UPDATE workers SET slots = ? WHERE id = ?`, request.slots, id);
+  if (request.labels) setLabels(core.sql, id, request.labels);
+  if (request.slots) setSlots(core.sql, id, request.slots);
   return getWorker(core, id);
 }
 

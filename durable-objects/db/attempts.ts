@@ -293,3 +293,17 @@ export function failPinnedTasks(
     workerId,
   );
 }
+
+/** A live aggregation attempt with its job's spec (JSON text); null when it is not live. */
+export function findAggregateAttempt(
+  sql: Sql,
+  fence: AttemptFence,
+): { kind: string; job_id: string; spec: string } | null {
+  return sql.row(
+    z.object({ kind: z.string(), job_id: z.string(), spec: z.string() }),
+    `SELECT t.kind, t.job_id, j.spec FROM tasks t JOIN jobs j ON j.id = t.job_id
+     WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}
+       AND t.kind LIKE 'aggregate-%'`,
+    ...fenceValues(fence),
+  );
+}

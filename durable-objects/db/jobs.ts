@@ -148,3 +148,25 @@ export function jobSpec(sql: Sql, id: string): string {
     sql.row(z.object({ spec: z.string() }), `SELECT spec FROM jobs WHERE id = ?`, id)?.spec ?? '{}'
   );
 }
+
+/** A job's kind and stored spec (JSON text), or null for a job that is not there. */
+export function jobKindAndSpec(sql: Sql, id: string): { kind: string; spec: string } | null {
+  return sql.row(
+    z.object({ kind: z.string(), spec: z.string() }),
+    `SELECT kind, spec FROM jobs WHERE id = ?`,
+    id,
+  );
+}
+
+/** Unfinished aggregations that read from or write to an object store. */
+export function jobsUsingStore(sql: Sql, storeId: string): string[] {
+  return sql
+    .rows(
+      z.object({ id: z.string() }),
+      `SELECT id FROM jobs WHERE kind = 'aggregate' AND state IN ('queued','running')
+         AND (json_extract(spec, '$.source.store') = ? OR json_extract(spec, '$.output.store') = ?)`,
+      storeId,
+      storeId,
+    )
+    .map((row) => row.id);
+}

@@ -147,3 +147,76 @@ export function liveJobsOfPipeline(sql: Sql, pipelineId: string): string[] {
     )
     .map((row) => row.id);
 }
+
+/** The maps of an aggregation: their state, result and last progress (JSON text). */
+export function aggregateMaps(
+  sql: Sql,
+  jobId: string,
+): { state: TaskState; result: string | null; progress: string | null }[] {
+  return sql.rows(
+    z.object({ state: TaskState, result: z.string().nullable(), progress: z.string().nullable() }),
+    `SELECT state, result, progress FROM tasks WHERE job_id = ? AND kind = 'aggregate-map'`,
+    jobId,
+  );
+}
+
+/** A job's tasks whose result or spec holds inline outputs. */
+export function tasksWithInline(
+  sql: Sql,
+  jobId: string,
+): { id: string; result: string | null; spec: string | null }[] {
+  return sql.rows(
+    z.object({ id: z.string(), result: z.string().nullable(), spec: z.string().nullable() }),
+    `SELECT id, result, spec FROM tasks
+     WHERE job_id = ? AND (result LIKE '%"inline":%' OR spec LIKE '%"inline":[%')`,
+    jobId,
+  );
+}
+
+/** Rewrites an ended task's result and spec. */
+export function rewriteResultAndSpec(
+  sql: Sql,
+  id: string,
+  result: string | null,
+  spec: string | null,
+): void {
+  sql.run(`UPDATE tasks SET result = ?, spec = ? WHERE id = ?`, result, spec, id);
+}
+
+/**
+ * Whether an aggregation may have left objects no result names: false only when every map and
+ * reduce ran once, succeeded and handed all its outputs back inline.
+ */
+export function mayHaveIntermediates(sql: Sql, jobId: string): boolean {
+  const written = sql.row(
+    z.object({ found: z.number() }),
+    `SELECT 1 AS found FROM tasks
+     WHERE job_id = ? AND kind IN ('aggregate-map', 'aggregate-reduce')
+       AND (state != 'succeeded' OR attempt != 1 OR result IS NULL OR result LIKE '%"key":%')
+     LIMIT 1`,
+    jobId,
+  );
+  return written !== null;
+}
+
+/** The ids of a job's tasks of one kind. */
+export function taskIdsOfKind(sql: Sql, jobId: string, kind: string): string[] {
+  return sql
+    .rows(
+      z.object({ id: z.string() }),
+      `SELECT id FROM tasks WHERE job_id = ? AND kind = ?`,
+      jobId,
+      kind,
+    )
+    .map((task) => task.id);
+}
+
+/** The specs (JSON text) and workers of a job's maps that succeeded. */
+export function succeededMaps(sql: Sql, jobId: string): { spec: string; worker_id: string }[] {
+  return sql.rows(
+    z.object({ spec: z.string(), worker_id: z.string() }),
+    `SELECT spec, worker_id FROM tasks
+     WHERE job_id = ? AND kind = 'aggregate-map' AND state = 'succeeded' AND worker_id IS NOT NULL`,
+    jobId,
+  );
+}

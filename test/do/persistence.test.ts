@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { forgetInlineOutputs, withoutInline } from '../../durable-objects/aggregate-inline.ts';
-import { mayHaveIntermediates } from '../../durable-objects/aggregate-cleanup.ts';
+import { mayHaveIntermediates } from '../../durable-objects/db/tasks.ts';
 import { createSql } from '../../durable-objects/db/sql.ts';
 import { SCHEMA_VERSION, migrate } from '../../durable-objects/db/schema.ts';
 import {
