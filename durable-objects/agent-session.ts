@@ -12,7 +12,7 @@ import { commit } from './core.ts';
 import { newEffects, wakeAt, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
 import type { WorkerRow } from './db/rows.ts';
-import { appendLogs } from './logs-store.ts';
+import { appendLogs } from './task-logs.ts';
 import { recordTaskEnds } from './job-settlement.ts';
 import { liveAttemptsOf } from './db/attempts.ts';
 import { completeTasks, failTasks, markStarted, recordProgress } from './task-lifecycle.ts';

@@ -10,7 +10,7 @@ import { wakeAt, type Effects } from './effects.ts';
 import { findJob } from './db/jobs.ts';
 import { mayHaveIntermediates, taskIdsOfKind } from './db/tasks.ts';
 import { deleteCleanup, dueCleanups, insertCleanup, rescheduleCleanup } from './db/cleanups.ts';
-import { findStore } from './object-stores.ts';
+import { findStore } from './db/object-stores.ts';
 import { deleteUnder } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 

@@ -5,7 +5,7 @@ import { countReadyConnected } from './db/workers.ts';
 import { badRequest } from './failure.ts';
 import type { JobDraft } from './job-plan.ts';
 import { resolvePolicy } from './job-policy.ts';
-import { findStore, type StoreRow } from './object-stores.ts';
+import { findStore, type StoreRow } from './db/object-stores.ts';
 import { headObject, listAll, StoreError, type Listing } from './storage/s3.ts';
 import {
   aggregateQuery,

@@ -7,7 +7,8 @@ import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { jobKindAndSpec } from './db/jobs.ts';
 import { simpleTaskSpec } from './job-plan.ts';
-import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
+import { toStoreAccess } from './object-stores.ts';
+import { findStore, type StoreRow } from './db/object-stores.ts';
 import { signingScope, type PresignMethod } from './storage/presign.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import {

@@ -36,9 +36,10 @@ import {
   queuedTaskCount,
 } from './db/tasks.ts';
 import { failJob, recordTaskEnds } from './job-settlement.ts';
+import { listWorkers } from './db/workers.ts';
 import { jobView } from './job-view.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
-import { readLogs, type LogScope } from './logs-store.ts';
+import { readLogs, type LogScope } from './task-logs.ts';
 import { toTaskView } from './views.ts';
 import { admitTenant, checkJob } from './tenant-access.ts';
 
@@ -105,15 +106,11 @@ function admit(core: Core, adding: number): void {
 
 /** The tasks of a command or echo job, from its worker selector. */
 function simpleTasks(core: Core, request: SimpleJobRequest): PlannedTask[] {
-  const candidates = core.sql
-    .all<{ id: string; state: string; accepts_commands: number; conn_id: string | null }>(
-      `SELECT id, state, accepts_commands, conn_id FROM workers WHERE state != 'gone'`,
-    )
-    .map((w) => ({
-      id: w.id,
-      state: w.conn_id ? w.state : 'lost',
-      acceptsCommands: w.accepts_commands === 1,
-    }));
+  const candidates = listWorkers(core.sql, undefined).map((w) => ({
+    id: w.id,
+    state: w.conn_id ? w.state : 'lost',
+    acceptsCommands: w.accepts_commands === 1,
+  }));
   const plan = planTasks(request, candidates);
   if (!('error' in plan)) return plan.tasks;
   const { error } = plan;

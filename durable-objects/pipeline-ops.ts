@@ -27,7 +27,7 @@ import {
   specOf,
   type ApplicationRow,
   type PipelineRow,
-} from './pipelines-store.ts';
+} from './db/pipelines.ts';
 import { readPipelineObject } from './pipeline-source.ts';
 import { pipelineStats } from './pipeline-stats.ts';
 import { checkPipelineSteps, checkStoreRead } from './tenant-access.ts';

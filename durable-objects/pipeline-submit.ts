@@ -17,7 +17,7 @@ import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
 import { launchJob } from './job-ops.ts';
 import { findPipelineTask, tasksOfJob } from './db/tasks.ts';
-import { findVersion, specOf } from './pipelines-store.ts';
+import { findVersion, specOf } from './db/pipelines.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
 import { checkPipelineSteps } from './tenant-access.ts';
 import {

@@ -14,7 +14,7 @@ import type { Sql } from './db/sql.ts';
 import { jobSpec } from './db/jobs.ts';
 import { iso, isoOrNull } from './views.ts';
 import { type TaskRow } from './db/rows.ts';
-import { findVersion, specOf } from './pipelines-store.ts';
+import { findVersion, specOf } from './db/pipelines.ts';
 import { executorsOf, runningCount } from './pipeline-stats.ts';
 import { connectedReadyWorkers } from './db/workers.ts';
 import { waitingReason } from './waiting-reason.ts';

@@ -13,7 +13,7 @@ import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
 import { findOwnedJob } from './db/jobs.ts';
 import { succeededResults } from './db/tasks.ts';
-import { findStore } from './object-stores.ts';
+import { findStore } from './db/object-stores.ts';
 import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { resultCacheKey } from './result-cache.ts';

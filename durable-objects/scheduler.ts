@@ -50,7 +50,7 @@ import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
 import { resultArrow, resultPage } from './result-ops.ts';
 import { ResultCache } from './result-cache.ts';
-import type { LogScope } from './logs-store.ts';
+import type { LogScope } from './task-logs.ts';
 import { authenticate } from './auth-check.ts';
 import {
   createTenant,

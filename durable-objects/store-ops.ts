@@ -3,14 +3,8 @@ import type { ObjectPage, ObjectStoreView, RegisterObjectStoreRequest } from '..
 import type { Core } from './core.ts';
 import { jobsUsingStore } from './db/jobs.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
-import {
-  deleteStore,
-  findStore,
-  insertStore,
-  listStores,
-  sameStore,
-  toStoreView,
-} from './object-stores.ts';
+import { parseS3Url, sameStore, toStoreView } from './object-stores.ts';
+import { deleteStore, findStore, insertStore, listStores } from './db/object-stores.ts';
 import { listPage, StoreError } from './storage/s3.ts';
 
 /** Registers a store; the same registration again is idempotent, a different one under the name is a conflict. */
@@ -26,7 +20,14 @@ export function registerStore(
       `an object store named ${name} already exists with other settings; delete it first or pick another name`,
     );
   }
-  const row = insertStore(core.sql, crypto.randomUUID(), { ...request, name }, core.now());
+  const location = parseS3Url(request.url);
+  const row = insertStore(
+    core.sql,
+    crypto.randomUUID(),
+    { ...request, name },
+    location,
+    core.now(),
+  );
   return { store: toStoreView(row), created: true };
 }
 

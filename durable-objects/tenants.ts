@@ -21,9 +21,9 @@ import {
   tokensOf,
   updateTenantRow,
   type TenantRow,
-} from './tenants-store.ts';
+} from './db/tenants.ts';
 
-export { tenantOfToken } from './tenants-store.ts';
+export { tenantOfToken } from './db/tenants.ts';
 
 function requireTenant(sql: Sql, idOrName: string): TenantRow {
   const row = findTenant(sql, idOrName);

@@ -170,3 +170,14 @@ export function jobsUsingStore(sql: Sql, storeId: string): string[] {
     )
     .map((row) => row.id);
 }
+
+/** The shortest lease of its own among the jobs, or null when none has one. */
+export function shortestLease(sql: Sql, jobIds: readonly string[]): number | null {
+  return (
+    sql.row(
+      z.object({ ms: z.number().nullable() }),
+      `SELECT min(lease_ms) AS ms FROM jobs WHERE id IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(jobIds),
+    )?.ms ?? null
+  );
+}

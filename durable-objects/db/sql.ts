@@ -11,10 +11,6 @@ export interface Sql {
   rows<T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]): T[];
   /** Runs a statement and returns its first row parsed with `schema`, or null. */
   row<T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]): T | null;
-  /** Runs a statement and returns its rows. */
-  all<T>(query: string, ...values: SqlValue[]): T[];
-  /** Runs a statement and returns its first row, or null. */
-  first<T>(query: string, ...values: SqlValue[]): T | null;
   /** Runs a statement and returns how many rows it wrote. */
   run(query: string, ...values: SqlValue[]): number;
   /** Runs `body` as one transaction: all of its writes land, or none. */
@@ -49,11 +45,6 @@ export function createSql(storage: SqlStorage): Sql {
     row: <T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]) => {
       const [row] = exec(query, values).toArray();
       return row === undefined ? null : parseRow(schema, row, query);
-    },
-    all: <T>(query: string, ...values: SqlValue[]) => exec(query, values).toArray() as T[],
-    first: <T>(query: string, ...values: SqlValue[]) => {
-      const rows = exec(query, values).toArray();
-      return (rows[0] as T | undefined) ?? null;
     },
     run: (query: string, ...values: SqlValue[]) => {
       const cursor = exec(query, values);
