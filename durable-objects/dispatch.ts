@@ -18,8 +18,7 @@ import {
   hasQueuedMaps,
   hasQueuedPreferring,
   readyMaps,
-  readyPinned,
-  readyPreferring,
+  readyFor,
   readyUnpinned,
   tenantsWithQueued,
   workerUsage,
@@ -121,7 +120,7 @@ function queuedTasks(
   ];
   for (const worker of workers) {
     if (worker.freeInflight <= 0) continue;
-    rows.push(...readyPinned(core.sql, now, worker.id, worker.freeInflight));
+    rows.push(...readyFor(core.sql, now, { id: worker.id, as: 'pinned' }, worker.freeInflight));
   }
   rows.push(...preferredRows(core, now, workers, rows));
   rows.push(...aheadRows(core, now, workers, rows));
@@ -166,7 +165,7 @@ function preferredRows(
   for (const worker of workers) {
     const room = Math.min(Math.max(0, worker.freeSlots) + (worker.ahead ?? 0), worker.freeInflight);
     if (room <= 0) continue;
-    const candidates = readyPreferring(core.sql, now, worker.id, room);
+    const candidates = readyFor(core.sql, now, { id: worker.id, as: 'preferred' }, room);
     rows.push(...candidates.filter((row) => !chosen.has(row.id)));
   }
   return rows;

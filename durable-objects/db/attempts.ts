@@ -17,6 +17,8 @@ export interface AttemptFence {
 }
 
 const FENCE = `id = ? AND attempt = ? AND worker_id = ? AND state IN ${LIVE_TASK_STATES}`;
+/** The same fence on `tasks t` in a join. */
+const JOINED_FENCE = `t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}`;
 const fenceValues = (fence: AttemptFence) => [fence.taskId, fence.attempt, fence.workerId];
 
 /** What an attempt's end is recorded from: the task row as it stood while the attempt was live. */
@@ -180,12 +182,7 @@ export function loseAttempt(
 
 /** A live attempt of a worker, with its job's retry policy; null when it is not live. */
 export function findFailingAttempt(sql: Sql, fence: AttemptFence): FailingAttempt | null {
-  return sql.row(
-    FailingAttempt,
-    `${FAILING_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ?
-       AND t.state IN ${LIVE_TASK_STATES}`,
-    ...fenceValues(fence),
-  );
+  return sql.row(FailingAttempt, `${FAILING_ATTEMPT} WHERE ${JOINED_FENCE}`, ...fenceValues(fence));
 }
 
 /** Live attempts that ran past their deadline. */
@@ -209,12 +206,7 @@ export function lostAttemptsOf(sql: Sql, workerId: string): LostAttempt[] {
 
 /** A live attempt with its job's loss policy; null when it is not live. */
 export function findLostAttempt(sql: Sql, fence: AttemptFence): LostAttempt | null {
-  return sql.row(
-    LostAttempt,
-    `${LOST_ATTEMPT} WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ?
-       AND t.state IN ${LIVE_TASK_STATES}`,
-    ...fenceValues(fence),
-  );
+  return sql.row(LostAttempt, `${LOST_ATTEMPT} WHERE ${JOINED_FENCE}`, ...fenceValues(fence));
 }
 
 /** Live attempts of jobs with a lease of their own, on connected workers silent for longer. */
@@ -302,8 +294,7 @@ export function findAggregateAttempt(
   return sql.row(
     z.object({ kind: z.string(), job_id: z.string(), spec: z.string() }),
     `SELECT t.kind, t.job_id, j.spec FROM tasks t JOIN jobs j ON j.id = t.job_id
-     WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}
-       AND t.kind LIKE 'aggregate-%'`,
+     WHERE ${JOINED_FENCE} AND t.kind LIKE 'aggregate-%'`,
     ...fenceValues(fence),
   );
 }

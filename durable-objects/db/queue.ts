@@ -58,29 +58,19 @@ export function readyUnpinned(
       );
 }
 
-/** Ready tasks pinned to a worker, oldest first. */
-export function readyPinned(sql: Sql, now: number, workerId: string, limit: number): QueuedRow[] {
-  return sql.rows(
-    QueuedRow,
-    `${READY} AND pinned_worker_id = ? ORDER BY seq LIMIT ?`,
-    now,
-    workerId,
-    limit,
-  );
-}
-
-/** Ready tasks that prefer a worker, oldest first. */
-export function readyPreferring(
+/** Ready tasks pinned to a worker, or that prefer it, oldest first. */
+export function readyFor(
   sql: Sql,
   now: number,
-  workerId: string,
+  worker: { id: string; as: 'pinned' | 'preferred' },
   limit: number,
 ): QueuedRow[] {
+  const column = worker.as === 'pinned' ? 'pinned_worker_id' : 'preferred_worker_id';
   return sql.rows(
     QueuedRow,
-    `${READY} AND preferred_worker_id = ? ORDER BY seq LIMIT ?`,
+    `${READY} AND ${column} = ? ORDER BY seq LIMIT ?`,
     now,
-    workerId,
+    worker.id,
     limit,
   );
 }
