@@ -5,8 +5,9 @@
  */
 import { formatFingerprint, fromBase64Url, helloMessage } from '../protocol/index.ts';
 import type { HelloFrame } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import type { WorkerRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import type { WorkerRow } from './db/rows.ts';
+import { bindKey } from './db/workers.ts';
 
 const ED25519 = { name: 'Ed25519' };
 const encoder = new TextEncoder();
@@ -49,12 +50,8 @@ export function admitKey(
   if (worker.public_key !== null) return worker.public_key === key.publicKey;
   if (worker.expected_fingerprint !== null && worker.expected_fingerprint !== key.fingerprint)
     return false;
-  sql.run(
-    `UPDATE workers SET public_key = ? WHERE id = ? AND public_key IS NULL`,
-    key.publicKey,
-    worker.id,
-  );
-  return true;
+  // Fenced in the UPDATE: a key another hello bound since `worker` was read is not replaced.
+  return bindKey(sql, worker.id, key.publicKey);
 }
 
 /** `SHA256:…` of a recorded key (base64url of the raw 32 bytes), or null for none. */

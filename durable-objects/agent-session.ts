@@ -11,16 +11,11 @@ import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects, wakeAt, type Effects } from './effects.ts';
 import type { Attachment } from './sockets.ts';
-import type { WorkerRow } from './rows.ts';
-import { appendLogs } from './logs-store.ts';
-import { recordTaskEnds } from './jobs-store.ts';
-import {
-  completeTasks,
-  failTasks,
-  liveTasksOf,
-  markStarted,
-  recordProgress,
-} from './task-lifecycle.ts';
+import type { WorkerRow } from './db/rows.ts';
+import { appendLogs } from './task-logs.ts';
+import { recordTaskEnds } from './job-settlement.ts';
+import { liveAttemptsOf } from './db/attempts.ts';
+import { completeTasks, failTasks, markStarted, recordProgress } from './task-lifecycle.ts';
 import { loseTasks } from './task-losses.ts';
 import {
   bindConnection,
@@ -29,7 +24,7 @@ import {
   insertWorker,
   recordHeartbeat,
   stopAccepting,
-} from './workers-store.ts';
+} from './db/workers.ts';
 import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
 import { admitKey, keyFingerprint, verifyHello } from './agent-keys.ts';
 import { describeClaims, foreignClaims } from './task-claims.ts';
@@ -361,7 +356,7 @@ function reconcile(
   held: readonly TaskRef[],
 ): TaskRef[] {
   const key = (ref: TaskRef) => `${ref.taskId}#${ref.attempt}`;
-  const owned = liveTasksOf(core.sql, workerId);
+  const owned = liveAttemptsOf(core.sql, workerId);
   const heldKeys = new Set(held.map(key));
   const ownedKeys = new Set(owned.map(key));
   loseTasks(

@@ -5,10 +5,12 @@
  * the reduce outputs), and tries again later while the store is down.
  */
 import type { Core } from './core.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import { wakeAt, type Effects } from './effects.ts';
-import { findJob } from './jobs-store.ts';
-import { findStore } from './object-stores.ts';
+import { findJob } from './db/jobs.ts';
+import { mayHaveIntermediates, taskIdsOfKind } from './db/tasks.ts';
+import { deleteCleanup, dueCleanups, insertCleanup, rescheduleCleanup } from './db/cleanups.ts';
+import { findStore } from './db/object-stores.ts';
 import { deleteUnder } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 
@@ -29,65 +31,26 @@ const HOLD_MS = 60_000;
  */
 export function scheduleCleanup(sql: Sql, effects: Effects, jobId: string, now: number): void {
   if (!mayHaveIntermediates(sql, jobId)) return;
-  sql.run(
-    `INSERT INTO cleanups (job_id, next_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-    jobId,
-    now,
-  );
+  insertCleanup(sql, jobId, now);
   wakeAt(effects, now);
-}
-
-/**
- * False only when every map and reduce ran once, succeeded and handed all its outputs back inline:
- * an attempt that failed, was lost or ran again may have written objects no result names.
- */
-export function mayHaveIntermediates(sql: Sql, jobId: string): boolean {
-  const written = sql.first(
-    `SELECT 1 AS found FROM tasks
-     WHERE job_id = ? AND kind IN ('aggregate-map', 'aggregate-reduce')
-       AND (state != 'succeeded' OR attempt != 1 OR result IS NULL OR result LIKE '%"key":%')
-     LIMIT 1`,
-    jobId,
-  );
-  return written !== null;
-}
-
-/** When the next cleanup is due, or null. */
-export function nextCleanupAt(sql: Sql): number | null {
-  return sql.first<{ at: number | null }>(`SELECT min(next_at) AS at FROM cleanups`)?.at ?? null;
 }
 
 /** Deletes a batch of each due job's intermediates; keeps a job that has more, or failed, for later. */
 export async function runCleanups(core: Core): Promise<void> {
   const { sql } = core;
-  const due = sql.all<{ job_id: string; failures: number }>(
-    `SELECT job_id, failures FROM cleanups WHERE next_at <= ? ORDER BY next_at LIMIT ?`,
-    core.now(),
-    JOBS_PER_ALARM,
-  );
-  for (const { job_id: jobId } of due)
-    sql.run(`UPDATE cleanups SET next_at = ? WHERE job_id = ?`, core.now() + HOLD_MS, jobId);
+  const due = dueCleanups(sql, core.now(), JOBS_PER_ALARM);
+  for (const { job_id: jobId } of due) rescheduleCleanup(sql, jobId, core.now() + HOLD_MS);
   for (const { job_id: jobId, failures } of due) {
     try {
-      if (await cleanBatch(sql, jobId))
-        sql.run(
-          `UPDATE cleanups SET failures = 0, next_at = ? WHERE job_id = ?`,
-          core.now(),
-          jobId,
-        );
-      else sql.run(`DELETE FROM cleanups WHERE job_id = ?`, jobId);
+      if (await cleanBatch(sql, jobId)) rescheduleCleanup(sql, jobId, core.now(), 0);
+      else deleteCleanup(sql, jobId);
     } catch (error) {
       if (failures + 1 >= MAX_FAILURES) {
-        sql.run(`DELETE FROM cleanups WHERE job_id = ?`, jobId);
+        deleteCleanup(sql, jobId);
         console.warn(`tm: giving up deleting job ${jobId}'s intermediates: ${String(error)}`);
         continue;
       }
-      sql.run(
-        `UPDATE cleanups SET failures = ?, next_at = ? WHERE job_id = ?`,
-        failures + 1,
-        core.now() + RETRY_MS * 2 ** failures,
-        jobId,
-      );
+      rescheduleCleanup(sql, jobId, core.now() + RETRY_MS * 2 ** failures, failures + 1);
     }
   }
 }
@@ -101,11 +64,7 @@ async function cleanBatch(sql: Sql, jobId: string): Promise<boolean> {
   if (!store) return false;
   // Only the job's own names, its tasks' folders: an output prefix a user chose may hold others.
   const ownFolders = (kind: string) => {
-    const ids = new Set(
-      sql
-        .all<{ id: string }>(`SELECT id FROM tasks WHERE job_id = ? AND kind = ?`, jobId, kind)
-        .map((task) => task.id),
-    );
+    const ids = new Set(taskIdsOfKind(sql, jobId, kind));
     return (name: string) => ids.has(name.split('/')[0] ?? '');
   };
   const mapped = await deleteUnder(store, `${output.base}map/`, ownFolders('aggregate-map'), BATCH);

@@ -6,8 +6,9 @@
 import { inflateRawSync } from 'node:zlib';
 import { tableFromIPC } from 'apache-arrow';
 import type { FinalResult } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import type { JobRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import type { JobRow } from './db/rows.ts';
+import { rewriteResultAndSpec, succeededResults, tasksWithInline } from './db/tasks.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { resultCacheKey, type Decoded } from './result-cache.ts';
 
@@ -32,19 +33,8 @@ function base64Size(base64: string): number {
 
 /** Drops the job's inline outputs from its tasks' results and specs (in the job's ending transaction). */
 export function forgetInlineOutputs(sql: Sql, jobId: string): void {
-  const rows = sql.all<{ id: string; result: string | null; spec: string | null }>(
-    `SELECT id, result, spec FROM tasks
-     WHERE job_id = ? AND (result LIKE '%"inline":%' OR spec LIKE '%"inline":[%')`,
-    jobId,
-  );
-  for (const row of rows) {
-    sql.run(
-      `UPDATE tasks SET result = ?, spec = ? WHERE id = ?`,
-      forget(row.result),
-      forget(row.spec),
-      row.id,
-    );
-  }
+  for (const row of tasksWithInline(sql, jobId))
+    rewriteResultAndSpec(sql, row.id, forget(row.result), forget(row.spec));
 }
 
 function forget(json: string | null): string | null {
@@ -56,11 +46,8 @@ function forget(json: string | null): string | null {
  * key), read before forgetInlineOutputs drops it; null when the result was too large for that.
  */
 export function inlineResult(sql: Sql, job: JobRow): { key: string; inline: string } | null {
-  const row = sql.first<{ result: string | null }>(
-    `SELECT result FROM tasks WHERE job_id = ? AND kind = 'aggregate-final' AND state = 'succeeded'`,
-    job.id,
-  );
-  const final = row?.result ? (JSON.parse(row.result) as FinalResult) : null;
+  const [result] = succeededResults(sql, job.id, 'aggregate-final');
+  const final = result ? (JSON.parse(result) as FinalResult) : null;
   if (!final?.inline) return null;
   const spec = JSON.parse(job.spec) as AggregateJobSpec;
   return { key: resultCacheKey(spec.output.store, final.key), inline: final.inline };

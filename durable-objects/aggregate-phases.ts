@@ -4,13 +4,14 @@
  * fails for good ends the whole job at once.
  */
 import type { MapResult, ReduceResult } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
-import type { JobRow } from './rows.ts';
+import type { JobRow } from './db/rows.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { reduceInputs, stepInputs, type StepInputs } from './aggregate-plan.ts';
-import { insertTasks } from './jobs-store.ts';
+import { insertTasks, succeededResults } from './db/tasks.ts';
+import { countTaskEnds, setPhase } from './db/jobs.ts';
 import { recordSplitReads } from './split-reads.ts';
 
 /** Advances the job if its current phase is complete; returns true when it added tasks. */
@@ -26,19 +27,13 @@ export function advanceAggregate(sql: Sql, effects: Effects, job: JobRow, now: n
   const next = job.phase === 'map' ? afterMaps(sql, job.id, spec) : finalPhase(sql, job.id);
   if (next.tasks.length === 0) return false;
   insertTasks(sql, job.id, next.kind, next.tasks, now);
-  sql.run(`UPDATE jobs SET phase = ? WHERE id = ?`, next.phase, job.id);
+  setPhase(sql, job.id, next.phase);
   effects.dispatch = true;
   return true;
 }
 
 function results<T>(sql: Sql, jobId: string, kind: string): T[] {
-  return sql
-    .all<{ result: string }>(
-      `SELECT result FROM tasks WHERE job_id = ? AND kind = ? AND state = 'succeeded' ORDER BY idx`,
-      jobId,
-      kind,
-    )
-    .map((row) => JSON.parse(row.result) as T);
+  return succeededResults(sql, jobId, kind).map((result) => JSON.parse(result) as T);
 }
 
 /**
@@ -90,6 +85,5 @@ function cancelRest(sql: Sql, effects: Effects, jobId: string, now: number): voi
     now,
     'cancelled: another task of this job failed',
   );
-  if (count > 0)
-    sql.run(`UPDATE jobs SET n_cancelled = n_cancelled + ? WHERE id = ?`, count, jobId);
+  if (count > 0) countTaskEnds(sql, jobId, { succeeded: 0, failed: 0, cancelled: count });
 }

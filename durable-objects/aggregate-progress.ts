@@ -1,16 +1,14 @@
 /** How far an aggregation has come: rows and bytes read by its maps, tasks done, the phase. */
 import type { AggregateProgress, MapResult } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import type { JobRow } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import type { JobRow } from './db/rows.ts';
+import { aggregateMaps } from './db/tasks.ts';
 
 export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
   let rowsRead = 0;
   let bytesRead = 0;
   let bytesCached = 0;
-  const maps = sql.all<{ state: string; result: string | null; progress: string | null }>(
-    `SELECT state, result, progress FROM tasks WHERE job_id = ? AND kind = 'aggregate-map'`,
-    job.id,
-  );
+  const maps = aggregateMaps(sql, job.id);
   for (const map of maps) {
     const read = (map.state === 'succeeded' ? map.result : map.progress) ?? null;
     if (!read) continue;

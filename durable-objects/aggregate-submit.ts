@@ -1,10 +1,11 @@
 /** Turns an aggregate request into a job draft: resolve stores, list the inputs, plan the map tasks. */
 import { MAX_TASKS_PER_JOB, type AggregateJobRequest } from '../protocol/index.ts';
 import type { Core } from './core.ts';
+import { countReadyConnected } from './db/workers.ts';
 import { badRequest } from './failure.ts';
 import type { JobDraft } from './job-plan.ts';
 import { resolvePolicy } from './job-policy.ts';
-import { findStore, type StoreRow } from './object-stores.ts';
+import { findStore, type StoreRow } from './db/object-stores.ts';
 import { headObject, listAll, StoreError, type Listing } from './storage/s3.ts';
 import {
   aggregateQuery,
@@ -28,10 +29,7 @@ export async function draftAggregate(
   const base = request.output
     ? `${output.prefix}${request.output.prefix.replace(/^\/+|\/+$/g, '')}/`.replace(/^\//, '')
     : `${source.prefix}${INTERNAL_DIR}jobs/${id}/`;
-  const ready =
-    core.sql.first<{ n: number }>(
-      `SELECT count(*) AS n FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL`,
-    )?.n ?? 0;
+  const ready = countReadyConnected(core.sql);
   const spec: AggregateJobSpec = {
     source: { ...request.source, store: source.id },
     query: aggregateQuery(request),

@@ -4,9 +4,11 @@
  * store's keys, so a worker (or whoever holds the join token) learns one job's objects, not a store.
  */
 import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
+import { jobKindAndSpec } from './db/jobs.ts';
 import { simpleTaskSpec } from './job-plan.ts';
-import { findStore, toStoreAccess, type StoreRow } from './object-stores.ts';
+import { toStoreAccess } from './object-stores.ts';
+import { findStore, type StoreRow } from './db/object-stores.ts';
 import { signingScope, type PresignMethod } from './storage/presign.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import {
@@ -70,10 +72,7 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
   const pipeline = pipelineSpecBuilder(sql);
   return (task) => {
     if (!jobs.has(task.jobId)) {
-      const row = sql.first<{ kind: string; spec: string }>(
-        `SELECT kind, spec FROM jobs WHERE id = ?`,
-        task.jobId,
-      );
+      const row = jobKindAndSpec(sql, task.jobId);
       jobs.set(
         task.jobId,
         row ? { kind: row.kind, spec: JSON.parse(row.spec) as Record<string, unknown> } : null,

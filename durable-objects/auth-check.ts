@@ -6,11 +6,7 @@ import { lockedOutFailure, type WhoAmI } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { SchedulerError } from './failure.ts';
 import { tenantOfToken } from './tenants.ts';
-
-interface FailureRow {
-  window_start: number;
-  failures: number;
-}
+import { countFailure } from './db/auth-failures.ts';
 
 /**
  * Tells which tenant a token speaks for (the Worker matches the admin token itself). A valid
@@ -22,19 +18,7 @@ export function authenticate(core: Core, client: string, tokenHash: string): Who
   const tenant = tenantOfToken(core.sql, tokenHash, now);
   if (tenant) return { kind: 'tenant', ...tenant };
   const { authFailureLimit: limit, authWindowMs: windowMs } = core.config;
-  const counted = core.sql.first<FailureRow>(
-    `INSERT INTO auth_failures (client, window_start, failures) VALUES (?, ?, 1)
-     ON CONFLICT (client) DO UPDATE SET
-       window_start = CASE WHEN ? - window_start < ? THEN window_start ELSE excluded.window_start END,
-       failures = CASE WHEN ? - window_start < ? THEN failures + 1 ELSE 1 END
-     RETURNING window_start, failures`,
-    client,
-    now,
-    now,
-    windowMs,
-    now,
-    windowMs,
-  );
+  const counted = countFailure(core.sql, client, now, windowMs);
   if (counted && counted.failures >= limit)
     throw new SchedulerError(lockedOutFailure(counted.window_start + windowMs - now));
   throw new SchedulerError({ status: 401, code: 'unauthorized', message: 'invalid token' });

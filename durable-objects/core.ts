@@ -1,5 +1,5 @@
 /** The Scheduler's working parts in one place, and what happens after every committed change. */
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { AgentSockets } from './sockets.ts';
 import { jobKey, taskKey, type Watchers } from './watchers.ts';

@@ -1,8 +1,8 @@
 /** Places queued tasks on connected workers and sends them, one transaction per round. */
 import { MAX_FRAME_BYTES, MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
-import { connectedReadyWorkers } from './workers-store.ts';
-import { effectiveSlots, LIVE_TASK_STATES } from './rows.ts';
+import { connectedReadyWorkers, findWorker } from './db/workers.ts';
+import { effectiveSlots } from './views.ts';
 import {
   mapsAhead,
   placeRoundRobin,
@@ -10,7 +10,21 @@ import {
   type PlacementWorker,
 } from './placement.ts';
 import { assignTasks, failTasks, type AssignedTask } from './task-lifecycle.ts';
-import { markJobsStarted, recordTaskEnds } from './jobs-store.ts';
+import { markJobsStarted, shortestLease } from './db/jobs.ts';
+import { lastPlacedWorker, setLastPlacedWorker } from './db/meta.ts';
+import { hasTenants } from './db/tenants.ts';
+import {
+  hasQueued,
+  hasQueuedMaps,
+  hasQueuedPreferring,
+  readyMaps,
+  readyFor,
+  readyUnpinned,
+  tenantsWithQueued,
+  workerUsage,
+  type QueuedRow,
+} from './db/queue.ts';
+import { recordTaskEnds } from './job-settlement.ts';
 import { specBuilder } from './assignment-spec.ts';
 import { charge, fairOrder } from './fair-share.ts';
 import { pipelineQueue } from './pipeline-dispatch.ts';
@@ -19,25 +33,13 @@ import { newEffects, type Effects } from './effects.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
 
-interface QueuedRow {
-  seq: number;
-  tenant_id: string | null;
-  id: string;
-  kind: string;
-  cost: number;
-  pinned_worker_id: string | null;
-  pipeline_id: string | null;
-  requires: string | null;
-  preferred_worker_id: string | null;
-}
-
 /**
  * Assigns as much queued work as free capacity allows and sends it to the agents; returns the
  * effects of failing what could not be sent (for the caller to commit), or null.
  */
 export function dispatch(core: Core): Effects | null {
   const { sql } = core;
-  if (!sql.first(`SELECT 1 AS queued FROM tasks WHERE state = 'queued' LIMIT 1`)) return null;
+  if (!hasQueued(sql)) return null;
   const workers = freeWorkers(core);
   const budget = Math.min(
     ROUND_LIMIT,
@@ -48,22 +50,14 @@ export function dispatch(core: Core): Effects | null {
   const now = core.now();
   const { tasks: queued, shares, groupCaps } = queuedTasks(core, workers, budget, now);
   if (queued.length === 0) return null;
-  const lastWorkerId =
-    sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'rr_last_worker'`)?.value ??
-    null;
+  const lastWorkerId = lastPlacedWorker(sql);
   const placement = placeRoundRobin({ workers, tasks: queued, lastWorkerId, groupCaps });
   if (placement.assignments.length === 0) return null;
 
   const assigned = sql.transaction(() => {
     const rows = assignTasks(sql, placement.assignments, now);
     markJobsStarted(sql, new Set(rows.map((row) => row.jobId)), now);
-    if (placement.lastWorkerId) {
-      sql.run(
-        `INSERT INTO meta (key, value) VALUES ('rr_last_worker', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        placement.lastWorkerId,
-      );
-    }
+    if (placement.lastWorkerId) setLastPlacedWorker(sql, placement.lastWorkerId);
     return rows;
   });
   charge(
@@ -80,22 +74,12 @@ export function dispatch(core: Core): Effects | null {
 function watch(core: Core, assigned: readonly AssignedTask[], now: number): void {
   for (const task of assigned) if (task.deadlineAt !== null) core.wake(task.deadlineAt);
   const jobIds = [...new Set(assigned.map((task) => task.jobId))];
-  const leaseMs = core.sql.first<{ ms: number | null }>(
-    `SELECT min(lease_ms) AS ms FROM jobs WHERE id IN (SELECT value FROM json_each(?))`,
-    JSON.stringify(jobIds),
-  )?.ms;
+  const leaseMs = shortestLease(core.sql, jobIds);
   if (leaseMs) core.wake(now + leaseMs);
 }
 
 function freeWorkers(core: Core): PlacementWorker[] {
-  const usage = new Map(
-    core.sql
-      .all<{ worker_id: string; n: number; cost: number }>(
-        `SELECT worker_id, count(*) AS n, sum(cost) AS cost FROM tasks
-         WHERE state IN ${LIVE_TASK_STATES} GROUP BY worker_id`,
-      )
-      .map((row) => [row.worker_id, row]),
-  );
+  const usage = workerUsage(core.sql);
   return connectedReadyWorkers(core.sql).map((row) => {
     const used = usage.get(row.id);
     const slots = effectiveSlots(row);
@@ -121,36 +105,25 @@ function queuedTasks(
   shares: Map<string, { key: string; weight: number }>;
   groupCaps: Map<string, number>;
 } {
-  // Tasks waiting out a retry backoff are not ready yet.
-  const select = `SELECT seq, tenant_id, id, kind, cost, pinned_worker_id, pipeline_id, requires,
-    preferred_worker_id FROM tasks
-    WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ${now})`;
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
   const slotBudget = Math.min(
     budget,
     workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0),
   );
-  const unpinned = `${select} AND pinned_worker_id IS NULL AND pipeline_id IS NULL`;
   const tenants = tenantShares(core);
-  const pipelines = pipelineQueue<QueuedRow>(core.sql, select, workers, slotBudget);
+  const pipelines = pipelineQueue(core.sql, now, workers, slotBudget);
   const rows = [
     ...pipelines.rows,
-    ...(slotBudget > 0 ? fairly(core, tenants, `${unpinned} AND cost > 0`, slotBudget) : []),
-    ...fairly(core, tenants, `${unpinned} AND cost = 0`, budget),
+    ...(slotBudget > 0 ? fairly(core, tenants, now, true, slotBudget) : []),
+    ...fairly(core, tenants, now, false, budget),
   ];
   for (const worker of workers) {
     if (worker.freeInflight <= 0) continue;
-    rows.push(
-      ...core.sql.all<QueuedRow>(
-        `${select} AND pinned_worker_id = ? ORDER BY seq LIMIT ?`,
-        worker.id,
-        worker.freeInflight,
-      ),
-    );
+    rows.push(...readyFor(core.sql, now, { id: worker.id, as: 'pinned' }, worker.freeInflight));
   }
-  rows.push(...preferredRows(core, select, workers, rows));
-  rows.push(...aheadRows(core, select, workers, rows));
+  rows.push(...preferredRows(core, now, workers, rows));
+  rows.push(...aheadRows(core, now, workers, rows));
   const weights = new Map(tenants.map((t) => [t.tenantId, t.weight]));
   const ordered = inFairOrder(core, rows, tenants);
   return {
@@ -180,26 +153,19 @@ function queuedTasks(
  */
 function preferredRows(
   core: Core,
-  select: string,
+  now: number,
   workers: PlacementWorker[],
   chosenRows: readonly QueuedRow[],
 ): QueuedRow[] {
   // One probe of the partial index first: most rounds (commands, probes) have no preference, and
   // should not pay a query per worker for it.
-  const any = core.sql.first(
-    `SELECT 1 AS any FROM tasks WHERE state = 'queued' AND preferred_worker_id IS NOT NULL LIMIT 1`,
-  );
-  if (!any) return [];
+  if (!hasQueuedPreferring(core.sql)) return [];
   const chosen = new Set(chosenRows.map((row) => row.id));
   const rows: QueuedRow[] = [];
   for (const worker of workers) {
     const room = Math.min(Math.max(0, worker.freeSlots) + (worker.ahead ?? 0), worker.freeInflight);
     if (room <= 0) continue;
-    const candidates = core.sql.all<QueuedRow>(
-      `${select} AND preferred_worker_id = ? ORDER BY seq LIMIT ?`,
-      worker.id,
-      room,
-    );
+    const candidates = readyFor(core.sql, now, { id: worker.id, as: 'preferred' }, room);
     rows.push(...candidates.filter((row) => !chosen.has(row.id)));
   }
   return rows;
@@ -211,7 +177,7 @@ function preferredRows(
  */
 function aheadRows(
   core: Core,
-  select: string,
+  now: number,
   workers: PlacementWorker[],
   chosenRows: readonly QueuedRow[],
 ): QueuedRow[] {
@@ -219,11 +185,9 @@ function aheadRows(
     (sum, w) => sum + Math.max(0, Math.min(w.ahead ?? 0, w.freeInflight)),
     0,
   );
-  const maps = `state = 'queued' AND kind = 'aggregate-map' AND pinned_worker_id IS NULL`;
-  if (room <= 0 || !core.sql.first(`SELECT 1 AS any FROM tasks WHERE ${maps} LIMIT 1`)) return [];
+  if (room <= 0 || !hasQueuedMaps(core.sql)) return [];
   const chosen = new Set(chosenRows.map((row) => row.id));
-  return core.sql
-    .all<QueuedRow>(`${select} AND ${maps} ORDER BY seq LIMIT ?`, room + chosen.size)
+  return readyMaps(core.sql, now, room + chosen.size)
     .filter((row) => !chosen.has(row.id))
     .slice(0, room);
 }
@@ -239,24 +203,24 @@ const keyOf = (tenantId: string | null) => tenantId ?? '';
 /** Tenants with queued work, with their weights. */
 function tenantShares(core: Core): TenantShare[] {
   // Without tenants every task is the admin's: one queue, and no probe of the task indexes.
-  if (!core.sql.first(`SELECT 1 AS any FROM tenants LIMIT 1`))
-    return [{ tenantId: null, weight: 1 }];
-  // One index probe per tenant (tasks_tenant_queue), not a DISTINCT over the whole queue, which
-  // cost every dispatch round time in proportion to the queue.
-  return core.sql.all<TenantShare>(
-    `SELECT NULL AS tenantId, 1 AS weight
-       WHERE EXISTS (SELECT 1 FROM tasks WHERE state = 'queued' AND tenant_id IS NULL)
-     UNION ALL
-     SELECT id AS tenantId, weight FROM tenants t
-       WHERE EXISTS (SELECT 1 FROM tasks WHERE state = 'queued' AND tenant_id = t.id)`,
-  );
+  if (!hasTenants(core.sql)) return [{ tenantId: null, weight: 1 }];
+  return tenantsWithQueued(core.sql);
 }
 
-/** Up to `limit` rows of `select`, drawn from the tenants' queues in weighted fair order. */
-function fairly(core: Core, tenants: TenantShare[], select: string, limit: number): QueuedRow[] {
-  if (tenants.length <= 1) return core.sql.all<QueuedRow>(`${select} ORDER BY seq LIMIT ?`, limit);
+/**
+ * Up to `limit` ready unpinned tasks (that take a slot when `costly`, else that do not), drawn
+ * from the tenants' queues in weighted fair order.
+ */
+function fairly(
+  core: Core,
+  tenants: TenantShare[],
+  now: number,
+  costly: boolean,
+  limit: number,
+): QueuedRow[] {
+  if (tenants.length <= 1) return readyUnpinned(core.sql, now, { costly }, limit);
   const queues = tenantQueues(tenants, (tenantId) =>
-    core.sql.all<QueuedRow>(`${select} AND tenant_id IS ? ORDER BY seq LIMIT ?`, tenantId, limit),
+    readyUnpinned(core.sql, now, { costly, tenantId }, limit),
   );
   return fairOrder(queues, limit, core.fairClock);
 }
@@ -295,11 +259,7 @@ function send(core: Core, assigned: AssignedTask[], ahead: ReadonlySet<string>):
   }
   const refused = new Map<string, OversizedAssignment[]>();
   for (const [workerId, held] of byWorker) {
-    const worker = core.sql.first<{
-      conn_id: string | null;
-      slots: number | null;
-      agent_slots: number | null;
-    }>(`SELECT conn_id, slots, agent_slots FROM workers WHERE id = ?`, workerId);
+    const worker = findWorker(core.sql, workerId);
     const connId = worker?.conn_id;
     if (!worker || !connId) continue;
     const tasks: Assignment[] = [];

@@ -1,6 +1,7 @@
 /** What a storage transition asks the Durable Object to do once it has committed. */
 import type { JobState, ServerFrame, TaskRef, TaskState } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
+import { connectionOf } from './db/workers.ts';
 
 export interface Effects {
   endedTasks: { id: string; jobId: string; state: TaskState }[];
@@ -31,10 +32,7 @@ export function newEffects(): Effects {
 
 /** Queues a frame for a worker's current connection, if it has one. */
 export function tellWorker(sql: Sql, effects: Effects, workerId: string, frame: ServerFrame): void {
-  const connId = sql.first<{ conn_id: string | null }>(
-    `SELECT conn_id FROM workers WHERE id = ?`,
-    workerId,
-  )?.conn_id;
+  const connId = connectionOf(sql, workerId);
   if (connId) effects.outbox.push({ connId, frame });
 }
 

@@ -7,7 +7,7 @@
  */
 import type { Core } from './core.ts';
 import { jobKey, taskKey, type Follower } from './watchers.ts';
-import { readLogs, type LogScope } from './logs-store.ts';
+import { readLogs, type LogScope } from './task-logs.ts';
 import { scopeState } from './job-ops.ts';
 import { rateLimited, SchedulerError } from './failure.ts';
 

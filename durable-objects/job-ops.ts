@@ -9,7 +9,6 @@ import {
   type TaskView,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
-import { whereGiven } from './sql.ts';
 import { commit } from './core.ts';
 import { newEffects, wakeAt } from './effects.ts';
 import { attemptHistory } from './task-attempts.ts';
@@ -26,15 +25,22 @@ import { checkSpecSize } from './spec-size.ts';
 import {
   findJob,
   findOwnedJob,
-  failJob,
   insertJob,
-  jobView,
   listJobs as listJobRows,
-  recordTaskEnds,
-} from './jobs-store.ts';
+  requestCancel,
+} from './db/jobs.ts';
+import {
+  findOwnedTask,
+  insertTasks,
+  listTasks as listTaskRows,
+  queuedTaskCount,
+} from './db/tasks.ts';
+import { failJob, recordTaskEnds } from './job-settlement.ts';
+import { listWorkers } from './db/workers.ts';
+import { jobView } from './job-view.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
-import { readLogs, type LogScope } from './logs-store.ts';
-import { toTaskView, type TaskRow } from './rows.ts';
+import { readLogs, type LogScope } from './task-logs.ts';
+import { toTaskView } from './views.ts';
 import { admitTenant, checkJob } from './tenant-access.ts';
 
 const JOB_VIEW_TASKS = 1000;
@@ -74,6 +80,7 @@ export async function launchJob(
     if (owner !== null) admitTenant(core.sql, core.config, owner, draft.tasks.length);
     admit(core, draft.tasks.length);
     insertJob(core.sql, draft, now, owner);
+    insertTasks(core.sql, draft.id, draft.taskKind ?? draft.kind, draft.tasks, now);
     if (error) failJob(core.sql, effects, draft.id, error, now);
   });
   if (draft.policy.jobTimeoutMs !== null) wakeAt(effects, now + draft.policy.jobTimeoutMs);
@@ -87,8 +94,7 @@ export async function launchJob(
 /** Backpressure: the queue is bounded, so a flood of submissions is refused, not stored. */
 function admit(core: Core, adding: number): void {
   const limit = core.config.maxQueuedTasks;
-  const queued =
-    core.sql.first<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE state = 'queued'`)?.n ?? 0;
+  const queued = queuedTaskCount(core.sql);
   if (queued + adding > limit) {
     throw rateLimited(
       `the cluster has ${queued} queued tasks and takes at most ${limit}; ` +
@@ -100,15 +106,11 @@ function admit(core: Core, adding: number): void {
 
 /** The tasks of a command or echo job, from its worker selector. */
 function simpleTasks(core: Core, request: SimpleJobRequest): PlannedTask[] {
-  const candidates = core.sql
-    .all<{ id: string; state: string; accepts_commands: number; conn_id: string | null }>(
-      `SELECT id, state, accepts_commands, conn_id FROM workers WHERE state != 'gone'`,
-    )
-    .map((w) => ({
-      id: w.id,
-      state: w.conn_id ? w.state : 'lost',
-      acceptsCommands: w.accepts_commands === 1,
-    }));
+  const candidates = listWorkers(core.sql, undefined).map((w) => ({
+    id: w.id,
+    state: w.conn_id ? w.state : 'lost',
+    acceptsCommands: w.accepts_commands === 1,
+  }));
   const plan = planTasks(request, candidates);
   if (!('error' in plan)) return plan.tasks;
   const { error } = plan;
@@ -147,7 +149,7 @@ export function cancelJob(core: Core, id: string, owner: string | null): JobView
   if (isEndState(row.state)) throw conflict(`job ${id} already ${row.state}`, { state: row.state });
   const effects = newEffects();
   core.sql.transaction(() => {
-    core.sql.run(`UPDATE jobs SET cancel_requested = 1 WHERE id = ?`, id);
+    requestCancel(core.sql, id);
     cancelJobTasks(core.sql, effects, id, core.now());
     recordTaskEnds(core.sql, effects, core.now());
   });
@@ -156,7 +158,7 @@ export function cancelJob(core: Core, id: string, owner: string | null): JobView
 }
 
 export function getTask(core: Core, id: string, owner: string | null): TaskView {
-  const row = findOwnedTask(core, id, owner);
+  const row = findOwnedTask(core.sql, id, owner);
   if (!row) throw notFound('task', id);
   return { ...toTaskView(row), history: attemptHistory(core.sql, row) };
 }
@@ -167,23 +169,7 @@ export function listTasks(
   state: TaskState | undefined,
   limit = 1000,
 ): TaskView[] {
-  const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
-  const rows = core.sql.all<TaskRow>(
-    `SELECT * FROM tasks ${clause} ORDER BY seq DESC LIMIT ?`,
-    ...values,
-    limit,
-  );
-  return rows.map(toTaskView);
-}
-
-/** A task as `owner` may see it (null: the admin); another tenant's task is not found. */
-function findOwnedTask(core: Core, id: string, owner: string | null): TaskRow | null {
-  return core.sql.first<TaskRow>(
-    `SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR tenant_id = ?)`,
-    id,
-    owner,
-    owner,
-  );
+  return listTaskRows(core.sql, state, limit, owner).map(toTaskView);
 }
 
 /** Whether the task or job behind a log scope has ended (no more output will come). */
@@ -194,7 +180,7 @@ export function scopeState(
 ): { state: string; done: boolean } {
   const state =
     'taskId' in scope
-      ? findOwnedTask(core, scope.taskId, owner)?.state
+      ? findOwnedTask(core.sql, scope.taskId, owner)?.state
       : findOwnedJob(core.sql, scope.jobId, owner)?.state;
   if (!state)
     throw notFound(

@@ -1,26 +1,14 @@
-/** Object store records in SQLite: credentials are stored here and leave only inside task specs. */
+/**
+ * Object stores as the API and the agents see them: credentials are stored (db/object-stores.ts)
+ * and leave only inside task specs.
+ */
 import type {
   ObjectStoreView,
   RegisterObjectStoreRequest,
   StoreAccess,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { iso } from './rows.ts';
-
-export interface StoreRow {
-  id: string;
-  name: string;
-  url: string;
-  bucket: string;
-  prefix: string;
-  endpoint: string | null;
-  region: string;
-  force_path_style: number;
-  access_key_id: string | null;
-  secret_access_key: string | null;
-  session_token: string | null;
-  created_at: number;
-}
+import type { StoreRow } from './db/object-stores.ts';
+import { iso } from './views.ts';
 
 /** Splits `s3://bucket/some/prefix` into the bucket and a prefix that is empty or ends with `/`. */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -32,52 +20,6 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
     bucket: rest.slice(0, slash),
     prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
   };
-}
-
-export function insertStore(
-  sql: Sql,
-  id: string,
-  request: RegisterObjectStoreRequest,
-  now: number,
-): StoreRow {
-  const { bucket, prefix } = parseS3Url(request.url);
-  sql.run(
-    `INSERT INTO object_stores (id, name, url, bucket, prefix, endpoint, region, force_path_style,
-       access_key_id, secret_access_key, session_token, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    id,
-    request.name ?? bucket,
-    request.url,
-    bucket,
-    prefix,
-    request.endpoint ?? null,
-    request.region ?? 'auto',
-    (request.forcePathStyle ?? request.endpoint !== undefined) ? 1 : 0,
-    request.accessKeyId ?? null,
-    request.secretAccessKey ?? null,
-    request.sessionToken ?? null,
-    now,
-  );
-  const row = findStore(sql, id);
-  if (!row) throw new Error(`object store ${id} vanished after insert`);
-  return row;
-}
-
-/** Finds a store by id or by name. */
-export function findStore(sql: Sql, idOrName: string): StoreRow | null {
-  return sql.first<StoreRow>(
-    `SELECT * FROM object_stores WHERE id = ? OR name = ?`,
-    idOrName,
-    idOrName,
-  );
-}
-
-export function listStores(sql: Sql): StoreRow[] {
-  return sql.all<StoreRow>(`SELECT * FROM object_stores ORDER BY created_at`);
-}
-
-export function deleteStore(sql: Sql, id: string): void {
-  sql.run(`DELETE FROM object_stores WHERE id = ?`, id);
 }
 
 export function toStoreView(row: StoreRow): ObjectStoreView {

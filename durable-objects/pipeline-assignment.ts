@@ -1,7 +1,7 @@
 /** What an agent receives for a pipeline task: the steps of the version it was submitted to, and its data. */
 import type { PipelineSpec, PipelineTaskSpec } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { findVersion, specOf } from './pipelines-store.ts';
+import type { Sql } from './db/sql.ts';
+import { findVersion, specOf } from './db/pipelines.ts';
 import type { PipelineJobSpec, PipelineTaskPart } from './pipeline-task-view.ts';
 
 /** One builder per dispatch round: each version's definition is read once. */

@@ -4,35 +4,27 @@
  * pipeline (like pinned tasks), so tasks no agent can run never hide the work queued behind them.
  */
 import { requiredExecutors } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
 import type { PlacementWorker } from './placement.ts';
-import { specOf, type VersionRow } from './pipelines-store.ts';
+import { hasPipelines, specOf, versionsOf } from './db/pipelines.ts';
+import { pipelinesWithQueued, readyOfPipeline, type QueuedRow } from './db/queue.ts';
 
-export interface PipelineQueue<Row> {
-  rows: Row[];
+export interface PipelineQueue {
+  rows: QueuedRow[];
   /** How many more tasks each pipeline with queued tasks may start now. */
   caps: Map<string, number>;
 }
 
-/**
- * `select` is the dispatch round's query of ready queued tasks; pipelines add
- * `AND pipeline_id = ? AND requires IN (…) ORDER BY seq LIMIT ?` to it.
- */
-export function pipelineQueue<Row>(
+/** The pipeline tasks ready at `now` that a round may place, within `slotBudget`. */
+export function pipelineQueue(
   sql: Sql,
-  select: string,
+  now: number,
   workers: readonly PlacementWorker[],
   slotBudget: number,
-): PipelineQueue<Row> {
-  const queue: PipelineQueue<Row> = { rows: [], caps: new Map() };
-  if (slotBudget <= 0 || !sql.first(`SELECT 1 AS any FROM pipelines LIMIT 1`)) return queue;
-  const pipelines = sql.all<{ id: string; max: number; running: number }>(
-    `SELECT p.id, json_extract(v.definition, '$.maxConcurrency') AS max,
-       (SELECT count(*) FROM tasks t WHERE t.pipeline_id = p.id AND t.state IN ${LIVE_TASK_STATES}) AS running
-     FROM pipelines p JOIN pipeline_versions v ON v.pipeline_id = p.id AND v.version = p.version
-     WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.pipeline_id = p.id AND t.state = 'queued')`,
-  );
+): PipelineQueue {
+  const queue: PipelineQueue = { rows: [], caps: new Map() };
+  if (slotBudget <= 0 || !hasPipelines(sql)) return queue;
+  const pipelines = pipelinesWithQueued(sql);
   const free = workers.filter((w) => w.freeSlots > 0 && w.freeInflight > 0);
   for (const pipeline of pipelines) {
     const room = Math.max(0, pipeline.max - pipeline.running);
@@ -41,13 +33,7 @@ export function pipelineQueue<Row>(
     const runnable = runnableRequirements(sql, pipeline.id, free);
     if (runnable.length === 0) continue;
     queue.rows.push(
-      ...sql.all<Row>(
-        `${select} AND pipeline_id = ? AND requires IN (SELECT value FROM json_each(?))
-         ORDER BY seq LIMIT ?`,
-        pipeline.id,
-        JSON.stringify(runnable),
-        Math.min(room, slotBudget),
-      ),
+      ...readyOfPipeline(sql, now, pipeline.id, runnable, Math.min(room, slotBudget)),
     );
   }
   return queue;
@@ -59,10 +45,7 @@ function runnableRequirements(
   pipelineId: string,
   free: readonly PlacementWorker[],
 ): string[] {
-  const versions = sql.all<VersionRow>(
-    `SELECT * FROM pipeline_versions WHERE pipeline_id = ?`,
-    pipelineId,
-  );
+  const versions = versionsOf(sql, pipelineId);
   const requirements = new Map(
     versions.map((row) => {
       const requires = requiredExecutors(specOf(row).pipeline);

@@ -12,7 +12,8 @@ import {
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound } from './failure.ts';
-import { iso } from './rows.ts';
+import { iso } from './views.ts';
+import { liveJobsOfPipeline } from './db/tasks.ts';
 import {
   deletePipelineRows,
   ensureApplication,
@@ -26,7 +27,7 @@ import {
   specOf,
   type ApplicationRow,
   type PipelineRow,
-} from './pipelines-store.ts';
+} from './db/pipelines.ts';
 import { readPipelineObject } from './pipeline-source.ts';
 import { pipelineStats } from './pipeline-stats.ts';
 import { checkPipelineSteps, checkStoreRead } from './tenant-access.ts';
@@ -103,15 +104,11 @@ export function deletePipeline(
   const view = pipelineView(core, found.application, found.pipeline);
   const live = liveTaskCount(core.sql, found.pipeline.id);
   if (live > 0) {
-    const jobs = core.sql.all<{ id: string }>(
-      `SELECT DISTINCT job_id AS id FROM tasks
-       WHERE pipeline_id = ? AND state IN ('queued','assigned','running')`,
-      found.pipeline.id,
-    );
+    const jobs = liveJobsOfPipeline(core.sql, found.pipeline.id);
     throw conflict(
       `pipeline ${application}/${name} has ${live} unfinished tasks; cancel their jobs ` +
         '(POST /v1/jobs/{id}/cancel) or wait for them to end, then delete it',
-      { jobs: jobs.map((job) => job.id) },
+      { jobs },
     );
   }
   core.sql.transaction(() => deletePipelineRows(core.sql, found.pipeline.id));

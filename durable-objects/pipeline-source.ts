@@ -8,8 +8,8 @@ import {
   type PipelineSource,
 } from '../protocol/index.ts';
 import { badRequest, SchedulerError } from './failure.ts';
-import type { Sql } from './sql.ts';
-import { findStore } from './object-stores.ts';
+import type { Sql } from './db/sql.ts';
+import { findStore } from './db/object-stores.ts';
 import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
 
 export async function readPipelineObject(

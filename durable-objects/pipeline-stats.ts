@@ -1,9 +1,11 @@
 /** A pipeline's load and scaling figures, read from its tasks and the agents that can run it. */
 import type { PipelineSpec, PipelineStats } from '../protocol/index.ts';
 import { requiredExecutors } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { effectiveSlots, LIVE_TASK_STATES, type WorkerRow } from './rows.ts';
-import { connectedReadyWorkers } from './workers-store.ts';
+import type { Sql } from './db/sql.ts';
+import { effectiveSlots } from './views.ts';
+import type { WorkerRow } from './db/rows.ts';
+import { meanRunMs, pipelineEnds, pipelineTaskCount } from './db/pipelines.ts';
+import { connectedReadyWorkers } from './db/workers.ts';
 import { wantedCapacity } from './pipeline-scaling.ts';
 
 /** Throughput is measured over this window. */
@@ -23,16 +25,7 @@ function capableAgents(sql: Sql, requires: readonly string[]): WorkerRow[] {
 }
 
 export function runningCount(sql: Sql, pipelineId: string): number {
-  return count(sql, `state IN ${LIVE_TASK_STATES}`, pipelineId);
-}
-
-function count(sql: Sql, where: string, pipelineId: string): number {
-  return (
-    sql.first<{ n: number }>(
-      `SELECT count(*) AS n FROM tasks WHERE pipeline_id = ? AND ${where}`,
-      pipelineId,
-    )?.n ?? 0
-  );
+  return pipelineTaskCount(sql, pipelineId, 'live');
 }
 
 export function pipelineStats(
@@ -41,28 +34,13 @@ export function pipelineStats(
   latest: PipelineSpec,
   now: number,
 ): PipelineStats {
-  const queued = count(sql, `state = 'queued'`, pipelineId);
+  const queued = pipelineTaskCount(sql, pipelineId, 'queued');
   const running = runningCount(sql, pipelineId);
-  const ended = new Map(
-    sql
-      .all<{ state: string; n: number }>(
-        `SELECT state, count(*) AS n FROM tasks
-         WHERE pipeline_id = ? AND finished_at >= ? GROUP BY state`,
-        pipelineId,
-        now - STATS_WINDOW_MS,
-      )
-      .map((row) => [row.state, row.n]),
-  );
+  const ended = pipelineEnds(sql, pipelineId, now - STATS_WINDOW_MS);
   const succeeded = ended.get('succeeded') ?? 0;
   const failed = ended.get('failed') ?? 0;
-  const meanMs = sql.first<{ ms: number | null }>(
-    `SELECT avg(finished_at - coalesce(started_at, assigned_at)) AS ms FROM (
-       SELECT finished_at, started_at, assigned_at FROM tasks
-       WHERE pipeline_id = ? AND state = 'succeeded' ORDER BY finished_at DESC LIMIT ?)`,
-    pipelineId,
-    DURATION_SAMPLE,
-  )?.ms;
-  const meanTaskSeconds = meanMs === null || meanMs === undefined ? null : meanMs / 1000;
+  const meanMs = meanRunMs(sql, pipelineId, DURATION_SAMPLE);
+  const meanTaskSeconds = meanMs === null ? null : meanMs / 1000;
   const agents = capableAgents(sql, requiredExecutors(latest.pipeline));
   const slots = agents.reduce((sum, row) => sum + effectiveSlots(row), 0);
   const slotsPerAgent = agents.length > 0 ? slots / agents.length : 1;

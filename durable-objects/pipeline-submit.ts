@@ -16,8 +16,8 @@ import { badRequest, notFound } from './failure.ts';
 import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
 import { launchJob } from './job-ops.ts';
-import type { TaskRow } from './rows.ts';
-import { findVersion, specOf } from './pipelines-store.ts';
+import { findPipelineTask, tasksOfJob } from './db/tasks.ts';
+import { findVersion, specOf } from './db/pipelines.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
 import { checkPipelineSteps } from './tenant-access.ts';
 import {
@@ -69,7 +69,7 @@ export async function submitPipelineTasks(
     })),
   };
   await launchJob(core, draft, null, waitSeconds, tenantId);
-  const rows = core.sql.all<TaskRow>(`SELECT * FROM tasks WHERE job_id = ? ORDER BY idx`, draft.id);
+  const rows = tasksOfJob(core.sql, draft.id);
   return {
     application,
     pipeline: name,
@@ -88,12 +88,7 @@ export function getPipelineTask(
   taskId: string,
 ): PipelineTaskView {
   const { scope } = resolveScope(core, tenantId, application, name);
-  const row = core.sql.first<TaskRow>(
-    `SELECT * FROM tasks WHERE id = ? AND tenant_id = ? AND pipeline_id = ?`,
-    taskId,
-    tenantId,
-    scope.pipelineId,
-  );
+  const row = findPipelineTask(core.sql, taskId, tenantId, scope.pipelineId);
   const [view] = row ? pipelineTaskViews(core.sql, scope, [row], core.now()) : [];
   if (!view) throw notFound('task', taskId);
   return view;

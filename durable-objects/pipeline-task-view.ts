@@ -10,11 +10,13 @@ import {
   type StepView,
 } from '../protocol/index.ts';
 import { z } from 'zod';
-import type { Sql } from './sql.ts';
-import { iso, isoOrNull, type TaskRow } from './rows.ts';
-import { findVersion, specOf } from './pipelines-store.ts';
+import type { Sql } from './db/sql.ts';
+import { jobSpec } from './db/jobs.ts';
+import { iso, isoOrNull } from './views.ts';
+import { type TaskRow } from './db/rows.ts';
+import { findVersion, specOf } from './db/pipelines.ts';
 import { executorsOf, runningCount } from './pipeline-stats.ts';
-import { connectedReadyWorkers } from './workers-store.ts';
+import { connectedReadyWorkers } from './db/workers.ts';
 import { waitingReason } from './waiting-reason.ts';
 
 export interface PipelineScope {
@@ -48,12 +50,7 @@ export function pipelineTaskViews(
   now: number,
 ): PipelineTaskView[] {
   const versionOf = memo(
-    (jobId: string) =>
-      (
-        JSON.parse(
-          sql.first<{ spec: string }>(`SELECT spec FROM jobs WHERE id = ?`, jobId)?.spec ?? '{}',
-        ) as PipelineJobSpec
-      ).version,
+    (jobId: string) => (JSON.parse(jobSpec(sql, jobId)) as PipelineJobSpec).version,
   );
   const specFor = memo((version: number) => {
     const row = findVersion(sql, scope.pipelineId, version);

@@ -13,8 +13,8 @@ import {
   type CompleteFrame,
   type FailFrame,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { findAggregateAttempt } from './db/attempts.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { finalOutputKey, mapOutputPrefix, reduceOutputKey } from './aggregate-plan.ts';
 
@@ -97,14 +97,7 @@ export function reportedAttempts(
 ): Map<string, ReportedAttempt> {
   const found = new Map<string, ReportedAttempt>();
   for (const item of items) {
-    const row = sql.first<{ kind: string; job_id: string; spec: string }>(
-      `SELECT t.kind, t.job_id, j.spec FROM tasks t JOIN jobs j ON j.id = t.job_id
-       WHERE t.id = ? AND t.attempt = ? AND t.worker_id = ? AND t.state IN ${LIVE_TASK_STATES}
-         AND t.kind LIKE 'aggregate-%'`,
-      item.taskId,
-      item.attempt,
-      workerId,
-    );
+    const row = findAggregateAttempt(sql, { taskId: item.taskId, attempt: item.attempt, workerId });
     if (row)
       found.set(item.taskId, {
         taskId: item.taskId,

@@ -11,8 +11,9 @@ import {
 import type { FinalResult, ResultPage } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
-import { findOwnedJob } from './jobs-store.ts';
-import { findStore } from './object-stores.ts';
+import { findOwnedJob } from './db/jobs.ts';
+import { succeededResults } from './db/tasks.ts';
+import { findStore } from './db/object-stores.ts';
 import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
 import type { AggregateJobSpec } from './aggregate-store.ts';
 import { resultCacheKey } from './result-cache.ts';
@@ -34,15 +35,12 @@ async function resultTable(core: Core, jobId: string, owner: string | null): Pro
     throw conflict(`job ${jobId} is ${job.state}; its result exists once it has succeeded`, {
       state: job.state,
     });
-  const final = core.sql.first<{ result: string }>(
-    `SELECT result FROM tasks WHERE job_id = ? AND kind = 'aggregate-final' AND state = 'succeeded'`,
-    jobId,
-  );
+  const [final] = succeededResults(core.sql, jobId, 'aggregate-final');
   if (!final) return null;
   const spec = JSON.parse(job.spec) as AggregateJobSpec;
   const store = findStore(core.sql, spec.output.store);
   if (!store) throw conflict(`the output store of job ${jobId} was deleted`);
-  const key = (JSON.parse(final.result) as FinalResult).key;
+  const key = (JSON.parse(final) as FinalResult).key;
   const cacheKey = resultCacheKey(store.id, key);
   const cached = core.results.get(cacheKey);
   if (cached) return cached;

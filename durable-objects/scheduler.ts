@@ -26,16 +26,16 @@ import type {
   WorkerState,
   WorkerView,
 } from '../protocol/index.ts';
-import { createSql } from './sql.ts';
-import { migrate } from './schema.ts';
+import { createSql } from './db/sql.ts';
+import { migrate } from './db/schema.ts';
 import { readConfig, type SchedulerEnv } from './config.ts';
 import { AgentSockets, type AgentAuth } from './sockets.ts';
 import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';
 import { outcome } from './failure.ts';
 import { newFairClock } from './fair-share.ts';
-import { hashToken } from './tokens.ts';
-import { countConnected } from './workers-store.ts';
+import { hashToken } from '../protocol/index.ts';
+import { countConnected, workerOfTokenHash } from './db/workers.ts';
 import { nextWake, runTimers } from './timers.ts';
 import {
   approveWorker,
@@ -50,7 +50,7 @@ import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
 import { resultArrow, resultPage } from './result-ops.ts';
 import { ResultCache } from './result-cache.ts';
-import type { LogScope } from './logs-store.ts';
+import type { LogScope } from './task-logs.ts';
 import { authenticate } from './auth-check.ts';
 import {
   createTenant,
@@ -301,11 +301,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     const token = request.headers.get('x-tm-worker-token');
     if (!token) return null;
     const hash = await hashToken(token);
-    const row = this.core.sql.first<{ id: string }>(
-      `SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`,
-      hash,
-    );
-    return row ? { kind: 'worker', workerId: row.id } : null;
+    const workerId = workerOfTokenHash(this.core.sql, hash);
+    return workerId ? { kind: 'worker', workerId } : null;
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer) {

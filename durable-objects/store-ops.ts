@@ -1,15 +1,10 @@
 /** Object store operations behind the HTTP API: register, read, list, delete, browse objects. */
 import type { ObjectPage, ObjectStoreView, RegisterObjectStoreRequest } from '../protocol/index.ts';
 import type { Core } from './core.ts';
+import { jobsUsingStore } from './db/jobs.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
-import {
-  deleteStore,
-  findStore,
-  insertStore,
-  listStores,
-  sameStore,
-  toStoreView,
-} from './object-stores.ts';
+import { parseS3Url, sameStore, toStoreView } from './object-stores.ts';
+import { deleteStore, findStore, insertStore, listStores } from './db/object-stores.ts';
 import { listPage, StoreError } from './storage/s3.ts';
 
 /** Registers a store; the same registration again is idempotent, a different one under the name is a conflict. */
@@ -25,7 +20,14 @@ export function registerStore(
       `an object store named ${name} already exists with other settings; delete it first or pick another name`,
     );
   }
-  const row = insertStore(core.sql, crypto.randomUUID(), { ...request, name }, core.now());
+  const location = parseS3Url(request.url);
+  const row = insertStore(
+    core.sql,
+    crypto.randomUUID(),
+    { ...request, name },
+    location,
+    core.now(),
+  );
   return { store: toStoreView(row), created: true };
 }
 
@@ -42,15 +44,10 @@ export function listStoreViews(core: Core): ObjectStoreView[] {
 export function removeStore(core: Core, idOrName: string): ObjectStoreView {
   const row = findStore(core.sql, idOrName);
   if (!row) throw notFound('object store', idOrName);
-  const users = core.sql.all<{ id: string }>(
-    `SELECT id FROM jobs WHERE kind = 'aggregate' AND state IN ('queued','running')
-       AND (json_extract(spec, '$.source.store') = ? OR json_extract(spec, '$.output.store') = ?)`,
-    row.id,
-    row.id,
-  );
+  const users = jobsUsingStore(core.sql, row.id);
   if (users.length > 0)
     throw conflict(`object store ${row.name} is in use by unfinished jobs`, {
-      jobs: users.map((u) => u.id),
+      jobs: users,
     });
   deleteStore(core.sql, row.id);
   return toStoreView(row);

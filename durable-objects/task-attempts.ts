@@ -4,57 +4,32 @@
  * leaving it out keeps the completion path (the busiest one) at one write per task.
  */
 import type { AttemptCounts, AttemptOutcome, AttemptView } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { iso, isoOrNull, type JobRow, type TaskRow } from './rows.ts';
-
-/** What an attempt's end is recorded from: the task row as it stood while the attempt was live. */
-export interface LiveAttempt {
-  id: string;
-  attempt: number;
-  job_id: string;
-  worker_id: string | null;
-  assigned_at: number | null;
-  started_at: number | null;
-}
+import type { Sql } from './db/sql.ts';
+import { iso, isoOrNull } from './views.ts';
+import type { JobRow, TaskRow } from './db/rows.ts';
+import type { LiveAttempt } from './db/attempts.ts';
+import {
+  attemptsOfTask,
+  insertAttempt,
+  outcomeCounts,
+  type AttemptRow,
+} from './db/attempt-history.ts';
 
 export function recordAttempt(
   sql: Sql,
   live: LiveAttempt,
   end: { outcome: AttemptOutcome; error?: string | null; exitCode?: number | null; now: number },
 ): void {
-  sql.run(
-    `INSERT OR IGNORE INTO task_attempts
-       (task_id, attempt, job_id, worker_id, outcome, error, exit_code, assigned_at, started_at,
-        finished_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    live.id,
-    live.attempt,
-    live.job_id,
-    live.worker_id,
-    end.outcome,
-    end.error ?? null,
-    end.exitCode ?? null,
-    live.assigned_at,
-    live.started_at,
-    end.now,
-  );
-}
-
-interface AttemptRow {
-  attempt: number;
-  worker_id: string | null;
-  outcome: AttemptOutcome;
-  error: string | null;
-  exit_code: number | null;
-  assigned_at: number | null;
-  started_at: number | null;
-  finished_at: number;
+  insertAttempt(sql, live, {
+    outcome: end.outcome,
+    error: end.error ?? null,
+    exitCode: end.exitCode ?? null,
+    now: end.now,
+  });
 }
 
 export function attemptHistory(sql: Sql, task: TaskRow): AttemptView[] {
-  const ended = sql
-    .all<AttemptRow>(`SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt`, task.id)
-    .map(toAttemptView);
+  const ended = attemptsOfTask(sql, task.id).map(toAttemptView);
   if (task.state !== 'succeeded' || task.finished_at === null) return ended;
   return [
     ...ended,
@@ -96,10 +71,7 @@ export function attemptCounts(sql: Sql, job: JobRow): AttemptCounts {
     lost: 0,
     cancelled: 0,
   };
-  const rows = sql.all<{ outcome: AttemptOutcome; n: number }>(
-    `SELECT outcome, count(*) AS n FROM task_attempts WHERE job_id = ? GROUP BY outcome`,
-    job.id,
-  );
-  for (const { outcome, n } of rows) if (outcome !== 'succeeded') counts[outcome] = n;
+  for (const { outcome, n } of outcomeCounts(sql, job.id))
+    if (outcome !== 'succeeded') counts[outcome] = n;
   return counts;
 }

@@ -4,7 +4,8 @@
  * its worker's (a claim on another worker's task: refused and logged).
  */
 import type { TaskRef } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
+import { attemptHolders } from './db/attempt-history.ts';
 
 /**
  * Of the refs a worker's frame named and the Scheduler did not apply, those whose attempt belongs
@@ -13,13 +14,7 @@ import type { Sql } from './sql.ts';
  */
 export function foreignClaims(sql: Sql, workerId: string, ignored: readonly TaskRef[]): TaskRef[] {
   return ignored.filter((ref) => {
-    const row = sql.first<{ current: string | null; attempt: number; past: string | null }>(
-      `SELECT t.worker_id AS current, t.attempt, a.worker_id AS past
-       FROM tasks t LEFT JOIN task_attempts a ON a.task_id = t.id AND a.attempt = ?
-       WHERE t.id = ?`,
-      ref.attempt,
-      ref.taskId,
-    );
+    const row = attemptHolders(sql, ref.taskId, ref.attempt);
     if (!row) return false;
     const holder = row.past ?? (row.attempt === ref.attempt ? row.current : null);
     return holder !== null && holder !== workerId;

@@ -8,11 +8,11 @@ import type {
   SubmitJobRequest,
   TenantPermissions,
 } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { SchedulerConfig } from './config.ts';
 import { forbidden, notFound, rateLimited } from './failure.ts';
-import { findStore } from './object-stores.ts';
-import { queuedTaskCount, tenantLimits } from './tenants-store.ts';
+import { findStore } from './db/object-stores.ts';
+import { queuedTaskCount, tenantLimits } from './db/tenants.ts';
 import { deniedKind, deniedStoreAccess, deniedSteps, type Denial } from './tenant-permissions.ts';
 
 /** Share of the cluster's queue bound a tenant may fill when it has no quota of its own. */

@@ -7,10 +7,11 @@ import {
   type UpdateTenantRequest,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import { conflict, notFound } from './failure.ts';
-import { hashToken, newToken } from './tokens.ts';
-import { iso, isoOrNull } from './rows.ts';
+import { newToken } from './tokens.ts';
+import { hashToken } from '../protocol/index.ts';
+import { iso, isoOrNull } from './views.ts';
 import {
   deleteToken,
   findTenant,
@@ -20,9 +21,9 @@ import {
   tokensOf,
   updateTenantRow,
   type TenantRow,
-} from './tenants-store.ts';
+} from './db/tenants.ts';
 
-export { tenantOfToken } from './tenants-store.ts';
+export { tenantOfToken } from './db/tenants.ts';
 
 function requireTenant(sql: Sql, idOrName: string): TenantRow {
   const row = findTenant(sql, idOrName);

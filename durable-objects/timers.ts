@@ -7,15 +7,17 @@
  */
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
-import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES } from './rows.ts';
+import type { Sql } from './db/sql.ts';
 import { newEffects, tellAgentsToStop, type Effects } from './effects.ts';
-import { lapsedWorkers } from './workers-store.ts';
+import { lapsedWorkers } from './db/workers.ts';
 import { closeSocketsWithoutHello, expireLeases } from './agent-session.ts';
-import { cancelJobTasks, failAttempt, overdueAttempts } from './task-lifecycle.ts';
-import { loseAttempts, silentAttempts } from './task-losses.ts';
-import { failJob, recordTaskEnds } from './jobs-store.ts';
-import { nextCleanupAt } from './aggregate-cleanup.ts';
+import { cancelJobTasks, failAttempt } from './task-lifecycle.ts';
+import { loseAttempts } from './task-losses.ts';
+import { overdueAttempts, silentAttempts } from './db/attempts.ts';
+import { nextJobDeadline, overdueJobs, setFailedJobError } from './db/jobs.ts';
+import { failJob, recordTaskEnds } from './job-settlement.ts';
+import { nextCleanupAt } from './db/cleanups.ts';
+import { agentLeaseDue, attemptDeadlineDue, backoffDue, jobLeaseDue } from './db/due-times.ts';
 
 export function runTimers(core: Core): void {
   const { sql } = core;
@@ -56,11 +58,7 @@ function expireOverdueAttempts(sql: Sql, effects: Effects, now: number): void {
 }
 
 function expireJobs(sql: Sql, effects: Effects, now: number): void {
-  const jobs = sql.all<{ id: string; created_at: number; deadline_at: number }>(
-    `SELECT id, created_at, deadline_at FROM jobs
-     WHERE state IN ('queued','running') AND deadline_at IS NOT NULL AND deadline_at <= ?`,
-    now,
-  );
+  const jobs = overdueJobs(sql, now);
   for (const job of jobs) {
     const reason = `job timed out after ${(job.deadline_at - job.created_at) / 1000} s`;
     const from = effects.endedTasks.length;
@@ -69,34 +67,19 @@ function expireJobs(sql: Sql, effects: Effects, now: number): void {
       continue;
     }
     recordTaskEnds(sql, effects, now, from);
-    sql.run(`UPDATE jobs SET error = ? WHERE id = ? AND state = 'failed'`, reason, job.id);
+    setFailedJobError(sql, job.id, reason);
   }
 }
 
 /** The earliest moment something above comes due, or null when nothing is pending. */
 export function nextWake(sql: Sql, leaseMs: number, now: number): number | null {
-  const at = (query: string, ...values: number[]) =>
-    sql.first<{ at: number | null }>(query, ...values)?.at ?? null;
   const candidates = [
-    at(`SELECT min(last_heartbeat_at) + ? AS at FROM workers WHERE conn_id IS NOT NULL`, leaseMs),
-    at(
-      `SELECT min(w.last_heartbeat_at + j.lease_ms) AS at FROM tasks t
-       JOIN jobs j ON j.id = t.job_id JOIN workers w ON w.id = t.worker_id
-       WHERE t.state IN ${LIVE_TASK_STATES} AND j.lease_ms IS NOT NULL AND w.conn_id IS NOT NULL`,
-    ),
-    at(
-      `SELECT min(deadline_at) AS at FROM tasks WHERE state IN ${LIVE_TASK_STATES} AND deadline_at IS NOT NULL`,
-    ),
+    agentLeaseDue(sql, leaseMs),
+    jobLeaseDue(sql),
+    attemptDeadlineDue(sql),
     // A backoff already over waits for capacity, which dispatches by itself when it frees.
-    at(
-      `SELECT min(not_before) AS at FROM tasks
-       WHERE state = 'queued' AND not_before IS NOT NULL AND not_before > ?`,
-      now,
-    ),
-    at(
-      `SELECT min(deadline_at) AS at FROM jobs
-       WHERE state IN ('queued','running') AND deadline_at IS NOT NULL`,
-    ),
+    backoffDue(sql, now),
+    nextJobDeadline(sql),
     nextCleanupAt(sql),
   ].filter((value): value is number => value !== null);
   return candidates.length > 0 ? Math.min(...candidates) : null;

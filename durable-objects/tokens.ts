@@ -1,4 +1,4 @@
-/** Secret tokens (join, tenant): random, shown once, stored as SHA-256 hashes. */
+/** Secret tokens (join, tenant): random, shown once, stored as SHA-256 hashes (protocol/token-hash.ts). */
 
 /** A token of 32 random bytes; the prefix (`tmj_` join, `tmt_` tenant) tells them apart in a leak scan. */
 export function newToken(prefix: 'tmj_' | 'tmt_'): string {
@@ -10,9 +10,4 @@ export function newToken(prefix: 'tmj_' | 'tmt_'): string {
       (c) => ({ '+': '-', '/': '_', '=': '' })[c] ?? '',
     )
   );
-}
-
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

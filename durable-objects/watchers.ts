@@ -1,5 +1,5 @@
 /** In-memory watchers of a Scheduler: live log followers and callers waiting for a job to end. */
-import type { StoredLogEntry } from './logs-store.ts';
+import type { StoredLogEntry } from './task-logs.ts';
 
 /**
  * One open log stream: woken when output arrives (it reads the output itself, see follow.ts),

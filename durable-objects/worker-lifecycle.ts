@@ -1,10 +1,11 @@
 /** Worker transitions that move tasks: losing an agent, draining, and retiring a worker. */
-import type { Sql } from './sql.ts';
+import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
-import { findWorker, unbindConnection } from './workers-store.ts';
-import { failPinnedTasks, liveTasksOf } from './task-lifecycle.ts';
+import { findWorker, markGone, unbindConnection } from './db/workers.ts';
+import { failPinnedTasks } from './task-lifecycle.ts';
+import { liveAttemptsOf } from './db/attempts.ts';
 import { loseWorkerTasks } from './task-losses.ts';
-import { recordTaskEnds } from './jobs-store.ts';
+import { recordTaskEnds } from './job-settlement.ts';
 
 /** The agent's connection `connId` is gone: its tasks run again elsewhere. */
 export function connectionLost(
@@ -37,7 +38,7 @@ export function retire(
     counted: false,
     now,
   });
-  sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, workerId);
+  markGone(sql, workerId);
   failPinnedTasks(sql, effects, workerId, now);
   recordTaskEnds(sql, effects, now, ended);
   if (!connId) return;
@@ -54,6 +55,6 @@ export function retire(
 /** A draining worker with no live tasks left is retired. */
 export function finishDrainIfIdle(sql: Sql, effects: Effects, workerId: string, now: number): void {
   const row = findWorker(sql, workerId);
-  if (row?.state !== 'draining' || liveTasksOf(sql, workerId).length > 0) return;
+  if (row?.state !== 'draining' || liveAttemptsOf(sql, workerId).length > 0) return;
   retire(sql, effects, workerId, row.conn_id, now);
 }

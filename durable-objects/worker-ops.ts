@@ -9,7 +9,8 @@ import type { Core } from './core.ts';
 import { commit } from './core.ts';
 import { newEffects, tellWorker } from './effects.ts';
 import { conflict, notFound } from './failure.ts';
-import { hashToken, newToken } from './tokens.ts';
+import { newToken } from './tokens.ts';
+import { hashToken } from '../protocol/index.ts';
 import { keyFingerprint } from './agent-keys.ts';
 import {
   approveWorker as approve,
@@ -17,10 +18,11 @@ import {
   findLiveWorkerByAddress,
   findWorker,
   insertWorker,
-  listWorkerViews,
   setWorkerState,
-  workerView,
-} from './workers-store.ts';
+  setLabels,
+  setSlots,
+} from './db/workers.ts';
+import { listWorkerViews, workerView } from './worker-view.ts';
 import { finishDrainIfIdle, retire } from './worker-lifecycle.ts';
 
 /**
@@ -53,9 +55,8 @@ async function updated(
   request: RegisterWorkerRequest,
 ): Promise<WorkerView> {
   if (request.fingerprint) await preRegister(core, id, request.fingerprint);
-  if (request.labels)
-    core.sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(request.labels), id);
-  if (request.slots) core.sql.run(`UPDATE workers SET slots = ? WHERE id = ?`, request.slots, id);
+  if (request.labels) setLabels(core.sql, id, request.labels);
+  if (request.slots) setSlots(core.sql, id, request.slots);
   return getWorker(core, id);
 }
 

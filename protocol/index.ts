@@ -16,5 +16,6 @@ export * from './template.ts';
 export * from './pipeline-steps.ts';
 export * from './pipelines.ts';
 export * from './agent-identity.ts';
+export * from './token-hash.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';

@@ -1,9 +1,10 @@
 /** Bindings and settings of the control plane Worker. */
 import type { Scheduler } from '../durable-objects/scheduler.ts';
-import type { SchedulerEnv } from '../durable-objects/config.ts';
 import type { Principal } from './auth/principal.ts';
 
-export interface Env extends SchedulerEnv {
+/** The Worker's own bindings; the Scheduler's settings (TM_LEASE_MS, ...) are read by the Scheduler
+ *  from the same environment (durable-objects/config.ts). */
+export interface Env {
   SCHEDULER: DurableObjectNamespace<Scheduler>;
   /** Cluster join token: agents holding it may connect and self-register (a Worker secret). */
   TM_JOIN_TOKEN?: string;

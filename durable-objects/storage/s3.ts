@@ -7,7 +7,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { unquoteEtag, type ObjectEntry, type ObjectPage } from '../../protocol/index.ts';
-import { toStoreAccess, type StoreRow } from '../object-stores.ts';
+import { toStoreAccess } from '../object-stores.ts';
+import { type StoreRow } from '../db/object-stores.ts';
 
 const TIMEOUT_MS = 10_000;
 

@@ -9,9 +9,8 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError, unwrap } from '../errors.ts';
 import { scheduler } from '../scheduler-stub.ts';
-import { hashToken } from '../../durable-objects/tokens.ts';
 import { bearerToken, sameSecret } from './tokens.ts';
-import type { Outcome, WhoAmI } from '../../protocol/index.ts';
+import { hashToken, type Outcome, type WhoAmI } from '../../protocol/index.ts';
 
 const OPEN_PATHS = new Set(['/v1/health', '/v1/openapi.json', '/v1/agent/connect']);
 

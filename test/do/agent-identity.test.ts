@@ -3,11 +3,12 @@
  * keys, the key bound at the first hello, approval of new keys (pending until the admin approves,
  * or pre-registered by fingerprint), and reports that claim another worker's task.
  */
+import { z } from 'zod';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { env, runInDurableObject } from 'cloudflare:test';
 import { PROTOCOL_VERSION, type TaskView, type WorkerView } from '../../protocol/index.ts';
-import { MIGRATIONS, migrate } from '../../durable-objects/schema.ts';
-import { createSql } from '../../durable-objects/sql.ts';
+import { MIGRATIONS, migrate } from '../../durable-objects/db/schema.ts';
+import { createSql } from '../../durable-objects/db/sql.ts';
 import type { Env } from '../../src/env.ts';
 import {
   JOIN_TOKEN,
@@ -35,6 +36,9 @@ import {
   uniqueAddress,
   type TestAgent,
 } from './helpers.ts';
+
+/** Any row, for tests that compare what SQLite holds as it is. */
+const AnyRow = z.record(z.string(), z.unknown());
 
 let warn: MockInstance<typeof console.warn>;
 beforeEach(() => {
@@ -231,7 +235,8 @@ describe('approval migration', () => {
     const scheduler = SCHEDULER.get(SCHEDULER.idFromName(`migration-${crypto.randomUUID()}`));
     await runInDurableObject(scheduler, (_, state) => {
       const sql = createSql(state.storage);
-      const tables = sql.all<{ name: string }>(
+      const tables = sql.rows(
+        z.object({ name: z.string() }),
         `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`,
       );
       for (const { name } of tables) sql.run(`DROP TABLE ${name}`);
@@ -244,7 +249,7 @@ describe('approval migration', () => {
       sql.run(insert, 'keyless', 'h:2', 'pending', 2000, null);
       migrate(sql);
       expect(
-        sql.all(`SELECT id, approved_at, expected_fingerprint FROM workers ORDER BY seq`),
+        sql.rows(AnyRow, `SELECT id, approved_at, expected_fingerprint FROM workers ORDER BY seq`),
       ).toEqual([
         { id: 'bound', approved_at: 1000, expected_fingerprint: null },
         { id: 'keyless', approved_at: null, expected_fingerprint: null },

@@ -10,6 +10,7 @@ import type {
   TenantView,
 } from '../../protocol/index.ts';
 import type { Env } from '../../src/env.ts';
+import type { SchedulerEnv } from '../../durable-objects/config.ts';
 import { app } from '../../src/app.ts';
 import {
   ADMIN_TOKEN,
@@ -73,7 +74,7 @@ describe('API tokens', () => {
   });
 
   it("refuses a client's wrong tokens with 429 after too many, never a valid token, and no one else", async () => {
-    const limit = Number((env as unknown as Env).TM_AUTH_FAILURE_LIMIT);
+    const limit = Number((env as unknown as SchedulerEnv).TM_AUTH_FAILURE_LIMIT);
     const tenant = await createTenant();
     for (let i = 1; i < limit; i++) {
       expect((await from('10.0.0.3', '/v1/jobs', `wrong-${i}`)).status).toBe(401);
@@ -92,7 +93,7 @@ describe('API tokens', () => {
   });
 
   it('counts wrong tokens in one bucket, whatever CF-Connecting-IP says, when not behind Cloudflare', async () => {
-    const local = { ...(env as unknown as Env), TM_BEHIND_CLOUDFLARE: 'false' };
+    const local = { ...(env as unknown as Env & SchedulerEnv), TM_BEHIND_CLOUDFLARE: 'false' };
     const limit = Number(local.TM_AUTH_FAILURE_LIMIT);
     const spoofed = (i: number, token: string) =>
       app.request(

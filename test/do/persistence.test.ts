@@ -1,10 +1,11 @@
 /** The Scheduler's SQLite storage, its migrations, durability across restarts, and the lease alarm. */
+import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { forgetInlineOutputs, withoutInline } from '../../durable-objects/aggregate-inline.ts';
-import { mayHaveIntermediates } from '../../durable-objects/aggregate-cleanup.ts';
-import { createSql } from '../../durable-objects/sql.ts';
-import { SCHEMA_VERSION, migrate } from '../../durable-objects/schema.ts';
+import { mayHaveIntermediates } from '../../durable-objects/db/tasks.ts';
+import { createSql } from '../../durable-objects/db/sql.ts';
+import { SCHEMA_VERSION, migrate } from '../../durable-objects/db/schema.ts';
 import {
   api,
   assignmentOf,
@@ -19,6 +20,9 @@ import {
   stub,
   submitJob,
 } from './helpers.ts';
+
+/** Any row, for tests that compare what SQLite holds as it is. */
+const AnyRow = z.record(z.string(), z.unknown());
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -47,9 +51,9 @@ describe('schema', () => {
     await runInDurableObject(stub(), (_, state) => {
       const sql = createSql(state.storage);
       const snapshot = () => ({
-        objects: sql.all(`SELECT type, name, sql FROM sqlite_master ORDER BY name`),
-        meta: sql.all(`SELECT * FROM meta ORDER BY key`),
-        workers: sql.all(`SELECT * FROM workers ORDER BY seq`),
+        objects: sql.rows(AnyRow, `SELECT type, name, sql FROM sqlite_master ORDER BY name`),
+        meta: sql.rows(AnyRow, `SELECT * FROM meta ORDER BY key`),
+        workers: sql.rows(AnyRow, `SELECT * FROM workers ORDER BY seq`),
       });
       const before = snapshot();
       migrate(sql);
@@ -77,8 +81,18 @@ describe('schema', () => {
   it('wraps SQL failures with the query as context', async () => {
     await runInDurableObject(stub(), (_, state) => {
       const sql = createSql(state.storage);
-      expect(() => sql.all(`SELECT nope FROM   workers`)).toThrow(
+      expect(() => sql.rows(AnyRow, `SELECT nope FROM   workers`)).toThrow(
         /\(in query: SELECT nope FROM workers\)/,
+      );
+    });
+  });
+
+  it('parses the rows it reads back, and refuses one that does not fit, naming the query', async () => {
+    await runInDurableObject(stub(), (_, state) => {
+      const sql = createSql(state.storage);
+      expect(sql.row(z.object({ n: z.number() }), `SELECT 2 AS n, 'x' AS extra`)).toEqual({ n: 2 });
+      expect(() => sql.rows(z.object({ n: z.number() }), `SELECT 'two' AS n`)).toThrow(
+        /does not fit its schema.*\(in query: SELECT 'two' AS n\)/s,
       );
     });
   });

@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { specBuilder } from '../../durable-objects/assignment-spec.ts';
 import type { AggregateJobSpec } from '../../durable-objects/aggregate-store.ts';
-import { toStoreAccess, type StoreRow } from '../../durable-objects/object-stores.ts';
-import type { Sql } from '../../durable-objects/sql.ts';
+import { toStoreAccess } from '../../durable-objects/object-stores.ts';
+import { type StoreRow } from '../../durable-objects/db/object-stores.ts';
+import type { Sql } from '../../durable-objects/db/sql.ts';
 import { presignUrl } from '../../durable-objects/storage/presign.ts';
 import { assignBatches } from '../../durable-objects/assign-batches.ts';
 import {
@@ -41,12 +42,14 @@ const JOB: AggregateJobSpec = {
 
 /** Just the two reads specBuilder makes: the job's spec and the store. */
 const sql = {
-  first: (query: string) =>
-    query.includes('FROM jobs')
+  row: (schema: { parse(row: unknown): unknown }, query: string) => {
+    const found = query.includes('FROM jobs')
       ? { kind: 'aggregate', spec: JSON.stringify(JOB) }
       : query.includes('object_stores')
         ? STORE
-        : null,
+        : null;
+    return found === null ? null : schema.parse(found);
+  },
 } as unknown as Sql;
 
 const NOW = Date.parse('2026-12-07T03:00:00Z');

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getObjectBounded, ObjectTooLargeError } from '../../durable-objects/storage/s3.ts';
-import type { StoreRow } from '../../durable-objects/object-stores.ts';
+import type { StoreRow } from '../../durable-objects/db/object-stores.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 import { startTestS3, TEST_BUCKET, type TestS3 } from '../support/s3.ts';
 

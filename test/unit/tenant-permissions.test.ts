@@ -12,7 +12,7 @@ import {
   deniedStoreAccess,
   deniedSteps,
 } from '../../durable-objects/tenant-permissions.ts';
-import { parsePermissions } from '../../durable-objects/tenants-store.ts';
+import { parsePermissions } from '../../durable-objects/db/tenants.ts';
 
 const granted = (over: Partial<TenantPermissions>): TenantPermissions => ({
   ...DEFAULT_TENANT_PERMISSIONS,

@@ -7,8 +7,9 @@ import {
   DEFAULT_TENANT_PERMISSIONS,
   TenantPermissionsPatch,
   type TenantPermissions,
-} from '../protocol/index.ts';
+} from '../../protocol/index.ts';
 import type { Sql } from './sql.ts';
+import { Count } from './rows.ts';
 
 export interface TenantRow {
   id: string;
@@ -53,8 +54,7 @@ export function parsePermissions(json: string): TenantPermissions {
   return { ...DEFAULT_TENANT_PERMISSIONS, ...stored };
 }
 
-function toTenantRow(stored: unknown): TenantRow {
-  const row = StoredTenant.parse(stored);
+function toTenantRow(row: StoredTenant): TenantRow {
   return {
     id: row.id,
     name: row.name,
@@ -67,7 +67,8 @@ function toTenantRow(stored: unknown): TenantRow {
 
 /** A tenant by id or by name. */
 export function findTenant(sql: Sql, idOrName: string): TenantRow | null {
-  const row = sql.first<unknown>(
+  const row = sql.row(
+    StoredTenant,
     `SELECT * FROM tenants WHERE id = ? OR name = ?`,
     idOrName,
     idOrName,
@@ -76,7 +77,7 @@ export function findTenant(sql: Sql, idOrName: string): TenantRow | null {
 }
 
 export function listTenantRows(sql: Sql): TenantRow[] {
-  return sql.all<unknown>(`SELECT * FROM tenants ORDER BY created_at, name`).map(toTenantRow);
+  return sql.rows(StoredTenant, `SELECT * FROM tenants ORDER BY created_at, name`).map(toTenantRow);
 }
 
 export function insertTenant(sql: Sql, row: TenantRow): void {
@@ -108,14 +109,12 @@ export function tenantLimits(
   sql: Sql,
   tenantId: string,
 ): Pick<TenantRow, 'name' | 'permissions' | 'maxQueuedTasks'> | null {
-  const stored = sql.first<unknown>(
+  const row = sql.row(
+    StoredTenant.pick({ name: true, permissions: true, max_queued_tasks: true }),
     `SELECT name, permissions, max_queued_tasks FROM tenants WHERE id = ?`,
     tenantId,
   );
-  if (!stored) return null;
-  const row = StoredTenant.pick({ name: true, permissions: true, max_queued_tasks: true }).parse(
-    stored,
-  );
+  if (!row) return null;
   return {
     name: row.name,
     permissions: parsePermissions(row.permissions),
@@ -126,7 +125,8 @@ export function tenantLimits(
 /** Tasks of the tenant waiting in the queue (the partial index tasks_tenant_queue counts them). */
 export function queuedTaskCount(sql: Sql, tenantId: string): number {
   return (
-    sql.first<{ n: number }>(
+    sql.row(
+      Count,
       `SELECT count(*) AS n FROM tasks WHERE tenant_id = ? AND state = 'queued'`,
       tenantId,
     )?.n ?? 0
@@ -134,12 +134,11 @@ export function queuedTaskCount(sql: Sql, tenantId: string): number {
 }
 
 export function tokensOf(sql: Sql, tenantId: string): TokenRow[] {
-  return sql
-    .all<unknown>(
-      `SELECT id, created_at, last_used_at FROM tenant_tokens WHERE tenant_id = ? ORDER BY created_at`,
-      tenantId,
-    )
-    .map((row) => TokenRow.parse(row));
+  return sql.rows(
+    TokenRow,
+    `SELECT id, created_at, last_used_at FROM tenant_tokens WHERE tenant_id = ? ORDER BY created_at`,
+    tenantId,
+  );
 }
 
 export function insertToken(
@@ -166,14 +165,21 @@ export function tenantOfToken(
   hash: string,
   now: number,
 ): { tenantId: string; tenantName: string } | null {
-  const found = sql.first<unknown>(
+  const row = sql.row(
+    TokenOwner,
     `SELECT t.id, t.tenant_id, n.name, t.last_used_at
      FROM tenant_tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ?`,
     hash,
   );
-  if (!found) return null;
-  const row = TokenOwner.parse(found);
+  if (!row) return null;
   if (row.last_used_at === null || now - row.last_used_at > 60_000)
     sql.run(`UPDATE tenant_tokens SET last_used_at = ? WHERE id = ?`, now, row.id);
   return { tenantId: row.tenant_id, tenantName: row.name };
+}
+
+/** Whether any tenant exists. */
+export function hasTenants(sql: Sql): boolean {
+  return (
+    sql.row(z.object({ found: z.number() }), `SELECT 1 AS found FROM tenants LIMIT 1`) !== null
+  );
 }

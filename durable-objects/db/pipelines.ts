@@ -2,35 +2,41 @@
  * Applications, pipelines and pipeline versions in SQLite. Every lookup starts from a tenant: an
  * application is found only by its tenant and name, a pipeline only inside its application.
  */
-import type { PipelineSpec } from '../protocol/index.ts';
+import { z } from 'zod';
+import type { PipelineSpec } from '../../protocol/index.ts';
+import { Count, LIVE_TASK_STATES } from './rows.ts';
 import type { Sql } from './sql.ts';
 
-export interface ApplicationRow {
-  id: string;
-  tenant_id: string;
-  name: string;
-  created_at: number;
-}
+export const ApplicationRow = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  name: z.string(),
+  created_at: z.number(),
+});
+export type ApplicationRow = z.infer<typeof ApplicationRow>;
 
-export interface PipelineRow {
-  id: string;
-  application_id: string;
-  name: string;
+export const PipelineRow = z.object({
+  id: z.string(),
+  application_id: z.string(),
+  name: z.string(),
   /** The latest version. */
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
+  version: z.number().int(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+export type PipelineRow = z.infer<typeof PipelineRow>;
 
-export interface VersionRow {
-  pipeline_id: string;
-  version: number;
-  definition: string;
-  created_at: number;
-}
+export const VersionRow = z.object({
+  pipeline_id: z.string(),
+  version: z.number().int(),
+  definition: z.string(),
+  created_at: z.number(),
+});
+export type VersionRow = z.infer<typeof VersionRow>;
 
 export function findApplication(sql: Sql, tenantId: string, name: string): ApplicationRow | null {
-  return sql.first<ApplicationRow>(
+  return sql.row(
+    ApplicationRow,
     `SELECT * FROM applications WHERE tenant_id = ? AND name = ?`,
     tenantId,
     name,
@@ -58,14 +64,16 @@ export function ensureApplication(
 }
 
 export function listApplications(sql: Sql, tenantId: string): ApplicationRow[] {
-  return sql.all<ApplicationRow>(
+  return sql.rows(
+    ApplicationRow,
     `SELECT * FROM applications WHERE tenant_id = ? ORDER BY name`,
     tenantId,
   );
 }
 
 export function findPipeline(sql: Sql, applicationId: string, name: string): PipelineRow | null {
-  return sql.first<PipelineRow>(
+  return sql.row(
+    PipelineRow,
     `SELECT * FROM pipelines WHERE application_id = ? AND name = ?`,
     applicationId,
     name,
@@ -73,14 +81,16 @@ export function findPipeline(sql: Sql, applicationId: string, name: string): Pip
 }
 
 export function listPipelines(sql: Sql, applicationId: string): PipelineRow[] {
-  return sql.all<PipelineRow>(
+  return sql.rows(
+    PipelineRow,
     `SELECT * FROM pipelines WHERE application_id = ? ORDER BY name`,
     applicationId,
   );
 }
 
 export function findVersion(sql: Sql, pipelineId: string, version: number): VersionRow | null {
-  return sql.first<VersionRow>(
+  return sql.row(
+    VersionRow,
     `SELECT * FROM pipeline_versions WHERE pipeline_id = ? AND version = ?`,
     pipelineId,
     version,
@@ -147,10 +157,58 @@ export function deletePipelineRows(sql: Sql, pipelineId: string): void {
 /** Tasks of the pipeline not yet ended (queued, assigned or running), whatever their version. */
 export function liveTaskCount(sql: Sql, pipelineId: string): number {
   return (
-    sql.first<{ n: number }>(
+    sql.row(
+      Count,
       `SELECT count(*) AS n FROM tasks
        WHERE pipeline_id = ? AND state IN ('queued','assigned','running')`,
       pipelineId,
     )?.n ?? 0
+  );
+}
+
+/** Every stored version of a pipeline. */
+export function versionsOf(sql: Sql, pipelineId: string): VersionRow[] {
+  return sql.rows(VersionRow, `SELECT * FROM pipeline_versions WHERE pipeline_id = ?`, pipelineId);
+}
+
+/** Whether any pipeline exists. */
+export function hasPipelines(sql: Sql): boolean {
+  return (
+    sql.row(z.object({ found: z.number() }), `SELECT 1 AS found FROM pipelines LIMIT 1`) !== null
+  );
+}
+
+/** Tasks of a pipeline in a state, or live (`assigned` or `running`) when `state` is 'live'. */
+export function pipelineTaskCount(sql: Sql, pipelineId: string, state: 'queued' | 'live'): number {
+  const where = state === 'queued' ? `state = 'queued'` : `state IN ${LIVE_TASK_STATES}`;
+  return (
+    sql.row(Count, `SELECT count(*) AS n FROM tasks WHERE pipeline_id = ? AND ${where}`, pipelineId)
+      ?.n ?? 0
+  );
+}
+
+/** A pipeline's tasks that ended since `since`, counted by state. */
+export function pipelineEnds(sql: Sql, pipelineId: string, since: number): Map<string, number> {
+  const rows = sql.rows(
+    z.object({ state: z.string(), n: z.number().int() }),
+    `SELECT state, count(*) AS n FROM tasks
+     WHERE pipeline_id = ? AND finished_at >= ? GROUP BY state`,
+    pipelineId,
+    since,
+  );
+  return new Map(rows.map((row) => [row.state, row.n]));
+}
+
+/** The mean run time (ms) of a pipeline's last `sample` successes, or null for none. */
+export function meanRunMs(sql: Sql, pipelineId: string, sample: number): number | null {
+  return (
+    sql.row(
+      z.object({ ms: z.number().nullable() }),
+      `SELECT avg(finished_at - coalesce(started_at, assigned_at)) AS ms FROM (
+         SELECT finished_at, started_at, assigned_at FROM tasks
+         WHERE pipeline_id = ? AND state = 'succeeded' ORDER BY finished_at DESC LIMIT ?)`,
+      pipelineId,
+      sample,
+    )?.ms ?? null
   );
 }

@@ -1,12 +1,16 @@
-/** A small typed wrapper over the Durable Object's SQLite: failures carry the query as context. */
+/**
+ * A small typed wrapper over the Durable Object's SQLite: failures carry the query as context, and
+ * rows read back are parsed with a zod schema, never cast.
+ */
+import type { z } from 'zod';
 
 export type SqlValue = string | number | null | ArrayBuffer;
 
 export interface Sql {
-  /** Runs a statement and returns its rows. */
-  all<T>(query: string, ...values: SqlValue[]): T[];
-  /** Runs a statement and returns its first row, or null. */
-  first<T>(query: string, ...values: SqlValue[]): T | null;
+  /** Runs a statement and returns its rows, each parsed with `schema`. */
+  rows<T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]): T[];
+  /** Runs a statement and returns its first row parsed with `schema`, or null. */
+  row<T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]): T | null;
   /** Runs a statement and returns how many rows it wrote. */
   run(query: string, ...values: SqlValue[]): number;
   /** Runs `body` as one transaction: all of its writes land, or none. */
@@ -30,14 +34,17 @@ export function createSql(storage: SqlStorage): Sql {
       return storage.sql.exec(query, ...values);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`${reason} (in query: ${query.replace(/\s+/g, ' ').trim()})`);
+      throw new Error(`${reason} (in query: ${oneLine(query)})`);
     }
   }
   return {
-    all: <T>(query: string, ...values: SqlValue[]) => exec(query, values).toArray() as T[],
-    first: <T>(query: string, ...values: SqlValue[]) => {
-      const rows = exec(query, values).toArray();
-      return (rows[0] as T | undefined) ?? null;
+    rows: <T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]) =>
+      exec(query, values)
+        .toArray()
+        .map((row) => parseRow(schema, row, query)),
+    row: <T>(schema: z.ZodType<T>, query: string, ...values: SqlValue[]) => {
+      const [row] = exec(query, values).toArray();
+      return row === undefined ? null : parseRow(schema, row, query);
     },
     run: (query: string, ...values: SqlValue[]) => {
       const cursor = exec(query, values);
@@ -47,6 +54,16 @@ export function createSql(storage: SqlStorage): Sql {
     transaction: <T>(body: () => T) => storage.transactionSync(body),
   };
 }
+
+function parseRow<T>(schema: z.ZodType<T>, row: unknown, query: string): T {
+  const parsed = schema.safeParse(row);
+  if (parsed.success) return parsed.data;
+  throw new Error(
+    `a row does not fit its schema: ${parsed.error.message} (in query: ${oneLine(query)})`,
+  );
+}
+
+const oneLine = (query: string) => query.replace(/\s+/g, ' ').trim();
 
 /**
  * `WHERE a = ? AND b = ?` of the conditions whose value is given, with those values: a filter left

@@ -1,23 +1,15 @@
-/** Worker records in SQLite: register, find, list, bind to an agent connection. */
-import type {
-  Isolation,
-  RegisterWorkerRequest,
-  WorkerState,
-  WorkerView,
-} from '../protocol/index.ts';
+/** Queries on `workers`: register, find, list, bind to an agent connection, retire. */
+import { z } from 'zod';
+import type { Isolation, RegisterWorkerRequest, WorkerState } from '../../protocol/index.ts';
 import type { Sql } from './sql.ts';
-import { LIVE_TASK_STATES, toWorkerView, type WorkerRow } from './rows.ts';
-import { keyFingerprint } from './agent-keys.ts';
+import { Count, WorkerRow } from './rows.ts';
 
 export function findWorker(sql: Sql, id: string): WorkerRow | null {
-  return sql.first<WorkerRow>(`SELECT * FROM workers WHERE id = ?`, id);
+  return sql.row(WorkerRow, `SELECT * FROM workers WHERE id = ?`, id);
 }
 
 export function findLiveWorkerByAddress(sql: Sql, address: string): WorkerRow | null {
-  return sql.first<WorkerRow>(
-    `SELECT * FROM workers WHERE address = ? AND state != 'gone'`,
-    address,
-  );
+  return sql.row(WorkerRow, `SELECT * FROM workers WHERE address = ? AND state != 'gone'`, address);
 }
 
 /**
@@ -79,40 +71,17 @@ export function expectFingerprint(sql: Sql, id: string, fingerprint: string, now
   );
 }
 
-/** Running-task counts per worker. */
-export function runningByWorker(sql: Sql): Map<string, number> {
-  const rows = sql.all<{ worker_id: string; n: number }>(
-    `SELECT worker_id, count(*) AS n FROM tasks WHERE state IN ${LIVE_TASK_STATES} GROUP BY worker_id`,
-  );
-  return new Map(rows.map((row) => [row.worker_id, row.n]));
-}
-
-export async function listWorkerViews(
-  sql: Sql,
-  state: WorkerState | undefined,
-  now: number,
-): Promise<WorkerView[]> {
-  const rows = state
-    ? sql.all<WorkerRow>(`SELECT * FROM workers WHERE state = ? ORDER BY seq`, state)
-    : sql.all<WorkerRow>(`SELECT * FROM workers WHERE state != 'gone' ORDER BY seq`);
-  const running = runningByWorker(sql);
-  const fingerprints = await Promise.all(rows.map((row) => keyFingerprint(row.public_key)));
-  return rows.map((row, i) =>
-    toWorkerView(row, running.get(row.id) ?? 0, now, fingerprints[i] ?? null),
-  );
-}
-
-export async function workerView(sql: Sql, row: WorkerRow, now: number): Promise<WorkerView> {
-  const running = sql.first<{ n: number }>(
-    `SELECT count(*) AS n FROM tasks WHERE worker_id = ? AND state IN ${LIVE_TASK_STATES}`,
-    row.id,
-  );
-  return toWorkerView(row, running?.n ?? 0, now, await keyFingerprint(row.public_key));
+/** The workers in registration order: those in `state`, or all but the gone ones. */
+export function listWorkers(sql: Sql, state: WorkerState | undefined): WorkerRow[] {
+  return state
+    ? sql.rows(WorkerRow, `SELECT * FROM workers WHERE state = ? ORDER BY seq`, state)
+    : sql.rows(WorkerRow, `SELECT * FROM workers WHERE state != 'gone' ORDER BY seq`);
 }
 
 /** Ready (so approved), connected workers in registration order: the candidates for placement. */
 export function connectedReadyWorkers(sql: Sql): WorkerRow[] {
-  return sql.all<WorkerRow>(
+  return sql.rows(
+    WorkerRow,
     `SELECT * FROM workers
      WHERE state = 'ready' AND approved_at IS NOT NULL AND conn_id IS NOT NULL AND accepting = 1
      ORDER BY seq`,
@@ -178,14 +147,69 @@ export function recordHeartbeat(sql: Sql, id: string, connId: string, now: numbe
 
 /** Connected workers whose last heartbeat is older than the lease. */
 export function lapsedWorkers(sql: Sql, olderThan: number): WorkerRow[] {
-  return sql.all<WorkerRow>(
+  return sql.rows(
+    WorkerRow,
     `SELECT * FROM workers WHERE conn_id IS NOT NULL AND last_heartbeat_at < ?`,
     olderThan,
   );
 }
 
 export function countConnected(sql: Sql): number {
+  return sql.row(Count, `SELECT count(*) AS n FROM workers WHERE conn_id IS NOT NULL`)?.n ?? 0;
+}
+
+/** The worker a join token was issued to, unless it is gone. */
+export function workerOfTokenHash(sql: Sql, hash: string): string | null {
   return (
-    sql.first<{ n: number }>(`SELECT count(*) AS n FROM workers WHERE conn_id IS NOT NULL`)?.n ?? 0
+    sql.row(
+      z.object({ id: z.string() }),
+      `SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`,
+      hash,
+    )?.id ?? null
   );
+}
+
+/** How many ready workers have an agent connected. */
+export function countReadyConnected(sql: Sql): number {
+  return (
+    sql.row(
+      Count,
+      `SELECT count(*) AS n FROM workers WHERE state = 'ready' AND conn_id IS NOT NULL`,
+    )?.n ?? 0
+  );
+}
+
+/** The agent connection a worker speaks through, or null. */
+export function connectionOf(sql: Sql, id: string): string | null {
+  return (
+    sql.row(
+      z.object({ conn_id: z.string().nullable() }),
+      `SELECT conn_id FROM workers WHERE id = ?`,
+      id,
+    )?.conn_id ?? null
+  );
+}
+
+/** Records the key an agent bound, unless the worker already has one; returns whether it bound. */
+export function bindKey(sql: Sql, id: string, publicKey: string): boolean {
+  return (
+    sql.run(
+      `UPDATE workers SET public_key = ? WHERE id = ? AND public_key IS NULL`,
+      publicKey,
+      id,
+    ) > 0
+  );
+}
+
+export function setLabels(sql: Sql, id: string, labels: Record<string, string>): void {
+  sql.run(`UPDATE workers SET labels = ? WHERE id = ?`, JSON.stringify(labels), id);
+}
+
+export function setSlots(sql: Sql, id: string, slots: number): void {
+  sql.run(`UPDATE workers SET slots = ? WHERE id = ?`, slots, id);
+}
+
+/** A deregistered worker: gone, its connection forgotten. */
+export function markGone(sql: Sql, id: string): void {
+  sql.run(`UPDATE workers SET state = 'gone', conn_id = NULL WHERE id = ?`, id);
 }

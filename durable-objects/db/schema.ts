@@ -1,4 +1,5 @@
 /** SQLite schema of the Scheduler, as migrations versioned in code and applied once each on wake. */
+import { z } from 'zod';
 import type { Sql } from './sql.ts';
 
 /** Each entry moves the schema from version `index` to `index + 1`; never edit a landed one. */
@@ -224,13 +225,16 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * gated by the `schema_version` row.
  */
 export function migrate(sql: Sql, target = SCHEMA_VERSION): void {
-  const hasMeta = sql.first<{ name: string }>(
+  const hasMeta = sql.row(
+    z.object({ name: z.string() }),
     `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
   );
   const current = hasMeta
     ? Number(
-        sql.first<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`)
-          ?.value ?? 0,
+        sql.row(
+          z.object({ value: z.string() }),
+          `SELECT value FROM meta WHERE key = 'schema_version'`,
+        )?.value ?? 0,
       )
     : 0;
   if (current > SCHEMA_VERSION) {

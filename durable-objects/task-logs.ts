@@ -1,21 +1,12 @@
-/** Task output in SQLite: bounded per task, with a truncation marker, read by sequence number. */
+/** Task output: bounded per task, with a truncation marker, read by sequence number. */
 import type { LogEntry, LogFrame } from '../protocol/index.ts';
-import type { Sql } from './sql.ts';
-import { iso } from './rows.ts';
+import type { Sql } from './db/sql.ts';
+import { insertLog, logBudget, logsAfter, setLogBudget } from './db/logs.ts';
+import { iso } from './views.ts';
 import { truncateUtf8, utf8Length } from './utf8.ts';
 
 export interface StoredLogEntry extends LogEntry {
   jobId: string;
-}
-
-interface LogRow {
-  seq: number;
-  task_id: string;
-  job_id: string;
-  attempt: number;
-  stream: LogEntry['stream'];
-  data: string;
-  at: number;
 }
 
 /**
@@ -29,34 +20,25 @@ export function appendLogs(
   limitBytes: number,
   now: number,
 ): StoredLogEntry[] | null {
-  const task = sql.first<{
-    job_id: string;
-    worker_id: string | null;
-    attempt: number;
-    log_bytes: number;
-    log_truncated: number;
-  }>(
-    `SELECT job_id, worker_id, attempt, log_bytes, log_truncated FROM tasks WHERE id = ?`,
-    frame.taskId,
-  );
-  if (!task || task.worker_id !== workerId || task.attempt !== frame.attempt) return null;
+  const fence = { taskId: frame.taskId, attempt: frame.attempt, workerId };
+  const task = logBudget(sql, fence);
+  if (!task) return null;
   if (task.log_truncated === 1) return [];
   let used = task.log_bytes;
   let truncated = false;
   const stored: StoredLogEntry[] = [];
   const insert = (stream: LogEntry['stream'], data: string) => {
-    const row = sql.first<{ seq: number }>(
-      `INSERT INTO logs (task_id, job_id, attempt, stream, data, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
-      frame.taskId,
-      task.job_id,
-      frame.attempt,
+    const seq = insertLog(sql, {
+      task_id: frame.taskId,
+      job_id: task.job_id,
+      attempt: frame.attempt,
       stream,
       data,
-      now,
-    );
-    if (row)
+      at: now,
+    });
+    if (seq !== null)
       stored.push({
-        seq: row.seq,
+        seq,
         taskId: frame.taskId,
         jobId: task.job_id,
         attempt: frame.attempt,
@@ -82,32 +64,14 @@ export function appendLogs(
     truncated = true;
     break;
   }
-  sql.run(
-    `UPDATE tasks SET log_bytes = ?, log_truncated = ? WHERE id = ?`,
-    used,
-    truncated ? 1 : 0,
-    frame.taskId,
-  );
+  setLogBudget(sql, fence, used, truncated);
   return stored;
 }
 
 export type LogScope = { taskId: string } | { jobId: string };
 
 export function readLogs(sql: Sql, scope: LogScope, after: number, limit: number): LogEntry[] {
-  const rows =
-    'taskId' in scope
-      ? sql.all<LogRow>(
-          `SELECT * FROM logs WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-          scope.taskId,
-          after,
-          limit,
-        )
-      : sql.all<LogRow>(
-          `SELECT * FROM logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-          scope.jobId,
-          after,
-          limit,
-        );
+  const rows = logsAfter(sql, scope, after, limit);
   return rows.map((row) => ({
     seq: row.seq,
     taskId: row.task_id,
