@@ -1,5 +1,5 @@
 /** Puts the demo's sample sales data into the local store once (skipped when it is already there). */
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import type { TmClient } from '../sdk/client.ts';
 import { salesTable, toParquet } from './sample-data.ts';
 import { localStoreAccess } from './s3-server.ts';
