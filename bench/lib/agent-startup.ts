@@ -53,16 +53,18 @@ export async function startupCpu(
 
 /** Starts the agent, reads its CPU once it is welcomed, and stops it (SIGTERM: it says bye). */
 async function startOnce(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   let output = '';
   try {
-    for await (const line of createInterface({ input: child.stdout })) {
+    // The agent logs JSON lines to stderr.
+    for await (const line of createInterface({ input: child.stderr })) {
       if (line.includes(READY_LINE)) return cpuSeconds(child.pid);
       output += `${line}\n`;
     }
-    child.stderr.setEncoding('utf8');
-    for await (const chunk of child.stderr) output += chunk;
     throw new Error(`the agent ended before it was welcomed:\n${output}`);
   } finally {
     child.kill('SIGTERM');

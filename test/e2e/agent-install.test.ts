@@ -171,6 +171,11 @@ describe('the installed tm-agent', () => {
     expect(installed().startsWith(repoRoot)).toBe(false);
   });
 
+  it('runs on the node it was given (TM_TEST_NODE, else this one)', () => {
+    // The bin's `#!/usr/bin/env node` finds that node first on PATH; sh execs it in place.
+    expect(realpathSync(`/proc/${agent.process.pid}/exe`)).toBe(realpathSync(node));
+  });
+
   it('runs a command', async () => {
     const job = await stack.client.submitJob({ kind: 'command', command: 'echo "ran in $PWD"' });
     const entries: LogEntry[] = [];
