@@ -6,7 +6,13 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          // The agent tests spawn the built agent, as the e2e tests do.
+          globalSetup: ['test/support/agent-build-setup.ts'],
+        },
       },
       {
         plugins: [
