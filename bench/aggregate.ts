@@ -19,7 +19,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { LOCAL_BUCKET, startStack, type Stack } from '../cli/local/stack.ts';
 import { freePort } from '../cli/local/ports.ts';
 import { localStoreAccess } from '../cli/local/s3-server.ts';
-import { createObjectStore } from '../worker-agent/storage/index.ts';
+import { createObjectStore } from '../worker-agent/storage/object-store.ts';
 import { ensureSalesDataset } from './lib/sales-dataset.ts';
 import { QUERIES, type Aggregate, type Query } from './lib/sales-queries.ts';
 import { percentile, rate } from './lib/stats.ts';

@@ -10,6 +10,7 @@ import { withTempStack } from './lib/temp-stack.ts';
 import { ms, summarize, type Summary } from './lib/stats.ts';
 import { runEchoLoad, type EchoFigures } from './lib/echo-load.ts';
 import { agentOf, churnAgents, replaceAgent } from './lib/agent-churn.ts';
+import { startupCpu } from './lib/agent-startup.ts';
 import { eventually } from '../test/support/wait.ts';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 15);
@@ -20,6 +21,7 @@ const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 24);
 const CHURN_EVERY_MS = Number(process.env.BENCH_CHURN_EVERY_MS ?? 5000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
+const STARTUPS = Number(process.env.BENCH_STARTUPS ?? 5);
 const AGENTS = 3;
 const cpus = availableParallelism();
 
@@ -105,10 +107,13 @@ const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 async function main(): Promise<void> {
   console.log(
     `bench:failover — ${AGENTS} agents (1 slot), heartbeat ${HEARTBEAT_MS} ms, lease ${LEASE_MS} ms; ` +
-      `${KILLS} SIGKILLs, ${STOPS} SIGSTOPs, ${LOAD_SECONDS} s of echo load with and without churn`,
+      `${KILLS} SIGKILLs, ${STOPS} SIGSTOPs, ${LOAD_SECONDS} s of echo load with and without churn, ` +
+      `${STARTUPS} agent starts from source and built`,
   );
   const vars = { TM_HEARTBEAT_MS: String(HEARTBEAT_MS), TM_LEASE_MS: String(LEASE_MS) };
   const figures = await withTempStack({ agents: AGENTS, slots: 1, vars }, async (stack) => {
+    const startups = await startupCpu(stack, STARTUPS);
+    await waitForConnected(stack.client, AGENTS);
     await runEchoLoad(stack.client, { batch: BATCH, inFlight: IN_FLIGHT, total: 2 * BATCH });
     await failoverOnce(stack, 'SIGKILL'); // warm-up: first command, first restart
     const killed = await failovers(stack, 'SIGKILL', KILLS);
@@ -117,14 +122,22 @@ async function main(): Promise<void> {
     const before = await load(stack, false);
     const churned = await load(stack, true);
     const after = await load(stack, false);
-    return { killed, stopped, before, churned, after };
+    return { startups, killed, stopped, before, churned, after };
   });
-  const { killed, stopped, before, churned, after } = figures;
+  const { startups, killed, stopped, before, churned, after } = figures;
   const minusLease = shift(stopped.total, -LEASE_MS);
   const baseline = (before.figures.tasksPerSecond + after.figures.tasksPerSecond) / 2;
   const ratio = churned.figures.tasksPerSecond / baseline;
   const restarts = summarize(churned.restarts.map((r) => r.millis));
   const restartCpu = churned.restarts.reduce((sum, r) => sum + r.cpuSeconds, 0);
+
+  console.log(`\nagent start-up CPU (user + system, spawn → welcomed by the control plane)`);
+  for (const [entry, samples] of Object.entries(startups)) {
+    const s = summarize(samples);
+    console.log(
+      `  ${entry.padEnd(30)} median ${s.p50.toFixed(2)} CPU-s  (n ${s.n}, max ${s.max.toFixed(2)})`,
+    );
+  }
 
   console.log(
     `\n${'failover (signal → next attempt)'.padEnd(36)}   n          p50          p95          max`,

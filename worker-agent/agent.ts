@@ -7,7 +7,6 @@ import { Connection } from './connection.ts';
 import type { TaskFrame } from './connection.ts';
 import { commandExecutor } from './executors/command.ts';
 import { runEcho } from './executors/echo.ts';
-import { finalExecutor, reduceExecutor } from './executors/aggregate-reduce.ts';
 import { pipelineExecutor } from './executors/pipeline.ts';
 import { Sandbox } from './sandbox/sandbox.ts';
 import { agentTempDir } from './temp-dir.ts';
@@ -20,6 +19,7 @@ import { Outbox } from './outbox.ts';
 import type { OutboxItem } from './coalesce.ts';
 import { TaskRunner } from './task-runner.ts';
 import { MapThreadPool } from './map-threads/pool.ts';
+import type { Executor, FinalSpec, ReduceSpec } from './task-outcome.ts';
 
 export interface AgentConfig {
   options: AgentOptions;
@@ -63,6 +63,14 @@ export class Agent {
     this.outbox = new Outbox((items) => this.runner.delivered(items));
     const openStore: OpenStore = (store, urls) =>
       createUrlStore(store, urls, { timeoutMs: options.storeTimeoutMs });
+    // The reduce and final steps need apache-arrow, ~0.2 CPU-s to load: loaded at the first such
+    // task, not at every start (a restarted agent mostly runs commands, and maps on its threads).
+    let combineSteps: Promise<{ reduce: Executor<ReduceSpec>; final: Executor<FinalSpec> }>;
+    const combine = () =>
+      (combineSteps ??= import('./executors/aggregate-reduce.ts').then((steps) => ({
+        reduce: steps.reduceExecutor({ openStore }),
+        final: steps.finalExecutor({ openStore }),
+      })));
     const cache = options.cache && { ...options.cache, key: loadCacheKey(options.cache.dir) };
     this.maps = new MapThreadPool(
       { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache },
@@ -76,8 +84,8 @@ export class Agent {
       executors: {
         echo: runEcho,
         'aggregate-map': this.maps.executor,
-        'aggregate-reduce': reduceExecutor({ openStore }),
-        'aggregate-final': finalExecutor({ openStore }),
+        'aggregate-reduce': async (task) => (await combine()).reduce(task),
+        'aggregate-final': async (task) => (await combine()).final(task),
         command: commandExecutor({
           workDir,
           address: options.address,

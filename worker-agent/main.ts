@@ -1,7 +1,6 @@
 /** tm-agent's entry: parse options, serve health, connect, and handle signals and `bye`. */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
-import packageJson from '../package.json' with { type: 'json' };
 import { Agent } from './agent.ts';
 import { parseArgs } from './args.ts';
 import type { AgentOptions } from './args.ts';
@@ -14,11 +13,8 @@ import type { Logger } from './logger.ts';
 import { killAllGroups, useLedger } from './process-groups.ts';
 import { ledgerPath } from './group-ledger.ts';
 import { chooseIsolation, probeBwrap } from './sandbox/sandbox.ts';
+import { agentVersion } from './version.ts';
 import type { Isolation } from '../protocol/index.ts';
-
-// Node 20 is this project's pinned runtime (wrangler 4.86's last); the AWS SDK's notice that its
-// releases after January 2027 need Node 22 is known and would only clutter the agent's log.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const EXIT_USAGE = 2;
 /**
@@ -114,7 +110,7 @@ async function main(): Promise<void> {
   const agent = new Agent({
     options,
     logger,
-    agentVersion: packageJson.version,
+    agentVersion: agentVersion(),
     identity,
     isolation,
     onBye: () => {

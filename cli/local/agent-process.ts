@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startChild, type Child } from './child.ts';
 import { waitForHttp } from './ports.ts';
-import { agentBin, examplesDir, repoRoot } from './repo.ts';
+import { agentBin } from './agent-build.ts';
+import { examplesDir, repoRoot } from './repo.ts';
 import { loadIdentity } from '../../worker-agent/identity.ts';
 
 export interface AgentOptions {

@@ -11,6 +11,5 @@ export const wranglerBin = join(
   'bin',
   'wrangler.js',
 );
-export const agentBin = join(repoRoot, 'worker-agent', 'bin', 'tm-agent.js');
 /** The work dir of the local agents: holds worker/scripts/count.sh and the other examples. */
 export const examplesDir = join(repoRoot, 'examples');

@@ -1,5 +1,4 @@
 /** Puts the demo's sample sales data into the local store once (skipped when it is already there). */
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
 import type { TmClient } from '../sdk/client.ts';
 import { salesTable, toParquet } from './sample-data.ts';
 import { localStoreAccess } from './s3-server.ts';
@@ -16,6 +15,8 @@ export async function ensureSampleData(
   const existing = await client.listObjects(LOCAL_BUCKET, SAMPLE_PREFIX);
   if (existing.objects.length >= options.files)
     return existing.objects.length * options.rowsPerFile;
+  // The AWS SDK is loaded here only, not at every start of `tm`: only this upload needs it.
+  const { createObjectStore } = await import('../../worker-agent/storage/object-store.ts');
   const store = createObjectStore(localStoreAccess(endpoint, LOCAL_BUCKET));
   try {
     for (let file = 0; file < options.files; file++) {

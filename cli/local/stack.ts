@@ -9,6 +9,7 @@ import { freePort } from './ports.ts';
 import { ensureLocalTls } from './tls.ts';
 import { makePrivate, PRIVATE_UMASK } from './private-files.ts';
 import { refuseTakenPorts } from './port-holders.ts';
+import { ensureAgentBuilt } from './agent-build.ts';
 
 export interface StackOptions {
   stateDir: string;
@@ -44,6 +45,7 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const log = options.log ?? (() => {});
+  ensureAgentBuilt();
   // What this process writes from now on is its owner's only, like what its children write.
   process.umask(PRIVATE_UMASK);
   await refuseTakenPorts([

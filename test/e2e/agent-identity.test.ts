@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startAgent, type AgentProcess } from '../../cli/local/agent-process.ts';
 import { freePort } from '../../cli/local/ports.ts';
-import { agentBin } from '../../cli/local/repo.ts';
+import { agentBin } from '../../cli/local/agent-build.ts';
 import { signedHello } from '../support/raw-hello.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';

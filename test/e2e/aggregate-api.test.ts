@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordBatchReader, Table } from 'apache-arrow';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 import type { FinalResult, JobView, MapResult, SubmitJobRequest } from '../../protocol/index.ts';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 

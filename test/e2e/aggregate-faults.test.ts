@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';

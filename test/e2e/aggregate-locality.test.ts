@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, MapResult } from '../../protocol/index.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import type { ObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';
 import { eventually } from '../support/wait.ts';

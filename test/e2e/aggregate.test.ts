@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
 import type { MapResult, ReduceResult, SubmitJobRequest } from '../../protocol/index.ts';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 import { eventually } from '../support/wait.ts';

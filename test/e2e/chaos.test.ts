@@ -3,7 +3,7 @@
  * and a new one started. Every task ends exactly once, and the aggregation equals DuckDB's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import type { TaskView } from '../../protocol/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';

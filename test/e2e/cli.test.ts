@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 import { freePort } from '../../cli/local/ports.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';

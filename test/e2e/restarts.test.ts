@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startAgent } from '../../cli/local/agent-process.ts';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually, processAlive } from '../support/wait.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobView, MapResult, SubmitJobRequest, TaskView } from '../../protocol/index.ts';
 import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/s3-fault-proxy.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';

@@ -4,11 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { StoreAccess } from '../../protocol/object-stores.ts';
-import {
-  createObjectStore,
-  StorageError,
-  type ObjectStore,
-} from '../../worker-agent/storage/index.ts';
+import { StorageError, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { localStoreAccess, startS3Server, type S3Server } from '../../cli/local/s3-server.ts';
 
 export const TEST_BUCKET = 'test-bucket';

@@ -15,15 +15,14 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { agentBin } from '../../cli/local/agent-build.ts';
 import type WebSocket from 'ws';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, helloMessage } from '../../protocol/index.ts';
 import type { Assignment } from '../../protocol/index.ts';
 import { assignment, commandSpec, eventually } from './agent-helpers.ts';
 import { processAlive } from '../support/wait.ts';
 
-const AGENT_BIN = fileURLToPath(new URL('../../worker-agent/bin/tm-agent.js', import.meta.url));
 const TOKEN = 'tm-test-join-token-5d0c';
 const WORKER_ID = randomUUID();
 
@@ -198,7 +197,7 @@ async function startAgent(
   const child = spawn(
     process.execPath,
     [
-      AGENT_BIN,
+      agentBin,
       '--control-plane',
       plane.url,
       '--address',

@@ -9,14 +9,12 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { agentBin } from '../../cli/local/agent-build.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../cli/local/ports.ts';
 import { ensureLocalTls, type LocalTls } from '../../cli/local/tls.ts';
 import { eventually } from './agent-helpers.ts';
-
-const AGENT_BIN = fileURLToPath(new URL('../../worker-agent/bin/tm-agent.js', import.meta.url));
 
 let dir: string;
 let tls: LocalTls;
@@ -96,7 +94,7 @@ async function startAgent(extra: string[], env: Record<string, string> = {}) {
   const child = spawn(
     process.execPath,
     [
-      AGENT_BIN,
+      agentBin,
       '--control-plane',
       `https://localhost:${port}`,
       '--address',

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { internalFolder } from '../../durable-objects/aggregate-plan.ts';
 import type { StoreRow } from '../../durable-objects/db/object-stores.ts';
 import { listAll } from '../../durable-objects/storage/s3.ts';
-import { createObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestS3, TEST_BUCKET, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;

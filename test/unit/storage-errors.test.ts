@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { createObjectStore, StorageError } from '../../worker-agent/storage/index.ts';
+import { StorageError } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { redact } from '../../worker-agent/storage/describe-error.ts';
 import { startTestS3, type TestS3 } from '../support/s3.ts';
 

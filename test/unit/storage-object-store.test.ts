@@ -5,12 +5,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  clientTimeouts,
-  createObjectStore,
-  S3Clients,
-  type ObjectStore,
-} from '../../worker-agent/storage/index.ts';
+import type { ObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
+import { clientTimeouts } from '../../worker-agent/storage/s3-client.ts';
+import { S3Clients } from '../../worker-agent/storage/s3-clients.ts';
 import { closeTestStore, openTestStore, storageRejection, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;

@@ -16,7 +16,12 @@ import {
 } from '../task-outcome.ts';
 import type { FromThread, ThreadData, ToThread } from './messages.ts';
 
-const BOOT = new URL('./boot.js', import.meta.url);
+// Built, a thread loads its compiled entry; from source, boot.js first registers tsx (a worker
+// thread does not inherit the agent's loader).
+const BOOT = new URL(
+  import.meta.url.endsWith('.ts') ? './boot.js' : './thread.js',
+  import.meta.url,
+);
 /** How long a cancelled task's thread gets to stop on its own before it is ended. */
 const ABORT_GRACE_MS = 5000;
 /** An idle thread beyond the warm ones ends after this long; the next map task starts a new one. */

@@ -1,5 +1,5 @@
 /** Pure block arithmetic of the block cache: which blocks cover a range, and which runs to fetch. */
-import type { ByteRange } from './object-store.ts';
+import type { ByteRange } from './store.ts';
 
 /** Consecutive blocks `first..last` (inclusive). */
 export interface BlockRun {

@@ -15,7 +15,7 @@ import {
 } from './block-ranges.ts';
 import { StorageError } from './errors.ts';
 import { unquoteEtag } from '../../protocol/object-stores.ts';
-import type { ByteRange, CallOptions, ObjectStore } from './object-store.ts';
+import type { ByteRange, CallOptions, ObjectStore } from './store.ts';
 import { pinnedStore, type CachedStore, type PlannedObject } from './pinned-store.ts';
 
 /** getStream hands out this much at a time, so a streamed object never sits whole in memory. */

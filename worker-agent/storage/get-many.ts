@@ -1,5 +1,5 @@
 /** Whole objects read a few at a time, so a step that reads many small ones waits on the store once per wave, not once per object. */
-import type { CallOptions, ObjectStore } from './object-store.ts';
+import type { CallOptions, ObjectStore } from './store.ts';
 
 /** Most requests in flight at once (about what one S3 connection pool serves well). */
 export const PARALLEL_GETS = 8;

@@ -1,5 +1,5 @@
 /** An ObjectStore whose reads of one object are pinned to the version the job was planned on. */
-import type { CallOptions, ObjectStore } from './object-store.ts';
+import type { CallOptions, ObjectStore } from './store.ts';
 
 /** The object a task reads, as the control plane listed it. */
 export interface PlannedObject {

@@ -16,7 +16,7 @@ import {
   type ByteRange,
   type CallOptions,
   type ObjectStore,
-} from './object-store.ts';
+} from './store.ts';
 
 export interface UrlStoreOptions {
   /** Longest wait for an answer, or silence while a body streams (default 30 s). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TmClient } from '../../../cli/sdk/client.ts';
 import { TmApiError } from '../../../cli/sdk/errors.ts';
 import type { CreatedTenantToken, SubmitJobRequest } from '../../../protocol/index.ts';
-import { createObjectStore } from '../../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../../support/stack.ts';
 import { grantTenant } from '../../support/tenants.ts';
 

@@ -11,7 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TmClient } from '../../../cli/sdk/client.ts';
 import { freePort } from '../../../cli/local/ports.ts';
-import { agentBin } from '../../../cli/local/repo.ts';
+import { agentBin } from '../../../cli/local/agent-build.ts';
 import type { CreatedTenantToken, JobView, SubmitJobRequest } from '../../../protocol/index.ts';
 import { startTestStack, type TestStack } from '../../support/stack.ts';
 import { GRANT_ALL } from '../../support/tenants.ts';

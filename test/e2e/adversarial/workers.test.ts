@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type AgentProcess } from '../../../cli/local/agent-process.ts';
 import { freePort } from '../../../cli/local/ports.ts';
-import { agentBin } from '../../../cli/local/repo.ts';
+import { agentBin } from '../../../cli/local/agent-build.ts';
 import type { JobView, WorkerView } from '../../../protocol/index.ts';
 import { startTestStack, type TestStack } from '../../support/stack.ts';
 import { runTmProcess, type TmTarget } from '../../support/tm-process.ts';
