@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentFingerprint } from '../../cli/local/agent-process.ts';
 import { startChild } from '../../cli/local/child.ts';
 import { freePort, waitForHttp } from '../../cli/local/ports.ts';
-import { agentBin, repoRoot } from '../../cli/local/repo.ts';
+import { agentBin } from '../../cli/local/agent-build.ts';
+import { repoRoot } from '../../cli/local/repo.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 
