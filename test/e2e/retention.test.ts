@@ -11,13 +11,24 @@ import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/
 import { createDatasets, type Datasets } from '../support/datasets.ts';
 import { TmClient } from '../../cli/sdk/client.ts';
 import { TmApiError } from '../../cli/sdk/errors.ts';
-import type { JobView, StorageReport, SubmitJobRequest } from '../../protocol/index.ts';
+import { StorageReport, type JobView, type SubmitJobRequest } from '../../protocol/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTmProcess } from '../support/tm-process.ts';
+import { startFaultProxy, type FaultProxy } from '../support/s3-fault-proxy.ts';
+import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 
 const MAX_FINISHED = 4;
+/** The loopback bucket again, through a proxy that can refuse every call. */
+const FLAKY = 'flaky-bucket';
 
 let stack: TestStack;
 let store: ObjectStore;
 let data: Datasets;
+/** A config dir of this file's own, so the tm processes read no real config. */
+let home: string;
+let proxy: FaultProxy;
 
 beforeAll(async () => {
   stack = await startTestStack({
@@ -34,14 +45,26 @@ beforeAll(async () => {
       TM_RETENTION_BATCH_ROWS: '5',
     },
   });
+  home = mkdtempSync(join(tmpdir(), 'tm-retention-home-'));
   store = createObjectStore(stack.s3!.access);
   data = await createDatasets({ store, prefix: 'retention/', files: 2, rowsPerFile: 1000 });
+  proxy = await startFaultProxy(stack.s3!.endpoint);
+  await stack.client.registerStore({
+    name: FLAKY,
+    url: 's3://test-bucket',
+    endpoint: proxy.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    ...LOCAL_S3_CREDENTIALS,
+  });
 }, 180_000);
 
 afterAll(async () => {
+  if (home) rmSync(home, { recursive: true, force: true });
   store?.close();
   await data?.cleanup();
   await stack?.stop();
+  await proxy?.stop();
 });
 
 const storage = () => stack.client.storage();
@@ -216,6 +239,36 @@ describe('retention', () => {
     expect([result.status, result.code]).toEqual([404, 'job_removed']);
   });
 
+  it('deletes the rows while the store is down, and the result objects once it is back', async () => {
+    const job = await stack.client.submitJob(
+      {
+        kind: 'aggregate',
+        source: { store: FLAKY, prefix: 'retention/csv/', format: 'csv' },
+        aggregates: [{ op: 'count' }],
+        retentionSeconds: 1,
+      },
+      120,
+    );
+    expect(job.state).toBe('succeeded');
+    const folder = `_tm/jobs/${job.id}/`;
+    expect(await objectsUnder(folder)).not.toEqual([]);
+    proxy.clearLog();
+    proxy.setRules({ fault: 'refuse' });
+
+    await removed(stack.client, job.id);
+    const down = await eventually(async () => {
+      const report = await storage();
+      const tried = proxy.requests.some((r) => r.fault === 'refuse');
+      return report.removal.pendingJobs === 0 && tried ? report : undefined;
+    }, 'the rows to go and the store to be tried');
+    expect(down.removal.pendingObjectFolders).toBe(1);
+    expect(await objectsUnder(folder)).not.toEqual([]);
+
+    proxy.setRules();
+    await settled();
+    expect(await objectsUnder(folder)).toEqual([]);
+  });
+
   it('tells a tenant its own job was removed, and another tenant nothing of it', async () => {
     const alpha = await stack.client.createTenant({ name: 'retention-alpha' });
     const beta = await stack.client.createTenant({ name: 'retention-beta' });
@@ -259,5 +312,26 @@ describe('retention', () => {
       maxFinishedJobs: MAX_FINISHED,
       batchRows: 5,
     });
+  });
+
+  it('tm status prints the storage report; a tenant token or a stray argument is refused', async () => {
+    const tm = (token: string, args: string[]) =>
+      runTmProcess({ url: stack.url, token, configHome: home }, args);
+    const text = await tm(stack.adminToken, ['status']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^storage\n/);
+    expect(text.stdout).toMatch(/database +\d+(\.\d)? (B|KiB|MiB)/);
+    expect(text.stdout).toMatch(/retention +1 h/);
+    expect(text.stdout).toMatch(/^task_attempts +\d+$/m);
+    const json = await tm(stack.adminToken, ['status', '--json']);
+    expect(json.code).toBe(0);
+    const { storage: report } = JSON.parse(json.stdout) as { storage: unknown };
+    expect(StorageReport.parse(report).retention.maxFinishedJobs).toBe(MAX_FINISHED);
+
+    const tenant = await stack.client.createTenant({ name: 'retention-delta' });
+    const refused = await tm(tenant.token, ['status']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('admin token');
+    expect((await tm(stack.adminToken, ['status', 'extra'])).code).toBe(2);
   });
 });
