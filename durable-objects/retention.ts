@@ -70,10 +70,15 @@ export function nextRetentionAt(core: Core): number | null {
   });
 }
 
-/** Tombstones the jobs due for removal, at most one batch of them, and drops old tombstones. */
+/**
+ * Tombstones the jobs due for removal, at most one batch of them, and drops old tombstones. One
+ * batch at a time: while removed jobs' rows remain, no more are tombstoned, so the jobs hidden but
+ * not yet deleted stay few (db/retention.ts skips them in every query).
+ */
 function sweep(core: Core): void {
   const { sql, config } = core;
   const now = core.now();
+  if (hasPendingRemovals(sql)) return;
   const expiryDue = (nextExpiryAt(sql, config.retentionMs) ?? Infinity) <= now;
   const capDue =
     (capCheckAt(lastFinishedAt(sql), capCheckedAt(sql), config.capCheckMs) ?? Infinity) <= now;
