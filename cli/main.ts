@@ -31,6 +31,7 @@ import {
   whoami,
 } from './commands/tenants.ts';
 import { putPipeline, showPipeline, submitPipeline, pipelineTask } from './commands/pipelines.ts';
+import { status } from './commands/status.ts';
 
 export const COMMANDS: readonly Command[] = [
   up,
@@ -61,6 +62,7 @@ export const COMMANDS: readonly Command[] = [
   showPipeline,
   submitPipeline,
   pipelineTask,
+  status,
 ];
 
 /** Commands that take a subcommand word; `object-stores` alone also runs (it lists). */

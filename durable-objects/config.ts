@@ -1,5 +1,5 @@
 /** Scheduler settings, read once from the Worker's environment with their defaults. */
-import { DEFAULT_LOG_LIMIT_BYTES } from '../protocol/index.ts';
+import { DEFAULT_LOG_LIMIT_BYTES, DEFAULT_RETENTION_SECONDS } from '../protocol/index.ts';
 import { DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
 import { DEFAULT_FRAME_RATE, type FrameRate } from './frame-rate.ts';
 
@@ -26,6 +26,14 @@ export interface SchedulerConfig {
   frameRate: FrameRate;
   /** Agents whose tasks run in anything less are rejected (`isolation_required`); null: any. */
   requireIsolation: 'bwrap' | null;
+  /** Finished jobs are deleted this long after they end (default 7 days; docs/storage.md). */
+  retentionMs: number;
+  /** Finished jobs kept at most; past it the oldest are deleted first (default 100,000). */
+  maxFinishedJobs: number;
+  /** Rows one retention transaction deletes at most, so it never holds up dispatch (default 500). */
+  retentionBatchRows: number;
+  /** Finished jobs are counted against the cap at most this often, once jobs ended (default 60 s). */
+  capCheckMs: number;
 }
 
 export interface SchedulerEnv {
@@ -42,6 +50,10 @@ export interface SchedulerEnv {
   TM_AGENT_FRAMES_PER_SECOND?: string;
   /** `bwrap`: admit only agents that run command and pipeline tasks in bubblewrap. */
   TM_REQUIRE_ISOLATION?: string;
+  TM_RETENTION_SECONDS?: string;
+  TM_MAX_FINISHED_JOBS?: string;
+  TM_RETENTION_BATCH_ROWS?: string;
+  TM_RETENTION_CHECK_SECONDS?: string;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -66,6 +78,13 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
       perSecond: positive(env.TM_AGENT_FRAMES_PER_SECOND, DEFAULT_FRAME_RATE.perSecond),
     },
     requireIsolation: requiredIsolation(env.TM_REQUIRE_ISOLATION),
+    retentionMs: positive(env.TM_RETENTION_SECONDS, DEFAULT_RETENTION_SECONDS) * 1000,
+    // A small job (its row, a task, an attempt) takes about 2 KB, so the cap's 100,000 jobs hold
+    // ~200 MB, 2% of a Durable Object's 10 GB, and listing or sweeping them stays quick.
+    maxFinishedJobs: positive(env.TM_MAX_FINISHED_JOBS, 100_000),
+    // 500 deleted rows (with their index entries) take a few milliseconds in one transaction.
+    retentionBatchRows: positive(env.TM_RETENTION_BATCH_ROWS, 500),
+    capCheckMs: positive(env.TM_RETENTION_CHECK_SECONDS, 60) * 1000,
   };
 }
 

@@ -31,6 +31,9 @@ export function commit(core: Core, effects: Effects): void {
   for (const { connId, frame } of effects.outbox) core.sockets.sendTo(connId, frame);
   for (const { connId, code, reason } of effects.closes) core.sockets.close(connId, code, reason);
   if (effects.wakeAt !== null) core.wake(effects.wakeAt);
+  // Ended jobs come due for retention: the alarm runs within a cap check's period, and sets itself
+  // for their expiry (retention.ts).
+  if (effects.endedJobs.length > 0) core.wake(core.now() + core.config.capCheckMs);
   for (const { key, inline } of effects.results)
     core.results.set(key, () => inlineTable(inline), inline.length);
   if (!effects.dispatch) return;

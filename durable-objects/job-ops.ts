@@ -38,6 +38,9 @@ import {
 import { failJob, recordTaskEnds } from './job-settlement.ts';
 import { listWorkers } from './db/workers.ts';
 import { jobView } from './job-view.ts';
+import { jobMissing } from './job-missing.ts';
+import { recordRetention } from './db/retention.ts';
+import { retentionRefusal } from './retention-plan.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { readLogs, type LogScope } from './task-logs.ts';
 import { toTaskView } from './views.ts';
@@ -74,6 +77,8 @@ export async function launchJob(
   owner: string | null,
 ): Promise<void> {
   checkSpecSize(draft);
+  const refusal = retentionRefusal(draft.policy.retentionMs, core.config.retentionMs);
+  if (refusal) throw badRequest(refusal, { retentionSeconds: core.config.retentionMs / 1000 });
   const effects = newEffects();
   const now = core.now();
   core.sql.transaction(() => {
@@ -81,6 +86,7 @@ export async function launchJob(
     admit(core, draft.tasks.length);
     insertJob(core.sql, draft, now, owner);
     insertTasks(core.sql, draft.id, draft.taskKind ?? draft.kind, draft.tasks, now);
+    recordRetention(core.sql, draft.id, draft.policy.retentionMs);
     if (error) failJob(core.sql, effects, draft.id, error, now);
   });
   if (draft.policy.jobTimeoutMs !== null) wakeAt(effects, now + draft.policy.jobTimeoutMs);
@@ -129,7 +135,7 @@ export function getJob(
   taskLimit = JOB_VIEW_TASKS,
 ): JobView {
   const row = findOwnedJob(core.sql, id, owner);
-  if (!row) throw notFound('job', id);
+  if (!row) throw jobMissing(core.sql, id, owner);
   return jobView(core.sql, row, taskLimit);
 }
 
@@ -145,7 +151,7 @@ export function listJobs(
 /** Cancels a job: queued tasks never run, running ones are told to stop; the state says cancelled. */
 export function cancelJob(core: Core, id: string, owner: string | null): JobView {
   const row = findOwnedJob(core.sql, id, owner);
-  if (!row) throw notFound('job', id);
+  if (!row) throw jobMissing(core.sql, id, owner);
   if (isEndState(row.state)) throw conflict(`job ${id} already ${row.state}`, { state: row.state });
   const effects = newEffects();
   core.sql.transaction(() => {
@@ -183,10 +189,9 @@ export function scopeState(
       ? findOwnedTask(core.sql, scope.taskId, owner)?.state
       : findOwnedJob(core.sql, scope.jobId, owner)?.state;
   if (!state)
-    throw notFound(
-      'taskId' in scope ? 'task' : 'job',
-      'taskId' in scope ? scope.taskId : scope.jobId,
-    );
+    throw 'taskId' in scope
+      ? notFound('task', scope.taskId)
+      : jobMissing(core.sql, scope.jobId, owner);
   return { state, done: isEndState(state) };
 }
 

@@ -1,4 +1,4 @@
-/** Pure rules of a job's fault policy: its settings with defaults filled in, and retry delays. */
+/** Pure rules of a job's fault and retention policy: its settings with defaults filled in, and retry delays. */
 import type { RetryBackoff } from '../protocol/index.ts';
 
 /** A job's fault settings in milliseconds, as stored with the job. */
@@ -13,6 +13,8 @@ export interface JobPolicy {
   taskTimeoutMs: number | null;
   /** Limit on the whole job; null: none. */
   jobTimeoutMs: number | null;
+  /** How long the job is kept once it ends; null: the cluster's retention. */
+  retentionMs: number | null;
 }
 
 export interface PolicyRequest {
@@ -22,6 +24,7 @@ export interface PolicyRequest {
   leaseSeconds?: number;
   timeoutSeconds?: number;
   jobTimeoutSeconds?: number;
+  retentionSeconds?: number;
 }
 
 export const DEFAULT_BACKOFF_INITIAL_MS = 1000;
@@ -46,6 +49,7 @@ export function resolvePolicy(request: PolicyRequest, defaultRetries: number): J
     leaseMs: ms(request.leaseSeconds),
     taskTimeoutMs: ms(request.timeoutSeconds),
     jobTimeoutMs: ms(request.jobTimeoutSeconds),
+    retentionMs: ms(request.retentionSeconds),
   };
 }
 

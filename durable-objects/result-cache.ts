@@ -61,6 +61,11 @@ export class ResultCache {
     }
   }
 
+  /** Drops every entry whose key starts with `prefix` (a removed job's results). */
+  forget(prefix: string): void {
+    for (const [key, entry] of this.entries) if (key.startsWith(prefix)) this.remove(key, entry);
+  }
+
   private remove(key: string, entry: Entry): void {
     this.entries.delete(key);
     this.bytes -= entry.bytes;

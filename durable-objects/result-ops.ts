@@ -12,6 +12,7 @@ import type { FinalResult, ResultPage } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
 import { findOwnedJob } from './db/jobs.ts';
+import { jobMissing } from './job-missing.ts';
 import { succeededResults } from './db/tasks.ts';
 import { findStore } from './db/object-stores.ts';
 import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
@@ -28,7 +29,7 @@ export const MAX_RESULT_READ_BYTES = 8 * 1024 * 1024;
 /** The result table of a succeeded aggregation (empty when no row matched). */
 async function resultTable(core: Core, jobId: string, owner: string | null): Promise<Table | null> {
   const job = findOwnedJob(core.sql, jobId, owner);
-  if (!job) throw notFound('job', jobId);
+  if (!job) throw jobMissing(core.sql, jobId, owner);
   if (job.kind !== 'aggregate')
     throw conflict(`job ${jobId} is a ${job.kind} job; only aggregate jobs have a result table`);
   if (job.state !== 'succeeded')

@@ -18,6 +18,7 @@ import type {
   RegisteredWorker,
   RegisterObjectStoreRequest,
   RegisterWorkerRequest,
+  StorageReport,
   SubmitJobRequest,
   TaskState,
   TaskView,
@@ -70,6 +71,8 @@ import {
 } from './pipeline-ops.ts';
 import { getPipelineTask, submitPipelineTasks } from './pipeline-submit.ts';
 import { runCleanups } from './aggregate-cleanup.ts';
+import { nextRetentionAt, runRetention } from './retention.ts';
+import { storageReport } from './storage-report.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -255,6 +258,10 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     return this.run(() => getPipelineTask(this.core, tenantId, app, name, taskId));
   }
 
+  storageReport(): Promise<Outcome<StorageReport>> {
+    return this.run(() => storageReport(this.core, this.ctx.storage.sql.databaseSize));
+  }
+
   health(): { ok: true; connectedWorkers: number } {
     return { ok: true, connectedWorkers: countConnected(this.core.sql) };
   }
@@ -331,14 +338,19 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
 
   /**
-   * Deletes ended aggregations' intermediates beside the alarm, not in it: a slow store must not
-   * hold back leases and deadlines. One run at a time; what is left (or due later) re-arms the
-   * alarm when it ends, and stays in SQLite if the object is evicted meanwhile.
+   * Deletes ended aggregations' intermediates, then what retention removes (retention.ts), beside
+   * the alarm, not in it: a slow store must not hold back leases and deadlines. One run at a
+   * time; what is left (or due later) re-arms the alarm when it ends, and stays in SQLite if the
+   * object is evicted meanwhile.
    */
   private startCleanups(): void {
     if (this.cleaning) return;
+    const warn = (what: string) => (error: unknown) =>
+      console.warn(`tm: ${what} failed: ${String(error)}`);
     this.cleaning = runCleanups(this.core)
-      .catch((error: unknown) => console.warn(`tm: cleanup failed: ${String(error)}`))
+      .catch(warn('cleanup'))
+      .then(() => runRetention(this.core))
+      .catch(warn('retention'))
       .finally(() => {
         this.cleaning = null;
         this.armAlarm();
@@ -351,7 +363,11 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     const now = this.core.now();
     const { config, sockets } = this.core;
     const hello = sockets.nextHelloDeadline(config.helloTimeoutMs);
-    const next = [nextWake(this.core.sql, config.leaseMs, now), hello].filter((at) => at !== null);
+    const next = [
+      nextWake(this.core.sql, config.leaseMs, now),
+      hello,
+      nextRetentionAt(this.core),
+    ].filter((at) => at !== null);
     if (next.length > 0) this.wake(Math.max(Math.min(...next), now + MIN_ALARM_GAP_MS));
   }
 

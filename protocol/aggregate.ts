@@ -1,6 +1,7 @@
 /** Schemas of distributed group-by aggregation: the query, and the map and reduce task specs. */
 import { z } from 'zod';
 import { FaultPolicyFields } from './policy.ts';
+import { RetentionFields } from './retention.ts';
 import { Signature, SignedObjects, signedObjects, UrlScope } from './object-urls.ts';
 
 export const ColumnName = z.string().min(1).max(256);
@@ -109,6 +110,7 @@ export const AggregateJobRequest = z
      */
     inlineIntermediates: z.boolean().optional(),
     ...FaultPolicyFields,
+    ...RetentionFields,
   })
   .refine((job) => !(job.source.prefix !== undefined && job.source.paths !== undefined), {
     message: 'give source.prefix or source.paths, not both',

@@ -11,6 +11,8 @@ export const ErrorCode = z.enum([
   'unauthorized',
   'forbidden',
   'not_found',
+  /** The job ended and was deleted by retention (404); see docs/storage.md. */
+  'job_removed',
   'conflict',
   'payload_too_large',
   'rate_limited',

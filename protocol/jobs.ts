@@ -4,6 +4,7 @@ import { isContainedPath } from './paths.ts';
 import { MAX_TASKS_PER_JOB } from './limits.ts';
 import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
 import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
+import { RetentionFields } from './retention.ts';
 
 const CommandLine = z
   .string()
@@ -37,6 +38,7 @@ export type WorkerSelector = z.infer<typeof WorkerSelector>;
 const Common = {
   name: z.string().min(1).max(200).optional(),
   ...FaultPolicyFields,
+  ...RetentionFields,
 };
 
 export const CommandJobRequest = z.strictObject({

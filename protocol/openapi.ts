@@ -45,6 +45,7 @@ import {
   UpdateTenantRequest,
   WhoAmI,
 } from './tenants.ts';
+import { StorageReport } from './retention.ts';
 
 // Replies that wrap the views above; the routes build them inline, so they are named here.
 export const HealthView = z.object({
@@ -104,6 +105,7 @@ export const RESPONSE_SCHEMAS = {
   TenantList,
   CreatedTenantToken,
   WhoAmI,
+  StorageReport,
 } satisfies Record<string, z.ZodType>;
 
 /** Media types of the replies that are not JSON. */
@@ -151,6 +153,8 @@ const BAD_BODY = 'invalid JSON (`invalid_json`) or a body the schema refuses (`b
 const FOLLOWERS_CAPPED =
   'with follow=true: the job or task, or the Scheduler, has as many log followers as it may (the message names the cap)';
 const TOO_LARGE = 'request body over 1 MiB';
+/** A job never there (`not_found`), or removed by retention (`job_removed`, docs/storage.md). */
+const NO_JOB = 'no such job (`not_found`), or it was removed by retention (`job_removed`)';
 /** A tenant's permissions refuse the request (docs/security.md, "Tenants"). */
 const NOT_PERMITTED =
   "the tenant's permissions do not allow it: `details.permission` says which (job_kind, executor, free_form_program, store_read, store_write)";
@@ -177,6 +181,17 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'The control plane and its Scheduler answer; connected worker count',
     tag: 'health',
     replies: { 200: { description: 'healthy', content: json(HealthView) } },
+    errors: { 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/storage',
+    auth: 'admin',
+    operationId: 'storageReport',
+    summary:
+      "The Scheduler's storage: database size, rows per table, the oldest finished job kept, retention settings",
+    tag: 'health',
+    replies: { 200: { description: 'the storage report', content: json(StorageReport) } },
     errors: { 500: INTERNAL },
   },
   {
@@ -277,7 +292,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: SubmitJobRequest,
     replies: { 202: { description: 'accepted, with its tasks', content: json(JobView) } },
     errors: {
-      400: `${BAD_BODY}, an unknown worker id or object store`,
+      400: `${BAD_BODY}, an unknown worker id or object store, a retentionSeconds over the cluster's`,
       403: NOT_PERMITTED,
       409: 'no worker can take the job (none ready, or they refuse commands)',
       413: TOO_LARGE,
@@ -304,7 +319,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParams: uuidParam('job'),
     query: JobQuery,
     replies: { 200: { description: 'the job', content: json(JobView) } },
-    errors: { 400: BAD_QUERY, 404: 'no such job', 500: INTERNAL },
+    errors: { 400: BAD_QUERY, 404: NO_JOB, 500: INTERNAL },
   },
   {
     method: 'post',
@@ -314,7 +329,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     tag: 'jobs',
     pathParams: uuidParam('job'),
     replies: { 200: { description: 'the cancelled job', content: json(JobView) } },
-    errors: { 404: 'no such job', 409: 'the job already ended', 500: INTERNAL },
+    errors: { 404: NO_JOB, 409: 'the job already ended', 500: INTERNAL },
   },
   {
     method: 'get',
@@ -325,7 +340,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParams: uuidParam('job'),
     query: LogsQuery,
     replies: logReplies,
-    errors: { 400: BAD_QUERY, 404: 'no such job', 429: FOLLOWERS_CAPPED, 500: INTERNAL },
+    errors: { 400: BAD_QUERY, 404: NO_JOB, 429: FOLLOWERS_CAPPED, 500: INTERNAL },
   },
   {
     method: 'get',
@@ -343,7 +358,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     },
     errors: {
       400: BAD_QUERY,
-      404: 'no such job',
+      404: NO_JOB,
       409: 'not an aggregate job, not succeeded yet, or its output store was deleted',
       413: 'the result object is larger than the Scheduler reads back (the message names the limit and the object)',
       500: INTERNAL,

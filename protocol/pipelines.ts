@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { FaultPolicyFields } from './policy.ts';
+import { RetentionFields } from './retention.ts';
 import { TaskState } from './jobs.ts';
 import { isBuiltinVariable, stepIssues, stepName } from './pipeline-steps.ts';
 import { VARIABLE_NAME } from './template.ts';
@@ -70,6 +71,7 @@ const DEFINITION_FIELDS = {
   /** How long a task should wait in the queue at most; the scaling figures aim at it (default 60). */
   targetQueueSeconds: z.number().positive().max(86_400).optional(),
   ...FaultPolicyFields,
+  ...RetentionFields,
 };
 
 function checkSteps(
@@ -125,6 +127,7 @@ export const PipelineSpec = z.object({
   maxConcurrency: z.number().int(),
   targetQueueSeconds: z.number(),
   ...FaultPolicyFields,
+  ...RetentionFields,
 });
 export type PipelineSpec = z.infer<typeof PipelineSpec>;
 

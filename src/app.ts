@@ -14,6 +14,7 @@ import { openapi } from './routes/openapi.ts';
 import { applications } from './routes/applications.ts';
 import { tenants } from './routes/tenants.ts';
 import { whoami } from './routes/whoami.ts';
+import { admin } from './routes/admin.ts';
 import { authenticate } from './auth/middleware.ts';
 
 export const app = new Hono<AppEnv>();
@@ -40,6 +41,7 @@ app.route('/v1/object-stores', objectStores);
 app.route('/v1/openapi.json', openapi);
 app.route('/v1/tenants', tenants);
 app.route('/v1/whoami', whoami);
+app.route('/v1/admin', admin);
 app.route('/api/applications', applications);
 app.notFound((c) =>
   errorResponse(c, {

@@ -11,6 +11,7 @@ import {
   ObjectStoreView,
   RegisteredWorker,
   ResultPage,
+  StorageReport,
   TaskView,
   WorkerView,
   type JobState,
@@ -153,6 +154,8 @@ export class TmClient {
   revokeTenantToken = (idOrName: string, tokenId: string) =>
     this.call('DELETE', `${tenantPath(idOrName)}/tokens/${segment(tokenId)}`, TenantView);
   whoami = () => this.call('GET', '/v1/whoami', WhoAmI);
+  /** The Scheduler's storage: database size, rows per table, retention (admin token only). */
+  storage = () => this.call('GET', '/v1/admin/storage', StorageReport);
   /** Defines a pipeline, or adds a version when the definition changed. */
   putPipeline = (app: string, request: CreatePipelineRequest) =>
     this.call('POST', `${applicationPath(app)}/pipelines`, PipelineView, request);

@@ -4,6 +4,7 @@ import type { JobState } from '../../protocol/index.ts';
 import type { JobDraft } from '../job-plan.ts';
 import { JobRow } from './rows.ts';
 import { whereGiven, type Sql } from './sql.ts';
+import { notRemoved, whereVisible } from './removed-jobs.ts';
 
 /** Stores a job, without its tasks (db/tasks.ts adds them); `tenantId` owns it (null: the admin). */
 export function insertJob(sql: Sql, job: JobDraft, now: number, tenantId: string | null): void {
@@ -35,12 +36,13 @@ export function findJob(sql: Sql, id: string): JobRow | null {
 
 /**
  * A job as `owner` may see it: a tenant sees only its own jobs (null owner: the admin, who sees
- * every job). Another tenant's job is "not found", never "forbidden", so ids leak nothing.
+ * every job). Another tenant's job is "not found", never "forbidden", so ids leak nothing; a
+ * job being removed by retention is gone already.
  */
 export function findOwnedJob(sql: Sql, id: string, owner: string | null): JobRow | null {
   return sql.row(
     JobRow,
-    `SELECT * FROM jobs WHERE id = ? AND (? IS NULL OR tenant_id = ?)`,
+    `SELECT * FROM jobs WHERE id = ? AND (? IS NULL OR tenant_id = ?) AND ${notRemoved('jobs.id')}`,
     id,
     owner,
     owner,
@@ -56,7 +58,7 @@ export function listJobs(
   const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
   return sql.rows(
     JobRow,
-    `SELECT * FROM jobs ${clause} ORDER BY created_at DESC LIMIT ?`,
+    `SELECT * FROM jobs ${whereVisible(clause, 'jobs.id')} ORDER BY created_at DESC LIMIT ?`,
     ...values,
     limit,
   );

@@ -216,6 +216,31 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE workers ADD COLUMN isolation TEXT;
   `,
+  // Retention (docs/storage.md): a job's own retention (null: the cluster's), the indexes that find
+  // expired jobs, tombstones of removed jobs (pending = 1 while their rows are being deleted), and
+  // the result folders of removed jobs still to delete from their stores.
+  `
+  ALTER TABLE jobs ADD COLUMN retention_ms INTEGER;
+  CREATE INDEX jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;
+  CREATE INDEX jobs_own_expiry ON jobs(finished_at + retention_ms)
+    WHERE finished_at IS NOT NULL AND retention_ms IS NOT NULL;
+  CREATE TABLE removed_jobs (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT,
+    removed_at INTEGER NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('retention','cap')),
+    pending INTEGER NOT NULL CHECK (pending IN (0,1))
+  ) WITHOUT ROWID;
+  CREATE INDEX removed_jobs_age ON removed_jobs(removed_at);
+  CREATE INDEX removed_jobs_pending ON removed_jobs(removed_at) WHERE pending = 1;
+  CREATE TABLE object_removals (
+    job_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

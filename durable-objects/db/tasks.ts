@@ -5,6 +5,7 @@ import type { PlannedTask } from '../job-plan.ts';
 import { findJob } from './jobs.ts';
 import { Count, TaskRow } from './rows.ts';
 import { whereGiven, type Sql } from './sql.ts';
+import { notRemoved, whereVisible } from './removed-jobs.ts';
 
 /** Adds tasks to a job (its first ones, or the next phase's), numbered after the ones it has. */
 export function insertTasks(
@@ -59,17 +60,20 @@ export function listTasks(
   const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
   return sql.rows(
     TaskRow,
-    `SELECT * FROM tasks ${clause} ORDER BY seq DESC LIMIT ?`,
+    `SELECT * FROM tasks ${whereVisible(clause, 'tasks.job_id')} ORDER BY seq DESC LIMIT ?`,
     ...values,
     limit,
   );
 }
 
-/** A task as `owner` may see it (null: the admin); another tenant's task is not found. */
+/**
+ * A task as `owner` may see it (null: the admin); another tenant's task is not found, and so is a
+ * task of a job removed by retention (task ids are not kept).
+ */
 export function findOwnedTask(sql: Sql, id: string, owner: string | null): TaskRow | null {
   return sql.row(
     TaskRow,
-    `SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR tenant_id = ?)`,
+    `SELECT * FROM tasks WHERE id = ? AND (? IS NULL OR tenant_id = ?) AND ${notRemoved('tasks.job_id')}`,
     id,
     owner,
     owner,
@@ -85,7 +89,7 @@ export function findPipelineTask(
 ): TaskRow | null {
   return sql.row(
     TaskRow,
-    `SELECT * FROM tasks WHERE id = ? AND tenant_id = ? AND pipeline_id = ?`,
+    `SELECT * FROM tasks WHERE id = ? AND tenant_id = ? AND pipeline_id = ? AND ${notRemoved('tasks.job_id')}`,
     id,
     tenantId,
     pipelineId,

@@ -125,7 +125,14 @@ describe('the route table', () => {
     // Every method route of the app: the only `ALL` entries are middleware (auth, body limit,
     // and the admin-only guards of whole routers).
     expect(new Set(app.routes.filter((r) => r.method === 'ALL').map((r) => r.path))).toEqual(
-      new Set(['/v1/*', '/api/*', '/v1/workers/*', '/v1/object-stores/*', '/v1/tenants/*']),
+      new Set([
+        '/v1/*',
+        '/api/*',
+        '/v1/workers/*',
+        '/v1/object-stores/*',
+        '/v1/tenants/*',
+        '/v1/admin/*',
+      ]),
     );
     const real = app.routes
       .filter((r) => r.method !== 'ALL')

@@ -377,6 +377,22 @@ describe('submitting tasks', () => {
     expect((await getJob(submitted.jobId)).counts.queued).toBe(3);
   });
 
+  it("gives each submission's job the pipeline's retention, and refuses one over the cluster's", async () => {
+    const { submit } = await ocrApp({ retentionSeconds: 60 });
+    const submitted = await submit({ url: 'http://example.com/a.png', n: 1, flag: true });
+    expect(await query(`SELECT retention_ms FROM jobs WHERE id = ?`, submitted.jobId)).toEqual([
+      { retention_ms: 60_000 },
+    ]);
+    const { tenant, app } = await ocrApp({ retentionSeconds: 30 * 24 * 3600 });
+    const refused = await call<ErrorReply>(tenant, 'POST', `/${app}/pipelines/ocr`, {
+      url: 'http://example.com/a.png',
+      n: 1,
+      flag: true,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain('604800 s, TM_RETENTION_SECONDS');
+  });
+
   it('refuses data without a variable the commands use, naming it and the step', async () => {
     const { tenant, app } = await ocrApp();
     const single = await call<ErrorReply>(tenant, 'POST', `/${app}/pipelines/ocr`, { uri: 'x' });

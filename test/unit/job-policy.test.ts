@@ -17,6 +17,7 @@ describe('resolvePolicy', () => {
       leaseMs: null,
       taskTimeoutMs: null,
       jobTimeoutMs: null,
+      retentionMs: null,
     });
   });
 
@@ -30,6 +31,7 @@ describe('resolvePolicy', () => {
           leaseSeconds: 1.5,
           timeoutSeconds: 0.25,
           jobTimeoutSeconds: 3600,
+          retentionSeconds: 60,
         },
         3,
       ),
@@ -41,6 +43,7 @@ describe('resolvePolicy', () => {
       leaseMs: 1500,
       taskTimeoutMs: 250,
       jobTimeoutMs: 3_600_000,
+      retentionMs: 60_000,
     });
   });
 });

@@ -18,6 +18,19 @@ describe('ResultCache', () => {
     expect(cache.get('b')).toBeUndefined();
   });
 
+  it("forgets a removed job's results, and frees their bytes for others", () => {
+    const cache = new ResultCache(100);
+    cache.set('s/_tm/jobs/j1/result-j1.attempt-1.arrow', decoded(1, 50), 50);
+    cache.set('s/_tm/jobs/j1/result-j1.attempt-2.arrow', decoded(2, 40), 40);
+    cache.set('s/_tm/jobs/j2/result-j2.attempt-1.arrow', decoded(3, 10), 10);
+    cache.forget('s/_tm/jobs/j1/result-j1.');
+    expect(cache.get('s/_tm/jobs/j1/result-j1.attempt-1.arrow')).toBeUndefined();
+    expect(cache.get('s/_tm/jobs/j1/result-j1.attempt-2.arrow')).toBeUndefined();
+    cache.set('other', decoded(4, 90), 90);
+    expect(valueOf(cache, 'other')).toBe(4);
+    expect(valueOf(cache, 's/_tm/jobs/j2/result-j2.attempt-1.arrow')).toBe(3);
+  });
+
   it('lets the least recently used go first once over its bytes', () => {
     const cache = new ResultCache(100);
     cache.set('a', decoded(1, 40), 40);

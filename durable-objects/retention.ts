@@ -1,0 +1,170 @@
+/**
+ * Retention, run beside the alarm (docs/storage.md): a sweep hides the finished jobs past their
+ * retention or past the cap behind tombstones, in one short transaction; their rows then go a
+ * bounded batch per transaction, yielding to sockets and requests between batches; their result
+ * folders go from their stores last, retried while a store is down. Every step's state is in
+ * SQLite, so a restart picks up where it stopped.
+ */
+import type { Core } from './core.ts';
+import type { Sql } from './db/sql.ts';
+import { findStore } from './db/object-stores.ts';
+import { deleteUnder } from './storage/s3.ts';
+import { resultCacheKey } from './result-cache.ts';
+import {
+  capCheckAt,
+  nextRetentionWake,
+  objectRetryMs,
+  ownResultFolder,
+  planSweep,
+  REMOVAL_ORDER,
+  type ResultFolder,
+} from './retention-plan.ts';
+import {
+  countFinished,
+  expiredJobs,
+  jobOutput,
+  lastFinishedAt,
+  nextExpiryAt,
+  oldestFinished,
+} from './db/retention.ts';
+import { capCheckedAt, markCapChecked } from './db/meta.ts';
+import {
+  dropTombstones,
+  hasPendingRemovals,
+  insertTombstone,
+  markRemoved,
+  pendingRemovals,
+} from './db/removed-jobs.ts';
+import { deleteJobRow, deleteSome } from './db/job-rows-removal.ts';
+import {
+  deleteObjectRemoval,
+  insertObjectRemoval,
+  nextObjectRemovalAt,
+  rescheduleObjectRemoval,
+  takeDueObjectRemovals,
+} from './db/object-removals.ts';
+
+/** Row-deleting transactions in one run; the alarm comes back at once for what is left. */
+const BATCHES_PER_RUN = 20;
+/** Result folders worked on in one run, and objects deleted from each. */
+const FOLDERS_PER_RUN = 4;
+const OBJECTS_PER_FOLDER = 200;
+/** A run holds its folders this long, so the alarm does not come back for them while it works. */
+const HOLD_MS = 60_000;
+
+export async function runRetention(core: Core): Promise<void> {
+  sweep(core);
+  await deleteRemovedRows(core);
+  await deleteResultFolders(core);
+}
+
+/** When the alarm must come back for retention, or null. */
+export function nextRetentionAt(core: Core): number | null {
+  const { sql, config } = core;
+  return nextRetentionWake({
+    now: core.now(),
+    pendingRemovals: hasPendingRemovals(sql),
+    objectsDueAt: nextObjectRemovalAt(sql),
+    nextExpiryAt: nextExpiryAt(sql, config.retentionMs),
+    capCheckAt: capCheckAt(lastFinishedAt(sql), capCheckedAt(sql), config.capCheckMs),
+  });
+}
+
+/**
+ * Tombstones the jobs due for removal, at most one batch of them, and drops old tombstones. One
+ * batch at a time: while removed jobs' rows remain, no more are tombstoned, so the jobs hidden but
+ * not yet deleted stay few (db/retention.ts skips them in every query).
+ */
+function sweep(core: Core): void {
+  const { sql, config } = core;
+  const now = core.now();
+  if (hasPendingRemovals(sql)) return;
+  const expiryDue = (nextExpiryAt(sql, config.retentionMs) ?? Infinity) <= now;
+  const capDue =
+    (capCheckAt(lastFinishedAt(sql), capCheckedAt(sql), config.capCheckMs) ?? Infinity) <= now;
+  if (!expiryDue && !capDue) return;
+  const limit = config.retentionBatchRows;
+  const outputs: { id: string; output: ResultFolder }[] = [];
+  sql.transaction(() => {
+    const expired = expiryDue ? expiredJobs(sql, now, config.retentionMs, limit) : [];
+    const finished = capDue ? countFinished(sql) : 0;
+    const excess = Math.max(0, finished - config.maxFinishedJobs);
+    const oldest = excess > 0 ? oldestFinished(sql, Math.min(excess + expired.length, limit)) : [];
+    if (capDue) markCapChecked(sql, now);
+    const chosen = planSweep({
+      expired,
+      oldest,
+      finished,
+      maxFinished: config.maxFinishedJobs,
+      limit,
+    });
+    for (const { job, reason } of chosen) {
+      const output = jobOutput(sql, job.id);
+      insertTombstone(sql, job, reason, now);
+      if (!output) continue;
+      outputs.push({ id: job.id, output });
+      const own = ownResultFolder(job.id, output);
+      if (own) insertObjectRemoval(sql, job.id, own.store, own.base, now);
+    }
+    dropTombstones(sql, now - config.retentionMs, config.maxFinishedJobs);
+  });
+  for (const { id, output } of outputs)
+    core.results.forget(resultCacheKey(output.store, `${output.base}result-${id}.`));
+}
+
+/** Deletes removed jobs' rows, `retentionBatchRows` per transaction, yielding between them. */
+async function deleteRemovedRows(core: Core): Promise<void> {
+  const { sql, config } = core;
+  for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
+    const ids = pendingRemovals(sql, config.retentionBatchRows);
+    if (ids.length === 0) return;
+    sql.transaction(() => {
+      let budget = config.retentionBatchRows;
+      for (const id of ids) {
+        budget = deleteSomeRows(sql, id, budget);
+        if (budget === 0) return;
+      }
+    });
+    // Frames and requests waiting on the object go first: a removal never delays a heartbeat.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Deletes up to `budget` of the job's rows, and the job itself once nothing else is left; returns the budget left. */
+function deleteSomeRows(sql: Sql, jobId: string, budget: number): number {
+  let left = budget;
+  for (const table of REMOVAL_ORDER) {
+    left -= deleteSome(sql, table, jobId, left);
+    if (left === 0) return 0;
+  }
+  deleteJobRow(sql, jobId);
+  markRemoved(sql, jobId);
+  return left - 1;
+}
+
+/** Deletes a batch of each due result folder; a store that fails is tried again later, never dropped. */
+async function deleteResultFolders(core: Core): Promise<void> {
+  const { sql } = core;
+  const now = core.now();
+  for (const row of takeDueObjectRemovals(sql, now, FOLDERS_PER_RUN, now + HOLD_MS)) {
+    const store = findStore(sql, row.store_id);
+    if (!store) {
+      // Its store was deleted: nothing is left that could reach the objects.
+      deleteObjectRemoval(sql, row.job_id);
+      continue;
+    }
+    try {
+      const { more } = await deleteUnder(store, row.prefix, () => true, OBJECTS_PER_FOLDER);
+      if (more) rescheduleObjectRemoval(sql, row.job_id, 0, core.now());
+      else deleteObjectRemoval(sql, row.job_id);
+    } catch (error) {
+      rescheduleObjectRemoval(
+        sql,
+        row.job_id,
+        row.failures + 1,
+        core.now() + objectRetryMs(row.failures),
+      );
+      console.warn(`tm: deleting removed job ${row.job_id}'s results failed: ${String(error)}`);
+    }
+  }
+}
