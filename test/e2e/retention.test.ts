@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
-import { createObjectStore, type ObjectStore } from '../../worker-agent/storage/index.ts';
+import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
+import type { ObjectStore } from '../../worker-agent/storage/store.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';
 import { TmClient } from '../../cli/sdk/client.ts';
 import { TmApiError } from '../../cli/sdk/errors.ts';
