@@ -11,6 +11,8 @@ export interface EchoLoad {
   durationMs?: number;
   /** How long one submission waits for its job to end (default 120 s). */
   waitSeconds?: number;
+  /** Told the succeeded tasks of each job as it ends, for progress while the load runs. */
+  onJobEnd?: (succeeded: number) => void;
 }
 
 export interface EchoFigures {
@@ -39,6 +41,7 @@ export async function runEchoLoad(client: TmClient, load: EchoLoad): Promise<Ech
         load.waitSeconds ?? 120,
       );
       succeeded += job.counts.succeeded;
+      load.onJobEnd?.(job.counts.succeeded);
       if (job.state !== 'succeeded' || job.counts.succeeded !== count)
         shortfalls.push(
           `job ${job.id} is ${job.state} with ${job.counts.succeeded} of ${count} tasks succeeded`,
