@@ -20,6 +20,7 @@ import { objectStores, addObjectStore, removeObjectStore } from './commands/obje
 import { submitCommand, submitAggregate } from './commands/submit.ts';
 import { jobs, job, cancel } from './commands/jobs.ts';
 import { logs } from './commands/logs.ts';
+import { tasks, task } from './commands/tasks.ts';
 import { result } from './commands/result.ts';
 import {
   tenants,
@@ -48,6 +49,8 @@ export const COMMANDS: readonly Command[] = [
   submitAggregate,
   jobs,
   job,
+  tasks,
+  task,
   logs,
   cancel,
   result,

@@ -29,6 +29,7 @@ import { connectionLost, finishDrainIfIdle } from './worker-lifecycle.ts';
 import { admitKey, keyFingerprint, verifyHello } from './agent-keys.ts';
 import { describeClaims, foreignClaims } from './task-claims.ts';
 import { splitReports } from './reported-results.ts';
+import { priceResults } from './result-budget.ts';
 
 /** Close codes the Scheduler uses, so agents can tell why they were dropped. */
 export const CloseCode = {
@@ -95,9 +96,12 @@ export function onAgentMessage(
     }
     case 'complete': {
       // Results whose keys or inline outputs are not what the attempt was given fail it instead.
-      const { accepted, refused } = splitReports(core.sql, workerId, frame.tasks);
+      // Results past their job's budget fail too (result-budget.ts).
+      const { accepted, refused: invalid } = splitReports(core.sql, workerId, frame.tasks);
+      const { stored, tooLarge } = priceResults(core.sql, workerId, accepted);
+      const refused = [...invalid, ...tooLarge];
       const ignored = settle(core, workerId, attachment.connId, (effects) => [
-        ...completeTasks(core.sql, effects, workerId, accepted, now),
+        ...completeTasks(core.sql, effects, workerId, stored, now),
         ...failTasks(core.sql, effects, workerId, refused, now),
       ]);
       for (const item of refused) {

@@ -1,11 +1,15 @@
 /** Job and task operations behind the HTTP API: submit, read, list, cancel, logs. */
 import {
+  encodeCursor,
   isEndState,
+  type JobPage,
   type JobState,
   type JobView,
+  type LogEntry,
   type LogPage,
   type SubmitJobRequest,
-  type TaskState,
+  type TaskPage,
+  type TaskResult,
   type TaskView,
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
@@ -22,19 +26,9 @@ import {
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import { checkSpecSize } from './spec-size.ts';
-import {
-  findJob,
-  findOwnedJob,
-  insertJob,
-  listJobs as listJobRows,
-  requestCancel,
-} from './db/jobs.ts';
-import {
-  findOwnedTask,
-  insertTasks,
-  listTasks as listTaskRows,
-  queuedTaskCount,
-} from './db/tasks.ts';
+import { findJob, findOwnedJob, insertJob, jobRowsBefore, requestCancel } from './db/jobs.ts';
+import { findOwnedTask, insertTasks, queuedTaskCount } from './db/tasks.ts';
+import type { JobRow } from './db/rows.ts';
 import { failJob, recordTaskEnds } from './job-settlement.ts';
 import { listWorkers } from './db/workers.ts';
 import { jobView } from './job-view.ts';
@@ -43,10 +37,22 @@ import { recordRetention } from './db/retention.ts';
 import { retentionRefusal } from './retention-plan.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { readLogs, type LogScope } from './task-logs.ts';
-import { toTaskView } from './views.ts';
+import { budgetPage } from './view-budget.ts';
+import { jobTaskPage, oneTask, taskPage, wholeResult, type TaskPageQuery } from './task-views.ts';
 import { admitTenant, checkJob } from './tenant-access.ts';
 
 const JOB_VIEW_TASKS = 1000;
+/** Jobs read per query for a list: a view holds a spec of up to MAX_SPEC_BYTES (512 KiB). */
+const JOB_BATCH = 8;
+/** Log entries read per query: a chunk is at most MAX_LOG_CHUNK_BYTES (64 KiB). */
+const LOG_BATCH = 50;
+
+export interface JobListQuery {
+  state?: JobState | undefined;
+  limit?: number | undefined;
+  /** The creation time and id of the last job of the page before (from its cursor). */
+  before?: readonly [number, string] | null | undefined;
+}
 
 /** Creates a job and its tasks, places what it can, and optionally waits for the job to end. */
 export async function submitJob(
@@ -139,13 +145,31 @@ export function getJob(
   return jobView(core.sql, row, taskLimit);
 }
 
+/** The jobs `owner` may see, newest first, a page at a time; a list shows no tasks. */
 export function listJobs(
   core: Core,
   owner: string | null,
-  state: JobState | undefined,
-  limit = 100,
-): JobView[] {
-  return listJobRows(core.sql, state, limit, owner).map((row) => jobView(core.sql, row, 0));
+  { state, limit = 100, before = null }: JobListQuery,
+): JobPage {
+  const page = budgetPage(
+    (after: JobRow | null, count) =>
+      jobRowsBefore(core.sql, owner, state, after ? [after.created_at, after.id] : before, count),
+    (row) => jobView(core.sql, row, 0),
+    { limit, batch: JOB_BATCH },
+  );
+  const last = page.more ? page.last : null;
+  return { jobs: page.views, next: last ? encodeCursor('jobs', [last.created_at, last.id]) : null };
+}
+
+/** A page of the tasks of a job `owner` may see, by index, after index `after` (or the first). */
+export function jobTasks(
+  core: Core,
+  id: string,
+  owner: string | null,
+  { after = -1, ...query }: TaskPageQuery & { after?: number | undefined },
+): TaskPage {
+  if (!findOwnedJob(core.sql, id, owner)) throw notFound('job', id);
+  return jobTaskPage(core.sql, id, after, query);
 }
 
 /** Cancels a job: queued tasks never run, running ones are told to stop; the state says cancelled. */
@@ -164,18 +188,29 @@ export function cancelJob(core: Core, id: string, owner: string | null): JobView
 }
 
 export function getTask(core: Core, id: string, owner: string | null): TaskView {
-  const row = findOwnedTask(core.sql, id, owner);
-  if (!row) throw notFound('task', id);
-  return { ...toTaskView(row), history: attemptHistory(core.sql, row) };
+  const found = oneTask(core.sql, id, owner);
+  if (!found) throw notFound('task', id);
+  return { ...found.view, history: attemptHistory(core.sql, found.row) };
 }
 
+/** The tasks `owner` may see, newest first, a page at a time, before sequence number `before`. */
 export function listTasks(
   core: Core,
   owner: string | null,
-  state: TaskState | undefined,
-  limit = 1000,
-): TaskView[] {
-  return listTaskRows(core.sql, state, limit, owner).map(toTaskView);
+  { before = Number.MAX_SAFE_INTEGER, ...query }: TaskPageQuery & { before?: number | undefined },
+): TaskPage {
+  return taskPage(core.sql, owner, before, query);
+}
+
+/** A task's whole stored result, which views show only up to RESULT_PREVIEW_BYTES. */
+export function getTaskResult(core: Core, id: string, owner: string | null): TaskResult {
+  const found = oneTask(core.sql, id, owner);
+  if (!found) throw notFound('task', id);
+  return {
+    id,
+    result: wholeResult(core.sql, found.row),
+    resultBytes: found.view.resultBytes,
+  };
 }
 
 /** Whether the task or job behind a log scope has ended (no more output will come). */
@@ -203,7 +238,10 @@ export function logPage(
   limit = 1000,
 ): LogPage {
   const { done } = scopeState(core, scope, owner);
-  const entries = readLogs(core.sql, scope, after, limit);
-  const last = entries.at(-1)?.seq ?? null;
-  return { entries, next: last, done: done && entries.length < limit };
+  const page = budgetPage(
+    (last: LogEntry | null, count) => readLogs(core.sql, scope, last?.seq ?? after, count),
+    (entry) => entry,
+    { limit, batch: LOG_BATCH },
+  );
+  return { entries: page.views, next: page.last?.seq ?? null, done: done && !page.more };
 }

@@ -2,14 +2,15 @@
 import type { JobView } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
-import { taskCounts, tasksOfJob } from './db/tasks.ts';
+import { taskCounts } from './db/tasks.ts';
 import { aggregateProgress } from './aggregate-progress.ts';
 import { attemptCounts } from './task-attempts.ts';
-import { toJobView, toTaskView } from './views.ts';
+import { jobTaskPage } from './task-views.ts';
+import { toJobView } from './views.ts';
 
-/** The view of a job with its first `taskLimit` tasks (none when 0). */
+/** The view of a job with the first page of its tasks, of up to `taskLimit` (none when 0). */
 export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
-  const tasks = taskLimit > 0 ? tasksOfJob(sql, row.id, taskLimit).map(toTaskView) : undefined;
+  const tasks = taskLimit > 0 ? jobTaskPage(sql, row.id, -1, { limit: taskLimit }) : undefined;
   const view = toJobView(row, taskCounts(sql, row.id), attemptCounts(sql, row), tasks);
   return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }

@@ -16,8 +16,9 @@ import { badRequest, notFound } from './failure.ts';
 import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
 import { launchJob } from './job-ops.ts';
-import { findPipelineTask, tasksOfJob } from './db/tasks.ts';
+import { findPipelineTask, jobTaskIds, jobTaskRowsAfter } from './db/tasks.ts';
 import { findVersion, specOf } from './db/pipelines.ts';
+import { budgetPage } from './view-budget.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
 import { checkPipelineSteps } from './tenant-access.ts';
 import {
@@ -27,8 +28,10 @@ import {
   type PipelineTaskPart,
 } from './pipeline-task-view.ts';
 
-/** The reply shows this many tasks in full; `taskIds` lists them all. */
+/** The reply shows this many tasks in full, within VIEW_BUDGET_BYTES; `taskIds` lists them all. */
 const SUBMISSION_VIEWS = 100;
+/** Views built per query: one holds up to MAX_TASK_OUTPUT_BYTES of output and its result. */
+const SUBMISSION_BATCH = 4;
 
 export async function submitPipelineTasks(
   core: Core,
@@ -69,14 +72,24 @@ export async function submitPipelineTasks(
     })),
   };
   await launchJob(core, draft, null, waitSeconds, tenantId);
-  const rows = tasksOfJob(core.sql, draft.id);
+  const shown = budgetPage(
+    (after: PipelineTaskView | null, count) =>
+      pipelineTaskViews(
+        core.sql,
+        scope,
+        jobTaskRowsAfter(core.sql, draft.id, after?.index ?? -1, count),
+        core.now(),
+      ),
+    (view) => view,
+    { limit: SUBMISSION_VIEWS, batch: SUBMISSION_BATCH },
+  );
   return {
     application,
     pipeline: name,
     version,
     jobId: draft.id,
-    taskIds: rows.map((row) => row.id),
-    tasks: pipelineTaskViews(core.sql, scope, rows.slice(0, SUBMISSION_VIEWS), core.now()),
+    taskIds: jobTaskIds(core.sql, draft.id),
+    tasks: shown.views,
   };
 }
 

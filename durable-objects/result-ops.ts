@@ -8,7 +8,12 @@ import {
   type Timestamp,
   type Vector,
 } from 'apache-arrow';
-import type { FinalResult, ResultPage } from '../protocol/index.ts';
+import {
+  jsonBytes,
+  VIEW_BUDGET_BYTES,
+  type FinalResult,
+  type ResultPage,
+} from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
 import { findOwnedJob } from './db/jobs.ts';
@@ -79,14 +84,18 @@ export async function resultPage(
   const fields = table.schema.fields;
   const columns = fields.map((field) => table.getChild(field.name));
   const rows: Record<string, unknown>[] = [];
-  const end = Math.min(table.numRows, offset + limit);
+  let end = Math.min(table.numRows, offset + limit);
+  let bytes = 0;
   for (let i = offset; i < end; i++) {
     const row: Record<string, unknown> = {};
     fields.forEach((field, c) => {
       const column = columns[c];
       row[field.name] = column ? cellJson(column, i) : null;
     });
-    rows.push(row);
+    // A page stops at the view budget, as every view does (view-budget.ts).
+    bytes += jsonBytes(row);
+    if (rows.length > 0 && bytes > VIEW_BUDGET_BYTES) end = i;
+    else rows.push(row);
   }
   return {
     columns: fields.map((field) => ({ name: field.name, type: String(field.type) })),

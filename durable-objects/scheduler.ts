@@ -7,7 +7,7 @@ import type {
   ApplicationView,
   CreatePipelineRequest,
   CreateTenantRequest,
-  JobState,
+  JobPage,
   JobView,
   LogPage,
   Outcome,
@@ -20,7 +20,8 @@ import type {
   RegisterWorkerRequest,
   StorageReport,
   SubmitJobRequest,
-  TaskState,
+  TaskPage,
+  TaskResult,
   TaskView,
   UpdateTenantRequest,
   WhoAmI,
@@ -45,7 +46,19 @@ import {
   listWorkers,
   registerWorker,
 } from './worker-ops.ts';
-import { cancelJob, getJob, getTask, listJobs, listTasks, logPage, submitJob } from './job-ops.ts';
+import {
+  cancelJob,
+  getJob,
+  getTask,
+  getTaskResult,
+  jobTasks,
+  listJobs,
+  listTasks,
+  logPage,
+  submitJob,
+  type JobListQuery,
+} from './job-ops.ts';
+import type { TaskPageQuery } from './task-views.ts';
 import { onAgentMessage, onClose } from './agent-session.ts';
 import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
@@ -142,8 +155,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   ): Promise<Outcome<JobView>> {
     return this.run(() => submitJob(this.core, request, waitSeconds, owner));
   }
-  listJobs(owner: string | null, state?: JobState, limit?: number): Promise<Outcome<JobView[]>> {
-    return this.run(() => listJobs(this.core, owner, state, limit));
+  listJobs(owner: string | null, query: JobListQuery): Promise<Outcome<JobPage>> {
+    return this.run(() => listJobs(this.core, owner, query));
   }
   getJob(owner: string | null, id: string, taskLimit?: number): Promise<Outcome<JobView>> {
     return this.run(() => getJob(this.core, id, owner, taskLimit));
@@ -151,11 +164,24 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   cancelJob(owner: string | null, id: string): Promise<Outcome<JobView>> {
     return this.run(() => cancelJob(this.core, id, owner));
   }
-  listTasks(owner: string | null, state?: TaskState, limit?: number) {
-    return this.run(() => listTasks(this.core, owner, state, limit));
+  jobTasks(
+    owner: string | null,
+    id: string,
+    query: TaskPageQuery & { after?: number },
+  ): Promise<Outcome<TaskPage>> {
+    return this.run(() => jobTasks(this.core, id, owner, query));
+  }
+  listTasks(
+    owner: string | null,
+    query: TaskPageQuery & { before?: number },
+  ): Promise<Outcome<TaskPage>> {
+    return this.run(() => listTasks(this.core, owner, query));
   }
   getTask(owner: string | null, id: string): Promise<Outcome<TaskView>> {
     return this.run(() => getTask(this.core, id, owner));
+  }
+  getTaskResult(owner: string | null, id: string): Promise<Outcome<TaskResult>> {
+    return this.run(() => getTaskResult(this.core, id, owner));
   }
   readLogs(
     owner: string | null,

@@ -28,7 +28,21 @@ export function recordAttempt(
   });
 }
 
-export function attemptHistory(sql: Sql, task: TaskRow): AttemptView[] {
+/** A task's ended attempts, and its current one once it has succeeded. */
+export function attemptHistory(
+  sql: Sql,
+  task: Pick<
+    TaskRow,
+    | 'id'
+    | 'state'
+    | 'attempt'
+    | 'worker_id'
+    | 'exit_code'
+    | 'assigned_at'
+    | 'started_at'
+    | 'finished_at'
+  >,
+): AttemptView[] {
   const ended = attemptsOfTask(sql, task.id).map(toAttemptView);
   if (task.state !== 'succeeded' || task.finished_at === null) return ended;
   return [

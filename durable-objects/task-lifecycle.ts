@@ -3,7 +3,7 @@
  * worker inside its UPDATE (db/attempts.ts), so a late or duplicate report from an old attempt
  * changes nothing.
  */
-import type { CompleteFrame, FailFrame, ProgressFrame, TaskRef } from '../protocol/index.ts';
+import type { FailFrame, ProgressFrame, TaskRef } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import * as attempts from './db/attempts.ts';
 import type { FailingAttempt } from './db/attempts.ts';
@@ -11,6 +11,8 @@ import { tellAgentsToStop, wakeAt, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
 import { retryDelayMs, TIMEOUT_GRACE_MS } from './job-policy.ts';
 import { recordAttempt } from './task-attempts.ts';
+import { chargeJobResults } from './db/task-results.ts';
+import type { StoredReport } from './result-budget.ts';
 
 export interface AssignedTask {
   id: string;
@@ -87,12 +89,15 @@ export function markStarted(
   return ignored;
 }
 
-/** Commits completions of current attempts; returns the reports that were stale and ignored. */
+/**
+ * Commits completions of current attempts, their results stored as priced (result-budget.ts);
+ * returns the reports that were stale and ignored.
+ */
 export function completeTasks(
   sql: Sql,
   effects: Effects,
   workerId: string,
-  items: CompleteFrame['tasks'],
+  items: readonly StoredReport[],
   now: number,
 ): TaskRef[] {
   const ignored: TaskRef[] = [];
@@ -102,12 +107,15 @@ export function completeTasks(
       { taskId: item.taskId, attempt: item.attempt, workerId },
       {
         exitCode: item.exitCode ?? null,
-        result: item.result === undefined ? null : JSON.stringify(item.result),
+        result: item.stored.json,
+        resultIsPayload: item.stored.isPayload,
         now,
       },
     );
-    if (jobId) effects.endedTasks.push({ id: item.taskId, jobId, state: 'succeeded' });
-    else ignored.push({ taskId: item.taskId, attempt: item.attempt });
+    if (jobId) {
+      chargeJobResults(sql, jobId, item.stored.bytes);
+      effects.endedTasks.push({ id: item.taskId, jobId, state: 'succeeded' });
+    } else ignored.push({ taskId: item.taskId, attempt: item.attempt });
   }
   effects.dispatch ||= effects.endedTasks.length > 0;
   return ignored;

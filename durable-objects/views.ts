@@ -6,8 +6,7 @@ import type {
   TaskView,
   WorkerView,
 } from '../protocol/index.ts';
-import { withoutInline } from './aggregate-inline.ts';
-import type { JobRow, TaskRow, WorkerRow } from './db/rows.ts';
+import type { JobRow, WorkerRow } from './db/rows.ts';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -44,37 +43,11 @@ export function toWorkerView(
   };
 }
 
-/** An aggregation step's inline outputs are shown by their size, not their bytes. */
-function taskResult(kind: string, result: unknown): unknown {
-  return kind.startsWith('aggregate-') ? withoutInline(result) : result;
-}
-
-export function toTaskView(row: TaskRow): TaskView {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    index: row.idx,
-    kind: row.kind,
-    state: row.state,
-    attempt: row.attempt,
-    workerId: row.worker_id,
-    pinnedWorkerId: row.pinned_worker_id,
-    exitCode: row.exit_code,
-    error: row.error,
-    result: row.result === null ? null : taskResult(row.kind, JSON.parse(row.result)),
-    logTruncated: row.log_truncated === 1,
-    createdAt: iso(row.created_at),
-    assignedAt: isoOrNull(row.assigned_at),
-    startedAt: isoOrNull(row.started_at),
-    finishedAt: isoOrNull(row.finished_at),
-  };
-}
-
 export function toJobView(
   row: JobRow,
   counts: TaskCounts,
   attempts: AttemptCounts,
-  tasks?: TaskView[],
+  tasks?: { tasks: TaskView[]; next: string | null },
 ): JobView {
   return {
     id: row.id,
@@ -89,6 +62,6 @@ export function toJobView(
     createdAt: iso(row.created_at),
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),
-    ...(tasks ? { tasks } : {}),
+    ...(tasks ? { tasks: tasks.tasks, tasksNext: tasks.next } : {}),
   };
 }

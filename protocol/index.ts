@@ -7,6 +7,7 @@ export * from './errors.ts';
 export * from './workers.ts';
 export * from './policy.ts';
 export * from './retention.ts';
+export * from './page-cursor.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';

@@ -1,7 +1,8 @@
 /** API schemas for jobs and tasks: what a client submits and what it reads back. */
 import { z } from 'zod';
 import { isContainedPath } from './paths.ts';
-import { MAX_TASKS_PER_JOB } from './limits.ts';
+import { MAX_PAGE_ROWS, MAX_TASKS_PER_JOB } from './limits.ts';
+import { Cursor } from './page-cursor.ts';
 import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
 import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
@@ -101,7 +102,12 @@ export const TaskView = z.object({
   pinnedWorkerId: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   error: z.string().nullable(),
+  /** The result, when its JSON is at most RESULT_PREVIEW_BYTES; else null and `resultOmitted`. */
   result: z.unknown().nullable(),
+  /** Bytes of the stored result's JSON; null: no result. */
+  resultBytes: z.number().int().nullable(),
+  /** The result is larger than a view shows: read it at `GET /v1/tasks/:id/result`. */
+  resultOmitted: z.boolean(),
   logTruncated: z.boolean(),
   createdAt: z.string(),
   assignedAt: z.string().nullable(),
@@ -137,21 +143,48 @@ export const JobView = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** The first page of its tasks, by index (only on `GET /v1/jobs/:id` and the submit reply). */
   tasks: z.array(TaskView).optional(),
+  /** With `tasks`: the cursor of the next page at `GET /v1/jobs/:id/tasks`; null: none left. */
+  tasksNext: z.string().nullable().optional(),
 });
 export type JobView = z.infer<typeof JobView>;
 
+/** A task's whole stored result (`GET /v1/tasks/:id/result`), which views show only when small. */
+export const TaskResult = z.object({
+  id: z.string(),
+  result: z.unknown().nullable(),
+  resultBytes: z.number().int().nullable(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+/** The cursor of a view's next page (`?cursor=`); null: this page was the last. */
+const Next = z.string().nullable();
+export const JobPage = z.object({ jobs: z.array(JobView), next: Next });
+export type JobPage = z.infer<typeof JobPage>;
+export const TaskPage = z.object({ tasks: z.array(TaskView), next: Next });
+export type TaskPage = z.infer<typeof TaskPage>;
+
+const PageLimit = z.coerce.number().int().min(1).max(MAX_PAGE_ROWS);
+
+/** Jobs, newest first: `limit` (default 100) per page, within VIEW_BUDGET_BYTES. */
 export const ListJobsQuery = z.strictObject({
   state: JobState.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: PageLimit.optional(),
+  cursor: Cursor.optional(),
 });
 
+/** Tasks across jobs, newest first: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES. */
 export const ListTasksQuery = z.strictObject({
   state: TaskState.optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  limit: PageLimit.optional(),
+  cursor: Cursor.optional(),
 });
 
+/** A job's tasks by index: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES. */
+export const JobTasksQuery = ListTasksQuery;
+
 export const JobQuery = z.strictObject({
-  /** Include at most this many tasks in the job view (default 1000). */
-  tasks: z.coerce.number().int().min(0).max(10_000).optional(),
+  /** Include at most this many tasks in the job view (default 1000; 0: none, counts only). */
+  tasks: z.coerce.number().int().min(0).max(MAX_PAGE_ROWS).optional(),
 });

@@ -25,3 +25,22 @@ export const MAX_LOG_CHUNKS_PER_FRAME = 256;
 export const MAX_LOG_CHUNK_BYTES = 64 * 1024;
 /** Most tasks in one `assign`, `complete`, `fail` or `cancel` frame. */
 export const MAX_TASKS_PER_FRAME = 1000;
+/**
+ * Most bytes of JSON in one page of a view (tasks, jobs, log entries, result rows): rows are
+ * added until the next would pass it (a page always holds at least one), and the page says where
+ * to read on. An eighth of the 32 MiB a Worker → Durable Object call may carry.
+ */
+export const VIEW_BUDGET_BYTES = 4 * 1024 * 1024;
+/** Most rows one page of a view holds (`limit` at most this). */
+export const MAX_PAGE_ROWS = 1000;
+/**
+ * Largest task result, in bytes of JSON, that a view shows inline; a larger one is shown by its
+ * size (`resultOmitted`) and read whole at `GET /v1/tasks/:id/result`.
+ */
+export const RESULT_PREVIEW_BYTES = 64 * 1024;
+/**
+ * Most bytes of results (JSON) the Scheduler stores for one job's tasks together. A task whose
+ * result would pass it fails (`result_too_large`, not retried). One result is at most a frame.
+ * An echo result equal to the job's payload is stored once, with the job, and counts nothing.
+ */
+export const MAX_JOB_RESULT_BYTES = 64 * 1024 * 1024;

@@ -13,12 +13,16 @@ import {
   WorkerView,
 } from './workers.ts';
 import {
+  JobPage,
   JobQuery,
+  JobTasksQuery,
   JobView,
   ListJobsQuery,
   ListTasksQuery,
   SubmitJobQuery,
   SubmitJobRequest,
+  TaskPage,
+  TaskResult,
   TaskView,
 } from './jobs.ts';
 import { LogEntry, LogPage, LogsQuery, LogStreamEnd } from './logs.ts';
@@ -54,8 +58,6 @@ export const HealthView = z.object({
   connectedWorkers: z.number().int(),
 });
 export const WorkerList = z.object({ workers: z.array(WorkerView) });
-export const JobList = z.object({ jobs: z.array(JobView) });
-export const TaskList = z.object({ tasks: z.array(TaskView) });
 export const ObjectStoreList = z.object({ objectStores: z.array(ObjectStoreView) });
 export const TenantList = z.object({ tenants: z.array(TenantView) });
 export const StoreRegistration = z.object({ store: ObjectStoreView, created: z.boolean() });
@@ -83,9 +85,10 @@ export const RESPONSE_SCHEMAS = {
   WorkerList,
   RegisteredWorker,
   JobView,
-  JobList,
+  JobPage,
   TaskView,
-  TaskList,
+  TaskPage,
+  TaskResult,
   LogEntry,
   LogPage,
   LogStreamEnd,
@@ -304,22 +307,33 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'get',
     path: '/v1/jobs',
     operationId: 'listJobs',
-    summary: 'Jobs, newest first',
+    summary: 'Jobs, newest first, a page at a time (without their tasks)',
     tag: 'jobs',
     query: ListJobsQuery,
-    replies: { 200: { description: 'the jobs', content: json(JobList) } },
+    replies: { 200: { description: 'a page of jobs', content: json(JobPage) } },
     errors: { 400: BAD_QUERY, 500: INTERNAL },
   },
   {
     method: 'get',
     path: '/v1/jobs/{id}',
     operationId: 'getJob',
-    summary: 'One job with its task counts, attempts, timings and tasks',
+    summary: 'One job with its task counts, attempts, timings and the first page of its tasks',
     tag: 'jobs',
     pathParams: uuidParam('job'),
     query: JobQuery,
     replies: { 200: { description: 'the job', content: json(JobView) } },
     errors: { 400: BAD_QUERY, 404: NO_JOB, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/jobs/{id}/tasks',
+    operationId: 'jobTasks',
+    summary: "A page of a job's tasks, by index",
+    tag: 'jobs',
+    pathParams: uuidParam('job'),
+    query: JobTasksQuery,
+    replies: { 200: { description: 'a page of tasks', content: json(TaskPage) } },
+    errors: { 400: BAD_QUERY, 404: 'no such job', 500: INTERNAL },
   },
   {
     method: 'post',
@@ -369,10 +383,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'get',
     path: '/v1/tasks',
     operationId: 'listTasks',
-    summary: 'Tasks across jobs',
+    summary: 'Tasks across jobs, newest first, a page at a time',
     tag: 'tasks',
     query: ListTasksQuery,
-    replies: { 200: { description: 'the tasks', content: json(TaskList) } },
+    replies: { 200: { description: 'a page of tasks', content: json(TaskPage) } },
     errors: { 400: BAD_QUERY, 500: INTERNAL },
   },
   {
@@ -383,6 +397,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
     tag: 'tasks',
     pathParams: uuidParam('task'),
     replies: { 200: { description: 'the task', content: json(TaskView) } },
+    errors: { 404: 'no such task', 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/{id}/result',
+    operationId: 'taskResult',
+    summary: "A task's whole stored result, which views show only up to 64 KiB",
+    tag: 'tasks',
+    pathParams: uuidParam('task'),
+    replies: { 200: { description: 'the result', content: json(TaskResult) } },
     errors: { 404: 'no such task', 500: INTERNAL },
   },
   {

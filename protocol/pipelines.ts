@@ -246,7 +246,7 @@ export const PipelineSubmission = z.object({
   jobId: z.string(),
   /** Every task of the submission, in the order of the data items. */
   taskIds: z.array(z.string()),
-  /** The first 100 tasks in full (with `?wait=`, as they ended). */
+  /** The first 100 tasks in full (with `?wait=`, as they ended), fewer past VIEW_BUDGET_BYTES. */
   tasks: z.array(PipelineTaskView),
 });
 export type PipelineSubmission = z.infer<typeof PipelineSubmission>;

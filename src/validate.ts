@@ -1,7 +1,13 @@
 /** Request parsing at the edge: JSON bodies and query strings checked against protocol schemas. */
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { MAX_JSON_DEPTH, tooDeep } from '../protocol/index.ts';
+import {
+  MAX_JSON_DEPTH,
+  decodeCursor,
+  tooDeep,
+  type CursorKey,
+  type CursorView,
+} from '../protocol/index.ts';
 import { ApiError, badRequest } from './errors.ts';
 
 function issues(error: z.ZodError) {
@@ -67,6 +73,20 @@ export function readQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T
   if (!result.success)
     throw badRequest(describe(result.error, 'query'), { issues: issues(result.error) });
   return result.data;
+}
+
+/** The key a page cursor of `view` holds; one this API did not give for that view is a 400. */
+export function cursorKey<V extends CursorView>(
+  view: V,
+  cursor: string | undefined,
+): CursorKey<V> | undefined {
+  if (cursor === undefined) return undefined;
+  const key = decodeCursor(view, cursor);
+  if (key === null)
+    throw badRequest(
+      'cursor is not one this list gave: pass the "next" of its previous page as it came',
+    );
+  return key;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

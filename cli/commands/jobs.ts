@@ -9,10 +9,14 @@ import { watchJob } from '../watch.ts';
 export const jobs: Command = {
   name: 'jobs',
   summary: 'list jobs, newest first',
-  usage: '[--state queued|running|succeeded|failed|cancelled] [--limit N]',
+  usage: '[--state queued|running|succeeded|failed|cancelled] [--limit N] [--cursor C]',
+  details:
+    'A page holds --limit jobs (100; 1000 at most) or 4 MiB of JSON, whichever comes first; the\n' +
+    'line after it says how to read the next. --json prints the page ({"jobs", "next"}).',
   flags: {
     state: { type: 'string', value: 'STATE', help: 'only jobs in this state' },
     limit: { type: 'string', value: 'N', help: 'at most N jobs' },
+    cursor: { type: 'string', value: 'C', help: 'the page after the one that printed C' },
   },
   async run(ctx) {
     takePositionals(ctx.args, []);
@@ -20,16 +24,23 @@ export const jobs: Command = {
     if (state !== undefined && !JobState.safeParse(state).success)
       throw new UsageError(`--state must be one of ${JobState.options.join(', ')}`);
     const limit = numberFlag(ctx.args, 'limit', { min: 1, max: 1000 });
-    const list = await ctx.client.listJobs(state as JobState | undefined, limit);
-    if (ctx.json) ctx.printJson({ jobs: list });
-    else ctx.out(list.length ? jobsTable(list, ctx.width) : 'no jobs');
+    const cursor = stringFlag(ctx.args, 'cursor');
+    const page = await ctx.client.jobsPage({ state: state as JobState | undefined, limit, cursor });
+    if (ctx.json) {
+      ctx.printJson(page);
+      return 0;
+    }
+    ctx.out(page.jobs.length ? jobsTable(page.jobs, ctx.width) : 'no jobs');
+    const again = ['tm jobs', ...(state ? [`--state ${state}`] : [])];
+    if (limit !== undefined) again.push(`--limit ${limit}`);
+    if (page.next !== null) ctx.out(`more: ${again.join(' ')} --cursor ${page.next}`);
     return 0;
   },
 };
 
 export const job: Command = {
   name: 'job',
-  summary: 'show a job: state, counts, attempts, progress, timings and tasks',
+  summary: 'show a job: state, counts, attempts, progress, timings and its first 1000 tasks',
   usage: 'ID [--wait]',
   details: 'With --wait: exits 0 when the job succeeds, 1 when it fails or is cancelled.',
   flags: {
@@ -42,6 +53,8 @@ export const job: Command = {
       : await ctx.client.getJob(id!);
     if (ctx.json) ctx.printJson(view);
     else ctx.out(jobDetail(view, ctx.width));
+    if (!ctx.json && view.tasksNext)
+      ctx.out(`more tasks: tm tasks --job ${view.id} --cursor ${view.tasksNext}`);
     if (!boolFlag(ctx.args, 'wait')) return 0;
     return view.state === 'succeeded' ? 0 : 1;
   },

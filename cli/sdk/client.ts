@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ErrorBody,
   isEndState,
+  JobPage,
   JobView,
   LogEntry,
   LogPage,
@@ -12,6 +13,8 @@ import {
   RegisteredWorker,
   ResultPage,
   StorageReport,
+  TaskPage,
+  TaskResult,
   TaskView,
   WorkerView,
   type JobState,
@@ -38,6 +41,13 @@ import { ndjsonLines } from './ndjson.ts';
 
 export type LogScope = { taskId: string } | { jobId: string };
 export type FollowEvent = LogEntry | LogStreamEnd;
+
+/** Which page of a paged list: `limit` rows at most (1000), from `cursor` (a page's `next`). */
+export interface PageQuery<State extends string> {
+  state?: State | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
 
 export interface ClientOptions {
   token?: string;
@@ -79,22 +89,33 @@ export class TmClient {
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
   submitJob = (request: SubmitJobRequest, waitSeconds?: number) =>
     this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
+  /** A job with the first `tasks` of its tasks (default 1000, 0: none); `tasksNext` pages on. */
   getJob = (id: string, tasks?: number) =>
     this.call('GET', `/v1/jobs/${id}${tasks === undefined ? '' : `?tasks=${tasks}`}`, JobView);
+  /** The first page of jobs, newest first (see jobsPage for the rest). */
   listJobs = (state?: JobState, limit?: number) =>
-    this.call(
-      'GET',
-      `/v1/jobs${query({ state, limit })}`,
-      z.object({ jobs: z.array(JobView) }),
-    ).then((r) => r.jobs);
+    this.jobsPage({ state, limit }).then((page) => page.jobs);
+  /** One page of jobs, newest first; pass its `next` as `cursor` for the next. */
+  jobsPage = (page: PageQuery<JobState> = {}) =>
+    this.call('GET', `/v1/jobs${query({ ...page })}`, JobPage);
   cancelJob = (id: string) => this.call('POST', `/v1/jobs/${id}/cancel`, JobView);
+  /** One page of a job's tasks, by index; pass its `next` as `cursor` for the next. */
+  jobTasksPage = (id: string, page: PageQuery<TaskState> = {}) =>
+    this.call('GET', `/v1/jobs/${id}/tasks${query({ ...page })}`, TaskPage);
+  /** Every task of a job (in `state`, if given), by index, read a page at a time. */
+  jobTasks = (id: string, page: Omit<PageQuery<TaskState>, 'cursor'> = {}) =>
+    this.pages((cursor) => this.jobTasksPage(id, { ...page, cursor }));
   getTask = (id: string) => this.call('GET', `/v1/tasks/${id}`, TaskView);
-  listTasks = (state?: TaskState) =>
-    this.call(
-      'GET',
-      `/v1/tasks${state ? `?state=${state}` : ''}`,
-      z.object({ tasks: z.array(TaskView) }),
-    ).then((r) => r.tasks);
+  /** A task's whole result: views show results only up to 64 KiB (`resultOmitted` past it). */
+  getTaskResult = (id: string) => this.call('GET', `/v1/tasks/${id}/result`, TaskResult);
+  /** The first page of tasks across jobs, newest first (see tasksPage and tasks for the rest). */
+  listTasks = (state?: TaskState) => this.tasksPage({ state }).then((page) => page.tasks);
+  /** One page of tasks across jobs, newest first; pass its `next` as `cursor` for the next. */
+  tasksPage = (page: PageQuery<TaskState> = {}) =>
+    this.call('GET', `/v1/tasks${query({ ...page })}`, TaskPage);
+  /** Every task across jobs (in `state`, if given), newest first, read a page at a time. */
+  tasks = (page: Omit<PageQuery<TaskState>, 'cursor'> = {}) =>
+    this.pages((cursor) => this.tasksPage({ ...page, cursor }));
   registerStore = (request: RegisterObjectStoreRequest) =>
     this.call(
       'POST',
@@ -196,6 +217,18 @@ export class TmClient {
     for await (const line of ndjsonLines(response.body)) {
       const end = LogStreamEnd.safeParse(line);
       yield end.success ? end.data : LogEntry.parse(line);
+    }
+  }
+
+  /** The tasks of every page from `read`, following each page's `next`. */
+  private async *pages(
+    read: (cursor: string | undefined) => Promise<TaskPage>,
+  ): AsyncGenerator<TaskView> {
+    for (let cursor: string | undefined; ;) {
+      const page = await read(cursor);
+      yield* page.tasks;
+      if (page.next === null) return;
+      cursor = page.next;
     }
   }
 

@@ -113,15 +113,17 @@ export function markStarted(sql: Sql, fence: AttemptFence, now: number): boolean
 export function completeAttempt(
   sql: Sql,
   fence: AttemptFence,
-  end: { exitCode: number | null; result: string | null; now: number },
+  end: { exitCode: number | null; result: string | null; resultIsPayload: boolean; now: number },
 ): string | null {
   return (
     sql.row(
       z.object({ job_id: z.string() }),
-      `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, error = NULL, finished_at = ?
+      `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, result_is_payload = ?,
+         error = NULL, finished_at = ?
        WHERE ${FENCE} RETURNING job_id`,
       end.exitCode,
       end.result,
+      end.resultIsPayload ? 1 : 0,
       end.now,
       ...fenceValues(fence),
     )?.job_id ?? null
@@ -295,6 +297,24 @@ export function findAggregateAttempt(
     z.object({ kind: z.string(), job_id: z.string(), spec: z.string() }),
     `SELECT t.kind, t.job_id, j.spec FROM tasks t JOIN jobs j ON j.id = t.job_id
      WHERE ${JOINED_FENCE} AND t.kind LIKE 'aggregate-%'`,
+    ...fenceValues(fence),
+  );
+}
+
+/** The live attempt a report names, with its kind and the bytes of results its job has stored. */
+export const ReportTarget = z.object({
+  job_id: z.string(),
+  kind: z.string(),
+  result_bytes: z.number().int(),
+});
+export type ReportTarget = z.infer<typeof ReportTarget>;
+
+/** What a reported result is priced against (result-budget.ts); null when the attempt is not live. */
+export function findReportTarget(sql: Sql, fence: AttemptFence): ReportTarget | null {
+  return sql.row(
+    ReportTarget,
+    `SELECT t.job_id, t.kind, j.result_bytes FROM tasks t JOIN jobs j ON j.id = t.job_id
+     WHERE ${JOINED_FENCE}`,
     ...fenceValues(fence),
   );
 }

@@ -49,17 +49,25 @@ export function findOwnedJob(sql: Sql, id: string, owner: string | null): JobRow
   );
 }
 
-export function listJobs(
+/**
+ * Up to `limit` jobs `owner` may see (null: the admin, all of them), in `state` if given, created
+ * before `before` (a job's creation time and id; null: from the newest), newest first: keyed on
+ * (created_at, id), so that pages never shift.
+ */
+export function jobRowsBefore(
   sql: Sql,
-  state: JobState | undefined,
-  limit: number,
   owner: string | null,
+  state: JobState | undefined,
+  before: readonly [number, string] | null,
+  limit: number,
 ): JobRow[] {
   const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
+  const keyed = before ? `${clause ? `${clause} AND` : 'WHERE'} (created_at, id) < (?, ?)` : clause;
   return sql.rows(
     JobRow,
-    `SELECT * FROM jobs ${whereVisible(clause, 'jobs.id')} ORDER BY created_at DESC LIMIT ?`,
+    `SELECT * FROM jobs ${whereVisible(keyed, 'jobs.id')} ORDER BY created_at DESC, id DESC LIMIT ?`,
     ...values,
+    ...(before ?? []),
     limit,
   );
 }

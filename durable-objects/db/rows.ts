@@ -56,6 +56,8 @@ export const JobRow = z.object({
   cancel_requested: int,
   phase: textOrNull,
   tasks_total: int,
+  /** Bytes of results its tasks have stored (MAX_JOB_RESULT_BYTES). */
+  result_bytes: int,
   n_succeeded: int,
   n_failed: int,
   n_cancelled: int,
@@ -83,6 +85,8 @@ export const TaskRow = z.object({
   exit_code: intOrNull,
   error: textOrNull,
   result: textOrNull,
+  /** 1: the result is the job's payload (an echo), stored once with the job. */
+  result_is_payload: int,
   spec: textOrNull,
   progress: textOrNull,
   tenant_id: textOrNull,

@@ -241,6 +241,12 @@ export const MIGRATIONS: readonly string[] = [
     next_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Bytes of results each job has stored (MAX_JOB_RESULT_BYTES), and echo results kept as a
+  // reference to their job's payload rather than a copy per task.
+  `
+  ALTER TABLE jobs ADD COLUMN result_bytes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN result_is_payload INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

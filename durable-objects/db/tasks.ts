@@ -4,8 +4,8 @@ import { taskCost, TaskState, type TaskCounts } from '../../protocol/index.ts';
 import type { PlannedTask } from '../job-plan.ts';
 import { findJob } from './jobs.ts';
 import { Count, TaskRow } from './rows.ts';
-import { whereGiven, type Sql } from './sql.ts';
-import { notRemoved, whereVisible } from './removed-jobs.ts';
+import type { Sql } from './sql.ts';
+import { notRemoved } from './removed-jobs.ts';
 
 /** Adds tasks to a job (its first ones, or the next phase's), numbered after the ones it has. */
 export function insertTasks(
@@ -40,30 +40,30 @@ export function insertTasks(
   sql.run(`UPDATE jobs SET tasks_total = tasks_total + ? WHERE id = ?`, tasks.length, jobId);
 }
 
-/** A job's tasks in index order; `limit` of them, or all. */
-export function tasksOfJob(sql: Sql, jobId: string, limit?: number): TaskRow[] {
+/** Up to `limit` whole rows of a job's tasks after index `afterIdx` (-1: from the first). */
+export function jobTaskRowsAfter(
+  sql: Sql,
+  jobId: string,
+  afterIdx: number,
+  limit: number,
+): TaskRow[] {
   return sql.rows(
     TaskRow,
-    `SELECT * FROM tasks WHERE job_id = ? ORDER BY idx LIMIT ?`,
+    `SELECT * FROM tasks WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?`,
     jobId,
-    limit ?? -1,
+    afterIdx,
+    limit,
   );
 }
 
-/** The tasks of every job, newest first, of one state or owner when given. */
-export function listTasks(
-  sql: Sql,
-  state: TaskState | undefined,
-  limit: number,
-  owner: string | null,
-): TaskRow[] {
-  const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
-  return sql.rows(
-    TaskRow,
-    `SELECT * FROM tasks ${whereVisible(clause, 'tasks.job_id')} ORDER BY seq DESC LIMIT ?`,
-    ...values,
-    limit,
+/** The ids of a job's tasks, by index. */
+export function jobTaskIds(sql: Sql, jobId: string): string[] {
+  const rows = sql.rows(
+    z.object({ id: z.string() }),
+    `SELECT id FROM tasks WHERE job_id = ? ORDER BY idx`,
+    jobId,
   );
+  return rows.map((row) => row.id);
 }
 
 /**

@@ -1,15 +1,16 @@
-/** /v1/jobs: submit, list, read and cancel jobs, and read their output. */
+/** /v1/jobs: submit, list, read and cancel jobs, and page their tasks and read their output. */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
 import { badRequest, unwrap } from '../errors.ts';
-import { pathId, readJson, readQuery } from '../validate.ts';
+import { cursorKey, pathId, readJson, readQuery } from '../validate.ts';
 import { ownerScope } from '../auth/principal.ts';
 import { serveLogs } from './logs.ts';
 import {
   JOB_KINDS,
   ResultQuery,
   JobQuery,
+  JobTasksQuery,
   ListJobsQuery,
   SubmitJobQuery,
   SubmitJobRequest,
@@ -35,12 +36,19 @@ export const jobs = new Hono<AppEnv>()
     return c.json(job, 202);
   })
   .get('/', async (c) => {
-    const { state, limit } = readQuery(c, ListJobsQuery);
-    return c.json({ jobs: unwrap(await scheduler(c.env).listJobs(ownerScope(c), state, limit)) });
+    const { cursor, ...query } = readQuery(c, ListJobsQuery);
+    const before = cursorKey('jobs', cursor) ?? null;
+    return c.json(unwrap(await scheduler(c.env).listJobs(ownerScope(c), { ...query, before })));
   })
   .get('/:id', async (c) => {
     const { tasks } = readQuery(c, JobQuery);
     return c.json(unwrap(await scheduler(c.env).getJob(ownerScope(c), pathId(c, 'job'), tasks)));
+  })
+  .get('/:id/tasks', async (c) => {
+    const { cursor, ...query } = readQuery(c, JobTasksQuery);
+    const after = cursorKey('job-tasks', cursor)?.[0];
+    const id = pathId(c, 'job');
+    return c.json(unwrap(await scheduler(c.env).jobTasks(ownerScope(c), id, { ...query, after })));
   })
   .post('/:id/cancel', async (c) => {
     return c.json(unwrap(await scheduler(c.env).cancelJob(ownerScope(c), pathId(c, 'job'))));

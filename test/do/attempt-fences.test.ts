@@ -13,7 +13,7 @@ import {
   markStarted,
   setProgress,
 } from '../../durable-objects/db/attempts.ts';
-import { findOwnedTask, tasksOfJob } from '../../durable-objects/db/tasks.ts';
+import { findOwnedTask, jobTaskRowsAfter } from '../../durable-objects/db/tasks.ts';
 import { cleanUp, stub, submitJob } from './helpers.ts';
 
 afterEach(cleanUp);
@@ -24,7 +24,7 @@ describe('attempt fences', () => {
     const job = await submitJob({ kind: 'echo', payload: 'fenced' });
     await runInDurableObject(stub(), (_, state) => {
       const sql = createSql(state.storage);
-      const [task] = tasksOfJob(sql, job.id);
+      const [task] = jobTaskRowsAfter(sql, job.id, -1, 1);
       if (!task) throw new Error('the job has no task');
       const taskId = task.id;
       const now = 1_000;
@@ -49,12 +49,18 @@ describe('attempt fences', () => {
       // The ended attempt is no longer live: every later report of it writes nothing.
       expect(failAttempt(sql, live, end)).toBe(false);
       expect(loseAttempt(sql, live, { failed: false, losses: 1, error: 'lost', now })).toBe(false);
-      expect(completeAttempt(sql, live, { exitCode: 0, result: null, now })).toBeNull();
+      expect(
+        completeAttempt(sql, live, { exitCode: 0, result: null, resultIsPayload: false, now }),
+      ).toBeNull();
 
       expect(assignTask(sql, taskId, 'w2', now, 0)?.attempt).toBe(2);
       const second = { taskId, attempt: 2, workerId: 'w2' };
-      expect(completeAttempt(sql, live, { exitCode: 0, result: null, now })).toBeNull();
-      expect(completeAttempt(sql, second, { exitCode: 0, result: '"ok"', now })).toBe(job.id);
+      expect(
+        completeAttempt(sql, live, { exitCode: 0, result: null, resultIsPayload: false, now }),
+      ).toBeNull();
+      expect(
+        completeAttempt(sql, second, { exitCode: 0, result: '"ok"', resultIsPayload: false, now }),
+      ).toBe(job.id);
       expect(findOwnedTask(sql, taskId, null)).toMatchObject({
         state: 'succeeded',
         result: '"ok"',

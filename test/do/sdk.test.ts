@@ -69,6 +69,31 @@ describe('TmClient in a Worker', () => {
     expect(view.history).toMatchObject([{ attempt: 1, outcome: 'succeeded' }]);
   });
 
+  it("pages a job's tasks and tasks across jobs, and reads a whole result", async () => {
+    const sdk = client();
+    const { agent } = await joinAgent();
+    const payload = 'p'.repeat(70 * 1024);
+    const job = await sdk.submitJob({ kind: 'echo', payload, count: 3 });
+    const frame = await agent.nextFrame('assign');
+    for (const task of frame.tasks) complete(agent, task, payload);
+    await sdk.waitJob(job.id, 5000, 20);
+    const first = await sdk.jobTasksPage(job.id, { limit: 2 });
+    expect(first.tasks.map((task) => task.index)).toEqual([0, 1]);
+    expect(first.tasks[0]).toMatchObject({ result: null, resultOmitted: true });
+    const rest = await sdk.jobTasksPage(job.id, { limit: 2, cursor: first.next ?? '' });
+    expect(rest).toMatchObject({ tasks: [{ index: 2 }], next: null });
+    const all = [];
+    for await (const task of sdk.jobTasks(job.id, { limit: 1 })) all.push(task.index);
+    expect(all).toEqual([0, 1, 2]);
+    const across = [];
+    for await (const task of sdk.tasks({ state: 'succeeded', limit: 2 }))
+      if (task.jobId === job.id) across.push(task.index);
+    expect(across).toEqual([2, 1, 0]);
+    expect((await sdk.getTaskResult(first.tasks[0]!.id)).result).toBe(payload);
+    const jobs = await sdk.jobsPage({ limit: 1 });
+    expect(jobs.jobs).toHaveLength(1);
+  });
+
   it('raises the API error with its status and code', async () => {
     const error = await client()
       .getJob(crypto.randomUUID())

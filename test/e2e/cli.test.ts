@@ -284,6 +284,33 @@ describe('tm: command jobs', () => {
     ).not.toContainEqual(expect.objectContaining({ id }));
   });
 
+  it('pages tasks, and reads a result larger than a view shows', async () => {
+    const payload = 'x'.repeat(70 * 1024);
+    const job = await stack.client.submitJob({ kind: 'echo', payload, count: 5 }, 30);
+    expect(job.state).toBe('succeeded');
+    const first = await tm(['tasks', '--job', job.id, '--limit', '2']);
+    expect(first.code, first.stderr).toBe(0);
+    const more = first.stdout.match(/^more: tm tasks --job \S+ --limit 2 --cursor (\S+)$/m);
+    expect(more).not.toBeNull();
+    const second = await tm(['tasks', '--job', job.id, '--limit', '2', '--cursor', more![1]!]);
+    expect(second.stdout).toContain(job.tasks![2]!.id);
+    expect(second.stdout).not.toContain(job.tasks![0]!.id);
+    const all = (await tm(['tasks', '--job', job.id, '--all', '--limit', '2', '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { index: number; resultOmitted: boolean });
+    expect(all.map((task) => task.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(all.every((task) => task.resultOmitted)).toBe(true);
+
+    const shown = await tm(['task', job.tasks![0]!.id]);
+    expect(shown.stdout).toContain(`result: ${payload.length + 2} bytes, larger than a view shows`);
+    const whole = await tm(['task', job.tasks![0]!.id, '--result', '--json']);
+    expect(JSON.parse(whole.stdout)).toBe(payload);
+    const bad = await tm(['tasks', '--cursor', 'not-a-cursor']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/cursor is not one this list gave/);
+  });
+
   it('exits 1 when the job fails, and 3 for an unknown job', async () => {
     const failed = await tm([
       'submit',

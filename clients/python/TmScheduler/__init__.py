@@ -62,6 +62,8 @@ from .session import (  # noqa: E402
     DeregisterWorker,
     GetJob,
     GetTask,
+    GetTaskResult,
+    JobTasks,
     ListRunningTasks,
     ListWorkers,
     NewSession,

@@ -251,13 +251,37 @@ class Client(TenantsAndPipelines):
         return Job.from_api(reply)
 
     def get_job(self, job: Union[str, Job], *, tasks: Optional[int] = None) -> Job:
-        """One job with its state, counts, timings and (up to ``tasks``, default 1000) tasks."""
+        """One job with its state, counts, timings and the first page of its tasks (up to
+        ``tasks``, default 1000, within 4 MiB; ``tasks_next`` says where the rest are)."""
         return Job.from_api(self._http.json("GET", f"/v1/jobs/{_id_of(job)}", query={"tasks": tasks})[1])
 
     def list_jobs(self, state: Optional[str] = None, *, limit: Optional[int] = None) -> List[Job]:
-        """Jobs, newest first, optionally in one state."""
+        """The first page of jobs, newest first (``limit``, default 100), optionally in one state."""
         _, reply = self._http.json("GET", "/v1/jobs", query={"state": state, "limit": limit})
         return [Job.from_api(j) for j in reply["jobs"]]
+
+    def iter_jobs(self, state: Optional[str] = None, *, page_size: Optional[int] = None) -> Iterator[Job]:
+        """Every job, newest first, optionally in one state, read a page at a time."""
+        for item in self._pages("/v1/jobs", "jobs", {"state": state, "limit": page_size}):
+            yield Job.from_api(item)
+
+    def iter_job_tasks(
+        self, job: Union[str, Job], state: Optional[str] = None, *, page_size: Optional[int] = None
+    ) -> Iterator[Task]:
+        """Every task of a job, by index, optionally in one state, read a page at a time."""
+        path = f"/v1/jobs/{_id_of(job)}/tasks"
+        for item in self._pages(path, "tasks", {"state": state, "limit": page_size}):
+            yield Task.from_api(item)
+
+    def _pages(self, path: str, rows: str, query: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+        """The rows of every page of a paged list, following each page's ``next`` cursor."""
+        cursor: Optional[str] = None
+        while True:
+            _, reply = self._http.json("GET", path, query={**query, "cursor": cursor})
+            yield from reply[rows]
+            cursor = reply.get("next")
+            if cursor is None:
+                return
 
     def cancel_job(self, job: Union[str, Job]) -> Job:
         """Cancels a job; raises :class:`Conflict` if it already ended."""
@@ -286,14 +310,24 @@ class Client(TenantsAndPipelines):
         """One task, with its ``history`` of ended attempts."""
         return Task.from_api(self._http.json("GET", f"/v1/tasks/{_id_of(task)}")[1])
 
+    def get_task_result(self, task: Union[str, Task]) -> Any:
+        """A task's whole result, which views show only up to 64 KiB (``result_omitted``)."""
+        return self._http.json("GET", f"/v1/tasks/{_id_of(task)}/result")[1]["result"]
+
     def list_tasks(self, state: Optional[str] = None, *, limit: Optional[int] = None) -> List[Task]:
-        """Tasks, optionally in one state (``queued``, ``running``, ...)."""
+        """The first page of tasks, newest first (``limit``, default 1000), optionally in one
+        state (``queued``, ``running``, ...); ``iter_tasks`` reads every page."""
         _, reply = self._http.json("GET", "/v1/tasks", query={"state": state, "limit": limit})
         return [Task.from_api(t) for t in reply["tasks"]]
 
+    def iter_tasks(self, state: Optional[str] = None, *, page_size: Optional[int] = None) -> Iterator[Task]:
+        """Every task, newest first, optionally in one state, read a page at a time."""
+        for item in self._pages("/v1/tasks", "tasks", {"state": state, "limit": page_size}):
+            yield Task.from_api(item)
+
     def list_running_tasks(self) -> List[Task]:
-        """Tasks running right now, each with the worker that runs it."""
-        return self.list_tasks("running")
+        """Every task running right now, each with the worker that runs it."""
+        return list(self.iter_tasks("running"))
 
     # -- logs -----------------------------------------------------------------------------------
 

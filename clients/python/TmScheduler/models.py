@@ -142,6 +142,7 @@ class Task:
     exit_code: Optional[int]
     error: Optional[str]
     result: Any
+    """The result when it is 64 KiB of JSON or less; else None, and ``result_omitted``."""
     log_truncated: bool
     created_at: Optional[datetime]
     assigned_at: Optional[datetime]
@@ -149,6 +150,10 @@ class Task:
     finished_at: Optional[datetime]
     history: Optional[List[Attempt]] = None
     """Every ended attempt, oldest first; only from ``get_task``."""
+    result_bytes: Optional[int] = None
+    """Bytes of the stored result's JSON; None: no result."""
+    result_omitted: bool = False
+    """The result is larger than views show: ``Client.get_task_result`` reads it whole."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -178,6 +183,8 @@ class Task:
             started_at=parse_time(data.get("startedAt")),
             finished_at=parse_time(data.get("finishedAt")),
             history=None if history is None else [Attempt.from_api(a) for a in history],
+            result_bytes=data.get("resultBytes"),
+            result_omitted=bool(data.get("resultOmitted", False)),
             raw=data,
         )
 
@@ -243,7 +250,10 @@ class Job:
     started_at: Optional[datetime]
     finished_at: Optional[datetime]
     tasks: List[Task] = field(default_factory=list)
+    """The first page of its tasks; ``Client.iter_job_tasks`` reads them all."""
     progress: Optional[AggregateProgress] = None
+    tasks_next: Optional[str] = None
+    """The cursor of the page of tasks after ``tasks``; None: ``tasks`` holds them all."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -274,6 +284,7 @@ class Job:
             finished_at=parse_time(data.get("finishedAt")),
             tasks=[Task.from_api(t) for t in data.get("tasks") or []],
             progress=None if progress is None else AggregateProgress.from_api(progress),
+            tasks_next=data.get("tasksNext"),
             raw=data,
         )
 

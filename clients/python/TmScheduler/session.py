@@ -20,6 +20,8 @@ __all__ = [
     "WaitJob",
     "CancelJob",
     "GetTask",
+    "GetTaskResult",
+    "JobTasks",
     "ListRunningTasks",
     "StreamLogs",
     "Aggregate",
@@ -85,7 +87,7 @@ def SubmitJob(command: Union[str, Sequence[str], Mapping[str, Any], None] = None
 
 
 def GetJob(job: Union[str, Job], *, tasks: Optional[int] = None) -> Job:  # noqa: N802
-    """One job with its state, task counts, timings and tasks."""
+    """One job with its state, task counts, timings and the first page of its tasks."""
     return CurrentSession().get_job(job, tasks=tasks)
 
 
@@ -102,6 +104,16 @@ def CancelJob(job: Union[str, Job]) -> Job:  # noqa: N802
 def GetTask(task: Union[str, Task]) -> Task:  # noqa: N802
     """One task with its history of attempts."""
     return CurrentSession().get_task(task)
+
+
+def GetTaskResult(task: Union[str, Task]) -> Any:  # noqa: N802
+    """A task's whole result, which views show only up to 64 KiB."""
+    return CurrentSession().get_task_result(task)
+
+
+def JobTasks(job: Union[str, Job], state: Optional[str] = None) -> Iterator[Task]:  # noqa: N802
+    """Every task of a job, by index, read a page at a time."""
+    return CurrentSession().iter_job_tasks(job, state)
 
 
 def ListRunningTasks() -> List[Task]:  # noqa: N802

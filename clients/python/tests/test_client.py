@@ -91,6 +91,27 @@ class ClientDataclassTest(unittest.TestCase):
         self.assertEqual(task.history[0].outcome, "succeeded")
         self.assertIn(job.id, [j.id for j in self.client.list_jobs("succeeded", limit=50)])
 
+    def test_tasks_are_paged_and_large_results_read_whole(self) -> None:
+        payload = "x" * (70 * 1024)
+        job = self.client.submit_job({"kind": "echo", "payload": payload, "count": 5}, wait=30)
+        self.assertEqual(job.state, "succeeded")
+        first = self.client.get_job(job, tasks=2)
+        self.assertEqual([t.index for t in first.tasks], [0, 1])
+        self.assertIsInstance(first.tasks_next, str)
+        # Past 64 KiB a view shows the result by its size; the whole one is a call away.
+        self.assertEqual((first.tasks[0].result, first.tasks[0].result_omitted), (None, True))
+        self.assertEqual(first.tasks[0].result_bytes, len(payload) + 2)
+        self.assertEqual(self.client.get_task_result(first.tasks[0]), payload)
+        tasks = list(self.client.iter_job_tasks(job, page_size=2))
+        self.assertEqual([t.index for t in tasks], [0, 1, 2, 3, 4])
+        self.assertEqual(len({t.id for t in tasks}), 5)
+        tm.NewSession(URL)
+        self.assertEqual([t.id for t in tm.JobTasks(job.id)], [t.id for t in tasks])
+        self.assertEqual(tm.GetTaskResult(tasks[4].id), payload)
+        newest = list(self.client.iter_tasks("succeeded", page_size=2))
+        self.assertTrue({t.id for t in tasks} <= {t.id for t in newest})
+        self.assertIn(job.id, [j.id for j in self.client.iter_jobs("succeeded", page_size=3)])
+
     def test_command_options_and_logs_page(self) -> None:
         job = self.client.submit_job(
             ["sh", "-c", 'echo "$GREETING from $(basename "$PWD") try $TM_ATTEMPT"'],
