@@ -17,8 +17,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTmProcess } from '../support/tm-process.ts';
-import { startFaultProxy, type FaultProxy } from '../support/s3-fault-proxy.ts';
-import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
+import {
+  registerProxiedStore,
+  startFaultProxy,
+  type FaultProxy,
+} from '../support/s3-fault-proxy.ts';
 
 const MAX_FINISHED = 4;
 /** The loopback bucket again, through a proxy that can refuse every call. */
@@ -50,14 +53,7 @@ beforeAll(async () => {
   store = createObjectStore(stack.s3!.access);
   data = await createDatasets({ store, prefix: 'retention/', files: 2, rowsPerFile: 1000 });
   proxy = await startFaultProxy(stack.s3!.endpoint);
-  await stack.client.registerStore({
-    name: FLAKY,
-    url: 's3://test-bucket',
-    endpoint: proxy.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    ...LOCAL_S3_CREDENTIALS,
-  });
+  await registerProxiedStore(stack.client, FLAKY, proxy);
 }, 180_000);
 
 afterAll(async () => {

@@ -6,10 +6,14 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobView, MapResult, SubmitJobRequest, TaskView } from '../../protocol/index.ts';
-import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
-import { startFaultProxy, type Fault, type FaultProxy } from '../support/s3-fault-proxy.ts';
+import {
+  registerProxiedStore,
+  startFaultProxy,
+  type Fault,
+  type FaultProxy,
+} from '../support/s3-fault-proxy.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -35,14 +39,7 @@ beforeAll(async () => {
   data = await createDatasets({ store, prefix: 'store-faults/', files: 4, rowsPerFile: 5000 });
   store.close();
   inputs = `${data.prefix}csv/`;
-  await stack.client.registerStore({
-    name: FLAKY,
-    url: 's3://test-bucket',
-    endpoint: proxy.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    ...LOCAL_S3_CREDENTIALS,
-  });
+  await registerProxiedStore(stack.client, FLAKY, proxy);
 }, 180_000);
 
 afterAll(async () => {

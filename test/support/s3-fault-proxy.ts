@@ -11,6 +11,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TmClient } from '../../cli/sdk/client.ts';
+import { LOCAL_S3_CREDENTIALS } from '../../cli/local/s3-server.ts';
 
 export type Fault =
   /** Destroys the connection without an answer (the client sees a reset). */
@@ -211,4 +213,20 @@ export async function startFaultProxy(upstreamEndpoint: string): Promise<FaultPr
       });
     },
   };
+}
+
+/** Registers the loopback bucket as store `name`, reached through `proxy`, with the local keys. */
+export async function registerProxiedStore(
+  client: TmClient,
+  name: string,
+  proxy: FaultProxy,
+): Promise<void> {
+  await client.registerStore({
+    name,
+    url: 's3://test-bucket',
+    endpoint: proxy.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    ...LOCAL_S3_CREDENTIALS,
+  });
 }
