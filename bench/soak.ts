@@ -31,6 +31,8 @@ interface Sample {
   tasksPerSecond: number;
   databaseBytes: number;
   liveTasks: number;
+  /** Whether command tasks were still being submitted: echo alone compares with bench:tasks. */
+  commandsRunning: boolean;
 }
 
 interface Storage {
@@ -94,6 +96,7 @@ async function soak(stack: Stack): Promise<{ baseline: number; samples: Sample[]
           seconds: Math.round((at - started) / 1000),
           tasksDone: done,
           tasksPerSecond: rate(done - last.done, at - last.at),
+          commandsRunning: commands.count < COMMAND_TASKS,
           ...now,
         };
         last = { at, done };
@@ -136,6 +139,7 @@ function summarize(baseline: number, samples: Sample[]): void {
   const rest = steady.slice(half.length);
   const peak = (list: Sample[]) => Math.max(0, ...list.map((s) => s.databaseBytes));
   const steadyRate = median(steady.map((s) => s.tasksPerSecond));
+  const echoAlone = median(steady.filter((s) => !s.commandsRunning).map((s) => s.tasksPerSecond));
   const perTask = median(
     steady.filter((s) => s.liveTasks > 0).map((s) => s.databaseBytes / s.liveTasks),
   );
@@ -144,6 +148,9 @@ function summarize(baseline: number, samples: Sample[]): void {
   );
   console.log(
     `  throughput        median ${steadyRate} tasks/s, ${((steadyRate / baseline) * 100).toFixed(0)}% of the fresh database's ${baseline}`,
+  );
+  console.log(
+    `  echo alone        median ${echoAlone} tasks/s once the command tasks were done, ${((echoAlone / baseline) * 100).toFixed(0)}% of the fresh database's`,
   );
   console.log(
     `  database size     peak ${mb(peak(half))} MB in its first half, ${mb(peak(rest))} MB in its second`,
