@@ -83,7 +83,7 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
     // ~200 MB, 2% of a Durable Object's 10 GB, and listing or sweeping them stays quick.
     maxFinishedJobs: positive(env.TM_MAX_FINISHED_JOBS, 100_000),
     // 500 deleted rows (with their index entries) take a few milliseconds in one transaction.
-    retentionBatchRows: positive(env.TM_RETENTION_BATCH_ROWS, 500),
+    retentionBatchRows: positive(env.TM_RETENTION_BATCH_ROWS, 2000),
     capCheckMs: positive(env.TM_RETENTION_CHECK_SECONDS, 60) * 1000,
   };
 }

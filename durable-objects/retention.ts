@@ -44,8 +44,12 @@ import {
   takeDueObjectRemovals,
 } from './db/object-removals.ts';
 
-/** Row-deleting transactions in one run; the alarm comes back at once for what is left. */
-const BATCHES_PER_RUN = 20;
+/**
+ * How long one run keeps deleting, a transaction at a time with a yield between them; the alarm
+ * comes back for what is left. Not a count of transactions: under load the yields are long, and a
+ * run that stopped after a few transactions fell behind the jobs finishing (bench:soak).
+ */
+const RUN_MS = 2_000;
 /** Result folders worked on in one run, and objects deleted from each. */
 const FOLDERS_PER_RUN = 4;
 const OBJECTS_PER_FOLDER = 200;
@@ -53,8 +57,10 @@ const OBJECTS_PER_FOLDER = 200;
 const HOLD_MS = 60_000;
 
 export async function runRetention(core: Core): Promise<void> {
-  sweep(core);
-  await deleteRemovedRows(core);
+  const until = core.now() + RUN_MS;
+  // Each sweep hides one batch of jobs; once their rows are gone, the next may be due at once.
+  do sweep(core);
+  while ((await deleteRemovedRows(core, until)) && core.now() < until);
   await deleteResultFolders(core);
 }
 
@@ -112,12 +118,16 @@ function sweep(core: Core): void {
     core.results.forget(resultCacheKey(output.store, `${output.base}result-${id}.`));
 }
 
-/** Deletes removed jobs' rows, `retentionBatchRows` per transaction, yielding between them. */
-async function deleteRemovedRows(core: Core): Promise<void> {
+/**
+ * Deletes removed jobs' rows, `retentionBatchRows` per transaction, yielding between them, until
+ * none are left or `until`; true when it deleted rows and none are left (a sweep may find more).
+ */
+async function deleteRemovedRows(core: Core, until: number): Promise<boolean> {
   const { sql, config } = core;
-  for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
+  for (let batch = 0; ; batch++) {
     const ids = pendingRemovals(sql, config.retentionBatchRows);
-    if (ids.length === 0) return;
+    if (ids.length === 0) return batch > 0;
+    if (core.now() >= until) return false;
     sql.transaction(() => {
       let budget = config.retentionBatchRows;
       for (const id of ids) {

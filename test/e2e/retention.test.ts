@@ -25,6 +25,8 @@ import {
 
 const MAX_FINISHED = 4;
 /** The loopback bucket again, through a proxy that can refuse every call. */
+/** Rows per deleting transaction: small, so a removal lasts long enough to restart during it. */
+const BATCH_ROWS = 2;
 const FLAKY = 'flaky-bucket';
 
 let stack: TestStack;
@@ -46,7 +48,7 @@ beforeAll(async () => {
       TM_MAX_FINISHED_JOBS: String(MAX_FINISHED),
       TM_RETENTION_CHECK_SECONDS: '1',
       // Small batches make a removal take long enough to restart the control plane during it.
-      TM_RETENTION_BATCH_ROWS: '5',
+      TM_RETENTION_BATCH_ROWS: String(BATCH_ROWS),
     },
   });
   home = mkdtempSync(join(tmpdir(), 'tm-retention-home-'));
@@ -170,7 +172,7 @@ describe('retention', () => {
 
   it('a removal cut short by a control plane restart finishes after it', async () => {
     const before = await settled();
-    const count = 4000;
+    const count = 20_000;
     const job = await stack.client.submitJob(
       { kind: 'echo', payload: 'x', count, retentionSeconds: 1 },
       120,
@@ -307,7 +309,7 @@ describe('retention', () => {
     expect(report.retention).toEqual({
       retentionSeconds: 3600,
       maxFinishedJobs: MAX_FINISHED,
-      batchRows: 5,
+      batchRows: BATCH_ROWS,
     });
   });
 
