@@ -40,6 +40,7 @@ import { readLogs, type LogScope } from './task-logs.ts';
 import { budgetPage } from './view-budget.ts';
 import { jobTaskPage, oneTask, taskPage, wholeResult, type TaskPageQuery } from './task-views.ts';
 import { admitTenant, checkJob } from './tenant-access.ts';
+import { timeOrderedId } from './ids.ts';
 
 const JOB_VIEW_TASKS = 1000;
 /** Jobs read per query for a list: a view holds a spec of up to MAX_SPEC_BYTES (512 KiB). */
@@ -62,7 +63,7 @@ export async function submitJob(
   owner: string | null,
 ): Promise<JobView> {
   checkJob(core.sql, owner, request);
-  const id = crypto.randomUUID();
+  const id = timeOrderedId(core.now());
   const { draft, error } =
     request.kind === 'aggregate'
       ? await draftAggregate(core, id, request)

@@ -27,6 +27,7 @@ import {
   type PipelineScope,
   type PipelineTaskPart,
 } from './pipeline-task-view.ts';
+import { timeOrderedId } from './ids.ts';
 
 /** The reply shows this many tasks in full, within VIEW_BUDGET_BYTES; `taskIds` lists them all. */
 const SUBMISSION_VIEWS = 100;
@@ -59,7 +60,7 @@ export async function submitPipelineTasks(
   const pipeline = { id: scope.pipelineId, requires: requiredExecutors(steps) };
   const spec: PipelineJobSpec = { application, pipeline: name, pipelineId: pipeline.id, version };
   const draft: JobDraft = {
-    id: crypto.randomUUID(),
+    id: timeOrderedId(core.now()),
     kind: 'pipeline',
     name: `${application}/${name}`,
     spec: { ...spec },

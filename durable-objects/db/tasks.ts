@@ -6,6 +6,7 @@ import { findJob } from './jobs.ts';
 import { Count, TaskRow } from './rows.ts';
 import type { Sql } from './sql.ts';
 import { notRemoved } from './removed-jobs.ts';
+import { timeOrderedId } from '../ids.ts';
 
 /** Adds tasks to a job (its first ones, or the next phase's), numbered after the ones it has. */
 export function insertTasks(
@@ -23,7 +24,7 @@ export function insertTasks(
       `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at,
          tenant_id, pipeline_id, requires, preferred_worker_id)
        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
-      crypto.randomUUID(),
+      timeOrderedId(now),
       jobId,
       first + offset,
       kind,
