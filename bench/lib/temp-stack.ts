@@ -1,4 +1,4 @@
-/** A local stack for a benchmark run: temp state, free ports, N agents; removed afterwards. */
+/** A local stack for a benchmark run: temp state, free ports, N agents; removed afterwards unless the run failed. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +18,15 @@ export async function withTempStack<T>(
     ...(options.slots ? { agentSlots: options.slots } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
   });
+  let failed = true;
   try {
-    return await body(stack);
+    const result = await body(stack);
+    failed = false;
+    return result;
   } finally {
     await stack.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    // A failed run keeps its state for the logs of the control plane and the agents.
+    if (failed) console.error(`bench: kept ${stateDir} (logs/) for a look at the failure`);
+    else rmSync(stateDir, { recursive: true, force: true });
   }
 }
