@@ -31,6 +31,8 @@ interface Sample {
   tasksPerSecond: number;
   databaseBytes: number;
   liveTasks: number;
+  /** Whether the echo load was still running: the steady state is measured while it does. */
+  echoRunning: boolean;
   /** Whether command tasks were still being submitted: echo alone compares with bench:tasks. */
   commandsRunning: boolean;
 }
@@ -82,7 +84,7 @@ async function soak(stack: Stack): Promise<{ baseline: number; samples: Sample[]
     `fresh database: ${baseline.tasksPerSecond} tasks/s over ${BASELINE_TASKS} echo tasks`,
   );
   console.log(`\n  time      done           rate       database   rows kept`);
-  const echo = { count: 0 };
+  const echo = { count: 0, running: true };
   const commands = { count: 0 };
   const started = performance.now();
   const samples: Sample[] = [];
@@ -96,6 +98,7 @@ async function soak(stack: Stack): Promise<{ baseline: number; samples: Sample[]
           seconds: Math.round((at - started) / 1000),
           tasksDone: done,
           tasksPerSecond: rate(done - last.done, at - last.at),
+          echoRunning: echo.running,
           commandsRunning: commands.count < COMMAND_TASKS,
           ...now,
         };
@@ -114,6 +117,7 @@ async function soak(stack: Stack): Promise<{ baseline: number; samples: Sample[]
         total: ECHO_TASKS,
         onJobEnd: (succeeded) => (echo.count += succeeded),
       }).then((figures) => {
+        echo.running = false;
         if (figures.shortfalls.length > 0) throw new Error(figures.shortfalls.join('\n'));
       }),
       runCommandLoad(stack, COMMAND_TASKS, commands),
@@ -133,29 +137,39 @@ const median = (values: number[]) =>
 
 /** Throughput once retention deletes as fast as tasks finish, and how the size moved meanwhile. */
 function summarize(baseline: number, samples: Sample[]): void {
-  const loaded = samples.filter((s) => s.tasksPerSecond > 0);
-  const steady = loaded.filter((s) => s.seconds > RETENTION_SECONDS + SAMPLE_MS / 1000);
+  const steady = samples.filter(
+    (s) => s.echoRunning && s.seconds > RETENTION_SECONDS + SAMPLE_MS / 1000,
+  );
   const half = steady.slice(0, Math.ceil(steady.length / 2));
   const rest = steady.slice(half.length);
   const peak = (list: Sample[]) => Math.max(0, ...list.map((s) => s.databaseBytes));
   const steadyRate = median(steady.map((s) => s.tasksPerSecond));
-  const echoAlone = median(steady.filter((s) => !s.commandsRunning).map((s) => s.tasksPerSecond));
+  const alone = steady.filter((s) => !s.commandsRunning);
   const perTask = median(
     steady.filter((s) => s.liveTasks > 0).map((s) => s.databaseBytes / s.liveTasks),
   );
   console.log(
-    `\nsteady state (after the first ${RETENTION_SECONDS} s of retention): ${steady.length} samples`,
+    `\nsteady state (while the echo load ran, after its first ${RETENTION_SECONDS} s): ${steady.length} samples`,
   );
   console.log(
     `  throughput        median ${steadyRate} tasks/s, ${((steadyRate / baseline) * 100).toFixed(0)}% of the fresh database's ${baseline}`,
   );
-  console.log(
-    `  echo alone        median ${echoAlone} tasks/s once the command tasks were done, ${((echoAlone / baseline) * 100).toFixed(0)}% of the fresh database's`,
-  );
+  if (alone.length > 0) {
+    const echoAlone = median(alone.map((s) => s.tasksPerSecond));
+    console.log(
+      `  echo alone        median ${echoAlone} tasks/s once the command tasks were done, ${((echoAlone / baseline) * 100).toFixed(0)}% of the fresh database's`,
+    );
+  } else console.log('  echo alone        no sample: the command tasks ran as long as the echo tasks');
   console.log(
     `  database size     peak ${mb(peak(half))} MB in its first half, ${mb(peak(rest))} MB in its second`,
   );
   console.log(`  bytes/live task   median ${Math.round(perTask)}`);
+  const mostKept = Math.max(0, ...steady.map((s) => s.liveTasks));
+  const done = steady.at(-1)?.tasksDone ?? 0;
+  console.log(
+    `  rows kept         at most ${mostKept} tasks, ${((mostKept / done) * 100).toFixed(0)}% of the ${done} done by then: ` +
+      `${(mostKept / steadyRate).toFixed(0)} s of the load at its median rate, for a retention of ${RETENTION_SECONDS} s`,
+  );
   const last = samples.at(-1);
   if (last)
     console.log(

@@ -59,12 +59,11 @@ function panelSvg(panel: Panel, top: number, xMax: number): string {
 /** The chart as a standalone SVG document. */
 export function renderChart(chart: Chart): string {
   const xMax = niceCeiling(Math.max(0, ...chart.panels.flatMap((p) => p.points.map(([x]) => x))));
-  const height =
-    MARGIN.top + chart.panels.length * (PANEL_HEIGHT + MARGIN.gap) - MARGIN.gap + MARGIN.bottom;
-  const panels = chart.panels.map((panel, i) =>
-    panelSvg(panel, MARGIN.top + 14 + i * (PANEL_HEIGHT + MARGIN.gap), xMax),
-  );
-  const axisY = height - MARGIN.bottom + 14;
+  const panelTop = (i: number) => MARGIN.top + 14 + i * (PANEL_HEIGHT + MARGIN.gap);
+  const panels = chart.panels.map((panel, i) => panelSvg(panel, panelTop(i), xMax));
+  // The x axis's numbers go under the last panel's zero line, not on it.
+  const axisY = panelTop(chart.panels.length) - MARGIN.gap + 16;
+  const height = axisY + MARGIN.bottom;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const xTicks = [0, 0.25, 0.5, 0.75, 1].map(
     (share) =>
