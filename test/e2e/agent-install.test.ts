@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { agentPackageDir } from '../../cli/local/agent-build.ts';
@@ -150,6 +150,13 @@ describe('the installed tm-agent', () => {
     expect(files.filter((file) => /node_modules\/(@aws-sdk|typescript|tsx)\//.test(file))).toEqual(
       [],
     );
+  });
+
+  it('prints its version, that of the tarball', () => {
+    const { version } = JSON.parse(
+      readFileSync(join(agentPackageDir, 'package.json'), 'utf8'),
+    ) as { version: string };
+    expect(run(join(prefix, 'bin', 'tm-agent'), ['--version']).trim()).toBe(`tm-agent ${version}`);
   });
 
   it('resolves its dependencies from its own install, never from the checkout', () => {
