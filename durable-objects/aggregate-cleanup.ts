@@ -12,7 +12,8 @@ import { mayHaveIntermediates, taskIdsOfKind } from './db/tasks.ts';
 import { deleteCleanup, dueCleanups, insertCleanup, rescheduleCleanup } from './db/cleanups.ts';
 import { findStore } from './db/object-stores.ts';
 import { deleteUnder } from './storage/s3.ts';
-import type { AggregateJobSpec } from './aggregate-store.ts';
+import { AggregateJobSpec } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 
 /** Objects deleted per prefix and job in one alarm. */
 const BATCH = 200;
@@ -59,7 +60,7 @@ export async function runCleanups(core: Core): Promise<void> {
 async function cleanBatch(sql: Sql, jobId: string): Promise<boolean> {
   const job = findJob(sql, jobId);
   if (job?.kind !== 'aggregate') return false;
-  const { output } = JSON.parse(job.spec) as AggregateJobSpec;
+  const { output } = parseJsonColumn(AggregateJobSpec, job.spec, 'jobs.spec');
   const store = findStore(sql, output.store);
   if (!store) return false;
   // Only the job's own names, its tasks' folders: an output prefix a user chose may hold others.

@@ -5,11 +5,12 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { tableFromIPC } from 'apache-arrow';
-import type { FinalResult } from '../protocol/index.ts';
+import { FinalResult } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
 import { rewriteResultAndSpec, succeededResults, tasksWithInline } from './db/tasks.ts';
-import type { AggregateJobSpec } from './aggregate-store.ts';
+import { AggregateJobSpec } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 import { resultCacheKey, type Decoded } from './result-cache.ts';
 
 /** `value` with every inline output replaced by its size in bytes (`inlineBytes`). */
@@ -47,9 +48,9 @@ function forget(json: string | null): string | null {
  */
 export function inlineResult(sql: Sql, job: JobRow): { key: string; inline: string } | null {
   const [result] = succeededResults(sql, job.id, 'aggregate-final');
-  const final = result ? (JSON.parse(result) as FinalResult) : null;
+  const final = result ? parseJsonColumn(FinalResult, result, 'tasks.result') : null;
   if (!final?.inline) return null;
-  const spec = JSON.parse(job.spec) as AggregateJobSpec;
+  const spec = parseJsonColumn(AggregateJobSpec, job.spec, 'jobs.spec');
   return { key: resultCacheKey(spec.output.store, final.key), inline: final.inline };
 }
 

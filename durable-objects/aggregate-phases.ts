@@ -3,12 +3,14 @@
  * map has committed, one reduce per partition; when every reduce has, the final step. A task that
  * fails for good ends the whole job at once.
  */
-import type { MapResult, ReduceResult } from '../protocol/index.ts';
+import type { z } from 'zod';
+import { MapResult, ReduceResult } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import type { JobRow } from './db/rows.ts';
-import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
+import { AggregateJobSpec, type AggregateTaskPart } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 import { reduceInputs, stepInputs, type StepInputs } from './aggregate-plan.ts';
 import { insertTasks, succeededResults } from './db/tasks.ts';
 import { countTaskEnds, setPhase } from './db/jobs.ts';
@@ -22,7 +24,7 @@ export function advanceAggregate(sql: Sql, effects: Effects, job: JobRow, now: n
     return false;
   }
   if (job.n_succeeded < job.tasks_total || job.phase === 'final') return false;
-  const spec = JSON.parse(job.spec) as AggregateJobSpec;
+  const spec = parseJsonColumn(AggregateJobSpec, job.spec, 'jobs.spec');
   if (job.phase === 'map') recordSplitReads(sql, job.id, spec.source.store, now);
   const next = job.phase === 'map' ? afterMaps(sql, job.id, spec) : finalPhase(sql, job.id);
   if (next.tasks.length === 0) return false;
@@ -32,8 +34,10 @@ export function advanceAggregate(sql: Sql, effects: Effects, job: JobRow, now: n
   return true;
 }
 
-function results<T>(sql: Sql, jobId: string, kind: string): T[] {
-  return succeededResults(sql, jobId, kind).map((result) => JSON.parse(result) as T);
+function results<T>(sql: Sql, jobId: string, kind: string, schema: z.ZodType<T>): T[] {
+  return succeededResults(sql, jobId, kind).map((result) =>
+    parseJsonColumn(schema, result, 'tasks.result'),
+  );
 }
 
 /**
@@ -42,7 +46,7 @@ function results<T>(sql: Sql, jobId: string, kind: string): T[] {
  * round trip less.
  */
 function afterMaps(sql: Sql, jobId: string, spec: AggregateJobSpec) {
-  const maps = results<MapResult>(sql, jobId, 'aggregate-map');
+  const maps = results(sql, jobId, 'aggregate-map', MapResult);
   const partials = stepInputs(maps.flatMap((map) => map.partitions));
   if (partials.inputs.length > 0 || partials.inline.length === 0) return reducePhase(maps, spec);
   return finalStep({ step: 'final', ...stepPart(partials), partials: true });
@@ -62,7 +66,7 @@ function reducePhase(maps: MapResult[], spec: AggregateJobSpec) {
 }
 
 function finalPhase(sql: Sql, jobId: string) {
-  const reduced = stepInputs(results<ReduceResult>(sql, jobId, 'aggregate-reduce'));
+  const reduced = stepInputs(results(sql, jobId, 'aggregate-reduce', ReduceResult));
   return finalStep({ step: 'final', ...stepPart(reduced) });
 }
 

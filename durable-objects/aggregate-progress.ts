@@ -1,8 +1,17 @@
 /** How far an aggregation has come: rows and bytes read by its maps, tasks done, the phase. */
-import type { AggregateProgress, MapResult } from '../protocol/index.ts';
+import { z } from 'zod';
+import type { AggregateProgress } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
 import { aggregateMaps } from './db/tasks.ts';
+import { parseJsonColumn } from './db/json-column.ts';
+
+/** What a map reported so far (its progress) or in the end (its result): the figures counted. */
+const MapFigures = z.object({
+  rowsRead: z.number(),
+  bytesRead: z.number(),
+  bytesCached: z.number().optional(),
+});
 
 export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
   let rowsRead = 0;
@@ -12,8 +21,7 @@ export function aggregateProgress(sql: Sql, job: JobRow): AggregateProgress {
   for (const map of maps) {
     const read = (map.state === 'succeeded' ? map.result : map.progress) ?? null;
     if (!read) continue;
-    const figures = JSON.parse(read) as Pick<MapResult, 'rowsRead' | 'bytesRead'> &
-      Partial<Pick<MapResult, 'bytesCached'>>;
+    const figures = parseJsonColumn(MapFigures, read, 'tasks.result or tasks.progress');
     rowsRead += figures.rowsRead;
     bytesRead += figures.bytesRead;
     bytesCached += figures.bytesCached ?? 0;

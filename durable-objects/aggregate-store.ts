@@ -1,19 +1,41 @@
-/** The stored shape of an aggregate job and of its tasks' own parts. */
-import type { AggregateQuery, InputFormat, InputSplit, OrderBy } from '../protocol/index.ts';
+/**
+ * The stored shape of an aggregate job and of its tasks' own parts, as zod schemas: the JSON read
+ * back from `jobs.spec` and `tasks.spec` is parsed with them (db/json-column.ts), never cast.
+ */
+import { z } from 'zod';
+import { AggregateQuery, InputFormat, InputSplit, OrderBy } from '../protocol/index.ts';
 
-export interface AggregateJobSpec {
-  source: { store: string; prefix?: string; paths?: string[]; format: InputFormat };
-  query: AggregateQuery;
-  orderBy?: OrderBy[];
-  limit?: number;
-  partitions: number;
+export const AggregateJobSpec = z.object({
+  source: z.object({
+    store: z.string(),
+    prefix: z.string().optional(),
+    paths: z.array(z.string()).optional(),
+    format: InputFormat,
+  }),
+  query: AggregateQuery,
+  orderBy: z.array(OrderBy).optional(),
+  limit: z.number().int().optional(),
+  partitions: z.number().int(),
   /** Bytes of outputs each map and each reduce may hand back inline (absent: none). */
-  inline?: { map: number; reduce: number };
+  inline: z.object({ map: z.number().int(), reduce: z.number().int() }).optional(),
   /** The output store's id and the folder (with trailing slash) under which every object goes. */
-  output: { store: string; base: string };
-}
+  output: z.object({ store: z.string(), base: z.string() }),
+});
+export type AggregateJobSpec = z.infer<typeof AggregateJobSpec>;
 
-export type AggregateTaskPart =
-  | { step: 'map'; input: InputSplit }
-  | { step: 'reduce'; partition: number; inputs: string[]; inline?: string[] }
-  | { step: 'final'; inputs: string[]; inline?: string[]; partials?: true };
+export const AggregateTaskPart = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('map'), input: InputSplit }),
+  z.object({
+    step: z.literal('reduce'),
+    partition: z.number().int(),
+    inputs: z.array(z.string()),
+    inline: z.array(z.string()).optional(),
+  }),
+  z.object({
+    step: z.literal('final'),
+    inputs: z.array(z.string()),
+    inline: z.array(z.string()).optional(),
+    partials: z.literal(true).optional(),
+  }),
+]);
+export type AggregateTaskPart = z.infer<typeof AggregateTaskPart>;

@@ -3,6 +3,7 @@
  * for exactly the objects they read and write, valid until the attempt's deadline: never the
  * store's keys, so a worker (or whoever holds the join token) learns one job's objects, not a store.
  */
+import { z } from 'zod';
 import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { jobKindAndSpec } from './db/jobs.ts';
@@ -10,7 +11,8 @@ import { simpleTaskSpec } from './job-plan.ts';
 import { toStoreAccess } from './object-stores.ts';
 import { findStore, type StoreRow } from './db/object-stores.ts';
 import { signingScope, type PresignMethod } from './storage/presign.ts';
-import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
+import { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 import {
   finalOutputKey,
   mapOutputPrefix,
@@ -18,7 +20,7 @@ import {
   reduceOutputKey,
 } from './aggregate-plan.ts';
 import { pipelineSpecBuilder } from './pipeline-assignment.ts';
-import type { PipelineJobSpec } from './pipeline-task-view.ts';
+import { PipelineJobSpec } from './pipeline-task-view.ts';
 
 export interface TaskToSend {
   id: string;
@@ -61,9 +63,29 @@ const putSignature = (sign: (method: 'PUT', key: string) => string | undefined, 
   return signature === undefined ? {} : { outputSignature: signature };
 };
 
+/** A job's stored spec, parsed by its kind: pipeline, aggregate, or a simple one (command, echo). */
+type StoredJob =
+  | { kind: 'pipeline'; spec: PipelineJobSpec }
+  | { kind: 'aggregate'; spec: AggregateJobSpec }
+  | { kind: 'simple'; jobKind: string; spec: Record<string, unknown> };
+
+const SimpleJobSpec = z.record(z.string(), z.unknown());
+
+function storedJob(row: { kind: string; spec: string }): StoredJob {
+  if (row.kind === 'pipeline')
+    return { kind: 'pipeline', spec: parseJsonColumn(PipelineJobSpec, row.spec, 'jobs.spec') };
+  if (row.kind === 'aggregate')
+    return { kind: 'aggregate', spec: parseJsonColumn(AggregateJobSpec, row.spec, 'jobs.spec') };
+  return {
+    kind: 'simple',
+    jobKind: row.kind,
+    spec: parseJsonColumn(SimpleJobSpec, row.spec, 'jobs.spec'),
+  };
+}
+
 /** One builder per dispatch round: job specs and stores are read once each. */
 export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => TaskSpec | null {
-  const jobs = new Map<string, { kind: string; spec: Record<string, unknown> } | null>();
+  const jobs = new Map<string, StoredJob | null>();
   const stores = new Map<string, StoreRow | null>();
   const store = (id: string) => {
     if (!stores.has(id)) stores.set(id, findStore(sql, id));
@@ -73,17 +95,15 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
   return (task) => {
     if (!jobs.has(task.jobId)) {
       const row = jobKindAndSpec(sql, task.jobId);
-      jobs.set(
-        task.jobId,
-        row ? { kind: row.kind, spec: JSON.parse(row.spec) as Record<string, unknown> } : null,
-      );
+      jobs.set(task.jobId, row ? storedJob(row) : null);
     }
     const job = jobs.get(task.jobId);
     if (!job) return null;
-    if (job.kind === 'pipeline') return pipeline(job.spec as unknown as PipelineJobSpec, task.spec);
-    if (job.kind !== 'aggregate') return simpleTaskSpec(job.kind, job.spec);
-    const spec = job.spec as unknown as AggregateJobSpec;
-    const part = JSON.parse(task.spec ?? 'null') as AggregateTaskPart | null;
+    if (job.kind === 'pipeline') return pipeline(job.spec, task.spec);
+    if (job.kind === 'simple') return simpleTaskSpec(job.jobKind, job.spec);
+    const { spec } = job;
+    const part =
+      task.spec === null ? null : parseJsonColumn(AggregateTaskPart, task.spec, 'tasks.spec');
     const validMs = task.deadlineAt ? task.deadlineAt - now + URL_GRACE_MS : URL_TTL_NO_DEADLINE_MS;
     const signedAt = new Date(now);
     const source = signedStore(store(spec.source.store), validMs / 1000, signedAt);

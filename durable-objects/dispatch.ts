@@ -30,6 +30,7 @@ import { charge, fairOrder } from './fair-share.ts';
 import { pipelineQueue } from './pipeline-dispatch.ts';
 import { assignBatches, type OversizedAssignment } from './assign-batches.ts';
 import { newEffects, type Effects } from './effects.ts';
+import { NameList, parseJsonColumn } from './db/json-column.ts';
 
 const ROUND_LIMIT = 4 * MAX_TASKS_PER_FRAME;
 
@@ -90,7 +91,7 @@ function freeWorkers(core: Core): PlacementWorker[] {
       freeInflight: core.config.maxInflight - (used?.n ?? 0),
       ahead: mapsAhead(slots, freeSlots),
       acceptsCommands: row.accepts_commands === 1,
-      executors: JSON.parse(row.executors) as string[],
+      executors: parseJsonColumn(NameList, row.executors, 'workers.executors'),
     };
   });
 }
@@ -132,7 +133,8 @@ function queuedTasks(
       cost: row.cost,
       needsCommands: row.kind === 'command',
       pinnedWorkerId: row.pinned_worker_id,
-      requires: row.requires === null ? [] : (JSON.parse(row.requires) as string[]),
+      requires:
+        row.requires === null ? [] : parseJsonColumn(NameList, row.requires, 'tasks.requires'),
       group: row.pipeline_id,
       preferredWorkerId: row.preferred_worker_id,
       canWait: row.kind === 'aggregate-map',

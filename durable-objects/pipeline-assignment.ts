@@ -2,7 +2,8 @@
 import type { PipelineSpec, PipelineTaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { findVersion, specOf } from './db/pipelines.ts';
-import type { PipelineJobSpec, PipelineTaskPart } from './pipeline-task-view.ts';
+import { PipelineTaskPart, type PipelineJobSpec } from './pipeline-task-view.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 
 /** One builder per dispatch round: each version's definition is read once. */
 export function pipelineSpecBuilder(
@@ -16,7 +17,8 @@ export function pipelineSpecBuilder(
       versions.set(key, row ? specOf(row) : null);
     }
     const spec = versions.get(key);
-    const part = JSON.parse(taskSpec ?? 'null') as PipelineTaskPart | null;
+    const part =
+      taskSpec === null ? null : parseJsonColumn(PipelineTaskPart, taskSpec, 'tasks.spec');
     if (!spec || !part) return null;
     return {
       kind: 'pipeline',

@@ -7,6 +7,7 @@ import type { WorkerRow } from './db/rows.ts';
 import { meanRunMs, pipelineEnds, pipelineTaskCount } from './db/pipelines.ts';
 import { connectedReadyWorkers } from './db/workers.ts';
 import { wantedCapacity } from './pipeline-scaling.ts';
+import { NameList, parseJsonColumn } from './db/json-column.ts';
 
 /** Throughput is measured over this window. */
 export const STATS_WINDOW_MS = 5 * 60_000;
@@ -14,7 +15,7 @@ export const STATS_WINDOW_MS = 5 * 60_000;
 const DURATION_SAMPLE = 100;
 
 export const executorsOf = (row: Pick<WorkerRow, 'executors'>): string[] =>
-  JSON.parse(row.executors) as string[];
+  parseJsonColumn(NameList, row.executors, 'workers.executors');
 
 /** Connected, ready agents that have every executor in `requires`. */
 function capableAgents(sql: Sql, requires: readonly string[]): WorkerRow[] {

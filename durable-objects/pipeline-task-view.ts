@@ -18,6 +18,7 @@ import { findVersion, specOf } from './db/pipelines.ts';
 import { executorsOf, runningCount } from './pipeline-stats.ts';
 import { connectedReadyWorkers } from './db/workers.ts';
 import { waitingReason } from './waiting-reason.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 
 export interface PipelineScope {
   application: string;
@@ -28,17 +29,17 @@ export interface PipelineScope {
 }
 
 /** The job spec of a pipeline job. */
-export interface PipelineJobSpec {
-  application: string;
-  pipeline: string;
-  pipelineId: string;
-  version: number;
-}
+export const PipelineJobSpec = z.object({
+  application: z.string(),
+  pipeline: z.string(),
+  pipelineId: z.string(),
+  version: z.number().int(),
+});
+export type PipelineJobSpec = z.infer<typeof PipelineJobSpec>;
 
 /** A pipeline task's own part of the spec: its data. */
-export interface PipelineTaskPart {
-  data: Record<string, string>;
-}
+export const PipelineTaskPart = z.object({ data: z.record(z.string(), z.string()) });
+export type PipelineTaskPart = z.infer<typeof PipelineTaskPart>;
 
 const Progress = z.object({ attempt: z.number(), steps: z.array(StepReport) });
 
@@ -50,7 +51,7 @@ export function pipelineTaskViews(
   now: number,
 ): PipelineTaskView[] {
   const versionOf = memo(
-    (jobId: string) => (JSON.parse(jobSpec(sql, jobId)) as PipelineJobSpec).version,
+    (jobId: string) => parseJsonColumn(PipelineJobSpec, jobSpec(sql, jobId), 'jobs.spec').version,
   );
   const specFor = memo((version: number) => {
     const row = findVersion(sql, scope.pipelineId, version);

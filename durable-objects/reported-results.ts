@@ -15,7 +15,8 @@ import {
 } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { findAggregateAttempt } from './db/attempts.ts';
-import type { AggregateJobSpec } from './aggregate-store.ts';
+import { AggregateJobSpec } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 import { finalOutputKey, mapOutputPrefix, reduceOutputKey } from './aggregate-plan.ts';
 
 type CompleteItem = CompleteFrame['tasks'][number];
@@ -104,7 +105,7 @@ export function reportedAttempts(
         jobId: row.job_id,
         attempt: item.attempt,
         kind: row.kind,
-        spec: JSON.parse(row.spec) as AggregateJobSpec,
+        spec: parseJsonColumn(AggregateJobSpec, row.spec, 'jobs.spec'),
       });
   }
   return found;

@@ -8,12 +8,7 @@ import {
   type Timestamp,
   type Vector,
 } from 'apache-arrow';
-import {
-  jsonBytes,
-  VIEW_BUDGET_BYTES,
-  type FinalResult,
-  type ResultPage,
-} from '../protocol/index.ts';
+import { jsonBytes, VIEW_BUDGET_BYTES, FinalResult, type ResultPage } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { conflict, notFound, SchedulerError } from './failure.ts';
 import { findOwnedJob } from './db/jobs.ts';
@@ -21,7 +16,8 @@ import { jobMissing } from './job-missing.ts';
 import { succeededResults } from './db/tasks.ts';
 import { findStore } from './db/object-stores.ts';
 import { getObjectBounded, ObjectTooLargeError, StoreError } from './storage/s3.ts';
-import type { AggregateJobSpec } from './aggregate-store.ts';
+import { AggregateJobSpec } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 import { resultCacheKey } from './result-cache.ts';
 
 /**
@@ -43,10 +39,10 @@ async function resultTable(core: Core, jobId: string, owner: string | null): Pro
     });
   const [final] = succeededResults(core.sql, jobId, 'aggregate-final');
   if (!final) return null;
-  const spec = JSON.parse(job.spec) as AggregateJobSpec;
+  const spec = parseJsonColumn(AggregateJobSpec, job.spec, 'jobs.spec');
   const store = findStore(core.sql, spec.output.store);
   if (!store) throw conflict(`the output store of job ${jobId} was deleted`);
-  const key = (JSON.parse(final) as FinalResult).key;
+  const key = parseJsonColumn(FinalResult, final, 'tasks.result').key;
   const cacheKey = resultCacheKey(store.id, key);
   const cached = core.results.get(cacheKey);
   if (cached) return cached;

@@ -4,7 +4,8 @@
  */
 import type { InputSplit } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
-import type { AggregateTaskPart } from './aggregate-store.ts';
+import { AggregateTaskPart } from './aggregate-store.ts';
+import { parseJsonColumn } from './db/json-column.ts';
 import { splitIdentity } from './aggregate-plan.ts';
 import { forgetOldReads, lastReader, recordRead } from './db/split-reads.ts';
 import { succeededMaps } from './db/tasks.ts';
@@ -24,7 +25,7 @@ export function lastReaders(sql: Sql, storeId: string, splits: readonly InputSpl
 /** Remembers who read the splits of a job's committed maps. */
 export function recordSplitReads(sql: Sql, jobId: string, storeId: string, now: number): void {
   for (const map of succeededMaps(sql, jobId)) {
-    const part = JSON.parse(map.spec) as AggregateTaskPart;
+    const part = parseJsonColumn(AggregateTaskPart, map.spec, 'tasks.spec');
     const identity = part.step === 'map' ? splitIdentity(storeId, part.input) : null;
     if (identity === null) continue;
     recordRead(sql, identity, map.worker_id, now);

@@ -7,6 +7,7 @@ import type {
   WorkerView,
 } from '../protocol/index.ts';
 import type { JobRow, WorkerRow } from './db/rows.ts';
+import { Labels, NameList, parseJsonColumn } from './db/json-column.ts';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -25,7 +26,7 @@ export function toWorkerView(
   return {
     id: row.id,
     address: row.address,
-    labels: JSON.parse(row.labels) as Record<string, string>,
+    labels: parseJsonColumn(Labels, row.labels, 'workers.labels'),
     state: row.state,
     slots: effectiveSlots(row),
     connected: row.conn_id !== null,
@@ -35,7 +36,7 @@ export function toWorkerView(
     acceptsCommands: row.accepts_commands === 1,
     isolation: row.isolation === 'bwrap' ? 'bwrap' : row.isolation === null ? null : 'none',
     acceptingTasks: row.accepting === 1,
-    executors: JSON.parse(row.executors) as string[],
+    executors: parseJsonColumn(NameList, row.executors, 'workers.executors'),
     keyFingerprint,
     approved: row.approved_at !== null,
     expectedFingerprint: row.expected_fingerprint,

@@ -3,7 +3,8 @@
  * application is found only by its tenant and name, a pipeline only inside its application.
  */
 import { z } from 'zod';
-import type { PipelineSpec } from '../../protocol/index.ts';
+import { PipelineSpec } from '../../protocol/index.ts';
+import { parseJsonColumn } from './json-column.ts';
 import { Count, LIVE_TASK_STATES } from './rows.ts';
 import type { Sql } from './sql.ts';
 
@@ -97,7 +98,8 @@ export function findVersion(sql: Sql, pipelineId: string, version: number): Vers
   );
 }
 
-export const specOf = (row: VersionRow): PipelineSpec => JSON.parse(row.definition) as PipelineSpec;
+export const specOf = (row: VersionRow): PipelineSpec =>
+  parseJsonColumn(PipelineSpec, row.definition, 'pipeline_versions.definition');
 
 export interface SavedPipeline {
   row: PipelineRow;
