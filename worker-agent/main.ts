@@ -19,7 +19,8 @@ import type { Isolation } from '../protocol/index.ts';
 const EXIT_USAGE = 2;
 /**
  * sysexits' EX_CONFIG, for what a restart will not fix, so a unit can stop retrying: the
- * control plane refused this agent's key or its lack of a sandbox, or its settings are wrong.
+ * control plane refused this agent's key or its lack of a sandbox, the sandbox it was told to use
+ * does not work here, or its settings are wrong.
  */
 const EXIT_CONFIG = 78;
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -37,6 +38,7 @@ function readOptions(): AgentOptions {
     });
     if (parsed.kind === 'run') return parsed.options;
     if (parsed.kind === 'fingerprint') printFingerprint(parsed.keyFile);
+    else if (parsed.kind === 'version') process.stdout.write(`tm-agent ${agentVersion()}\n`);
     else process.stdout.write(parsed.text);
     process.exit(0);
   } catch (error) {
@@ -176,7 +178,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-/** bwrap, none, or for auto what works here; exits when bwrap is required and does not work. */
+/**
+ * bwrap, none, or for auto what works here; exits 78 when bwrap is asked for and does not work:
+ * a restart would not install it, so a unit must not loop on it.
+ */
 function readIsolation(options: AgentOptions, logger: Logger): Isolation {
   try {
     const chosen = chooseIsolation(options.isolation, () => probeBwrap(options.taskNetwork));
@@ -184,7 +189,7 @@ function readIsolation(options: AgentOptions, logger: Logger): Isolation {
     return chosen.isolation;
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
+    process.exit(EXIT_CONFIG);
   }
 }
 
