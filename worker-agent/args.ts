@@ -61,6 +61,8 @@ export interface AgentOptions extends AgentTls {
 
 export type ParsedArgs =
   | { kind: 'help'; text: string }
+  /** `--version`: print the agent's version, exit. */
+  | { kind: 'version' }
   | { kind: 'run'; options: AgentOptions }
   /** `--print-fingerprint`: print the key's fingerprint (making the key file if missing), exit. */
   | { kind: 'fingerprint'; keyFile: string };
@@ -99,6 +101,7 @@ export function parseArgs(argv: readonly string[], io: ArgsEnvironment): ParsedA
 function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
   const given = readArgv(argv);
   if (given.values.has('--help') || given.values.has('-h')) return { kind: 'help', text: USAGE };
+  if (given.values.has('--version')) return { kind: 'version' };
   const settings = new Settings(given, io.env, readConfigFile(given.values.get('--config'), io));
   if (given.values.has('--print-fingerprint'))
     return { kind: 'fingerprint', keyFile: keyFileOnly(settings, io) };

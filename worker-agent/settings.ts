@@ -29,6 +29,7 @@ const FLAGS = new Set([
   '--allow-task-network',
   '--no-commands',
   '--print-fingerprint',
+  '--version',
   '--help',
   '-h',
 ]);

@@ -10,7 +10,7 @@ export const USAGE = `Usage:
   tm-agent --address HOST:PORT --token-file FILE [options]
   tm-agent --config FILE [options]
   tm-agent --print-fingerprint (--address HOST:PORT | --key-file FILE | --config FILE)
-  tm-agent --version     (the installed package's version)
+  tm-agent --version
 
 Runs tasks for a TM Scheduler control plane; dials out to it over WebSocket.
 

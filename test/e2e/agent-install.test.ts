@@ -153,9 +153,9 @@ describe('the installed tm-agent', () => {
   });
 
   it('prints its version, that of the tarball', () => {
-    const { version } = JSON.parse(
-      readFileSync(join(agentPackageDir, 'package.json'), 'utf8'),
-    ) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(agentPackageDir, 'package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(run(join(prefix, 'bin', 'tm-agent'), ['--version']).trim()).toBe(`tm-agent ${version}`);
   });
 

@@ -237,6 +237,11 @@ describe('parseArgs', () => {
     expect(options.listenPort).toBe(50051);
   });
 
+  it('asks for the version, whatever else is given', () => {
+    expect(parseArgs(['--version'], io()).kind).toBe('version');
+    expect(parseArgs(['--config', '/nowhere.toml', '--version'], io()).kind).toBe('version');
+  });
+
   it('shows help', () => {
     const parsed = parseArgs(['--help'], io());
     expect(parsed.kind).toBe('help');
