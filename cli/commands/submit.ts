@@ -14,6 +14,11 @@ const COMMON: FlagSpecs = {
   retries: { type: 'string', value: 'N', help: 'times a failed task runs again' },
   timeout: { type: 'string', value: 'SECONDS', help: 'limit on each attempt of each task' },
   'job-timeout': { type: 'string', value: 'SECONDS', help: 'limit on the whole job' },
+  retention: {
+    type: 'string',
+    value: 'SECONDS',
+    help: "keep the ended job this long, at most the cluster's retention",
+  },
   wait: { type: 'boolean', help: 'wait for the job to end, with a progress bar on a terminal' },
 };
 
@@ -21,12 +26,14 @@ function policy(ctx: Ctx) {
   const retries = numberFlag(ctx.args, 'retries', { min: 0, max: 100 });
   const timeoutSeconds = numberFlag(ctx.args, 'timeout', { min: 0.001, float: true });
   const jobTimeoutSeconds = numberFlag(ctx.args, 'job-timeout', { min: 0.001, float: true });
+  const retentionSeconds = numberFlag(ctx.args, 'retention', { min: 0.001, float: true });
   const name = stringFlag(ctx.args, 'name');
   return {
     ...(name ? { name } : {}),
     ...(retries !== undefined ? { retries } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
+    ...(retentionSeconds !== undefined ? { retentionSeconds } : {}),
   };
 }
 

@@ -120,6 +120,29 @@ describe('retention', () => {
     expect(error.message).toContain('3600 s, TM_RETENTION_SECONDS');
   });
 
+  it("tm submit --retention sets the job's own retention, and is refused past the cluster's", async () => {
+    const tm = (args: string[]) =>
+      runTmProcess({ url: stack.url, token: stack.adminToken, configHome: home }, args);
+    const kept = await tm([
+      'submit',
+      'command',
+      '--retention',
+      '1',
+      '--wait',
+      '--json',
+      '--',
+      'true',
+    ]);
+    expect(kept.code).toBe(0);
+    const job = JSON.parse(kept.stdout) as JobView;
+    expect(job.state).toBe('succeeded');
+    expect((await removed(stack.client, job.id)).status).toBe(404);
+    const refused = await tm(['submit', 'command', '--retention', '7200', '--', 'true']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('3600 s, TM_RETENTION_SECONDS');
+    expect((await tm(['submit', 'command', '--retention', 'soon', '--', 'true'])).code).toBe(2);
+  });
+
   it('removes a finished job after 1 s with its tasks, attempts and logs; reads of it say so', async () => {
     const before = await settled();
     const job = await stack.client.submitJob(

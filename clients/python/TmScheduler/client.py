@@ -31,6 +31,7 @@ _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arrow": "a
 _CAMEL = {
     "timeout_seconds": "timeoutSeconds",
     "job_timeout_seconds": "jobTimeoutSeconds",
+    "retention_seconds": "retentionSeconds",
     "lease_seconds": "leaseSeconds",
     "max_lost_attempts": "maxLostAttempts",
     "retry_backoff": "retryBackoff",
@@ -229,7 +230,7 @@ class Client(TenantsAndPipelines):
         ``command`` is a shell line or an argv list for a ``command`` job, or a whole job spec as a
         dict (``{"kind": "echo", ...}``). Further options go into the spec as given, snake_case
         turned camelCase: ``retries``, ``timeout_seconds``, ``job_timeout_seconds``,
-        ``lease_seconds``, ``max_lost_attempts``, ``retry_backoff={"initial_seconds": 1}``,
+        ``retention_seconds`` (kept this long once ended, at most the cluster's), ``lease_seconds``, ``max_lost_attempts``, ``retry_backoff={"initial_seconds": 1}``,
         ``payload``, ``count``, ...
         """
         if isinstance(command, Mapping):

@@ -125,6 +125,10 @@ class ClientDataclassTest(unittest.TestCase):
         with self.assertRaises(tm.BadRequest) as caught:
             self.client.submit_job("true", retry_backoff={"initial_seconds": 5, "max_seconds": 1})
         self.assertIn("retryBackoff.initialSeconds must not exceed", caught.exception.message)
+        # A job may be kept for less than the cluster's retention (7 days here), never for more.
+        with self.assertRaises(tm.BadRequest) as caught:
+            self.client.submit_job("true", retention_seconds=8 * 24 * 3600)
+        self.assertIn("TM_RETENTION_SECONDS", caught.exception.message)
         done = self.client.wait_job(job, timeout=30)
         self.assertEqual(done.state, "succeeded", done.error)
         entries = self.client.logs(done)
