@@ -159,7 +159,8 @@ function summarize(baseline: number, samples: Sample[]): void {
     console.log(
       `  echo alone        median ${echoAlone} tasks/s once the command tasks were done, ${((echoAlone / baseline) * 100).toFixed(0)}% of the fresh database's`,
     );
-  } else console.log('  echo alone        no sample: the command tasks ran as long as the echo tasks');
+  } else
+    console.log('  echo alone        no sample: the command tasks ran as long as the echo tasks');
   console.log(
     `  database size     peak ${mb(peak(half))} MB in its first half, ${mb(peak(rest))} MB in its second`,
   );
