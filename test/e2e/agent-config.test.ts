@@ -2,11 +2,11 @@
  * End to end: tm-agent started from a config file, as the systemd unit starts it. It reads its
  * join token from the file the config names, connects to the real stack and runs a command task;
  * a flag overrides the file; a config with an unknown key or a wrong type exits 78 naming the
- * key, before it connects, and so does one that asks for bwrap where bwrap is missing.
+ * key, before it connects, and so does one that asks for bwrap where bwrap cannot run.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentFingerprint } from '../../cli/local/agent-process.ts';
 import { startChild } from '../../cli/local/child.ts';
@@ -47,10 +47,10 @@ function writeConfig(name: string, address: string, extra = ''): string {
 }
 
 /** Runs an agent that should refuse to start; its exit code and what it said. */
-function refusedStart(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const child = spawn(process.execPath, [agentBin, ...args], {
+function refusedStart(args: string[], wrapper: string[] = []) {
+  const [command, ...rest] = [...wrapper, process.execPath, agentBin, ...args];
+  const child = spawn(command!, rest, {
     cwd: repoRoot,
-    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -141,14 +141,15 @@ describe('tm-agent --config', () => {
     expect(output).not.toContain(stack.token);
   });
 
-  it('exits 78, not 1, when told to run tasks under bwrap and bwrap is not there', async () => {
+  it('exits 78, not 1, when told to run tasks under bwrap and bwrap cannot run', async () => {
     const address = `localhost:${await freePort()}`;
     const config = writeConfig('agent-no-bwrap.toml', address, 'isolation = "bwrap"');
-    // A PATH with node and nothing else: no bwrap to find, as on a VM without the package.
-    const env = { ...process.env, PATH: dirname(process.execPath) };
-    const { code, output } = await refusedStart(['--config', config], env);
+    // The agent runs where /usr/bin/bwrap is an empty file that cannot be run (bwrap hides itself).
+    const bwrap = execFileSync('sh', ['-c', 'command -v bwrap'], { encoding: 'utf8' }).trim();
+    const hidden = ['bwrap', '--dev-bind', '/', '/', '--ro-bind', '/dev/null', bwrap, '--'];
+    const { code, output } = await refusedStart(['--config', config], hidden);
     expect(code).toBe(78);
-    expect(output).toMatch(/bwrap/);
+    expect(output).toMatch(/bubblewrap does not work here: spawnSync bwrap EACCES/);
     expect(output).not.toMatch(/connecting to the control plane/);
   });
 });
