@@ -14,10 +14,11 @@ import {
   getTask,
   joinAgent,
   query,
+  runAlarmNow,
   stub,
   submitJob,
-  waitFor,
   type TestAgent,
+  waitFor,
 } from './helpers.ts';
 
 afterEach(cleanUp);
@@ -54,7 +55,7 @@ describe('retry backoff', () => {
     expect(assignedTo(agent, job.id)).toBe(false);
 
     await query(`UPDATE tasks SET not_before = ? WHERE id = ?`, Date.now() - 1, first.taskId);
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
     expect(await assignmentOf(agent, job.id)).toMatchObject({ taskId: first.taskId, attempt: 2 });
   });
 
@@ -217,7 +218,7 @@ describe("a job's own lease", () => {
       silent.workerId,
     );
     const live = await joinAgent();
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
 
     expect(await silent.agent.nextFrame('cancel')).toMatchObject({
       tasks: [{ taskId: first.taskId, attempt: 1 }],
@@ -248,7 +249,7 @@ describe('timeouts', () => {
     expect(await alarmAt()).toBeLessThanOrEqual(row!.deadline_at);
 
     await query(`UPDATE tasks SET deadline_at = ? WHERE id = ?`, Date.now() - 1, task.taskId);
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
 
     expect(await agent.nextFrame('cancel')).toMatchObject({
       tasks: [{ taskId: task.taskId, attempt: 1 }],
@@ -278,7 +279,7 @@ describe('timeouts', () => {
       `UPDATE jobs SET created_at = created_at - 30001, deadline_at = deadline_at - 30001 WHERE id = ?`,
       job.id,
     );
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
 
     const cancel = await agent.nextFrame('cancel');
     expect(cancel).toMatchObject({ reason: 'job timed out after 30 s' });

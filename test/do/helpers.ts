@@ -1,5 +1,5 @@
 /** Test helpers for the Scheduler inside workerd: HTTP calls through the Worker and fake agents. */
-import { SELF, env, runInDurableObject } from 'cloudflare:test';
+import { SELF, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { API_ROUTES, type ApiRoute } from '../../protocol/openapi.ts';
 import type { Env } from '../../src/env.ts';
@@ -338,6 +338,13 @@ export async function cleanUp(): Promise<void> {
 const { SCHEDULER } = env as unknown as Env;
 /** The cluster's Scheduler, for alarms and direct queries. */
 export const stub = () => SCHEDULER.get(SCHEDULER.idFromName('default'));
+
+/**
+ * Runs the Scheduler's alarm now, as if it came due. The alarm may also come due by itself at any
+ * moment: while its own run is under way none is stored, and runDurableObjectAlarm finds nothing
+ * to run, so this tries again until the Scheduler has re-armed it (and fails if it never does).
+ */
+export const runAlarmNow = () => waitFor(() => runDurableObjectAlarm(stub()), 'an alarm to run');
 
 /** Runs one query inside the Scheduler and returns its rows. */
 export const query = <T = Record<string, unknown>>(

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { api, cleanUp, joinAgent, query, stub } from './helpers.ts';
+import { api, cleanUp, joinAgent, query, runAlarmNow, stub } from './helpers.ts';
 
 afterEach(cleanUp);
 
@@ -29,7 +29,7 @@ describe('the idle alarm', () => {
     const { agent, workerId } = await joinAgent();
     // First comes the socket's hello deadline (10 s), then the lease of its heartbeats.
     expect(await alarmAt()).toBeLessThanOrEqual((await heartbeatAt(workerId)) + LEASE_MS);
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
     expect(await alarmAt()).toBe((await heartbeatAt(workerId)) + LEASE_MS);
 
     agent.send({ type: 'heartbeat' });
@@ -37,7 +37,7 @@ describe('the idle alarm', () => {
     const heartbeat = await heartbeatAt(workerId);
     // Run early, as it would at the lease of an older heartbeat: the agent keeps its place and
     // the alarm moves on to the newest heartbeat's lease.
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
     expect(await alarmAt()).toBe(heartbeat + LEASE_MS);
     expect((await api<{ connectedWorkers: number }>('GET', '/v1/health')).body).toMatchObject({
       connectedWorkers: 1,
@@ -45,7 +45,7 @@ describe('the idle alarm', () => {
 
     agent.close();
     await cleanUp();
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
     expect(await alarmAt()).toBeNull();
     expect(await runDurableObjectAlarm(stub())).toBe(false);
   });

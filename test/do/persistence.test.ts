@@ -1,7 +1,7 @@
 /** The Scheduler's SQLite storage, its migrations, durability across restarts, and the lease alarm. */
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { forgetInlineOutputs, withoutInline } from '../../durable-objects/aggregate-inline.ts';
 import { mayHaveIntermediates } from '../../durable-objects/db/tasks.ts';
 import { createSql } from '../../durable-objects/db/sql.ts';
@@ -10,13 +10,14 @@ import {
   api,
   assignmentOf,
   cleanUp,
-  sendLog,
   getJob,
   getTask,
   getWorker,
   joinAgent,
-  registerWorker,
   query,
+  registerWorker,
+  runAlarmNow,
+  sendLog,
   stub,
   submitJob,
 } from './helpers.ts';
@@ -327,7 +328,7 @@ describe('lease alarm', () => {
     expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).not.toBeNull();
     await query(`UPDATE workers SET last_heartbeat_at = 0 WHERE id = ?`, silent.workerId);
 
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
 
     expect(await getWorker(silent.workerId)).toMatchObject({
       state: 'lost',
@@ -355,7 +356,7 @@ describe('lease alarm', () => {
     const task = await assignmentOf(agent, job.id);
     agent.send({ type: 'heartbeat' });
     await agent.sync();
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
     await agent.sync();
     expect(agent.closeEvent).toBeNull();
     expect(await getWorker(workerId)).toMatchObject({
@@ -370,7 +371,7 @@ describe('lease alarm', () => {
     const { agent } = await joinAgent();
     agent.close();
     await cleanUp();
-    expect(await runDurableObjectAlarm(stub())).toBe(true);
+    await runAlarmNow();
     // What is left is retention's (docs/storage.md): the oldest finished job's expiry at the
     // cluster's default of 7 days, or, as jobs ended since the cap was last checked, the next check
     // a minute after the last.
