@@ -96,7 +96,6 @@ function sweep(core: Core): void {
     const finished = capDue ? countFinished(sql) : 0;
     const excess = Math.max(0, finished - config.maxFinishedJobs);
     const oldest = excess > 0 ? oldestFinished(sql, Math.min(excess + expired.length, limit)) : [];
-    if (capDue) markCapChecked(sql, now);
     const chosen = planSweep({
       expired,
       oldest,
@@ -104,6 +103,9 @@ function sweep(core: Core): void {
       maxFinished: config.maxFinishedJobs,
       limit,
     });
+    // An excess over one batch stays due: the next sweep, once this batch is gone, takes more,
+    // even if no job ends meanwhile (as after TM_MAX_FINISHED_JOBS is lowered).
+    if (capDue && finished - chosen.length <= config.maxFinishedJobs) markCapChecked(sql, now);
     for (const { job, reason } of chosen) {
       const output = jobOutput(sql, job.id);
       insertTombstone(sql, job, reason, now);
