@@ -143,7 +143,7 @@ export function getJob(
 ): JobView {
   const row = findOwnedJob(core.sql, id, owner);
   if (!row) throw jobMissing(core.sql, id, owner);
-  return jobView(core.sql, row, taskLimit);
+  return jobView(core.sql, row, taskLimit, core.config.retentionMs);
 }
 
 /** The jobs `owner` may see, newest first, a page at a time; a list shows no tasks. */
@@ -155,7 +155,7 @@ export function listJobs(
   const page = budgetPage(
     (after: JobRow | null, count) =>
       jobRowsBefore(core.sql, owner, state, after ? [after.created_at, after.id] : before, count),
-    (row) => jobView(core.sql, row, 0),
+    (row) => jobView(core.sql, row, 0, core.config.retentionMs),
     { limit, batch: JOB_BATCH },
   );
   const last = page.more ? page.last : null;

@@ -8,9 +8,13 @@ import { attemptCounts } from './task-attempts.ts';
 import { jobTaskPage } from './task-views.ts';
 import { toJobView } from './views.ts';
 
-/** The view of a job with the first page of its tasks, of up to `taskLimit` (none when 0). */
-export function jobView(sql: Sql, row: JobRow, taskLimit: number): JobView {
+/**
+ * The view of a job with the first page of its tasks, of up to `taskLimit` (none when 0);
+ * `retentionMs` is the cluster's.
+ */
+export function jobView(sql: Sql, row: JobRow, taskLimit: number, retentionMs: number): JobView {
   const tasks = taskLimit > 0 ? jobTaskPage(sql, row.id, -1, { limit: taskLimit }) : undefined;
-  const view = toJobView(row, taskCounts(sql, row.id), attemptCounts(sql, row), tasks);
+  const counts = taskCounts(sql, row.id);
+  const view = toJobView(row, counts, attemptCounts(sql, row), retentionMs, tasks);
   return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }

@@ -10,6 +10,14 @@ export function retentionRefusal(ownMs: number | null, clusterMs: number): strin
   return `retentionSeconds ${ownMs / 1000} is longer than this cluster keeps finished jobs (${clusterMs / 1000} s, TM_RETENTION_SECONDS)`;
 }
 
+/**
+ * When retention removes a job that ended at `finishedAt`: after its own retention, or the
+ * cluster's if that is shorter (a cluster's retention lowered later applies to every job).
+ */
+export function removalDueAt(finishedAt: number, ownMs: number | null, clusterMs: number): number {
+  return finishedAt + Math.min(ownMs ?? clusterMs, clusterMs);
+}
+
 /** A finished job a sweep may remove. */
 export interface Candidate {
   id: string;

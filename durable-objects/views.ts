@@ -8,6 +8,7 @@ import type {
 } from '../protocol/index.ts';
 import type { JobRow, WorkerRow } from './db/rows.ts';
 import { Labels, NameList, parseJsonColumn } from './db/json-column.ts';
+import { removalDueAt } from './retention-plan.ts';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -48,6 +49,7 @@ export function toJobView(
   row: JobRow,
   counts: TaskCounts,
   attempts: AttemptCounts,
+  retentionMs: number,
   tasks?: { tasks: TaskView[]; next: string | null },
 ): JobView {
   return {
@@ -63,6 +65,10 @@ export function toJobView(
     createdAt: iso(row.created_at),
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),
+    removeAfter:
+      row.finished_at === null
+        ? null
+        : iso(removalDueAt(row.finished_at, row.retention_ms, retentionMs)),
     ...(tasks ? { tasks: tasks.tasks, tasksNext: tasks.next } : {}),
   };
 }

@@ -143,6 +143,11 @@ export const JobView = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /**
+   * When retention removes the ended job (its own `retentionSeconds`, or the cluster's if shorter);
+   * null while it runs. `TM_MAX_FINISHED_JOBS` may remove it sooner.
+   */
+  removeAfter: z.string().nullable(),
   /** The first page of its tasks, by index (only on `GET /v1/jobs/:id` and the submit reply). */
   tasks: z.array(TaskView).optional(),
   /** With `tasks`: the cursor of the next page at `GET /v1/jobs/:id/tasks`; null: none left. */

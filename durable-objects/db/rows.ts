@@ -64,6 +64,8 @@ export const JobRow = z.object({
   created_at: z.number(),
   started_at: z.number().nullable(),
   finished_at: z.number().nullable(),
+  /** The retention the job asked for; null: the cluster's. */
+  retention_ms: z.number().nullable(),
 });
 export type JobRow = z.infer<typeof JobRow>;
 

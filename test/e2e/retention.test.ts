@@ -136,7 +136,12 @@ describe('retention', () => {
     expect(kept.code).toBe(0);
     const job = JSON.parse(kept.stdout) as JobView;
     expect(job.state).toBe('succeeded');
+    const keptFor = (view: JobView) => Date.parse(view.removeAfter!) - Date.parse(view.finishedAt!);
+    expect(keptFor(job)).toBe(1000);
     expect((await removed(stack.client, job.id)).status).toBe(404);
+    // Without a retention of its own, a job is kept the cluster's (TM_RETENTION_SECONDS, 1 h).
+    const plain = await stack.client.submitJob({ kind: 'echo', payload: 1 }, 60);
+    expect(keptFor(plain)).toBe(3600 * 1000);
     const refused = await tm(['submit', 'command', '--retention', '7200', '--', 'true']);
     // A 400 from the API is bad usage, as a malformed --retention is.
     expect(refused.code).toBe(2);
@@ -190,6 +195,7 @@ describe('retention', () => {
     await removed(stack.client, other.id);
     const view = await stack.client.getJob(job.id);
     expect(view.state).toBe('running');
+    expect(view.removeAfter).toBeNull();
     expect(view.tasks).toHaveLength(1);
     // Once it has ended, it goes like any other.
     await stack.client.cancelJob(job.id);
@@ -309,6 +315,8 @@ describe('retention', () => {
   });
 
   it(`keeps at most ${MAX_FINISHED} finished jobs, removing the oldest first`, async () => {
+    // The excess (these 6 and what earlier tests left) is more than one sweep's BATCH_ROWS jobs:
+    // the sweeps go on until it is gone, with no job ending meanwhile.
     await settled();
     const ids: string[] = [];
     for (let i = 0; i < MAX_FINISHED + 2; i++) {

@@ -113,6 +113,7 @@ describe('progress', () => {
     createdAt: '',
     startedAt: null,
     finishedAt: null,
+    removeAfter: null,
   });
 
   it('draws in place on a terminal, and writes nothing elsewhere', () => {

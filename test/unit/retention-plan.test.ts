@@ -6,6 +6,7 @@ import {
   objectRetryMs,
   ownResultFolder,
   planSweep,
+  removalDueAt,
   retentionRefusal,
   type Candidate,
 } from '../../durable-objects/retention-plan.ts';
@@ -126,5 +127,13 @@ describe('ownResultFolder', () => {
     expect(ownResultFolder(id, { store: 's', base: 'reports/daily/' })).toBeNull();
     expect(ownResultFolder(id, { store: 's', base: `data/_tm/jobs/other/` })).toBeNull();
     expect(ownResultFolder(id, null)).toBeNull();
+  });
+});
+
+describe('removalDueAt', () => {
+  it("is the job's own retention after it ended, or the cluster's when that is shorter or unset", () => {
+    expect(removalDueAt(1_000, 500, 10_000)).toBe(1_500);
+    expect(removalDueAt(1_000, null, 10_000)).toBe(11_000);
+    expect(removalDueAt(1_000, 50_000, 10_000)).toBe(11_000);
   });
 });

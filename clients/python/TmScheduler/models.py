@@ -254,6 +254,8 @@ class Job:
     progress: Optional[AggregateProgress] = None
     tasks_next: Optional[str] = None
     """The cursor of the page of tasks after ``tasks``; None: ``tasks`` holds them all."""
+    remove_after: Optional[datetime] = None
+    """When retention removes the ended job; None while it runs."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -285,6 +287,7 @@ class Job:
             tasks=[Task.from_api(t) for t in data.get("tasks") or []],
             progress=None if progress is None else AggregateProgress.from_api(progress),
             tasks_next=data.get("tasksNext"),
+            remove_after=parse_time(data.get("removeAfter")),
             raw=data,
         )
 

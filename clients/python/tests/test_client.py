@@ -131,6 +131,9 @@ class ClientDataclassTest(unittest.TestCase):
         self.assertIn("TM_RETENTION_SECONDS", caught.exception.message)
         done = self.client.wait_job(job, timeout=30)
         self.assertEqual(done.state, "succeeded", done.error)
+        # Kept the cluster's 7 days once ended.
+        assert done.finished_at is not None and done.remove_after is not None
+        self.assertEqual((done.remove_after - done.finished_at).total_seconds(), 7 * 24 * 3600)
         entries = self.client.logs(done)
         self.assertTrue(all(isinstance(e, tm.LogEntry) for e in entries))
         self.assertEqual("".join(e.data for e in entries if e.stream == "stdout"), "hello from worker try 1\n")
