@@ -67,7 +67,8 @@ const putSignature = (sign: (method: 'PUT', key: string) => string | undefined, 
 type StoredJob =
   | { kind: 'pipeline'; spec: PipelineJobSpec }
   | { kind: 'aggregate'; spec: AggregateJobSpec }
-  | { kind: 'simple'; jobKind: string; spec: Record<string, unknown> };
+  /** A command or echo job: every task runs the same spec, built once. */
+  | { kind: 'simple'; task: TaskSpec };
 
 const SimpleJobSpec = z.record(z.string(), z.unknown());
 
@@ -78,8 +79,7 @@ function storedJob(row: { kind: string; spec: string }): StoredJob {
     return { kind: 'aggregate', spec: parseJsonColumn(AggregateJobSpec, row.spec, 'jobs.spec') };
   return {
     kind: 'simple',
-    jobKind: row.kind,
-    spec: parseJsonColumn(SimpleJobSpec, row.spec, 'jobs.spec'),
+    task: simpleTaskSpec(row.kind, parseJsonColumn(SimpleJobSpec, row.spec, 'jobs.spec')),
   };
 }
 
@@ -100,7 +100,7 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
     const job = jobs.get(task.jobId);
     if (!job) return null;
     if (job.kind === 'pipeline') return pipeline(job.spec, task.spec);
-    if (job.kind === 'simple') return simpleTaskSpec(job.jobKind, job.spec);
+    if (job.kind === 'simple') return { ...job.task };
     const { spec } = job;
     const part =
       task.spec === null ? null : parseJsonColumn(AggregateTaskPart, task.spec, 'tasks.spec');

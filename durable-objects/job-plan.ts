@@ -1,5 +1,11 @@
 /** Pure planning of a submitted job: its stored spec, its tasks, and what each task runs. */
-import type { SubmitJobRequest, TaskSpec, WorkerSelector } from '../protocol/index.ts';
+import { z } from 'zod';
+import {
+  CommandSpec,
+  type SubmitJobRequest,
+  type TaskSpec,
+  type WorkerSelector,
+} from '../protocol/index.ts';
 import { resolvePolicy, type JobPolicy } from './job-policy.ts';
 
 /** Jobs whose tasks all run the same spec: commands and echo probes. */
@@ -57,21 +63,23 @@ export function storedSpec(request: SimpleJobRequest): Record<string, unknown> {
   };
 }
 
-/** What an agent receives for one task of a job with this kind and stored spec. */
-export function simpleTaskSpec(kind: string, spec: Record<string, unknown>): TaskSpec {
+/** A command job's stored spec (storedSpec), as read back. */
+const StoredCommandSpec = z.object({
+  command: CommandSpec,
+  path: z.string(),
+  env: z.record(z.string(), z.string()),
+  timeoutSeconds: z.number().optional(),
+});
+/** An echo job's stored spec, as read back. */
+const StoredEchoSpec = z.object({ payload: z.json().optional() });
+
+/** What an agent receives for each task of a job with this kind and stored spec (parsed, not cast). */
+export function simpleTaskSpec(kind: string, spec: unknown): TaskSpec {
   if (kind === 'command') {
-    return {
-      kind: 'command',
-      command: spec.command as string | string[],
-      path: spec.path as string,
-      env: spec.env as Record<string, string>,
-      ...(typeof spec.timeoutSeconds === 'number' ? { timeoutSeconds: spec.timeoutSeconds } : {}),
-    };
+    const { command, path, env, timeoutSeconds } = StoredCommandSpec.parse(spec);
+    return { kind: 'command', command, path, env, ...(timeoutSeconds ? { timeoutSeconds } : {}) };
   }
-  return {
-    kind: 'echo',
-    payload: spec.payload as TaskSpec extends { payload?: infer P } ? P : never,
-  };
+  return { kind: 'echo', payload: StoredEchoSpec.parse(spec).payload };
 }
 
 export function draftSimpleJob(

@@ -133,6 +133,13 @@ describe('storedSpec and simpleTaskSpec', () => {
     expect(storedSpec({ kind: 'echo' })).toEqual({ payload: null, count: 1 });
   });
 
+  it('refuses a stored spec of the wrong shape instead of passing it on', () => {
+    expect(() => simpleTaskSpec('command', { command: 5, path: '.', env: {} })).toThrow(/command/);
+    expect(() => simpleTaskSpec('command', { command: 'true', path: '.', env: { A: 1 } })).toThrow(
+      /env/,
+    );
+  });
+
   it('charges a slot for commands only', () => {
     expect(taskCost('command')).toBe(1);
     expect(taskCost('echo')).toBe(0);
