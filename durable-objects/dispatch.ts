@@ -2,7 +2,7 @@
 import { MAX_FRAME_BYTES, MAX_TASKS_PER_FRAME, type Assignment } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { connectedReadyWorkers, findWorker } from './db/workers.ts';
-import { effectiveSlots } from './views.ts';
+import { effectiveSlots, executorsOf } from './views.ts';
 import {
   mapsAhead,
   placeRoundRobin,
@@ -91,7 +91,7 @@ function freeWorkers(core: Core): PlacementWorker[] {
       freeInflight: core.config.maxInflight - (used?.n ?? 0),
       ahead: mapsAhead(slots, freeSlots),
       acceptsCommands: row.accepts_commands === 1,
-      executors: parseJsonColumn(NameList, row.executors, 'workers.executors'),
+      executors: executorsOf(row),
     };
   });
 }

@@ -2,20 +2,16 @@
 import type { PipelineSpec, PipelineStats } from '../protocol/index.ts';
 import { requiredExecutors } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
-import { effectiveSlots } from './views.ts';
+import { effectiveSlots, executorsOf } from './views.ts';
 import type { WorkerRow } from './db/rows.ts';
 import { meanRunMs, pipelineEnds, pipelineTaskCount } from './db/pipelines.ts';
 import { connectedReadyWorkers } from './db/workers.ts';
 import { wantedCapacity } from './pipeline-scaling.ts';
-import { NameList, parseJsonColumn } from './db/json-column.ts';
 
 /** Throughput is measured over this window. */
 export const STATS_WINDOW_MS = 5 * 60_000;
 /** The mean task duration is taken over this many of the latest succeeded tasks. */
 const DURATION_SAMPLE = 100;
-
-export const executorsOf = (row: Pick<WorkerRow, 'executors'>): string[] =>
-  parseJsonColumn(NameList, row.executors, 'workers.executors');
 
 /** Connected, ready agents that have every executor in `requires`. */
 function capableAgents(sql: Sql, requires: readonly string[]): WorkerRow[] {

@@ -12,10 +12,10 @@ import {
 import { z } from 'zod';
 import type { Sql } from './db/sql.ts';
 import { jobSpec } from './db/jobs.ts';
-import { iso, isoOrNull } from './views.ts';
+import { executorsOf, iso, isoOrNull } from './views.ts';
 import { type TaskRow } from './db/rows.ts';
 import { findVersion, specOf } from './db/pipelines.ts';
-import { executorsOf, runningCount } from './pipeline-stats.ts';
+import { runningCount } from './pipeline-stats.ts';
 import { connectedReadyWorkers } from './db/workers.ts';
 import { waitingReason } from './waiting-reason.ts';
 import { parseJsonColumn } from './db/json-column.ts';

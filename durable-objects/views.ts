@@ -11,6 +11,10 @@ import { Labels, NameList, parseJsonColumn } from './db/json-column.ts';
 import { removalDueAt } from './retention-plan.ts';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The executor names an agent announced. */
+export const executorsOf = (row: Pick<WorkerRow, 'executors'>): string[] =>
+  parseJsonColumn(NameList, row.executors, 'workers.executors');
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** Effective slots: the registered value wins, else what the agent announced, else 1. */
@@ -37,7 +41,7 @@ export function toWorkerView(
     acceptsCommands: row.accepts_commands === 1,
     isolation: row.isolation === 'bwrap' ? 'bwrap' : row.isolation === null ? null : 'none',
     acceptingTasks: row.accepting === 1,
-    executors: parseJsonColumn(NameList, row.executors, 'workers.executors'),
+    executors: executorsOf(row),
     keyFingerprint,
     approved: row.approved_at !== null,
     expectedFingerprint: row.expected_fingerprint,
