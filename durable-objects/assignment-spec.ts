@@ -3,11 +3,10 @@
  * for exactly the objects they read and write, valid until the attempt's deadline: never the
  * store's keys, so a worker (or whoever holds the join token) learns one job's objects, not a store.
  */
-import { z } from 'zod';
 import { compactObjects, objectUrl, type TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { jobKindAndSpec } from './db/jobs.ts';
-import { simpleTaskSpec } from './job-plan.ts';
+import { storedTaskSpec } from './job-plan.ts';
 import { toStoreAccess } from './object-stores.ts';
 import { findStore, type StoreRow } from './db/object-stores.ts';
 import { signingScope, type PresignMethod } from './storage/presign.ts';
@@ -70,17 +69,12 @@ type StoredJob =
   /** A command or echo job: every task runs the same spec, built once. */
   | { kind: 'simple'; task: TaskSpec };
 
-const SimpleJobSpec = z.record(z.string(), z.unknown());
-
 function storedJob(row: { kind: string; spec: string }): StoredJob {
   if (row.kind === 'pipeline')
     return { kind: 'pipeline', spec: parseJsonColumn(PipelineJobSpec, row.spec, 'jobs.spec') };
   if (row.kind === 'aggregate')
     return { kind: 'aggregate', spec: parseJsonColumn(AggregateJobSpec, row.spec, 'jobs.spec') };
-  return {
-    kind: 'simple',
-    task: simpleTaskSpec(row.kind, parseJsonColumn(SimpleJobSpec, row.spec, 'jobs.spec')),
-  };
+  return { kind: 'simple', task: parseJsonColumn(storedTaskSpec(row.kind), row.spec, 'jobs.spec') };
 }
 
 /** One builder per dispatch round: job specs and stores are read once each. */

@@ -63,24 +63,33 @@ export function storedSpec(request: SimpleJobRequest): Record<string, unknown> {
   };
 }
 
-/** A command job's stored spec (storedSpec), as read back. */
-const StoredCommandSpec = z.object({
-  command: CommandSpec,
-  path: z.string(),
-  env: z.record(z.string(), z.string()),
-  timeoutSeconds: z.number().optional(),
-});
-/** An echo job's stored spec, as read back. */
-const StoredEchoSpec = z.object({ payload: z.json().optional() });
+/** A command job's stored spec (storedSpec), read back as what each of its tasks runs. */
+const StoredCommandSpec = z
+  .object({
+    command: CommandSpec,
+    path: z.string(),
+    env: z.record(z.string(), z.string()),
+    timeoutSeconds: z.number().optional(),
+  })
+  .transform(({ command, path, env, timeoutSeconds }): TaskSpec => ({
+    kind: 'command',
+    command,
+    path,
+    env,
+    ...(timeoutSeconds ? { timeoutSeconds } : {}),
+  }));
+/** An echo job's stored spec, read back as what each of its tasks runs. */
+const StoredEchoSpec = z
+  .object({ payload: z.json().optional() })
+  .transform(({ payload }): TaskSpec => ({ kind: 'echo', payload }));
+
+/** The schema that reads a command or echo job's stored spec as its tasks' spec. */
+export const storedTaskSpec = (kind: string): z.ZodType<TaskSpec> =>
+  kind === 'command' ? StoredCommandSpec : StoredEchoSpec;
 
 /** What an agent receives for each task of a job with this kind and stored spec (parsed, not cast). */
-export function simpleTaskSpec(kind: string, spec: unknown): TaskSpec {
-  if (kind === 'command') {
-    const { command, path, env, timeoutSeconds } = StoredCommandSpec.parse(spec);
-    return { kind: 'command', command, path, env, ...(timeoutSeconds ? { timeoutSeconds } : {}) };
-  }
-  return { kind: 'echo', payload: StoredEchoSpec.parse(spec).payload };
-}
+export const simpleTaskSpec = (kind: string, spec: unknown): TaskSpec =>
+  storedTaskSpec(kind).parse(spec);
 
 export function draftSimpleJob(
   id: string,
