@@ -14,7 +14,6 @@ import { toJobView } from './views.ts';
  */
 export function jobView(sql: Sql, row: JobRow, taskLimit: number, retentionMs: number): JobView {
   const tasks = taskLimit > 0 ? jobTaskPage(sql, row.id, -1, { limit: taskLimit }) : undefined;
-  const counts = taskCounts(sql, row.id);
-  const view = toJobView(row, counts, attemptCounts(sql, row), retentionMs, tasks);
+  const view = toJobView(row, taskCounts(sql, row.id), attemptCounts(sql, row), retentionMs, tasks);
   return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
 }
