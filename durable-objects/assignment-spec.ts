@@ -20,6 +20,8 @@ import {
 } from './aggregate-plan.ts';
 import { pipelineSpecBuilder } from './pipeline-assignment.ts';
 import { PipelineJobSpec } from './pipeline-task-view.ts';
+import { DataflowJobSpec } from './dataflow-spec.ts';
+import { stageSpecBuilder } from './dataflow-assignment.ts';
 
 export interface TaskToSend {
   id: string;
@@ -66,6 +68,7 @@ const putSignature = (sign: (method: 'PUT', key: string) => string | undefined, 
 type StoredJob =
   | { kind: 'pipeline'; spec: PipelineJobSpec }
   | { kind: 'aggregate'; spec: AggregateJobSpec }
+  | { kind: 'dataflow'; spec: DataflowJobSpec }
   /** A command or echo job: every task runs the same spec, built once. */
   | { kind: 'simple'; task: TaskSpec };
 
@@ -74,6 +77,8 @@ function storedJob(row: { kind: string; spec: string }): StoredJob {
     return { kind: 'pipeline', spec: parseJsonColumn(PipelineJobSpec, row.spec, 'jobs.spec') };
   if (row.kind === 'aggregate')
     return { kind: 'aggregate', spec: parseJsonColumn(AggregateJobSpec, row.spec, 'jobs.spec') };
+  if (row.kind === 'dataflow')
+    return { kind: 'dataflow', spec: parseJsonColumn(DataflowJobSpec, row.spec, 'jobs.spec') };
   return { kind: 'simple', task: parseJsonColumn(storedTaskSpec(row.kind), row.spec, 'jobs.spec') };
 }
 
@@ -86,6 +91,7 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
     return stores.get(id)!;
   };
   const pipeline = pipelineSpecBuilder(sql);
+  const stage = stageSpecBuilder(sql);
   return (task) => {
     if (!jobs.has(task.jobId)) {
       const row = jobKindAndSpec(sql, task.jobId);
@@ -95,6 +101,7 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
     if (!job) return null;
     if (job.kind === 'pipeline') return pipeline(job.spec, task.spec);
     if (job.kind === 'simple') return { ...job.task };
+    if (job.kind === 'dataflow') return stage(task.jobId, job.spec, task.spec);
     const { spec } = job;
     const part =
       task.spec === null ? null : parseJsonColumn(AggregateTaskPart, task.spec, 'tasks.spec');

@@ -25,6 +25,8 @@ import {
   type SimpleJobRequest,
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
+import { draftDataflow } from './dataflow-submit.ts';
+import { insertStages } from './db/dataflow-stages.ts';
 import { checkSpecSize } from './spec-size.ts';
 import { findJob, findOwnedJob, insertJob, jobRowsBefore, requestCancel } from './db/jobs.ts';
 import { findOwnedTask, insertTasks, queuedTaskCount } from './db/tasks.ts';
@@ -67,7 +69,9 @@ export async function submitJob(
   const { draft, error } =
     request.kind === 'aggregate'
       ? await draftAggregate(core, id, request)
-      : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };
+      : request.kind === 'dataflow'
+        ? { draft: draftDataflow(id, request), error: null }
+        : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };
   await launchJob(core, draft, error, waitSeconds, owner);
   return getJob(core, id, owner);
 }
@@ -93,6 +97,7 @@ export async function launchJob(
     admit(core, draft.tasks.length);
     insertJob(core.sql, draft, now, owner);
     insertTasks(core.sql, draft.id, draft.taskKind ?? draft.kind, draft.tasks, now);
+    if (draft.stages) insertStages(core.sql, draft.id, draft.stages, now);
     recordRetention(core.sql, draft.id, draft.policy.retentionMs);
     if (error) failJob(core.sql, effects, draft.id, error, now);
   });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   CommandSpec,
+  type StageState,
   type SubmitJobRequest,
   type TaskSpec,
   type WorkerSelector,
@@ -9,7 +10,7 @@ import {
 import { resolvePolicy, type JobPolicy } from './job-policy.ts';
 
 /** Jobs whose tasks all run the same spec: commands and echo probes. */
-export type SimpleJobRequest = Exclude<SubmitJobRequest, { kind: 'aggregate' }>;
+export type SimpleJobRequest = Extract<SubmitJobRequest, { kind: 'command' | 'echo' }>;
 
 export interface PlannedTask {
   pinnedWorkerId: string | null;
@@ -19,6 +20,9 @@ export interface PlannedTask {
   spec?: unknown;
   /** The pipeline a pipeline task belongs to, and the executors its agent must have. */
   pipeline?: { id: string; requires: readonly string[] };
+  /** A dataflow task's stage (by index) and kind, which differs from stage to stage. */
+  stage?: number;
+  kind?: string;
 }
 
 /** A job ready to insert: its stored spec and its first tasks. */
@@ -32,6 +36,8 @@ export interface JobDraft {
   policy: JobPolicy;
   phase: string | null;
   tasks: PlannedTask[];
+  /** A dataflow job's stages, in their first states. */
+  stages?: StageState[];
 }
 
 export interface CandidateWorker {

@@ -10,6 +10,7 @@ import { firstFailure } from './db/tasks.ts';
 import type { Effects } from './effects.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { advanceAggregate } from './aggregate-phases.ts';
+import { advanceDataflow } from './dataflow-phases.ts';
 import { scheduleCleanup } from './aggregate-cleanup.ts';
 import { forgetInlineOutputs, inlineResult } from './aggregate-inline.ts';
 
@@ -44,6 +45,14 @@ export function recordTaskEnds(sql: Sql, effects: Effects, now: number, from = 0
 function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void {
   let row = findJob(sql, jobId);
   if (!row || isEndState(row.state)) return;
+  if (row.kind === 'dataflow') {
+    const end = advanceDataflow(sql, effects, row, now);
+    if (end) {
+      endJob(sql, jobId, end.state, end.error, now);
+      effects.endedJobs.push({ id: jobId, state: end.state });
+    }
+    return;
+  }
   if (row.kind === 'aggregate') {
     if (advanceAggregate(sql, effects, row, now)) return;
     row = findJob(sql, jobId) ?? row;

@@ -7,6 +7,7 @@ import { aggregateProgress } from './aggregate-progress.ts';
 import { attemptCounts } from './task-attempts.ts';
 import { jobTaskPage } from './task-views.ts';
 import { toJobView } from './views.ts';
+import { stageViews } from './dataflow-view.ts';
 
 /**
  * The view of a job with the first page of its tasks, of up to `taskLimit` (none when 0);
@@ -15,5 +16,6 @@ import { toJobView } from './views.ts';
 export function jobView(sql: Sql, row: JobRow, taskLimit: number, retentionMs: number): JobView {
   const tasks = taskLimit > 0 ? jobTaskPage(sql, row.id, -1, { limit: taskLimit }) : undefined;
   const view = toJobView(row, taskCounts(sql, row.id), attemptCounts(sql, row), retentionMs, tasks);
-  return row.kind === 'aggregate' ? { ...view, progress: aggregateProgress(sql, row) } : view;
+  if (row.kind === 'aggregate') return { ...view, progress: aggregateProgress(sql, row) };
+  return row.kind === 'dataflow' ? { ...view, stages: stageViews(sql, row) } : view;
 }

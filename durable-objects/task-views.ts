@@ -24,6 +24,8 @@ import {
   type TaskViewRow,
 } from './db/task-views.ts';
 import { echoPayloadJson } from './db/task-results.ts';
+import { parseJsonColumn } from './db/json-column.ts';
+import { StageTaskPart } from './dataflow-spec.ts';
 
 /** Rows read per query: a page of the largest views (RESULT_PREVIEW_BYTES each) is ~64 of them. */
 const BATCH = 50;
@@ -124,7 +126,13 @@ function toTaskView(
     assignedAt: isoOrNull(row.assigned_at),
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),
+    ...(row.stage_part ? { stage: stagePlace(row.stage_part) } : {}),
   };
+}
+
+function stagePlace(json: string): { name: string; instance: number } {
+  const { name, instance } = parseJsonColumn(StageTaskPart, json, 'tasks.spec');
+  return { name, instance };
 }
 
 /** An aggregation step's inline outputs are shown by their size, not their bytes. */

@@ -32,7 +32,12 @@ function refuse(denial: Denial | null): void {
 export function checkJob(sql: Sql, owner: string | null, request: SubmitJobRequest): void {
   if (owner === null) return;
   const { permissions } = limitsOf(sql, owner);
-  refuse(deniedKind(permissions, request.kind));
+  // A dataflow job is as allowed as its stages' kinds are: each is checked as if submitted alone.
+  const kinds =
+    request.kind === 'dataflow'
+      ? new Set(request.stages.map((stage) => stage.kind))
+      : [request.kind];
+  for (const kind of kinds) refuse(deniedKind(permissions, kind));
   if (request.kind === 'aggregate') checkAggregateStores(sql, permissions, request);
 }
 

@@ -5,8 +5,14 @@
 import { z } from 'zod';
 import { Isolation, WorkerAddress } from './workers.ts';
 import { CommandSpec, RelativePath } from './jobs.ts';
-import { MAX_LOG_CHUNK_BYTES, MAX_LOG_CHUNKS_PER_FRAME, MAX_TASKS_PER_FRAME } from './limits.ts';
+import {
+  MAX_LOG_CHUNK_BYTES,
+  MAX_LOG_CHUNKS_PER_FRAME,
+  MAX_TASKS_PER_FRAME,
+  MAX_TASKS_PER_JOB,
+} from './limits.ts';
 import { LogStream } from './logs.ts';
+import { StageName } from './dataflow.ts';
 import { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from './aggregate.ts';
 import { ExecutorName, MAX_EXECUTORS, PipelineTaskSpec, StepReport } from './pipelines.ts';
 import { AgentPublicKey, AgentSignature, Nonce } from './agent-identity.ts';
@@ -140,12 +146,27 @@ export type LogFrame = z.infer<typeof LogFrame>;
 /** The first frame on every agent socket: the nonce the agent signs in its `hello`. */
 export const ChallengeFrame = z.strictObject({ type: z.literal('challenge'), nonce: Nonce });
 
+/**
+ * A dataflow stage's instance: the agent gives the task its place (TM_STAGE, TM_INSTANCE,
+ * TM_PARALLELISM), its upstreams' results (TM_INPUT_<stage> and files under TM_INPUTS), and keeps
+ * the last MAX_STAGE_RESULT_BYTES of its stdout as its result.
+ */
+export const StageInstance = z.strictObject({
+  name: StageName,
+  instance: z.number().int().min(0),
+  parallelism: z.number().int().min(1),
+  /** Each upstream stage's results, by instance; null: that instance left none. */
+  inputs: z.record(StageName, z.array(z.string().nullable()).max(MAX_TASKS_PER_JOB)),
+});
+export type StageInstance = z.infer<typeof StageInstance>;
+
 export const CommandTaskSpec = z.strictObject({
   kind: z.literal('command'),
   command: CommandSpec,
   path: RelativePath,
   env: z.record(z.string(), z.string()),
   timeoutSeconds: z.number().positive().optional(),
+  stage: StageInstance.optional(),
 });
 export const EchoTaskSpec = z.strictObject({
   kind: z.literal('echo'),

@@ -8,6 +8,8 @@ export * from './workers.ts';
 export * from './policy.ts';
 export * from './retention.ts';
 export * from './page-cursor.ts';
+export * from './dataflow.ts';
+export * from './dataflow-graph.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';

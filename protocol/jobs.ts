@@ -6,6 +6,8 @@ import { Cursor } from './page-cursor.ts';
 import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
 import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
+import { MAX_STAGES, StageFields, StageView } from './dataflow.ts';
+import { graphIssues } from './dataflow-graph.ts';
 
 const CommandLine = z
   .string()
@@ -60,11 +62,49 @@ export const EchoJobRequest = z.strictObject({
   ...Common,
 });
 
-export const JOB_KINDS = ['command', 'echo', 'aggregate'] as const;
+/** A dataflow stage whose instances each run a command; its stdout's end is its result. */
+export const CommandStage = z.strictObject({
+  kind: z.literal('command'),
+  command: CommandSpec,
+  path: RelativePath.optional(),
+  env: z.record(EnvName, z.string().max(64 * 1024)).optional(),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
+  ...StageFields,
+});
+/** A dataflow stage of echo tasks: no process, the probe for the DAG's own overhead. */
+export const EchoStage = z.strictObject({
+  kind: z.literal('echo'),
+  payload: z.json().optional(),
+  ...StageFields,
+});
+export const Stage = z.discriminatedUnion('kind', [CommandStage, EchoStage]);
+export type Stage = z.infer<typeof Stage>;
+
+export const DataflowJobRequest = z
+  .strictObject({
+    kind: z.literal('dataflow'),
+    stages: z
+      .array(Stage)
+      .min(1, 'a dataflow job needs at least one stage')
+      .max(MAX_STAGES, `a dataflow job has at most ${MAX_STAGES} stages`),
+    ...Common,
+  })
+  .superRefine((job, ctx) => {
+    for (const issue of graphIssues(job.stages))
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+export type DataflowJobRequest = z.infer<typeof DataflowJobRequest>;
+
+export const JOB_KINDS = ['command', 'echo', 'aggregate', 'dataflow'] as const;
 export const SubmitJobRequest = z.discriminatedUnion('kind', [
   CommandJobRequest,
   EchoJobRequest,
   AggregateJobRequest,
+  DataflowJobRequest,
 ]);
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
@@ -113,6 +153,8 @@ export const TaskView = z.object({
   assignedAt: z.string().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** A dataflow task's stage and its instance in it. */
+  stage: z.object({ name: z.string(), instance: z.number().int() }).optional(),
   /** Every ended attempt, oldest first (only on `GET /v1/tasks/:id`). */
   history: z.array(AttemptView).optional(),
 });
@@ -140,6 +182,8 @@ export const JobView = z.object({
   /** Every ended attempt of the job's tasks, by outcome. */
   attempts: AttemptCounts,
   progress: AggregateProgress.optional(),
+  /** A dataflow job's stages, in the order submitted. */
+  stages: z.array(StageView).optional(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

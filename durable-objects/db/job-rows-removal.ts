@@ -20,5 +20,6 @@ export function deleteSome(sql: Sql, table: RemovalTable, jobId: string, limit: 
 
 export function deleteJobRow(sql: Sql, jobId: string): void {
   sql.run(`DELETE FROM cleanups WHERE job_id = ?`, jobId);
+  sql.run(`DELETE FROM dataflow_stages WHERE job_id = ?`, jobId);
   sql.run(`DELETE FROM jobs WHERE id = ?`, jobId);
 }

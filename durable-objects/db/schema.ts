@@ -247,6 +247,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN result_bytes INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE tasks ADD COLUMN result_is_payload INTEGER NOT NULL DEFAULT 0;
   `,
+  // Dataflow jobs: each stage's state, and the stage each task is an instance of.
+  `
+  CREATE TABLE dataflow_stages (
+    job_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('waiting','running','succeeded','failed','cancelled')),
+    error TEXT,
+    started_at INTEGER,
+    finished_at INTEGER,
+    PRIMARY KEY (job_id, idx)
+  ) WITHOUT ROWID;
+  ALTER TABLE tasks ADD COLUMN stage INTEGER;
+  CREATE INDEX tasks_stage ON tasks(job_id, stage, state) WHERE stage IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -30,13 +30,16 @@ const TaskViewRow = z.object({
   assigned_at: z.number().int().nullable(),
   started_at: z.number().int().nullable(),
   finished_at: z.number().int().nullable(),
+  /** A dataflow task's place (StageTaskPart JSON); null for others. */
+  stage_part: z.string().nullable(),
 });
 export type TaskViewRow = z.infer<typeof TaskViewRow>;
 
 const COLUMNS = `seq, id, job_id, idx, kind, state, attempt, worker_id, pinned_worker_id, exit_code,
   error, CASE WHEN length(CAST(result AS BLOB)) <= ${RESULT_PREVIEW_BYTES} THEN result END
   AS result_preview, length(CAST(result AS BLOB)) AS result_bytes, result_is_payload,
-  log_truncated, created_at, assigned_at, started_at, finished_at`;
+  log_truncated, created_at, assigned_at, started_at, finished_at,
+  CASE WHEN stage IS NOT NULL THEN spec END AS stage_part`;
 
 /** `owner` sees only its tenant's rows (null: the admin, who sees all). */
 const OWNED = `(? IS NULL OR tenant_id = ?)`;

@@ -18,17 +18,17 @@ export function insertTasks(
 ): void {
   const job = findJob(sql, jobId);
   const first = job?.tasks_total ?? 0;
-  const cost = taskCost(kind);
   tasks.forEach((task, offset) => {
+    const taskKind = task.kind ?? kind;
     sql.run(
       `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at,
-         tenant_id, pipeline_id, requires, preferred_worker_id)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+         tenant_id, pipeline_id, requires, preferred_worker_id, stage)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       timeOrderedId(now),
       jobId,
       first + offset,
-      kind,
-      cost,
+      taskKind,
+      taskCost(taskKind),
       task.pinnedWorkerId,
       task.spec === undefined ? null : JSON.stringify(task.spec),
       now,
@@ -36,6 +36,7 @@ export function insertTasks(
       task.pipeline?.id ?? null,
       task.pipeline ? JSON.stringify(task.pipeline.requires) : null,
       task.preferredWorkerId ?? null,
+      task.stage ?? null,
     );
   });
   sql.run(`UPDATE jobs SET tasks_total = tasks_total + ? WHERE id = ?`, tasks.length, jobId);
@@ -117,14 +118,17 @@ export function queuedTaskCount(sql: Sql): number {
 }
 
 /** The root cause of a job's failure: the error of its first task that failed, before any sibling
- *  it got cancelled; null when none did. */
-export function firstFailure(sql: Sql, jobId: string): string | null {
+ *  it got cancelled (of one stage, with `stage`); null when none did. */
+export function firstFailure(sql: Sql, jobId: string, stage: number | null = null): string | null {
   return (
     sql.row(
       z.object({ error: z.string().nullable() }),
       `SELECT error FROM tasks WHERE job_id = ? AND state IN ('failed','cancelled')
+         AND (? IS NULL OR stage = ?)
        ORDER BY state = 'failed' DESC, finished_at, seq LIMIT 1`,
       jobId,
+      stage,
+      stage,
     )?.error ?? null
   );
 }

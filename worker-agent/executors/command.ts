@@ -4,7 +4,7 @@ import { realpath } from 'node:fs/promises';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogStream } from '../../protocol/index.ts';
+import type { LogStream, StageInstance } from '../../protocol/index.ts';
 import { LogBuffer } from '../log-buffer.ts';
 import { signalGroup, signalGroupMembers, trackGroup, untrackGroup } from '../process-groups.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
@@ -13,6 +13,7 @@ import { ensureTenantRoot } from '../sandbox/tenant-dirs.ts';
 import { failure } from '../task-outcome.ts';
 import type { CommandSpec, Executor, TaskContext, TaskOutcome } from '../task-outcome.ts';
 import { resolveTaskDir } from '../workdir.ts';
+import { removeInputs, stageEnv, StdoutTail, writeInputs } from './stage-io.ts';
 
 export interface CommandOptions {
   /** Absolute work dir; a task's `path` resolves inside it. */
@@ -56,18 +57,49 @@ async function runCommand(
   const dir = await resolveTaskDir(root, task.spec.path);
   if (!dir.ok) return failure('refused', dir.message, { nonRetryable: true });
   if (task.signal.aborted) return failure('cancelled', 'cancelled before it started');
+  const stage = task.spec.stage;
+  if (!stage) return start(task, options, root, dir.dir, null);
+  const inputs = await writeInputs(stage);
+  try {
+    return await start(task, options, root, dir.dir, { stage, inputs, tail: new StdoutTail() });
+  } finally {
+    await removeInputs(inputs);
+  }
+}
 
+/** A stage instance's extras: its place, its inputs folder, and the tail of its stdout. */
+interface StageRun {
+  stage: StageInstance;
+  inputs: string;
+  tail: StdoutTail;
+}
+
+async function start(
+  task: TaskContext<CommandSpec>,
+  options: CommandOptions,
+  root: string,
+  cwd: string,
+  stageRun: StageRun | null,
+): Promise<TaskOutcome> {
   const [file, args] = programOf(task.spec.command);
   const sandbox = options.sandbox;
   const [program, argv] = sandbox
-    ? sandbox.wrap([file, ...args], { ownDir: root, cwd: dir.dir, tenant })
+    ? sandbox.wrap([file, ...args], {
+        ownDir: root,
+        cwd,
+        tenant: task.assignment.tenant,
+        ...(stageRun ? { readOnly: [stageRun.inputs] } : {}),
+      })
     : [file, args];
   let child: TaskProcess;
   try {
     // detached: the task leads its own process group, so one signal reaches its whole tree.
     child = spawn(program, argv, {
-      cwd: dir.dir,
-      env: taskEnvOf(task, options, root),
+      cwd,
+      env: {
+        ...taskEnvOf(task, options, root),
+        ...(stageRun ? stageEnv(stageRun.stage, stageRun.inputs) : {}),
+      },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -76,7 +108,15 @@ async function runCommand(
     return failure('spawn', `cannot start ${file}: ${messageOf(error)}`, { nonRetryable: true });
   }
   const sandboxed = sandbox?.isolation === 'bwrap';
-  return supervise(child, file, task, options.killGraceMs, sandboxed);
+  const outcome = await supervise(
+    child,
+    file,
+    task,
+    options.killGraceMs,
+    sandboxed,
+    stageRun?.tail,
+  );
+  return outcome.ok && stageRun ? { ...outcome, result: stageRun.tail.text() } : outcome;
 }
 
 /** A shell line runs under `/bin/sh -c`; an argv runs as is, with no shell to interpret it. */
@@ -111,6 +151,7 @@ function supervise(
   task: TaskContext<CommandSpec>,
   killGraceMs: number,
   sandboxed: boolean,
+  tail: StdoutTail | undefined,
 ): Promise<TaskOutcome> {
   return new Promise((resolve) => {
     const pid = child.pid;
@@ -128,6 +169,7 @@ function supervise(
       task.started();
     }
     streamInto(child.stdout, 'stdout', logs);
+    if (tail) child.stdout.on('data', (bytes: Buffer) => tail.write(bytes));
     streamInto(child.stderr, 'stderr', logs);
 
     /** SIGTERM the group, SIGKILL it after the grace period; the outcome is decided now. */

@@ -33,6 +33,8 @@ export interface TaskPlace {
   cwd: string;
   /** The admin's own tasks see the work dir read-write; tenants' read-only. */
   tenant: string | null;
+  /** More of the agent's folders the task sees read-only (a dataflow task's inputs). */
+  readOnly?: readonly string[];
 }
 
 /** System dirs a task sees read-only; the ones a host lacks are left out. */
@@ -80,7 +82,7 @@ export class Sandbox {
         ownDir: place.ownDir,
         hiddenDirs: visibleWithin(hidden.dirs, roots),
         hiddenFiles: visibleWithin(hidden.files, roots),
-        readOnly: programs,
+        readOnly: [...programs, ...(place.readOnly ?? [])],
         cwd: place.cwd,
         network: this.options.network,
       },

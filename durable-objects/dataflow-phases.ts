@@ -1,0 +1,151 @@
+/**
+ * Moves a dataflow job along inside the transaction that ends its tasks: stages whose tasks have
+ * all ended end, stages whose upstreams have ended start (their tasks are created), and a stage
+ * that fails for good cancels the rest. The rules are in dataflow-plan.ts.
+ */
+import type { JobState } from '../protocol/index.ts';
+import type { Sql } from './db/sql.ts';
+import type { Effects } from './effects.ts';
+import type { JobRow } from './db/rows.ts';
+import { parseJsonColumn } from './db/json-column.ts';
+import { countTaskEnds } from './db/jobs.ts';
+import { firstFailure, insertTasks } from './db/tasks.ts';
+import { moveStage, stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
+import { cancelJobTasks } from './task-lifecycle.ts';
+import { stepDataflow, type StageFacts, type StageMove } from './dataflow-plan.ts';
+import {
+  DataflowJobSpec,
+  inputsRefusal,
+  stageGraph,
+  stageInputs,
+  type StageTaskPart,
+} from './dataflow-spec.ts';
+
+export interface DataflowEnd {
+  state: JobState;
+  error: string | null;
+}
+
+/** Rounds of a step: a failure's cancels end stages, which a second round then sees. */
+const MAX_ROUNDS = 4;
+
+/** Advances the job; returns how it ended once every stage has, else null. */
+export function advanceDataflow(
+  sql: Sql,
+  effects: Effects,
+  job: JobRow,
+  now: number,
+): DataflowEnd | null {
+  const spec = parseJsonColumn(DataflowJobSpec, job.spec, 'jobs.spec');
+  const graph = stageGraph(spec);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const step = stepDataflow(
+      facts(sql, job.id, spec, graph.dependsOn),
+      graph.names,
+      graph.order,
+      job.cancel_requested === 1,
+    );
+    for (const move of step.moves) recordMove(sql, job.id, move, now);
+    const refused = step.start.filter((s) => !startStage(sql, effects, job.id, spec, s, now));
+    if (step.cancelRest) cancelRest(sql, effects, job.id, now);
+    else if (refused.length === 0 && step.outcome)
+      return {
+        state: step.outcome,
+        error: step.outcome === 'failed' ? jobError(sql, job.id, spec) : null,
+      };
+    else if (refused.length === 0) return null;
+  }
+  return null;
+}
+
+function facts(
+  sql: Sql,
+  jobId: string,
+  spec: DataflowJobSpec,
+  dependsOn: number[][],
+): StageFacts[] {
+  const counts = stageTaskCounts(sql, jobId);
+  const rows = stageRows(sql, jobId);
+  return spec.stages.map((stage, s) => {
+    const c = counts.get(s);
+    const total = c ? c.queued + c.running + c.succeeded + c.failed + c.cancelled : 0;
+    return {
+      dependsOn: dependsOn[s] ?? [],
+      continueOnFailure: stage.continueOnFailure ?? false,
+      state: rows[s]?.state ?? 'waiting',
+      total,
+      succeeded: c?.succeeded ?? 0,
+      failed: c?.failed ?? 0,
+      cancelled: c?.cancelled ?? 0,
+    };
+  });
+}
+
+function recordMove(sql: Sql, jobId: string, move: StageMove, now: number): void {
+  const error =
+    move.to === 'failed' || (move.to === 'cancelled' && !move.reason)
+      ? firstFailure(sql, jobId, move.stage)
+      : (move.reason ?? null);
+  moveStage(sql, jobId, move.stage, move.from, move.to, error, now);
+}
+
+/**
+ * Creates a started stage's tasks; a stage whose inputs would not fit its tasks fails instead
+ * (returns false), for the next round to act on.
+ */
+function startStage(
+  sql: Sql,
+  effects: Effects,
+  jobId: string,
+  spec: DataflowJobSpec,
+  s: number,
+  now: number,
+): boolean {
+  const refusal = inputsRefusal(stageInputs(sql, jobId, spec, s));
+  if (refusal) {
+    moveStage(
+      sql,
+      jobId,
+      s,
+      'running',
+      'failed',
+      `stage "${spec.stages[s]!.name}" cannot start: ${refusal}`,
+      now,
+    );
+    return false;
+  }
+  insertTasks(
+    sql,
+    jobId,
+    spec.stages[s]!.kind,
+    stageTasks(s, spec.stages[s]!.name, spec.stages[s]!.parallelism ?? 1),
+    now,
+  );
+  effects.dispatch = true;
+  return true;
+}
+
+/** The tasks of one stage: one per instance. */
+export function stageTasks(stage: number, name: string, parallelism: number) {
+  return Array.from({ length: parallelism }, (_, instance) => ({
+    pinnedWorkerId: null,
+    stage,
+    spec: { stage, name, instance } satisfies StageTaskPart,
+  }));
+}
+
+function cancelRest(sql: Sql, effects: Effects, jobId: string, now: number): void {
+  const reason = 'cancelled: another stage of this job failed';
+  const count = cancelJobTasks(sql, effects, jobId, now, reason);
+  if (count > 0) countTaskEnds(sql, jobId, { succeeded: 0, failed: 0, cancelled: count });
+}
+
+/** A failed job's error: the first stage that failed and did not allow it, and why. */
+function jobError(sql: Sql, jobId: string, spec: DataflowJobSpec): string | null {
+  const rows = stageRows(sql, jobId);
+  const failed =
+    rows.find((row) => row.state === 'failed' && !spec.stages[row.idx]?.continueOnFailure) ??
+    rows.find((row) => row.state === 'cancelled' && row.error);
+  if (!failed) return null;
+  return `stage "${spec.stages[failed.idx]!.name}" ${failed.state}: ${failed.error ?? 'a task failed'}`;
+}

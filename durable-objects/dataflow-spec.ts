@@ -1,0 +1,97 @@
+/**
+ * A dataflow job's stored spec and what each of its tasks runs: a stage's command or echo, with
+ * its place in the stage and its upstreams' results as text.
+ */
+import { z } from 'zod';
+import {
+  jsonBytes,
+  MAX_STAGE_INPUT_BYTES,
+  Stage,
+  stageOrder,
+  type DataflowJobRequest,
+  type TaskSpec,
+} from '../protocol/index.ts';
+import type { Sql } from './db/sql.ts';
+import { stageResults } from './db/dataflow-stages.ts';
+
+export const DataflowJobSpec = z.object({ stages: z.array(Stage) });
+export type DataflowJobSpec = z.infer<typeof DataflowJobSpec>;
+
+/** What a dataflow task's `spec` column holds: its stage and its instance in it. */
+export const StageTaskPart = z.object({
+  stage: z.number().int(),
+  name: z.string(),
+  instance: z.number().int(),
+});
+export type StageTaskPart = z.infer<typeof StageTaskPart>;
+
+export const storedDataflowSpec = (request: DataflowJobRequest): DataflowJobSpec => ({
+  stages: request.stages,
+});
+
+/** Each stage's dependencies as indices, and an order where each stage follows its upstreams. */
+export function stageGraph(spec: DataflowJobSpec) {
+  const index = new Map(spec.stages.map((stage, s) => [stage.name, s]));
+  return {
+    names: spec.stages.map((stage) => stage.name),
+    dependsOn: spec.stages.map((stage) => (stage.dependsOn ?? []).map((name) => index.get(name)!)),
+    order: stageOrder(spec.stages),
+  };
+}
+
+/** A result as a downstream task reads it: a string as itself, any other JSON as its text. */
+function resultText(json: string | null): string | null {
+  if (json === null) return null;
+  const value: unknown = JSON.parse(json);
+  return typeof value === 'string' ? value : json;
+}
+
+export type StageInputs = Record<string, (string | null)[]>;
+
+/** The results of a stage's upstreams, by upstream name and instance. */
+export function stageInputs(
+  sql: Sql,
+  jobId: string,
+  spec: DataflowJobSpec,
+  s: number,
+): StageInputs {
+  const { dependsOn } = stageGraph(spec);
+  const inputs: StageInputs = {};
+  for (const u of dependsOn[s] ?? [])
+    inputs[spec.stages[u]!.name] = stageResults(sql, jobId, u).map(resultText);
+  return inputs;
+}
+
+/** Why a stage cannot receive these inputs (they do not fit an assignment), or null. */
+export function inputsRefusal(inputs: StageInputs): string | null {
+  const bytes = jsonBytes(inputs);
+  if (bytes <= MAX_STAGE_INPUT_BYTES) return null;
+  return (
+    `its upstreams' results are ${bytes} bytes of JSON, and a stage receives at most ` +
+    `${MAX_STAGE_INPUT_BYTES}: write bulk data to the object store and print its key`
+  );
+}
+
+/** What an agent runs for one instance of a stage. */
+export function stageTaskSpec(
+  spec: DataflowJobSpec,
+  part: StageTaskPart,
+  inputs: StageInputs,
+): TaskSpec | null {
+  const stage = spec.stages[part.stage];
+  if (!stage) return null;
+  if (stage.kind === 'echo') return { kind: 'echo', payload: stage.payload };
+  return {
+    kind: 'command',
+    command: stage.command,
+    path: stage.path ?? '.',
+    env: stage.env ?? {},
+    ...(stage.timeoutSeconds ? { timeoutSeconds: stage.timeoutSeconds } : {}),
+    stage: {
+      name: stage.name,
+      instance: part.instance,
+      parallelism: stage.parallelism ?? 1,
+      inputs,
+    },
+  };
+}

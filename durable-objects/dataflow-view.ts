@@ -1,0 +1,35 @@
+/** A dataflow job's stages as the API shows them: state, task counts and timings, by stage. */
+import { isEndState, type StageState, type StageView } from '../protocol/index.ts';
+import type { Sql } from './db/sql.ts';
+import type { JobRow } from './db/rows.ts';
+import { parseJsonColumn } from './db/json-column.ts';
+import { stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
+import { DataflowJobSpec } from './dataflow-spec.ts';
+import { isoOrNull } from './views.ts';
+
+const NONE = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+
+export function stageViews(sql: Sql, job: JobRow): StageView[] {
+  const spec = parseJsonColumn(DataflowJobSpec, job.spec, 'jobs.spec');
+  const rows = stageRows(sql, job.id);
+  const counts = stageTaskCounts(sql, job.id);
+  return spec.stages.map((stage, s) => {
+    const row = rows[s];
+    return {
+      name: stage.name,
+      kind: stage.kind,
+      state: shownState(row?.state ?? 'waiting', job.state),
+      parallelism: stage.parallelism ?? 1,
+      dependsOn: stage.dependsOn ?? [],
+      continueOnFailure: stage.continueOnFailure ?? false,
+      counts: counts.get(s) ?? NONE,
+      error: row?.error ?? null,
+      startedAt: isoOrNull(row?.started_at ?? null),
+      finishedAt: isoOrNull(row?.finished_at ?? null),
+    };
+  });
+}
+
+/** A job that ended (by its deadline, say) leaves no stage waiting or running. */
+const shownState = (state: StageState, jobState: string): StageState =>
+  isEndState(jobState) && !isEndState(state) ? 'cancelled' : state;

@@ -1,0 +1,113 @@
+/** Queries on `dataflow_stages` and on the tasks of a dataflow job, counted and read by stage. */
+import { z } from 'zod';
+import { StageState } from '../../protocol/index.ts';
+import type { Sql } from './sql.ts';
+
+export const StageRow = z.object({
+  idx: z.number().int(),
+  state: StageState,
+  error: z.string().nullable(),
+  started_at: z.number().nullable(),
+  finished_at: z.number().nullable(),
+});
+export type StageRow = z.infer<typeof StageRow>;
+
+/** Ended and live tasks of one stage, by state. */
+export interface StageTaskCounts {
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** Adds a job's stages, each waiting or (with `started_at`) running. */
+export function insertStages(
+  sql: Sql,
+  jobId: string,
+  states: readonly StageState[],
+  now: number,
+): void {
+  states.forEach((state, idx) =>
+    sql.run(
+      `INSERT INTO dataflow_stages (job_id, idx, state, started_at) VALUES (?, ?, ?, ?)`,
+      jobId,
+      idx,
+      state,
+      state === 'running' ? now : null,
+    ),
+  );
+}
+
+export function stageRows(sql: Sql, jobId: string): StageRow[] {
+  return sql.rows(
+    StageRow,
+    `SELECT idx, state, error, started_at, finished_at FROM dataflow_stages
+     WHERE job_id = ? ORDER BY idx`,
+    jobId,
+  );
+}
+
+/**
+ * Moves a stage on, fenced by the state it was read in: a stage that has moved since is left as
+ * it is (returns false).
+ */
+export function moveStage(
+  sql: Sql,
+  jobId: string,
+  idx: number,
+  from: StageState,
+  to: StageState,
+  error: string | null,
+  now: number,
+): boolean {
+  return (
+    sql.run(
+      `UPDATE dataflow_stages
+       SET state = ?, error = ?,
+           started_at = CASE WHEN ? = 'running' THEN ? ELSE started_at END,
+           finished_at = CASE WHEN ? = 'running' THEN NULL ELSE ? END
+       WHERE job_id = ? AND idx = ? AND state = ?`,
+      to,
+      error,
+      to,
+      now,
+      to,
+      now,
+      jobId,
+      idx,
+      from,
+    ) > 0
+  );
+}
+
+/** A job's tasks counted by stage and state; stages with no tasks yet are absent. */
+export function stageTaskCounts(sql: Sql, jobId: string): Map<number, StageTaskCounts> {
+  const rows = sql.rows(
+    z.object({ stage: z.number().int(), state: z.string(), n: z.number().int() }),
+    `SELECT stage, state, count(*) AS n FROM tasks
+     WHERE job_id = ? AND stage IS NOT NULL GROUP BY stage, state`,
+    jobId,
+  );
+  const counts = new Map<number, StageTaskCounts>();
+  for (const { stage, state, n } of rows) {
+    const c = counts.get(stage) ?? { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    if (state === 'queued') c.queued += n;
+    else if (state === 'assigned' || state === 'running') c.running += n;
+    else if (state === 'succeeded' || state === 'failed' || state === 'cancelled') c[state] += n;
+    counts.set(stage, c);
+  }
+  return counts;
+}
+
+/** The results (JSON text, or null) of a stage's succeeded tasks, by instance. */
+export function stageResults(sql: Sql, jobId: string, stage: number): (string | null)[] {
+  return sql
+    .rows(
+      z.object({ result: z.string().nullable() }),
+      `SELECT result FROM tasks WHERE job_id = ? AND stage = ? AND state = 'succeeded' ORDER BY idx`,
+      jobId,
+      stage,
+    )
+    .map((row) => row.result);
+}

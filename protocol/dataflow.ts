@@ -1,0 +1,66 @@
+/**
+ * Dataflow jobs: a DAG of named stages, each running N instances of a command or an echo task. A
+ * stage starts when every stage it depends on has ended well; what its upstreams printed reaches
+ * it as environment variables and files. The rules on the graph itself are in dataflow-graph.ts.
+ */
+import { z } from 'zod';
+import { MAX_TASKS_PER_JOB } from './limits.ts';
+
+/** Most stages one dataflow job may have. */
+export const MAX_STAGES = 1000;
+/**
+ * Most bytes of stdout a stage's task keeps as its result (the last ones it printed), and most
+ * bytes of upstream results one task may receive: both fit an `assign` frame many times over.
+ */
+export const MAX_STAGE_RESULT_BYTES = 64 * 1024;
+export const MAX_STAGE_INPUT_BYTES = 256 * 1024;
+
+/** A stage's name: also part of its environment variable (TM_INPUT_<name>), so a word. */
+export const StageName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    'a stage name is a letter or _ then up to 63 letters, digits or _',
+  );
+
+export const StageFields = {
+  name: StageName,
+  /** Instances of the stage that run at once (default 1). */
+  parallelism: z.number().int().min(1).max(MAX_TASKS_PER_JOB).optional(),
+  /** Stages that must end before this one starts. */
+  dependsOn: z.array(StageName).max(MAX_STAGES).optional(),
+  /** When this stage fails (after its retries), the job goes on as if it had succeeded. */
+  continueOnFailure: z.boolean().optional(),
+};
+
+export const StageState = z.enum([
+  /** Waiting for its upstream stages. */
+  'waiting',
+  'running',
+  'succeeded',
+  'failed',
+  /** Never ran: the job failed or was cancelled first, or an upstream was cancelled. */
+  'cancelled',
+]);
+export type StageState = z.infer<typeof StageState>;
+
+export const StageView = z.object({
+  name: z.string(),
+  kind: z.string(),
+  state: StageState,
+  parallelism: z.number().int(),
+  dependsOn: z.array(z.string()),
+  continueOnFailure: z.boolean(),
+  counts: z.object({
+    queued: z.number().int(),
+    running: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+  }),
+  /** Why the stage failed or was cancelled; null otherwise. */
+  error: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type StageView = z.infer<typeof StageView>;
