@@ -10,6 +10,8 @@ Seed style, over one default session::
     job = tm.SubmitJob("echo hello", workers=1)
     for entry in tm.StreamLogs(job.id):
         print(entry.data, end="")
+    flow = tm.SubmitDataflow([{"name": "a", "command": "echo hi"},
+                              {"name": "b", "command": 'echo "$TM_INPUT_a"', "depends_on": ["a"]}], wait=60)
 
 Or the client object, with snake_case methods returning dataclasses::
 
@@ -26,6 +28,7 @@ from .errors import (  # noqa: E402
     ConnectionError,
     Forbidden,
     JobFailed,
+    JobFileError,
     MissingDependency,
     NotFound,
     PayloadTooLarge,
@@ -49,6 +52,7 @@ from .models import (  # noqa: E402
     PipelineStep,
     PipelineSubmission,
     PipelineTask,
+    Stage,
     Task,
     TaskCounts,
     Tenant,
@@ -70,7 +74,9 @@ from .session import (  # noqa: E402
     RegisterObjectStore,
     RegisterWorker,
     StreamLogs,
+    SubmitDataflow,
     SubmitJob,
+    SubmitJobFile,
     WaitJob,
 )
 

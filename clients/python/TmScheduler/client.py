@@ -10,7 +10,9 @@ import urllib.parse
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._http import Transport, normalize_base_url
+from ._dataflow import Dataflows
 from ._local import local_admin_token
+from ._names import camel
 from ._tenancy import TenantsAndPipelines
 from .errors import BadRequest, JobFailed, MissingDependency, NotFound, TmError, Timeout
 from .models import JOB_END_STATES, Job, LogEnd, LogEntry, ObjectStore, Task, Worker
@@ -28,26 +30,7 @@ FilterSpec = Union[Mapping[str, Any], Tuple[Any, ...]]
 OrderSpec = Union[str, Mapping[str, Any]]
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arrow": "arrow", ".ipc": "arrow", ".feather": "arrow"}
-_CAMEL = {
-    "timeout_seconds": "timeoutSeconds",
-    "job_timeout_seconds": "jobTimeoutSeconds",
-    "retention_seconds": "retentionSeconds",
-    "lease_seconds": "leaseSeconds",
-    "max_lost_attempts": "maxLostAttempts",
-    "retry_backoff": "retryBackoff",
-    "initial_seconds": "initialSeconds",
-    "max_seconds": "maxSeconds",
-}
 _AGG_TEXT = re.compile(r"^\s*(\w+)\s*(?:\(\s*([^)]*?)\s*\))?\s*(?:\s+as\s+(.+?))?\s*$", re.IGNORECASE)
-
-
-def _camel(options: Mapping[str, Any]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, Mapping):
-            value = _camel(value)
-        out[_CAMEL.get(key, key)] = value
-    return out
 
 
 def _format_of(key: str) -> Optional[str]:
@@ -115,12 +98,13 @@ def _id_of(value: Union[str, Job, Task, Worker]) -> str:
     return value if isinstance(value, str) else value.id
 
 
-class Client(TenantsAndPipelines):
+class Client(TenantsAndPipelines, Dataflows):
     """A client of one TM Scheduler control plane.
 
     Tenants (``create_tenant`` …, with the admin token) and applications' pipelines
     (``put_pipeline``, ``submit_pipeline_task`` …, with a tenant's token) come from
-    :class:`~TmScheduler._tenancy.TenantsAndPipelines`.
+    :class:`~TmScheduler._tenancy.TenantsAndPipelines`; dataflow jobs (``submit_dataflow``) and
+    job files (``submit_job_file``) from :class:`~TmScheduler._dataflow.Dataflows`.
 
     Args:
         address: ``host:port`` (``localhost:8080``), an ``http(s)://`` URL, or an edge URL such as
@@ -234,7 +218,7 @@ class Client(TenantsAndPipelines):
         ``payload``, ``count``, ...
         """
         if isinstance(command, Mapping):
-            spec: Dict[str, Any] = _camel(command)
+            spec: Dict[str, Any] = camel(command)
         else:
             spec = {"kind": kind or "command"}
             if command is not None:
@@ -246,7 +230,7 @@ class Client(TenantsAndPipelines):
                 spec[key] = dict(value) if isinstance(value, Mapping) else (
                     list(value) if isinstance(value, (list, tuple)) else value
                 )
-        spec.update(_camel(options))
+        spec.update(camel(options))
         timeout = self._http.timeout_for_wait(wait)
         _, reply = self._http.json("POST", "/v1/jobs", query={"wait": wait}, body=spec, timeout=timeout)
         return Job.from_api(reply)
@@ -524,7 +508,7 @@ class Client(TenantsAndPipelines):
                 spec[key] = value
         if output is not None:
             spec["output"] = dict(output)
-        spec.update(_camel(options))
+        spec.update(camel(options))
         job = self.submit_job(spec)
         done = self.wait_job(job.id, timeout)
         if done.state != "succeeded":

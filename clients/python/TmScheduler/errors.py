@@ -22,6 +22,7 @@ __all__ = [
     "Timeout",
     "JobFailed",
     "MissingDependency",
+    "JobFileError",
 ]
 
 
@@ -139,6 +140,19 @@ class MissingDependency(TmError, ImportError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="missing_dependency")
+
+
+class JobFileError(TmError, ValueError):
+    """A job file could not be read: not TOML, JSON or YAML, or not a table of the request's fields.
+
+    Its message starts with the file's path (and the line, where the parser gives one); ``path``
+    and ``line`` (None if unknown) say the same.
+    """
+
+    def __init__(self, message: str, *, path: str, line: Optional[int] = None) -> None:
+        super().__init__(message, code="bad_job_file")
+        self.path: str = path
+        self.line: Optional[int] = line
 
 
 _BY_CODE = {

@@ -1,5 +1,5 @@
-"""Dataclasses for what the API returns: workers, jobs, tasks, object stores, log entries,
-tenants, and applications' pipelines with their tasks."""
+"""Dataclasses for what the API returns: workers, jobs (with a dataflow job's stages), tasks,
+object stores, log entries, tenants, and applications' pipelines with their tasks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ __all__ = [
     "Job",
     "Task",
     "TaskCounts",
+    "Stage",
     "Attempt",
     "AggregateProgress",
     "ObjectStore",
@@ -154,6 +155,10 @@ class Task:
     """Bytes of the stored result's JSON; None: no result."""
     result_omitted: bool = False
     """The result is larger than views show: ``Client.get_task_result`` reads it whole."""
+    stage: Optional[str] = None
+    """A dataflow task's stage; None for other jobs' tasks."""
+    instance: Optional[int] = None
+    """A dataflow task's instance in its stage (0 to its parallelism - 1)."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -165,6 +170,7 @@ class Task:
     def from_api(cls, data: Dict[str, Any]) -> "Task":
         """Builds a Task from the API's JSON (``TaskView``)."""
         history = data.get("history")
+        stage = data.get("stage") or {}
         return cls(
             id=data["id"],
             job_id=data["jobId"],
@@ -185,6 +191,8 @@ class Task:
             history=None if history is None else [Attempt.from_api(a) for a in history],
             result_bytes=data.get("resultBytes"),
             result_omitted=bool(data.get("resultOmitted", False)),
+            stage=stage.get("name"),
+            instance=stage.get("instance"),
             raw=data,
         )
 
@@ -204,6 +212,49 @@ class TaskCounts:
         """Builds TaskCounts from the API's JSON."""
         data = data or {}
         return cls(**{k: int(data.get(k, 0)) for k in ("queued", "running", "succeeded", "failed", "cancelled")})
+
+
+@dataclass
+class Stage:
+    """One stage of a dataflow job: its place in the graph, its state and its tasks' counts."""
+
+    name: str
+    kind: str
+    """``command`` or ``echo``."""
+    state: str
+    """``waiting`` (for its upstreams), ``running``, ``succeeded``, ``failed`` or ``cancelled``
+    (never ran: the job failed or was cancelled first)."""
+    parallelism: int
+    depends_on: List[str]
+    continue_on_failure: bool
+    counts: TaskCounts
+    error: Optional[str]
+    """Why the stage failed or was cancelled; None otherwise."""
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the stage has ended."""
+        return self.state in JOB_END_STATES
+
+    @classmethod
+    def from_api(cls, data: Dict[str, Any]) -> "Stage":
+        """Builds a Stage from the API's JSON (``StageView``)."""
+        return cls(
+            name=data["name"],
+            kind=data.get("kind", ""),
+            state=data["state"],
+            parallelism=data.get("parallelism", 1),
+            depends_on=list(data.get("dependsOn") or []),
+            continue_on_failure=bool(data.get("continueOnFailure", False)),
+            counts=TaskCounts.from_api(data.get("counts")),
+            error=data.get("error"),
+            started_at=parse_time(data.get("startedAt")),
+            finished_at=parse_time(data.get("finishedAt")),
+            raw=data,
+        )
 
 
 @dataclass
@@ -256,6 +307,8 @@ class Job:
     """The cursor of the page of tasks after ``tasks``; None: ``tasks`` holds them all."""
     remove_after: Optional[datetime] = None
     """When retention removes the ended job; None while it runs."""
+    stages: List[Stage] = field(default_factory=list)
+    """A dataflow job's stages, in the order submitted; empty for other kinds."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -267,6 +320,21 @@ class Job:
     def succeeded(self) -> bool:
         """True if the job ended successfully."""
         return self.state == "succeeded"
+
+    def stage(self, name: str) -> Stage:
+        """A dataflow job's stage by name; :class:`KeyError` naming the stages if it has none so named."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(f"job {self.id} has no stage {name!r}; its stages: {[s.name for s in self.stages]}")
+
+    def stage_tasks(self, name: str) -> List[Task]:
+        """The tasks of one stage among ``tasks`` (the view's first page), by instance.
+
+        A stage's result is the end of each instance's stdout: ``job.stage_tasks("join")[0].result``.
+        """
+        self.stage(name)
+        return sorted((t for t in self.tasks if t.stage == name), key=lambda t: t.instance or 0)
 
     @classmethod
     def from_api(cls, data: Dict[str, Any]) -> "Job":
@@ -288,6 +356,7 @@ class Job:
             progress=None if progress is None else AggregateProgress.from_api(progress),
             tasks_next=data.get("tasksNext"),
             remove_after=parse_time(data.get("removeAfter")),
+            stages=[Stage.from_api(s) for s in data.get("stages") or []],
             raw=data,
         )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
+from ._dataflow import StageSpec
+from ._job_file import JobFilePath
 from .client import AggregateSpec, Client, FilterSpec, OrderSpec
 from .errors import TmError
 from .models import Job, LogEnd, LogEntry, ObjectStore, Task, Worker
@@ -16,6 +18,8 @@ __all__ = [
     "ListWorkers",
     "RegisterObjectStore",
     "SubmitJob",
+    "SubmitDataflow",
+    "SubmitJobFile",
     "GetJob",
     "WaitJob",
     "CancelJob",
@@ -84,6 +88,20 @@ def RegisterObjectStore(url: str, **settings: Any) -> ObjectStore:  # noqa: N802
 def SubmitJob(command: Union[str, Sequence[str], Mapping[str, Any], None] = None, **options: Any) -> Job:  # noqa: N802
     """Submits a command (shell line or argv list) or a whole job spec dict; see :meth:`Client.submit_job`."""
     return CurrentSession().submit_job(command, **options)
+
+
+def SubmitDataflow(  # noqa: N802
+    stages: Sequence[StageSpec], *, name: Optional[str] = None, wait: Optional[float] = None, **policy: Any
+) -> Job:
+    """Submits a dataflow job: a list of stage dicts (``name``, ``command``, ``depends_on``,
+    ``parallelism`` …) and the job's policy (``retries``, ``timeout_seconds`` …); see
+    :meth:`Client.submit_dataflow`."""
+    return CurrentSession().submit_dataflow(stages, name=name, wait=wait, **policy)
+
+
+def SubmitJobFile(path: JobFilePath, *, wait: Optional[float] = None, **overrides: Any) -> Job:  # noqa: N802
+    """Submits the job written in a TOML, JSON or YAML file (``[[stages]]`` …); see :meth:`Client.submit_job_file`."""
+    return CurrentSession().submit_job_file(path, wait=wait, **overrides)
 
 
 def GetJob(job: Union[str, Job], *, tasks: Optional[int] = None) -> Job:  # noqa: N802
