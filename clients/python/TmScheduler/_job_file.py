@@ -40,7 +40,8 @@ def read_job_file(path: JobFilePath) -> Dict[str, Any]:
 
     Raises:
         JobFileError: the file is not valid in its format, or not a table of fields; the message
-            starts with the path and, where the parser says, the line.
+            starts with the path and, where the parser says, the line and column
+            (``job.toml:4:8: TOML syntax error: Invalid value``).
         MissingDependency: a TOML file on Python < 3.11 without tomli, or YAML without PyYAML.
         OSError: the file cannot be read (``FileNotFoundError`` names it).
     """
@@ -71,9 +72,10 @@ def read_job_file(path: JobFilePath) -> Dict[str, Any]:
     return spec
 
 
-def _at(name: str, line: Optional[int], column: Optional[int], message: str) -> JobFileError:
-    where = name if line is None else f"{name}, line {line}" + ("" if column is None else f", column {column}")
-    return JobFileError(f"{where}: {message}", path=name, line=line)
+def _at(name: str, kind: str, line: Optional[int], column: Optional[int], message: str) -> JobFileError:
+    """A syntax error worded as ``tm submit-job --config`` words it: ``job.toml:4:8: TOML syntax error: …``."""
+    where = name if line is None else f"{name}:{line}" + ("" if column is None else f":{column}")
+    return JobFileError(f"{where}: {kind} syntax error: {message}", path=name, line=line)
 
 
 def _parse_toml(name: str, text: str) -> Any:
@@ -93,15 +95,15 @@ def _parse_toml(name: str, text: str) -> Any:
         message = str(error)
         at = _TOML_AT.search(message)
         if at is None:
-            raise _at(name, None, None, message) from None
-        raise _at(name, int(at.group(1)), int(at.group(2)), message[: at.start()]) from None
+            raise _at(name, "TOML", None, None, message) from None
+        raise _at(name, "TOML", int(at.group(1)), int(at.group(2)), message[: at.start()]) from None
 
 
 def _parse_json(name: str, text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise _at(name, error.lineno, error.colno, error.msg) from None
+        raise _at(name, "JSON", error.lineno, error.colno, error.msg) from None
 
 
 def _parse_yaml(name: str, text: str) -> Any:
@@ -118,10 +120,10 @@ def _parse_yaml(name: str, text: str) -> Any:
         mark = error.problem_mark
         message = " ".join(str(part) for part in (error.context, error.problem) if part) or str(error)
         if mark is None:
-            raise _at(name, None, None, message) from None
-        raise _at(name, mark.line + 1, mark.column + 1, message) from None
+            raise _at(name, "YAML", None, None, message) from None
+        raise _at(name, "YAML", mark.line + 1, mark.column + 1, message) from None
     except yaml.YAMLError as error:
-        raise _at(name, None, None, str(error)) from None
+        raise _at(name, "YAML", None, None, str(error)) from None
 
 
 _PARSERS: Dict[str, Callable[[str, str], Any]] = {

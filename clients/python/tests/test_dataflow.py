@@ -296,7 +296,7 @@ class JobFileTest(unittest.TestCase):
             bad = self.write("bad.yaml", "name: y\nstages:\n  - name: [a\n")
             with self.assertRaises(tm.JobFileError) as caught:
                 read_job_file(bad)
-            self.assertTrue(str(caught.exception.message).startswith(f"{bad}, line "), caught.exception.message)
+            self.assertTrue(caught.exception.message.startswith(f"{bad}:4:1: YAML syntax error: "), caught.exception.message)
             self.assertIsInstance(caught.exception.line, int)
         with mock.patch.dict(sys.modules, {"yaml": None}):  # as if PyYAML were not installed
             with self.assertRaises(tm.MissingDependency) as missing:
@@ -309,14 +309,14 @@ class JobFileTest(unittest.TestCase):
         with self.assertRaises(tm.JobFileError) as caught:
             read_job_file(bad_json)
         self.assertEqual((caught.exception.path, caught.exception.line), (str(bad_json), 3))
-        self.assertTrue(caught.exception.message.startswith(f"{bad_json}, line 3, column 14: "), caught.exception.message)
+        self.assertTrue(caught.exception.message.startswith(f"{bad_json}:3:14: JSON syntax error: "), caught.exception.message)
         self.assertIsInstance(caught.exception, ValueError)
         if _has("tomllib") or _has("tomli"):
             bad_toml = self.write("bad.toml", 'name = "x"\n\n[[stages]]\nname = split\n')
             with self.assertRaises(tm.JobFileError) as caught:
                 read_job_file(bad_toml)
             self.assertEqual(caught.exception.line, 4)
-            self.assertTrue(caught.exception.message.startswith(f"{bad_toml}, line 4, column 8: "), caught.exception.message)
+            self.assertEqual(caught.exception.message, f"{bad_toml}:4:8: TOML syntax error: Invalid value")
             self.assertNotIn("(at line", caught.exception.message)
 
     def test_files_that_are_not_a_table_of_fields(self) -> None:
