@@ -28,6 +28,11 @@ const TOKEN_ON_ARGV =
 
 export const GLOBAL_FLAGS: FlagSpecs = {
   url: { type: 'string', value: 'URL', help: 'control plane URL (env TM_URL)' },
+  'master-addr': {
+    type: 'string',
+    value: 'HOST:PORT',
+    help: 'another name for --url: http://HOST:PORT (a URL with its scheme is kept as it is)',
+  },
   'token-file': {
     type: 'string',
     value: 'FILE',
@@ -148,12 +153,19 @@ export function keyValues(pairs: readonly string[], what: string): Record<string
   return out;
 }
 
+/** The global flags that take a value, as written before the command: `--url URL`. */
+const GLOBAL_VALUE_FLAGS = new Set(
+  Object.entries(GLOBAL_FLAGS).flatMap(([name, spec]) =>
+    spec.type === 'string' ? [`--${name}`] : [],
+  ),
+);
+
 /** Splits `tm [global flags] COMMAND rest…` into the command and the remaining arguments. */
 export function splitCommand(argv: readonly string[]): { command?: string; rest: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') break;
-    if (arg === '--url' || arg === '--token-file' || arg === '--ca-file') {
+    if (GLOBAL_VALUE_FLAGS.has(arg)) {
       i++;
       continue;
     }

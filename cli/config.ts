@@ -3,21 +3,28 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './exit.ts';
+import { normalizeBaseUrl } from './sdk/client.ts';
 
 export const DEFAULT_URL = 'http://localhost:8080';
 
 export interface Config {
   url: string;
   token?: string;
-  /** Where the URL came from, for error hints: `--url`, `TM_URL`, the file's path, or `default`. */
+  /**
+   * Where the URL came from, for error hints: `--url`, `--master-addr`, `TM_URL`, the file's path,
+   * or `default`.
+   */
   urlSource: string;
   /** PEM CA certificate(s) to trust for https besides the system's; a file's is relative to it. */
   caFile?: string;
 }
 
 export interface ConfigInputs {
-  /** `--token-file` names a file holding the token: a token itself never goes on a command line. */
-  flags: { url?: string; tokenFile?: string; caFile?: string };
+  /**
+   * `--master-addr HOST:PORT` is another name for `--url` (`http://HOST:PORT`). `--token-file`
+   * names a file holding the token: a token itself never goes on a command line.
+   */
+  flags: { url?: string; masterAddr?: string; tokenFile?: string; caFile?: string };
   env: Record<string, string | undefined>;
   /** Reads a file's text, or returns undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
@@ -46,7 +53,14 @@ export function resolveConfig(inputs: ConfigInputs): Config {
     for (const [value, source] of candidates) if (value) return [value, source];
     return [undefined, undefined];
   };
-  const [url, urlSource] = pick([flags.url, '--url'], [env.TM_URL, 'TM_URL'], [file.url, path]);
+  if (flags.url !== undefined && flags.masterAddr !== undefined)
+    throw new UsageError('give --url or --master-addr, not both: they name the same thing');
+  const [url, urlSource] = pick(
+    [flags.url, '--url'],
+    [flags.masterAddr && normalizeBaseUrl(flags.masterAddr), '--master-addr'],
+    [env.TM_URL, 'TM_URL'],
+    [file.url, path],
+  );
   const resolvedUrl = url ?? DEFAULT_URL;
   const local =
     inputs.localTokenFile && isLoopback(resolvedUrl)

@@ -83,7 +83,7 @@ export const EXIT_CODES_HELP = `exit codes:
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `usage: tm [--url URL] [--token-file FILE] [--json] <command> [options]
+  return `usage: tm [--url URL | --master-addr HOST:PORT] [--token-file FILE] [--json] <command> [options]
 
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
@@ -91,7 +91,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 options of every command:
 ${flagHelp(GLOBAL_FLAGS)}
 
-The control plane is --url, else $TM_URL, else "url" in $TM_CONFIG or ~/.config/tm/config.json,
+The control plane is --url (or --master-addr HOST:PORT), else $TM_URL, else "url" in $TM_CONFIG or ~/.config/tm/config.json,
 else http://localhost:8080 (the token likewise: --token-file, $TM_TOKEN, "token"; a CA to trust for
 https likewise: --ca-file, $TM_CA_FILE, "caFile").
 \`tm <command> --help\` shows a command's options.
@@ -195,6 +195,7 @@ export async function runTm(argv: readonly string[], io: Io): Promise<number> {
       : resolveConfig({
           flags: {
             url: stringFlag(args, 'url'),
+            masterAddr: stringFlag(args, 'master-addr'),
             tokenFile: stringFlag(args, 'token-file'),
             caFile: stringFlag(args, 'ca-file'),
           },

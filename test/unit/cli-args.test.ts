@@ -109,6 +109,10 @@ describe('finding the command', () => {
       command: 'workers',
       rest: ['--ca-file', 'ca.pem'],
     });
+    expect(splitCommand(['--master-addr', '127.0.0.1:8080', 'submit-job'])).toEqual({
+      command: 'submit-job',
+      rest: ['--master-addr', '127.0.0.1:8080'],
+    });
     expect(splitCommand(['--json'])).toEqual({ rest: ['--json'] });
     expect(splitCommand(['--', 'jobs'])).toEqual({ rest: ['--', 'jobs'] });
   });

@@ -59,6 +59,17 @@ describe('resolveConfig', () => {
     expect(at('http://localhost.example.com:8080')).toBeUndefined();
   });
 
+  it('takes --master-addr HOST:PORT as another name for --url, keeping a scheme given', () => {
+    const resolve = (masterAddr: string, url?: string) =>
+      resolveConfig({ flags: { masterAddr, url }, env: { TM_URL: 'http://env:1' }, home: HOME });
+    expect(resolve('127.0.0.1:8080')).toMatchObject({
+      url: 'http://127.0.0.1:8080',
+      urlSource: '--master-addr',
+    });
+    expect(resolve('https://tm.example:443/').url).toBe('https://tm.example:443');
+    expect(() => resolve('127.0.0.1:8080', 'http://h:1')).toThrow(/--url or --master-addr/);
+  });
+
   it('refuses a --token-file that is missing or empty, naming it', () => {
     for (const path of ['/missing', '/empty'])
       expect(() =>
