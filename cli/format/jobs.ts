@@ -1,16 +1,8 @@
 /** How jobs, tasks and workers read in a terminal. */
 import type { JobView, TaskView, WorkerView } from '../../protocol/index.ts';
-import { formatDuration } from '../progress.ts';
+import { drawDag } from './dag.ts';
+import { duration } from './duration.ts';
 import { renderFields, renderTable } from './table.ts';
-
-const seconds = (from: string | null, to: string | null) =>
-  from ? (Date.parse(to ?? new Date().toISOString()) - Date.parse(from)) / 1000 : null;
-
-/** How long from `from` to `to` (or now) took, for people; `-` before it started. */
-export const duration = (from: string | null, to: string | null) => {
-  const s = seconds(from, to);
-  return s === null ? '-' : s < 10 ? `${s.toFixed(2)}s` : formatDuration(s);
-};
 
 export const totalTasks = (job: JobView) =>
   Object.values(job.counts).reduce((sum, n) => sum + n, 0);
@@ -61,13 +53,19 @@ export function jobDetail(job: JobView, width: number): string {
     ['duration', duration(job.startedAt, job.finishedAt)],
   ];
   const tasks = job.tasks ?? [];
-  return renderFields(fields, width) + (tasks.length ? '\n\n' + tasksTable(tasks, width) : '');
+  const stages = job.stages?.length
+    ? `\n\nstages (${job.stages.length}):\n${drawDag(job.stages, { width })}`
+    : '';
+  return (
+    renderFields(fields, width) + stages + (tasks.length ? '\n\n' + tasksTable(tasks, width) : '')
+  );
 }
 
 export function tasksTable(tasks: readonly TaskView[], width: number): string {
   const rows = tasks.map((t) => ({
     TASK: t.id,
     '#': t.index,
+    STAGE: t.stage ? `${t.stage.name}#${t.stage.instance}` : '',
     KIND: t.kind,
     STATE: t.state,
     ATTEMPT: t.attempt,
@@ -76,7 +74,18 @@ export function tasksTable(tasks: readonly TaskView[], width: number): string {
     DURATION: duration(t.startedAt, t.finishedAt),
     ERROR: t.error ?? '',
   }));
-  const columns = ['TASK', '#', 'KIND', 'STATE', 'ATTEMPT', 'WORKER', 'EXIT', 'DURATION', 'ERROR'];
+  const columns = [
+    'TASK',
+    '#',
+    ...(tasks.some((t) => t.stage) ? ['STAGE'] : []),
+    'KIND',
+    'STATE',
+    'ATTEMPT',
+    'WORKER',
+    'EXIT',
+    'DURATION',
+    'ERROR',
+  ];
   return renderTable(columns, rows, { maxWidth: width });
 }
 

@@ -1,6 +1,6 @@
 /** How pipelines, their submissions and their tasks read in a terminal. */
 import type { PipelineSubmission, PipelineTaskView, PipelineView } from '../../protocol/index.ts';
-import { duration } from './jobs.ts';
+import { duration } from './duration.ts';
 import { renderFields, renderTable } from './table.ts';
 
 export function pipelineDetail(view: PipelineView, width: number): string {
