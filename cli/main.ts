@@ -18,6 +18,7 @@ import {
 } from './commands/workers.ts';
 import { objectStores, addObjectStore, removeObjectStore } from './commands/object-stores.ts';
 import { submitCommand, submitAggregate } from './commands/submit.ts';
+import { submitJob } from './commands/submit-job.ts';
 import { jobs, job, cancel } from './commands/jobs.ts';
 import { logs } from './commands/logs.ts';
 import { tasks, task } from './commands/tasks.ts';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   removeObjectStore,
   submitCommand,
   submitAggregate,
+  submitJob,
   jobs,
   job,
   tasks,

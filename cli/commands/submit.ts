@@ -1,5 +1,8 @@
-/** `tm submit command -- …` and `tm submit aggregate …`: submit a job, and with --wait see it through. */
-import type { FlagSpecs } from '../args.ts';
+/**
+ * `tm submit command -- …` and `tm submit aggregate …`: submit a job, and with --wait see it
+ * through (`tm submit-job` submits through here too).
+ */
+import type { FlagSpec, FlagSpecs } from '../args.ts';
 import { boolFlag, keyValues, listFlag, numberFlag, stringFlag, takePositionals } from '../args.ts';
 import type { Command, Ctx } from '../context.ts';
 import { UsageError } from '../exit.ts';
@@ -8,6 +11,12 @@ import { parseAgg, parseFilter, parseGroupBy, parseOrderBy } from '../query.ts';
 import { watchJob } from '../watch.ts';
 import { jobSummary, tasksTable } from '../format/jobs.ts';
 import { renderTable } from '../format/table.ts';
+import { drawDag } from '../format/dag.ts';
+
+export const WAIT_FLAG: FlagSpec = {
+  type: 'boolean',
+  help: 'wait for the job to end, with a progress bar on a terminal',
+};
 
 const COMMON: FlagSpecs = {
   name: { type: 'string', value: 'NAME', help: 'a name for the job' },
@@ -19,7 +28,7 @@ const COMMON: FlagSpecs = {
     value: 'SECONDS',
     help: "keep the ended job this long, at most the cluster's retention",
   },
-  wait: { type: 'boolean', help: 'wait for the job to end, with a progress bar on a terminal' },
+  wait: WAIT_FLAG,
 };
 
 function policy(ctx: Ctx) {
@@ -136,7 +145,8 @@ export const submitAggregate: Command = {
 
 const SHOWN_ROWS = 100;
 
-async function submit(ctx: Ctx, request: SubmitJobRequest): Promise<number> {
+/** Submits the job and prints its id; with --wait follows it to its end and shows how it went. */
+export async function submit(ctx: Ctx, request: SubmitJobRequest): Promise<number> {
   const job = await ctx.client.submitJob(request);
   if (!boolFlag(ctx.args, 'wait')) {
     if (ctx.json) ctx.printJson(job);
@@ -167,6 +177,9 @@ async function showOutcome(ctx: Ctx, job: JobView): Promise<void> {
     );
     if (page.total > page.rows.length)
       ctx.out(`… ${page.total - page.rows.length} more rows: tm result ${job.id}`);
+  } else if (job.stages?.length) {
+    ctx.out('\n' + drawDag(job.stages, { width: ctx.width }));
+    ctx.out(`\noutput: tm logs ${job.id} [--stage NAME [--instance N]]`);
   } else if (job.kind !== 'aggregate' && job.tasks?.length) {
     ctx.out('\n' + tasksTable(job.tasks, ctx.width));
     ctx.out(`\noutput: tm logs ${job.id}`);

@@ -19,6 +19,7 @@ import {
   WorkerView,
   type JobState,
   type RegisterWorkerRequest,
+  type DataflowJobRequest,
   type SubmitJobRequest,
   type TaskState,
   type WorkerState,
@@ -89,6 +90,9 @@ export class TmClient {
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
   submitJob = (request: SubmitJobRequest, waitSeconds?: number) =>
     this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
+  /** Submits a dataflow job: a DAG of named stages (`kind` is filled in). */
+  submitDataflow = (request: Omit<DataflowJobRequest, 'kind'>, waitSeconds?: number) =>
+    this.submitJob({ ...request, kind: 'dataflow' }, waitSeconds);
   /** A job with the first `tasks` of its tasks (default 1000, 0: none); `tasksNext` pages on. */
   getJob = (id: string, tasks?: number) =>
     this.call('GET', `/v1/jobs/${id}${tasks === undefined ? '' : `?tasks=${tasks}`}`, JobView);
@@ -105,6 +109,15 @@ export class TmClient {
   /** Every task of a job (in `state`, if given), by index, read a page at a time. */
   jobTasks = (id: string, page: Omit<PageQuery<TaskState>, 'cursor'> = {}) =>
     this.pages((cursor) => this.jobTasksPage(id, { ...page, cursor }));
+  /** A dataflow job's tasks of one stage (and one instance of it, if given), by index. */
+  async *stageTasks(jobId: string, stage: string, instance?: number): AsyncGenerator<TaskView> {
+    for await (const task of this.jobTasks(jobId))
+      if (
+        task.stage?.name === stage &&
+        (instance === undefined || task.stage.instance === instance)
+      )
+        yield task;
+  }
   getTask = (id: string) => this.call('GET', `/v1/tasks/${id}`, TaskView);
   /** A task's whole result: views show results only up to 64 KiB (`resultOmitted` past it). */
   getTaskResult = (id: string) => this.call('GET', `/v1/tasks/${id}/result`, TaskResult);
