@@ -8,7 +8,7 @@ import { DataflowJobRequest } from '../../protocol/index.ts';
 import { UsageError } from '../exit.ts';
 import { formatKeyPath } from './key-path.ts';
 import { formatOf, parseSource, type SourceFormat } from './parse-source.ts';
-import { SourceSyntaxError } from './source.ts';
+import { SourceSyntaxError, type ParsedSource } from './source.ts';
 import { fileIssues, type FileIssue } from './zod-issues.ts';
 
 export class JobFileError extends UsageError {
@@ -22,19 +22,8 @@ export class JobFileError extends UsageError {
 }
 
 /** Parses and checks a job file's text; `file` names it in messages and picks its format. */
-export function parseJobFile(
-  text: string,
-  file: string,
-  format: SourceFormat = formatOf(file),
-): DataflowJobRequest {
-  let source;
-  try {
-    source = parseSource(text, format);
-  } catch (error) {
-    if (!(error instanceof SourceSyntaxError)) throw error;
-    const at = error.column === undefined ? `${error.line}` : `${error.line}:${error.column}`;
-    throw new JobFileError(`${file}:${at}: ${format.toUpperCase()} syntax error: ${error.message}`);
-  }
+export function parseJobFile(text: string, file: string): DataflowJobRequest {
+  const source = parseOrRefuse(text, file, formatOf(file));
   const value = source.value;
   const job =
     typeof value === 'object' && value !== null && !Array.isArray(value) && !('kind' in value)
@@ -48,6 +37,17 @@ export function parseJobFile(
       `  ${file}${issue.line === undefined ? '' : `:${issue.line}`}: ${formatKeyPath(issue.path)}: ${issue.message}`,
   );
   throw new JobFileError(`${file} is not a valid dataflow job:\n${lines.join('\n')}`, issues);
+}
+
+/** The parsed text, or a JobFileError naming the line and column of its syntax error. */
+function parseOrRefuse(text: string, file: string, format: SourceFormat): ParsedSource {
+  try {
+    return parseSource(text, format);
+  } catch (error) {
+    if (!(error instanceof SourceSyntaxError)) throw error;
+    const at = error.column === undefined ? `${error.line}` : `${error.line}:${error.column}`;
+    throw new JobFileError(`${file}:${at}: ${format.toUpperCase()} syntax error: ${error.message}`);
+  }
 }
 
 /** Reads the job file at `file` and parses it (see parseJobFile). */
