@@ -1,4 +1,5 @@
 /** One agent's conversation with the Scheduler: hello, heartbeats, progress, output, results. */
+import { reachBarrier } from './barriers.ts';
 import {
   AgentFrame,
   PROTOCOL_VERSION,
@@ -118,6 +119,11 @@ export function onAgentMessage(
         failTasks(core.sql, effects, workerId, frame.tasks, now),
       );
       refuseForeign(core, socket, workerId, frame.type, ignored);
+      return;
+    }
+    case 'barrier': {
+      const known = reachBarrier(core, workerId, frame);
+      if (!known) refuseForeign(core, socket, workerId, frame.type, [frame]);
       return;
     }
     case 'bye':
@@ -281,6 +287,7 @@ async function onHello(
       executors: hello.executors ?? [],
       isolation,
       draining: hello.draining ?? false,
+      dataPort: hello.dataPort ?? null,
       now,
     });
     const stale = reconcile(core, effects, worker.id, hello.running);

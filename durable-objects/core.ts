@@ -8,6 +8,7 @@ import type { FairClock } from './fair-share.ts';
 import type { ResultCache } from './result-cache.ts';
 import { inlineTable } from './aggregate-inline.ts';
 import { dispatch } from './dispatch.ts';
+import { dispatchGangs } from './gang-dispatch.ts';
 
 export interface Core {
   sql: Sql;
@@ -37,7 +38,9 @@ export function commit(core: Core, effects: Effects): void {
   for (const { key, inline } of effects.results)
     core.results.set(key, () => inlineTable(inline), inline.length);
   if (!effects.dispatch) return;
-  // Assignments no frame could carry fail at once: their effects (ended tasks, jobs) follow.
+  // Stream groups first, each placed whole; then the queue. Assignments no frame could carry
+  // fail at once: their effects (ended tasks, jobs) follow.
+  for (const more of dispatchGangs(core)) commit(core, more);
   const refused = dispatch(core);
   if (refused) commit(core, refused);
 }

@@ -2,26 +2,37 @@
 import type { TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { parseJsonColumn } from './db/json-column.ts';
+import { findGang, stagePeers } from './db/dataflow-gangs.ts';
 import {
+  stageGraph,
   stageInputs,
   stageTaskSpec,
   StageTaskPart,
   type DataflowJobSpec,
   type StageInputs,
 } from './dataflow-spec.ts';
+import { streamPlan } from './stream-plan.ts';
 
-/** A builder for one dispatch round: each stage's upstream results are read once. */
+/** A builder for one dispatch round: each stage's upstream results and peers are read once. */
 export function stageSpecBuilder(sql: Sql) {
   const inputs = new Map<string, StageInputs>();
+  const peers = new Map<string, ReturnType<typeof stagePeers>>();
+  const once = <T>(cache: Map<string, T>, key: string, read: () => T): T => {
+    if (!cache.has(key)) cache.set(key, read());
+    return cache.get(key)!;
+  };
   return (jobId: string, spec: DataflowJobSpec, taskSpec: string | null): TaskSpec | null => {
     if (taskSpec === null) return null;
     const part = parseJsonColumn(StageTaskPart, taskSpec, 'tasks.spec');
-    const key = `${jobId}/${part.stage}`;
-    let found = inputs.get(key);
-    if (!found) {
-      found = stageInputs(sql, jobId, spec, part.stage);
-      inputs.set(key, found);
-    }
-    return stageTaskSpec(spec, part, found);
+    const found = once(inputs, `${jobId}/${part.stage}`, () =>
+      stageInputs(sql, jobId, spec, part.stage),
+    );
+    const group = stageGraph(spec).groups[part.stage] ?? part.stage;
+    const gang = spec.stages[part.stage]?.kind === 'command' ? findGang(sql, jobId, group) : null;
+    if (!gang) return stageTaskSpec(spec, part, found, null);
+    const plan = streamPlan(spec, part.stage, gang, (d) =>
+      once(peers, `${jobId}/${d}`, () => stagePeers(sql, jobId, d)),
+    );
+    return plan ? stageTaskSpec(spec, part, found, plan) : null;
   };
 }

@@ -8,13 +8,17 @@ import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import type { JobRow } from './db/rows.ts';
 import { parseJsonColumn } from './db/json-column.ts';
-import { countTaskEnds } from './db/jobs.ts';
+import { countTaskEnds, findJob } from './db/jobs.ts';
 import { firstFailure, insertTasks } from './db/tasks.ts';
-import { moveStage, stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
+import { insertStages, moveStage, stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { stepDataflow, type StageFacts, type StageMove } from './dataflow-plan.ts';
+import { insertGang } from './db/dataflow-gangs.ts';
+import { GANG_HOLD } from './gang-placement.ts';
+import type { PlannedTask } from './job-plan.ts';
 import {
   DataflowJobSpec,
+  type StageGraph,
   inputsRefusal,
   stageGraph,
   stageInputs,
@@ -40,7 +44,7 @@ export function advanceDataflow(
   const graph = stageGraph(spec);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const step = stepDataflow(
-      facts(sql, job.id, spec, graph.dependsOn),
+      facts(sql, job.id, spec, graph),
       graph.names,
       graph.order,
       job.cancel_requested === 1,
@@ -58,11 +62,24 @@ export function advanceDataflow(
   return null;
 }
 
+/** Adds a new job's stages, all waiting, and starts those that wait on nothing. */
+export function startDataflow(
+  sql: Sql,
+  effects: Effects,
+  jobId: string,
+  stages: number,
+  now: number,
+): void {
+  insertStages(sql, jobId, stages);
+  const job = findJob(sql, jobId);
+  if (job) advanceDataflow(sql, effects, job, now);
+}
+
 function facts(
   sql: Sql,
   jobId: string,
   spec: DataflowJobSpec,
-  dependsOn: number[][],
+  { dependsOn, groups }: StageGraph,
 ): StageFacts[] {
   const counts = stageTaskCounts(sql, jobId);
   const rows = stageRows(sql, jobId);
@@ -71,6 +88,7 @@ function facts(
     const total = c ? c.queued + c.running + c.succeeded + c.failed + c.cancelled : 0;
     return {
       dependsOn: dependsOn[s] ?? [],
+      group: groups[s] ?? s,
       continueOnFailure: stage.continueOnFailure ?? false,
       state: rows[s]?.state ?? 'waiting',
       total,
@@ -114,11 +132,17 @@ function startStage(
     );
     return false;
   }
+  const graph = stageGraph(spec);
+  const group = graph.groups[s] ?? s;
+  const gang = graph.groups.filter((g) => g === group).length > 1 ? group : null;
+  if (gang !== null) insertGang(sql, jobId, gang);
   insertTasks(
     sql,
     jobId,
     spec.stages[s]!.kind,
-    stageTasks(s, spec.stages[s]!.name, spec.stages[s]!.parallelism ?? 1),
+    stageTasks(s, spec.stages[s]!.name, spec.stages[s]!.parallelism ?? 1).map((task) =>
+      gang === null ? task : { ...task, gang, pinnedWorkerId: GANG_HOLD },
+    ),
     now,
   );
   effects.dispatch = true;
@@ -126,7 +150,7 @@ function startStage(
 }
 
 /** The tasks of one stage: one per instance. */
-export function stageTasks(stage: number, name: string, parallelism: number) {
+function stageTasks(stage: number, name: string, parallelism: number): PlannedTask[] {
   return Array.from({ length: parallelism }, (_, instance) => ({
     pinnedWorkerId: null,
     stage,

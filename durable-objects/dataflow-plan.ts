@@ -5,8 +5,10 @@
 import type { JobState, StageState } from '../protocol/index.ts';
 
 export interface StageFacts {
-  /** Indices of the stages it depends on. */
+  /** Indices of the stages it depends on (batch edges). */
   dependsOn: readonly number[];
+  /** Its stream group: stages joined by stream edges share one, and run all at once. */
+  group: number;
   continueOnFailure: boolean;
   state: StageState;
   /** Its tasks so far; all zero for a stage that has not started. */
@@ -49,9 +51,14 @@ export function stepDataflow(
     moves.push({ stage, from: states[stage]!, to, ...(reason ? { reason } : {}) });
     states[stage] = to;
   };
+  const members = (s: number) =>
+    stages.flatMap((stage, m) => (stage.group === stages[s]!.group ? [m] : []));
+  const tasksEnded = (stage: StageFacts) =>
+    stage.succeeded + stage.failed + stage.cancelled >= stage.total;
   stages.forEach((stage, s) => {
     if (stage.state !== 'running') return;
-    if (stage.succeeded + stage.failed + stage.cancelled < stage.total) return;
+    // A stream group's stages end together: a finished producer may yet run again in a restart.
+    if (!members(s).every((m) => tasksEnded(stages[m]!))) return;
     if (stage.failed > 0) move(s, 'failed');
     else if (stage.cancelled > 0) move(s, 'cancelled');
     else move(s, 'succeeded');
@@ -68,20 +75,32 @@ export function stepDataflow(
   } else {
     for (const s of order) {
       if (states[s] !== 'waiting') continue;
-      const ups = stages[s]!.dependsOn;
+      const group = members(s);
+      const ups = group.flatMap((m) => stages[m]!.dependsOn);
       if (ups.some((u) => isLive(states[u]!))) continue;
       const cancelled = ups.find((u) => states[u] === 'cancelled');
-      if (cancelled !== undefined)
-        move(s, 'cancelled', `upstream stage "${names[cancelled]}" was cancelled`);
-      else {
-        move(s, 'running');
-        start.push(s);
+      for (const m of group) {
+        if (cancelled !== undefined)
+          move(m, 'cancelled', `upstream stage "${names[cancelled]}" was cancelled`);
+        else {
+          move(m, 'running');
+          start.push(m);
+        }
       }
     }
   }
   const live = states.some(isLive);
+  // A stream instance that failed for good leaves its group's others without a peer: stop them.
+  const brokenGroup = stages.some(
+    (stage, s) =>
+      states[s] === 'running' &&
+      stage.failed > 0 &&
+      !stage.continueOnFailure &&
+      members(s).length > 1,
+  );
   const cancelRest =
-    (cancelRequested || blocking >= 0) && states.some((state) => state === 'running');
+    (cancelRequested || blocking >= 0 || brokenGroup) &&
+    states.some((state) => state === 'running');
   return {
     moves,
     start,

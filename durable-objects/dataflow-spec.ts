@@ -8,7 +8,9 @@ import {
   MAX_STAGE_INPUT_BYTES,
   Stage,
   stageOrder,
+  streamGroups,
   type DataflowJobRequest,
+  type StreamPlan,
   type TaskSpec,
 } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
@@ -29,12 +31,22 @@ export const storedDataflowSpec = (request: DataflowJobRequest): DataflowJobSpec
   stages: request.stages,
 });
 
-/** Each stage's dependencies as indices, and an order where each stage follows its upstreams. */
-export function stageGraph(spec: DataflowJobSpec) {
+export interface StageGraph {
+  names: string[];
+  /** Each stage's batch dependencies, as indices. */
+  dependsOn: number[][];
+  /** Each stage's stream group (streamGroups). */
+  groups: number[];
+  /** An order where each stage follows every stage it waits on or reads from. */
+  order: number[];
+}
+
+export function stageGraph(spec: DataflowJobSpec): StageGraph {
   const index = new Map(spec.stages.map((stage, s) => [stage.name, s]));
   return {
     names: spec.stages.map((stage) => stage.name),
     dependsOn: spec.stages.map((stage) => (stage.dependsOn ?? []).map((name) => index.get(name)!)),
+    groups: streamGroups(spec.stages),
     order: stageOrder(spec.stages),
   };
 }
@@ -77,6 +89,7 @@ export function stageTaskSpec(
   spec: DataflowJobSpec,
   part: StageTaskPart,
   inputs: StageInputs,
+  stream: StreamPlan | null,
 ): TaskSpec | null {
   const stage = spec.stages[part.stage];
   if (!stage) return null;
@@ -93,5 +106,6 @@ export function stageTaskSpec(
       parallelism: stage.parallelism ?? 1,
       inputs,
     },
+    ...(stream ? { stream } : {}),
   };
 }

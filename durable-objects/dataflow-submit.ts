@@ -1,20 +1,14 @@
-/** Drafts a dataflow job: its stored stages, and the tasks of the stages that depend on none. */
+/**
+ * Drafts a dataflow job: its stored stages, all waiting; launchJob then starts the ones that wait
+ * on nothing (startDataflow), by the same rules as every later step.
+ */
 import type { DataflowJobRequest } from '../protocol/index.ts';
 import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
-import { stageTasks } from './dataflow-phases.ts';
 import { storedDataflowSpec } from './dataflow-spec.ts';
 
 export function draftDataflow(id: string, request: DataflowJobRequest): JobDraft {
-  const roots = request.stages.map((stage) => (stage.dependsOn ?? []).length === 0);
-  const tasks = request.stages.flatMap((stage, s) =>
-    roots[s]
-      ? stageTasks(s, stage.name, stage.parallelism ?? 1).map((task) => ({
-          ...task,
-          kind: stage.kind,
-        }))
-      : [],
-  );
+  const roots = request.stages.filter((stage) => (stage.dependsOn ?? []).length === 0);
   return {
     id,
     kind: 'dataflow',
@@ -22,7 +16,8 @@ export function draftDataflow(id: string, request: DataflowJobRequest): JobDraft
     spec: storedDataflowSpec(request),
     policy: resolvePolicy(request, 0),
     phase: null,
-    tasks,
-    stages: roots.map((root) => (root ? 'running' : 'waiting')),
+    tasks: [],
+    admitting: roots.reduce((sum, stage) => sum + (stage.parallelism ?? 1), 0),
+    stages: request.stages.length,
   };
 }

@@ -1,5 +1,6 @@
 /** A dataflow job's stages as the API shows them: state, task counts and timings, by stage. */
-import { isEndState, type StageState, type StageView } from '../protocol/index.ts';
+import { isEndState, streamGroups, type StageState, type StageView } from '../protocol/index.ts';
+import { gangsOfJob } from './db/dataflow-gangs.ts';
 import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
 import { parseJsonColumn } from './db/json-column.ts';
@@ -13,8 +14,11 @@ export function stageViews(sql: Sql, job: JobRow): StageView[] {
   const spec = parseJsonColumn(DataflowJobSpec, job.spec, 'jobs.spec');
   const rows = stageRows(sql, job.id);
   const counts = stageTaskCounts(sql, job.id);
+  const groups = streamGroups(spec.stages);
+  const gangs = new Map(gangsOfJob(sql, job.id).map((gang) => [gang.gang, gang]));
   return spec.stages.map((stage, s) => {
     const row = rows[s];
+    const gang = gangs.get(groups[s] ?? s);
     return {
       name: stage.name,
       kind: stage.kind,
@@ -24,6 +28,9 @@ export function stageViews(sql: Sql, job: JobRow): StageView[] {
       continueOnFailure: stage.continueOnFailure ?? false,
       counts: counts.get(s) ?? NONE,
       error: row?.error ?? null,
+      streamFrom: stage.streamFrom ?? [],
+      waitingFor: row?.state === 'running' ? (gang?.waiting_for ?? null) : null,
+      restarts: gang ? gang.epoch - 1 : 0,
       startedAt: isoOrNull(row?.started_at ?? null),
       finishedAt: isoOrNull(row?.finished_at ?? null),
     };

@@ -26,7 +26,7 @@ import {
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import { draftDataflow } from './dataflow-submit.ts';
-import { insertStages } from './db/dataflow-stages.ts';
+import { startDataflow } from './dataflow-phases.ts';
 import { checkSpecSize } from './spec-size.ts';
 import { findJob, findOwnedJob, insertJob, jobRowsBefore, requestCancel } from './db/jobs.ts';
 import { findOwnedTask, insertTasks, queuedTaskCount } from './db/tasks.ts';
@@ -93,11 +93,12 @@ export async function launchJob(
   const effects = newEffects();
   const now = core.now();
   core.sql.transaction(() => {
-    if (owner !== null) admitTenant(core.sql, core.config, owner, draft.tasks.length);
-    admit(core, draft.tasks.length);
+    const adding = draft.admitting ?? draft.tasks.length;
+    if (owner !== null) admitTenant(core.sql, core.config, owner, adding);
+    admit(core, adding);
     insertJob(core.sql, draft, now, owner);
     insertTasks(core.sql, draft.id, draft.taskKind ?? draft.kind, draft.tasks, now);
-    if (draft.stages) insertStages(core.sql, draft.id, draft.stages, now);
+    if (draft.stages) startDataflow(core.sql, effects, draft.id, draft.stages, now);
     recordRetention(core.sql, draft.id, draft.policy.retentionMs);
     if (error) failJob(core.sql, effects, draft.id, error, now);
   });

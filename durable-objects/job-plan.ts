@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import {
   CommandSpec,
-  type StageState,
   type SubmitJobRequest,
   type TaskSpec,
   type WorkerSelector,
@@ -23,6 +22,8 @@ export interface PlannedTask {
   /** A dataflow task's stage (by index) and kind, which differs from stage to stage. */
   stage?: number;
   kind?: string;
+  /** A stream group's task: placed with its whole group at once (gang-dispatch.ts). */
+  gang?: number;
 }
 
 /** A job ready to insert: its stored spec and its first tasks. */
@@ -36,8 +37,10 @@ export interface JobDraft {
   policy: JobPolicy;
   phase: string | null;
   tasks: PlannedTask[];
-  /** A dataflow job's stages, in their first states. */
-  stages?: StageState[];
+  /** A dataflow job's number of stages: they start waiting, and their tasks come as they start. */
+  stages?: number;
+  /** Tasks to count against the queue's bound when they are not `tasks` (a dataflow's first). */
+  admitting?: number;
 }
 
 export interface CandidateWorker {

@@ -11,6 +11,8 @@ export interface PlacementWorker {
   acceptsCommands: boolean;
   /** What pipeline steps the worker can run (none when absent). */
   executors?: readonly string[];
+  /** Whether its agent takes records from peers (stream tasks need it). */
+  streams?: boolean;
 }
 
 export interface PlacementTask {

@@ -11,6 +11,7 @@ import { tellAgentsToStop, wakeAt, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
 import { retryDelayMs, TIMEOUT_GRACE_MS } from './job-policy.ts';
 import { recordAttempt } from './task-attempts.ts';
+import { loseTasks } from './task-losses.ts';
 import { chargeJobResults } from './db/task-results.ts';
 import type { StoredReport } from './result-budget.ts';
 
@@ -123,7 +124,9 @@ export function completeTasks(
 
 /**
  * Records failures of current attempts: back to the queue while retries last, else failed;
- * returns the reports that were stale and ignored.
+ * returns the reports that were stale and ignored. A stream task whose data connection to a peer
+ * broke lost its peer, not its own run: that counts as a loss (task-losses.ts), as the peer's
+ * agent's would.
  */
 export function failTasks(
   sql: Sql,
@@ -134,6 +137,12 @@ export function failTasks(
 ): TaskRef[] {
   const ignored: TaskRef[] = [];
   for (const item of items) {
+    if (item.error.type === 'peer') {
+      const loss = { reason: item.error.message, counted: true, now };
+      const ref = { taskId: item.taskId, attempt: item.attempt };
+      if (loseTasks(sql, effects, workerId, [ref], loss).length === 0) ignored.push(ref);
+      continue;
+    }
     const live = attempts.findFailingAttempt(sql, {
       taskId: item.taskId,
       attempt: item.attempt,

@@ -6,9 +6,22 @@ import { MAX_TASKS_PER_JOB } from './limits.ts';
 
 export interface StageShape {
   name: string;
+  kind?: string;
   parallelism?: number | undefined;
   dependsOn?: readonly string[] | undefined;
+  streamFrom?: readonly string[] | undefined;
+  key?: string | undefined;
 }
+
+/** Every stage a stage waits on or reads from. */
+export const upstreamsOf = (stage: StageShape): readonly string[] => [
+  ...(stage.dependsOn ?? []),
+  ...(stage.streamFrom ?? []),
+];
+
+/** Only command stages read and write records; echo stages are batch-only. */
+const streams = (stage: StageShape | undefined) =>
+  stage?.kind === undefined || stage.kind === 'command';
 
 export interface GraphIssue {
   path: (string | number)[];
@@ -28,7 +41,7 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
         message: `stage ${s + 1}: another stage (${first + 1}) is already named "${stage.name}"`,
       });
   });
-  stages.forEach((stage, s) =>
+  stages.forEach((stage, s) => {
     (stage.dependsOn ?? []).forEach((upstream, d) => {
       const path = ['stages', s, 'dependsOn', d];
       if (!index.has(upstream))
@@ -36,8 +49,9 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
           path,
           message: `stage "${stage.name}" depends on unknown stage "${upstream}"`,
         });
-    }),
-  );
+    });
+    issues.push(...streamIssues(stages, index, s));
+  });
   const tasks = stages.reduce((sum, stage) => sum + (stage.parallelism ?? 1), 0);
   if (tasks > MAX_TASKS_PER_JOB)
     issues.push({
@@ -45,12 +59,89 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
       message: `the stages have ${tasks} instances in all; a job may have at most ${MAX_TASKS_PER_JOB} tasks`,
     });
   if (issues.length > 0) return issues;
+  issues.push(...groupIssues(stages, index));
   const cycle = findCycle(stages, index);
   if (cycle)
     issues.push({
       path: ['stages', index.get(cycle[0] ?? '') ?? 0, 'dependsOn'],
       message: `the stages form a cycle (each depends on the next): ${cycle.join(' → ')}`,
     });
+  return issues;
+}
+
+function streamIssues(
+  stages: readonly StageShape[],
+  index: Map<string, number>,
+  s: number,
+): GraphIssue[] {
+  const stage = stages[s]!;
+  const issues: GraphIssue[] = [];
+  const from = stage.streamFrom ?? [];
+  if (stage.key !== undefined && from.length === 0)
+    issues.push({
+      path: ['stages', s, 'key'],
+      message: `stage "${stage.name}" has a key but reads no stream (streamFrom)`,
+    });
+  from.forEach((upstream, f) => {
+    const path = ['stages', s, 'streamFrom', f];
+    const u = index.get(upstream);
+    if (u === undefined)
+      issues.push({
+        path,
+        message: `stage "${stage.name}" streams from unknown stage "${upstream}"`,
+      });
+    else if (!streams(stage))
+      issues.push({
+        path,
+        message: `a stream edge into a batch-only stage: "${stage.name}" is ${stage.kind}, and only command stages read records`,
+      });
+    else if (!streams(stages[u]))
+      issues.push({
+        path,
+        message: `a stream edge out of a batch-only stage: "${upstream}" is ${stages[u]!.kind}, and only command stages write records`,
+      });
+    else if ((stage.dependsOn ?? []).includes(upstream))
+      issues.push({
+        path,
+        message: `stage "${stage.name}" both depends on and streams from "${upstream}": choose one`,
+      });
+  });
+  return issues;
+}
+
+/**
+ * Each stage's stream group, as the index of its first stage: stages joined by stream edges (in
+ * either direction) share one; a stage with none is a group of its own.
+ */
+export function streamGroups(stages: readonly StageShape[]): number[] {
+  const index = new Map(stages.map((stage, s) => [stage.name, s]));
+  const parent = stages.map((_, s) => s);
+  const root = (s: number): number => {
+    while (parent[s] !== s) s = parent[s] = parent[parent[s]!]!;
+    return s;
+  };
+  stages.forEach((stage, s) =>
+    (stage.streamFrom ?? []).forEach((name) => {
+      const [a, b] = [root(s), root(index.get(name) ?? s)];
+      parent[Math.max(a, b)] = Math.min(a, b);
+    }),
+  );
+  return stages.map((_, s) => root(s));
+}
+
+/** A batch edge inside a stream group could never be met: the group starts all at once. */
+function groupIssues(stages: readonly StageShape[], index: Map<string, number>): GraphIssue[] {
+  const groups = streamGroups(stages);
+  const issues: GraphIssue[] = [];
+  stages.forEach((stage, s) =>
+    (stage.dependsOn ?? []).forEach((upstream, d) => {
+      if (groups[index.get(upstream)!] !== groups[s]) return;
+      issues.push({
+        path: ['stages', s, 'dependsOn', d],
+        message: `stage "${stage.name}" depends on "${upstream}", but both are in one stream group, which runs all at once: stream from it instead`,
+      });
+    }),
+  );
   return issues;
 }
 
@@ -62,7 +153,7 @@ export function stageOrder(stages: readonly StageShape[]): number[] {
   const visit = (s: number): void => {
     if (done.has(s)) return;
     done.add(s);
-    for (const upstream of stages[s]?.dependsOn ?? []) visit(index.get(upstream) ?? s);
+    for (const upstream of upstreamsOf(stages[s]!)) visit(index.get(upstream) ?? s);
     order.push(s);
   };
   stages.forEach((_, s) => visit(s));
@@ -82,7 +173,7 @@ function findCycle(stages: readonly StageShape[], index: Map<string, number>): s
     state[root] = 1;
     while (path.length > 0) {
       const s = path[path.length - 1]!;
-      const deps = stages[s]?.dependsOn ?? [];
+      const deps = upstreamsOf(stages[s]!);
       const d = next[next.length - 1]!;
       if (d >= deps.length) {
         state[s] = 2;

@@ -23,6 +23,14 @@ export const StageName = z
     'a stage name is a letter or _ then up to 63 letters, digits or _',
   );
 
+/** A barrier's name, as a stream task gives it (`barrier NAME` on fd 3). */
+export const BarrierName = z
+  .string()
+  .regex(
+    /^[\x21-\x7e]{1,128}$/,
+    'a barrier name is 1 to 128 printable ASCII characters, no spaces',
+  );
+
 export const StageFields = {
   name: StageName,
   /** Instances of the stage that run at once (default 1). */
@@ -31,6 +39,17 @@ export const StageFields = {
   dependsOn: z.array(StageName).max(MAX_STAGES).optional(),
   /** When this stage fails (after its retries), the job goes on as if it had succeeded. */
   continueOnFailure: z.boolean().optional(),
+  /**
+   * Stages whose records this stage reads while they run (stream edges): their instances' stdout
+   * lines reach this stage's instances' stdin, agent to agent. Stages joined by stream edges run
+   * together, all instances at once.
+   */
+  streamFrom: z.array(StageName).max(MAX_STAGES).optional(),
+  /**
+   * The field of each record (a JSON object per line) that picks the instance it goes to: equal
+   * keys meet at one instance. Without it, records are dealt round-robin.
+   */
+  key: z.string().min(1).max(256).optional(),
 };
 
 export const StageState = z.enum([
@@ -60,6 +79,11 @@ export const StageView = z.object({
   }),
   /** Why the stage failed or was cancelled; null otherwise. */
   error: z.string().nullable(),
+  streamFrom: z.array(z.string()),
+  /** What a waiting stream group waits for (free slots for all its instances at once); else null. */
+  waitingFor: z.string().nullable(),
+  /** The stream group's restarts so far (each runs every instance of the group again). */
+  restarts: z.number().int(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
 });

@@ -12,7 +12,7 @@ import {
   MAX_TASKS_PER_JOB,
 } from './limits.ts';
 import { LogStream } from './logs.ts';
-import { StageName } from './dataflow.ts';
+import { BarrierName, MAX_STAGES, StageName } from './dataflow.ts';
 import { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from './aggregate.ts';
 import { ExecutorName, MAX_EXECUTORS, PipelineTaskSpec, StepReport } from './pipelines.ts';
 import { AgentPublicKey, AgentSignature, Nonce } from './agent-identity.ts';
@@ -43,6 +43,8 @@ export const HelloFrame = z.strictObject({
   executors: z.array(ExecutorName).max(MAX_EXECUTORS).optional(),
   /** What the agent's command and pipeline tasks run in (`--isolation`); absent: none. */
   isolation: Isolation.optional(),
+  /** The TCP port, on its address's host, where the agent takes records from its peers. */
+  dataPort: z.number().int().min(1).max(65535).optional(),
   /** The agent's Ed25519 public key, and its signature over `helloMessage(nonce, address)`. */
   publicKey: AgentPublicKey,
   signature: AgentSignature,
@@ -81,7 +83,8 @@ export const CompleteFrame = z.strictObject({
 });
 
 export const TaskError = z.strictObject({
-  type: z.enum(['exit', 'timeout', 'cancelled', 'spawn', 'refused', 'internal']),
+  /** `peer`: a stream task's data connection to another agent broke (not the task's fault). */
+  type: z.enum(['exit', 'timeout', 'cancelled', 'spawn', 'refused', 'internal', 'peer']),
   message: z.string().max(4096),
   nonRetryable: z.boolean().optional(),
 });
@@ -117,6 +120,15 @@ export const ProgressFrame = z.strictObject({
 });
 export type ProgressFrame = z.infer<typeof ProgressFrame>;
 
+/** A stream task reached a barrier: it waits until every instance of its stage has too. */
+export const BarrierFrame = z.strictObject({
+  type: z.literal('barrier'),
+  taskId: TaskId,
+  attempt: Attempt,
+  name: BarrierName,
+});
+export type BarrierFrame = z.infer<typeof BarrierFrame>;
+
 export const ByeFrame = z.strictObject({
   type: z.literal('bye'),
   reason: z.string().max(256).optional(),
@@ -131,6 +143,7 @@ export const AgentFrame = z.discriminatedUnion('type', [
   LogFrame,
   CompleteFrame,
   FailFrame,
+  BarrierFrame,
   ByeFrame,
 ]);
 export type AgentFrame = z.infer<typeof AgentFrame>;
@@ -160,6 +173,31 @@ export const StageInstance = z.strictObject({
 });
 export type StageInstance = z.infer<typeof StageInstance>;
 
+/** An instance of a stage in a stream group: where its records go, and how many channels it reads. */
+export const StreamPlan = z.strictObject({
+  /** The group's run: a connection of another run is refused. */
+  epoch: z.number().int().min(1),
+  /** What this run's data connections present (never given to the task). */
+  secret: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Upstream instances whose records this one reads (0: its stdin is closed at once). */
+  inputs: z.number().int().min(0).max(MAX_TASKS_PER_JOB),
+  /** Each downstream stage its stdout's records go to; none: its stdout is its output. */
+  outputs: z
+    .array(
+      z.strictObject({
+        stage: StageName,
+        key: z.string().min(1).max(256).optional(),
+        /** The downstream stage's instances, in order: their task and their agent's data address. */
+        peers: z
+          .array(z.strictObject({ taskId: TaskId, address: WorkerAddress }))
+          .min(1)
+          .max(MAX_TASKS_PER_JOB),
+      }),
+    )
+    .max(MAX_STAGES),
+});
+export type StreamPlan = z.infer<typeof StreamPlan>;
+
 export const CommandTaskSpec = z.strictObject({
   kind: z.literal('command'),
   command: CommandSpec,
@@ -167,6 +205,7 @@ export const CommandTaskSpec = z.strictObject({
   env: z.record(z.string(), z.string()),
   timeoutSeconds: z.number().positive().optional(),
   stage: StageInstance.optional(),
+  stream: StreamPlan.optional(),
 });
 export const EchoTaskSpec = z.strictObject({
   kind: z.literal('echo'),
@@ -219,6 +258,12 @@ export const CancelFrame = z.strictObject({
   reason: z.string(),
 });
 export const DrainFrame = z.strictObject({ type: z.literal('drain') });
+/** Every instance of the tasks' stage has reached the barrier: they go on. */
+export const ReleaseFrame = z.strictObject({
+  type: z.literal('release'),
+  tasks: batch(TaskRef),
+  name: BarrierName,
+});
 export const ErrorFrame = z.strictObject({
   type: z.literal('error'),
   code: z.string(),
@@ -233,6 +278,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   AssignFrame,
   CancelFrame,
   DrainFrame,
+  ReleaseFrame,
   ByeFrame,
   ErrorFrame,
 ]);

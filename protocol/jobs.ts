@@ -53,9 +53,12 @@ export const CommandJobRequest = z.strictObject({
   ...Common,
 });
 
+/** An echo's payload: any JSON value (one schema, so the API's document defines it once). */
+const Payload = z.json();
+
 export const EchoJobRequest = z.strictObject({
   kind: z.literal('echo'),
-  payload: z.json().optional(),
+  payload: Payload.optional(),
   /** Number of echo tasks; the probe for scheduler overhead. */
   count: z.number().int().min(1).max(MAX_TASKS_PER_JOB).optional(),
   workers: WorkerSelector.optional(),
@@ -78,7 +81,7 @@ export const CommandStage = z.strictObject({
 /** A dataflow stage of echo tasks: no process, the probe for the DAG's own overhead. */
 export const EchoStage = z.strictObject({
   kind: z.literal('echo'),
-  payload: z.json().optional(),
+  payload: Payload.optional(),
   ...StageFields,
 });
 export const Stage = z.discriminatedUnion('kind', [CommandStage, EchoStage]);

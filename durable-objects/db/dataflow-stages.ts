@@ -21,22 +21,14 @@ export interface StageTaskCounts {
   cancelled: number;
 }
 
-/** Adds a job's stages, each waiting or (with `started_at`) running. */
-export function insertStages(
-  sql: Sql,
-  jobId: string,
-  states: readonly StageState[],
-  now: number,
-): void {
-  states.forEach((state, idx) =>
+/** Adds a job's stages, all waiting. */
+export function insertStages(sql: Sql, jobId: string, count: number): void {
+  for (let idx = 0; idx < count; idx++)
     sql.run(
-      `INSERT INTO dataflow_stages (job_id, idx, state, started_at) VALUES (?, ?, ?, ?)`,
+      `INSERT INTO dataflow_stages (job_id, idx, state) VALUES (?, ?, 'waiting')`,
       jobId,
       idx,
-      state,
-      state === 'running' ? now : null,
-    ),
-  );
+    );
 }
 
 export function stageRows(sql: Sql, jobId: string): StageRow[] {

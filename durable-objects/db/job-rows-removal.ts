@@ -21,5 +21,7 @@ export function deleteSome(sql: Sql, table: RemovalTable, jobId: string, limit: 
 export function deleteJobRow(sql: Sql, jobId: string): void {
   sql.run(`DELETE FROM cleanups WHERE job_id = ?`, jobId);
   sql.run(`DELETE FROM dataflow_stages WHERE job_id = ?`, jobId);
+  sql.run(`DELETE FROM dataflow_gangs WHERE job_id = ?`, jobId);
+  sql.run(`DELETE FROM dataflow_barriers WHERE job_id = ?`, jobId);
   sql.run(`DELETE FROM jobs WHERE id = ?`, jobId);
 }

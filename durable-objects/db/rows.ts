@@ -35,6 +35,8 @@ export const WorkerRow = z.object({
   expected_fingerprint: textOrNull,
   /** What the agent's command and pipeline tasks run in ('bwrap' or 'none'); null before hello. */
   isolation: textOrNull,
+  /** Where the agent takes records from its peers (on its address's host); null: it does not. */
+  data_port: intOrNull,
 });
 export type WorkerRow = z.infer<typeof WorkerRow>;
 

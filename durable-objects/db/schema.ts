@@ -247,7 +247,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN result_bytes INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE tasks ADD COLUMN result_is_payload INTEGER NOT NULL DEFAULT 0;
   `,
-  // Dataflow jobs: each stage's state, and the stage each task is an instance of.
+  // Dataflow jobs: each stage's state, the stage (and stream group) each task is an instance of,
+  // each stream group's run (epoch) and data-plane secret, barrier arrivals, and the port where
+  // each agent takes records from its peers.
   `
   CREATE TABLE dataflow_stages (
     job_id TEXT NOT NULL,
@@ -259,7 +261,29 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (job_id, idx)
   ) WITHOUT ROWID;
   ALTER TABLE tasks ADD COLUMN stage INTEGER;
+  ALTER TABLE tasks ADD COLUMN gang INTEGER;
   CREATE INDEX tasks_stage ON tasks(job_id, stage, state) WHERE stage IS NOT NULL;
+  CREATE INDEX tasks_gang ON tasks(job_id, gang, state) WHERE gang IS NOT NULL;
+  CREATE TABLE dataflow_gangs (
+    job_id TEXT NOT NULL,
+    gang INTEGER NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 1,
+    placed INTEGER NOT NULL DEFAULT 0,
+    secret TEXT NOT NULL,
+    waiting_for TEXT,
+    PRIMARY KEY (job_id, gang)
+  ) WITHOUT ROWID;
+  CREATE INDEX dataflow_gangs_waiting ON dataflow_gangs(placed);
+  CREATE TABLE dataflow_barriers (
+    job_id TEXT NOT NULL,
+    gang INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    stage INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    instance INTEGER NOT NULL,
+    PRIMARY KEY (job_id, gang, epoch, stage, name, instance)
+  ) WITHOUT ROWID;
+  ALTER TABLE workers ADD COLUMN data_port INTEGER;
   `,
 ];
 

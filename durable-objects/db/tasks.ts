@@ -22,8 +22,8 @@ export function insertTasks(
     const taskKind = task.kind ?? kind;
     sql.run(
       `INSERT INTO tasks (id, job_id, idx, kind, cost, state, pinned_worker_id, spec, created_at,
-         tenant_id, pipeline_id, requires, preferred_worker_id, stage)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+         tenant_id, pipeline_id, requires, preferred_worker_id, stage, gang)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       timeOrderedId(now),
       jobId,
       first + offset,
@@ -37,6 +37,7 @@ export function insertTasks(
       task.pipeline ? JSON.stringify(task.pipeline.requires) : null,
       task.preferredWorkerId ?? null,
       task.stage ?? null,
+      task.gang ?? null,
     );
   });
   sql.run(`UPDATE jobs SET tasks_total = tasks_total + ? WHERE id = ?`, tasks.length, jobId);

@@ -102,12 +102,13 @@ export function bindConnection(
     executors: readonly string[];
     isolation: Isolation;
     draining: boolean;
+    dataPort: number | null;
     now: number;
   },
 ): void {
   sql.run(
     `UPDATE workers SET conn_id = ?, agent_slots = ?, accepts_commands = ?, executors = ?, isolation = ?, accepting = ?,
-       connected_at = ?, last_heartbeat_at = ?,
+       connected_at = ?, last_heartbeat_at = ?, data_port = ?,
        state = CASE WHEN state = 'draining' THEN 'draining'
                     WHEN approved_at IS NULL THEN 'pending' ELSE 'ready' END
      WHERE id = ?`,
@@ -119,6 +120,7 @@ export function bindConnection(
     binding.draining ? 0 : 1,
     binding.now,
     binding.now,
+    binding.dataPort,
     id,
   );
 }
