@@ -18,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
 import type { OutboxItem } from './coalesce.ts';
 import { TaskRunner } from './task-runner.ts';
+import { StreamHub } from './streams/hub.ts';
 import { MapThreadPool } from './map-threads/pool.ts';
 import type { Executor, FinalSpec, ReduceSpec } from './task-outcome.ts';
 
@@ -46,6 +47,7 @@ export class Agent {
   readonly outbox: Outbox;
   readonly connection: Connection;
   private readonly maps: MapThreadPool;
+  private readonly streams: StreamHub;
 
   constructor(private readonly config: AgentConfig) {
     const { options, logger } = config;
@@ -60,6 +62,14 @@ export class Agent {
     });
     // Tasks see the work dir at its real path, so the paths they are given are the ones they see.
     const workDir = sandbox.workDir;
+    this.streams = new StreamHub(options.listenHost, (task, name) =>
+      this.connection.notify({
+        type: 'barrier',
+        taskId: task.taskId,
+        attempt: task.attempt,
+        name,
+      }),
+    );
     this.outbox = new Outbox((items) => this.runner.delivered(items));
     const openStore: OpenStore = (store, urls) =>
       createUrlStore(store, urls, { timeoutMs: options.storeTimeoutMs });
@@ -92,6 +102,7 @@ export class Agent {
           killGraceMs: options.killGraceMs,
           acceptsCommands: options.acceptsCommands,
           sandbox,
+          streams: this.streams,
         }),
         pipeline: pipelineExecutor({
           workDir,
@@ -117,8 +128,10 @@ export class Agent {
     });
   }
 
-  start(): void {
+  /** Starts taking records from peers, then connects (the hello says where records go). */
+  async start(): Promise<void> {
     this.maps.warm();
+    await this.streams.server.listen();
     this.connection.start();
   }
 
@@ -153,6 +166,7 @@ export class Agent {
     this.runner.abortAll(reason);
     await within(this.runner.whenSettled(), this.config.options.killGraceMs + KILL_SLACK_MS);
     await this.maps.close();
+    await this.streams.server.close();
     await this.connection.close(reason);
   }
 
@@ -169,6 +183,7 @@ export class Agent {
       agentVersion,
       running: this.runner.heldTasks().slice(0, MAX_HELLO_RUNNING),
       draining: this.runner.isDraining,
+      ...(this.streams.server.port ? { dataPort: this.streams.server.port } : {}),
     };
   }
 
@@ -201,6 +216,9 @@ export class Agent {
         return;
       case 'cancel':
         this.runner.cancel(frame.tasks, frame.reason);
+        return;
+      case 'release':
+        this.streams.release(frame.tasks, frame.name);
         return;
       case 'drain':
         this.config.logger.info('the control plane asked this agent to drain');

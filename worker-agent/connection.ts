@@ -28,7 +28,10 @@ import type { Outbox } from './outbox.ts';
 import { describeTlsFailure, type AgentTls } from './tls.ts';
 
 /** Frames the connection does not handle itself; the agent acts on them. */
-export type TaskFrame = Extract<ServerFrame, { type: 'assign' | 'cancel' | 'drain' | 'bye' }>;
+export type TaskFrame = Extract<
+  ServerFrame,
+  { type: 'assign' | 'cancel' | 'release' | 'drain' | 'bye' }
+>;
 
 export interface ConnectionOptions {
   /** ws(s)://…/v1/agent/connect */

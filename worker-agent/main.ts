@@ -158,7 +158,10 @@ async function main(): Promise<void> {
     isolation,
     taskNetwork: isolation === 'bwrap' ? options.taskNetwork : true,
   });
-  agent.start();
+  agent.start().catch((error: unknown) => {
+    logger.error('cannot listen for records from peer agents', { error: String(error) });
+    process.exit(1);
+  });
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (phase === 'running') {

@@ -1,7 +1,7 @@
 /** The command executor: runs a shell line or an argv in its own process group, to its end. */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
-import type { ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { LogStream, StageInstance } from '../../protocol/index.ts';
@@ -13,6 +13,8 @@ import { ensureTenantRoot } from '../sandbox/tenant-dirs.ts';
 import { failure } from '../task-outcome.ts';
 import type { CommandSpec, Executor, TaskContext, TaskOutcome } from '../task-outcome.ts';
 import { resolveTaskDir } from '../workdir.ts';
+import type { StreamHub } from '../streams/hub.ts';
+import { joinStream } from '../streams/stream-task.ts';
 import { removeInputs, stageEnv, StdoutTail, writeInputs } from './stage-io.ts';
 
 export interface CommandOptions {
@@ -31,6 +33,8 @@ export interface CommandOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** What tasks run in (default: nothing, the agent's own view). */
   sandbox?: Sandbox;
+  /** The data plane of stream tasks; without it, a stream task is refused. */
+  streams?: StreamHub;
 }
 
 export const NO_COMMANDS_MESSAGE = 'this agent runs no command tasks (--no-commands)';
@@ -38,7 +42,7 @@ export const NO_COMMANDS_MESSAGE = 'this agent runs no command tasks (--no-comma
 const PIPE_DRAIN_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-type TaskProcess = ChildProcessByStdio<null, Readable, Readable>;
+type TaskProcess = ChildProcess & { stdout: Readable; stderr: Readable };
 
 export function commandExecutor(options: CommandOptions): Executor<CommandSpec> {
   return (task) => runCommand(task, options);
@@ -57,6 +61,8 @@ async function runCommand(
   const dir = await resolveTaskDir(root, task.spec.path);
   if (!dir.ok) return failure('refused', dir.message, { nonRetryable: true });
   if (task.signal.aborted) return failure('cancelled', 'cancelled before it started');
+  if (task.spec.stream && !options.streams)
+    return failure('refused', 'this agent takes no stream tasks', { nonRetryable: true });
   const stage = task.spec.stage;
   if (!stage) return start(task, options, root, dir.dir, null);
   const inputs = await writeInputs(stage);
@@ -101,22 +107,59 @@ async function start(
         ...(stageRun ? stageEnv(stageRun.stage, stageRun.inputs) : {}),
       },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+      // A stream task reads records on stdin and has its control channel on fd 3.
+      stdio: task.spec.stream ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    }) as TaskProcess;
   } catch (error) {
     // Synchronous spawn errors are argument errors (e.g. a NUL byte): no retry will fix them.
     return failure('spawn', `cannot start ${file}: ${messageOf(error)}`, { nonRetryable: true });
   }
   const sandboxed = sandbox?.isolation === 'bwrap';
-  const outcome = await supervise(
-    child,
-    file,
-    task,
-    options.killGraceMs,
-    sandboxed,
-    stageRun?.tail,
-  );
-  return outcome.ok && stageRun ? { ...outcome, result: stageRun.tail.text() } : outcome;
+  let stop: (outcome: TaskOutcome) => void = () => undefined;
+  // The first data-plane failure, kept: one after the process exited still fails the task.
+  let broken: TaskOutcome | null = null;
+  const plan = task.spec.stream;
+  const stream =
+    plan && options.streams && child.pid !== undefined
+      ? joinStream(options.streams, plan, streamRef(task), child, (message) => {
+          broken ??= failure('peer', message);
+          stop(broken);
+        })
+      : null;
+  try {
+    const outcome = await supervise(child, file, task, {
+      killGraceMs: options.killGraceMs,
+      sandboxed,
+      stdoutTaken: stream?.stdoutTaken ?? false,
+      tail: stageRun?.tail,
+      stopper: (stopWith) => (stop = stopWith),
+    });
+    if (!outcome.ok || !stageRun) return outcome;
+    await stream?.finish();
+    if (broken) return broken;
+    const result = stream?.result() ?? (stream?.stdoutTaken ? undefined : stageRun.tail.text());
+    return result === undefined ? outcome : { ...outcome, result };
+  } finally {
+    stream?.close();
+  }
+}
+
+/** A stream task's attempt, and its name as its peers' messages give it. */
+const streamRef = (task: TaskContext<CommandSpec>) => ({
+  taskId: task.assignment.taskId,
+  attempt: task.assignment.attempt,
+  from: `${task.spec.stage?.name ?? '?'}/${task.spec.stage?.instance ?? '?'}`,
+});
+
+interface SuperviseOptions {
+  killGraceMs: number;
+  sandboxed: boolean;
+  /** Stdout is a stream task's records: not logged. */
+  stdoutTaken: boolean;
+  /** Keeps the end of stdout (a stage's result). */
+  tail: StdoutTail | undefined;
+  /** Gets the function that stops the task with an outcome of the caller's (a stream's failure). */
+  stopper(stop: (outcome: TaskOutcome) => void): void;
 }
 
 /** A shell line runs under `/bin/sh -c`; an argv runs as is, with no shell to interpret it. */
@@ -149,9 +192,7 @@ function supervise(
   child: TaskProcess,
   file: string,
   task: TaskContext<CommandSpec>,
-  killGraceMs: number,
-  sandboxed: boolean,
-  tail: StdoutTail | undefined,
+  { killGraceMs, sandboxed, stdoutTaken, tail, stopper }: SuperviseOptions,
 ): Promise<TaskOutcome> {
   return new Promise((resolve) => {
     const pid = child.pid;
@@ -168,8 +209,8 @@ function supervise(
       trackGroup(pid);
       task.started();
     }
-    streamInto(child.stdout, 'stdout', logs);
-    if (tail) child.stdout.on('data', (bytes: Buffer) => tail.write(bytes));
+    if (!stdoutTaken) streamInto(child.stdout, 'stdout', logs);
+    if (tail && !stdoutTaken) child.stdout.on('data', (bytes: Buffer) => tail.write(bytes));
     streamInto(child.stderr, 'stderr', logs);
 
     /** SIGTERM the group, SIGKILL it after the grace period; the outcome is decided now. */
@@ -180,6 +221,7 @@ function supervise(
       else signalGroup(pid, 'SIGTERM');
       later(killGraceMs, () => signalGroup(pid, 'SIGKILL'));
     };
+    stopper(stop);
     const onAbort = () => stop(failure('cancelled', 'cancelled'));
     task.signal.addEventListener('abort', onAbort, { once: true });
     if (task.signal.aborted) onAbort();
@@ -202,8 +244,9 @@ function supervise(
       // The leader is gone; what it left in its group goes too, so no orphan outlives the task.
       if (pid !== undefined) signalGroup(pid, 'SIGKILL');
       // A process that left the group may still hold the pipes: stop waiting for them soon.
+      // Not a stream task's stdout: its records may wait on a slow consumer, and are all owed.
       later(PIPE_DRAIN_MS, () => {
-        child.stdout.destroy();
+        if (!stdoutTaken) child.stdout.destroy();
         child.stderr.destroy();
       });
     });

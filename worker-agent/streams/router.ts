@@ -1,0 +1,174 @@
+/**
+ * A stream task's stdout, dealt to the instances of each downstream stage over data connections
+ * to their agents: by key, or round-robin (route.ts). When any connection's buffer is full, the
+ * task's stdout is paused until it drains, so a slow consumer slows this producer and nothing
+ * piles up in memory. At the end, each connection gets its end marker (an empty line).
+ */
+import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { StreamPlan } from '../../protocol/index.ts';
+import { encodeHeader } from './channel-header.ts';
+import { LineBlocks, linesOf, RecordError } from './record-lines.ts';
+import { EVERY, keyedInstance } from './route.ts';
+
+const CONNECT_TRIES = 10;
+const CONNECT_RETRY_MS = 300;
+
+interface Output {
+  stage: string;
+  key: string | undefined;
+  channels: Socket[];
+  next: number;
+}
+
+export class Router {
+  private readonly lines = new LineBlocks();
+  private blocked = 0;
+  private ending = false;
+  /** The task's stdout was read to its end: every record it wrote went out. */
+  private drained = false;
+  records = 0;
+
+  private constructor(
+    private readonly outputs: Output[],
+    private readonly stdout: Readable,
+    private readonly fail: (message: string) => void,
+  ) {
+    for (const output of outputs)
+      for (const socket of output.channels) this.watch(socket, output.stage);
+    stdout.on('data', (chunk: Buffer) => this.take(chunk));
+    stdout.on('end', () => (this.drained = true));
+  }
+
+  /**
+   * Connects to every downstream instance, then starts reading the task's stdout (until then
+   * the task blocks on a full pipe); rejects when a peer cannot be reached.
+   */
+  static async start(
+    plan: StreamPlan,
+    from: string,
+    stdout: Readable,
+    fail: (message: string) => void,
+  ): Promise<Router> {
+    const outputs = await Promise.all(
+      plan.outputs.map(async (output) => ({
+        key: output.key,
+        next: 0,
+        stage: output.stage,
+        channels: await Promise.all(
+          output.peers.map((peer) =>
+            connectPeer(
+              peer.address,
+              encodeHeader({
+                v: 1,
+                taskId: peer.taskId,
+                epoch: plan.epoch,
+                secret: plan.secret,
+                from,
+              }),
+            ),
+          ),
+        ),
+      })),
+    );
+    return new Router(outputs, stdout, fail);
+  }
+
+  private watch(socket: Socket, stage: string): void {
+    socket.on('error', (error) => {
+      if (!this.ending) this.fail(`the connection to stage ${stage} failed: ${error.message}`);
+    });
+    socket.on('close', () => {
+      if (!this.ending) this.fail(`the connection to stage ${stage} closed before the end`);
+    });
+  }
+
+  /** After the task's stdout ended: the end markers, then the connections close. */
+  finish(): Promise<void> {
+    this.ending = true;
+    if (!this.drained) this.fail("the task's stdout closed before its records were all read");
+    // A last line without its newline is a record all the same.
+    this.send(this.lines.rest());
+    const all = this.outputs.flatMap((output) => output.channels);
+    return Promise.all(
+      all.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.destroyed) return resolve();
+            socket.end('\n', () => resolve());
+            socket.once('close', () => resolve());
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  close(): void {
+    for (const output of this.outputs) for (const socket of output.channels) socket.destroy();
+  }
+
+  private take(chunk: Buffer): void {
+    try {
+      this.send(this.lines.push(chunk));
+    } catch (error) {
+      if (!(error instanceof RecordError)) throw error;
+      this.fail(error.message);
+    }
+  }
+
+  /** Deals a block of whole lines to the channels, one write per channel. */
+  private send(block: Buffer): void {
+    if (block.length === 0) return;
+    const parts = this.outputs.map((output) => output.channels.map((): Buffer[] => []));
+    for (const line of linesOf(block)) {
+      this.records++;
+      this.outputs.forEach((output, o) => this.deal(output, parts[o]!, line));
+    }
+    this.outputs.forEach((output, o) =>
+      output.channels.forEach((socket, c) => {
+        const lines = parts[o]![c]!;
+        if (lines.length > 0) this.write(socket, Buffer.concat(lines));
+      }),
+    );
+  }
+
+  private deal(output: Output, parts: Buffer[][], line: Buffer): void {
+    const n = output.channels.length;
+    const to = output.key === undefined ? output.next++ % n : keyedInstance(line, output.key, n);
+    const withNewline = [line, NEWLINE];
+    if (to === EVERY) for (const lines of parts) lines.push(...withNewline);
+    else parts[to]!.push(...withNewline);
+  }
+
+  private write(socket: Socket, data: Buffer): void {
+    if (socket.write(data)) return;
+    if (this.blocked++ === 0) this.stdout.pause();
+    socket.once('drain', () => {
+      if (--this.blocked === 0) this.stdout.resume();
+    });
+  }
+}
+
+/** Connects to a peer's data server and sends the header, retrying while its agent comes up. */
+async function connectPeer(address: string, header: string): Promise<Socket> {
+  const split = address.lastIndexOf(':');
+  const host = address.slice(0, split).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(split + 1));
+  for (let tries = 1; ; tries++) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const socket = connect({ host, port }, () => {
+          socket.off('error', reject);
+          socket.setNoDelay(true);
+          socket.write(header);
+          resolve(socket);
+        });
+        socket.once('error', reject);
+      });
+    } catch (error) {
+      if (tries >= CONNECT_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+    }
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
