@@ -20,7 +20,7 @@ import {
 } from './aggregate-plan.ts';
 import { pipelineSpecBuilder } from './pipeline-assignment.ts';
 import { PipelineJobSpec } from './pipeline-task-view.ts';
-import { DataflowJobSpec } from './dataflow-spec.ts';
+import { dataflowOf, type ParsedDataflow } from './dataflow-cache.ts';
 import { stageSpecBuilder } from './dataflow-assignment.ts';
 
 export interface TaskToSend {
@@ -68,17 +68,16 @@ const putSignature = (sign: (method: 'PUT', key: string) => string | undefined, 
 type StoredJob =
   | { kind: 'pipeline'; spec: PipelineJobSpec }
   | { kind: 'aggregate'; spec: AggregateJobSpec }
-  | { kind: 'dataflow'; spec: DataflowJobSpec }
+  | { kind: 'dataflow'; flow: ParsedDataflow }
   /** A command or echo job: every task runs the same spec, built once. */
   | { kind: 'simple'; task: TaskSpec };
 
-function storedJob(row: { kind: string; spec: string }): StoredJob {
+function storedJob(row: { id: string; kind: string; spec: string }): StoredJob {
   if (row.kind === 'pipeline')
     return { kind: 'pipeline', spec: parseJsonColumn(PipelineJobSpec, row.spec, 'jobs.spec') };
   if (row.kind === 'aggregate')
     return { kind: 'aggregate', spec: parseJsonColumn(AggregateJobSpec, row.spec, 'jobs.spec') };
-  if (row.kind === 'dataflow')
-    return { kind: 'dataflow', spec: parseJsonColumn(DataflowJobSpec, row.spec, 'jobs.spec') };
+  if (row.kind === 'dataflow') return { kind: 'dataflow', flow: dataflowOf(row.id, row.spec) };
   return { kind: 'simple', task: parseJsonColumn(storedTaskSpec(row.kind), row.spec, 'jobs.spec') };
 }
 
@@ -95,13 +94,13 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
   return (task) => {
     if (!jobs.has(task.jobId)) {
       const row = jobKindAndSpec(sql, task.jobId);
-      jobs.set(task.jobId, row ? storedJob(row) : null);
+      jobs.set(task.jobId, row ? storedJob({ id: task.jobId, ...row }) : null);
     }
     const job = jobs.get(task.jobId);
     if (!job) return null;
     if (job.kind === 'pipeline') return pipeline(job.spec, task.spec);
     if (job.kind === 'simple') return { ...job.task };
-    if (job.kind === 'dataflow') return stage(task.jobId, job.spec, task.spec);
+    if (job.kind === 'dataflow') return stage(task.jobId, job.flow, task.spec);
     const { spec } = job;
     const part =
       task.spec === null ? null : parseJsonColumn(AggregateTaskPart, task.spec, 'tasks.spec');

@@ -3,15 +3,9 @@ import type { TaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { parseJsonColumn } from './db/json-column.ts';
 import { findGang, stagePeers } from './db/dataflow-gangs.ts';
-import {
-  stageGraph,
-  stageInputs,
-  stageTaskSpec,
-  StageTaskPart,
-  type DataflowJobSpec,
-  type StageInputs,
-} from './dataflow-spec.ts';
+import { stageInputs, stageTaskSpec, StageTaskPart, type StageInputs } from './dataflow-spec.ts';
 import { streamPlan } from './stream-plan.ts';
+import type { ParsedDataflow } from './dataflow-cache.ts';
 
 /** A builder for one dispatch round: each stage's upstream results and peers are read once. */
 export function stageSpecBuilder(sql: Sql) {
@@ -21,13 +15,14 @@ export function stageSpecBuilder(sql: Sql) {
     if (!cache.has(key)) cache.set(key, read());
     return cache.get(key)!;
   };
-  return (jobId: string, spec: DataflowJobSpec, taskSpec: string | null): TaskSpec | null => {
+  return (jobId: string, flow: ParsedDataflow, taskSpec: string | null): TaskSpec | null => {
+    const { spec, graph } = flow;
     if (taskSpec === null) return null;
     const part = parseJsonColumn(StageTaskPart, taskSpec, 'tasks.spec');
     const found = once(inputs, `${jobId}/${part.stage}`, () =>
-      stageInputs(sql, jobId, spec, part.stage),
+      stageInputs(sql, jobId, flow, part.stage),
     );
-    const group = stageGraph(spec).groups[part.stage] ?? part.stage;
+    const group = graph.groups[part.stage] ?? part.stage;
     const gang = spec.stages[part.stage]?.kind === 'command' ? findGang(sql, jobId, group) : null;
     if (!gang) return stageTaskSpec(spec, part, found, null);
     const plan = streamPlan(spec, part.stage, gang, (d) =>

@@ -7,20 +7,25 @@ import type { JobState } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import type { JobRow } from './db/rows.ts';
-import { parseJsonColumn } from './db/json-column.ts';
+import { dataflowOf, type ParsedDataflow } from './dataflow-cache.ts';
 import { countTaskEnds, findJob } from './db/jobs.ts';
 import { firstFailure, insertTasks } from './db/tasks.ts';
-import { insertStages, moveStage, stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
+import {
+  insertStages,
+  moveStage,
+  stageRows,
+  stageStates,
+  stageTaskCounts,
+} from './db/dataflow-stages.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { stepDataflow, type StageFacts, type StageMove } from './dataflow-plan.ts';
 import { insertGang } from './db/dataflow-gangs.ts';
 import { GANG_HOLD } from './gang-placement.ts';
 import type { PlannedTask } from './job-plan.ts';
 import {
-  DataflowJobSpec,
+  type DataflowJobSpec,
   type StageGraph,
   inputsRefusal,
-  stageGraph,
   stageInputs,
   type StageTaskPart,
 } from './dataflow-spec.ts';
@@ -40,8 +45,8 @@ export function advanceDataflow(
   job: JobRow,
   now: number,
 ): DataflowEnd | null {
-  const spec = parseJsonColumn(DataflowJobSpec, job.spec, 'jobs.spec');
-  const graph = stageGraph(spec);
+  const flow = dataflowOf(job.id, job.spec);
+  const { spec, graph } = flow;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const step = stepDataflow(
       facts(sql, job.id, spec, graph),
@@ -50,7 +55,7 @@ export function advanceDataflow(
       job.cancel_requested === 1,
     );
     for (const move of step.moves) recordMove(sql, job.id, move, now);
-    const refused = step.start.filter((s) => !startStage(sql, effects, job.id, spec, s, now));
+    const refused = step.start.filter((s) => !startStage(sql, effects, job.id, flow, s, now));
     if (step.cancelRest) cancelRest(sql, effects, job.id, now);
     else if (refused.length === 0 && step.outcome)
       return {
@@ -81,8 +86,8 @@ function facts(
   spec: DataflowJobSpec,
   { dependsOn, groups }: StageGraph,
 ): StageFacts[] {
-  const counts = stageTaskCounts(sql, jobId);
-  const rows = stageRows(sql, jobId);
+  const counts = stageTaskCounts(sql, jobId, true);
+  const states = stageStates(sql, jobId);
   return spec.stages.map((stage, s) => {
     const c = counts.get(s);
     const total = c ? c.queued + c.running + c.succeeded + c.failed + c.cancelled : 0;
@@ -90,7 +95,7 @@ function facts(
       dependsOn: dependsOn[s] ?? [],
       group: groups[s] ?? s,
       continueOnFailure: stage.continueOnFailure ?? false,
-      state: rows[s]?.state ?? 'waiting',
+      state: states[s] ?? 'waiting',
       total,
       succeeded: c?.succeeded ?? 0,
       failed: c?.failed ?? 0,
@@ -115,11 +120,12 @@ function startStage(
   sql: Sql,
   effects: Effects,
   jobId: string,
-  spec: DataflowJobSpec,
+  flow: ParsedDataflow,
   s: number,
   now: number,
 ): boolean {
-  const refusal = inputsRefusal(stageInputs(sql, jobId, spec, s));
+  const { spec, graph } = flow;
+  const refusal = inputsRefusal(stageInputs(sql, jobId, flow, s));
   if (refusal) {
     moveStage(
       sql,
@@ -132,7 +138,6 @@ function startStage(
     );
     return false;
   }
-  const graph = stageGraph(spec);
   const group = graph.groups[s] ?? s;
   const gang = graph.groups.filter((g) => g === group).length > 1 ? group : null;
   if (gang !== null) insertGang(sql, jobId, gang);

@@ -51,8 +51,9 @@ export function stepDataflow(
     moves.push({ stage, from: states[stage]!, to, ...(reason ? { reason } : {}) });
     states[stage] = to;
   };
-  const members = (s: number) =>
-    stages.flatMap((stage, m) => (stage.group === stages[s]!.group ? [m] : []));
+  const groups = new Map<number, number[]>();
+  stages.forEach((stage, s) => groups.set(stage.group, [...(groups.get(stage.group) ?? []), s]));
+  const members = (s: number) => groups.get(stages[s]!.group) ?? [s];
   const tasksEnded = (stage: StageFacts) =>
     stage.succeeded + stage.failed + stage.cancelled >= stage.total;
   stages.forEach((stage, s) => {

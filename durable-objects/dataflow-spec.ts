@@ -60,17 +60,19 @@ function resultText(json: string | null): string | null {
 
 export type StageInputs = Record<string, (string | null)[]>;
 
-/** The results of a stage's upstreams, by upstream name and instance. */
+/** The results of a stage's upstreams, by upstream name and instance (none for echo stages). */
 export function stageInputs(
   sql: Sql,
   jobId: string,
-  spec: DataflowJobSpec,
+  { spec, graph }: { spec: DataflowJobSpec; graph: StageGraph },
   s: number,
 ): StageInputs {
-  const { dependsOn } = stageGraph(spec);
+  const upstreams = graph.dependsOn[s] ?? [];
   const inputs: StageInputs = {};
-  for (const u of dependsOn[s] ?? [])
-    inputs[spec.stages[u]!.name] = stageResults(sql, jobId, u).map(resultText);
+  if (spec.stages[s]?.kind !== 'command' || upstreams.length === 0) return inputs;
+  for (const u of upstreams) inputs[spec.stages[u]!.name] = [];
+  for (const { stage, result } of stageResults(sql, jobId, upstreams))
+    inputs[spec.stages[stage]!.name]!.push(resultText(result));
   return inputs;
 }
 

@@ -3,22 +3,20 @@ import { isEndState, streamGroups, type StageState, type StageView } from '../pr
 import { gangsOfJob } from './db/dataflow-gangs.ts';
 import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
-import { parseJsonColumn } from './db/json-column.ts';
 import { stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
-import { DataflowJobSpec } from './dataflow-spec.ts';
+import { dataflowOf } from './dataflow-cache.ts';
 import { isoOrNull } from './views.ts';
 
 const NONE = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
 
 export function stageViews(sql: Sql, job: JobRow): StageView[] {
-  const spec = parseJsonColumn(DataflowJobSpec, job.spec, 'jobs.spec');
+  const { spec, graph } = dataflowOf(job.id, job.spec);
   const rows = stageRows(sql, job.id);
   const counts = stageTaskCounts(sql, job.id);
-  const groups = streamGroups(spec.stages);
   const gangs = new Map(gangsOfJob(sql, job.id).map((gang) => [gang.gang, gang]));
   return spec.stages.map((stage, s) => {
     const row = rows[s];
-    const gang = gangs.get(groups[s] ?? s);
+    const gang = gangs.get(graph.groups[s] ?? s);
     return {
       name: stage.name,
       kind: stage.kind,

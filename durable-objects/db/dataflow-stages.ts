@@ -73,12 +73,34 @@ export function moveStage(
   );
 }
 
-/** A job's tasks counted by stage and state; stages with no tasks yet are absent. */
-export function stageTaskCounts(sql: Sql, jobId: string): Map<number, StageTaskCounts> {
+/** Each stage's state, by index: all a step needs of the stages' rows. */
+export function stageStates(sql: Sql, jobId: string): StageState[] {
+  return sql
+    .rows(
+      z.object({ state: StageState }),
+      `SELECT state FROM dataflow_stages WHERE job_id = ? ORDER BY idx`,
+      jobId,
+    )
+    .map((row) => row.state);
+}
+
+/**
+ * A job's tasks counted by stage and state (only of running stages with `running`); stages with
+ * no tasks yet are absent.
+ */
+export function stageTaskCounts(
+  sql: Sql,
+  jobId: string,
+  running = false,
+): Map<number, StageTaskCounts> {
   const rows = sql.rows(
     z.object({ stage: z.number().int(), state: z.string(), n: z.number().int() }),
     `SELECT stage, state, count(*) AS n FROM tasks
-     WHERE job_id = ? AND stage IS NOT NULL GROUP BY stage, state`,
+     WHERE job_id = ? AND stage IS NOT NULL
+       AND (? = 0 OR stage IN (SELECT idx FROM dataflow_stages WHERE job_id = ? AND state = 'running'))
+     GROUP BY stage, state`,
+    jobId,
+    running ? 1 : 0,
     jobId,
   );
   const counts = new Map<number, StageTaskCounts>();
@@ -92,14 +114,18 @@ export function stageTaskCounts(sql: Sql, jobId: string): Map<number, StageTaskC
   return counts;
 }
 
-/** The results (JSON text, or null) of a stage's succeeded tasks, by instance. */
-export function stageResults(sql: Sql, jobId: string, stage: number): (string | null)[] {
-  return sql
-    .rows(
-      z.object({ result: z.string().nullable() }),
-      `SELECT result FROM tasks WHERE job_id = ? AND stage = ? AND state = 'succeeded' ORDER BY idx`,
-      jobId,
-      stage,
-    )
-    .map((row) => row.result);
+/** The results (JSON text, or null) of some stages' succeeded tasks, by stage and instance. */
+export function stageResults(
+  sql: Sql,
+  jobId: string,
+  stages: readonly number[],
+): { stage: number; result: string | null }[] {
+  return sql.rows(
+    z.object({ stage: z.number().int(), result: z.string().nullable() }),
+    `SELECT stage, result FROM tasks
+     WHERE job_id = ? AND stage IN (SELECT value FROM json_each(?)) AND state = 'succeeded'
+     ORDER BY idx`,
+    jobId,
+    JSON.stringify(stages),
+  );
 }
