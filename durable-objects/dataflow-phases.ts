@@ -15,16 +15,15 @@ import {
   moveStage,
   stageRows,
   stageStates,
-  stageTaskCounts,
+  runningTallies,
 } from './db/dataflow-stages.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
-import { stepDataflow, type StageFacts, type StageMove } from './dataflow-plan.ts';
+import { stepDataflow, type StageMove } from './dataflow-plan.ts';
 import { insertGang } from './db/dataflow-gangs.ts';
 import { GANG_HOLD } from './gang-placement.ts';
 import type { PlannedTask } from './job-plan.ts';
 import {
   type DataflowJobSpec,
-  type StageGraph,
   inputsRefusal,
   stageInputs,
   type StageTaskPart,
@@ -49,9 +48,9 @@ export function advanceDataflow(
   const { spec, graph } = flow;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const step = stepDataflow(
-      facts(sql, job.id, spec, graph),
-      graph.names,
-      graph.order,
+      graph,
+      stageStates(sql, job.id),
+      runningTallies(sql, job.id),
       job.cancel_requested === 1,
     );
     for (const move of step.moves) recordMove(sql, job.id, move, now);
@@ -78,30 +77,6 @@ export function startDataflow(
   insertStages(sql, jobId, stages);
   const job = findJob(sql, jobId);
   if (job) advanceDataflow(sql, effects, job, now);
-}
-
-function facts(
-  sql: Sql,
-  jobId: string,
-  spec: DataflowJobSpec,
-  { dependsOn, groups }: StageGraph,
-): StageFacts[] {
-  const counts = stageTaskCounts(sql, jobId, true);
-  const states = stageStates(sql, jobId);
-  return spec.stages.map((stage, s) => {
-    const c = counts.get(s);
-    const total = c ? c.queued + c.running + c.succeeded + c.failed + c.cancelled : 0;
-    return {
-      dependsOn: dependsOn[s] ?? [],
-      group: groups[s] ?? s,
-      continueOnFailure: stage.continueOnFailure ?? false,
-      state: states[s] ?? 'waiting',
-      total,
-      succeeded: c?.succeeded ?? 0,
-      failed: c?.failed ?? 0,
-      cancelled: c?.cancelled ?? 0,
-    };
-  });
 }
 
 function recordMove(sql: Sql, jobId: string, move: StageMove, now: number): void {
@@ -139,7 +114,7 @@ function startStage(
     return false;
   }
   const group = graph.groups[s] ?? s;
-  const gang = graph.groups.filter((g) => g === group).length > 1 ? group : null;
+  const gang = (graph.members[s]?.length ?? 1) > 1 ? group : null;
   if (gang !== null) insertGang(sql, jobId, gang);
   insertTasks(
     sql,

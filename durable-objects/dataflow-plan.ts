@@ -1,17 +1,24 @@
 /**
  * Pure rules of a dataflow job: which stages end when their tasks have, which start when their
- * upstreams have ended, what a failure cancels, and how the job ends.
+ * upstreams have ended, what a failure cancels, and how the job ends. A step costs a pass over
+ * the stages' states and the tallies of the running ones, so a long chain stays cheap per hop.
  */
 import type { JobState, StageState } from '../protocol/index.ts';
 
-export interface StageFacts {
-  /** Indices of the stages it depends on (batch edges). */
-  dependsOn: readonly number[];
-  /** Its stream group: stages joined by stream edges share one, and run all at once. */
-  group: number;
-  continueOnFailure: boolean;
-  state: StageState;
-  /** Its tasks so far; all zero for a stage that has not started. */
+/** What never changes about a job's stages (dataflow-spec.ts stageGraph builds it). */
+export interface DataflowShape {
+  names: readonly string[];
+  /** Each stage's batch dependencies, as indices. */
+  dependsOn: readonly (readonly number[])[];
+  /** Each stage's stream group: the stages that run at once with it (itself included). */
+  members: readonly (readonly number[])[];
+  continueOnFailure: readonly boolean[];
+  /** An order where each stage follows every stage it waits on or reads from. */
+  order: readonly number[];
+}
+
+/** A running stage's tasks so far. */
+export interface StageTally {
   total: number;
   succeeded: number;
   failed: number;
@@ -37,87 +44,91 @@ export interface DataflowStep {
 }
 
 const isLive = (state: StageState) => state === 'waiting' || state === 'running';
+const NONE: StageTally = { total: 0, succeeded: 0, failed: 0, cancelled: 0 };
+const ended = (t: StageTally) => t.succeeded + t.failed + t.cancelled >= t.total;
 
-/** What happens next, given each stage's facts (in the order submitted) and the job's cancel. */
+/** What happens next, given each stage's state, the running stages' tallies and the job's cancel. */
 export function stepDataflow(
-  stages: readonly StageFacts[],
-  names: readonly string[],
-  order: readonly number[],
+  shape: DataflowShape,
+  current: readonly StageState[],
+  tallies: ReadonlyMap<number, StageTally>,
   cancelRequested: boolean,
 ): DataflowStep {
-  const states = stages.map((stage) => stage.state);
+  const states = [...current];
   const moves: StageMove[] = [];
   const move = (stage: number, to: StageState, reason?: string) => {
     moves.push({ stage, from: states[stage]!, to, ...(reason ? { reason } : {}) });
     states[stage] = to;
   };
-  const groups = new Map<number, number[]>();
-  stages.forEach((stage, s) => groups.set(stage.group, [...(groups.get(stage.group) ?? []), s]));
-  const members = (s: number) => groups.get(stages[s]!.group) ?? [s];
-  const tasksEnded = (stage: StageFacts) =>
-    stage.succeeded + stage.failed + stage.cancelled >= stage.total;
-  stages.forEach((stage, s) => {
-    if (stage.state !== 'running') return;
+  const tally = (s: number) => tallies.get(s) ?? NONE;
+  for (const [s, state] of current.entries()) {
     // A stream group's stages end together: a finished producer may yet run again in a restart.
-    if (!members(s).every((m) => tasksEnded(stages[m]!))) return;
-    if (stage.failed > 0) move(s, 'failed');
-    else if (stage.cancelled > 0) move(s, 'cancelled');
-    else move(s, 'succeeded');
-  });
+    if (state !== 'running' || !shape.members[s]!.every((m) => ended(tally(m)))) continue;
+    const { failed, cancelled } = tally(s);
+    move(s, failed > 0 ? 'failed' : cancelled > 0 ? 'cancelled' : 'succeeded');
+  }
   const blocking = states.findIndex(
-    (state, s) => state === 'failed' && !stages[s]!.continueOnFailure,
+    (state, s) => state === 'failed' && !shape.continueOnFailure[s],
   );
   const start: number[] = [];
   if (cancelRequested || blocking >= 0) {
-    const reason = cancelRequested ? 'the job was cancelled' : `stage "${names[blocking]}" failed`;
+    const reason = cancelRequested
+      ? 'the job was cancelled'
+      : `stage "${shape.names[blocking]}" failed`;
     states.forEach((state, s) => {
       if (state === 'waiting') move(s, 'cancelled', reason);
     });
   } else {
-    for (const s of order) {
-      if (states[s] !== 'waiting') continue;
-      const group = members(s);
-      const ups = group.flatMap((m) => stages[m]!.dependsOn);
-      if (ups.some((u) => isLive(states[u]!))) continue;
-      const cancelled = ups.find((u) => states[u] === 'cancelled');
-      for (const m of group) {
-        if (cancelled !== undefined)
-          move(m, 'cancelled', `upstream stage "${names[cancelled]}" was cancelled`);
-        else {
-          move(m, 'running');
-          start.push(m);
-        }
-      }
-    }
+    for (const s of shape.order)
+      if (states[s] === 'waiting') startGroup(shape, states, s, move, start);
   }
-  const live = states.some(isLive);
   // A stream instance that failed for good leaves its group's others without a peer: stop them.
-  const brokenGroup = stages.some(
-    (stage, s) =>
+  const brokenGroup = [...tallies].some(
+    ([s, t]) =>
       states[s] === 'running' &&
-      stage.failed > 0 &&
-      !stage.continueOnFailure &&
-      members(s).length > 1,
+      t.failed > 0 &&
+      !shape.continueOnFailure[s] &&
+      shape.members[s]!.length > 1,
   );
-  const cancelRest =
-    (cancelRequested || blocking >= 0 || brokenGroup) &&
-    states.some((state) => state === 'running');
+  const running = states.includes('running');
   return {
     moves,
     start,
-    cancelRest,
-    outcome: live ? null : outcome(states, stages, cancelRequested),
+    cancelRest: (cancelRequested || blocking >= 0 || brokenGroup) && running,
+    outcome: states.some(isLive) ? null : outcome(shape, states, cancelRequested),
   };
 }
 
-function outcome(
+/** Starts a waiting stage's group once the upstreams of all of it have ended, or cancels it. */
+function startGroup(
+  shape: DataflowShape,
   states: readonly StageState[],
-  stages: readonly StageFacts[],
+  s: number,
+  move: (stage: number, to: StageState, reason?: string) => void,
+  start: number[],
+): void {
+  const group = shape.members[s]!;
+  const ups = group.flatMap((m) => shape.dependsOn[m]!);
+  if (ups.some((u) => isLive(states[u]!))) return;
+  const cancelled = ups.find((u) => states[u] === 'cancelled');
+  for (const m of group) {
+    if (cancelled !== undefined)
+      move(m, 'cancelled', `upstream stage "${shape.names[cancelled]}" was cancelled`);
+    else {
+      move(m, 'running');
+      start.push(m);
+    }
+  }
+}
+
+function outcome(
+  shape: DataflowShape,
+  states: readonly StageState[],
   cancelRequested: boolean,
 ): JobState {
   if (cancelRequested) return 'cancelled';
   const failed = states.some(
-    (state, s) => state === 'cancelled' || (state === 'failed' && !stages[s]!.continueOnFailure),
+    (state, s) => state === 'cancelled' || (state === 'failed' && !shape.continueOnFailure[s]),
   );
   return failed ? 'failed' : 'succeeded';
 }

@@ -15,6 +15,7 @@ import {
 } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { stageResults } from './db/dataflow-stages.ts';
+import type { DataflowShape } from './dataflow-plan.ts';
 
 export const DataflowJobSpec = z.object({ stages: z.array(Stage) });
 export type DataflowJobSpec = z.infer<typeof DataflowJobSpec>;
@@ -31,22 +32,22 @@ export const storedDataflowSpec = (request: DataflowJobRequest): DataflowJobSpec
   stages: request.stages,
 });
 
-export interface StageGraph {
-  names: string[];
-  /** Each stage's batch dependencies, as indices. */
-  dependsOn: number[][];
-  /** Each stage's stream group (streamGroups). */
+export interface StageGraph extends DataflowShape {
+  /** Each stage's stream group, as the index of its first stage (streamGroups). */
   groups: number[];
-  /** An order where each stage follows every stage it waits on or reads from. */
-  order: number[];
 }
 
 export function stageGraph(spec: DataflowJobSpec): StageGraph {
   const index = new Map(spec.stages.map((stage, s) => [stage.name, s]));
+  const groups = streamGroups(spec.stages);
+  const byGroup = new Map<number, number[]>();
+  groups.forEach((group, s) => byGroup.set(group, [...(byGroup.get(group) ?? []), s]));
   return {
     names: spec.stages.map((stage) => stage.name),
     dependsOn: spec.stages.map((stage) => (stage.dependsOn ?? []).map((name) => index.get(name)!)),
-    groups: streamGroups(spec.stages),
+    members: groups.map((group) => byGroup.get(group)!),
+    continueOnFailure: spec.stages.map((stage) => stage.continueOnFailure ?? false),
+    groups,
     order: stageOrder(spec.stages),
   };
 }

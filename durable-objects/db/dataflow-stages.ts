@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { StageState } from '../../protocol/index.ts';
 import type { Sql } from './sql.ts';
+import type { StageTally } from '../dataflow-plan.ts';
 
 export const StageRow = z.object({
   idx: z.number().int(),
@@ -73,34 +74,44 @@ export function moveStage(
   );
 }
 
-/** Each stage's state, by index: all a step needs of the stages' rows. */
+/** Each stage's state, by index, read as one row: a step reads them at every task's end. */
 export function stageStates(sql: Sql, jobId: string): StageState[] {
-  return sql
-    .rows(
-      z.object({ state: StageState }),
-      `SELECT state FROM dataflow_stages WHERE job_id = ? ORDER BY idx`,
-      jobId,
-    )
-    .map((row) => row.state);
+  const joined = sql.row(
+    z.object({ states: z.string().nullable() }),
+    `SELECT group_concat(state, ',') AS states
+     FROM (SELECT state FROM dataflow_stages WHERE job_id = ? ORDER BY idx)`,
+    jobId,
+  )?.states;
+  return joined ? z.array(StageState).parse(joined.split(',')) : [];
 }
 
-/**
- * A job's tasks counted by stage and state (only of running stages with `running`); stages with
- * no tasks yet are absent.
- */
-export function stageTaskCounts(
-  sql: Sql,
-  jobId: string,
-  running = false,
-): Map<number, StageTaskCounts> {
+/** The tasks of the job's running stages so far, by stage: all, and ended by how. */
+export function runningTallies(sql: Sql, jobId: string): Map<number, StageTally> {
+  const rows = sql.rows(
+    z.object({
+      stage: z.number().int(),
+      total: z.number().int(),
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+    }),
+    `SELECT stage, count(*) AS total, sum(state = 'succeeded') AS succeeded,
+       sum(state = 'failed') AS failed, sum(state = 'cancelled') AS cancelled
+     FROM tasks WHERE job_id = ?
+       AND stage IN (SELECT idx FROM dataflow_stages WHERE job_id = ? AND state = 'running')
+     GROUP BY stage`,
+    jobId,
+    jobId,
+  );
+  return new Map(rows.map(({ stage, ...tally }) => [stage, tally]));
+}
+
+/** A job's tasks counted by stage and state; stages with no tasks yet are absent. */
+export function stageTaskCounts(sql: Sql, jobId: string): Map<number, StageTaskCounts> {
   const rows = sql.rows(
     z.object({ stage: z.number().int(), state: z.string(), n: z.number().int() }),
     `SELECT stage, state, count(*) AS n FROM tasks
-     WHERE job_id = ? AND stage IS NOT NULL
-       AND (? = 0 OR stage IN (SELECT idx FROM dataflow_stages WHERE job_id = ? AND state = 'running'))
-     GROUP BY stage, state`,
-    jobId,
-    running ? 1 : 0,
+     WHERE job_id = ? AND stage IS NOT NULL GROUP BY stage, state`,
     jobId,
   );
   const counts = new Map<number, StageTaskCounts>();
