@@ -1,26 +1,15 @@
 /** `tm demo`: starts the local stack, runs a command job and a distributed aggregation, shows what next. */
 import { startStack, type Stack } from '../local/stack.ts';
-import { killAllChildren, refuseNewChildren, stopAllChildren } from '../local/child.ts';
-import { watchStopSignals } from '../local/stop-signals.ts';
 import { TmClient } from '../sdk/client.ts';
 import { ensureAdminToken } from '../local/secrets.ts';
 import { LOCAL_DEFAULTS, say } from './local-defaults.ts';
 import { commandStep } from '../demo/command-step.ts';
 import { aggregateStep } from '../demo/aggregate-step.ts';
+import { stopOnSignal, stopStack } from '../demo/demo-stop.ts';
 
 export async function demo(args: string[]): Promise<number> {
   // A signal at any moment (start-up included) stops every process the demo started, as `tm up`.
-  const signals = watchStopSignals(say);
-  process.on('exit', killAllChildren);
-  let keeping = false;
-  void signals.first.then(async () => {
-    if (keeping) return; // --keep's wait below stops the stack itself.
-    say('\nstopping …');
-    refuseNewChildren();
-    await stopAllChildren();
-    say('stopped.');
-    process.exit(130);
-  });
+  const signals = stopOnSignal();
   const keep = args.includes('--keep');
   const running = await isRunning(LOCAL_DEFAULTS.publicUrl);
   const stack: Stack | null = running ? null : await startStack({ ...LOCAL_DEFAULTS, log: say });
@@ -37,15 +26,13 @@ export async function demo(args: string[]): Promise<number> {
     return command.state === 'succeeded' && aggregate.state === 'succeeded' ? 0 : 1;
   } finally {
     if (stack && keep) {
-      keeping = true;
+      signals.hold(); // --keep's wait stops the stack itself.
       say('\nthe stack stays up (--keep); press Ctrl-C to stop it.');
       await signals.first;
     }
     if (stack) {
       say(keep ? 'stopping …' : '\nstopping the local stack (run `npm start` to keep one up) …');
-      refuseNewChildren();
-      await stack.stop();
-      await stopAllChildren();
+      await stopStack(stack);
     }
   }
 }

@@ -3,6 +3,8 @@ import { boolFlag, takePositionals } from '../args.ts';
 import type { Command } from '../context.ts';
 import { up as runUp } from './up.ts';
 import { demo as runDemo } from './demo.ts';
+import { dataflowDemo } from '../demo/dataflow-demo.ts';
+import { UsageError } from '../exit.ts';
 
 export const up: Command = {
   name: 'up',
@@ -24,11 +26,19 @@ export const up: Command = {
 export const demo: Command = {
   name: 'demo',
   summary: 'start the local stack, run a command job and a group-by, show what to try next',
-  usage: '[--keep]',
+  usage: '[dataflow] [--keep]',
+  details:
+    '`tm demo dataflow` (npm run demo:dataflow) runs the streaming pipeline of\n' +
+    'examples/dataflow/seed/job.toml instead, SIGKILLs an agent mid-run and starts it again, and\n' +
+    "prints records/s, latency, restarts and the sink's count and checksum beside the producers'\n" +
+    '(exit 1 unless they are equal). It starts its own stack, never uses one already running.',
   flags: { keep: { type: 'boolean', help: 'leave the stack running afterwards' } },
   local: true,
   run: async (ctx) => {
-    takePositionals(ctx.args, []);
-    return runDemo(boolFlag(ctx.args, 'keep') ? ['--keep'] : []);
+    const [which] = takePositionals(ctx.args, ['dataflow'], 1);
+    const args = boolFlag(ctx.args, 'keep') ? ['--keep'] : [];
+    if (which === undefined) return runDemo(args);
+    if (which === 'dataflow') return dataflowDemo(args);
+    throw new UsageError(`unknown demo "${which}": \`tm demo\` or \`tm demo dataflow\``);
   },
 };
