@@ -125,6 +125,8 @@ export class Agent {
       onFrame: (frame) => this.dispatch(frame),
       onRefusedTasks: (tasks, reason) => this.refuse(tasks, reason),
       onRefused: (code, message) => config.onRefused(code, message),
+      // A barrier announced while disconnected (or whose release was lost) is announced again.
+      onWelcome: () => this.streams.announceWaiting(),
     });
   }
 

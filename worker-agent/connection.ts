@@ -54,6 +54,8 @@ export interface ConnectionOptions {
   onRefusedTasks?(tasks: TaskRef[], reason: string): void;
   /** The control plane refused this agent's key: it stops reconnecting; the caller exits. */
   onRefused(code: string, message: string): void;
+  /** Each time the control plane welcomes this agent (after a reconnect too). */
+  onWelcome?(): void;
   /** Source of jitter; default Math.random. */
   random?: () => number;
 }
@@ -303,6 +305,7 @@ export class Connection {
       if (socket.readyState !== WebSocket.OPEN) done(new Error('the socket is not open'));
       else socket.send(text, done);
     });
+    this.options.onWelcome?.();
   }
 
   private closed(socket: WebSocket, code: number, reason: string): void {

@@ -28,6 +28,14 @@ export class StreamHub {
     });
   }
 
+  /** Announces every barrier still waited at: the Scheduler counts an arrival once. */
+  announceWaiting(): void {
+    for (const [key, names] of this.waiting) {
+      const [taskId = '', attempt = '0'] = key.split('/');
+      for (const name of names.keys()) this.announce({ taskId, attempt: Number(attempt) }, name);
+    }
+  }
+
   release(tasks: readonly TaskRef[], name: string): void {
     for (const task of tasks) {
       const names = this.waiting.get(refKey(task));
