@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, Stage } from '../../protocol/index.ts';
+import { TmClient } from '../../cli/sdk/client.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+import { grantTenant } from '../support/tenants.ts';
 import { eventually } from '../support/wait.ts';
 
 let stack: TestStack;
@@ -188,6 +190,88 @@ describe('stream edges', () => {
       dupes: 0,
       distinct: 2 * count,
     });
+  });
+
+  it('holds a group until all its instances have slots at once, saying so, then runs it', async () => {
+    // 8 of the 9 slots are taken: a group of three waits whole rather than starting in part.
+    const blocker = await stack.client.submitJob({
+      kind: 'command',
+      command: 'sleep 60',
+      workers: 8,
+    });
+    await eventually(
+      async () => ((await stack.client.getJob(blocker.id)).counts.running === 8 ? true : undefined),
+      'the blocker to take 8 slots',
+    );
+    const job = await stack.client.submitJob({
+      kind: 'dataflow',
+      stages: [
+        { name: 'p', kind: 'command', command: './producer.js', env: { COUNT: '100' } },
+        { name: 'q', kind: 'command', command: './sink.js', parallelism: 2, streamFrom: ['p'] },
+      ],
+    });
+    const waiting = await eventually(async () => {
+      const view = await stack.client.getJob(job.id);
+      return view.stages!.every((s) => s.waitingFor) ? view : undefined;
+    }, 'the group to say what it waits for');
+    expect(waiting.stages![0]!.waitingFor).toBe(
+      "3 free slots at once for its stream group's instances; 1 free now",
+    );
+    expect(waiting.counts.running).toBe(0);
+    await stack.client.cancelJob(blocker.id);
+    const done = await stack.client.waitJob(job.id, 60_000);
+    expect(done.state).toBe('succeeded');
+    expect(done.stages!.every((s) => s.waitingFor === null)).toBe(true);
+    const counts = [0, 1].map((i) => resultOf(done, 'q', i).count as number);
+    expect(counts[0]! + counts[1]!).toBe(100);
+  });
+
+  it('streams on across a control-plane restart, the sink still holding each record once', async () => {
+    const count = 10_000;
+    const job = await stack.client.submitJob({
+      kind: 'dataflow',
+      stages: pipeline(count, { SLOW_MS: '100' }),
+    });
+    await eventually(
+      async () => ((await stack.client.getJob(job.id)).counts.running === 5 ? true : undefined),
+      'the whole group to run',
+    );
+    await stack.restartControlPlane();
+    const done = await stack.client.waitJob(job.id, 120_000);
+    expect(done.state, JSON.stringify(done.stages)).toBe('succeeded');
+    expect(resultOf(done, 'sink')).toEqual({
+      count: 2 * count,
+      sum: expectedSum(2, count),
+      dupes: 0,
+      distinct: 2 * count,
+    });
+  });
+
+  it("checks a tenant's right to each stage's kind, and shows it only its own jobs", async () => {
+    const created = await stack.client.createTenant({ name: 'streamer' });
+    const tenant = new TmClient(stack.url, { token: created.token });
+    // A tenant's tasks run in its own folder, and see the scripts in the work dir read-only.
+    const stages: Stage[] = [
+      { name: 'p', kind: 'command', command: `${stack.workDir}/producer.js`, env: { COUNT: '10' } },
+      { name: 'q', kind: 'command', command: `${stack.workDir}/sink.js`, streamFrom: ['p'] },
+    ];
+    // A new tenant may not run commands: a dataflow of command stages is refused as a command job.
+    const refused = await tenant
+      .submitJob({ kind: 'dataflow', stages })
+      .catch((error: unknown) => error);
+    expect(String(refused)).toContain('may not submit command jobs');
+    await grantTenant(stack.client, 'streamer', { jobKinds: ['command', 'echo'] });
+    const own = await tenant.submitJob({ kind: 'dataflow', stages }, 60);
+    expect(own.state, JSON.stringify(own.stages)).toBe('succeeded');
+    expect(resultOf(own, 'q').count).toBe(10);
+    const admins = await stack.client.submitJob({
+      kind: 'dataflow',
+      stages: [{ name: 'e', kind: 'echo' }],
+    });
+    const seen = await fetch(`${stack.url}/v1/jobs/${admins.id}`, {
+      headers: { authorization: `Bearer ${created.token}` },
+    });
+    expect(seen.status).toBe(404);
   });
 
   it('refuses a stream edge into a batch-only stage', async () => {
