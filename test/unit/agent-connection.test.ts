@@ -321,6 +321,8 @@ describe('tm-agent against a control plane', { timeout: 20_000 }, () => {
       agentVersion: expect.any(String),
       running: [],
       draining: false,
+      // Where peers hand it records for its stream tasks: a port it listens on.
+      dataPort: expect.any(Number),
       publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       signature: expect.stringMatching(/^[A-Za-z0-9_-]{86}$/),
     });
