@@ -2,14 +2,13 @@
  * End to end: the Python client's own unittest suite (clients/python/tests) against a real stack —
  * `wrangler dev`, two agents and the loopback S3 with a small CSV data set uploaded for it.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
-import { repoRoot } from '../../cli/local/repo.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+import { runPythonTests } from '../support/python.ts';
 
 const AGENTS = 2;
 const PREFIX = 'python/sales/';
@@ -68,32 +67,6 @@ afterAll(async () => {
   if (csvDir) rmSync(csvDir, { recursive: true, force: true });
   if (executorDir) rmSync(executorDir, { recursive: true, force: true });
 });
-
-/** Runs the suite with python3 and returns its exit code and everything it printed. */
-function runPythonTests(
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'python3',
-      ['-m', 'unittest', 'discover', '-v', '-s', join('clients', 'python', 'tests')],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 describe('python client', () => {
   it('passes its unittest suite against the stack', async () => {
