@@ -198,6 +198,21 @@ describe('the installed tm-agent', () => {
     expect(done.tasks?.map((task) => task.workerId)).toEqual([worker?.id]);
   });
 
+  it('streams records between stages through its data port', async () => {
+    const job = await stack.client.submitJob(
+      {
+        kind: 'dataflow',
+        stages: [
+          { name: 'numbers', kind: 'command', command: 'seq 1 1000' },
+          { name: 'count', kind: 'command', command: 'wc -l', streamFrom: ['numbers'] },
+        ],
+      },
+      60,
+    );
+    expect(job.state, JSON.stringify(job.stages)).toBe('succeeded');
+    expect(job.tasks?.find((task) => task.stage?.name === 'count')?.result).toBe('1000');
+  });
+
   it('runs a pipeline step with its executor', async () => {
     const tenant = await api<CreatedTenantToken>(stack.adminToken, 'POST', '/v1/tenants', {
       name: 'installer',
