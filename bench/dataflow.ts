@@ -2,7 +2,9 @@
  * bench:dataflow: scheduling overhead of dataflow DAGs of echo (no-op) tasks through the local
  * stack (real wrangler dev, three real agents): a fan-out, a chain and a diamond of ~1,000 tasks,
  * as many stages and (fan-out, diamond) as one wide stage; the same task graphs on Dask
- * distributed for comparison; and, for the median run of each, where the time went.
+ * distributed for comparison; and, for the median run of each, where the time went. Then the
+ * stream part (dataflow-stream.ts): records/s through a stream group. BENCH_DATAFLOW_PART=dag or
+ * stream runs one part alone.
  */
 import { availableParallelism } from 'node:os';
 import { waitForConnected, type Stack } from '../cli/local/stack.ts';
@@ -12,6 +14,7 @@ import { percentile, rate } from './lib/stats.ts';
 import { runTmDag, type TmRun } from './dataflow-tm.ts';
 import { chainScaling, profileDag } from './dataflow-cpu.ts';
 import { daskInterpreter, runDask, type DaskFigures } from './dataflow-dask.ts';
+import { runStreamBench } from './dataflow-stream.ts';
 
 const SIZE = Number(process.env.BENCH_DATAFLOW_TASKS ?? 1000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -21,6 +24,8 @@ const DASK_THREADS = Number(process.env.BENCH_DASK_THREADS ?? availableParalleli
 const ONLY = process.env.BENCH_DATAFLOW_DAGS?.split(',').map((s) => s.trim());
 const WITH_DASK = process.env.BENCH_DASK !== '0';
 const PROFILE = process.env.BENCH_DATAFLOW_PROFILE === '1';
+/** Which part runs: dag (the DAGs of echo tasks), stream (bench/dataflow-stream.ts) or all. */
+const PART = process.env.BENCH_DATAFLOW_PART ?? 'all';
 
 const median = (values: number[]) =>
   percentile(
@@ -137,6 +142,11 @@ function printProfiles(dags: Dag[], tm: Map<string, TmRun[]>): void {
 }
 
 async function main(): Promise<void> {
+  if (PART !== 'stream') await runDags();
+  if (PART !== 'dag') await runStreamBench();
+}
+
+async function runDags(): Promise<void> {
   const dags = allDags(SIZE).filter((dag) => !ONLY || ONLY.includes(dag.name));
   console.log(
     `bench:dataflow — DAGs of ${SIZE} echo tasks, ${REPEATS} runs each (median), ${AGENTS} agents; then Dask`,

@@ -8,8 +8,8 @@ import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { StreamPlan } from '../../protocol/index.ts';
 import { encodeHeader } from './channel-header.ts';
-import { LineBlocks, linesOf, RecordError } from './record-lines.ts';
-import { EVERY, keyedInstance } from './route.ts';
+import { LineBlocks, lineSpans, RecordError } from './record-lines.ts';
+import { gather, keyedInstance } from './route.ts';
 
 const CONNECT_TRIES = 10;
 const CONNECT_RETRY_MS = 300;
@@ -115,28 +115,35 @@ export class Router {
     }
   }
 
-  /** Deals a block of whole lines to the channels, one write per channel. */
+  /**
+   * Deals a block of whole lines to the channels, one write per channel: every line is routed
+   * before anything is written (a bad record fails the task with none of its block sent), and
+   * each channel's lines are copied into one buffer of their own (a Buffer.concat of two parts
+   * per line cost ~0.4 µs a record).
+   */
   private send(block: Buffer): void {
     if (block.length === 0) return;
-    const parts = this.outputs.map((output) => output.channels.map((): Buffer[] => []));
-    for (const line of linesOf(block)) {
-      this.records++;
-      this.outputs.forEach((output, o) => this.deal(output, parts[o]!, line));
-    }
-    this.outputs.forEach((output, o) =>
+    const lines = lineSpans(block);
+    if (lines.length === 0) return;
+    this.records += lines.length / 2;
+    const dealt = this.outputs.map((output) => this.deal(output, block, lines));
+    this.outputs.forEach((output, o) => {
+      const parts = gather(block, lines, dealt[o]!, output.channels.length);
       output.channels.forEach((socket, c) => {
-        const lines = parts[o]![c]!;
-        if (lines.length > 0) this.write(socket, Buffer.concat(lines));
-      }),
-    );
+        if (parts[c]!.length > 0) this.write(socket, parts[c]!);
+      });
+    });
   }
 
-  private deal(output: Output, parts: Buffer[][], line: Buffer): void {
+  /** Each line's channel (or EVERY), by key or round-robin. */
+  private deal(output: Output, block: Buffer, lines: number[]): Int32Array {
     const n = output.channels.length;
-    const to = output.key === undefined ? output.next++ % n : keyedInstance(line, output.key, n);
-    const withNewline = [line, NEWLINE];
-    if (to === EVERY) for (const lines of parts) lines.push(...withNewline);
-    else parts[to]!.push(...withNewline);
+    const to = new Int32Array(lines.length / 2);
+    for (let i = 0; i < to.length; i++) {
+      if (output.key === undefined) to[i] = output.next++ % n;
+      else to[i] = keyedInstance(block.subarray(lines[2 * i]!, lines[2 * i + 1]!), output.key, n);
+    }
+    return to;
   }
 
   private write(socket: Socket, data: Buffer): void {
@@ -170,5 +177,3 @@ async function connectPeer(address: string, header: string): Promise<Socket> {
     }
   }
 }
-
-const NEWLINE = Buffer.from('\n');
