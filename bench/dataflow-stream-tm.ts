@@ -39,7 +39,7 @@ export interface StreamFigures {
   /** The sink's first record → its last. */
   atSinkMs: number;
   latency: { p50: number; p95: number; max: number; samples: number };
-  /** CPU seconds: the agents' own processes, their tasks (reaped children), the control plane. */
+  /** CPU seconds: the agents' own processes, their tasks (NaN: not seen), the control plane. */
   agentsCpu: number;
   tasksCpu: number;
   controlPlaneCpu: number;
@@ -58,7 +58,8 @@ function cpu(stack: Stack) {
     stack.agents.reduce((total, agent) => total + f(agent.process.pid), 0);
   return {
     agents: sum(cpuSeconds),
-    tasks: sum(childrenCpuSeconds),
+    // Tasks run under bwrap, whose children are not reaped by the agent: their CPU is not seen here.
+    tasks: NaN,
     controlPlane: treeCpuSeconds(stack.controlPlane.child.process.pid),
   };
 }

@@ -89,7 +89,7 @@ export async function runStreamBench(): Promise<void> {
   );
   for (const [name, runs] of rows) console.log(line(name, runs));
   console.log(
-    "(medians; rec/s: producers' first record → sink's last; at sink: sink's first → last; latency: now − the record's batch time, one sample per sink read; CPU in cores (CPU s / wall s): agents' own processes, their tasks, the control plane)",
+    "(medians; rec/s: producers' first record → sink's last; at sink: sink's first → last; latency: now − the record's batch time, one sample per sink read; CPU in cores (CPU s / wall s): agents' own processes, their tasks (the shell pipeline's only), the control plane)",
   );
   const best = Math.max(
     ...rows
