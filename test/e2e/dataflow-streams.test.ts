@@ -274,6 +274,22 @@ describe('stream edges', () => {
     expect(seen.status).toBe(404);
   });
 
+  it('lets a producer finish when its consumer ends well early, as a pipe into head does', async () => {
+    const job = await stack.client.submitJob(
+      {
+        kind: 'dataflow',
+        stages: [
+          { name: 'p', kind: 'command', command: './producer.js', env: { COUNT: '200000' } },
+          { name: 'first', kind: 'command', command: 'head -n 1', streamFrom: ['p'] },
+        ],
+      },
+      60,
+    );
+    expect(job.state, JSON.stringify(job.stages)).toBe('succeeded');
+    expect(job.stages!.every((s) => s.restarts === 0)).toBe(true);
+    expect(resultOf(job, 'first') as unknown).toBe('{"id":"p0-0","k":0}');
+  });
+
   it('refuses a stream edge into a batch-only stage', async () => {
     const res = await fetch(`${stack.url}/v1/jobs`, {
       method: 'POST',

@@ -126,6 +126,7 @@ async function start(
           stop(broken);
         })
       : null;
+  let endedWell = false;
   try {
     const outcome = await supervise(child, file, task, {
       killGraceMs: options.killGraceMs,
@@ -137,10 +138,11 @@ async function start(
     if (!outcome.ok || !stageRun) return outcome;
     await stream?.finish();
     if (broken) return broken;
+    endedWell = true;
     const result = stream?.result() ?? (stream?.stdoutTaken ? undefined : stageRun.tail.text());
     return result === undefined ? outcome : { ...outcome, result };
   } finally {
-    stream?.close();
+    stream?.close(endedWell);
   }
 }
 

@@ -14,6 +14,8 @@ export class Inbox implements ChannelSink {
   private readonly sockets = new Set<Socket>();
   private ended = 0;
   private paused = false;
+  /** The task ended well: channels are let go, and new ones too. */
+  private released = false;
   records = 0;
 
   constructor(
@@ -29,6 +31,7 @@ export class Inbox implements ChannelSink {
   }
 
   attach(socket: Socket, from: string, first: Buffer): void {
+    if (this.released) return letGo(socket);
     this.sockets.add(socket);
     const lines = new LineBlocks();
     let done = false;
@@ -54,7 +57,7 @@ export class Inbox implements ChannelSink {
     };
     socket.on('close', () => {
       this.sockets.delete(socket);
-      if (!done)
+      if (!done && !this.released)
         this.fail(`the records from ${from} stopped: its connection closed before its end`);
     });
     if (first.length > 0) take(first);
@@ -63,7 +66,14 @@ export class Inbox implements ChannelSink {
     else socket.resume();
   }
 
-  /** Stops taking records (the task ended): every channel is closed. */
+  /** The task ended well: each upstream still sending is told it is done here (letGo). */
+  release(): void {
+    this.released = true;
+    for (const socket of this.sockets) letGo(socket);
+    this.sockets.clear();
+  }
+
+  /** The task failed or was stopped: every channel is cut. */
   close(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
@@ -85,3 +95,21 @@ export function countLines(block: Buffer): number {
   for (let i = block.indexOf(0x0a); i >= 0; i = block.indexOf(0x0a, i + 1)) n++;
   return n;
 }
+
+/** How long a let-go channel may take to be closed by its sender. */
+const LET_GO_MS = 10_000;
+
+/**
+ * Tells a sender this task reads no more (one byte back: `DONE`), half-closes, and reads and drops
+ * what is still on its way, so the connection closes cleanly rather than being reset.
+ */
+function letGo(socket: Socket): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.resume();
+  socket.end(DONE);
+  setTimeout(() => socket.destroy(), LET_GO_MS).unref();
+}
+
+/** What a receiver writes back when its task has ended well: the only bytes it ever sends. */
+export const DONE = '\n';

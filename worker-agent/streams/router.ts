@@ -23,8 +23,11 @@ interface Output {
 
 export class Router {
   private readonly lines = new LineBlocks();
-  private blocked = 0;
+  /** Channels whose buffer is full: stdout is paused while any is. */
+  private readonly full = new Set<Socket>();
   private ending = false;
+  /** Channels whose receiver said its task has ended well: records for them are dropped. */
+  private readonly done = new Set<Socket>();
   /** The task's stdout was read to its end: every record it wrote went out. */
   private drained = false;
   records = 0;
@@ -75,11 +78,14 @@ export class Router {
   }
 
   private watch(socket: Socket, stage: string): void {
+    // A receiver writes only to say its task has ended well and reads no more (inbox.ts DONE).
+    socket.on('data', () => this.done.add(socket));
+    const broken = () => !this.ending && !this.done.has(socket);
     socket.on('error', (error) => {
-      if (!this.ending) this.fail(`the connection to stage ${stage} failed: ${error.message}`);
+      if (broken()) this.fail(`the connection to stage ${stage} failed: ${error.message}`);
     });
     socket.on('close', () => {
-      if (!this.ending) this.fail(`the connection to stage ${stage} closed before the end`);
+      if (broken()) this.fail(`the connection to stage ${stage} closed before the end`);
     });
   }
 
@@ -147,11 +153,18 @@ export class Router {
   }
 
   private write(socket: Socket, data: Buffer): void {
-    if (socket.write(data)) return;
-    if (this.blocked++ === 0) this.stdout.pause();
-    socket.once('drain', () => {
-      if (--this.blocked === 0) this.stdout.resume();
-    });
+    if (this.done.has(socket) || socket.destroyed) return;
+    if (socket.write(data) || this.full.has(socket)) return;
+    // Stdout waits while any channel is full; a channel that closes instead frees it too.
+    this.full.add(socket);
+    if (this.full.size === 1) this.stdout.pause();
+    const unblock = () => {
+      socket.off('drain', unblock);
+      socket.off('close', unblock);
+      if (this.full.delete(socket) && this.full.size === 0) this.stdout.resume();
+    };
+    socket.on('drain', unblock);
+    socket.on('close', unblock);
   }
 }
 

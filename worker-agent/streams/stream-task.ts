@@ -17,7 +17,12 @@ export interface StreamIo {
   stdoutTaken: boolean;
   /** After the process exited well: every downstream gets its end marker. */
   finish(): Promise<void>;
-  close(): void;
+  /**
+   * After the task ended: when it ended well, its upstreams are told it reads no more (they stop
+   * sending it records, as a pipe's writer whose reader has exited); else its channels are cut,
+   * and its upstreams fail as `peer` (its group runs again).
+   */
+  close(endedWell: boolean): void;
   result(): JsonResult | undefined;
 }
 
@@ -44,9 +49,15 @@ export function joinStream(
   return {
     stdoutTaken: router !== null,
     finish: async () => (await router)?.finish(),
-    close: () => {
-      unregister();
-      inbox.close();
+    close: (endedWell) => {
+      if (endedWell) {
+        inbox.release();
+        // Late connections of this run are let go too, until its upstreams have surely connected.
+        setTimeout(unregister, RELEASED_MS).unref();
+      } else {
+        unregister();
+        inbox.close();
+      }
       control.close();
       hub.forget(task);
       void router?.then((r) => r?.close());
@@ -54,5 +65,8 @@ export function joinStream(
     result: () => control.result,
   };
 }
+
+/** How long a task that ended well still answers its upstreams' connections (with `done`). */
+const RELEASED_MS = 60_000;
 
 const isDuplex = (stream: unknown): stream is Duplex => stream instanceof Duplex;
