@@ -7,6 +7,10 @@
  *     └─ right  waiting    0/2         <- split
  *   3 ── join   waiting    0/1         <- left, right
  *
+ * A stage's stream edges follow as `<~ a (stream)`, its stream group's restarts as
+ * `restarted 1×`, and under it what a waiting stream group waits for (`… waiting: …`) and a
+ * failed stage's error (`! …`).
+ *
  * Past `compactAbove` stages (50), layers in a row whose stages share a state are one line, and
  * a layer of several states one line per state, so a wide fan-out or a long chain stays short.
  */
@@ -15,11 +19,21 @@ import { stageOrder } from '../../protocol/index.ts';
 import { duration } from './duration.ts';
 import { truncate } from './table.ts';
 
-/** What the drawing reads of a stage; `streamFrom` (stream edges) is drawn when a view has it. */
+/** What the drawing reads of a stage. */
 export type DagStage = Pick<
   StageView,
-  'name' | 'state' | 'parallelism' | 'dependsOn' | 'counts' | 'error' | 'startedAt' | 'finishedAt'
-> & { streamFrom?: readonly string[] };
+  | 'name'
+  | 'state'
+  | 'parallelism'
+  | 'dependsOn'
+  | 'streamFrom'
+  | 'counts'
+  | 'error'
+  | 'waitingFor'
+  | 'restarts'
+  | 'startedAt'
+  | 'finishedAt'
+>;
 
 export interface DagOptions {
   /** Line width; longer lines are cut with `…` (default: no limit). */
@@ -35,7 +49,15 @@ const NAMES_SHOWN = 4;
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
 
-const upstreamsOf = (stage: DagStage) => [...stage.dependsOn, ...(stage.streamFrom ?? [])];
+const restartsCell = (restarts: number) => (restarts > 0 ? `restarted ${restarts}×` : '');
+
+/** A stage's lines under its row: what it waits for, and why it failed (`name: ` in a group). */
+const stageNotes = (stage: DagStage, prefix = '') => [
+  ...(stage.waitingFor ? [`… ${prefix}waiting: ${oneLine(stage.waitingFor)}`] : []),
+  ...(stage.error && stage.state !== 'succeeded' ? [`! ${prefix}${oneLine(stage.error)}`] : []),
+];
+
+const upstreamsOf = (stage: DagStage) => [...stage.dependsOn, ...stage.streamFrom];
 
 /** The stages' indexes by layer: the first layer's stages depend on none. */
 export function stageLayers(stages: readonly DagStage[]): number[][] {
@@ -68,7 +90,7 @@ interface Row {
   label: string;
   connector: string;
   cells: string[];
-  /** Lines under the row (a failed stage's error), drawn beside the layer's bar. */
+  /** Lines under the row (what a stage waits for, a failed stage's error), beside the layer's bar. */
   notes: string[];
   /** More rows of the same layer follow: its bar goes on past the notes. */
   more: boolean;
@@ -92,7 +114,10 @@ const nameList = (names: readonly string[], shown = Infinity) =>
   names.slice(0, shown).join(', ') +
   (names.length > shown ? `, +${names.length - shown} more` : '');
 
-/** A stage's cells: name, state, succeeded/instances (and any other counts), time, upstreams. */
+/**
+ * A stage's cells: name, state, succeeded/instances (and any other counts), time, restarts,
+ * upstreams; and its notes.
+ */
 function stageCells(stage: DagStage, now: number, namesShown = Infinity): [string[], string[]] {
   const c = stage.counts;
   const others = (['running', 'queued', 'failed', 'cancelled'] as const)
@@ -102,10 +127,12 @@ function stageCells(stage: DagStage, now: number, namesShown = Infinity): [strin
   const time = stage.startedAt ? duration(stage.startedAt, stage.finishedAt, now) : '';
   const edges = [
     ...(stage.dependsOn.length ? [`<- ${nameList(stage.dependsOn, namesShown)}`] : []),
-    ...(stage.streamFrom?.length ? [`<~ ${nameList(stage.streamFrom, namesShown)} (stream)`] : []),
+    ...(stage.streamFrom.length ? [`<~ ${nameList(stage.streamFrom, namesShown)} (stream)`] : []),
   ];
-  const notes = stage.error && stage.state !== 'succeeded' ? [`! ${oneLine(stage.error)}`] : [];
-  return [[stage.name, stage.state, tasks, time, edges.join('  ')], notes];
+  return [
+    [stage.name, stage.state, tasks, time, restartsCell(stage.restarts), edges.join('  ')],
+    stageNotes(stage),
+  ];
 }
 
 /** Layers in a row of one state as one line; a layer of several states, a line per state. */
@@ -152,10 +179,16 @@ function groupCells(
     members.map((s) => stages[s]!.name),
     NAMES_SHOWN,
   );
-  const failed = members.find((s) => stages[s]!.error && stages[s]!.state !== 'succeeded');
-  const notes =
-    failed === undefined ? [] : [`! ${stages[failed]!.name}: ${oneLine(stages[failed]!.error!)}`];
-  return [[`${members.length} stages`, state, '', '', names], notes];
+  // The group's first waiting and first failed stage speak for it, and its most restarts.
+  const notes = (['… ', '! '] as const).flatMap((kind) => {
+    for (const s of members) {
+      const note = stageNotes(stages[s]!, `${stages[s]!.name}: `).find((n) => n.startsWith(kind));
+      if (note) return [note];
+    }
+    return [];
+  });
+  const restarts = Math.max(...members.map((s) => stages[s]!.restarts));
+  return [[`${members.length} stages`, state, '', '', restartsCell(restarts), names], notes];
 }
 
 function render(rows: readonly Row[], width: number): string {

@@ -22,8 +22,11 @@ const stage = (
   state,
   parallelism: 1,
   dependsOn,
+  streamFrom: [],
   counts: counts(),
   error: null,
+  waitingFor: null,
+  restarts: 0,
   startedAt: null,
   finishedAt: null,
   ...over,
@@ -92,6 +95,24 @@ describe('drawDag', () => {
     );
   });
 
+  it("draws a stream group's restarts and what a waiting group waits for, beside the bar", () => {
+    const slots = "3 free slots at once for its stream group's instances; 1 free now";
+    const stages = [
+      stage('src', 'running', [], { counts: counts({ running: 1 }), restarts: 1 }),
+      stage('map', 'waiting', [], { parallelism: 2, streamFrom: ['src'], waitingFor: slots }),
+      stage('log', 'waiting', [], { streamFrom: ['src'], waitingFor: 'slots\nfor 1' }),
+      stage('sink', 'waiting', ['map'], { streamFrom: ['log'], restarts: 2 }),
+    ];
+    expect(drawDag(stages).split('\n')).toEqual([
+      '1 ── src   running  0/1 (1 running)  restarted 1×',
+      '2 ┬─ map   waiting  0/2                            <~ src (stream)',
+      `  │    … waiting: ${slots}`,
+      '  └─ log   waiting  0/1                            <~ src (stream)',
+      '       … waiting: slots for 1',
+      '3 ── sink  waiting  0/1              restarted 2×  <- map  <~ log (stream)',
+    ]);
+  });
+
   it('keeps the bar of a layer going past a note when more of the layer follows', () => {
     const stages = [
       stage('x', 'failed', [], { error: 'boom' }),
@@ -125,14 +146,18 @@ describe('drawDag', () => {
         Array.from({ length: 60 }, (_, i) => `p${i}`),
       ),
     ];
+    // Restarts and waits: a group shows its most restarts, its first waiting and first failed.
+    fan[52] = { ...fan[52]!, restarts: 1, waitingFor: 'slots' };
+    fan[53] = { ...fan[53]!, restarts: 2, waitingFor: 'more slots' };
     expect(drawDag(fan)).toBe(
       [
         '1 ── src        succeeded  0/1',
-        '2 ┬─ 50 stages  succeeded       p0, p1, p2, p3, +46 more',
-        '  ├─ 8 stages   running         p50, p51, p52, p53, +4 more',
-        '  └─ 2 stages   failed          p58, p59',
+        '2 ┬─ 50 stages  succeeded                     p0, p1, p2, p3, +46 more',
+        '  ├─ 8 stages   running         restarted 2×  p50, p51, p52, p53, +4 more',
+        '  │    … p51: waiting: slots',
+        '  └─ 2 stages   failed                        p58, p59',
         '       ! p58: boom',
-        '3 ── sink       waiting    0/1  <- p0, p1, p2, p3, +56 more',
+        '3 ── sink       waiting    0/1                <- p0, p1, p2, p3, +56 more',
       ].join('\n'),
     );
     const chain = Array.from({ length: 1000 }, (_, i) =>
