@@ -133,7 +133,7 @@ export class Agent {
   /** Starts taking records from peers, then connects (the hello says where records go). */
   async start(): Promise<void> {
     this.maps.warm();
-    await this.streams.server.listen();
+    await this.streams.server.listen(this.config.options.dataPort);
     this.connection.start();
   }
 

@@ -37,6 +37,8 @@ export interface AgentOptions extends AgentTls {
   /** Host and port the health server listens on, taken from `address`. */
   listenHost: string;
   listenPort: number;
+  /** Where peers hand stream tasks their records (on listenHost); 0: any free port. */
+  dataPort: number;
   slots: number;
   /** Absolute path of the directory command tasks run under. */
   workDir: string;
@@ -121,6 +123,7 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
       slots:
         parseInteger('--slots', settings.value('--slots'), 1, MAX_SLOTS) ??
         clampSlots(io.defaultSlots),
+      dataPort: parseInteger('--data-port', settings.value('--data-port'), 0, 65535) ?? 0,
       workDir: parseWorkDir(settings.value('--work-dir'), io),
       acceptsCommands: !settings.flag('--no-commands'),
       killGraceMs:

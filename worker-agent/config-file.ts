@@ -44,6 +44,7 @@ export const AgentConfigFile = z
     token_file: path,
     address: z.string(describedAs('HOST:PORT')).pipe(WorkerAddress),
     slots: integer(1, MAX_SLOTS),
+    data_port: integer(0, 65535),
     work_dir: path,
     /** false: refuse command tasks (`--no-commands`). */
     commands: flag,
@@ -142,6 +143,7 @@ function toFlagValues(config: AgentConfigFile, folder: string): FlagValues {
   set('--token-file', absolute.token_file);
   set('--address', absolute.address);
   set('--slots', absolute.slots);
+  set('--data-port', absolute.data_port);
   set('--work-dir', absolute.work_dir);
   if (absolute.commands === false) values.set('--no-commands', '');
   set('--kill-grace-ms', absolute.kill_grace_ms);

@@ -11,6 +11,7 @@ const VALUED = new Set([
   '--token-file',
   '--address',
   '--slots',
+  '--data-port',
   '--work-dir',
   '--kill-grace-ms',
   '--store-timeout-ms',

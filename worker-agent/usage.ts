@@ -28,6 +28,8 @@ Options:
   --token-file FILE     read the join token from FILE (else env TM_JOIN_TOKEN); never on argv
   --address HOST:PORT   address of this agent; /healthz and /metrics are served there (required)
   --slots N             concurrent command tasks (default: available CPUs)
+  --data-port N         TCP port on the --address host where peer agents hand this agent's
+                        stream tasks their records (default 0: any free port, announced)
   --work-dir DIR        directory command tasks run under (default: current directory)
   --no-commands         refuse command tasks
   --kill-grace-ms N     time between SIGTERM and SIGKILL on cancel or timeout

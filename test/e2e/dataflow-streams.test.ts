@@ -8,6 +8,8 @@ import type { JobView, Stage } from '../../protocol/index.ts';
 import { TmClient } from '../../cli/sdk/client.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { grantTenant } from '../support/tenants.ts';
+import { freePort } from '../../cli/local/ports.ts';
+import { connect } from 'node:net';
 import { eventually } from '../support/wait.ts';
 
 let stack: TestStack;
@@ -84,6 +86,16 @@ beforeAll(async () => {
   stack.writeScript('waiter.js', WAITER);
 }, 120_000);
 afterAll(async () => stack?.stop());
+
+/** Resolves once something accepts TCP connections on localhost:port. */
+const listening = (port: number) =>
+  new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: 'localhost', port }, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
 
 /** The sink's checksum of the ids producers would make. */
 function expectedSum(producers: number, count: number): number {
@@ -180,7 +192,10 @@ describe('stream edges', () => {
     victim.signal('SIGKILL');
     await victim.exited;
     stack.agents.splice(stack.agents.indexOf(victim), 1);
-    await stack.addAgent({ slots: 3 });
+    // The new agent takes records on a port of its operator's choosing (a firewall's).
+    const dataPort = await freePort();
+    await stack.addAgent({ slots: 3, args: ['--data-port', String(dataPort)] });
+    await listening(dataPort);
     const done = await stack.client.waitJob(job.id, 120_000);
     expect(done.state, JSON.stringify(done.stages)).toBe('succeeded');
     expect(done.stages!.find((s) => s.name === 'sink')!.restarts).toBeGreaterThanOrEqual(1);

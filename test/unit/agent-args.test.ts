@@ -75,6 +75,8 @@ describe('parseArgs', () => {
       'worker-1.internal:50051',
       '--slots',
       '4',
+      '--data-port',
+      '7071',
       '--work-dir',
       'jobs',
       '--no-commands',
@@ -93,6 +95,7 @@ describe('parseArgs', () => {
       address: 'worker-1.internal:50051',
       listenHost: 'worker-1.internal',
       listenPort: 50051,
+      dataPort: 7071,
       slots: 4,
       workDir: '/srv/agent/jobs',
       acceptsCommands: false,
@@ -150,6 +153,7 @@ describe('parseArgs', () => {
     expect(options.acceptsCommands).toBe(true);
     expect(options.killGraceMs).toBe(5000);
     expect(options.storeTimeoutMs).toBe(30_000);
+    expect(options.dataPort).toBe(0);
     expect(
       run(['--address', 'localhost:1'], {
         env: { TM_JOIN_TOKEN: TOKEN, TM_STORE_TIMEOUT_MS: '500' },
@@ -301,6 +305,9 @@ describe('parseArgs', () => {
     expect(errorOf([...base, '--slots', '2.5'])).toMatch(/--slots/);
     expect(errorOf([...base, '--slots', '5000'])).toMatch(/--slots/);
     expect(errorOf([...base, '--kill-grace-ms', '-1'])).toMatch(/--kill-grace-ms/);
+    expect(errorOf([...base, '--data-port', '70000'])).toMatch(
+      /--data-port: expected an integer from 0 to 65535, got 70000/,
+    );
     expect(errorOf([...base, '--control-plane', 'ftp://x'])).toMatch(/http, https, ws or wss/);
     expect(errorOf([...base, '--control-plane', 'not a url'])).toMatch(/not a URL/);
     expect(errorOf([...base, '--work-dir', '/nope'])).toBe(

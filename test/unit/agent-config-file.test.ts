@@ -10,6 +10,7 @@ control_plane = "https://tm.example.com"
 token_file = "join-token"          # relative paths are the config folder's
 address = "vm1.internal:50051"
 slots = 3
+data_port = 7070
 work_dir = "/srv/jobs"
 commands = false
 kill_grace_ms = 750
@@ -67,6 +68,7 @@ describe('tm-agent --config', () => {
       address: 'vm1.internal:50051',
       listenHost: 'vm1.internal',
       listenPort: 50051,
+      dataPort: 7070,
       slots: 3,
       workDir: '/srv/jobs',
       acceptsCommands: false,
