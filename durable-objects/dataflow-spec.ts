@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   jsonBytes,
   MAX_STAGE_INPUT_BYTES,
+  renderArgv,
   Stage,
   stageOrder,
   streamGroups,
@@ -99,7 +100,7 @@ export function stageTaskSpec(
   if (stage.kind === 'echo') return { kind: 'echo', payload: stage.payload };
   return {
     kind: 'command',
-    command: stage.command,
+    command: typeof stage.command === 'string' ? stage.command : renderArgv(stage.command, inputs),
     path: stage.path ?? '.',
     env: stage.env ?? {},
     ...(stage.timeoutSeconds ? { timeoutSeconds: stage.timeoutSeconds } : {}),

@@ -10,6 +10,7 @@ export * from './retention.ts';
 export * from './page-cursor.ts';
 export * from './dataflow.ts';
 export * from './dataflow-graph.ts';
+export * from './dataflow-templates.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';

@@ -8,6 +8,7 @@ import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
 import { MAX_STAGES, StageFields, StageView } from './dataflow.ts';
 import { graphIssues } from './dataflow-graph.ts';
+import { templateIssues } from './dataflow-templates.ts';
 
 const CommandLine = z
   .string()
@@ -97,7 +98,7 @@ export const DataflowJobRequest = z
     ...Common,
   })
   .superRefine((job, ctx) => {
-    for (const issue of graphIssues(job.stages))
+    for (const issue of [...graphIssues(job.stages), ...templateIssues(job.stages)])
       ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 export type DataflowJobRequest = z.infer<typeof DataflowJobRequest>;

@@ -71,6 +71,32 @@ describe('dataflow jobs', () => {
     expect(rights.map((t) => t.stage!.instance).sort()).toEqual([0, 1]);
   });
 
+  it('puts upstream results into an argv command as template values, each one argument', async () => {
+    const job = await stack.client.submitJob(
+      {
+        kind: 'dataflow',
+        stages: [
+          {
+            name: 'parts',
+            kind: 'command',
+            command: 'echo "p$TM_INSTANCE; rm -rf /"',
+            parallelism: 2,
+          },
+          {
+            name: 'show',
+            kind: 'command',
+            command: ['printf', '[%s] [%s]', '{{parts.1}}', '{{parts}}'],
+            dependsOn: ['parts'],
+          },
+        ],
+      },
+      60,
+    );
+    expect(job.state, JSON.stringify(job.stages)).toBe('succeeded');
+    const show = job.tasks!.find((t) => t.stage?.name === 'show')!;
+    expect(show.result).toBe('[p1; rm -rf /] [p0; rm -rf /\np1; rm -rf /]');
+  });
+
   it('fails the job when a stage fails, cancelling the stages that have not started', async () => {
     const job = await stack.client.submitJob({
       kind: 'dataflow',
