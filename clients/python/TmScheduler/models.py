@@ -232,6 +232,12 @@ class Stage:
     """Why the stage failed or was cancelled; None otherwise."""
     started_at: Optional[datetime]
     finished_at: Optional[datetime]
+    stream_from: List[str] = field(default_factory=list)
+    """The stages whose records this one reads while they run (stream edges)."""
+    waiting_for: Optional[str] = None
+    """What its waiting stream group waits for (free slots for all its instances at once)."""
+    restarts: int = 0
+    """Times its stream group ran again from the start (an agent was lost)."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -253,6 +259,9 @@ class Stage:
             error=data.get("error"),
             started_at=parse_time(data.get("startedAt")),
             finished_at=parse_time(data.get("finishedAt")),
+            stream_from=list(data.get("streamFrom") or []),
+            waiting_for=data.get("waitingFor"),
+            restarts=int(data.get("restarts", 0)),
             raw=data,
         )
 

@@ -230,6 +230,18 @@ class SubmitDataflowTest(unittest.TestCase):
             job.stage("nope")
         self.assertIn("'split', 'left', 'right', 'join'", str(caught.exception))
 
+    def test_a_stream_stage_reads_its_edges_wait_and_restarts(self) -> None:
+        stage = tm.Stage.from_api({
+            "name": "sink", "kind": "command", "state": "running", "parallelism": 2,
+            "dependsOn": [], "continueOnFailure": False, "counts": {"running": 2},
+            "error": None, "streamFrom": ["relay"],
+            "waitingFor": "3 free slots at once for its stream group's instances; 1 free now",
+            "restarts": 2, "startedAt": None, "finishedAt": None,
+        })
+        self.assertEqual((stage.stream_from, stage.restarts), (["relay"], 2))
+        self.assertIn("3 free slots at once", stage.waiting_for or "")
+        self.assertEqual(tm.Stage.from_api({"name": "a", "state": "waiting"}).stream_from, [])
+
     def test_an_api_refusal_is_a_bad_request_with_its_message(self) -> None:
         self.api.refusal = 'stages: a cycle: a → b → a'
         with self.assertRaises(tm.BadRequest) as caught:
