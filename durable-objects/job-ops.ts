@@ -27,6 +27,7 @@ import {
 import { draftAggregate } from './aggregate-submit.ts';
 import { draftDataflow } from './dataflow-submit.ts';
 import { startDataflow } from './dataflow-phases.ts';
+import { dataflowOf } from './dataflow-cache.ts';
 import { checkSpecSize } from './spec-size.ts';
 import { findJob, findOwnedJob, insertJob, jobRowsBefore, requestCancel } from './db/jobs.ts';
 import { findOwnedTask, insertTasks, queuedTaskCount } from './db/tasks.ts';
@@ -173,10 +174,19 @@ export function jobTasks(
   core: Core,
   id: string,
   owner: string | null,
-  { after = -1, ...query }: TaskPageQuery & { after?: number | undefined },
+  {
+    after = -1,
+    stage,
+    ...query
+  }: TaskPageQuery & { after?: number | undefined; stage?: string | undefined },
 ): TaskPage {
-  if (!findOwnedJob(core.sql, id, owner)) throw notFound('job', id);
-  return jobTaskPage(core.sql, id, after, query);
+  const row = findOwnedJob(core.sql, id, owner);
+  if (!row) throw notFound('job', id);
+  if (stage === undefined) return jobTaskPage(core.sql, id, after, query);
+  const index =
+    row.kind === 'dataflow' ? dataflowOf(row.id, row.spec).graph.names.indexOf(stage) : -1;
+  if (index < 0) throw badRequest(`job ${id} has no stage "${stage}"`, { stage });
+  return jobTaskPage(core.sql, id, after, { ...query, stage: index });
 }
 
 /** Cancels a job: queued tasks never run, running ones are told to stop; the state says cancelled. */

@@ -167,7 +167,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   jobTasks(
     owner: string | null,
     id: string,
-    query: TaskPageQuery & { after?: number },
+    query: TaskPageQuery & { after?: number; stage?: string | undefined },
   ): Promise<Outcome<TaskPage>> {
     return this.run(() => jobTasks(this.core, id, owner, query));
   }

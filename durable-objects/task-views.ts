@@ -40,11 +40,11 @@ export function jobTaskPage(
   sql: Sql,
   jobId: string,
   afterIdx: number,
-  { state, limit = MAX_PAGE_ROWS }: TaskPageQuery,
+  { state, limit = MAX_PAGE_ROWS, stage }: TaskPageQuery & { stage?: number | undefined },
 ): TaskPage {
   const page = budgetPage(
     (after: TaskViewRow | null, count) =>
-      jobTaskRows(sql, jobId, after?.idx ?? afterIdx, state, count),
+      jobTaskRows(sql, jobId, after?.idx ?? afterIdx, state, count, stage),
     viewer(sql),
     { limit, batch: BATCH },
   );

@@ -6,7 +6,7 @@ import { Cursor } from './page-cursor.ts';
 import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
 import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
-import { MAX_STAGES, StageFields, StageView } from './dataflow.ts';
+import { MAX_STAGES, StageFields, StageName, StageView } from './dataflow.ts';
 import { graphIssues } from './dataflow-graph.ts';
 import { templateIssues } from './dataflow-templates.ts';
 
@@ -234,8 +234,11 @@ export const ListTasksQuery = z.strictObject({
   cursor: Cursor.optional(),
 });
 
-/** A job's tasks by index: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES. */
-export const JobTasksQuery = ListTasksQuery;
+/**
+ * A job's tasks by index: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES; of a dataflow
+ * job, `stage` keeps one stage's.
+ */
+export const JobTasksQuery = ListTasksQuery.extend({ stage: StageName.optional() });
 
 export const JobQuery = z.strictObject({
   /** Include at most this many tasks in the job view (default 1000; 0: none, counts only). */

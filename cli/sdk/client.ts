@@ -50,6 +50,11 @@ export interface PageQuery<State extends string> {
   cursor?: string | undefined;
 }
 
+/** A page of a job's tasks: of one stage of a dataflow job, with `stage`. */
+export interface JobTasksPageQuery extends PageQuery<TaskState> {
+  stage?: string | undefined;
+}
+
 export interface ClientOptions {
   token?: string;
   fetch?: typeof fetch;
@@ -104,19 +109,15 @@ export class TmClient {
     this.call('GET', `/v1/jobs${query({ ...page })}`, JobPage);
   cancelJob = (id: string) => this.call('POST', `/v1/jobs/${id}/cancel`, JobView);
   /** One page of a job's tasks, by index; pass its `next` as `cursor` for the next. */
-  jobTasksPage = (id: string, page: PageQuery<TaskState> = {}) =>
+  jobTasksPage = (id: string, page: JobTasksPageQuery = {}) =>
     this.call('GET', `/v1/jobs/${id}/tasks${query({ ...page })}`, TaskPage);
-  /** Every task of a job (in `state`, if given), by index, read a page at a time. */
-  jobTasks = (id: string, page: Omit<PageQuery<TaskState>, 'cursor'> = {}) =>
+  /** Every task of a job (in `state`, of `stage`, if given), by index, read a page at a time. */
+  jobTasks = (id: string, page: Omit<JobTasksPageQuery, 'cursor'> = {}) =>
     this.pages((cursor) => this.jobTasksPage(id, { ...page, cursor }));
   /** A dataflow job's tasks of one stage (and one instance of it, if given), by index. */
   async *stageTasks(jobId: string, stage: string, instance?: number): AsyncGenerator<TaskView> {
-    for await (const task of this.jobTasks(jobId))
-      if (
-        task.stage?.name === stage &&
-        (instance === undefined || task.stage.instance === instance)
-      )
-        yield task;
+    for await (const task of this.jobTasks(jobId, { stage }))
+      if (instance === undefined || task.stage?.instance === instance) yield task;
   }
   getTask = (id: string) => this.call('GET', `/v1/tasks/${id}`, TaskView);
   /** A task's whole result: views show results only up to 64 KiB (`resultOmitted` past it). */

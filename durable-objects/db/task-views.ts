@@ -51,12 +51,15 @@ export function jobTaskRows(
   afterIdx: number,
   state: TaskState | undefined,
   limit: number,
+  stage?: number,
 ): TaskViewRow[] {
   const values: SqlValue[] = [jobId, afterIdx];
   if (state) values.push(state);
+  if (stage !== undefined) values.push(stage);
   return sql.rows(
     TaskViewRow,
     `SELECT ${COLUMNS} FROM tasks WHERE job_id = ? AND idx > ? ${state ? 'AND state = ?' : ''}
+       ${stage !== undefined ? 'AND stage = ?' : ''}
      ORDER BY idx LIMIT ?`,
     ...values,
     limit,

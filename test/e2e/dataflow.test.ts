@@ -69,6 +69,18 @@ describe('dataflow jobs', () => {
     expect(join.result).toBe('L(part-0,part-1,part-2),+2+part-2/right/0/2\npart-2/right/1/2');
     const rights = done.tasks!.filter((t) => t.stage?.name === 'right');
     expect(rights.map((t) => t.stage!.instance).sort()).toEqual([0, 1]);
+    // One stage's tasks, read by stage: through the SDK, and a stage the job lacks refused.
+    const listed: string[] = [];
+    for await (const task of stack.client.stageTasks(job.id, 'right')) listed.push(task.id);
+    expect(listed.sort()).toEqual(rights.map((t) => t.id).sort());
+    const page = await stack.client.jobTasksPage(job.id, { stage: 'split', limit: 2 });
+    expect(page.tasks.map((t) => t.stage)).toEqual([
+      { name: 'split', instance: 0 },
+      { name: 'split', instance: 1 },
+    ]);
+    expect(page.next).not.toBeNull();
+    const missing = await stack.client.jobTasksPage(job.id, { stage: 'ghost' }).catch(String);
+    expect(String(missing)).toContain('has no stage "ghost"');
   });
 
   it('puts upstream results into an argv command as template values, each one argument', async () => {
