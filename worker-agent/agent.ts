@@ -19,6 +19,7 @@ import { Outbox } from './outbox.ts';
 import type { OutboxItem } from './coalesce.ts';
 import { TaskRunner } from './task-runner.ts';
 import { StreamHub } from './streams/hub.ts';
+import { sweepInputRoots } from './inputs-root.ts';
 import { MapThreadPool } from './map-threads/pool.ts';
 import type { Executor, FinalSpec, ReduceSpec } from './task-outcome.ts';
 
@@ -133,6 +134,8 @@ export class Agent {
   /** Starts taking records from peers, then connects (the hello says where records go). */
   async start(): Promise<void> {
     this.maps.warm();
+    const swept = sweepInputRoots();
+    if (swept > 0) this.config.logger.info('removed input folders of agents gone', { swept });
     await this.streams.server.listen(this.config.options.dataPort);
     this.connection.start();
   }

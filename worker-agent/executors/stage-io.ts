@@ -3,9 +3,9 @@
  * upstreams' results as variables and files, and the end of its stdout kept as its result.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_STAGE_RESULT_BYTES, type StageInstance } from '../../protocol/index.ts';
+import { inputsRoot } from '../inputs-root.ts';
 
 /**
  * Longest upstream result set passed as a TM_INPUT_<stage> variable: Linux refuses to start a
@@ -15,12 +15,12 @@ export const MAX_INPUT_VARIABLE_BYTES = 32 * 1024;
 
 /**
  * Writes `<dir>/<upstream>/<instance>` for each upstream result (an instance with none: no file)
- * into a new folder of the agent's (mkdtemp: a random name, mode 0700), which a sandbox shows
+ * into a new folder in the agent's own (inputs-root.ts: mode 0700), which a sandbox shows
  * read-only. Not in the task's own dir: a task could swap a folder there for a symlink while the
  * agent writes, and have the agent write elsewhere.
  */
 export async function writeInputs(stage: StageInstance): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tm-inputs-'));
+  const dir = await mkdtemp(join(inputsRoot(), 'task-'));
   for (const [upstream, results] of Object.entries(stage.inputs)) {
     await mkdir(join(dir, upstream), { recursive: true });
     for (const [instance, text] of results.entries())
