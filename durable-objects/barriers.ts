@@ -3,10 +3,10 @@
  * has reached it in the same run of its group; then each is released. Only these small marks
  * pass through the Scheduler, never records.
  */
-import type { BarrierFrame, TaskRef } from '../protocol/index.ts';
+import type { BarrierFrame } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { commit } from './core.ts';
-import { newEffects, tellWorker } from './effects.ts';
+import { newEffects, tellHolders } from './effects.ts';
 import { parseJsonColumn } from './db/json-column.ts';
 import { findGang, findStreamAttempt, recordArrival, stageAttempts } from './db/dataflow-gangs.ts';
 import { StageTaskPart } from './dataflow-spec.ts';
@@ -29,16 +29,8 @@ export function reachBarrier(core: Core, workerId: string, frame: BarrierFrame):
     });
     const instances = stageAttempts(core.sql, task.job_id, task.stage);
     if (arrived < instances.length) return true;
-    const byWorker = new Map<string, TaskRef[]>();
-    for (const row of instances) {
-      if (!row.worker_id || (row.state !== 'assigned' && row.state !== 'running')) continue;
-      byWorker.set(row.worker_id, [
-        ...(byWorker.get(row.worker_id) ?? []),
-        { taskId: row.id, attempt: row.attempt },
-      ]);
-    }
-    for (const [worker, tasks] of byWorker)
-      tellWorker(core.sql, effects, worker, { type: 'release', tasks, name: frame.name });
+    const live = instances.filter((row) => row.state === 'assigned' || row.state === 'running');
+    tellHolders(core.sql, effects, live, (tasks) => ({ type: 'release', tasks, name: frame.name }));
     return true;
   });
   commit(core, effects);

@@ -40,12 +40,14 @@ export function wakeAt(effects: Effects, at: number): void {
   if (effects.wakeAt === null || at < effects.wakeAt) effects.wakeAt = at;
 }
 
-/** Tells each agent to stop the attempts it runs among `attempts` (those with a worker). */
-export function tellAgentsToStop(
+type HeldAttempt = { id: string; attempt: number; worker_id: string | null };
+
+/** Tells each agent about the attempts it holds among `attempts` (those with a worker), one frame each. */
+export function tellHolders(
   sql: Sql,
   effects: Effects,
-  attempts: readonly { id: string; attempt: number; worker_id: string | null }[],
-  reason: string,
+  attempts: readonly HeldAttempt[],
+  frame: (tasks: TaskRef[]) => ServerFrame,
 ): void {
   const byWorker = new Map<string, TaskRef[]>();
   for (const row of attempts) {
@@ -54,6 +56,15 @@ export function tellAgentsToStop(
     list.push({ taskId: row.id, attempt: row.attempt });
     byWorker.set(row.worker_id, list);
   }
-  for (const [workerId, tasks] of byWorker)
-    tellWorker(sql, effects, workerId, { type: 'cancel', tasks, reason });
+  for (const [workerId, tasks] of byWorker) tellWorker(sql, effects, workerId, frame(tasks));
+}
+
+/** Tells each agent to stop the attempts it runs among `attempts` (those with a worker). */
+export function tellAgentsToStop(
+  sql: Sql,
+  effects: Effects,
+  attempts: readonly HeldAttempt[],
+  reason: string,
+): void {
+  tellHolders(sql, effects, attempts, (tasks) => ({ type: 'cancel', tasks, reason }));
 }
