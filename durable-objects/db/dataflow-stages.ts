@@ -1,6 +1,7 @@
 /** Queries on `dataflow_stages` and on the tasks of a dataflow job, counted and read by stage. */
 import { z } from 'zod';
-import { StageState } from '../../protocol/index.ts';
+import { StageState, TaskState, type TaskCounts } from '../../protocol/index.ts';
+import { addCount } from './tasks.ts';
 import type { Sql } from './sql.ts';
 import type { StageTally } from '../dataflow-plan.ts';
 
@@ -12,15 +13,6 @@ export const StageRow = z.object({
   finished_at: z.number().nullable(),
 });
 export type StageRow = z.infer<typeof StageRow>;
-
-/** Ended and live tasks of one stage, by state. */
-export interface StageTaskCounts {
-  queued: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-}
 
 /** Adds a job's stages, all waiting. */
 export function insertStages(sql: Sql, jobId: string, count: number): void {
@@ -107,19 +99,17 @@ export function runningTallies(sql: Sql, jobId: string): Map<number, StageTally>
 }
 
 /** A job's tasks counted by stage and state; stages with no tasks yet are absent. */
-export function stageTaskCounts(sql: Sql, jobId: string): Map<number, StageTaskCounts> {
+export function stageTaskCounts(sql: Sql, jobId: string): Map<number, TaskCounts> {
   const rows = sql.rows(
-    z.object({ stage: z.number().int(), state: z.string(), n: z.number().int() }),
+    z.object({ stage: z.number().int(), state: TaskState, n: z.number().int() }),
     `SELECT stage, state, count(*) AS n FROM tasks
      WHERE job_id = ? AND stage IS NOT NULL GROUP BY stage, state`,
     jobId,
   );
-  const counts = new Map<number, StageTaskCounts>();
+  const counts = new Map<number, TaskCounts>();
   for (const { stage, state, n } of rows) {
     const c = counts.get(stage) ?? { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
-    if (state === 'queued') c.queued += n;
-    else if (state === 'assigned' || state === 'running') c.running += n;
-    else if (state === 'succeeded' || state === 'failed' || state === 'cancelled') c[state] += n;
+    addCount(c, state, n);
     counts.set(stage, c);
   }
   return counts;

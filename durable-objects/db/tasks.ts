@@ -107,10 +107,13 @@ export function taskCounts(sql: Sql, jobId: string): TaskCounts {
     `SELECT state, count(*) AS n FROM tasks WHERE job_id = ? GROUP BY state`,
     jobId,
   );
-  for (const { state, n } of rows) {
-    counts[state === 'assigned' ? 'running' : state] += n;
-  }
+  for (const { state, n } of rows) addCount(counts, state, n);
   return counts;
+}
+
+/** Counts `n` tasks in `state` into a view's counts, where an assigned task is running. */
+export function addCount(counts: TaskCounts, state: TaskState, n: number): void {
+  counts[state === 'assigned' ? 'running' : state] += n;
 }
 
 /** How many tasks wait in the queue, over the whole cluster. */
