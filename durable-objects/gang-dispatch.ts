@@ -17,6 +17,7 @@ import {
   restartGang,
   setWaitingFor,
   type GangRow,
+  type GangTask,
 } from './db/dataflow-gangs.ts';
 import { freeWorkers, send } from './dispatch-send.ts';
 import { placeGang } from './gang-placement.ts';
@@ -31,33 +32,40 @@ export function dispatchGangs(core: Core): Effects[] {
   const gangs = liveGangs(core.sql);
   if (gangs.length === 0) return [];
   const restarts = newEffects();
+  const out = [restarts];
   const now = core.now();
   for (const gang of gangs) {
-    const tasks = gangTasks(core.sql, gang.job_id, gang.gang);
-    if (gang.placed === 1 && tasks.some((task) => task.state === 'queued'))
-      core.sql.transaction(() => restart(core, restarts, gang, now));
-  }
-  const out = [restarts];
-  for (const gang of liveGangs(core.sql)) {
-    const refused = gang.placed === 0 ? place(core, gang, now) : null;
+    const queued = gangTasks(core.sql, gang.job_id, gang.gang).filter(isQueued);
+    if (queued.length === 0) continue;
+    // A placed group with a task back in the queue runs again whole: all its tasks are queued.
+    const waiting =
+      gang.placed === 0
+        ? queued
+        : core.sql.transaction(() => restart(core, restarts, gang, now))
+          ? gangTasks(core.sql, gang.job_id, gang.gang).filter(isQueued)
+          : [];
+    const refused = waiting.length > 0 ? place(core, gang, waiting, now) : null;
     if (refused) out.push(refused);
   }
   return out;
 }
 
-function restart(core: Core, effects: Effects, gang: GangRow, now: number): void {
+const isQueued = (task: GangTask) => task.state === 'queued';
+
+/** Runs the group again from the start; false when another restart was first (its fence). */
+function restart(core: Core, effects: Effects, gang: GangRow, now: number): boolean {
   const done = restartGang(core.sql, gang, RESTART_REASON);
-  if (!done) return;
+  if (!done) return false;
   for (const row of done.stopped)
     recordAttempt(core.sql, row, { outcome: 'cancelled', error: RESTART_REASON, now });
   tellAgentsToStop(core.sql, effects, done.stopped, RESTART_REASON);
   if (done.undone > 0)
     countTaskEnds(core.sql, gang.job_id, { succeeded: -done.undone, failed: 0, cancelled: 0 });
+  return true;
 }
 
-function place(core: Core, gang: GangRow, now: number): Effects | null {
-  const queued = gangTasks(core.sql, gang.job_id, gang.gang).filter((t) => t.state === 'queued');
-  if (queued.length === 0) return null;
+/** Places the group's queued tasks all at once, or records what it waits for. */
+function place(core: Core, gang: GangRow, queued: GangTask[], now: number): Effects | null {
   const placement = placeGang(
     freeWorkers(core),
     queued.map((task) => task.id),
