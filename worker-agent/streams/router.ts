@@ -30,7 +30,6 @@ export class Router {
   private readonly done = new Set<Socket>();
   /** The task's stdout was read to its end: every record it wrote went out. */
   private drained = false;
-  records = 0;
 
   private constructor(
     private readonly outputs: Output[],
@@ -131,7 +130,6 @@ export class Router {
     if (block.length === 0) return;
     const lines = lineSpans(block);
     if (lines.length === 0) return;
-    this.records += lines.length / 2;
     const dealt = this.outputs.map((output) => this.deal(output, block, lines));
     this.outputs.forEach((output, o) => {
       const parts = gather(block, lines, dealt[o]!, output.channels.length);
