@@ -19,7 +19,7 @@ import {
   reduceOutputKey,
 } from './aggregate-plan.ts';
 import { pipelineSpecBuilder } from './pipeline-assignment.ts';
-import { PipelineJobSpec } from './pipeline-task-view.ts';
+import { PipelineJobSpec, PipelineTaskPart } from './pipeline-task-view.ts';
 import { dataflowOf, type ParsedDataflow } from './dataflow-cache.ts';
 import { stageSpecBuilder } from './dataflow-assignment.ts';
 
@@ -90,7 +90,7 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
     return stores.get(id)!;
   };
   const pipeline = pipelineSpecBuilder(sql);
-  const stage = stageSpecBuilder(sql);
+  const stage = stageSpecBuilder(sql, pipeline);
   return (task) => {
     if (!jobs.has(task.jobId)) {
       const row = jobKindAndSpec(sql, task.jobId);
@@ -98,7 +98,10 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
     }
     const job = jobs.get(task.jobId);
     if (!job) return null;
-    if (job.kind === 'pipeline') return pipeline(job.spec, task.spec);
+    if (job.kind === 'pipeline')
+      return task.spec === null
+        ? null
+        : pipeline(job.spec, parseJsonColumn(PipelineTaskPart, task.spec, 'tasks.spec').data);
     if (job.kind === 'simple') return { ...job.task };
     if (job.kind === 'dataflow') return stage(task.jobId, job.flow, task.spec);
     const { spec } = job;

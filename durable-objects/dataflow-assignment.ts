@@ -6,9 +6,10 @@ import { findGang, stagePeers } from './db/dataflow-gangs.ts';
 import { stageInputs, stageTaskSpec, StageTaskPart, type StageInputs } from './dataflow-spec.ts';
 import { streamPlan } from './stream-plan.ts';
 import type { ParsedDataflow } from './dataflow-cache.ts';
+import type { PipelineTaskBuilder } from './pipeline-assignment.ts';
 
 /** A builder for one dispatch round: each stage's upstream results and peers are read once. */
-export function stageSpecBuilder(sql: Sql) {
+export function stageSpecBuilder(sql: Sql, pipeline: PipelineTaskBuilder) {
   const inputs = new Map<string, StageInputs>();
   const peers = new Map<string, ReturnType<typeof stagePeers>>();
   const once = <T>(cache: Map<string, T>, key: string, read: () => T): T => {
@@ -24,10 +25,10 @@ export function stageSpecBuilder(sql: Sql) {
     );
     const group = graph.groups[part.stage] ?? part.stage;
     const gang = spec.stages[part.stage]?.kind === 'command' ? findGang(sql, jobId, group) : null;
-    if (!gang) return stageTaskSpec(spec, part, found, null);
+    if (!gang) return stageTaskSpec(spec, part, found, null, pipeline);
     const plan = streamPlan(spec, part.stage, gang, (d) =>
       once(peers, `${jobId}/${d}`, () => stagePeers(sql, jobId, d)),
     );
-    return plan ? stageTaskSpec(spec, part, found, plan) : null;
+    return plan ? stageTaskSpec(spec, part, found, plan, pipeline) : null;
   };
 }

@@ -3,7 +3,7 @@
  * all ended end, stages whose upstreams have ended start (their tasks are created), and a stage
  * that fails for good cancels the rest. The rules are in dataflow-plan.ts.
  */
-import type { JobState } from '../protocol/index.ts';
+import { stageInstances, type JobState } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import type { Effects } from './effects.ts';
 import type { JobRow } from './db/rows.ts';
@@ -116,12 +116,16 @@ function startStage(
   const group = graph.groups[s] ?? s;
   const gang = (graph.members[s]?.length ?? 1) > 1 ? group : null;
   if (gang !== null) insertGang(sql, jobId, gang);
+  const stage = spec.stages[s]!;
+  const ref = spec.pipelines?.[s];
+  // A pipeline stage's tasks go where its pipeline's do: to agents with its executors.
+  const pipeline = ref ? { pipeline: { id: ref.pipelineId, requires: ref.requires } } : {};
   insertTasks(
     sql,
     jobId,
-    spec.stages[s]!.kind,
-    stageTasks(s, spec.stages[s]!.name, spec.stages[s]!.parallelism ?? 1).map((task) =>
-      gang === null ? task : { ...task, gang, pinnedWorkerId: GANG_HOLD },
+    stage.kind,
+    stageTasks(s, stage.name, stageInstances(stage)).map((task) =>
+      gang === null ? { ...task, ...pipeline } : { ...task, gang, pinnedWorkerId: GANG_HOLD },
     ),
     now,
   );

@@ -1,13 +1,17 @@
 /**
- * A dataflow job's stored spec and what each of its tasks runs: a stage's command or echo, with
- * its place in the stage and its upstreams' results as text.
+ * A dataflow job's stored spec and what each of its tasks runs: a stage's command, echo or
+ * pipeline task, with its place in the stage and its upstreams' results as text.
  */
 import { z } from 'zod';
 import {
+  dataStrings,
   jsonBytes,
   MAX_STAGE_INPUT_BYTES,
+  PipelineResult,
   renderArgv,
+  renderTemplates,
   Stage,
+  stageInstances,
   stageOrder,
   streamGroups,
   type DataflowJobRequest,
@@ -17,8 +21,18 @@ import {
 import type { Sql } from './db/sql.ts';
 import { stageResults } from './db/dataflow-stages.ts';
 import type { DataflowShape } from './dataflow-plan.ts';
+import { PipelineJobSpec } from './pipeline-task-view.ts';
+import type { PipelineTaskBuilder } from './pipeline-assignment.ts';
 
-export const DataflowJobSpec = z.object({ stages: z.array(Stage) });
+/** A pipeline stage's pipeline, resolved at submit: its version, and the executors it needs. */
+export const StagePipeline = PipelineJobSpec.extend({ requires: z.array(z.string()) });
+export type StagePipeline = z.infer<typeof StagePipeline>;
+
+export const DataflowJobSpec = z.object({
+  stages: z.array(Stage),
+  /** Pipeline stages' pipelines, by stage index. */
+  pipelines: z.record(z.string(), StagePipeline).optional(),
+});
 export type DataflowJobSpec = z.infer<typeof DataflowJobSpec>;
 
 /** What a dataflow task's `spec` column holds: its stage and its instance in it. */
@@ -29,8 +43,12 @@ export const StageTaskPart = z.object({
 });
 export type StageTaskPart = z.infer<typeof StageTaskPart>;
 
-export const storedDataflowSpec = (request: DataflowJobRequest): DataflowJobSpec => ({
+export const storedDataflowSpec = (
+  request: DataflowJobRequest,
+  pipelines: Record<string, StagePipeline>,
+): DataflowJobSpec => ({
   stages: request.stages,
+  ...(Object.keys(pipelines).length > 0 ? { pipelines } : {}),
 });
 
 export interface StageGraph extends DataflowShape {
@@ -53,10 +71,14 @@ export function stageGraph(spec: DataflowJobSpec): StageGraph {
   };
 }
 
-/** A result as a downstream task reads it: a string as itself, any other JSON as its text. */
-function resultText(json: string | null): string | null {
+/**
+ * A result as a downstream task reads it: a string as itself, any other JSON as its text, and a
+ * pipeline task's as its result step's stdout.
+ */
+function resultText(json: string | null, kind: string): string | null {
   if (json === null) return null;
   const value: unknown = JSON.parse(json);
+  if (kind === 'pipeline') return PipelineResult.parse(value).result;
   return typeof value === 'string' ? value : json;
 }
 
@@ -71,10 +93,12 @@ export function stageInputs(
 ): StageInputs {
   const upstreams = graph.dependsOn[s] ?? [];
   const inputs: StageInputs = {};
-  if (spec.stages[s]?.kind !== 'command' || upstreams.length === 0) return inputs;
+  if (spec.stages[s]?.kind === 'echo' || upstreams.length === 0) return inputs;
   for (const u of upstreams) inputs[spec.stages[u]!.name] = [];
-  for (const { stage, result } of stageResults(sql, jobId, upstreams))
-    inputs[spec.stages[stage]!.name]!.push(resultText(result));
+  for (const { stage, result } of stageResults(sql, jobId, upstreams)) {
+    const upstream = spec.stages[stage]!;
+    inputs[upstream.name]!.push(resultText(result, upstream.kind));
+  }
   return inputs;
 }
 
@@ -88,16 +112,35 @@ export function inputsRefusal(inputs: StageInputs): string | null {
   );
 }
 
+/** A pipeline stage instance's data: its item (or the one object), upstream templates rendered. */
+function instanceData(
+  data: Extract<Stage, { kind: 'pipeline' }>['data'],
+  instance: number,
+  inputs: StageInputs,
+): Record<string, string> | null {
+  const item = Array.isArray(data) ? data[instance] : (data ?? {});
+  if (!item) return null;
+  const values = dataStrings(item);
+  for (const name of Object.keys(values)) values[name] = renderTemplates(values[name]!, inputs);
+  return values;
+}
+
 /** What an agent runs for one instance of a stage. */
 export function stageTaskSpec(
   spec: DataflowJobSpec,
   part: StageTaskPart,
   inputs: StageInputs,
   stream: StreamPlan | null,
+  pipeline: PipelineTaskBuilder,
 ): TaskSpec | null {
   const stage = spec.stages[part.stage];
   if (!stage) return null;
   if (stage.kind === 'echo') return { kind: 'echo', payload: stage.payload };
+  if (stage.kind === 'pipeline') {
+    const ref = spec.pipelines?.[part.stage];
+    const data = instanceData(stage.data, part.instance, inputs);
+    return ref && data ? pipeline(ref, data) : null;
+  }
   return {
     kind: 'command',
     command: typeof stage.command === 'string' ? stage.command : renderArgv(stage.command, inputs),
@@ -107,7 +150,7 @@ export function stageTaskSpec(
     stage: {
       name: stage.name,
       instance: part.instance,
-      parallelism: stage.parallelism ?? 1,
+      parallelism: stageInstances(stage),
       inputs,
     },
     ...(stream ? { stream } : {}),

@@ -2,22 +2,26 @@
  * Drafts a dataflow job: its stored stages, all waiting; launchJob then starts the ones that wait
  * on nothing (startDataflow), by the same rules as every later step.
  */
-import type { DataflowJobRequest } from '../protocol/index.ts';
+import { stageInstances, type DataflowJobRequest } from '../protocol/index.ts';
 import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
-import { storedDataflowSpec } from './dataflow-spec.ts';
+import { storedDataflowSpec, type StagePipeline } from './dataflow-spec.ts';
 
-export function draftDataflow(id: string, request: DataflowJobRequest): JobDraft {
+export function draftDataflow(
+  id: string,
+  request: DataflowJobRequest,
+  pipelines: Record<string, StagePipeline>,
+): JobDraft {
   const roots = request.stages.filter((stage) => (stage.dependsOn ?? []).length === 0);
   return {
     id,
     kind: 'dataflow',
     name: request.name ?? null,
-    spec: storedDataflowSpec(request),
+    spec: storedDataflowSpec(request, pipelines),
     policy: resolvePolicy(request, 0),
     phase: null,
     tasks: [],
-    admitting: roots.reduce((sum, stage) => sum + (stage.parallelism ?? 1), 0),
+    admitting: roots.reduce((sum, stage) => sum + stageInstances(stage), 0),
     stages: request.stages.length,
   };
 }

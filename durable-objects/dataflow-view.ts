@@ -1,5 +1,11 @@
 /** A dataflow job's stages as the API shows them: state, task counts and timings, by stage. */
-import { isEndState, streamGroups, type StageState, type StageView } from '../protocol/index.ts';
+import {
+  isEndState,
+  stageInstances,
+  streamGroups,
+  type StageState,
+  type StageView,
+} from '../protocol/index.ts';
 import { gangsOfJob } from './db/dataflow-gangs.ts';
 import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
@@ -21,7 +27,7 @@ export function stageViews(sql: Sql, job: JobRow): StageView[] {
       name: stage.name,
       kind: stage.kind,
       state: shownState(row?.state ?? 'waiting', job.state),
-      parallelism: stage.parallelism ?? 1,
+      parallelism: stageInstances(stage),
       dependsOn: stage.dependsOn ?? [],
       continueOnFailure: stage.continueOnFailure ?? false,
       counts: counts.get(s) ?? NONE,

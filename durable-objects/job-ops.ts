@@ -26,6 +26,7 @@ import {
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import { draftDataflow } from './dataflow-submit.ts';
+import { resolveStagePipelines } from './dataflow-pipelines.ts';
 import { startDataflow } from './dataflow-phases.ts';
 import { dataflowOf } from './dataflow-cache.ts';
 import { checkSpecSize } from './spec-size.ts';
@@ -71,7 +72,10 @@ export async function submitJob(
     request.kind === 'aggregate'
       ? await draftAggregate(core, id, request)
       : request.kind === 'dataflow'
-        ? { draft: draftDataflow(id, request), error: null }
+        ? {
+            draft: draftDataflow(id, request, resolveStagePipelines(core, owner, request)),
+            error: null,
+          }
         : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };
   await launchJob(core, draft, error, waitSeconds, owner);
   return getJob(core, id, owner);

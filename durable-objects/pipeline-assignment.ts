@@ -2,24 +2,28 @@
 import type { PipelineSpec, PipelineTaskSpec } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { findVersion, specOf } from './db/pipelines.ts';
-import { PipelineTaskPart, type PipelineJobSpec } from './pipeline-task-view.ts';
-import { parseJsonColumn } from './db/json-column.ts';
+import type { PipelineJobSpec } from './pipeline-task-view.ts';
 
-/** One builder per dispatch round: each version's definition is read once. */
-export function pipelineSpecBuilder(
-  sql: Sql,
-): (job: PipelineJobSpec, taskSpec: string | null) => PipelineTaskSpec | null {
+/** Builds a pipeline task's spec from its job's pipeline version and the task's data. */
+export type PipelineTaskBuilder = (
+  job: PipelineJobSpec,
+  data: Record<string, string>,
+) => PipelineTaskSpec | null;
+
+/**
+ * One builder per dispatch round: each version's definition is read once. Pipeline jobs' tasks
+ * and dataflow jobs' pipeline stages both use it.
+ */
+export function pipelineSpecBuilder(sql: Sql): PipelineTaskBuilder {
   const versions = new Map<string, PipelineSpec | null>();
-  return (job, taskSpec) => {
+  return (job, data) => {
     const key = `${job.pipelineId}#${job.version}`;
     if (!versions.has(key)) {
       const row = findVersion(sql, job.pipelineId, job.version);
       versions.set(key, row ? specOf(row) : null);
     }
     const spec = versions.get(key);
-    const part =
-      taskSpec === null ? null : parseJsonColumn(PipelineTaskPart, taskSpec, 'tasks.spec');
-    if (!spec || !part) return null;
+    if (!spec) return null;
     return {
       kind: 'pipeline',
       application: job.application,
@@ -32,7 +36,7 @@ export function pipelineSpecBuilder(
         ...(step.timeoutSeconds ? { timeoutSeconds: step.timeoutSeconds } : {}),
       })),
       result: spec.result,
-      data: part.data,
+      data,
       ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}),
     };
   };

@@ -3,7 +3,7 @@
  * for each downstream stage, the task and data address of each of its instances. Pure: the rows
  * come from db/dataflow-gangs.ts.
  */
-import type { StreamPlan } from '../protocol/index.ts';
+import { stageInstances, type StreamPlan } from '../protocol/index.ts';
 import type { DataflowJobSpec } from './dataflow-spec.ts';
 
 export interface PeerRow {
@@ -28,7 +28,7 @@ export function streamPlan(
   const name = spec.stages[s]!.name;
   const index = new Map(spec.stages.map((stage, i) => [stage.name, i]));
   const inputs = (spec.stages[s]!.streamFrom ?? []).reduce(
-    (sum, upstream) => sum + (spec.stages[index.get(upstream)!]!.parallelism ?? 1),
+    (sum, upstream) => sum + stageInstances(spec.stages[index.get(upstream)!]!),
     0,
   );
   const outputs: StreamPlan['outputs'] = [];

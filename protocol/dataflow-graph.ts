@@ -11,7 +11,13 @@ export interface StageShape {
   dependsOn?: readonly string[] | undefined;
   streamFrom?: readonly string[] | undefined;
   key?: string | undefined;
+  /** A pipeline stage's data: a list gives one instance per item. */
+  data?: unknown;
 }
+
+/** A stage's instances: its parallelism, else one per item of a data list, else one. */
+export const stageInstances = (stage: StageShape): number =>
+  stage.parallelism ?? (Array.isArray(stage.data) ? stage.data.length : 1);
 
 /** Every stage a stage waits on or reads from. */
 export const upstreamsOf = (stage: StageShape): readonly string[] => [
@@ -19,7 +25,7 @@ export const upstreamsOf = (stage: StageShape): readonly string[] => [
   ...(stage.streamFrom ?? []),
 ];
 
-/** Only command stages read and write records; echo stages are batch-only. */
+/** Only command stages read and write records; echo and pipeline stages are batch-only. */
 const streams = (stage: StageShape | undefined) =>
   stage?.kind === undefined || stage.kind === 'command';
 
@@ -51,8 +57,13 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
         });
     });
     issues.push(...streamIssues(stages, index, s));
+    if (Array.isArray(stage.data) && stageInstances(stage) !== stage.data.length)
+      issues.push({
+        path: ['stages', s, 'parallelism'],
+        message: `stage "${stage.name}" has parallelism ${stage.parallelism} but ${stage.data.length} data items, one per instance: leave parallelism out, or make them equal`,
+      });
   });
-  const tasks = stages.reduce((sum, stage) => sum + (stage.parallelism ?? 1), 0);
+  const tasks = stages.reduce((sum, stage) => sum + stageInstances(stage), 0);
   if (tasks > MAX_TASKS_PER_JOB)
     issues.push({
       path: ['stages'],

@@ -11,6 +11,7 @@ export * from './page-cursor.ts';
 export * from './dataflow.ts';
 export * from './dataflow-graph.ts';
 export * from './dataflow-templates.ts';
+export * from './task-state.ts';
 export * from './jobs.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';

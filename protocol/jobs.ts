@@ -9,6 +9,8 @@ import { RetentionFields } from './retention.ts';
 import { MAX_STAGES, StageFields, StageName, StageView } from './dataflow.ts';
 import { graphIssues } from './dataflow-graph.ts';
 import { templateIssues } from './dataflow-templates.ts';
+import { MAX_TASKS_PER_SUBMIT, PipelineTaskData, ResourceName } from './pipelines.ts';
+import { TaskState } from './task-state.ts';
 
 const CommandLine = z
   .string()
@@ -85,7 +87,22 @@ export const EchoStage = z.strictObject({
   payload: Payload.optional(),
   ...StageFields,
 });
-export const Stage = z.discriminatedUnion('kind', [CommandStage, EchoStage]);
+/**
+ * A dataflow stage whose instances are tasks of one of the tenant's pipelines, at the version
+ * that was latest at submit. `data` gives the pipeline's `{{variables}}`: one object for every
+ * instance, or a list of objects, one instance each. A value may hold `{{stage}}` or
+ * `{{stage.N}}` of a stage it depends on; the task's result is its result step's stdout.
+ */
+export const PipelineStage = z.strictObject({
+  kind: z.literal('pipeline'),
+  application: ResourceName,
+  pipeline: ResourceName,
+  data: z
+    .union([PipelineTaskData, z.array(PipelineTaskData).min(1).max(MAX_TASKS_PER_SUBMIT)])
+    .optional(),
+  ...StageFields,
+});
+export const Stage = z.discriminatedUnion('kind', [CommandStage, EchoStage, PipelineStage]);
 export type Stage = z.infer<typeof Stage>;
 
 export const DataflowJobRequest = z
@@ -125,15 +142,6 @@ export const taskCost = (kind: string): number => (kind === 'echo' ? 0 : 1);
 /** Whether a job (or task) in this state has ended: nothing about it changes any more. */
 export const isEndState = (state: string): boolean =>
   state === 'succeeded' || state === 'failed' || state === 'cancelled';
-export const TaskState = z.enum([
-  'queued',
-  'assigned',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-]);
-export type TaskState = z.infer<typeof TaskState>;
 
 export const TaskView = z.object({
   id: z.string(),

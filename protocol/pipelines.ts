@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
-import { TaskState } from './jobs.ts';
+import { TaskState } from './task-state.ts';
 import { isBuiltinVariable, stepIssues, stepName } from './pipeline-steps.ts';
 import { VARIABLE_NAME } from './template.ts';
 

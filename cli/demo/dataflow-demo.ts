@@ -11,6 +11,7 @@ import { examplesDir, repoRoot } from '../local/repo.ts';
 import { readJobFile } from '../job-file/job-file.ts';
 import { localStackSettings, say } from '../commands/local-defaults.ts';
 import { stopOnSignal, stopStack } from './demo-stop.ts';
+import { stageInstances } from '../../protocol/index.ts';
 import { watchSeedJob } from './dataflow-watch.ts';
 import { seedReport } from './dataflow-report.ts';
 
@@ -33,7 +34,7 @@ export async function dataflowDemo(args: string[]): Promise<number> {
   });
   try {
     const job = await stack.client.submitJob(request);
-    const instances = request.stages.map((s) => `${s.name} ×${s.parallelism ?? 1}`).join(', ');
+    const instances = request.stages.map((s) => `${s.name} ×${stageInstances(s)}`).join(', ');
     say(`\njob ${job.id}: ${relative(repoRoot, SEED_JOB)} (${instances})`);
     const done = await watchSeedJob(stack, job, { killAfterMs: 2000, timeoutMs: 110_000, say });
     const seconds = (Date.parse(done.finishedAt ?? '') - Date.parse(done.createdAt)) / 1000;

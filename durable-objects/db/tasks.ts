@@ -83,7 +83,7 @@ export function findOwnedTask(sql: Sql, id: string, owner: string | null): TaskR
   );
 }
 
-/** A task of a tenant's pipeline. */
+/** A task of a tenant's pipeline job (a dataflow job's pipeline stages are that job's tasks). */
 export function findPipelineTask(
   sql: Sql,
   id: string,
@@ -92,7 +92,8 @@ export function findPipelineTask(
 ): TaskRow | null {
   return sql.row(
     TaskRow,
-    `SELECT * FROM tasks WHERE id = ? AND tenant_id = ? AND pipeline_id = ? AND ${notRemoved('tasks.job_id')}`,
+    `SELECT * FROM tasks WHERE id = ? AND tenant_id = ? AND pipeline_id = ? AND stage IS NULL
+       AND ${notRemoved('tasks.job_id')}`,
     id,
     tenantId,
     pipelineId,

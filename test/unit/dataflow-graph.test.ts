@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DataflowJobRequest,
   graphIssues,
+  stageInstances,
   stageOrder,
   streamGroups,
   type StageShape,
@@ -78,6 +79,22 @@ describe('graphIssues', () => {
         { name: 'b', parallelism: 60_000 },
       ])[0],
     ).toContain('at most 100000 tasks');
+  });
+
+  it("counts a data list's items as instances, and refuses a parallelism that differs", () => {
+    expect(stageInstances({ name: 'p', data: [{}, {}, {}] })).toBe(3);
+    expect(stageInstances({ name: 'p', data: {} })).toBe(1);
+    expect(stageInstances({ name: 'p', parallelism: 4, data: {} })).toBe(4);
+    expect(messages([{ name: 'p', parallelism: 3, data: [{}, {}, {}] }])).toEqual([]);
+    expect(messages([{ name: 'p', parallelism: 2, data: [{}, {}, {}] }])).toEqual([
+      'stage "p" has parallelism 2 but 3 data items, one per instance: leave parallelism out, or make them equal',
+    ]);
+    expect(
+      messages([
+        { name: 'a', parallelism: 99_999 },
+        { name: 'p', data: [{}, {}] },
+      ])[0],
+    ).toContain('100001 instances');
   });
 
   it('checks a chain of a thousand stages without overflowing the stack', () => {

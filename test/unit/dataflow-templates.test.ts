@@ -1,6 +1,6 @@
 /** Upstream results as template values in a stage's argv: checked at submit, rendered per word. */
 import { describe, expect, it } from 'vitest';
-import { renderArgv, templateIssues } from '../../protocol/index.ts';
+import { renderArgv, renderTemplates, templateIssues } from '../../protocol/index.ts';
 
 describe('templateIssues', () => {
   it('accepts templates of upstreams in argv words after the program', () => {
@@ -26,6 +26,24 @@ describe('templateIssues', () => {
     ]);
   });
 
+  it("checks a pipeline stage's data values: one object or a list", () => {
+    const issues = templateIssues([
+      { name: 'a' },
+      { name: 'p', dependsOn: ['a'], data: { ok: '{{a.0}}', bad: 'x{{b}}' } },
+      { name: 'q', dependsOn: ['a'], data: [{ ok: '{{a}}' }, { n: 3, bad: '{{q}}' }] },
+    ]);
+    expect(issues).toEqual([
+      {
+        path: ['stages', 1, 'data', 'bad'],
+        message: 'stage "p": {{b}} names no stage it depends on',
+      },
+      {
+        path: ['stages', 2, 'data', 1, 'bad'],
+        message: 'stage "q": {{q}} names no stage it depends on',
+      },
+    ]);
+  });
+
   it('leaves braces in a shell line alone when they name no upstream', () => {
     expect(templateIssues([{ name: 'a', command: "awk '{{x}}'" }])).toEqual([]);
   });
@@ -44,6 +62,10 @@ describe('renderArgv', () => {
       'echo',
       '$(rm -rf /); `x` && y',
     ]);
+  });
+
+  it('renders a data value the way it renders a word', () => {
+    expect(renderTemplates('{{a.0}}|{{a}}|{{other}}', inputs)).toBe('one|one\n\nthree|{{other}}');
   });
 
   it('never renders the program word', () => {
