@@ -81,7 +81,15 @@ export function thrift(fields: Field[]): Uint8Array {
 }
 
 export const PAGE = { DATA: 0, DICTIONARY: 2 } as const;
-export const CODEC = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, BROTLI: 4, ZSTD: 6 } as const;
+export const CODEC = {
+  UNCOMPRESSED: 0,
+  SNAPPY: 1,
+  GZIP: 2,
+  BROTLI: 4,
+  LZ4: 5,
+  ZSTD: 6,
+  LZ4_RAW: 7,
+} as const;
 
 export interface HostilePage {
   type: number;
@@ -127,12 +135,14 @@ export function page(p: HostilePage): Uint8Array {
 
 /**
  * A file of one required INT64 column `x` in one row group that says it has `rows` rows, its
- * column chunk the given pages.
+ * column chunk the given pages, its metadata listing `encodings` (default PLAIN and
+ * RLE_DICTIONARY; one the JavaScript reader does not decode sends the file to parquet-wasm).
  */
 export function hostileParquet(options: {
   rows: number;
   codec: number;
   pages: Uint8Array[];
+  encodings?: number[];
 }): Uint8Array {
   const chunk = Buffer.concat(options.pages);
   const start = 4;
@@ -171,7 +181,7 @@ export function hostileParquet(options: {
                       {
                         struct: [
                           [1, { i32: 2 }],
-                          [2, { i32s: [0, 8] }],
+                          [2, { i32s: options.encodings ?? [0, 8] }],
                           [3, { bins: ['x'] }],
                           [4, { i32: options.codec }],
                           [5, { i64: options.rows }],
@@ -205,6 +215,17 @@ export function gzipBomb(bytes: number): Uint8Array {
   const member = Math.min(bytes, 16 * 1024 * 1024);
   const one = gzipSync(Buffer.alloc(member), { level: 9 });
   return Buffer.concat(Array.from({ length: Math.ceil(bytes / member) }, () => one));
+}
+
+/**
+ * A raw LZ4 block of one literal byte and then a match repeating it, `bytes` long in all: one
+ * byte of block per 255 of output.
+ */
+export function lz4Bomb(bytes: number): Uint8Array {
+  // A literal, a match of 4 + 15 + `extra` bytes, and the literal a block ends with.
+  const extra = bytes - 2 - 4 - 15;
+  const lengths = [...Array<number>(Math.floor(extra / 255)).fill(255), extra % 255];
+  return Uint8Array.from([0x1f, 0, 1, 0, ...lengths, 0x10, 0]);
 }
 
 /** A Snappy block that says it holds `length` bytes, with one literal byte after that. */

@@ -1,8 +1,9 @@
 /**
  * Hostile Parquet files, built by hand: a footer that declares 2^27 rows over a page of one value,
- * a gzip page that inflates 32,768 times past its header, Snappy blocks that claim gigabytes. Each
- * is refused with the reader's error naming the column and what is wrong, having allocated a small
- * fraction of what it declares; and a thread's grown scratch is given back after its task.
+ * gzip, Brotli, zstd and LZ4 pages that inflate far past their header, Snappy blocks that claim
+ * gigabytes. Each is refused with the reader's error naming the column and what is wrong, having
+ * allocated a small fraction of what it declares; and a thread's grown scratch is given back after
+ * its task.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import {
   ReaderError,
   releaseReaderScratch,
 } from '../../worker-agent/aggregate/readers/index.ts';
-import { decompress } from '../../worker-agent/aggregate/readers/parquet/codecs.ts';
+import { codecSupported, decompress } from '../../worker-agent/aggregate/readers/parquet/codecs.ts';
 import { Codec } from '../../worker-agent/aggregate/readers/parquet/format.ts';
 import {
   kernel,
@@ -24,12 +25,13 @@ import {
   CsvTokenizer,
   MAX_RECORD_CHARS,
 } from '../../worker-agent/aggregate/readers/csv-tokenizer.ts';
-import { zstdBound } from '../../worker-agent/aggregate/readers/parquet/output-bound.ts';
+import { zstdBound } from '../../worker-agent/aggregate/readers/parquet/zstd-frames.ts';
 import {
   brotliBomb,
   CODEC,
   gzipBomb,
   hostileParquet,
+  lz4Bomb,
   page,
   PAGE,
   snappyClaiming,
@@ -163,6 +165,32 @@ describe('hostile Parquet files', { timeout: 60_000 }, () => {
     expect(grewBy).toBeLessThan(64 * MiB);
   });
 
+  const tooLong = 'column x: a page decompresses to more than the 8 bytes its header says';
+  it.each([
+    ['a Brotli page inflating to 64 MiB', CODEC.BROTLI, brotliBomb(64 * MiB), tooLong],
+    [
+      'a zstd page of RLE blocks regenerating 1 GiB',
+      CODEC.ZSTD,
+      zstdBomb(1024 * MiB),
+      'column x: corrupt zstd data, or more than the 8 bytes its page header says',
+    ],
+    ['an LZ4_RAW block of one 64 MiB match', CODEC.LZ4_RAW, lz4Bomb(64 * MiB), tooLong],
+    ['an LZ4 block of one 64 MiB match', CODEC.LZ4, lz4Bomb(64 * MiB), tooLong],
+  ])(
+    'refuses %s, having decoded no more than its header says',
+    async (_name, codec, body, says) => {
+      expect(codecSupported(codec)).toBe(true);
+      const file = hostileParquet({
+        rows: 1,
+        codec,
+        pages: [page({ type: PAGE.DATA, size: 8, body, values: 1 })],
+      });
+      const { error, grewBy } = await readHostile(file);
+      expect(error.message).toContain(says);
+      expect(grewBy).toBeLessThan(16 * MiB);
+    },
+  );
+
   it("refuses a page header that declares more than the reader's page limit", async () => {
     const file = hostileParquet({
       rows: 1,
@@ -195,6 +223,9 @@ describe('hostile Parquet files', { timeout: 60_000 }, () => {
   });
 });
 
+/** Listed in a file's footer, DELTA_BINARY_PACKED sends it to parquet-wasm. */
+const TO_WASM = [0, 5];
+
 describe('files left to parquet-wasm', { timeout: 60_000 }, () => {
   it.each([
     ['a Brotli page inflating to 64 MiB', CODEC.BROTLI, brotliBomb(64 * MiB)],
@@ -204,6 +235,7 @@ describe('files left to parquet-wasm', { timeout: 60_000 }, () => {
       rows: 1,
       codec,
       pages: [page({ type: PAGE.DATA, size: 8, body, values: 1 })],
+      encodings: TO_WASM,
     });
     const { error, grewBy } = await readHostile(file);
     expect(error.message).toContain(
@@ -217,8 +249,10 @@ describe('files left to parquet-wasm', { timeout: 60_000 }, () => {
       rows: 2 ** 27,
       codec: CODEC.BROTLI,
       pages: [page({ type: PAGE.DATA, size: 8, body: brotliBomb(8), values: 1 })],
+      encodings: TO_WASM,
     });
     const { error } = await readHostile(file);
+    expect(error.message).toContain('row group 0 is corrupt');
     expect(error.message).toContain(
       "column x: its pages hold 1 values for the row group's 134217728 rows",
     );

@@ -1,22 +1,28 @@
-/** Page decompression for the codecs the reader handles (others are left to parquet-wasm). */
+/**
+ * Page decompression for every codec but LZO (whose files are left to parquet-wasm): Snappy and
+ * LZ4 here, gzip and Brotli in node:zlib, zstd in zstddec (WebAssembly).
+ */
 import zlib from 'node:zlib';
 import { ParquetFormatError } from './errors.ts';
 import { Codec } from './format.ts';
 import { MAX_PAGE_BYTES, mib, SNAPPY_MAX_RATIO } from './limits.ts';
+import { lz4Hadoop, lz4Raw } from './lz4.ts';
 import { SNAPPY_SLACK, snappyDecompress, snappyLength } from './snappy.ts';
 import { wasmSnappy } from './snappy-wasm.ts';
+import { zstdDecompress, zstdReady } from './zstd.ts';
 
-type Inflate = (input: Uint8Array, options?: zlib.ZlibOptions) => Uint8Array;
-/** Node ≥ 22.15 has zstd in zlib; older Nodes leave ZSTD files to parquet-wasm. */
-const zstd = (zlib as unknown as { zstdDecompressSync?: Inflate }).zstdDecompressSync;
+/** The codecs decoded here, zstd apart (it needs WebAssembly). */
+const DECODED: ReadonlySet<number> = new Set([
+  Codec.UNCOMPRESSED,
+  Codec.SNAPPY,
+  Codec.GZIP,
+  Codec.BROTLI,
+  Codec.LZ4,
+  Codec.LZ4_RAW,
+]);
 
 export function codecSupported(codec: number): boolean {
-  return (
-    codec === Codec.UNCOMPRESSED ||
-    codec === Codec.SNAPPY ||
-    codec === Codec.GZIP ||
-    (codec === Codec.ZSTD && zstd !== undefined)
-  );
+  return DECODED.has(codec) || (codec === Codec.ZSTD && zstdReady);
 }
 
 /**
@@ -61,10 +67,11 @@ export function checkPageSize(codec: number, input: Uint8Array, size: number): v
 
 /**
  * `input` decompressed to exactly `size` bytes (itself checked first): no codec writes more than
- * that (gzip and zstd stop at `maxOutputLength`), so a page that inflates further (a 522 KB gzip
- * page to ~1 GiB) costs at most `size` bytes before it is refused. Snappy's output is valid until
- * the next page's: WebAssembly's memory, or `buffer` where snappy.ts decodes it (without
- * WebAssembly, or to say what is wrong with a page the WebAssembly decoder refused).
+ * that (gzip and Brotli stop at `maxOutputLength`, zstd and LZ4 decode into `size` bytes), so a
+ * page that inflates further (a 522 KB gzip page to ~1 GiB) costs at most `size` bytes before it
+ * is refused. Snappy's and LZ4's output is valid until the next page's: WebAssembly's memory, or
+ * `buffer` where snappy.ts (without WebAssembly, or to say what is wrong with a page the
+ * WebAssembly decoder refused) and lz4.ts decode it.
  */
 export function decompress(
   codec: number,
@@ -81,8 +88,12 @@ export function decompress(
     else if (codec === Codec.SNAPPY)
       return wasmSnappy(input, size) ?? snappyDecompress(input, size, buffer?.take(size));
     else if (codec === Codec.GZIP) output = zlib.unzipSync(input, limit);
-    else if (codec === Codec.ZSTD && zstd) output = zstd(input, limit);
-    else throw new ParquetFormatError(`codec ${codec} is not supported`);
+    else if (codec === Codec.BROTLI) output = zlib.brotliDecompressSync(input, limit);
+    else if (codec === Codec.ZSTD && zstdReady) output = zstdDecompress(input, size);
+    else if (codec === Codec.LZ4 || codec === Codec.LZ4_RAW) {
+      const room = (buffer?.take(size) ?? new Uint8Array(size)).subarray(0, size);
+      output = room.subarray(0, (codec === Codec.LZ4 ? lz4Hadoop : lz4Raw)(input, room));
+    } else throw new ParquetFormatError(`codec ${codec} is not supported`);
   } catch (error) {
     if (error instanceof ParquetFormatError) throw error;
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {

@@ -44,7 +44,17 @@ export const Encoding = {
   RLE_DICTIONARY: 8,
 } as const;
 
-export const Codec = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, ZSTD: 6 } as const;
+export const Codec = {
+  UNCOMPRESSED: 0,
+  SNAPPY: 1,
+  GZIP: 2,
+  LZO: 3,
+  BROTLI: 4,
+  /** Deprecated: Hadoop's LZ4 framing, or from some writers one raw LZ4 block. */
+  LZ4: 5,
+  ZSTD: 6,
+  LZ4_RAW: 7,
+} as const;
 
 export const PageType = {
   DATA_PAGE: 0,
