@@ -103,14 +103,19 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
         ? null
         : pipeline(job.spec, parseJsonColumn(PipelineTaskPart, task.spec, 'tasks.spec').data);
     if (job.kind === 'simple') return { ...job.task };
-    if (job.kind === 'dataflow') return stage(task.jobId, job.flow, task.spec);
+    const validMs = task.deadlineAt ? task.deadlineAt - now + URL_GRACE_MS : URL_TTL_NO_DEADLINE_MS;
+    const signedAt = new Date(now);
+    const signed = (id: string) => signedStore(store(id), validMs / 1000, signedAt);
+    if (job.kind === 'dataflow')
+      return stage(task.jobId, job.flow, task.spec, (id, key) => {
+        const found = signed(id);
+        return found ? { store: found.view, url: found.url('GET', key) } : null;
+      });
     const { spec } = job;
     const part =
       task.spec === null ? null : parseJsonColumn(AggregateTaskPart, task.spec, 'tasks.spec');
-    const validMs = task.deadlineAt ? task.deadlineAt - now + URL_GRACE_MS : URL_TTL_NO_DEADLINE_MS;
-    const signedAt = new Date(now);
-    const source = signedStore(store(spec.source.store), validMs / 1000, signedAt);
-    const output = signedStore(store(spec.output.store), validMs / 1000, signedAt);
+    const source = signed(spec.source.store);
+    const output = signed(spec.output.store);
     if (!part || !source || !output) return null;
     const base = spec.output.base;
     switch (part.step) {

@@ -4,6 +4,7 @@ import type { SchedulerConfig } from './config.ts';
 import type { AgentSockets } from './sockets.ts';
 import { jobKey, taskKey, type Watchers } from './watchers.ts';
 import type { Effects } from './effects.ts';
+import type { StageHold } from './db/dataflow-stage-jobs.ts';
 import type { FairClock } from './fair-share.ts';
 import type { ResultCache } from './result-cache.ts';
 import { inlineTable } from './aggregate-inline.ts';
@@ -23,6 +24,8 @@ export interface Core {
   now(): number;
   /** Makes sure the alarm runs at `at` or earlier. */
   wake(at: number): void;
+  /** Launches the jobs of dataflow stages that run one (stage-job-launch.ts), in the background. */
+  launchStageJobs(holds: readonly StageHold[]): void;
 }
 
 /** Applies the effects of a committed transaction: notify watchers, send frames, place work. */
@@ -37,6 +40,7 @@ export function commit(core: Core, effects: Effects): void {
   if (effects.endedJobs.length > 0) core.wake(core.now() + core.config.capCheckMs);
   for (const { key, inline } of effects.results)
     core.results.set(key, () => inlineTable(inline), inline.length);
+  if (effects.stageJobs.length > 0) core.launchStageJobs(effects.stageJobs);
   if (!effects.dispatch) return;
   // Stream groups first, each placed whole; then the queue. Assignments no frame could carry
   // fail at once: their effects (ended tasks, jobs) follow.

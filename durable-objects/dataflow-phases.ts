@@ -21,6 +21,7 @@ import { cancelJobTasks } from './task-lifecycle.ts';
 import { stepDataflow, type StageMove } from './dataflow-plan.ts';
 import { insertGang } from './db/dataflow-gangs.ts';
 import { GANG_HOLD } from './gang-placement.ts';
+import { STAGE_JOB_HOLD } from './db/dataflow-stage-jobs.ts';
 import type { PlannedTask } from './job-plan.ts';
 import {
   type DataflowJobSpec,
@@ -117,6 +118,17 @@ function startStage(
   const gang = (graph.members[s]?.length ?? 1) > 1 ? group : null;
   if (gang !== null) insertGang(sql, jobId, gang);
   const stage = spec.stages[s]!;
+  if (stage.kind === 'aggregate') {
+    // One task that no agent runs holds the stage while its own aggregate job runs.
+    const hold = {
+      pinnedWorkerId: STAGE_JOB_HOLD,
+      stage: s,
+      spec: stageTasks(s, stage.name, 1)[0]!.spec,
+    };
+    insertTasks(sql, jobId, 'aggregate', [hold], now);
+    effects.stageJobs.push({ job_id: jobId, stage: s });
+    return true;
+  }
   const ref = spec.pipelines?.[s];
   // A pipeline stage's tasks go where its pipeline's do: to agents with its executors.
   const pipeline = ref ? { pipeline: { id: ref.pipelineId, requires: ref.requires } } : {};

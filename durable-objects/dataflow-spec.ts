@@ -15,6 +15,7 @@ import {
   stageOrder,
   streamGroups,
   type DataflowJobRequest,
+  type StageInstance,
   type StreamPlan,
   type TaskSpec,
 } from '../protocol/index.ts';
@@ -23,6 +24,7 @@ import { stageResults } from './db/dataflow-stages.ts';
 import type { DataflowShape } from './dataflow-plan.ts';
 import { PipelineJobSpec } from './pipeline-task-view.ts';
 import type { PipelineTaskBuilder } from './pipeline-assignment.ts';
+import { StageJobResult } from './stage-job-result.ts';
 
 /** A pipeline stage's pipeline, resolved at submit: its version, and the executors it needs. */
 export const StagePipeline = PipelineJobSpec.extend({ requires: z.array(z.string()) });
@@ -93,13 +95,36 @@ export function stageInputs(
 ): StageInputs {
   const upstreams = graph.dependsOn[s] ?? [];
   const inputs: StageInputs = {};
-  if (spec.stages[s]?.kind === 'echo' || upstreams.length === 0) return inputs;
+  const kind = spec.stages[s]?.kind;
+  if ((kind !== 'command' && kind !== 'pipeline') || upstreams.length === 0) return inputs;
   for (const u of upstreams) inputs[spec.stages[u]!.name] = [];
   for (const { stage, result } of stageResults(sql, jobId, upstreams)) {
     const upstream = spec.stages[stage]!;
     inputs[upstream.name]!.push(resultText(result, upstream.kind));
   }
   return inputs;
+}
+
+/** Where a stage's aggregate upstreams' Arrow results are, by upstream name. */
+export function stageFiles(
+  sql: Sql,
+  jobId: string,
+  { spec, graph }: { spec: DataflowJobSpec; graph: StageGraph },
+  s: number,
+): StageFile[] {
+  const upstreams = (graph.dependsOn[s] ?? []).filter((u) => spec.stages[u]?.kind === 'aggregate');
+  if (spec.stages[s]?.kind !== 'command' || upstreams.length === 0) return [];
+  return stageResults(sql, jobId, upstreams).flatMap(({ stage, result }) => {
+    const found = result === null ? null : StageJobResult.parse(JSON.parse(result));
+    if (!found?.store || !found.key) return [];
+    return [{ stage: spec.stages[stage]!.name, store: found.store, key: found.key }];
+  });
+}
+
+export interface StageFile {
+  stage: string;
+  store: string;
+  key: string;
 }
 
 /** Why a stage cannot receive these inputs (they do not fit an assignment), or null. */
@@ -132,9 +157,11 @@ export function stageTaskSpec(
   inputs: StageInputs,
   stream: StreamPlan | null,
   pipeline: PipelineTaskBuilder,
+  files: StageInstance['files'] = [],
 ): TaskSpec | null {
   const stage = spec.stages[part.stage];
-  if (!stage) return null;
+  // An aggregate stage's hold is never sent: its own job's tasks run instead.
+  if (!stage || stage.kind === 'aggregate') return null;
   if (stage.kind === 'echo') return { kind: 'echo', payload: stage.payload };
   if (stage.kind === 'pipeline') {
     const ref = spec.pipelines?.[part.stage];
@@ -152,6 +179,7 @@ export function stageTaskSpec(
       instance: part.instance,
       parallelism: stageInstances(stage),
       inputs,
+      ...(files && files.length > 0 ? { files } : {}),
     },
     ...(stream ? { stream } : {}),
   };

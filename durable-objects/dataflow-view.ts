@@ -11,6 +11,7 @@ import type { Sql } from './db/sql.ts';
 import type { JobRow } from './db/rows.ts';
 import { stageRows, stageTaskCounts } from './db/dataflow-stages.ts';
 import { dataflowOf } from './dataflow-cache.ts';
+import { stageJobsOf } from './db/dataflow-stage-jobs.ts';
 import { isoOrNull } from './views.ts';
 
 const NONE = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
@@ -20,6 +21,7 @@ export function stageViews(sql: Sql, job: JobRow): StageView[] {
   const rows = stageRows(sql, job.id);
   const counts = stageTaskCounts(sql, job.id);
   const gangs = new Map(gangsOfJob(sql, job.id).map((gang) => [gang.gang, gang]));
+  const launched = stageJobsOf(sql, job.id);
   return spec.stages.map((stage, s) => {
     const row = rows[s];
     const gang = gangs.get(graph.groups[s] ?? s);
@@ -35,6 +37,7 @@ export function stageViews(sql: Sql, job: JobRow): StageView[] {
       streamFrom: stage.streamFrom ?? [],
       waitingFor: row?.state === 'running' ? (gang?.waiting_for ?? null) : null,
       restarts: gang ? gang.epoch - 1 : 0,
+      job: launched.get(s) ?? null,
       startedAt: isoOrNull(row?.started_at ?? null),
       finishedAt: isoOrNull(row?.finished_at ?? null),
     };

@@ -2,6 +2,7 @@
 import type { JobState, ServerFrame, TaskRef, TaskState } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { connectionOf } from './db/workers.ts';
+import type { StageHold } from './db/dataflow-stage-jobs.ts';
 
 export interface Effects {
   endedTasks: { id: string; jobId: string; state: TaskState }[];
@@ -16,6 +17,8 @@ export interface Effects {
   wakeAt: number | null;
   /** Results of jobs that just succeeded, handed back inline, for the result cache. */
   results: { key: string; inline: string }[];
+  /** Dataflow stages that just started and run a job of their own, to launch once committed. */
+  stageJobs: StageHold[];
 }
 
 export function newEffects(): Effects {
@@ -27,6 +30,7 @@ export function newEffects(): Effects {
     dispatch: false,
     wakeAt: null,
     results: [],
+    stageJobs: [],
   };
 }
 

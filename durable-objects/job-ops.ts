@@ -26,7 +26,8 @@ import {
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import { draftDataflow } from './dataflow-submit.ts';
-import { resolveStagePipelines } from './dataflow-pipelines.ts';
+import { checkStageStores, resolveStagePipelines } from './dataflow-stage-refs.ts';
+import { recordStageJob } from './db/dataflow-stage-jobs.ts';
 import { startDataflow } from './dataflow-phases.ts';
 import { dataflowOf } from './dataflow-cache.ts';
 import { checkSpecSize } from './spec-size.ts';
@@ -67,6 +68,7 @@ export async function submitJob(
   owner: string | null,
 ): Promise<JobView> {
   checkJob(core.sql, owner, request);
+  if (request.kind === 'dataflow') checkStageStores(core, request);
   const id = timeOrderedId(core.now());
   const { draft, error } =
     request.kind === 'aggregate'
@@ -102,6 +104,7 @@ export async function launchJob(
     if (owner !== null) admitTenant(core.sql, core.config, owner, adding);
     admit(core, adding);
     insertJob(core.sql, draft, now, owner);
+    if (draft.parent) recordStageJob(core.sql, draft.parent, draft.id);
     insertTasks(core.sql, draft.id, draft.taskKind ?? draft.kind, draft.tasks, now);
     if (draft.stages) startDataflow(core.sql, effects, draft.id, draft.stages, now);
     recordRetention(core.sql, draft.id, draft.policy.retentionMs);

@@ -41,6 +41,8 @@ export interface JobDraft {
   stages?: number;
   /** Tasks to count against the queue's bound when they are not `tasks` (a dataflow's first). */
   admitting?: number;
+  /** The dataflow stage that launched this job (an aggregate stage's), which ends as it ends. */
+  parent?: { job_id: string; stage: number };
 }
 
 export interface CandidateWorker {

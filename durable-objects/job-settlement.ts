@@ -13,6 +13,8 @@ import { advanceAggregate } from './aggregate-phases.ts';
 import { advanceDataflow } from './dataflow-phases.ts';
 import { scheduleCleanup } from './aggregate-cleanup.ts';
 import { forgetInlineOutputs, inlineResult } from './aggregate-inline.ts';
+import { stageOfChild, type StageHold } from './db/dataflow-stage-jobs.ts';
+import { cancelOrphanedStageJobs, endStageHold, holdEndOf, type EndedJob } from './stage-jobs.ts';
 
 /** Ends a job that cannot run at all (its inputs could not be listed, say) with a clear error. */
 export function failJob(
@@ -22,8 +24,26 @@ export function failJob(
   error: string,
   now: number,
 ): void {
-  endJob(sql, jobId, 'failed', error, now);
-  effects.endedJobs.push({ id: jobId, state: 'failed' });
+  finishJob(sql, effects, { id: jobId, state: 'failed', error }, now);
+}
+
+/** Ends a job; a job a dataflow stage launched ends that stage's hold, which settles its job. */
+function finishJob(sql: Sql, effects: Effects, job: EndedJob, now: number): void {
+  endJob(sql, job.id, job.state, job.error, now);
+  effects.endedJobs.push({ id: job.id, state: job.state });
+  const hold = stageOfChild(sql, job.id);
+  if (hold) endStageHold(sql, effects, hold, holdEndOf(sql, job), now, settleJob);
+}
+
+/** Fails a stage's hold whose job could not be launched, and settles the stage's job. */
+export function failStageHold(
+  sql: Sql,
+  effects: Effects,
+  hold: StageHold,
+  error: string,
+  now: number,
+): void {
+  endStageHold(sql, effects, hold, { state: 'failed', result: null, error }, now, settleJob);
 }
 
 /** Counts ended tasks into their jobs and settles every job whose tasks have all ended. */
@@ -47,10 +67,8 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
   if (!row || isEndState(row.state)) return;
   if (row.kind === 'dataflow') {
     const end = advanceDataflow(sql, effects, row, now);
-    if (end) {
-      endJob(sql, jobId, end.state, end.error, now);
-      effects.endedJobs.push({ id: jobId, state: end.state });
-    }
+    cancelOrphanedStageJobs(sql, effects, jobId, now, settleJob);
+    if (end) finishJob(sql, effects, { id: jobId, ...end }, now);
     return;
   }
   if (row.kind === 'aggregate') {
@@ -66,8 +84,7 @@ function settleJob(sql: Sql, effects: Effects, jobId: string, now: number): void
   });
   if (!state) return;
   const error = state === 'failed' ? (firstFailure(sql, jobId) ?? 'a task failed') : null;
-  endJob(sql, jobId, state, error, now);
-  effects.endedJobs.push({ id: jobId, state });
+  finishJob(sql, effects, { id: jobId, state, error }, now);
   if (row.kind === 'aggregate') {
     const held = state === 'succeeded' ? inlineResult(sql, row) : null;
     if (held) effects.results.push(held);

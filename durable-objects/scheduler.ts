@@ -34,6 +34,8 @@ import { readConfig, type SchedulerEnv } from './config.ts';
 import { AgentSockets, type AgentAuth } from './sockets.ts';
 import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';
+import { launchStageJobs } from './stage-job-launch.ts';
+import { unlaunchedHolds } from './db/dataflow-stage-jobs.ts';
 import { outcome } from './failure.ts';
 import { newFairClock } from './fair-share.ts';
 import { hashToken } from '../protocol/index.ts';
@@ -112,7 +114,10 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
       results: new ResultCache(),
       now: () => Date.now(),
       wake: (at) => this.wake(at),
+      launchStageJobs: (holds) => launchStageJobs(this.core, holds),
     };
+    // Stages that started a job's launch when this object last stopped launch it now.
+    launchStageJobs(this.core, unlaunchedHolds(sql));
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     // After a restart, agents that do not come back must still lose their tasks: keep the alarm set.
     void ctx.blockConcurrencyWhile(async () => {

@@ -39,12 +39,15 @@ export function checkJob(sql: Sql, owner: string | null, request: SubmitJobReque
       : [request.kind];
   for (const kind of kinds) refuse(deniedKind(permissions, kind));
   if (request.kind === 'aggregate') checkAggregateStores(sql, permissions, request);
+  if (request.kind === 'dataflow')
+    for (const stage of request.stages)
+      if (stage.kind === 'aggregate') checkAggregateStores(sql, permissions, stage);
 }
 
 function checkAggregateStores(
   sql: Sql,
   permissions: TenantPermissions,
-  request: AggregateJobRequest,
+  request: Pick<AggregateJobRequest, 'source' | 'output'>,
 ): void {
   const { source, output } = request;
   const reads = source.paths

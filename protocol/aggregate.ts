@@ -61,7 +61,11 @@ export type OrderBy = z.infer<typeof OrderBy>;
  * may only name them: checked at submit, not after every map has run.
  */
 function checkResultColumns(
-  job: { groupBy?: string[]; aggregates: AggregateExpr[]; orderBy?: OrderBy[] },
+  job: {
+    groupBy?: string[] | undefined;
+    aggregates: AggregateExpr[];
+    orderBy?: OrderBy[] | undefined;
+  },
   ctx: z.RefinementCtx,
 ): void {
   const names = new Set<string>();
@@ -84,38 +88,55 @@ function checkResultColumns(
       });
 }
 
+/** What an aggregation reads and computes: an aggregate job's fields, and an aggregate stage's. */
+export const AGGREGATE_FIELDS = {
+  source: z.strictObject({
+    store: z.string().min(1).max(64),
+    prefix: z.string().max(1024).optional(),
+    paths: z.array(z.string().min(1).max(1024)).min(1).max(10_000).optional(),
+    format: InputFormat,
+  }),
+  filter: z.array(Filter).max(64).optional(),
+  groupBy: z.array(ColumnName).max(16).optional(),
+  aggregates: z.array(AggregateExpr).min(1).max(64),
+  orderBy: z.array(OrderBy).max(16).optional(),
+  limit: z.number().int().min(1).max(1_000_000).optional(),
+  /** Reduce partitions (default: 1 without groupBy, else 2 per ready worker, at most 64). */
+  partitions: z.number().int().min(1).max(256).optional(),
+  output: z
+    .strictObject({ store: z.string().min(1).max(64), prefix: z.string().max(1024) })
+    .optional(),
+  /**
+   * Small partials and reduce outputs travel back through the Scheduler rather than the
+   * output store (default true); false writes every intermediate to the store.
+   */
+  inlineIntermediates: z.boolean().optional(),
+};
+
+/** Checks an aggregation's fields together: one kind of source, and its result's columns. */
+export function checkAggregation(
+  job: {
+    source: { prefix?: string | undefined; paths?: string[] | undefined };
+    groupBy?: string[] | undefined;
+    aggregates: AggregateExpr[];
+    orderBy?: OrderBy[] | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (job.source.prefix !== undefined && job.source.paths !== undefined)
+    ctx.addIssue({ code: 'custom', message: 'give source.prefix or source.paths, not both' });
+  checkResultColumns(job, ctx);
+}
+
 export const AggregateJobRequest = z
   .strictObject({
     kind: z.literal('aggregate'),
     name: z.string().min(1).max(200).optional(),
-    source: z.strictObject({
-      store: z.string().min(1).max(64),
-      prefix: z.string().max(1024).optional(),
-      paths: z.array(z.string().min(1).max(1024)).min(1).max(10_000).optional(),
-      format: InputFormat,
-    }),
-    filter: z.array(Filter).max(64).optional(),
-    groupBy: z.array(ColumnName).max(16).optional(),
-    aggregates: z.array(AggregateExpr).min(1).max(64),
-    orderBy: z.array(OrderBy).max(16).optional(),
-    limit: z.number().int().min(1).max(1_000_000).optional(),
-    /** Reduce partitions (default: 1 without groupBy, else 2 per ready worker, at most 64). */
-    partitions: z.number().int().min(1).max(256).optional(),
-    output: z
-      .strictObject({ store: z.string().min(1).max(64), prefix: z.string().max(1024) })
-      .optional(),
-    /**
-     * Small partials and reduce outputs travel back through the Scheduler rather than the
-     * output store (default true); false writes every intermediate to the store.
-     */
-    inlineIntermediates: z.boolean().optional(),
+    ...AGGREGATE_FIELDS,
     ...FaultPolicyFields,
     ...RetentionFields,
   })
-  .refine((job) => !(job.source.prefix !== undefined && job.source.paths !== undefined), {
-    message: 'give source.prefix or source.paths, not both',
-  })
-  .superRefine(checkResultColumns);
+  .superRefine(checkAggregation);
 export type AggregateJobRequest = z.infer<typeof AggregateJobRequest>;
 
 /** One input split: a whole object, or part `index` of `of` of a Parquet file's row groups. */

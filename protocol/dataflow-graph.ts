@@ -57,6 +57,11 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
         });
     });
     issues.push(...streamIssues(stages, index, s));
+    if (stage.kind === 'aggregate' && stageInstances(stage) !== 1)
+      issues.push({
+        path: ['stages', s, 'parallelism'],
+        message: `stage "${stage.name}" is an aggregate: it runs one aggregate job, whose own tasks spread over the agents; leave parallelism out`,
+      });
     if (Array.isArray(stage.data) && stageInstances(stage) !== stage.data.length)
       issues.push({
         path: ['stages', s, 'parallelism'],

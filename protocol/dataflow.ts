@@ -84,6 +84,8 @@ export const StageView = z.object({
   waitingFor: z.string().nullable(),
   /** The stream group's restarts so far (each runs every instance of the group again). */
   restarts: z.number().int(),
+  /** The job an aggregate stage launched, once it has; else null. */
+  job: z.string().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
 });

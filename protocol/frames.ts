@@ -13,7 +13,7 @@ import {
 } from './limits.ts';
 import { LogStream } from './logs.ts';
 import { BarrierName, MAX_STAGES, StageName } from './dataflow.ts';
-import { FinalTaskSpec, MapTaskSpec, ReduceTaskSpec } from './aggregate.ts';
+import { FinalTaskSpec, MapTaskSpec, ObjectUrl, ReduceTaskSpec, TaskStore } from './aggregate.ts';
 import { ExecutorName, MAX_EXECUTORS, PipelineTaskSpec, StepReport } from './pipelines.ts';
 import { AgentPublicKey, AgentSignature, Nonce } from './agent-identity.ts';
 
@@ -170,6 +170,18 @@ export const StageInstance = z.strictObject({
   parallelism: z.number().int().min(1),
   /** Each upstream stage's results, by instance; null: that instance left none. */
   inputs: z.record(StageName, z.array(z.string().nullable()).max(MAX_TASKS_PER_JOB)),
+  /** Aggregate upstreams' Arrow results, each read from its URL into the stage's input folder. */
+  files: z
+    .array(
+      z.strictObject({
+        stage: StageName,
+        store: TaskStore,
+        key: z.string().min(1).max(2048),
+        url: ObjectUrl,
+      }),
+    )
+    .max(MAX_STAGES)
+    .optional(),
 });
 export type StageInstance = z.infer<typeof StageInstance>;
 

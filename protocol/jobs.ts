@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { isContainedPath } from './paths.ts';
 import { MAX_PAGE_ROWS, MAX_TASKS_PER_JOB } from './limits.ts';
 import { Cursor } from './page-cursor.ts';
-import { AggregateJobRequest, AggregateProgress } from './aggregate.ts';
+import {
+  AGGREGATE_FIELDS,
+  AggregateJobRequest,
+  AggregateProgress,
+  checkAggregation,
+} from './aggregate.ts';
 import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
 import { MAX_STAGES, StageFields, StageName, StageView } from './dataflow.ts';
@@ -102,7 +107,20 @@ export const PipelineStage = z.strictObject({
     .optional(),
   ...StageFields,
 });
-export const Stage = z.discriminatedUnion('kind', [CommandStage, EchoStage, PipelineStage]);
+/**
+ * A dataflow stage that runs one aggregate job (its fields are an aggregate job's) once the
+ * stages it depends on have ended. Its result is the aggregation's Arrow IPC table: a command
+ * stage that depends on it finds it at `$TM_INPUTS/<stage>/result.arrow`.
+ */
+export const AggregateStage = z
+  .strictObject({ kind: z.literal('aggregate'), ...AGGREGATE_FIELDS, ...StageFields })
+  .superRefine(checkAggregation);
+export const Stage = z.discriminatedUnion('kind', [
+  CommandStage,
+  EchoStage,
+  PipelineStage,
+  AggregateStage,
+]);
 export type Stage = z.infer<typeof Stage>;
 
 export const DataflowJobRequest = z

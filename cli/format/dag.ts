@@ -8,8 +8,8 @@
  *   3 ── join   waiting    0/1         <- left, right
  *
  * A stage's stream edges follow as `<~ a (stream)`, its stream group's restarts as
- * `restarted 1×`, and under it what a waiting stream group waits for (`… waiting: …`) and a
- * failed stage's error (`! …`).
+ * `restarted 1×`, and under it the job an aggregate stage runs (`→ job …`), what a waiting stream
+ * group waits for (`… waiting: …`) and a failed stage's error (`! …`).
  *
  * Past `compactAbove` stages (50), layers in a row whose stages share a state are one line, and
  * a layer of several states one line per state, so a wide fan-out or a long chain stays short.
@@ -33,7 +33,8 @@ export type DagStage = Pick<
   | 'restarts'
   | 'startedAt'
   | 'finishedAt'
->;
+> &
+  Partial<Pick<StageView, 'job'>>;
 
 export interface DagOptions {
   /** Line width; longer lines are cut with `…` (default: no limit). */
@@ -53,6 +54,7 @@ const restartsCell = (restarts: number) => (restarts > 0 ? `restarted ${restarts
 
 /** A stage's lines under its row: what it waits for, and why it failed (`name: ` in a group). */
 const stageNotes = (stage: DagStage, prefix = '') => [
+  ...(stage.job ? [`→ ${prefix}job ${stage.job}`] : []),
   ...(stage.waitingFor ? [`… ${prefix}waiting: ${oneLine(stage.waitingFor)}`] : []),
   ...(stage.error && stage.state !== 'succeeded' ? [`! ${prefix}${oneLine(stage.error)}`] : []),
 ];

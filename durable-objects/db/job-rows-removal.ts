@@ -23,5 +23,6 @@ export function deleteJobRow(sql: Sql, jobId: string): void {
   sql.run(`DELETE FROM dataflow_stages WHERE job_id = ?`, jobId);
   sql.run(`DELETE FROM dataflow_gangs WHERE job_id = ?`, jobId);
   sql.run(`DELETE FROM dataflow_barriers WHERE job_id = ?`, jobId);
+  sql.run(`DELETE FROM dataflow_stage_jobs WHERE job_id = ?`, jobId);
   sql.run(`DELETE FROM jobs WHERE id = ?`, jobId);
 }

@@ -285,6 +285,15 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   ALTER TABLE workers ADD COLUMN data_port INTEGER;
   `,
+  // Dataflow stages that run a job of their own (aggregate stages): the job each one launched.
+  `
+  CREATE TABLE dataflow_stage_jobs (
+    job_id TEXT NOT NULL,
+    stage INTEGER NOT NULL,
+    child_id TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (job_id, stage)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -97,6 +97,13 @@ describe('graphIssues', () => {
     ).toContain('100001 instances');
   });
 
+  it('refuses an aggregate stage more than one instance: it runs one job', () => {
+    expect(messages([{ name: 'agg', kind: 'aggregate' }])).toEqual([]);
+    expect(messages([{ name: 'agg', kind: 'aggregate', parallelism: 2 }])[0]).toContain(
+      '"agg" is an aggregate: it runs one aggregate job',
+    );
+  });
+
   it('checks a chain of a thousand stages without overflowing the stack', () => {
     const chain = Array.from({ length: 1000 }, (_, i) => ({
       name: `s${i}`,

@@ -65,7 +65,13 @@ async function runCommand(
     return failure('refused', 'this agent takes no stream tasks', { nonRetryable: true });
   const stage = task.spec.stage;
   if (!stage) return start(task, options, root, dir.dir, null);
-  const inputs = await writeInputs(stage);
+  let inputs: string;
+  try {
+    inputs = await writeInputs(stage);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return failure('internal', `cannot write the stage's inputs: ${why}`);
+  }
   try {
     return await start(task, options, root, dir.dir, { stage, inputs, tail: new StdoutTail() });
   } finally {

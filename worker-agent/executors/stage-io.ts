@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_STAGE_RESULT_BYTES, type StageInstance } from '../../protocol/index.ts';
 import { inputsRoot } from '../inputs-root.ts';
+import { createUrlStore } from '../storage/url-store.ts';
 
 /**
  * Longest upstream result set passed as a TM_INPUT_<stage> variable: Linux refuses to start a
@@ -13,20 +14,36 @@ import { inputsRoot } from '../inputs-root.ts';
  */
 export const MAX_INPUT_VARIABLE_BYTES = 32 * 1024;
 
+/** The file an aggregate upstream's Arrow result is read into, in its upstream's folder. */
+export const RESULT_FILE = 'result.arrow';
+
 /**
- * Writes `<dir>/<upstream>/<instance>` for each upstream result (an instance with none: no file)
- * into a new folder in the agent's own (inputs-root.ts: mode 0700), which a sandbox shows
- * read-only. Not in the task's own dir: a task could swap a folder there for a symlink while the
- * agent writes, and have the agent write elsewhere.
+ * Writes `<dir>/<upstream>/<instance>` for each upstream result (an instance with none: no file),
+ * and `<dir>/<upstream>/result.arrow` for each aggregate upstream (read from its URL), into a new
+ * folder in the agent's own (inputs-root.ts: mode 0700), which a sandbox shows read-only. Not in
+ * the task's own dir: a task could swap a folder there for a symlink while the agent writes, and
+ * have the agent write elsewhere. The folder is removed if a write fails.
  */
 export async function writeInputs(stage: StageInstance): Promise<string> {
   const dir = await mkdtemp(join(inputsRoot(), 'task-'));
-  for (const [upstream, results] of Object.entries(stage.inputs)) {
-    await mkdir(join(dir, upstream), { recursive: true });
-    for (const [instance, text] of results.entries())
-      if (text !== null) await writeFile(join(dir, upstream, String(instance)), text);
+  try {
+    for (const [upstream, results] of Object.entries(stage.inputs)) {
+      await mkdir(join(dir, upstream), { recursive: true });
+      for (const [instance, text] of results.entries())
+        if (text !== null) await writeFile(join(dir, upstream, String(instance)), text);
+    }
+    for (const file of stage.files ?? []) {
+      const store = createUrlStore(file.store, { get: new Map([[file.key, file.url]]) });
+      await mkdir(join(dir, file.stage), { recursive: true });
+      await store
+        .download(file.key, join(dir, file.stage, RESULT_FILE))
+        .finally(() => store.close());
+    }
+    return dir;
+  } catch (error) {
+    await removeInputs(dir);
+    throw error;
   }
-  return dir;
 }
 
 export const removeInputs = (dir: string): Promise<void> =>

@@ -14,13 +14,19 @@ from .models import Job
 __all__ = ["Dataflows", "StageSpec", "stage_spec"]
 
 #: A stage: ``{"name", "kind", "command"?, "path"?, "env"?, "timeout_seconds"?, "payload"?,
-#: "parallelism"?, "depends_on"?, "continue_on_failure"?}``, snake_case or the API's camelCase.
+#: "parallelism"?, "depends_on"?, "stream_from"?, "continue_on_failure"?}``, a pipeline stage's
+#: ``application``, ``pipeline`` and ``data``, or an aggregate stage's aggregate job fields
+#: (``source``, ``group_by``, ``aggregates`` …), snake_case or the API's camelCase.
 StageSpec = Mapping[str, Any]
 
 _STAGE_CAMEL = {
     "depends_on": "dependsOn",
     "continue_on_failure": "continueOnFailure",
     "timeout_seconds": "timeoutSeconds",
+    "stream_from": "streamFrom",
+    "group_by": "groupBy",
+    "order_by": "orderBy",
+    "inline_intermediates": "inlineIntermediates",
 }
 
 

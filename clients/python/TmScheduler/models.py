@@ -238,6 +238,8 @@ class Stage:
     """What its waiting stream group waits for (free slots for all its instances at once)."""
     restarts: int = 0
     """Times its stream group ran again from the start (an agent was lost)."""
+    job: Optional[str] = None
+    """The job an aggregate stage launched, once it has."""
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -262,6 +264,7 @@ class Stage:
             stream_from=list(data.get("streamFrom") or []),
             waiting_for=data.get("waitingFor"),
             restarts=int(data.get("restarts", 0)),
+            job=data.get("job"),
             raw=data,
         )
 

@@ -242,6 +242,19 @@ class SubmitDataflowTest(unittest.TestCase):
         self.assertIn("3 free slots at once", stage.waiting_for or "")
         self.assertEqual(tm.Stage.from_api({"name": "a", "state": "waiting"}).stream_from, [])
 
+    def test_an_aggregate_stage_camel_cases_its_fields_and_a_pipeline_keeps_its_data(self) -> None:
+        spec = stage_spec({"name": "t", "kind": "aggregate", "group_by": ["r"], "order_by": [{"column": "r"}],
+                           "source": {"store": "s", "format": "csv"}, "aggregates": [{"op": "count"}]})
+        self.assertEqual((spec["groupBy"], spec["orderBy"]), (["r"], [{"column": "r"}]))
+        data = stage_spec({"name": "p", "kind": "pipeline", "data": {"file_name": "x"}})["data"]
+        self.assertEqual(data, {"file_name": "x"})
+
+    def test_an_aggregate_stage_names_the_job_it_launched(self) -> None:
+        stage = tm.Stage.from_api({"name": "totals", "kind": "aggregate", "state": "running",
+                                   "job": "0193-child"})
+        self.assertEqual((stage.kind, stage.job), ("aggregate", "0193-child"))
+        self.assertIsNone(tm.Stage.from_api({"name": "a", "state": "waiting"}).job)
+
     def test_an_api_refusal_is_a_bad_request_with_its_message(self) -> None:
         self.api.refusal = 'stages: a cycle: a → b → a'
         with self.assertRaises(tm.BadRequest) as caught:

@@ -1,7 +1,8 @@
 /**
- * A dataflow job's pipeline stages, resolved at submit: each names one of the tenant's own
- * pipelines, runs the version that is latest now, and is refused (before anything is stored) when
- * the tenant may not run its steps or its data lacks a variable the commands use.
+ * What a dataflow job's stages name outside the job, checked at submit before anything is stored.
+ * A pipeline stage names one of the tenant's own pipelines and runs the version that is latest
+ * now; it is refused when the tenant may not run its steps or its data lacks a variable the
+ * commands use. An aggregate stage names registered stores.
  */
 import {
   dataStrings,
@@ -13,6 +14,7 @@ import type { Core } from './core.ts';
 import { badRequest, notFound } from './failure.ts';
 import { findVersion, specOf } from './db/pipelines.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
+import { findStore } from './db/object-stores.ts';
 import { checkPipelineSteps } from './tenant-access.ts';
 import type { StagePipeline } from './dataflow-spec.ts';
 
@@ -55,4 +57,18 @@ export function resolveStagePipelines(
     };
   });
   return resolved;
+}
+
+/** Refuses (400) an aggregate stage that names a store that is not registered. */
+export function checkStageStores(core: Core, request: DataflowJobRequest): void {
+  for (const stage of request.stages) {
+    if (stage.kind !== 'aggregate') continue;
+    const named: [string, string][] = [['source.store', stage.source.store]];
+    if (stage.output) named.push(['output.store', stage.output.store]);
+    for (const [field, store] of named)
+      if (!findStore(core.sql, store))
+        throw badRequest(
+          `stage "${stage.name}": unknown object store "${store}" in ${field}; register it with POST /v1/object-stores`,
+        );
+  }
 }
