@@ -6,17 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tableFromIPC, type RecordBatch } from 'apache-arrow';
-import type { InputSplit } from '../../../protocol/aggregate.ts';
+import { DataType, tableFromIPC, TimeUnit, type RecordBatch } from 'apache-arrow';
 import { errorMessage } from './errors.ts';
-import { ParquetFormatError } from './parquet/errors.ts';
+import { inColumn, ParquetFormatError, rowGroupFailure } from './parquet/errors.ts';
 import { MAX_DECODED_GROUP_BYTES, mib } from './parquet/limits.ts';
 import type { ParquetMetadata } from './parquet/metadata.ts';
 import { checkPageOutput } from './parquet/output-bound.ts';
 import { scanChunk } from './parquet/pages.ts';
 import { DecodeError, openParquetDecoder, type ParquetDecoder } from './parquet-decoder.ts';
 import { slices, type ReadContext } from './read-context.ts';
-import { rowGroupRange } from './row-group-range.ts';
 
 const MAGIC = 'PAR1';
 
@@ -68,22 +66,20 @@ async function checkPages(context: ReadContext, file: string, plan: FallbackPlan
         try {
           const { pageBytes } = scanChunk(bytes, chunk.codec, rows, {
             check: checkPageOutput,
-            exactRows: column.unsupported !== 'a nested column',
+            exactRows: !column.nested,
             entryBytes: 1,
           });
           decoded += rows * 10 + pageBytes;
         } catch (error) {
           if (!(error instanceof ParquetFormatError)) throw error;
-          throw context.fail(
-            'format',
-            `row group ${group} is corrupt: column ${column.name}: ${error.message}`,
-          );
+          const failure = inColumn(column.name, error) as ParquetFormatError;
+          throw context.fail('format', rowGroupFailure(group, failure));
         }
       }
       if (decoded > MAX_DECODED_GROUP_BYTES) {
         throw context.fail(
           'format',
-          `row group ${group}: its ${rows} rows would decode to ${mib(decoded)}, over the reader's limit of ${mib(MAX_DECODED_GROUP_BYTES)} a row group`,
+          `row group ${group} cannot be read: its ${rows} rows would decode to ${mib(decoded)}, over the reader's limit of ${mib(MAX_DECODED_GROUP_BYTES)} a row group`,
         );
       }
     }
@@ -93,14 +89,13 @@ async function checkPages(context: ReadContext, file: string, plan: FallbackPlan
 }
 
 /**
- * Row groups `split.part` selects (all without a part), read one at a time into batches of
- * `batchRows`; called once `parquetMetadata` has read the footer (`plan`), whose claims are checked
- * against the file's pages first.
+ * Row groups `plan.groups` of the leaves `plan.leaves` (the top-level `columns`), read one at a time
+ * into batches of `batchRows`; called once `parquetMetadata` has read the footer, whose claims are
+ * checked against the file's pages first, and each group's rows against the footer's count after.
  */
 export async function* readParquetWasm(
   context: ReadContext,
-  split: InputSplit,
-  columns: string[] | undefined,
+  columns: readonly string[],
   plan: FallbackPlan,
 ): AsyncGenerator<RecordBatch> {
   const file = join(context.tempDir, `tm-read-${randomUUID()}.parquet`);
@@ -118,14 +113,17 @@ export async function* readParquetWasm(
       decoder = await openParquetDecoder({ file }, context.signal);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      throw context.fail('format', `corrupt Parquet metadata: ${error.message}`);
+      // The footer parsed here: parquet-wasm's failure says nothing of the file's validity.
+      throw context.fail(
+        'format',
+        `column ${columns.join(', ')}: this footer is not supported by parquet-wasm (${error.message})`,
+      );
     }
     try {
-      const { start, end } = rowGroupRange(
-        decoder.groups.map((group) => group.bytes),
-        split.part,
-      );
-      for (let group = start; group < end; group++) {
+      if (decoder.groups.length !== plan.meta.groups.length) {
+        throw context.fail('format', 'parquet-wasm reads another number of row groups');
+      }
+      for (let group = plan.groups.start; group < plan.groups.end; group++) {
         context.signal?.throwIfAborted();
         let batches: RecordBatch[];
         try {
@@ -134,8 +132,13 @@ export async function* readParquetWasm(
           ).batches;
         } catch (error) {
           if (context.signal?.aborted) throw error;
-          throw context.fail('format', `row group ${group} is corrupt: ${errorMessage(error)}`);
+          throw context.fail(
+            'format',
+            `row group ${group}: parquet-wasm failed on column ${columns.join(', ')}: ${errorMessage(error)}`,
+          );
         }
+        const failure = checkGroup(plan, group, columns, batches);
+        if (failure) throw context.fail('format', failure);
         for (const batch of batches) yield* slices(batch, context.batchRows);
       }
     } finally {
@@ -144,4 +147,29 @@ export async function* readParquetWasm(
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/**
+ * Why parquet-wasm's reading of row group `group` cannot be trusted, or null: its rows must be
+ * the footer's count (a silent 0 rows read otherwise goes unseen), and no timestamp may have gone
+ * through nanoseconds unless the file's are (arrow-rs then wraps those outside 1677–2262).
+ */
+function checkGroup(
+  plan: FallbackPlan,
+  group: number,
+  columns: readonly string[],
+  batches: readonly RecordBatch[],
+): string | null {
+  const declared = plan.meta.groups[group]!.rows;
+  const rows = batches.reduce((sum, batch) => sum + batch.numRows, 0);
+  if (rows !== declared) {
+    return `row group ${group}: column ${columns.join(', ')}: parquet-wasm read ${rows} rows of the footer's ${declared}, so this file is not supported by it`;
+  }
+  for (const field of batches[0]?.schema.fields ?? []) {
+    if (!DataType.isTimestamp(field.type) || field.type.unit !== TimeUnit.NANOSECOND) continue;
+    const own = plan.meta.leaves.find((leaf) => leaf.name === field.name)?.type;
+    if (own && DataType.isTimestamp(own) && own.unit === TimeUnit.NANOSECOND) continue;
+    return `column ${field.name}: timestamps read as nanoseconds (which wrap outside 1677–2262) are not supported`;
+  }
+  return null;
 }

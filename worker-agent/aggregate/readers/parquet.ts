@@ -1,22 +1,19 @@
 /**
- * Reads a Parquet object's row groups through range requests, fetching only the columns the query
- * needs and the next row group while the current one decodes. Files with features the JavaScript
- * reader does not decode go to parquet-wasm instead (decided from the footer, before any row).
+ * Reads a Parquet object's row groups: the footer by range requests, then each column the query
+ * needs by the JavaScript reader (parquet-js.ts) or, for features it does not decode, parquet-wasm
+ * (decided from the footer, before any row); columns neither reads right are refused, named.
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { InputSplit } from '../../../protocol/aggregate.ts';
-import { errorMessage } from './errors.ts';
-import { ParquetFormatError } from './parquet/errors.ts';
+import { ParquetFormatError, ParquetUnsupportedError } from './parquet/errors.ts';
 import { NotParquetError, readFooter, type ReadRange } from './parquet/footer.ts';
-import { reusedArrays } from './parquet/column-arrays.ts';
+import { planColumns, readableColumns } from './parquet/column-plan.ts';
 import type { ParquetMetadata } from './parquet/metadata.ts';
-import { decodeRowGroup, fetchRuns, groupSpans, unsupportedReason } from './parquet/row-group.ts';
+import { readParquetJs } from './parquet-js.ts';
 import { readParquetWasm } from './parquet-wasm.ts';
-import { slices, type ReadContext } from './read-context.ts';
+import type { ReadContext } from './read-context.ts';
 import { rowGroupRange } from './row-group-range.ts';
-
-/** Most bytes fetched in one run of row groups (and so held at once, twice with the read-ahead). */
-const RUN_BYTES = 4 * 1024 * 1024;
+import { zipBatches } from './zip-batches.ts';
 
 /** What reading the footer needs of a read context. */
 type FooterContext = Pick<ReadContext, 'store' | 'key' | 'signal' | 'countBytes' | 'fail'>;
@@ -39,7 +36,9 @@ export async function parquetMetadata(context: FooterContext): Promise<ParquetMe
   try {
     return await readFooter(rangeReader(context), size);
   } catch (error) {
-    if (error instanceof NotParquetError) throw context.fail('format', error.message);
+    if (error instanceof NotParquetError || error instanceof ParquetUnsupportedError) {
+      throw context.fail('format', error.message);
+    }
     if (error instanceof ParquetFormatError) {
       throw context.fail('format', `corrupt Parquet metadata: ${error.message}`);
     }
@@ -47,68 +46,51 @@ export async function parquetMetadata(context: FooterContext): Promise<ParquetMe
   }
 }
 
-/** Row groups `split.part` selects (all without a part), in batches of at most `batchRows`. */
+/**
+ * Row groups `split.part` selects (all without a part), in batches of at most `batchRows`: the
+ * columns the JavaScript reader decodes by it, the others by parquet-wasm (every column, with
+ * `fallbackOnly`: the conformance test reads each file both ways), joined side by side.
+ */
 export async function* readParquet(
   context: ReadContext,
   split: InputSplit,
+  fallbackOnly = false,
 ): AsyncGenerator<RecordBatch> {
   const meta = await parquetMetadata(context);
   const groups = rowGroupRange(
     meta.groups.map((group) => group.bytes),
     split.part,
   );
-  const columns = projection(meta.columns, context.columns);
+  const columns = projection(meta.columns, context.columns, readableColumns(meta));
   const leaves = meta.leaves.flatMap((leaf, index) =>
     !columns || columns.includes(leaf.name) ? [index] : [],
   );
-  if (unsupportedReason(meta, leaves, groups) !== null) {
-    yield* readParquetWasm(context, split, columns, { meta, groups, leaves });
+  const plan = planColumns(meta, leaves, groups);
+  if (plan.refusal) throw context.fail('format', plan.refusal);
+  const names = (of: readonly number[]) => [...new Set(of.map((leaf) => meta.leaves[leaf]!.name))];
+  const wasm = (of: readonly number[]) =>
+    readParquetWasm(context, names(of), { meta, groups, leaves: of });
+  if (fallbackOnly || plan.fast.length === 0) {
+    yield* wasm(leaves);
     return;
   }
-  const read = rangeReader(context);
-  const fetchRun = (run: number[]) =>
-    Promise.all(
-      groupSpans(meta, run, leaves).map(async (span) => {
-        const bytes = await read(span.start, span.end);
-        if (bytes.length !== span.end - span.start) {
-          throw context.fail('format', `the object ended at byte ${span.start + bytes.length}`);
-        }
-        return { span, bytes };
-      }),
-    );
-  const runs = fetchRuns(meta, groups, leaves, RUN_BYTES);
-  const arrays = context.reuseBuffers ? leaves.map(() => reusedArrays()) : undefined;
-  let next = runs.length > 0 ? fetchRun(runs[0]!) : null;
-  for (let index = 0; index < runs.length; index++) {
-    const fetched = await next!;
-    next = index + 1 < runs.length ? fetchRun(runs[index + 1]!) : null;
-    // Read ahead: if this generator ends early, the fetch's failure must not go unhandled.
-    next?.catch(() => undefined);
-    for (const group of runs[index]!) {
-      context.signal?.throwIfAborted();
-      let batches: RecordBatch[];
-      try {
-        batches = [...decodeRowGroup(meta, group, leaves, fetched, context.batchRows, arrays)];
-      } catch (error) {
-        if (!(error instanceof ParquetFormatError)) throw error;
-        throw context.fail('format', `row group ${group} is corrupt: ${errorMessage(error)}`);
-      }
-      for (const batch of batches) yield* slices(batch, context.batchRows);
-    }
-  }
+  const js = readParquetJs(context, rangeReader(context), meta, groups, plan.fast);
+  if (plan.fallback.length === 0) yield* js;
+  else yield* zipBatches([js, wasm(plan.fallback)], names(leaves));
 }
 
 /**
  * The file's columns the query needs (all when it did not say). A name the file lacks is kept out
  * of the projection so the aggregation itself reports it; a query that needs no column (a bare
- * count) still reads the first one, for the row count.
+ * count) still reads one, for the row count: the first that some reader reads.
  */
 export function projection(
   fileColumns: readonly string[],
   wanted: readonly string[] | undefined,
+  readable: readonly string[] = fileColumns,
 ): string[] | undefined {
   if (!wanted) return undefined;
   const present = fileColumns.filter((column) => wanted.includes(column));
   if (present.length > 0) return present;
-  return fileColumns.slice(0, 1);
+  return (readable.length > 0 ? readable : fileColumns).slice(0, 1);
 }

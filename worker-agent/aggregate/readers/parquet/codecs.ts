@@ -3,7 +3,7 @@
  * LZ4 here, gzip and Brotli in node:zlib, zstd in zstddec (WebAssembly).
  */
 import zlib from 'node:zlib';
-import { ParquetFormatError } from './errors.ts';
+import { ParquetFormatError, ParquetUnsupportedError } from './errors.ts';
 import { Codec } from './format.ts';
 import { MAX_PAGE_BYTES, mib, SNAPPY_MAX_RATIO } from './limits.ts';
 import { lz4Hadoop, lz4Raw } from './lz4.ts';
@@ -46,8 +46,11 @@ export class PageBuffer {
  * the block's own header says, within what its length can hold. Checked before any output exists.
  */
 export function checkPageSize(codec: number, input: Uint8Array, size: number): void {
-  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_PAGE_BYTES) {
-    throw new ParquetFormatError(
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new ParquetFormatError(`a page says it holds ${size} bytes uncompressed`);
+  }
+  if (size > MAX_PAGE_BYTES) {
+    throw new ParquetUnsupportedError(
       `a page says it holds ${size} bytes uncompressed, over the reader's limit of ${mib(MAX_PAGE_BYTES)}`,
     );
   }
@@ -93,7 +96,7 @@ export function decompress(
     else if (codec === Codec.LZ4 || codec === Codec.LZ4_RAW) {
       const room = (buffer?.take(size) ?? new Uint8Array(size)).subarray(0, size);
       output = room.subarray(0, (codec === Codec.LZ4 ? lz4Hadoop : lz4Raw)(input, room));
-    } else throw new ParquetFormatError(`codec ${codec} is not supported`);
+    } else throw new ParquetUnsupportedError(`codec ${codec} is not supported`);
   } catch (error) {
     if (error instanceof ParquetFormatError) throw error;
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {

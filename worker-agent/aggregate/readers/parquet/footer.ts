@@ -1,5 +1,5 @@
 /** Finds and parses a Parquet file's footer through range reads. */
-import { ParquetFormatError } from './errors.ts';
+import { ParquetFormatError, ParquetUnsupportedError } from './errors.ts';
 import { checkExtents, parseMetadata, type ParquetMetadata } from './metadata.ts';
 
 /** Bytes read from the end on the first try: most footers fit, saving a second request. */
@@ -18,7 +18,11 @@ export async function readFooter(read: ReadRange, size: number): Promise<Parquet
   if (tail.length !== size - tailStart) {
     throw new ParquetFormatError(`the object ended at byte ${tailStart + tail.length}`);
   }
-  if (new TextDecoder().decode(tail.subarray(tail.length - 4)) !== 'PAR1') {
+  const magic = new TextDecoder().decode(tail.subarray(tail.length - 4));
+  if (magic === 'PARE') {
+    throw new ParquetUnsupportedError("encrypted: not supported (the file's footer is encrypted)");
+  }
+  if (magic !== 'PAR1') {
     throw new NotParquetError('not a Parquet file (no PAR1 magic at the end)');
   }
   const length = new DataView(tail.buffer, tail.byteOffset + tail.length - 8, 4).getInt32(0, true);

@@ -41,6 +41,8 @@ export const Encoding = {
   PLAIN: 0,
   PLAIN_DICTIONARY: 2,
   RLE: 3,
+  /** Deprecated, for levels only: listed by old writers whose required columns have none. */
+  BIT_PACKED: 4,
   RLE_DICTIONARY: 8,
 } as const;
 

@@ -2,7 +2,7 @@
 import type { DataType } from 'apache-arrow';
 import { arrowMapping } from './arrow-types.ts';
 import { ParquetFormatError } from './errors.ts';
-import { Repetition } from './format.ts';
+import { Physical, Repetition } from './format.ts';
 import { field, ThriftReader, type ThriftStruct } from './thrift.ts';
 
 export interface ParquetColumn {
@@ -13,6 +13,10 @@ export interface ParquetColumn {
   /** The Arrow type the reader gives it, or why it leaves the column to parquet-wasm. */
   type: DataType | null;
   unsupported?: string;
+  /** A leaf of a group or a repeated field: its values do not map one to one onto rows. */
+  nested: boolean;
+  /** Why neither reader reads the column (its values would be wrong or meaningless). */
+  refused?: string;
 }
 
 export interface ChunkMeta {
@@ -23,6 +27,8 @@ export interface ChunkMeta {
   length: number;
   /** Pages of another file (ColumnChunk.file_path) are left to parquet-wasm. */
   external: boolean;
+  /** Its pages are encrypted (ColumnChunk.crypto_metadata): neither reader decodes them. */
+  encrypted: boolean;
 }
 
 export interface RowGroupMeta {
@@ -77,21 +83,30 @@ function schemaLeaves(schema: ThriftStruct[]): ParquetColumn[] {
   const leaves: ParquetColumn[] = [];
   let next = 1;
   /** Reads element `next` and its subtree; `top` is the top-level name above it, if any. */
-  const walk = (top: string | null): void => {
+  const walk = (top: string | null, repeatedAbove: boolean): void => {
     const element = schema[next++];
     if (!element) throw new ParquetFormatError('the Parquet schema ends early');
     const name = field.string(element, 4) ?? '';
     const children = field.optionalInt(element, 5) ?? 0;
     const repetition = field.optionalInt(element, 3) ?? Repetition.REQUIRED;
+    const repeated = repeatedAbove || repetition === Repetition.REPEATED;
     if (children > 0) {
-      for (let i = 0; i < children; i++) walk(top ?? name);
+      for (let i = 0; i < children; i++) walk(top ?? name, repeated);
       return;
     }
-    const nested = top !== null || repetition === Repetition.REPEATED;
+    const nested = top !== null || repeated;
+    const physical = field.optionalInt(element, 1) ?? -1;
     const mapping = arrowMapping(element);
+    const refused = repeated
+      ? 'repeated fields are not supported'
+      : nested
+        ? 'nested (group) columns are not supported'
+        : physical === Physical.INT96
+          ? 'INT96 timestamps are not supported'
+          : undefined;
     leaves.push({
       name: top ?? name,
-      physical: field.optionalInt(element, 1) ?? -1,
+      physical,
       optional: repetition === Repetition.OPTIONAL,
       type: nested || !('type' in mapping) ? null : mapping.type,
       ...(nested
@@ -99,13 +114,15 @@ function schemaLeaves(schema: ThriftStruct[]): ParquetColumn[] {
         : 'unsupported' in mapping
           ? { unsupported: mapping.unsupported }
           : {}),
+      nested,
+      ...(refused ? { refused } : {}),
     });
   };
   const root = schema[0];
   if (!root) throw new ParquetFormatError('the Parquet schema is empty');
   const count = field.optionalInt(root, 5) ?? 0;
   if (count > schema.length) throw new ParquetFormatError('the Parquet schema is corrupt');
-  for (let i = 0; i < count; i++) walk(null);
+  for (let i = 0; i < count; i++) walk(null, false);
   return leaves;
 }
 
@@ -125,8 +142,18 @@ function rowGroup(group: ThriftStruct, index: number, leafCount: number): RowGro
   };
 }
 
+/** ColumnChunk fields: its file, its metadata, its encryption (parquet.thrift). */
+const FILE_PATH = 1;
+const META_DATA = 3;
+const CRYPTO_METADATA = 8;
+
 function columnChunk(chunk: ThriftStruct, group: number): ChunkMeta {
-  const meta = field.struct(chunk, 3, `column metadata in row group ${group}`);
+  const external = field.string(chunk, FILE_PATH) !== undefined;
+  if (field.optionalStruct(chunk, CRYPTO_METADATA) !== undefined) {
+    // Its metadata may itself be encrypted (absent here): nothing of it is read.
+    return { codec: 0, encodings: [], start: 0, length: 0, external, encrypted: true };
+  }
+  const meta = field.struct(chunk, META_DATA, `column metadata in row group ${group}`);
   const dataPage = field.int(meta, 9, 'a data page offset');
   const dictionaryPage = field.optionalInt(meta, 11);
   // Some writers put 0 for "no dictionary page"; a dictionary page always comes first.
@@ -141,6 +168,7 @@ function columnChunk(chunk: ThriftStruct, group: number): ChunkMeta {
     encodings: field.list(meta, 2, 'encodings') as number[],
     start,
     length,
-    external: field.string(chunk, 1) !== undefined,
+    external,
+    encrypted: false,
   };
 }

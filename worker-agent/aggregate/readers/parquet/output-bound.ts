@@ -3,18 +3,16 @@
  * zstd pages to their end whatever the header says, and sizes a Snappy page by the block's own
  * length: a hostile page would grow the decoder's WebAssembly memory, which never shrinks. So each
  * such page is checked here first, against its header's size (itself at most MAX_PAGE_BYTES):
- * gzip and Brotli inflated with that limit, zstd's frames walked block by block (an upper bound
- * without inflating anything), Snappy's declared length, LZ4 as Hadoop frames whose sizes add up.
+ * gzip and Brotli inflated with that limit, zstd decoded into that many bytes (without WebAssembly,
+ * its frames walked block by block for an upper bound), Snappy's declared length, LZ4 as Hadoop frames whose sizes add up.
  * LZ4_RAW is decompressed into a buffer of the header's size by parquet-rs, so needs nothing.
  */
 import zlib from 'node:zlib';
 import { checkPageSize } from './codecs.ts';
-import { ParquetFormatError } from './errors.ts';
+import { ParquetFormatError, ParquetUnsupportedError } from './errors.ts';
 import { Codec } from './format.ts';
+import { zstdDecompress, zstdReady } from './zstd.ts';
 import { zstdBound } from './zstd-frames.ts';
-
-type Inflate = (input: Uint8Array, options?: zlib.ZlibOptions) => Uint8Array;
-const zstd = (zlib as unknown as { zstdDecompressSync?: Inflate }).zstdDecompressSync;
 
 function tooLarge(size: number): ParquetFormatError {
   return new ParquetFormatError(
@@ -30,12 +28,13 @@ export function checkPageOutput(codec: number, body: Uint8Array, size: number): 
     if (codec === Codec.GZIP) zlib.unzipSync(body, limit);
     else if (codec === Codec.BROTLI) zlib.brotliDecompressSync(body, limit);
     else if (codec === Codec.ZSTD) {
-      if (zstd) zstd(body, limit);
+      // Frames without a content size bound nothing short of decoding them, into `size` bytes.
+      if (zstdReady) zstdDecompress(body, size);
       else if (zstdBound(body) > size) throw tooLarge(size);
     } else if (codec === Codec.LZ4) checkHadoopLz4(body, size);
-    else if (codec === Codec.LZO) throw new ParquetFormatError('codec LZO is not supported');
+    else if (codec === Codec.LZO) throw new ParquetUnsupportedError('codec LZO is not supported');
     else if (codec !== Codec.UNCOMPRESSED && codec !== Codec.SNAPPY && codec !== Codec.LZ4_RAW) {
-      throw new ParquetFormatError(`codec ${codec} is not supported`);
+      throw new ParquetUnsupportedError(`codec ${codec} is not supported`);
     }
   } catch (error) {
     if (error instanceof ParquetFormatError) throw error;
@@ -62,7 +61,7 @@ function checkHadoopLz4(body: Uint8Array, size: number): void {
 }
 
 function hadoopOnly(): ParquetFormatError {
-  return new ParquetFormatError(
-    'an LZ4 page that is not in Hadoop frames adding up to its size (other LZ4 pages are not read)',
+  return new ParquetUnsupportedError(
+    'LZ4 pages not in Hadoop frames are not supported in columns only parquet-wasm reads',
   );
 }

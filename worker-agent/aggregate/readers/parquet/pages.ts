@@ -2,7 +2,7 @@
 import { checkPageSize, decompress, PageBuffer } from './codecs.ts';
 import type { ColumnArrays } from './column-arrays.ts';
 import { BoolValues, type ColumnValues, type PageRows } from './column-values.ts';
-import { ParquetFormatError } from './errors.ts';
+import { ParquetFormatError, ParquetUnsupportedError } from './errors.ts';
 import { Codec, Encoding, PageType } from './format.ts';
 import { HybridReader } from './hybrid.ts';
 import { field, ThriftReader, type ThriftStruct } from './thrift.ts';
@@ -98,11 +98,8 @@ export function scanChunk(
       continue;
     if (type === PageType.DATA_PAGE_V2) {
       const page = field.struct(header, 8, 'a v2 data page header');
-      const levelBytes = field.int(page, 5, 'a definition levels length');
-      if (levelBytes < 0 || levelBytes > body.length || levelBytes > size) {
-        throw new ParquetFormatError("a data page's definition levels run past its end");
-      }
-      if (field.bool(page, 7) ?? true) check(codec, body.subarray(levelBytes), size - levelBytes);
+      const { levels, values: section, compressed } = v2Sections(page, body, size);
+      if (compressed) check(codec, body.subarray(levels.end), section);
       else check(Codec.UNCOMPRESSED, body, size);
       values += pageValues(field.int(page, 1, 'a page value count'), values, limit);
     } else {
@@ -143,6 +140,23 @@ function readPageHeader(bytes: Uint8Array, position: number) {
   }
   const end = start + compressed;
   return { header, type, size, body: bytes.subarray(start, end), end };
+}
+
+/**
+ * A v2 data page's sections: its definition levels (after its repetition levels), the size of its
+ * values uncompressed, and whether they are compressed (`is_compressed`, default true). Values
+ * that are 0 bytes uncompressed may be 0 bytes in the page, compressed or not.
+ */
+function v2Sections(page: ThriftStruct, body: Uint8Array, size: number) {
+  const definition = field.int(page, 5, 'a definition levels length');
+  const repetition = field.int(page, 6, 'a repetition levels length');
+  const end = repetition + definition;
+  if (definition < 0 || repetition < 0 || end > body.length || end > size) {
+    throw new ParquetFormatError("a data page's levels run past its end");
+  }
+  const values = size - end;
+  const compressed = (field.bool(page, 7) ?? true) && !(values === 0 && body.length === end);
+  return { levels: { start: repetition, end }, values, compressed };
 }
 
 /** A data page's value count, refused when negative or past the row group's rows. */
@@ -222,6 +236,9 @@ function dataPageV1(
   let levels: Uint8Array | null = null;
   let present = count;
   if (input.optional) {
+    if (field.optionalInt(page, 3) === Encoding.BIT_PACKED) {
+      throw new ParquetUnsupportedError('BIT_PACKED definition levels are not supported');
+    }
     if (data.length < 4) throw new ParquetFormatError('a data page is too short for its levels');
     const length = data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24);
     if (length < 0 || 4 + length > data.length) {
@@ -249,21 +266,16 @@ function dataPageV2(
 ): DecodedPage {
   const page = field.struct(header, 8, 'a v2 data page header');
   const count = field.int(page, 1, 'a page value count');
-  const levelBytes = field.int(page, 5, 'a definition levels length');
-  const repetitionBytes = field.int(page, 6, 'a repetition levels length');
-  if (repetitionBytes !== 0) throw new ParquetFormatError('a flat column has repetition levels');
-  if (levelBytes < 0 || levelBytes > body.length || levelBytes > size) {
-    throw new ParquetFormatError("a data page's definition levels run past its end");
-  }
+  // A flat column's repetition levels (some writers write them, all 0) are skipped.
+  const { levels: section, values: valueBytes, compressed } = v2Sections(page, body, size);
   let levels: Uint8Array | null = null;
   let present = count;
   if (input.optional) {
     levels = scratch.levels(count);
-    present = new HybridReader(body, 0, levelBytes).readBits(count, levels);
+    present = new HybridReader(body, section.start, section.end).readBits(count, levels);
   }
-  const compressed = field.bool(page, 7) ?? true;
-  const rest = body.subarray(levelBytes);
-  const data = compressed ? decompress(input.codec, rest, size - levelBytes, scratch.pages) : rest;
+  const rest = body.subarray(section.end);
+  const data = compressed ? decompress(input.codec, rest, valueBytes, scratch.pages) : rest;
   return {
     encoding: field.int(page, 4, 'a page encoding'),
     data,
@@ -296,8 +308,6 @@ function decodeValues(page: DecodedPage, values: ColumnValues, scratch: Scratch)
   } else if (encoding === Encoding.RLE && values instanceof BoolValues) {
     values.rle(data, start, data.length, rows);
   } else {
-    throw new ParquetFormatError(
-      `a data page uses encoding ${encoding}, which its column chunk does not list`,
-    );
+    throw new ParquetUnsupportedError(`a data page's encoding ${encoding} is not supported`);
   }
 }

@@ -3,7 +3,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { arrowColumn, recordBatches, valuesFor, type ArrowColumn } from './arrow-columns.ts';
 import { codecSupported } from './codecs.ts';
 import { freshArrays, type ColumnArrays } from './column-arrays.ts';
-import { ParquetFormatError } from './errors.ts';
+import { inColumn, ParquetUnsupportedError } from './errors.ts';
 import { Encoding, Physical } from './format.ts';
 import { MAX_DECODED_GROUP_BYTES, mib } from './limits.ts';
 import type { ParquetColumn, ParquetMetadata } from './metadata.ts';
@@ -79,12 +79,6 @@ export function fetchRuns(
   return runs;
 }
 
-/** `error`, when the reader's own, with the column it is about in front of its message. */
-function inColumn(column: ParquetColumn, error: unknown): unknown {
-  if (!(error instanceof ParquetFormatError)) return error;
-  return new ParquetFormatError(`column ${column.name}: ${error.message}`);
-}
-
 /**
  * Bytes a row of `column` decodes to at most: its value (a string's dictionary code), validity and
  * definition level, and a dictionary index in scratch.
@@ -128,12 +122,12 @@ export function decodeRowGroup(
       decodedBytes +=
         rows * bytesPerRow(column) + (column.physical === Physical.BYTE_ARRAY ? pageBytes : 0);
     } catch (error) {
-      throw inColumn(column, error);
+      throw inColumn(column.name, error);
     }
     return { column, chunk, bytes };
   });
   if (decodedBytes > MAX_DECODED_GROUP_BYTES) {
-    throw new ParquetFormatError(
+    throw new ParquetUnsupportedError(
       `its ${rows} rows of ${inputs.map((input) => input.column.name).join(', ')} would decode to ` +
         `${mib(decodedBytes)}, over the reader's limit of ${mib(MAX_DECODED_GROUP_BYTES)} a row group`,
     );
@@ -148,7 +142,7 @@ export function decodeRowGroup(
       );
       return arrowColumn(column.type!, values, valid);
     } catch (error) {
-      throw inColumn(column, error);
+      throw inColumn(column.name, error);
     }
   });
   return recordBatches(
