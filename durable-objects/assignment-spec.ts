@@ -107,9 +107,9 @@ export function specBuilder(sql: Sql, now = Date.now()): (task: TaskToSend) => T
     const signedAt = new Date(now);
     const signed = (id: string) => signedStore(store(id), validMs / 1000, signedAt);
     if (job.kind === 'dataflow')
-      return stage(task.jobId, job.flow, task.spec, (id, key) => {
+      return stage(task, job.flow, (id, method, key) => {
         const found = signed(id);
-        return found ? { store: found.view, url: found.url('GET', key) } : null;
+        return found ? { store: found.view, url: found.url(method, key) } : null;
       });
     const { spec } = job;
     const part =

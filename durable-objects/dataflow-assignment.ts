@@ -3,20 +3,25 @@ import type { TaskSpec, TaskStore } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { parseJsonColumn } from './db/json-column.ts';
 import { findGang, stagePeers } from './db/dataflow-gangs.ts';
-import {
-  stageFiles,
-  stageInputs,
-  stageTaskSpec,
-  StageTaskPart,
-  type StageFile,
-  type StageInputs,
-} from './dataflow-spec.ts';
+import { stageInputs, stageTaskSpec, StageTaskPart, type StageInputs } from './dataflow-spec.ts';
+import { stageFiles, stageOutputs, type StageFile } from './dataflow-files.ts';
 import { streamPlan } from './stream-plan.ts';
 import type { ParsedDataflow } from './dataflow-cache.ts';
 import type { PipelineTaskBuilder } from './pipeline-assignment.ts';
 
-/** A GET of one object of a store, signed for one attempt; null when the store is gone. */
-export type SignGet = (storeId: string, key: string) => { store: TaskStore; url: string } | null;
+/** A GET or PUT of one object of a store, signed for one attempt; null when the store is gone. */
+export type SignObject = (
+  storeId: string,
+  method: 'GET' | 'PUT',
+  key: string,
+) => { store: TaskStore; url: string } | null;
+
+/** The files' URLs, for those whose store is still there. */
+const signed = (files: readonly StageFile[], method: 'GET' | 'PUT', sign: SignObject) =>
+  files.flatMap(({ path, store, key }) => {
+    const found = sign(store, method, key);
+    return found ? [{ path, key, ...found }] : [];
+  });
 
 /** A builder for one dispatch round: each stage's upstream results and peers are read once. */
 export function stageSpecBuilder(sql: Sql, pipeline: PipelineTaskBuilder) {
@@ -28,23 +33,32 @@ export function stageSpecBuilder(sql: Sql, pipeline: PipelineTaskBuilder) {
     return cache.get(key)!;
   };
   return (
-    jobId: string,
+    task: { jobId: string; attempt: number; spec: string | null },
     flow: ParsedDataflow,
-    taskSpec: string | null,
-    sign: SignGet,
+    sign: SignObject,
   ): TaskSpec | null => {
+    const { jobId, spec: taskSpec } = task;
     const { spec, graph } = flow;
     if (taskSpec === null) return null;
     const part = parseJsonColumn(StageTaskPart, taskSpec, 'tasks.spec');
     const found = once(inputs, `${jobId}/${part.stage}`, () =>
       stageInputs(sql, jobId, flow, part.stage),
     );
-    const files = once(stored, `${jobId}/${part.stage}`, () =>
+    const gets = once(stored, `${jobId}/${part.stage}`, () =>
       stageFiles(sql, jobId, flow, part.stage),
-    ).flatMap(({ stage, store, key }) => {
-      const get = sign(store, key);
-      return get ? [{ stage, key, ...get }] : [];
-    });
+    );
+    const puts = signed(stageOutputs(spec, part, task.attempt), 'PUT', sign);
+    const files = {
+      files: signed(gets, 'GET', sign),
+      ...(puts.length > 0
+        ? {
+            outputs: {
+              store: puts[0]!.store,
+              files: puts.map(({ path, key, url }) => ({ name: path, key, url })),
+            },
+          }
+        : {}),
+    };
     const group = graph.groups[part.stage] ?? part.stage;
     const gang = spec.stages[part.stage]?.kind === 'command' ? findGang(sql, jobId, group) : null;
     if (!gang) return stageTaskSpec(spec, part, found, null, pipeline, files);

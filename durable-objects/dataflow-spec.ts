@@ -24,7 +24,6 @@ import { stageResults } from './db/dataflow-stages.ts';
 import type { DataflowShape } from './dataflow-plan.ts';
 import { PipelineJobSpec } from './pipeline-task-view.ts';
 import type { PipelineTaskBuilder } from './pipeline-assignment.ts';
-import { StageJobResult } from './stage-job-result.ts';
 
 /** A pipeline stage's pipeline, resolved at submit: its version, and the executors it needs. */
 export const StagePipeline = PipelineJobSpec.extend({ requires: z.array(z.string()) });
@@ -32,6 +31,8 @@ export type StagePipeline = z.infer<typeof StagePipeline>;
 
 export const DataflowJobSpec = z.object({
   stages: z.array(Stage),
+  /** Where declared output files go: a store (by id) and the job's folder in it. */
+  outputs: z.object({ store: z.string(), base: z.string() }).optional(),
   /** Pipeline stages' pipelines, by stage index. */
   pipelines: z.record(z.string(), StagePipeline).optional(),
 });
@@ -47,10 +48,11 @@ export type StageTaskPart = z.infer<typeof StageTaskPart>;
 
 export const storedDataflowSpec = (
   request: DataflowJobRequest,
-  pipelines: Record<string, StagePipeline>,
+  refs: { pipelines: Record<string, StagePipeline>; outputs: DataflowJobSpec['outputs'] },
 ): DataflowJobSpec => ({
   stages: request.stages,
-  ...(Object.keys(pipelines).length > 0 ? { pipelines } : {}),
+  ...(Object.keys(refs.pipelines).length > 0 ? { pipelines: refs.pipelines } : {}),
+  ...(refs.outputs ? { outputs: refs.outputs } : {}),
 });
 
 export interface StageGraph extends DataflowShape {
@@ -105,28 +107,6 @@ export function stageInputs(
   return inputs;
 }
 
-/** Where a stage's aggregate upstreams' Arrow results are, by upstream name. */
-export function stageFiles(
-  sql: Sql,
-  jobId: string,
-  { spec, graph }: { spec: DataflowJobSpec; graph: StageGraph },
-  s: number,
-): StageFile[] {
-  const upstreams = (graph.dependsOn[s] ?? []).filter((u) => spec.stages[u]?.kind === 'aggregate');
-  if (spec.stages[s]?.kind !== 'command' || upstreams.length === 0) return [];
-  return stageResults(sql, jobId, upstreams).flatMap(({ stage, result }) => {
-    const found = result === null ? null : StageJobResult.parse(JSON.parse(result));
-    if (!found?.store || !found.key) return [];
-    return [{ stage: spec.stages[stage]!.name, store: found.store, key: found.key }];
-  });
-}
-
-export interface StageFile {
-  stage: string;
-  store: string;
-  key: string;
-}
-
 /** Why a stage cannot receive these inputs (they do not fit an assignment), or null. */
 export function inputsRefusal(inputs: StageInputs): string | null {
   const bytes = jsonBytes(inputs);
@@ -157,7 +137,7 @@ export function stageTaskSpec(
   inputs: StageInputs,
   stream: StreamPlan | null,
   pipeline: PipelineTaskBuilder,
-  files: StageInstance['files'] = [],
+  files: Pick<StageInstance, 'files' | 'outputs'> = {},
 ): TaskSpec | null {
   const stage = spec.stages[part.stage];
   // An aggregate stage's hold is never sent: its own job's tasks run instead.
@@ -179,7 +159,8 @@ export function stageTaskSpec(
       instance: part.instance,
       parallelism: stageInstances(stage),
       inputs,
-      ...(files && files.length > 0 ? { files } : {}),
+      ...(files.files?.length ? { files: files.files } : {}),
+      ...(files.outputs ? { outputs: files.outputs } : {}),
     },
     ...(stream ? { stream } : {}),
   };

@@ -2,7 +2,7 @@
  * What a dataflow job's stages name outside the job, checked at submit before anything is stored.
  * A pipeline stage names one of the tenant's own pipelines and runs the version that is latest
  * now; it is refused when the tenant may not run its steps or its data lacks a variable the
- * commands use. An aggregate stage names registered stores.
+ * commands use. An aggregate stage, and the job's outputs location, name registered stores.
  */
 import {
   dataStrings,
@@ -16,10 +16,39 @@ import { findVersion, specOf } from './db/pipelines.ts';
 import { findOwnPipeline } from './pipeline-ops.ts';
 import { findStore } from './db/object-stores.ts';
 import { checkPipelineSteps } from './tenant-access.ts';
-import type { StagePipeline } from './dataflow-spec.ts';
+import type { DataflowJobSpec, StagePipeline } from './dataflow-spec.ts';
+
+/** What the job's stored spec keeps of what its stages name: pipelines and where outputs go. */
+export function stageRefs(
+  core: Core,
+  owner: string | null,
+  request: DataflowJobRequest,
+  jobId: string,
+): { pipelines: Record<string, StagePipeline>; outputs: DataflowJobSpec['outputs'] } {
+  checkStageStores(core, request);
+  return {
+    pipelines: resolveStagePipelines(core, owner, request),
+    outputs: request.outputs ? outputsFolder(core, request.outputs, jobId) : undefined,
+  };
+}
+
+/** The job's folder for its stages' output files: `<store prefix><prefix>/<job id>/`. */
+function outputsFolder(
+  core: Core,
+  outputs: NonNullable<DataflowJobRequest['outputs']>,
+  jobId: string,
+): DataflowJobSpec['outputs'] {
+  const store = findStore(core.sql, outputs.store);
+  if (!store)
+    throw badRequest(
+      `unknown object store "${outputs.store}" in outputs.store; register it with POST /v1/object-stores`,
+    );
+  const folder = outputs.prefix.replace(/^\/+|\/+$/g, '');
+  return { store: store.id, base: `${store.prefix}${folder ? `${folder}/` : ''}${jobId}/` };
+}
 
 /** The pipeline of each pipeline stage, by stage index. */
-export function resolveStagePipelines(
+function resolveStagePipelines(
   core: Core,
   owner: string | null,
   request: DataflowJobRequest,
@@ -60,7 +89,7 @@ export function resolveStagePipelines(
 }
 
 /** Refuses (400) an aggregate stage that names a store that is not registered. */
-export function checkStageStores(core: Core, request: DataflowJobRequest): void {
+function checkStageStores(core: Core, request: DataflowJobRequest): void {
   for (const stage of request.stages) {
     if (stage.kind !== 'aggregate') continue;
     const named: [string, string][] = [['source.store', stage.source.store]];

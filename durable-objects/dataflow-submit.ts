@@ -5,19 +5,19 @@
 import { stageInstances, type DataflowJobRequest } from '../protocol/index.ts';
 import { resolvePolicy } from './job-policy.ts';
 import type { JobDraft } from './job-plan.ts';
-import { storedDataflowSpec, type StagePipeline } from './dataflow-spec.ts';
+import { storedDataflowSpec } from './dataflow-spec.ts';
 
 export function draftDataflow(
   id: string,
   request: DataflowJobRequest,
-  pipelines: Record<string, StagePipeline>,
+  refs: Parameters<typeof storedDataflowSpec>[1],
 ): JobDraft {
   const roots = request.stages.filter((stage) => (stage.dependsOn ?? []).length === 0);
   return {
     id,
     kind: 'dataflow',
     name: request.name ?? null,
-    spec: storedDataflowSpec(request, pipelines),
+    spec: storedDataflowSpec(request, refs),
     policy: resolvePolicy(request, 0),
     phase: null,
     tasks: [],

@@ -26,7 +26,7 @@ import {
 } from './job-plan.ts';
 import { draftAggregate } from './aggregate-submit.ts';
 import { draftDataflow } from './dataflow-submit.ts';
-import { checkStageStores, resolveStagePipelines } from './dataflow-stage-refs.ts';
+import { stageRefs } from './dataflow-stage-refs.ts';
 import { recordStageJob } from './db/dataflow-stage-jobs.ts';
 import { startDataflow } from './dataflow-phases.ts';
 import { dataflowOf } from './dataflow-cache.ts';
@@ -68,14 +68,13 @@ export async function submitJob(
   owner: string | null,
 ): Promise<JobView> {
   checkJob(core.sql, owner, request);
-  if (request.kind === 'dataflow') checkStageStores(core, request);
   const id = timeOrderedId(core.now());
   const { draft, error } =
     request.kind === 'aggregate'
       ? await draftAggregate(core, id, request)
       : request.kind === 'dataflow'
         ? {
-            draft: draftDataflow(id, request, resolveStagePipelines(core, owner, request)),
+            draft: draftDataflow(id, request, stageRefs(core, owner, request, id)),
             error: null,
           }
         : { draft: draftSimpleJob(id, request, simpleTasks(core, request)), error: null };

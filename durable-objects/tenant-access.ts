@@ -39,9 +39,10 @@ export function checkJob(sql: Sql, owner: string | null, request: SubmitJobReque
       : [request.kind];
   for (const kind of kinds) refuse(deniedKind(permissions, kind));
   if (request.kind === 'aggregate') checkAggregateStores(sql, permissions, request);
-  if (request.kind === 'dataflow')
-    for (const stage of request.stages)
-      if (stage.kind === 'aggregate') checkAggregateStores(sql, permissions, stage);
+  if (request.kind !== 'dataflow') return;
+  for (const stage of request.stages)
+    if (stage.kind === 'aggregate') checkAggregateStores(sql, permissions, stage);
+  if (request.outputs) checkFolderWrite(sql, permissions, request.outputs);
 }
 
 function checkAggregateStores(
@@ -58,13 +59,18 @@ function checkAggregateStores(
       deniedStoreAccess(permissions, 'read', source.store, storeNames(sql, source.store), key),
     );
   // Without `output`, a job writes only its own folder, _tm/jobs/<its id>/, which its reads allow.
-  if (output) {
-    const folder = output.prefix.replace(/^\/+|\/+$/g, '');
-    const key = folder === '' ? '' : `${folder}/`;
-    refuse(
-      deniedStoreAccess(permissions, 'write', output.store, storeNames(sql, output.store), key),
-    );
-  }
+  if (output) checkFolderWrite(sql, permissions, output);
+}
+
+/** Refuses (403) writing into a store's folder the tenant has no write grant for. */
+function checkFolderWrite(
+  sql: Sql,
+  permissions: TenantPermissions,
+  at: { store: string; prefix: string },
+): void {
+  const folder = at.prefix.replace(/^\/+|\/+$/g, '');
+  const key = folder === '' ? '' : `${folder}/`;
+  refuse(deniedStoreAccess(permissions, 'write', at.store, storeNames(sql, at.store), key));
 }
 
 /** Refuses (403) pipeline steps the tenant may not run: the kind, executors, free-form programs. */

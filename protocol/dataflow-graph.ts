@@ -3,6 +3,10 @@
  * cycle (the one found is named, stage by stage), and no more tasks than one job may have.
  */
 import { MAX_TASKS_PER_JOB } from './limits.ts';
+import { MAX_STAGE_FILES } from './dataflow.ts';
+
+/** The template of a command stage's own outputs folder, which the agent renders. */
+export const OUTPUTS_TEMPLATE = 'outputs';
 
 export interface StageShape {
   name: string;
@@ -13,6 +17,8 @@ export interface StageShape {
   key?: string | undefined;
   /** A pipeline stage's data: a list gives one instance per item. */
   data?: unknown;
+  /** A command stage's declared output files. */
+  outputs?: readonly string[] | undefined;
 }
 
 /** A stage's instances: its parallelism, else one per item of a data list, else one. */
@@ -39,6 +45,11 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
   const issues: GraphIssue[] = [];
   const index = new Map<string, number>();
   stages.forEach((stage, s) => {
+    if (stage.name === OUTPUTS_TEMPLATE)
+      issues.push({
+        path: ['stages', s, 'name'],
+        message: `the stage name "${OUTPUTS_TEMPLATE}" is reserved: {{${OUTPUTS_TEMPLATE}}} is a stage's own outputs folder`,
+      });
     const first = index.get(stage.name);
     if (first === undefined) index.set(stage.name, s);
     else
@@ -68,6 +79,7 @@ export function graphIssues(stages: readonly StageShape[]): GraphIssue[] {
         message: `stage "${stage.name}" has parallelism ${stage.parallelism} but ${stage.data.length} data items, one per instance: leave parallelism out, or make them equal`,
       });
   });
+  issues.push(...fileIssues(stages, index));
   const tasks = stages.reduce((sum, stage) => sum + stageInstances(stage), 0);
   if (tasks > MAX_TASKS_PER_JOB)
     issues.push({
@@ -211,4 +223,24 @@ function findCycle(stages: readonly StageShape[], index: Map<string, number>): s
     }
   }
   return null;
+}
+
+/** Command stages that would receive more files than one assignment carries. */
+function fileIssues(stages: readonly StageShape[], index: Map<string, number>): GraphIssue[] {
+  const filesFrom = (upstream: StageShape | undefined) =>
+    upstream?.kind === 'aggregate'
+      ? 1
+      : upstream
+        ? stageInstances(upstream) * (upstream.outputs?.length ?? 0)
+        : 0;
+  return stages.flatMap((stage, s) => {
+    if (!streams(stage)) return [];
+    const files = (stage.dependsOn ?? []).reduce(
+      (sum, name) => sum + filesFrom(stages[index.get(name) ?? -1]),
+      0,
+    );
+    if (files <= MAX_STAGE_FILES) return [];
+    const message = `stage "${stage.name}" would receive ${files} files from its upstreams (their outputs and aggregate results); a stage instance receives at most ${MAX_STAGE_FILES}`;
+    return [{ path: ['stages', s, 'dependsOn'], message }];
+  });
 }

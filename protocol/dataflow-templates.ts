@@ -8,6 +8,8 @@
  * Scheduler's rendering.
  */
 
+import { OUTPUTS_TEMPLATE } from './dataflow-graph.ts';
+
 const TEMPLATE = /\{\{([A-Za-z_][A-Za-z0-9_]*)(?:\.(\d+))?\}\}/g;
 
 export interface TemplateStage {
@@ -16,6 +18,7 @@ export interface TemplateStage {
   command?: string | readonly string[];
   dependsOn?: readonly string[] | undefined;
   data?: unknown;
+  outputs?: readonly string[] | undefined;
 }
 
 type Inputs = Readonly<Record<string, readonly (string | null)[]>>;
@@ -49,7 +52,12 @@ export function templateIssues(stages: readonly TemplateStage[]): TemplateIssue[
             path,
             message: `stage "${stage.name}": the program (argv[0]) uses {{${name}}}; task data must never choose what runs`,
           });
-        else if (!upstreams.has(name))
+        else if (name === OUTPUTS_TEMPLATE && !stage.outputs?.length)
+          issues.push({
+            path,
+            message: `stage "${stage.name}": {{${name}}} is the outputs folder of a stage that declares outputs, and this one declares none`,
+          });
+        else if (!upstreams.has(name) && name !== OUTPUTS_TEMPLATE)
           issues.push({
             path,
             message: `stage "${stage.name}": {{${name}}} names no stage it depends on`,

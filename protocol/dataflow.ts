@@ -15,6 +15,30 @@ export const MAX_STAGES = 1000;
 export const MAX_STAGE_RESULT_BYTES = 64 * 1024;
 export const MAX_STAGE_INPUT_BYTES = 256 * 1024;
 
+/** Most files one command stage may declare as its outputs. */
+export const MAX_STAGE_OUTPUTS = 64;
+/** Largest output file a stage's agent uploads (read whole, then PUT). */
+export const MAX_STAGE_OUTPUT_BYTES = 256 * 1024 * 1024;
+/** Most files (aggregate results and upstream outputs) one stage instance receives. */
+export const MAX_STAGE_FILES = 1000;
+
+/**
+ * A file a command stage writes into its outputs folder (`$TM_OUTPUTS`, `{{outputs}}`): a plain
+ * name, no folders, so the agent reads exactly that file and nothing a symlink points at.
+ */
+export const OutputName = z
+  .string()
+  .regex(
+    /^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/,
+    'an output is a file name of 1 to 128 letters, digits, ".", "_" or "-" (no folders)',
+  );
+
+/** Where a dataflow job's stages' output files go: a folder of a registered store. */
+export const OutputsLocation = z.strictObject({
+  store: z.string().min(1).max(64),
+  prefix: z.string().max(1024),
+});
+
 /** A stage's name: also part of its environment variable (TM_INPUT_<name>), so a word. */
 export const StageName = z
   .string()

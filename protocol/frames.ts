@@ -12,7 +12,14 @@ import {
   MAX_TASKS_PER_JOB,
 } from './limits.ts';
 import { LogStream } from './logs.ts';
-import { BarrierName, MAX_STAGES, StageName } from './dataflow.ts';
+import {
+  BarrierName,
+  MAX_STAGE_FILES,
+  MAX_STAGE_OUTPUTS,
+  MAX_STAGES,
+  OutputName,
+  StageName,
+} from './dataflow.ts';
 import { FinalTaskSpec, MapTaskSpec, ObjectUrl, ReduceTaskSpec, TaskStore } from './aggregate.ts';
 import { ExecutorName, MAX_EXECUTORS, PipelineTaskSpec, StepReport } from './pipelines.ts';
 import { AgentPublicKey, AgentSignature, Nonce } from './agent-identity.ts';
@@ -164,23 +171,50 @@ export const ChallengeFrame = z.strictObject({ type: z.literal('challenge'), non
  * TM_PARALLELISM), its upstreams' results (TM_INPUT_<stage> and files under TM_INPUTS), and keeps
  * the last MAX_STAGE_RESULT_BYTES of its stdout as its result.
  */
+/**
+ * Where an input file goes in a stage's input folder: `<upstream>/result.arrow` (an aggregate's
+ * result) or `<upstream>/outputs/<instance>/<name>` (an instance's output file). Nothing else, so
+ * the agent writes only inside the folder.
+ */
+export const InputFilePath = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}\/(result\.arrow|outputs\/\d{1,6}\/(?!\.\.?$)[A-Za-z0-9._-]{1,128})$/,
+    'an input file is <stage>/result.arrow or <stage>/outputs/<instance>/<name>',
+  );
+
 export const StageInstance = z.strictObject({
   name: StageName,
   instance: z.number().int().min(0),
   parallelism: z.number().int().min(1),
   /** Each upstream stage's results, by instance; null: that instance left none. */
   inputs: z.record(StageName, z.array(z.string().nullable()).max(MAX_TASKS_PER_JOB)),
-  /** Aggregate upstreams' Arrow results, each read from its URL into the stage's input folder. */
+  /**
+   * Files read from their URLs into the input folder before the command starts: aggregate
+   * upstreams' Arrow results, and upstream instances' output files.
+   */
   files: z
     .array(
       z.strictObject({
-        stage: StageName,
+        path: InputFilePath,
         store: TaskStore,
         key: z.string().min(1).max(2048),
         url: ObjectUrl,
       }),
     )
-    .max(MAX_STAGES)
+    .max(MAX_STAGE_FILES)
+    .optional(),
+  /** The declared output files, each uploaded to its URL when the command succeeds. */
+  outputs: z
+    .strictObject({
+      store: TaskStore,
+      files: z
+        .array(
+          z.strictObject({ name: OutputName, key: z.string().min(1).max(2048), url: ObjectUrl }),
+        )
+        .min(1)
+        .max(MAX_STAGE_OUTPUTS),
+    })
     .optional(),
 });
 export type StageInstance = z.infer<typeof StageInstance>;

@@ -11,7 +11,15 @@ import {
 } from './aggregate.ts';
 import { AttemptCounts, AttemptView, FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
-import { MAX_STAGES, StageFields, StageName, StageView } from './dataflow.ts';
+import {
+  MAX_STAGE_OUTPUTS,
+  MAX_STAGES,
+  OutputName,
+  OutputsLocation,
+  StageFields,
+  StageName,
+  StageView,
+} from './dataflow.ts';
 import { graphIssues } from './dataflow-graph.ts';
 import { templateIssues } from './dataflow-templates.ts';
 import { MAX_TASKS_PER_SUBMIT, PipelineTaskData, ResourceName } from './pipelines.ts';
@@ -84,6 +92,16 @@ export const CommandStage = z.strictObject({
     .positive()
     .max(7 * 24 * 3600)
     .optional(),
+  /**
+   * Files the command writes into its outputs folder (`$TM_OUTPUTS`, or `{{outputs}}` in an argv
+   * word), uploaded when it succeeds to the job's `outputs` location and handed to the stages
+   * that depend on it. A declared file it did not write fails the attempt.
+   */
+  outputs: z
+    .array(OutputName)
+    .max(MAX_STAGE_OUTPUTS)
+    .refine((names) => new Set(names).size === names.length, 'an output is named twice')
+    .optional(),
   ...StageFields,
 });
 /** A dataflow stage of echo tasks: no process, the probe for the DAG's own overhead. */
@@ -130,11 +148,22 @@ export const DataflowJobRequest = z
       .array(Stage)
       .min(1, 'a dataflow job needs at least one stage')
       .max(MAX_STAGES, `a dataflow job has at most ${MAX_STAGES} stages`),
+    /** Where the stages' declared output files are uploaded: `<prefix>/<job id>/<stage>/…`. */
+    outputs: OutputsLocation.optional(),
     ...Common,
   })
   .superRefine((job, ctx) => {
     for (const issue of [...graphIssues(job.stages), ...templateIssues(job.stages)])
       ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    if (job.outputs) return;
+    job.stages.forEach((stage, s) => {
+      if (stage.kind === 'command' && stage.outputs?.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', s, 'outputs'],
+          message: `stage "${stage.name}" declares outputs: give the job an "outputs" location ({store, prefix}) to upload them to`,
+        });
+    });
   });
 export type DataflowJobRequest = z.infer<typeof DataflowJobRequest>;
 

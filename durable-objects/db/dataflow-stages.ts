@@ -130,3 +130,19 @@ export function stageResults(
     JSON.stringify(stages),
   );
 }
+
+/** The succeeded instances of some stages: each one's instance and the attempt that succeeded. */
+export function succeededInstances(
+  sql: Sql,
+  jobId: string,
+  stages: readonly number[],
+): { stage: number; instance: number; attempt: number }[] {
+  return sql.rows(
+    z.object({ stage: z.number().int(), instance: z.number().int(), attempt: z.number().int() }),
+    `SELECT stage, json_extract(spec, '$.instance') AS instance, attempt FROM tasks
+     WHERE job_id = ? AND stage IN (SELECT value FROM json_each(?)) AND state = 'succeeded'
+     ORDER BY idx`,
+    jobId,
+    JSON.stringify(stages),
+  );
+}

@@ -71,6 +71,15 @@ describe('bwrapArgv', () => {
     );
   });
 
+  it("binds a dataflow task's outputs folder read-write after /tmp's tmpfs, and nothing else of it", () => {
+    const outputs = '/tmp/tm-inputs-1-a/out-b';
+    const argv = bwrapArgv({ ...VIEW, readWrite: [outputs] }, ['true']);
+    expect(indexOf(argv, '--bind', outputs, outputs)).toBeGreaterThan(
+      indexOf(argv, '--tmpfs', '/tmp'),
+    );
+    expect(indexOf(argv, '--bind', '/tmp/tm-inputs-1-a', '/tmp/tm-inputs-1-a')).toBe(-1);
+  });
+
   it('hides only what a sandbox would show', () => {
     expect(
       visibleWithin([`${WORK}/k.pem`, '/home/a/k.pem', '/etc/shadow', `${WORK}x`], [WORK, '/etc']),

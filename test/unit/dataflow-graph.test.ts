@@ -104,6 +104,23 @@ describe('graphIssues', () => {
     );
   });
 
+  it('reserves the name "outputs", and bounds the files a stage receives', () => {
+    expect(messages([{ name: 'outputs' }])[0]).toContain('the stage name "outputs" is reserved');
+    const writer = { name: 'w', kind: 'command', parallelism: 500, outputs: ['a', 'b'] };
+    expect(messages([writer, { name: 'r', dependsOn: ['w'] }])).toEqual([]);
+    expect(
+      messages([
+        writer,
+        { name: 'agg', kind: 'aggregate' },
+        { name: 'r', dependsOn: ['w', 'agg'] },
+      ]),
+    ).toEqual([
+      'stage "r" would receive 1001 files from its upstreams (their outputs and aggregate results); a stage instance receives at most 1000',
+    ]);
+    // Only command stages receive files.
+    expect(messages([writer, { name: 'e', kind: 'echo', dependsOn: ['w', 'w'] }])).toEqual([]);
+  });
+
   it('checks a chain of a thousand stages without overflowing the stack', () => {
     const chain = Array.from({ length: 1000 }, (_, i) => ({
       name: `s${i}`,

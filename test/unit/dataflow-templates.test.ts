@@ -44,6 +44,19 @@ describe('templateIssues', () => {
     ]);
   });
 
+  it('takes {{outputs}} in the argv of a stage that declares outputs, and only there', () => {
+    expect(
+      templateIssues([{ name: 'a', command: ['cp', 'x', '{{outputs}}/x'], outputs: ['x'] }]),
+    ).toEqual([]);
+    expect(templateIssues([{ name: 'a', command: ['cp', 'x', '{{outputs}}/x'] }])).toEqual([
+      {
+        path: ['stages', 0, 'command', 2],
+        message:
+          'stage "a": {{outputs}} is the outputs folder of a stage that declares outputs, and this one declares none',
+      },
+    ]);
+  });
+
   it('leaves braces in a shell line alone when they name no upstream', () => {
     expect(templateIssues([{ name: 'a', command: "awk '{{x}}'" }])).toEqual([]);
   });

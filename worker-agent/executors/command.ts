@@ -16,6 +16,7 @@ import { resolveTaskDir } from '../workdir.ts';
 import type { StreamHub } from '../streams/hub.ts';
 import { joinStream } from '../streams/stream-task.ts';
 import { removeInputs, stageEnv, StdoutTail, writeInputs } from './stage-io.ts';
+import { makeOutputsFolder, uploadOutputs, withOutputsFolder } from './stage-outputs.ts';
 
 export interface CommandOptions {
   /** Absolute work dir; a task's `path` resolves inside it. */
@@ -72,17 +73,27 @@ async function runCommand(
     const why = error instanceof Error ? error.message : String(error);
     return failure('internal', `cannot write the stage's inputs: ${why}`);
   }
+  const outputs = stage.outputs ? await makeOutputsFolder() : null;
   try {
-    return await start(task, options, root, dir.dir, { stage, inputs, tail: new StdoutTail() });
+    const run = { stage, inputs, outputs, tail: new StdoutTail() };
+    const outcome = await start(task, options, root, dir.dir, run);
+    if (!outcome.ok || !outputs || !stage.outputs) return outcome;
+    const refused = await uploadOutputs(outputs, stage.outputs);
+    return refused ? failure('exit', refused) : outcome;
   } finally {
     await removeInputs(inputs);
+    if (outputs) await removeInputs(outputs);
   }
 }
 
-/** A stage instance's extras: its place, its inputs folder, and the tail of its stdout. */
+/**
+ * A stage instance's extras: its place, its inputs folder, its outputs folder if it declares
+ * outputs, and the tail of its stdout.
+ */
 interface StageRun {
   stage: StageInstance;
   inputs: string;
+  outputs: string | null;
   tail: StdoutTail;
 }
 
@@ -93,7 +104,9 @@ async function start(
   cwd: string,
   stageRun: StageRun | null,
 ): Promise<TaskOutcome> {
-  const [file, args] = programOf(task.spec.command);
+  const [file, words] = programOf(task.spec.command);
+  const outputs = stageRun?.outputs ?? null;
+  const args = outputs ? withOutputsFolder(words, outputs) : words;
   const sandbox = options.sandbox;
   const [program, argv] = sandbox
     ? sandbox.wrap([file, ...args], {
@@ -101,6 +114,7 @@ async function start(
         cwd,
         tenant: task.assignment.tenant,
         ...(stageRun ? { readOnly: [stageRun.inputs] } : {}),
+        ...(outputs ? { readWrite: [outputs] } : {}),
       })
     : [file, args];
   let child: TaskProcess;
@@ -110,7 +124,7 @@ async function start(
       cwd,
       env: {
         ...taskEnvOf(task, options, root),
-        ...(stageRun ? stageEnv(stageRun.stage, stageRun.inputs) : {}),
+        ...(stageRun ? stageEnv(stageRun.stage, stageRun.inputs, outputs) : {}),
       },
       detached: true,
       // A stream task reads records on stdin and has its control channel on fd 3.

@@ -3,7 +3,7 @@
  * upstreams' results as variables and files, and the end of its stdout kept as its result.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MAX_STAGE_RESULT_BYTES, type StageInstance } from '../../protocol/index.ts';
 import { inputsRoot } from '../inputs-root.ts';
 import { createUrlStore } from '../storage/url-store.ts';
@@ -14,15 +14,13 @@ import { createUrlStore } from '../storage/url-store.ts';
  */
 export const MAX_INPUT_VARIABLE_BYTES = 32 * 1024;
 
-/** The file an aggregate upstream's Arrow result is read into, in its upstream's folder. */
-export const RESULT_FILE = 'result.arrow';
-
 /**
  * Writes `<dir>/<upstream>/<instance>` for each upstream result (an instance with none: no file),
- * and `<dir>/<upstream>/result.arrow` for each aggregate upstream (read from its URL), into a new
- * folder in the agent's own (inputs-root.ts: mode 0700), which a sandbox shows read-only. Not in
- * the task's own dir: a task could swap a folder there for a symlink while the agent writes, and
- * have the agent write elsewhere. The folder is removed if a write fails.
+ * and each input file read from its URL (`<upstream>/result.arrow`, an aggregate's result, and
+ * `<upstream>/outputs/<instance>/<name>`, an upstream's output), into a new folder in the agent's
+ * own (inputs-root.ts: mode 0700), which a sandbox shows read-only. Not in the task's own dir: a
+ * task could swap a folder there for a symlink while the agent writes, and have the agent write
+ * elsewhere. The folder is removed if a write fails.
  */
 export async function writeInputs(stage: StageInstance): Promise<string> {
   const dir = await mkdtemp(join(inputsRoot(), 'task-'));
@@ -34,10 +32,9 @@ export async function writeInputs(stage: StageInstance): Promise<string> {
     }
     for (const file of stage.files ?? []) {
       const store = createUrlStore(file.store, { get: new Map([[file.key, file.url]]) });
-      await mkdir(join(dir, file.stage), { recursive: true });
-      await store
-        .download(file.key, join(dir, file.stage, RESULT_FILE))
-        .finally(() => store.close());
+      const path = join(dir, file.path);
+      await mkdir(dirname(path), { recursive: true });
+      await store.download(file.key, path).finally(() => store.close());
     }
     return dir;
   } catch (error) {
@@ -49,12 +46,17 @@ export async function writeInputs(stage: StageInstance): Promise<string> {
 export const removeInputs = (dir: string): Promise<void> =>
   rm(dir, { recursive: true, force: true }).catch(() => undefined);
 
-export function stageEnv(stage: StageInstance, dir: string): Record<string, string> {
+export function stageEnv(
+  stage: StageInstance,
+  dir: string,
+  outputs: string | null,
+): Record<string, string> {
   const env: Record<string, string> = {
     TM_STAGE: stage.name,
     TM_INSTANCE: String(stage.instance),
     TM_PARALLELISM: String(stage.parallelism),
     TM_INPUTS: dir,
+    ...(outputs ? { TM_OUTPUTS: outputs } : {}),
   };
   for (const [upstream, results] of Object.entries(stage.inputs)) {
     const joined = results.map((text) => (text ?? '').replace(/\n$/, '')).join('\n');

@@ -23,6 +23,8 @@ export interface SandboxView {
   hiddenFiles: readonly string[];
   /** Further paths shown read-only at the same place, e.g. executor programs. */
   readOnly: readonly string[];
+  /** Further paths shown read-write at the same place: a dataflow task's outputs folder. */
+  readWrite?: readonly string[];
   /** The task's working directory, inside `ownDir`. */
   cwd: string;
   /** Share the host's network (--allow-task-network); default a namespace with only loopback. */
@@ -56,6 +58,7 @@ export function bwrapArgv(view: SandboxView, command: readonly string[]): string
   const shared = view.ownDir === view.workDir;
   args.push(shared ? '--bind' : '--ro-bind', view.workDir, view.workDir);
   for (const path of view.readOnly) args.push('--ro-bind', path, path);
+  for (const path of view.readWrite ?? []) args.push('--bind', path, path);
   // A hidden dir that holds the task's own (the tenants' folder) is hidden before that is bound
   // into it; every other one after, so nothing bound later shows it again.
   for (const dir of view.hiddenDirs) if (contains(dir, view.ownDir)) args.push('--tmpfs', dir);

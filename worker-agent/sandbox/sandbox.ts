@@ -35,6 +35,8 @@ export interface TaskPlace {
   tenant: string | null;
   /** More of the agent's folders the task sees read-only (a dataflow task's inputs). */
   readOnly?: readonly string[];
+  /** The agent's folders the task alone writes (a dataflow task's outputs). */
+  readWrite?: readonly string[];
 }
 
 /** System dirs a task sees read-only; the ones a host lacks are left out. */
@@ -83,6 +85,7 @@ export class Sandbox {
         hiddenDirs: visibleWithin(hidden.dirs, roots),
         hiddenFiles: visibleWithin(hidden.files, roots),
         readOnly: [...programs, ...(place.readOnly ?? [])],
+        readWrite: place.readWrite ?? [],
         cwd: place.cwd,
         network: this.options.network,
       },

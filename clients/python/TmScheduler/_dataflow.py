@@ -72,15 +72,19 @@ class Dataflows:
         ``wait`` seconds, at most 300, were enough).
 
         Each stage is a dict (:data:`StageSpec`): ``name`` (a word), ``kind`` (``command``, the
-        default when a ``command`` is given, or ``echo``), ``command`` (a shell line or an argv
-        list), ``path``, ``env``, ``timeout_seconds``, ``payload`` (echo), ``parallelism``
-        (instances, default 1), ``depends_on`` (stage names) and ``continue_on_failure``. A stage
-        starts once its upstreams have ended; each instance's result is the end of its stdout, and
-        reaches downstream stages as ``$TM_INPUT_<stage>`` and files under ``$TM_INPUTS/<stage>/``.
+        default when a ``command`` is given, ``pipeline``, ``aggregate`` or ``echo``), ``command``
+        (a shell line or an argv list), ``path``, ``env``, ``timeout_seconds``, ``outputs`` (file
+        names written into ``$TM_OUTPUTS``), ``payload`` (echo), ``parallelism`` (instances,
+        default 1), ``depends_on`` (stage names) and ``continue_on_failure``; a pipeline stage's
+        ``application``, ``pipeline`` and ``data``; an aggregate stage's aggregate job fields. A
+        stage starts once its upstreams have ended; each instance's result is the end of its
+        stdout, and reaches downstream stages as ``$TM_INPUT_<stage>`` and files under
+        ``$TM_INPUTS/<stage>/``, with upstream outputs and aggregate results (``result.arrow``).
 
         ``policy`` is the job's, as for :meth:`Client.submit_job`: ``retries``,
         ``retry_backoff={"initial_seconds": 1}``, ``timeout_seconds``, ``job_timeout_seconds``,
-        ``retention_seconds``, ``lease_seconds``, ``max_lost_attempts``.
+        ``retention_seconds``, ``lease_seconds``, ``max_lost_attempts``, and
+        ``outputs={"store": …, "prefix": …}`` (where stages' output files are uploaded).
 
         Raises:
             BadRequest: the API refused the job; its message names the problem (a cycle, an

@@ -1,8 +1,10 @@
 /**
- * End to end: a dataflow job's aggregate stage on wrangler dev with real agents and a loopback
- * S3. The stage runs its own aggregate job once its upstream has ended, and a command stage after
- * it reads the Arrow result from its input folder. A failed aggregation fails the stage, a
- * cancelled dataflow cancels the aggregation it started, and bad stages are refused at submit.
+ * End to end: dataflow stages that use the object store, on wrangler dev with real agents and a
+ * loopback S3. An aggregate stage runs its own aggregate job once its upstream has ended, and a
+ * command stage after it reads the Arrow result from its input folder; a failed aggregation fails
+ * the stage, a cancelled dataflow cancels the aggregation it started. A command stage's declared
+ * output files are uploaded to the job's folder and reach the stages after it; a symlink in place
+ * of one is refused. Bad stages are refused at submit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
@@ -198,5 +200,155 @@ describe('dataflow aggregate stages', () => {
     expect(response.status).toBe(403);
     const body = (await response.json()) as { error: { message: string } };
     expect(body.error.message).toMatch(/test-bucket/);
+  });
+});
+
+const post = async (body: unknown, token = stack.adminToken) => {
+  const response = await fetch(`${stack.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as JobView & { error: { message: string } },
+  };
+};
+
+const OUT = { store: 'test-bucket', prefix: 'runs/' };
+
+describe('dataflow stage outputs', () => {
+  it("uploads a stage's declared files to the job's folder and hands them to the next stage", async () => {
+    const { status, body: job } = await post({
+      kind: 'dataflow',
+      name: 'files',
+      outputs: OUT,
+      stages: [
+        {
+          name: 'make',
+          kind: 'command',
+          parallelism: 2,
+          outputs: ['part.txt', 'n.json'],
+          // An argv command names the folder with {{outputs}}; a shell line uses $TM_OUTPUTS.
+          command: [
+            'sh',
+            '-c',
+            'printf "part %s" "$TM_INSTANCE" > "$1/part.txt"; echo "{\\"n\\": $TM_INSTANCE}" > "$TM_OUTPUTS/n.json"',
+            'sh',
+            '{{outputs}}',
+          ],
+        },
+        {
+          name: 'use',
+          kind: 'command',
+          dependsOn: ['make'],
+          command: 'cd "$TM_INPUTS/make/outputs" && cat 0/part.txt 1/part.txt && cat 1/n.json',
+        },
+      ],
+    });
+    expect(status, JSON.stringify(job)).toBe(202);
+    const done = await stack.client.waitJob(job.id, 60_000);
+    expect(done.state, JSON.stringify(done.stages)).toBe('succeeded');
+    const use = done.tasks!.find((t) => t.stage?.name === 'use');
+    expect(use?.result).toBe('part 0part 1{"n": 1}');
+    // In the store: <prefix>/<job id>/<stage>/<instance>/<attempt>/<name>.
+    const store = createObjectStore(stack.s3!.access);
+    const bytes = await store.get(`runs/${job.id}/make/1/1/part.txt`);
+    store.close();
+    expect(new TextDecoder().decode(bytes)).toBe('part 1');
+  });
+
+  it('fails an attempt whose declared output is missing, or a symlink, and uploads nothing of it', async () => {
+    const { body: job } = await post({
+      kind: 'dataflow',
+      name: 'linked',
+      outputs: OUT,
+      retries: 0,
+      stages: [
+        {
+          name: 'link',
+          kind: 'command',
+          outputs: ['stolen.txt'],
+          command: `ln -s /etc/hostname "$TM_OUTPUTS/stolen.txt"`,
+          continueOnFailure: true,
+        },
+        {
+          name: 'missing',
+          kind: 'command',
+          outputs: ['never.txt'],
+          command: 'true',
+          dependsOn: ['link'],
+        },
+      ],
+    });
+    const done = await stack.client.waitJob(job.id, 60_000);
+    expect(done.state).toBe('failed');
+    const errors = Object.fromEntries(done.tasks!.map((t) => [t.stage?.name, t.error]));
+    expect(errors.link).toMatch(/output "stolen.txt" is not a regular file/);
+    expect(errors.missing).toMatch(
+      /declares output "never.txt" but wrote no \$TM_OUTPUTS\/never.txt/,
+    );
+    const store = createObjectStore(stack.s3!.access);
+    const keys: string[] = [];
+    for await (const object of store.list(`runs/${job.id}/`)) keys.push(object.key);
+    store.close();
+    expect(keys).toEqual([]);
+  });
+
+  it('refuses outputs without a location, a reserved name, {{outputs}} without outputs, and a tenant without the write grant', async () => {
+    const make = (extra: Record<string, unknown>) => ({
+      name: 'make',
+      kind: 'command',
+      command: ['touch', '{{outputs}}/a'],
+      outputs: ['a'],
+      ...extra,
+    });
+    const cases: [unknown, RegExp][] = [
+      [
+        { kind: 'dataflow', stages: [make({})] },
+        /declares outputs: give the job an "outputs" location/,
+      ],
+      [
+        { kind: 'dataflow', outputs: OUT, stages: [make({ outputs: ['../a'] })] },
+        /a file name of 1 to 128/,
+      ],
+      [
+        { kind: 'dataflow', outputs: OUT, stages: [make({ outputs: undefined })] },
+        /\{\{outputs\}\} is the outputs folder of a stage that declares outputs/,
+      ],
+      [
+        { kind: 'dataflow', outputs: OUT, stages: [make({ name: 'outputs' })] },
+        /the stage name "outputs" is reserved/,
+      ],
+      [
+        { kind: 'dataflow', outputs: { store: 'missing', prefix: '' }, stages: [make({})] },
+        /unknown object store "missing" in outputs.store/,
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const reply = await post(body);
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body.error.message, JSON.stringify(body)).toMatch(message);
+    }
+    const created = await fetch(`${stack.url}/v1/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'reader',
+        permissions: {
+          ...GRANT_ALL,
+          stores: [{ store: 'test-bucket', read: [''], write: ['mine/'] }],
+        },
+      }),
+    });
+    const { token } = (await created.json()) as CreatedTenantToken;
+    const refused = await post({ kind: 'dataflow', outputs: OUT, stages: [make({})] }, token);
+    expect(refused.status).toBe(403);
+    const allowed = await post(
+      { kind: 'dataflow', outputs: { store: 'test-bucket', prefix: 'mine' }, stages: [make({})] },
+      token,
+    );
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(202);
+    expect((await stack.client.waitJob(allowed.body.id, 60_000)).state).toBe('succeeded');
   });
 });
