@@ -18,6 +18,7 @@ export * from './object-stores.ts';
 export * from './tenants.ts';
 export * from './object-urls.ts';
 export * from './aggregate.ts';
+export * from './aggregate-sql.ts';
 export * from './template.ts';
 export * from './pipeline-steps.ts';
 export * from './pipelines.ts';
