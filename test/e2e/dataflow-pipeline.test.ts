@@ -9,24 +9,15 @@ import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
 import type { CreatedTenantToken, JobView } from '../../protocol/index.ts';
+import { callApi } from '../support/http.ts';
 import { GRANT_ALL } from '../support/tenants.ts';
 
 let stack: TestStack;
 let token: string;
 const APP = 'text';
 
-async function http<T>(bearer: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${bearer}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
+const http = <T>(bearer: string, method: string, path: string, body?: unknown) =>
+  callApi<T>(stack.url, bearer, method, path, body);
 const api = <T>(method: string, path: string, body?: unknown) => http<T>(token, method, path, body);
 
 beforeAll(async () => {

@@ -8,10 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
-import type { CreatedTenantToken, JobView } from '../../protocol/index.ts';
+import type { CreatedTenantToken, JobView, StoreGrant } from '../../protocol/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { eventually } from '../support/wait.ts';
+import { callApi } from '../support/http.ts';
 import { GRANT_ALL } from '../support/tenants.ts';
 
 let stack: TestStack;
@@ -37,6 +38,24 @@ const totals = (extra: Record<string, unknown> = {}) => ({
 });
 
 /** The aggregate job the dataflow's stage "totals" launched, as its stage view names it. */
+const post = (body: unknown, token = stack.adminToken) =>
+  callApi<JobView & { error: { message: string } }>(stack.url, token, 'POST', '/v1/jobs', body);
+
+/** A new tenant's token: every job kind, and these store grants. */
+async function tenantToken(name: string, stores: StoreGrant[]): Promise<string> {
+  const created = await callApi<CreatedTenantToken>(
+    stack.url,
+    stack.adminToken,
+    'POST',
+    '/v1/tenants',
+    {
+      name,
+      permissions: { ...GRANT_ALL, stores },
+    },
+  );
+  return created.body.token;
+}
+
 const childOf = async (parent: JobView): Promise<JobView> => {
   const view = await stack.client.getJob(parent.id);
   const id = view.stages?.find((s) => s.name === 'totals')?.job;
@@ -168,52 +187,22 @@ describe('dataflow aggregate stages', () => {
       ],
     ];
     for (const [stage, status, message] of cases) {
-      const response = await fetch(`${stack.url}/v1/jobs`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${stack.adminToken}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({
-          kind: 'dataflow',
-          stages: [{ name: 'prep', kind: 'command', command: 'true' }, stage],
-        }),
+      const reply = await post({
+        kind: 'dataflow',
+        stages: [{ name: 'prep', kind: 'command', command: 'true' }, stage],
       });
-      const body = (await response.json()) as { error: { message: string } };
-      expect(response.status, JSON.stringify(stage)).toBe(status);
-      expect(body.error.message, JSON.stringify(stage)).toMatch(message);
+      expect(reply.status, JSON.stringify(stage)).toBe(status);
+      expect(reply.body.error.message, JSON.stringify(stage)).toMatch(message);
     }
   });
 
   it('refuses a tenant an aggregate stage over a store it may not read', async () => {
-    const created = await fetch(`${stack.url}/v1/tenants`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'no-stores', permissions: { ...GRANT_ALL, stores: [] } }),
-    });
-    const { token } = (await created.json()) as CreatedTenantToken;
-    const response = await fetch(`${stack.url}/v1/jobs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 'dataflow', stages: [totals()] }),
-    });
-    expect(response.status).toBe(403);
-    const body = (await response.json()) as { error: { message: string } };
-    expect(body.error.message).toMatch(/test-bucket/);
+    const token = await tenantToken('no-stores', []);
+    const reply = await post({ kind: 'dataflow', stages: [totals()] }, token);
+    expect(reply.status).toBe(403);
+    expect(reply.body.error.message).toMatch(/test-bucket/);
   });
 });
-
-const post = async (body: unknown, token = stack.adminToken) => {
-  const response = await fetch(`${stack.url}/v1/jobs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as JobView & { error: { message: string } },
-  };
-};
 
 const OUT = { store: 'test-bucket', prefix: 'runs/' };
 
@@ -330,18 +319,9 @@ describe('dataflow stage outputs', () => {
       expect(reply.status, JSON.stringify(body)).toBe(400);
       expect(reply.body.error.message, JSON.stringify(body)).toMatch(message);
     }
-    const created = await fetch(`${stack.url}/v1/tenants`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'reader',
-        permissions: {
-          ...GRANT_ALL,
-          stores: [{ store: 'test-bucket', read: [''], write: ['mine/'] }],
-        },
-      }),
-    });
-    const { token } = (await created.json()) as CreatedTenantToken;
+    const token = await tenantToken('reader', [
+      { store: 'test-bucket', read: [''], write: ['mine/'] },
+    ]);
     const refused = await post({ kind: 'dataflow', outputs: OUT, stages: [make({})] }, token);
     expect(refused.status).toBe(403);
     const allowed = await post(

@@ -19,6 +19,7 @@ import type {
   PipelineView,
   TaskView,
 } from '../../protocol/index.ts';
+import { callApi } from '../support/http.ts';
 import { GRANT_ALL, wholeStores } from '../support/tenants.ts';
 
 let stack: TestStack;
@@ -60,18 +61,8 @@ const OCR = [
   },
 ];
 
-async function http<T>(bearer: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${bearer}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
+const http = <T>(bearer: string, method: string, path: string, body?: unknown) =>
+  callApi<T>(stack.url, bearer, method, path, body);
 
 const api = <T>(method: string, path: string, body?: unknown) => http<T>(token, method, path, body);
 
