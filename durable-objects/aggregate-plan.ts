@@ -35,26 +35,80 @@ export function internalFolder(key: string, base = ''): string | null {
   return at < 0 ? null : base + relative.slice(0, at + 1 + INTERNAL_DIR.length);
 }
 
-/** One split per object, Parquet files above `splitBytes` in several parts; folders and internals skipped. */
+/**
+ * The smallest part a Parquet file is cut into to fill free map slots: below it, a task's fixed
+ * cost (a round trip to the Scheduler, the footer's reads, one more partial to merge) outweighs
+ * the work it takes off the others (see docs/aggregation.md, "Splits").
+ */
+export const DEFAULT_MIN_PART_BYTES = 8 * 1024 * 1024;
+
+export interface SplitOptions {
+  /** Parquet files larger than this are split into ⌈size / splitBytes⌉ parts (default 64 MiB). */
+  splitBytes?: number;
+  /** Free map slots: while the splits are fewer, Parquet files are cut into more parts (default 0). */
+  slots?: number;
+  /** No part cut to fill the slots is smaller than this (default 8 MiB). */
+  minPartBytes?: number;
+}
+
+/**
+ * One split per object, Parquet files above `splitBytes` in several parts, and more parts while
+ * the splits are fewer than the free slots; folders and internals skipped.
+ */
 export function planSplits(
   objects: readonly ObjectEntry[],
   format: InputFormat,
-  splitBytes = DEFAULT_SPLIT_BYTES,
+  options: SplitOptions = {},
 ): InputSplit[] {
-  const splits: InputSplit[] = [];
-  for (const object of objects) {
-    if (object.key.endsWith('/') || internalFolder(object.key) !== null) continue;
-    const parts = format === 'parquet' ? Math.max(1, Math.ceil(object.size / splitBytes)) : 1;
-    for (let index = 0; index < parts; index++) {
-      splits.push({
-        key: object.key,
-        size: object.size,
-        ...(parts > 1 ? { part: { index, of: parts } } : {}),
-        ...(object.etag ? { etag: object.etag } : {}),
-      });
+  const splitBytes = options.splitBytes ?? DEFAULT_SPLIT_BYTES;
+  const inputs = objects.filter(
+    (object) => !object.key.endsWith('/') && internalFolder(object.key) === null,
+  );
+  const sizes = inputs.map((object) => object.size);
+  const parts =
+    format === 'parquet'
+      ? fillSlots(
+          sizes,
+          sizes.map((size) => Math.max(1, Math.ceil(size / splitBytes))),
+          options.slots ?? 0,
+          options.minPartBytes ?? DEFAULT_MIN_PART_BYTES,
+        )
+      : sizes.map(() => 1);
+  return inputs.flatMap((object, at) => {
+    const of = parts[at]!;
+    return Array.from({ length: of }, (_, index) => ({
+      key: object.key,
+      size: object.size,
+      ...(of > 1 ? { part: { index, of } } : {}),
+      ...(object.etag ? { etag: object.etag } : {}),
+    }));
+  });
+}
+
+/**
+ * Part counts for files of `sizes`, from `parts`: one more part at a time for the file whose parts
+ * are largest, until there are `slots` parts in all or none could be cut without a part under
+ * `minPartBytes`. Sizes only: the Scheduler reads no footer, so a part may get no row group (its
+ * map reads none and returns nothing).
+ */
+export function fillSlots(
+  sizes: readonly number[],
+  parts: readonly number[],
+  slots: number,
+  minPartBytes: number,
+): number[] {
+  const filled = [...parts];
+  let total = filled.reduce((count, of) => count + of, 0);
+  for (; total < slots; total++) {
+    let widest = -1;
+    for (let at = 0; at < sizes.length; at++) {
+      if (sizes[at]! / (filled[at]! + 1) < minPartBytes) continue;
+      if (widest < 0 || sizes[at]! / filled[at]! > sizes[widest]! / filled[widest]!) widest = at;
     }
+    if (widest < 0) break;
+    filled[widest] = filled[widest]! + 1;
   }
-  return splits;
+  return filled;
 }
 
 /**

@@ -17,6 +17,8 @@ import {
 } from './aggregate-plan.ts';
 import type { AggregateJobSpec, AggregateTaskPart } from './aggregate-store.ts';
 import { lastReaders } from './split-reads.ts';
+import { freeWorkers } from './dispatch-send.ts';
+import { totalFreeSlots } from './placement.ts';
 
 /** A draft to insert, and the error that ends the job at once when its inputs cannot be read. */
 export async function draftAggregate(
@@ -57,7 +59,11 @@ export async function draftAggregate(
     throw error;
   }
   const where = `s3://${source.bucket}/${source.prefix}${request.source.prefix ?? ''}`;
-  const splits = planSplits(listing.objects, request.source.format, core.config.splitBytes);
+  const splits = planSplits(listing.objects, request.source.format, {
+    splitBytes: core.config.splitBytes,
+    slots: totalFreeSlots(freeWorkers(core)),
+    minPartBytes: core.config.minPartBytes,
+  });
   if (listing.more || splits.length > MAX_TASKS_PER_JOB) {
     const limit = `${MAX_TASKS_PER_JOB.toLocaleString('en')} input`;
     return {

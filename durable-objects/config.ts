@@ -1,6 +1,6 @@
 /** Scheduler settings, read once from the Worker's environment with their defaults. */
 import { DEFAULT_LOG_LIMIT_BYTES, DEFAULT_RETENTION_SECONDS } from '../protocol/index.ts';
-import { DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
+import { DEFAULT_MIN_PART_BYTES, DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
 import { DEFAULT_FRAME_RATE, type FrameRate } from './frame-rate.ts';
 
 export interface SchedulerConfig {
@@ -20,6 +20,8 @@ export interface SchedulerConfig {
   authWindowMs: number;
   /** Parquet files larger than this are read by several map tasks (default 64 MiB). */
   splitBytes: number;
+  /** A Parquet file cut to fill free map slots gets no part smaller than this (default 8 MiB). */
+  minPartBytes: number;
   /** A socket that has not said hello this long after it was accepted is closed (default 10 s). */
   helloTimeoutMs: number;
   /** Frames one agent connection may send (durable-objects/frame-rate.ts). */
@@ -45,6 +47,7 @@ export interface SchedulerEnv {
   TM_AUTH_FAILURE_LIMIT?: string;
   TM_AUTH_WINDOW_MS?: string;
   TM_SPLIT_BYTES?: string;
+  TM_MIN_PART_BYTES?: string;
   TM_HELLO_TIMEOUT_MS?: string;
   TM_AGENT_FRAME_BURST?: string;
   TM_AGENT_FRAMES_PER_SECOND?: string;
@@ -72,6 +75,7 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
     authFailureLimit: positive(env.TM_AUTH_FAILURE_LIMIT, 10),
     authWindowMs: positive(env.TM_AUTH_WINDOW_MS, 60_000),
     splitBytes: positive(env.TM_SPLIT_BYTES, DEFAULT_SPLIT_BYTES),
+    minPartBytes: positive(env.TM_MIN_PART_BYTES, DEFAULT_MIN_PART_BYTES),
     helloTimeoutMs: positive(env.TM_HELLO_TIMEOUT_MS, 10_000),
     frameRate: {
       burst: positive(env.TM_AGENT_FRAME_BURST, DEFAULT_FRAME_RATE.burst),

@@ -6,6 +6,7 @@ import { effectiveSlots, executorsOf } from './views.ts';
 import {
   mapsAhead,
   placeRoundRobin,
+  totalFreeSlots,
   type PlacementTask,
   type PlacementWorker,
 } from './placement.ts';
@@ -90,10 +91,7 @@ function queuedTasks(
 } {
   // Slot-using and in-process tasks are read with budgets of their own, so a queue of commands
   // no free slot can take never hides the probes behind it.
-  const slotBudget = Math.min(
-    budget,
-    workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0),
-  );
+  const slotBudget = Math.min(budget, totalFreeSlots(workers));
   const tenants = tenantShares(core);
   const pipelines = pipelineQueue(core.sql, now, workers, slotBudget);
   const rows = [

@@ -49,6 +49,11 @@ export interface PlacementResult {
   lastWorkerId: string | null;
 }
 
+/** Slots free across `workers` for tasks that use one, each worker's bounded by its inflight room. */
+export function totalFreeSlots(workers: readonly PlacementWorker[]): number {
+  return workers.reduce((sum, w) => sum + Math.max(0, Math.min(w.freeSlots, w.freeInflight)), 0);
+}
+
 /**
  * How many more maps a worker of `slots` may hold beyond its slots, with `freeSlots` of them free
  * (negative: that many already held): one per slot, so that the next map starts the moment one

@@ -9,7 +9,9 @@ import {
   planSplits,
   reduceInputs,
   reduceOutputKey,
+  DEFAULT_MIN_PART_BYTES,
   DEFAULT_SPLIT_BYTES,
+  fillSlots,
   splitIdentity,
 } from '../../durable-objects/aggregate-plan.ts';
 import { MAX_INLINE_BYTES, type AggregateJobRequest } from '../../protocol/index.ts';
@@ -77,6 +79,75 @@ describe('planSplits', () => {
       'parquet',
     );
     expect(splits.map((s) => s.etag)).toEqual(['e1', 'e1', undefined]);
+  });
+});
+
+describe('planSplits with free slots', () => {
+  const MiB = 1024 * 1024;
+
+  it('cuts a single Parquet file into a part per free slot, each part named once', () => {
+    const splits = planSplits([object('one.parquet', 48 * MiB, 'e1')], 'parquet', { slots: 4 });
+    expect(splits).toEqual(
+      [0, 1, 2, 3].map((index) => ({
+        key: 'one.parquet',
+        size: 48 * MiB,
+        part: { index, of: 4 },
+        etag: 'e1',
+      })),
+    );
+    // The same files and slots give the same parts: a later job finds the split's last reader.
+    const again = planSplits([object('one.parquet', 48 * MiB, 'e1')], 'parquet', { slots: 4 });
+    expect(again.map((split) => splitIdentity('s', split))).toEqual(
+      splits.map((split) => splitIdentity('s', split)),
+    );
+  });
+
+  it('cuts no part under the floor, and leaves small files and other formats whole', () => {
+    const floor = DEFAULT_MIN_PART_BYTES;
+    expect(planSplits([object('a.parquet', 3 * floor - 1)], 'parquet', { slots: 8 })).toHaveLength(
+      2,
+    );
+    const small = planSplits([object('s.parquet', 2 * floor - 1)], 'parquet', { slots: 8 });
+    expect(small).toEqual([{ key: 's.parquet', size: 2 * floor - 1 }]);
+    expect(planSplits([object('big.csv', 100 * floor)], 'csv', { slots: 8 })).toHaveLength(1);
+    const custom = planSplits([object('a.parquet', 10 * MiB)], 'parquet', {
+      slots: 8,
+      minPartBytes: 2 * MiB,
+    });
+    expect(custom).toHaveLength(5);
+  });
+
+  it('never takes parts away: enough splits already, or no free slot, is today’s plan', () => {
+    const files = [object('a.parquet', 40 * MiB), object('b.parquet', 40 * MiB)];
+    expect(planSplits(files, 'parquet', { slots: 2 })).toEqual(planSplits(files, 'parquet'));
+    expect(planSplits(files, 'parquet', { slots: 0 })).toEqual(planSplits(files, 'parquet'));
+    const big = [object('big.parquet', 2 * DEFAULT_SPLIT_BYTES + 1)];
+    expect(planSplits(big, 'parquet', { slots: 2 })).toHaveLength(3);
+    expect(planSplits(big, 'parquet', { slots: 5 })).toHaveLength(5);
+  });
+});
+
+describe('fillSlots', () => {
+  it('gives each new part to the file whose parts are largest', () => {
+    expect(fillSlots([100, 30, 10], [1, 1, 1], 6, 10)).toEqual([4, 1, 1]);
+    expect(fillSlots([100, 60, 10], [1, 1, 1], 6, 10)).toEqual([3, 2, 1]);
+    // Ties go to the first file.
+    expect(fillSlots([40, 40], [1, 1], 3, 10)).toEqual([2, 1]);
+  });
+
+  it('stops at the slots or at the floor, whichever comes first, and never lowers a count', () => {
+    expect(fillSlots([100], [1], 64, 10)).toEqual([10]);
+    expect(fillSlots([100], [1], 3, 10)).toEqual([3]);
+    expect(fillSlots([5, 5], [1, 1], 8, 10)).toEqual([1, 1]);
+    expect(fillSlots([100], [7], 2, 10)).toEqual([7]);
+    expect(fillSlots([], [], 4, 10)).toEqual([]);
+    // The floor holds for every part, whatever the slots.
+    for (let slots = 1; slots <= 40; slots++) {
+      const sizes = [95, 33, 12, 7, 64];
+      const parts = fillSlots(sizes, [1, 1, 1, 1, 1], slots, 10);
+      parts.forEach((of, at) => expect(of === 1 || sizes[at]! / of >= 10).toBe(true));
+      expect(parts.reduce((a, b) => a + b, 0)).toBe(Math.max(5, Math.min(slots, 20)));
+    }
   });
 });
 

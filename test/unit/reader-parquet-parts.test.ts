@@ -124,6 +124,26 @@ describe('Parquet parts against s3rver', { timeout: 60_000 }, () => {
     }
   });
 
+  it('reads nothing but the footer for a part that owns no row group', async () => {
+    const sizes = (await parquetRowGroups(store, parquet().key)).map((group) => group.bytes);
+    const of = 2 * sizes.length;
+    const index = Array.from({ length: of }, (_, at) => at).find((at) => {
+      const { start, end } = rowGroupRange(sizes, { index: at, of });
+      return start === end;
+    })!;
+    expect(index).toBeDefined();
+    const split = { key: parquet().key, size: 0, part: { index, of } };
+    let read = { bytesRead: -1, rowsRead: -1 };
+    const options = { tempDir: s3.tempDir, onProgress: (p: typeof read) => (read = p) };
+    const batches = [];
+    for await (const batch of readSplit(store, split, 'parquet', options)) batches.push(batch);
+    expect(batches).toEqual([]);
+    expect(read.rowsRead).toBe(0);
+    const whole = (await store.head(parquet().key)).size;
+    expect(read.bytesRead).toBeGreaterThan(0);
+    expect(read.bytesRead).toBeLessThan(whole / 4);
+  });
+
   it('rejects parts of non-Parquet inputs and parts that do not exist', async () => {
     const csv = data.files.find((file) => file.format === 'csv')!;
     const split = { key: csv.key, size: 0, part: { index: 0, of: 2 } };
