@@ -20,7 +20,6 @@ import {
   ListJobsQuery,
   ListTasksQuery,
   SubmitJobQuery,
-  SubmitJobRequest,
   TaskPage,
   TaskResult,
   TaskView,
@@ -33,6 +32,7 @@ import {
   RegisterObjectStoreRequest,
 } from './object-stores.ts';
 import { ResultPage, ResultQuery } from './aggregate.ts';
+import { SubmitJobBody } from './aggregate-sql.ts';
 import {
   ApplicationView,
   CreatePipelineRequest,
@@ -68,7 +68,8 @@ export const LogStreamLine = z.union([LogEntry, LogStreamEnd]);
 
 /** Request bodies by component name; the document shows them as the API accepts them. */
 export const REQUEST_SCHEMAS = {
-  SubmitJobRequest,
+  /** A job of any kind, or an aggregate job as SQL text. */
+  SubmitJobRequest: SubmitJobBody,
   RegisterWorkerRequest,
   RegisterObjectStoreRequest,
   CreatePipelineRequest,
@@ -289,13 +290,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'post',
     path: '/v1/jobs',
     operationId: 'submitJob',
-    summary: 'Submits a job; `wait` holds the reply until it ends',
+    summary:
+      'Submits a job; `wait` holds the reply until it ends. An aggregate job may come as SQL text (`{"kind":"aggregate","sql":…}`, see docs/aggregation.md)',
     tag: 'jobs',
     query: SubmitJobQuery,
-    body: SubmitJobRequest,
+    body: SubmitJobBody,
     replies: { 202: { description: 'accepted, with its tasks', content: json(JobView) } },
     errors: {
-      400: `${BAD_BODY}, an unknown worker id or object store, a retentionSeconds over the cluster's`,
+      400: `${BAD_BODY}, an unknown worker id or object store, a retentionSeconds over the cluster's, SQL that does not parse or asks for what an aggregate job cannot do (details: clause, line, column)`,
       403: NOT_PERMITTED,
       409: 'no worker can take the job (none ready, or they refuse commands)',
       413: TOO_LARGE,

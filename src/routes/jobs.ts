@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
 import { badRequest, unwrap } from '../errors.ts';
-import { cursorKey, pathId, readJson, readQuery } from '../validate.ts';
+import { checkBody, cursorKey, pathId, readJsonBody, readQuery } from '../validate.ts';
+import { sqlJob } from '../sql/sql-job.ts';
 import { ownerScope } from '../auth/principal.ts';
 import { serveLogs } from './logs.ts';
 import {
@@ -12,6 +13,7 @@ import {
   JobQuery,
   JobTasksQuery,
   ListJobsQuery,
+  isSqlBody,
   SubmitJobQuery,
   SubmitJobRequest,
 } from '../../protocol/index.ts';
@@ -31,7 +33,11 @@ function checkKind(json: unknown): void {
 export const jobs = new Hono<AppEnv>()
   .post('/', async (c) => {
     const { wait } = readQuery(c, SubmitJobQuery);
-    const request = await readJson(c, SubmitJobRequest, checkKind);
+    const json = await readJsonBody(c);
+    checkKind(json);
+    const request = isSqlBody(json)
+      ? await sqlJob(json, async () => unwrap(await scheduler(c.env).listStores()))
+      : checkBody(json, SubmitJobRequest);
     const job = unwrap(await scheduler(c.env).submitJob(ownerScope(c), request, wait));
     return c.json(job, 202);
   })
