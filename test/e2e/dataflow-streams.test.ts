@@ -88,14 +88,19 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 /** Resolves once something accepts TCP connections on localhost:port. */
-const listening = (port: number) =>
-  new Promise<void>((resolve, reject) => {
+/** Whether something takes connections on `port` now. */
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
     const socket = connect({ host: 'localhost', port }, () => {
       socket.destroy();
-      resolve();
+      resolve(true);
     });
-    socket.once('error', reject);
+    socket.once('error', () => resolve(false));
   });
+
+/** Waits for `port` to take connections: a started agent listens before it connects. */
+const listening = (port: number) =>
+  eventually(async () => ((await accepts(port)) ? true : undefined), `port ${port} to listen`);
 
 /** The sink's checksum of the ids producers would make. */
 function expectedSum(producers: number, count: number): number {
