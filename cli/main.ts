@@ -23,6 +23,7 @@ import { jobs, job, cancel } from './commands/jobs.ts';
 import { logs } from './commands/logs.ts';
 import { tasks, task } from './commands/tasks.ts';
 import { result } from './commands/result.ts';
+import { query } from './commands/query.ts';
 import {
   tenants,
   createTenant,
@@ -56,6 +57,7 @@ export const COMMANDS: readonly Command[] = [
   logs,
   cancel,
   result,
+  query,
   tenants,
   createTenant,
   setTenant,

@@ -18,7 +18,8 @@ export const WAIT_FLAG: FlagSpec = {
   help: 'wait for the job to end, with a progress bar on a terminal',
 };
 
-const COMMON: FlagSpecs = {
+/** The flags of a job's name and fault policy, which every submitting command takes. */
+export const POLICY_FLAGS: FlagSpecs = {
   name: { type: 'string', value: 'NAME', help: 'a name for the job' },
   retries: { type: 'string', value: 'N', help: 'times a failed task runs again' },
   timeout: { type: 'string', value: 'SECONDS', help: 'limit on each attempt of each task' },
@@ -28,10 +29,12 @@ const COMMON: FlagSpecs = {
     value: 'SECONDS',
     help: "keep the ended job this long, at most the cluster's retention",
   },
-  wait: WAIT_FLAG,
 };
 
-function policy(ctx: Ctx) {
+const COMMON: FlagSpecs = { ...POLICY_FLAGS, wait: WAIT_FLAG };
+
+/** The job fields POLICY_FLAGS give. */
+export function policy(ctx: Ctx) {
   const retries = numberFlag(ctx.args, 'retries', { min: 0, max: 100 });
   const timeoutSeconds = numberFlag(ctx.args, 'timeout', { min: 0.001, float: true });
   const jobTimeoutSeconds = numberFlag(ctx.args, 'job-timeout', { min: 0.001, float: true });

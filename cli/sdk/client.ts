@@ -20,7 +20,7 @@ import {
   type JobState,
   type RegisterWorkerRequest,
   type DataflowJobRequest,
-  type SubmitJobRequest,
+  type SubmitJobBody,
   type TaskState,
   type WorkerState,
   type RegisterObjectStoreRequest,
@@ -93,7 +93,8 @@ export class TmClient {
   approveWorker = (id: string) => this.call('POST', `/v1/workers/${id}/approve`, WorkerView);
   deregisterWorker = (id: string, force = false) =>
     this.call('DELETE', `/v1/workers/${id}${force ? '?force=true' : ''}`, WorkerView);
-  submitJob = (request: SubmitJobRequest, waitSeconds?: number) =>
+  /** Submits a job of any kind, or an aggregate job as SQL text (`{kind: 'aggregate', sql}`). */
+  submitJob = (request: SubmitJobBody, waitSeconds?: number) =>
     this.call('POST', `/v1/jobs${waitSeconds ? `?wait=${waitSeconds}` : ''}`, JobView, request);
   /** Submits a dataflow job: a DAG of named stages (`kind` is filled in). */
   submitDataflow = (request: Omit<DataflowJobRequest, 'kind'>, waitSeconds?: number) =>

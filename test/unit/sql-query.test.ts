@@ -62,7 +62,8 @@ describe('SELECT', () => {
 });
 
 describe('WHERE', () => {
-  const where = (condition: string) => map(`SELECT count(*) ${FROM} WHERE ${condition}`).filter;
+  const where = (condition: string) =>
+    map(`SELECT count(*) ${FROM} WHERE ${condition}`).filter ?? [];
 
   it('maps each comparison, <> and != alike', () => {
     expect(
