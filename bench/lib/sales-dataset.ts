@@ -27,3 +27,7 @@ export function ensureSalesDataset(files: number, rowsPerFile: number): Dataset 
     .slice(0, files);
   return { dir, files: names.map((name) => join(dir, name)), rows: files * rowsPerFile };
 }
+
+/** DuckDB's table function over `files`. */
+export const readParquetSql = (files: readonly string[]) =>
+  `read_parquet([${files.map((file) => `'${file}'`).join(', ')}])`;
