@@ -9,6 +9,7 @@ import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 import { eventually } from '../support/wait.ts';
+import { canonical, normalize } from '../support/compare-rows.ts';
 
 const FILES = 4;
 const ROWS_PER_FILE = 25_000;
@@ -33,22 +34,6 @@ afterAll(async () => {
   await stack?.stop();
   await data?.cleanup();
 });
-
-/** Values made comparable: integers as strings, other numbers to 10 significant digits, no `Z`. */
-function normalize(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number')
-    return Number.isInteger(value) ? String(value) : Number(value.toPrecision(10));
-  if (typeof value === 'string' && /^-?\d+\.\d+$/.test(value))
-    return Number(Number(value).toPrecision(10));
-  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT.*Z$/.test(value)) return value.slice(0, -1);
-  return value;
-}
-
-const canonical = (rows: readonly unknown[][]) =>
-  rows
-    .map((row) => row.map(normalize))
-    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
 interface Case {
   name: string;
