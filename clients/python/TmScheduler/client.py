@@ -509,11 +509,57 @@ class Client(TenantsAndPipelines, Dataflows):
         if output is not None:
             spec["output"] = dict(output)
         spec.update(camel(options))
+        return self._run_aggregation(spec, timeout, as_)
+
+    def _run_aggregation(self, spec: Dict[str, Any], timeout: Optional[float], as_: str) -> Any:
         job = self.submit_job(spec)
         done = self.wait_job(job.id, timeout)
         if done.state != "succeeded":
             raise JobFailed(f"aggregation job {done.id} {done.state}: {done.error or 'no error given'}", job=done)
         return self.result(done.id, as_=as_)
+
+    def query(
+        self,
+        sql: str,
+        *,
+        partitions: Optional[int] = None,
+        output: Optional[Mapping[str, str]] = None,
+        name: Optional[str] = None,
+        timeout: Optional[float] = 300.0,
+        as_: str = "rows",
+        **options: Any,
+    ) -> Any:
+        """Runs SQL as a distributed aggregation, waits for it, and returns its result.
+
+        One ``SELECT`` of group keys and ``count``/``sum``/``min``/``max``/``avg`` ``FROM`` one
+        ``'s3://bucket/folder/'`` (or ``read_parquet('…')``, ``read_csv('…')``, ``'…/*.csv'``, one
+        object's key) in a registered store, with ``WHERE`` (``AND`` of comparisons, ``IN``,
+        ``BETWEEN``, ``IS [NOT] NULL``), ``GROUP BY``, ``ORDER BY`` and ``LIMIT``; see
+        docs/aggregation.md ("SQL"). For example::
+
+            client.query("SELECT region, count(*), avg(price) FROM 's3://test-bucket/sales/' "
+                         "WHERE quantity > 5 GROUP BY region ORDER BY 2 DESC LIMIT 10")
+
+        Args:
+            sql: the query; the server maps it onto an aggregate job.
+            partitions, output, name: the job's own fields, as for :meth:`aggregate`.
+            timeout: seconds to wait for the job (:class:`Timeout` after).
+            as_: ``"rows"`` (a list of dicts, the default), ``"arrow"`` or ``"pandas"``.
+
+        Raises:
+            BadRequest: SQL that does not parse or asks for what the job cannot do; the message
+                names the clause (and its line and column).
+            JobFailed: the job failed (its error names the file and column) or was cancelled.
+        """
+        _check_result_form(as_)
+        spec: Dict[str, Any] = {"kind": "aggregate", "sql": sql}
+        for key, value in (("partitions", partitions), ("name", name)):
+            if value is not None:
+                spec[key] = value
+        if output is not None:
+            spec["output"] = dict(output)
+        spec.update(camel(options))
+        return self._run_aggregation(spec, timeout, as_)
 
     def result(self, job: Union[str, Job], *, as_: str = "rows") -> Any:
         """The result of a finished aggregation: rows (list of dicts), ``"arrow"`` or ``"pandas"``."""
