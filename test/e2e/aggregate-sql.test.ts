@@ -129,7 +129,7 @@ describe('POST /v1/jobs {"kind":"aggregate","sql"}', () => {
     else expect(canonical(rows)).toEqual(canonical(theirs.rows));
   });
 
-  it('keeps the fields beside the SQL, and the job shows what the SQL became', async () => {
+  it("takes the job's own fields beside the SQL: name, partitions, inlineIntermediates", async () => {
     const sql = `SELECT category, count(*) FROM '${DATA}csv/*.csv' GROUP BY category`;
     const job = await submitSql(sql, {
       name: 'by category',
@@ -208,6 +208,13 @@ describe('tm query', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/category\s+c\s+sum\(n\)/);
     expect(table.stdout).toMatch(/cat-0/);
+  });
+
+  it('has help, and exits 2 without SQL', async () => {
+    const help = await tm(['query', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.startsWith('usage: tm query SQL')).toBe(true);
+    expect((await tm(['query'])).code).toBe(2);
   });
 
   it('exits 2 with the refusal for SQL the job cannot run', async () => {
