@@ -9,7 +9,7 @@ import { FaultPolicyFields } from './policy.ts';
 import { RetentionFields } from './retention.ts';
 
 /** Longest SQL text accepted. */
-export const MAX_SQL_CHARS = 100_000;
+const MAX_SQL_CHARS = 100_000;
 
 export const AggregateSqlRequest = z.strictObject({
   kind: z.literal('aggregate'),

@@ -5,7 +5,7 @@
  * function, else the extension, else Parquet.
  */
 import type { InputFormat } from '../../protocol/index.ts';
-import { child, children, isNode, literal, positionOf, text, type SqlNode } from './sql-node.ts';
+import { child, children, literal, positionOf, text, type SqlNode } from './sql-node.ts';
 import { SqlRefusal } from './sql-refusal.ts';
 
 export interface SqlFrom {
@@ -18,7 +18,7 @@ export interface SqlFrom {
   format: InputFormat;
 }
 
-export const FROM_SUPPORTED =
+const FROM_SUPPORTED =
   "FROM takes one quoted 's3://bucket/folder/', 's3://bucket/folder/*.parquet' or 's3://bucket/key.csv', or read_parquet('…'), read_csv('…'), read_arrow('…') of one";
 
 const FUNCTIONS: Record<string, InputFormat> = {
@@ -59,7 +59,7 @@ function urlOf(from: SqlNode[]): { url: string; format?: InputFormat; node?: Sql
   const format = name.length === 1 ? FUNCTIONS[String(name[0]).toLowerCase()] : undefined;
   if (!format) refuse(`the table function ${name.join('.')} is not supported`, call);
   const args = children(child(call, 'args') ?? {}, 'value');
-  const url = args.length === 1 && isNode(args[0]) ? literal(args[0]) : undefined;
+  const url = args.length === 1 ? literal(args[0]!) : undefined;
   if (typeof url !== 'string') refuse(`${name[0]} takes one quoted URL and no options here`, call);
   return { url, format, node: call };
 }

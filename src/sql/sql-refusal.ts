@@ -9,7 +9,7 @@ export interface SqlPosition {
 export class SqlRefusal extends Error {
   constructor(
     readonly clause: string,
-    readonly reason: string,
+    reason: string,
     readonly at?: SqlPosition,
   ) {
     super(`${clause}: ${reason}${at ? ` (line ${at.line}, column ${at.column})` : ''}`);

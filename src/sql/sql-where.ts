@@ -11,7 +11,7 @@ import {
 } from './sql-node.ts';
 import { SqlRefusal } from './sql-refusal.ts';
 
-export const WHERE_SUPPORTED =
+const WHERE_SUPPORTED =
   'WHERE takes conditions joined by AND, each a column against literals: =, <>, <, <=, >, >=, IN (…), BETWEEN … AND …, IS [NOT] NULL';
 
 const COMPARISONS: Record<string, FilterOp> = {
