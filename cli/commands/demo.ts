@@ -56,5 +56,6 @@ is in .tm/admin-token (\`tm\` and the Python client find it there by themselves)
   curl -H "$AUTH" ${url}/v1/jobs/${jobId}
   curl -H "$AUTH" "${url}/v1/jobs/${jobId}/result?format=json"
   curl -H "$AUTH" -X POST "${url}/v1/jobs?wait=60" -d '{"kind":"aggregate","source":{"store":"test-bucket","prefix":"samples/sales/","format":"parquet"},"groupBy":["product"],"aggregates":[{"op":"sum","column":"quantity"}],"orderBy":[{"column":"sum(quantity)","desc":true}],"limit":5}'
+  npx tm query "SELECT region, count(*), avg(price) FROM 's3://test-bucket/samples/sales/' WHERE quantity > 5 GROUP BY region ORDER BY 2 DESC LIMIT 10"
 See README.md for the API, the agent and how to deploy to Cloudflare.`);
 }
