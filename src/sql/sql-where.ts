@@ -1,4 +1,7 @@
-/** WHERE to the aggregate job's filters: comparisons, IN, BETWEEN and IS [NOT] NULL joined by AND. */
+/**
+ * WHERE to the aggregate job's filters: comparisons, IN, BETWEEN, IS [NOT] NULL and bare boolean
+ * columns (`WHERE flag`: flag = true), joined by AND.
+ */
 import type { Filter, FilterOp } from '../../protocol/index.ts';
 import {
   child,
@@ -92,6 +95,8 @@ function filters(condition: SqlNode): Filter[] {
   const type = condition['type'];
   const operator = String(condition['operator'] ?? '').toUpperCase();
   if (type === 'unary_expr' && operator === 'NOT') refuse('NOT', condition);
+  const flag = columnName(condition);
+  if (flag !== undefined && flag !== '*') return [{ column: flag, op: '=', value: true }];
   if (type !== 'binary_expr') refuse(`a condition of type ${String(type)}`, condition);
   const op = COMPARISONS[operator];
   if (op) return [comparison(op, condition)];

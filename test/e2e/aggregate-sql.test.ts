@@ -109,6 +109,10 @@ const CASES: Case[] = [
     ordered: true,
   },
   {
+    name: 'a bare boolean column as a condition',
+    sql: `SELECT category, count(*), sum(n) FROM '${DATA}parquet/*.parquet' WHERE flag AND n < 300 GROUP BY category`,
+  },
+  {
     name: 'one object by its key, ORDER BY the aggregate itself',
     sql: `SELECT category, sum(v) FROM '${DATA}parquet/part-1.parquet' WHERE category IS NOT NULL GROUP BY category ORDER BY sum(v)`,
     ordered: true,

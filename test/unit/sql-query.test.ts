@@ -96,6 +96,13 @@ describe('WHERE', () => {
     ]);
   });
 
+  it('reads a bare column as that boolean being true', () => {
+    expect(where('flag AND n = 1')).toEqual([
+      { column: 'flag', op: '=', value: true },
+      { column: 'n', op: '=', value: 1 },
+    ]);
+  });
+
   it('flattens parenthesised ANDs', () => {
     expect(where('(a = 1 AND (b = 2)) AND c = 3').map((f) => f.column)).toEqual(['a', 'b', 'c']);
   });
