@@ -14,6 +14,7 @@ import { startTestStack, type TestStack } from '../support/stack.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 import { canonical, normalize } from '../support/compare-rows.ts';
 import { runTmProcess } from '../support/tm-process.ts';
+import { callApi } from '../support/http.ts';
 
 const PREFIX = 'sql/';
 const DATA = `s3://test-bucket/${PREFIX}`;
@@ -58,19 +59,14 @@ function ours(page: ResultPage, names: string[]): unknown[][] {
   return page.rows.map((row) => names.map((name) => row[name]));
 }
 
-function post(body: unknown): Promise<Response> {
-  return fetch(`${stack.url}/v1/jobs?wait=120`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-}
+/** `POST /v1/jobs?wait=120` as the admin. */
+const post = <T>(body: unknown) =>
+  callApi<T>(stack.url, stack.adminToken, 'POST', '/v1/jobs?wait=120', body);
 
 async function submitSql(sql: string, extra: Record<string, unknown> = {}): Promise<JobView> {
-  const response = await post({ kind: 'aggregate', sql, ...extra });
-  const body: unknown = await response.json();
-  expect(response.status, JSON.stringify(body)).toBe(202);
-  return body as JobView;
+  const { status, body } = await post<JobView>({ kind: 'aggregate', sql, ...extra });
+  expect(status, JSON.stringify(body)).toBe(202);
+  return body;
 }
 
 const tm = (args: string[]) =>
@@ -150,9 +146,8 @@ describe('POST /v1/jobs {"kind":"aggregate","sql"}', () => {
 
 describe('refusals', () => {
   async function refused(sql: string): Promise<ErrorBody['error']> {
-    const response = await post({ kind: 'aggregate', sql });
-    const body = (await response.json()) as ErrorBody;
-    expect(response.status, JSON.stringify(body)).toBe(400);
+    const { status, body } = await post<ErrorBody>({ kind: 'aggregate', sql });
+    expect(status, JSON.stringify(body)).toBe(400);
     return body.error;
   }
   const FROM = `FROM '${DATA}parquet/'`;
@@ -188,13 +183,13 @@ describe('refusals', () => {
   });
 
   it('refuses other fields of a SQL job than its own', async () => {
-    const response = await post({
+    const { status, body } = await post<ErrorBody>({
       kind: 'aggregate',
       sql: `SELECT count(*) ${FROM}`,
       groupBy: ['n'],
     });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.message).toMatch(/unknown field.*groupBy/);
+    expect(status).toBe(400);
+    expect(body.error.message).toMatch(/unknown field.*groupBy/);
   });
 });
 
