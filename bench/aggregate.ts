@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     for (const [name, samples] of bench.duck.seconds) {
       const seconds = median(samples);
       console.log(
-        `${bench.name.padEnd(9)}  ${name.padEnd(40)} ${'duckdb'.padStart(6)}  ${seconds
+        `${bench.name.padEnd(10)}  ${name.padEnd(40)} ${'duckdb'.padStart(6)}  ${seconds
           .toFixed(2)
           .padStart(7)} s  ${rate(bench.dataset.rows, seconds * 1000)
           .toLocaleString('en')
@@ -246,7 +246,7 @@ function measured(
   const best = Math.min(...runs.map((run) => run.seconds));
   const wrong = runs.find((run) => run.groups !== reference.rows);
   return [
-    bench.name.padEnd(9),
+    bench.name.padEnd(10),
     query.name.padEnd(40),
     String(agents).padStart(6),
     (slots ? String(slots) : 'cores').padStart(5),
