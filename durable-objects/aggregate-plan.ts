@@ -38,7 +38,7 @@ export function internalFolder(key: string, base = ''): string | null {
 /**
  * The smallest part a Parquet file is cut into to fill free map slots: below it, a task's fixed
  * cost (a round trip to the Scheduler, the footer's reads, one more partial to merge) outweighs
- * the work it takes off the others (see docs/aggregation.md, "Splits").
+ * the work it takes off the others (see docs/aggregation.md, "Parts to fill the slots").
  */
 export const DEFAULT_MIN_PART_BYTES = 8 * 1024 * 1024;
 
