@@ -4,7 +4,7 @@
  * same SQL text (its s3:// URLs pointed at the local copies of the objects); and SQL the job
  * cannot run refused with a 400 that names the clause.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.t
 import { canonical, normalize } from '../support/compare-rows.ts';
 import { runTmProcess } from '../support/tm-process.ts';
 import { callApi } from '../support/http.ts';
+import { salesTable, toParquet } from '../../cli/local/sample-data.ts';
 
 const PREFIX = 'sql/';
 const DATA = `s3://test-bucket/${PREFIX}`;
@@ -28,6 +29,14 @@ beforeAll(async () => {
   stack = await startTestStack({ agents: 2, s3: true });
   const store = createObjectStore(stack.s3!.access);
   data = await createDatasets({ store, prefix: PREFIX, files: 3, rowsPerFile: 8_000 });
+  // The demo's sales data, where `tm demo` puts it, for the issue's own query.
+  mkdirSync(join(data.dir, 'samples', 'sales'), { recursive: true });
+  for (const part of [0, 1]) {
+    const bytes = toParquet(salesTable(part + 1, 20_000));
+    const key = `samples/sales/part-${part}.parquet`;
+    writeFileSync(join(data.dir, key), bytes);
+    await store.put(key, bytes);
+  }
   store.close();
 }, 180_000);
 
@@ -38,11 +47,11 @@ afterAll(async () => {
 });
 
 /**
- * The SQL as DuckDB runs it: each `s3://test-bucket/sql/…` URL pointed at the local copy, a folder
- * read as the Parquet files in it (the job's rule for a folder).
+ * The SQL as DuckDB runs it: each `s3://test-bucket/sql/…` or `s3://test-bucket/samples/…` URL
+ * pointed at the local copy, a folder read as the Parquet files in it (the job's rule for a folder).
  */
 const local = (sql: string) =>
-  sql.replace(/'s3:\/\/test-bucket\/sql\/([^']*)'/g, (_, path: string) =>
+  sql.replace(/'s3:\/\/test-bucket\/(?:sql\/)?([^']*)'/g, (_, path: string) =>
     path.endsWith('/') ? `'${data.dir}/${path}*.parquet'` : `'${data.dir}/${path}'`,
   );
 
@@ -194,6 +203,19 @@ describe('refusals', () => {
 });
 
 describe('tm query', () => {
+  it("runs the issue's query over the demo's sales data as DuckDB does", async () => {
+    const sql =
+      "SELECT region, count(*), avg(price) FROM 's3://test-bucket/samples/sales/' WHERE quantity > 5 GROUP BY region ORDER BY 2 DESC LIMIT 10";
+    const run = await tm(['query', sql, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const theirs = await duckdb(sql);
+    expect(theirs.rows.length).toBeGreaterThan(1);
+    const rows = ours(JSON.parse(run.stdout) as ResultPage, theirs.names);
+    expect(rows.map((row) => row.map(normalize))).toEqual(
+      theirs.rows.map((row) => row.map(normalize)),
+    );
+  });
+
   it('prints the result as DuckDB has it', async () => {
     const sql = `SELECT category, count(*) AS c, sum(n) FROM '${DATA}parquet/' WHERE n >= 500 GROUP BY category ORDER BY category`;
     const json = await tm(['query', sql, '--json']);
