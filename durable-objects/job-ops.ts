@@ -43,7 +43,14 @@ import { retentionRefusal } from './retention-plan.ts';
 import { cancelJobTasks } from './task-lifecycle.ts';
 import { readLogs, type LogScope } from './task-logs.ts';
 import { budgetPage } from './view-budget.ts';
-import { jobTaskPage, oneTask, taskPage, wholeResult, type TaskPageQuery } from './task-views.ts';
+import {
+  jobTaskPage,
+  oneTask,
+  taskPage,
+  wholeResult,
+  type TaskListQuery,
+  type TaskPageQuery,
+} from './task-views.ts';
 import { admitTenant, checkJob } from './tenant-access.ts';
 import { timeOrderedId } from './ids.ts';
 
@@ -220,7 +227,7 @@ export function getTask(core: Core, id: string, owner: string | null): TaskView 
 export function listTasks(
   core: Core,
   owner: string | null,
-  { before = Number.MAX_SAFE_INTEGER, ...query }: TaskPageQuery & { before?: number | undefined },
+  { before = Number.MAX_SAFE_INTEGER, ...query }: TaskListQuery & { before?: number | undefined },
 ): TaskPage {
   return taskPage(core.sql, owner, before, query);
 }

@@ -18,6 +18,7 @@ import type {
   RegisteredWorker,
   RegisterObjectStoreRequest,
   RegisterWorkerRequest,
+  QueueReport,
   StorageReport,
   SubmitJobRequest,
   TaskPage,
@@ -60,7 +61,7 @@ import {
   submitJob,
   type JobListQuery,
 } from './job-ops.ts';
-import type { TaskPageQuery } from './task-views.ts';
+import type { TaskListQuery, TaskPageQuery } from './task-views.ts';
 import { onAgentMessage, onClose } from './agent-session.ts';
 import { followLogs } from './follow.ts';
 import { browseStore, getStore, listStoreViews, registerStore, removeStore } from './store-ops.ts';
@@ -88,6 +89,7 @@ import { getPipelineTask, submitPipelineTasks } from './pipeline-submit.ts';
 import { runCleanups } from './aggregate-cleanup.ts';
 import { nextRetentionAt, runRetention } from './retention.ts';
 import { storageReport } from './storage-report.ts';
+import { queueReport } from './queue-report.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -178,7 +180,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
   listTasks(
     owner: string | null,
-    query: TaskPageQuery & { before?: number },
+    query: TaskListQuery & { before?: number },
   ): Promise<Outcome<TaskPage>> {
     return this.run(() => listTasks(this.core, owner, query));
   }
@@ -289,6 +291,9 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     return this.run(() => getPipelineTask(this.core, tenantId, app, name, taskId));
   }
 
+  queueReport(): Promise<Outcome<QueueReport>> {
+    return this.run(() => queueReport(this.core));
+  }
   storageReport(): Promise<Outcome<StorageReport>> {
     return this.run(() => storageReport(this.core, this.ctx.storage.sql.databaseSize));
   }

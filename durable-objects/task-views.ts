@@ -35,6 +35,11 @@ export interface TaskPageQuery {
   limit?: number | undefined;
 }
 
+/** Tasks across jobs: of one worker's, with `worker`. */
+export interface TaskListQuery extends TaskPageQuery {
+  worker?: string | undefined;
+}
+
 /** One page of a job's tasks by index, after index `afterIdx` (-1: the first page). */
 export function jobTaskPage(
   sql: Sql,
@@ -57,11 +62,11 @@ export function taskPage(
   sql: Sql,
   owner: string | null,
   beforeSeq: number,
-  { state, limit = MAX_PAGE_ROWS }: TaskPageQuery,
+  { state, limit = MAX_PAGE_ROWS, worker }: TaskListQuery,
 ): TaskPage {
   const page = budgetPage(
     (after: TaskViewRow | null, count) =>
-      taskRows(sql, owner, state, after?.seq ?? beforeSeq, count),
+      taskRows(sql, owner, { state, worker }, after?.seq ?? beforeSeq, count),
     viewer(sql),
     { limit, batch: BATCH },
   );

@@ -283,17 +283,20 @@ export const ListJobsQuery = z.strictObject({
 });
 
 /** Tasks across jobs, newest first: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES. */
-export const ListTasksQuery = z.strictObject({
+const TaskPageFields = {
   state: TaskState.optional(),
   limit: PageLimit.optional(),
   cursor: Cursor.optional(),
-});
+};
+
+/** Tasks across jobs, newest first; `worker` keeps those its current (or last) attempt ran on. */
+export const ListTasksQuery = z.strictObject({ ...TaskPageFields, worker: z.uuid().optional() });
 
 /**
  * A job's tasks by index: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES; of a dataflow
  * job, `stage` keeps one stage's.
  */
-export const JobTasksQuery = ListTasksQuery.extend({ stage: StageName.optional() });
+export const JobTasksQuery = z.strictObject({ ...TaskPageFields, stage: StageName.optional() });
 
 export const JobQuery = z.strictObject({
   /** Include at most this many tasks in the job view (default 1000; 0: none, counts only). */

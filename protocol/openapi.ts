@@ -50,6 +50,7 @@ import {
   WhoAmI,
 } from './tenants.ts';
 import { StorageReport } from './retention.ts';
+import { QueueReport } from './queue-report.ts';
 
 // Replies that wrap the views above; the routes build them inline, so they are named here.
 export const HealthView = z.object({
@@ -109,6 +110,7 @@ export const RESPONSE_SCHEMAS = {
   TenantList,
   CreatedTenantToken,
   WhoAmI,
+  QueueReport,
   StorageReport,
 } satisfies Record<string, z.ZodType>;
 
@@ -196,6 +198,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
       "The Scheduler's storage: database size, rows per table, the oldest finished job kept, retention settings",
     tag: 'health',
     replies: { 200: { description: 'the storage report', content: json(StorageReport) } },
+    errors: { 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/queue',
+    auth: 'admin',
+    operationId: 'queueReport',
+    summary: 'Tasks queued and running, by tenant and pipeline, with their totals',
+    tag: 'health',
+    replies: { 200: { description: 'the queue report', content: json(QueueReport) } },
     errors: { 500: INTERNAL },
   },
   {

@@ -1,5 +1,5 @@
 /** How jobs, tasks and workers read in a terminal. */
-import type { JobView, TaskView, WorkerView } from '../../protocol/index.ts';
+import type { AttemptView, JobView, TaskView, WorkerView } from '../../protocol/index.ts';
 import { drawDag } from './dag.ts';
 import { duration } from './duration.ts';
 import { renderFields, renderTable } from './table.ts';
@@ -120,5 +120,20 @@ export function workersTable(workers: readonly WorkerView[], width: number): str
     'ISOLATION',
     'LABELS',
   ];
+  return renderTable(columns, rows, { maxWidth: width });
+}
+
+/** A task's ended attempts, oldest first: where each ran, how it ended, and when. */
+export function attemptsTable(attempts: readonly AttemptView[], width: number): string {
+  const rows = attempts.map((a) => ({
+    ATTEMPT: a.attempt,
+    WORKER: a.workerId ?? '-',
+    OUTCOME: a.outcome,
+    EXIT: a.exitCode ?? '-',
+    STARTED: a.startedAt ?? a.assignedAt ?? '-',
+    DURATION: duration(a.startedAt ?? a.assignedAt, a.finishedAt),
+    ERROR: a.error ?? '',
+  }));
+  const columns = ['ATTEMPT', 'WORKER', 'OUTCOME', 'EXIT', 'STARTED', 'DURATION', 'ERROR'];
   return renderTable(columns, rows, { maxWidth: width });
 }

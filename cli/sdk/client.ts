@@ -12,6 +12,7 @@ import {
   ObjectStoreView,
   RegisteredWorker,
   ResultPage,
+  QueueReport,
   StorageReport,
   TaskPage,
   TaskResult,
@@ -48,6 +49,11 @@ export interface PageQuery<State extends string> {
   state?: State | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
+}
+
+/** A page of tasks across jobs: of one worker's, with `worker` (its id). */
+export interface TasksPageQuery extends PageQuery<TaskState> {
+  worker?: string | undefined;
 }
 
 /** A page of a job's tasks: of one stage of a dataflow job, with `stage`. */
@@ -126,10 +132,10 @@ export class TmClient {
   /** The first page of tasks across jobs, newest first (see tasksPage and tasks for the rest). */
   listTasks = (state?: TaskState) => this.tasksPage({ state }).then((page) => page.tasks);
   /** One page of tasks across jobs, newest first; pass its `next` as `cursor` for the next. */
-  tasksPage = (page: PageQuery<TaskState> = {}) =>
+  tasksPage = (page: TasksPageQuery = {}) =>
     this.call('GET', `/v1/tasks${query({ ...page })}`, TaskPage);
-  /** Every task across jobs (in `state`, if given), newest first, read a page at a time. */
-  tasks = (page: Omit<PageQuery<TaskState>, 'cursor'> = {}) =>
+  /** Every task across jobs (in `state`, of `worker`, if given), newest first, a page at a time. */
+  tasks = (page: Omit<TasksPageQuery, 'cursor'> = {}) =>
     this.pages((cursor) => this.tasksPage({ ...page, cursor }));
   registerStore = (request: RegisterObjectStoreRequest) =>
     this.call(
@@ -192,6 +198,8 @@ export class TmClient {
   whoami = () => this.call('GET', '/v1/whoami', WhoAmI);
   /** The Scheduler's storage: database size, rows per table, retention (admin token only). */
   storage = () => this.call('GET', '/v1/admin/storage', StorageReport);
+  /** Tasks queued and running, by tenant and pipeline (admin token only). */
+  queue = () => this.call('GET', '/v1/admin/queue', QueueReport);
   /** Defines a pipeline, or adds a version when the definition changed. */
   putPipeline = (app: string, request: CreatePipelineRequest) =>
     this.call('POST', `${applicationPath(app)}/pipelines`, PipelineView, request);

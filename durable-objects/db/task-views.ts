@@ -73,16 +73,17 @@ export function jobTaskRows(
 export function taskRows(
   sql: Sql,
   owner: string | null,
-  state: TaskState | undefined,
+  { state, worker }: { state?: TaskState | undefined; worker?: string | undefined },
   beforeSeq: number,
   limit: number,
 ): TaskViewRow[] {
   const values: SqlValue[] = [beforeSeq, owner, owner];
   if (state) values.push(state);
+  if (worker) values.push(worker);
   return sql.rows(
     TaskViewRow,
     `SELECT ${COLUMNS} FROM tasks WHERE seq < ? AND ${OWNED} ${state ? 'AND state = ?' : ''}
-       AND ${notRemoved('tasks.job_id')}
+       ${worker ? 'AND worker_id = ?' : ''} AND ${notRemoved('tasks.job_id')}
      ORDER BY seq DESC LIMIT ?`,
     ...values,
     limit,
