@@ -12,6 +12,7 @@ import { startTestStack, type TestStack } from '../support/stack.ts';
 let stack: TestStack;
 
 const RECORDS_PER_PRODUCER = 1_250_000;
+const WARM_RECORDS_PER_PRODUCER = 250_000;
 const RECORD_BYTES = 100;
 const MAX_GROWTH_BYTES = 100 * 1024 * 1024;
 
@@ -103,8 +104,14 @@ const stages = (records: number, delayMs: number): Stage[] => [
 
 describe('stream backpressure', () => {
   it("keeps every agent's memory far below the data when the sink is slow, and loses no record", async () => {
-    // A small run first: the agents' one-time growth (compiled code, heap) is not the stream's.
-    const warm = await stack.client.submitJob({ kind: 'dataflow', stages: stages(20_000, 0) }, 60);
+    // A run at full speed first (50 MB): the agents' one-time growth is not the stream's. V8
+    // sizes its young generation (up to 3 × 16 MiB) and old space to the allocation rate it sees;
+    // after a 2 MB warm-up that growth landed inside the measured run, and one agent's RSS went
+    // from 31 to 104 MiB between two CI runs of the same code.
+    const warm = await stack.client.submitJob(
+      { kind: 'dataflow', stages: stages(WARM_RECORDS_PER_PRODUCER, 0) },
+      120,
+    );
     expect(warm.state, JSON.stringify(warm.stages)).toBe('succeeded');
     const rss = sampleRss(stack.agents.map((agent) => agent.process.pid));
     const job = await stack.client.submitJob({
