@@ -6,9 +6,10 @@
  */
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView, MapResult } from '../../protocol/index.ts';
+import type { JobView } from '../../protocol/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+import { mapTasks } from '../support/map-tasks.ts';
 import { createDatasets, duckdbRows, type Datasets } from '../support/datasets.ts';
 
 const AGENTS = 2;
@@ -66,14 +67,6 @@ async function aggregate(data: Datasets): Promise<JobView> {
   return stack.client.getJob(job.id, 100);
 }
 
-/** The job's map tasks in split order: worker and figures. */
-function maps(job: JobView): { workerId: string; result: MapResult }[] {
-  return (job.tasks ?? [])
-    .filter((task) => task.kind === 'aggregate-map')
-    .sort((a, b) => a.index - b.index)
-    .map((task) => ({ workerId: task.workerId ?? '', result: task.result as MapResult }));
-}
-
 async function sameAsDuckdb(job: JobView, data: Datasets): Promise<void> {
   const ours = (await stack.client.result(job.id)).rows.map((row) =>
     Object.values(row).map(String),
@@ -92,7 +85,7 @@ describe('one Parquet file, fewer splits than free map slots', { timeout: 180_00
   it('is read by a map task per slot, on every agent, with the same answer as DuckDB', async () => {
     expect(statSync(parquet(many).path).size).toBeGreaterThan(AGENTS * SLOTS * MIN_PART_BYTES);
     first = await aggregate(many);
-    const read = maps(first);
+    const read = mapTasks(first);
     expect(read).toHaveLength(AGENTS * SLOTS);
     expect(new Set(read.map((map) => map.workerId)).size).toBe(AGENTS);
     // Every part read some row groups, and all of them together every row once.
@@ -103,8 +96,8 @@ describe('one Parquet file, fewer splits than free map slots', { timeout: 180_00
 
   it('finds each part on the agent that read it, in its cache, the next time', async () => {
     const again = await aggregate(many);
-    const read = maps(again);
-    expect(read.map((map) => map.workerId)).toEqual(maps(first).map((map) => map.workerId));
+    const read = mapTasks(again);
+    expect(read.map((map) => map.workerId)).toEqual(mapTasks(first).map((map) => map.workerId));
     for (const map of read) expect(map.result.bytesCached).toBe(map.result.bytesRead);
     await sameAsDuckdb(again, many);
   });
@@ -112,7 +105,7 @@ describe('one Parquet file, fewer splits than free map slots', { timeout: 180_00
   it('ends the parts that own no row group as empty maps, not errors', async () => {
     expect(statSync(parquet(two).path).size).toBeGreaterThan(AGENTS * SLOTS * MIN_PART_BYTES);
     const job = await aggregate(two);
-    const read = maps(job);
+    const read = mapTasks(job);
     expect(read).toHaveLength(AGENTS * SLOTS);
     const rows = read.map((map) => map.result.rowsRead);
     expect(rows.filter((n) => n === 0)).toHaveLength(AGENTS * SLOTS - 2);

@@ -5,10 +5,11 @@
  * fetching only what is missing is tested on the cache itself, in storage-block-cache.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView, MapResult } from '../../protocol/index.ts';
+import type { JobView } from '../../protocol/index.ts';
 import type { ObjectStore } from '../../worker-agent/storage/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+import { mapTasks } from '../support/map-tasks.ts';
 import { createDatasets, type Datasets } from '../support/datasets.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -60,14 +61,6 @@ async function aggregate(aggregates: { op: 'sum' | 'min' | 'max' | 'count'; colu
   return stack.client.getJob(job.id, 100);
 }
 
-/** The job's map tasks in split order (their index follows the sorted listing): worker and figures. */
-function maps(job: JobView): { workerId: string; result: MapResult }[] {
-  return (job.tasks ?? [])
-    .filter((task) => task.kind === 'aggregate-map')
-    .sort((a, b) => a.index - b.index)
-    .map((task) => ({ workerId: task.workerId ?? '', result: task.result as MapResult }));
-}
-
 async function rows(job: JobView) {
   const page = await stack.client.result(job.id, 0, 1000);
   return page.rows;
@@ -78,11 +71,12 @@ describe('locality', { timeout: 180_000 }, () => {
 
   it('reads from the store the first time', async () => {
     first = await aggregate([{ op: 'sum', column: 'v' }]);
-    expect(maps(first)).toHaveLength(FILES);
+    expect(mapTasks(first)).toHaveLength(FILES);
     // A task may reread a block it fetched a moment before (blocks are 256 KiB); the rest was fetched.
-    for (const { result } of maps(first)) expect(result.bytesCached).toBeLessThan(result.bytesRead);
+    for (const { result } of mapTasks(first))
+      expect(result.bytesCached).toBeLessThan(result.bytesRead);
     // Spread over the agents, so the next job's preferences are not all one agent.
-    expect(new Set(maps(first).map((map) => map.workerId)).size).toBeGreaterThan(1);
+    expect(new Set(mapTasks(first).map((map) => map.workerId)).size).toBeGreaterThan(1);
   });
 
   it('runs each map of the next job on the agent that read its split, from its cache', async () => {
@@ -91,8 +85,10 @@ describe('locality', { timeout: 180_000 }, () => {
       { op: 'min', column: 'v' },
       { op: 'max', column: 'v' },
     ]);
-    expect(maps(second).map((map) => map.workerId)).toEqual(maps(first).map((map) => map.workerId));
-    for (const { result } of maps(second)) {
+    expect(mapTasks(second).map((map) => map.workerId)).toEqual(
+      mapTasks(first).map((map) => map.workerId),
+    );
+    for (const { result } of mapTasks(second)) {
       expect(result.bytesRead).toBeGreaterThan(0);
       expect(result.bytesCached).toBe(result.bytesRead);
     }
@@ -132,7 +128,7 @@ describe('locality', { timeout: 180_000 }, () => {
   it('never waits for a preferred agent that is gone: the others read its splits', async () => {
     const before = await aggregate([{ op: 'sum', column: 'v' }]);
     const workers = await stack.client.listWorkers();
-    const busiest = maps(before)[0]!.workerId;
+    const busiest = mapTasks(before)[0]!.workerId;
     const address = workers.find((worker) => worker.id === busiest)?.address;
     const agent = stack.agents.find((candidate) => candidate.address === address)!;
     await agent.stop(2000);
@@ -145,8 +141,8 @@ describe('locality', { timeout: 180_000 }, () => {
     );
     const after = await aggregate([{ op: 'sum', column: 'v' }]);
     expect(await rows(after)).toEqual(await rows(before));
-    for (const map of maps(after)) expect(map.workerId).not.toBe(busiest);
-    const moved = maps(after).filter((_, i) => maps(before)[i]!.workerId === busiest);
+    for (const map of mapTasks(after)) expect(map.workerId).not.toBe(busiest);
+    const moved = mapTasks(after).filter((_, i) => mapTasks(before)[i]!.workerId === busiest);
     expect(moved.length).toBeGreaterThan(0);
     for (const { result } of moved) expect(result.bytesCached).toBeLessThan(result.bytesRead);
   });

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import threading
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List
 from unittest import mock
@@ -23,6 +21,7 @@ if str(PACKAGE_ROOT) not in sys.path:
     sys.path.insert(0, str(PACKAGE_ROOT))
 
 import TmScheduler as tm  # noqa: E402
+from stand_in import JsonHandler, StandInServer  # noqa: E402
 from TmScheduler._dataflow import stage_spec  # noqa: E402
 from TmScheduler._job_file import read_job_file  # noqa: E402
 
@@ -91,7 +90,7 @@ class _JobsServer:
         self.refusal: Any = None
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:  # noqa: N802
                 self._reply(200, {"ok": True, "connectedWorkers": 0})
 
@@ -121,24 +120,11 @@ class _JobsServer:
                     "tasks": [_task_view("job-1", n, s, i) for n, (s, i) in reversed(list(enumerate(instances)))],
                 })
 
-            def _reply(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._server = StandInServer(Handler)
+        self.address = self._server.address
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.stop()
 
 
 class StageSpecTest(unittest.TestCase):

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import unittest
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -22,6 +20,7 @@ if str(PACKAGE_ROOT) not in sys.path:
     sys.path.insert(0, str(PACKAGE_ROOT))
 
 import TmScheduler as tm  # noqa: E402
+from stand_in import JsonHandler, StandInServer  # noqa: E402
 
 SQL = "SELECT region, count(*) FROM 's3://test-bucket/sales/' GROUP BY region ORDER BY 1"
 JOB = {
@@ -56,7 +55,7 @@ class _Api:
         self.refusal: Any = None
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:  # noqa: N802
                 path = urllib.parse.urlsplit(self.path).path
                 self._reply(200, PAGE if path.endswith("/result") else JOB)
@@ -69,24 +68,11 @@ class _Api:
                 else:
                     self._reply(202, {**JOB, "state": "queued"})
 
-            def _reply(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._server = StandInServer(Handler)
+        self.address = self._server.address
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.stop()
 
 
 class QueryTest(unittest.TestCase):
