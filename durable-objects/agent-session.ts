@@ -31,6 +31,7 @@ import { admitKey, keyFingerprint, verifyHello } from './agent-keys.ts';
 import { describeClaims, foreignClaims } from './task-claims.ts';
 import { splitReports } from './reported-results.ts';
 import { priceResults } from './result-budget.ts';
+import { countOne, LEASE_EXPIRIES } from './metric-tally.ts';
 
 /** Close codes the Scheduler uses, so agents can tell why they were dropped. */
 export const CloseCode = {
@@ -407,12 +408,13 @@ export function expireLeases(
   core.sql.transaction(() => {
     for (const worker of lapsed) {
       if (!worker.conn_id) continue;
-      connectionLost(core.sql, effects, {
+      const lost = connectionLost(core.sql, effects, {
         workerId: worker.id,
         connId: worker.conn_id,
         reason: 'agent lease expired',
         now: core.now(),
       });
+      if (lost) countOne(core.sql, LEASE_EXPIRIES, { lease: 'agent' });
       effects.closes.push({
         connId: worker.conn_id,
         code: CloseCode.leaseExpired,

@@ -10,6 +10,7 @@ import type {
   JobPage,
   JobView,
   LogPage,
+  MetricFamily,
   Outcome,
   PipelineSubmission,
   PipelineTaskData,
@@ -90,6 +91,7 @@ import { runCleanups } from './aggregate-cleanup.ts';
 import { nextRetentionAt, runRetention } from './retention.ts';
 import { storageReport } from './storage-report.ts';
 import { queueReport } from './queue-report.ts';
+import { countRequest, metricsReport, type AnsweredRequest } from './metrics-report.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -296,6 +298,13 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   }
   storageReport(): Promise<Outcome<StorageReport>> {
     return this.run(() => storageReport(this.core, this.ctx.storage.sql.databaseSize));
+  }
+
+  metrics(): Promise<Outcome<MetricFamily[]>> {
+    return this.run(() => metricsReport(this.core, this.ctx.storage.sql.databaseSize));
+  }
+  countRequest(request: AnsweredRequest): Promise<Outcome<void>> {
+    return this.run(() => countRequest(this.core, request));
   }
 
   health(): { ok: true; connectedWorkers: number } {

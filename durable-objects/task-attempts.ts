@@ -6,6 +6,15 @@
 import type { AttemptCounts, AttemptOutcome, AttemptView } from '../protocol/index.ts';
 import type { Sql } from './db/sql.ts';
 import { iso, isoOrNull } from './views.ts';
+import {
+  count,
+  countTally,
+  newTally,
+  observe,
+  TASK_ATTEMPTS_ENDED,
+  TASK_RUN_SECONDS,
+  type Tally,
+} from './metric-tally.ts';
 import type { JobRow, TaskRow } from './db/rows.ts';
 import type { LiveAttempt } from './db/attempts.ts';
 import {
@@ -15,6 +24,7 @@ import {
   type AttemptRow,
 } from './db/attempt-history.ts';
 
+/** Stores an attempt's end that was not a success, and counts it (metric-tally.ts). */
 export function recordAttempt(
   sql: Sql,
   live: LiveAttempt,
@@ -26,6 +36,20 @@ export function recordAttempt(
     exitCode: end.exitCode ?? null,
     now: end.now,
   });
+  const tally = newTally();
+  countAttemptEnd(tally, end.outcome, live.started_at, end.now);
+  countTally(sql, tally);
+}
+
+/** Counts an attempt's end by outcome, and its run time when it had started. */
+export function countAttemptEnd(
+  tally: Tally,
+  outcome: AttemptOutcome,
+  startedAt: number | null,
+  now: number,
+): void {
+  count(tally, TASK_ATTEMPTS_ENDED, { outcome });
+  if (startedAt !== null) observe(tally, TASK_RUN_SECONDS, (now - startedAt) / 1000);
 }
 
 /** A task's ended attempts, and its current one once it has succeeded. */

@@ -10,7 +10,15 @@ import type { FailingAttempt } from './db/attempts.ts';
 import { tellAgentsToStop, wakeAt, type Effects } from './effects.ts';
 import { shouldRetry } from './job-outcome.ts';
 import { retryDelayMs, TIMEOUT_GRACE_MS } from './job-policy.ts';
-import { recordAttempt } from './task-attempts.ts';
+import { countAttemptEnd, recordAttempt } from './task-attempts.ts';
+import {
+  count,
+  countTally,
+  newTally,
+  observe,
+  TASK_ATTEMPTS_STARTED,
+  TASK_QUEUE_SECONDS,
+} from './metric-tally.ts';
 import { loseTasks } from './task-losses.ts';
 import { chargeJobResults } from './db/task-results.ts';
 import type { StoredReport } from './result-budget.ts';
@@ -84,9 +92,19 @@ export function markStarted(
   now: number,
 ): TaskRef[] {
   const ignored: TaskRef[] = [];
+  const tally = newTally();
   for (const ref of refs) {
-    if (!attempts.markStarted(sql, { ...ref, workerId }, now)) ignored.push(ref);
+    const started = attempts.markStarted(sql, { ...ref, workerId }, now);
+    if (!started) {
+      ignored.push(ref);
+      continue;
+    }
+    count(tally, TASK_ATTEMPTS_STARTED);
+    // Submit to start is the task's first attempt's wait; a retry's would count its earlier runs.
+    if (started.attempt === 1)
+      observe(tally, TASK_QUEUE_SECONDS, (now - started.created_at) / 1000);
   }
+  countTally(sql, tally);
   return ignored;
 }
 
@@ -102,8 +120,9 @@ export function completeTasks(
   now: number,
 ): TaskRef[] {
   const ignored: TaskRef[] = [];
+  const tally = newTally();
   for (const item of items) {
-    const jobId = attempts.completeAttempt(
+    const completed = attempts.completeAttempt(
       sql,
       { taskId: item.taskId, attempt: item.attempt, workerId },
       {
@@ -113,11 +132,14 @@ export function completeTasks(
         now,
       },
     );
-    if (jobId) {
+    if (completed) {
+      const jobId = completed.job_id;
       chargeJobResults(sql, jobId, item.stored.bytes);
       effects.endedTasks.push({ id: item.taskId, jobId, state: 'succeeded' });
+      countAttemptEnd(tally, 'succeeded', completed.started_at, now);
     } else ignored.push({ taskId: item.taskId, attempt: item.attempt });
   }
+  countTally(sql, tally);
   effects.dispatch ||= effects.endedTasks.length > 0;
   return ignored;
 }

@@ -13,6 +13,7 @@ import { lapsedWorkers } from './db/workers.ts';
 import { closeSocketsWithoutHello, expireLeases } from './agent-session.ts';
 import { cancelJobTasks, failAttempt } from './task-lifecycle.ts';
 import { loseAttempts } from './task-losses.ts';
+import { countOne, LEASE_EXPIRIES } from './metric-tally.ts';
 import { overdueAttempts, silentAttempts } from './db/attempts.ts';
 import { nextJobDeadline, overdueJobs, setFailedJobError } from './db/jobs.ts';
 import { failJob, recordTaskEnds } from './job-settlement.ts';
@@ -39,7 +40,8 @@ export function runTimers(core: Core): void {
 function expireSilentAttempts(sql: Sql, effects: Effects, now: number): void {
   const rows = silentAttempts(sql, now);
   const reason = "its agent was silent for longer than the job's lease";
-  loseAttempts(sql, effects, rows, { reason, counted: true, now });
+  const lost = loseAttempts(sql, effects, rows, { reason, counted: true, now });
+  if (lost.length > 0) countOne(sql, LEASE_EXPIRIES, { lease: 'job' }, lost.length);
   tellAgentsToStop(sql, effects, rows, reason);
 }
 

@@ -7,18 +7,22 @@ import { liveAttemptsOf } from './db/attempts.ts';
 import { loseWorkerTasks } from './task-losses.ts';
 import { recordTaskEnds } from './job-settlement.ts';
 
-/** The agent's connection `connId` is gone: its tasks run again elsewhere. */
+/**
+ * The agent's connection `connId` is gone: its tasks run again elsewhere. False when that
+ * connection no longer spoke for the worker (nothing changed).
+ */
 export function connectionLost(
   sql: Sql,
   effects: Effects,
   lost: { workerId: string; connId: string; reason: string; now: number },
-): void {
+): boolean {
   const { workerId, connId, reason, now } = lost;
-  if (!unbindConnection(sql, workerId, connId)) return;
+  if (!unbindConnection(sql, workerId, connId)) return false;
   const ended = effects.endedTasks.length;
   loseWorkerTasks(sql, effects, workerId, { reason, counted: true, now });
   recordTaskEnds(sql, effects, now, ended);
   if (findWorker(sql, workerId)?.state === 'gone') retire(sql, effects, workerId, null, now);
+  return true;
 }
 
 /**

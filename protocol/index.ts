@@ -14,6 +14,7 @@ export * from './dataflow-templates.ts';
 export * from './task-state.ts';
 export * from './jobs.ts';
 export * from './queue-report.ts';
+export * from './prometheus.ts';
 export * from './logs.ts';
 export * from './object-stores.ts';
 export * from './tenants.ts';

@@ -16,9 +16,12 @@ import { tenants } from './routes/tenants.ts';
 import { whoami } from './routes/whoami.ts';
 import { admin } from './routes/admin.ts';
 import { authenticate } from './auth/middleware.ts';
+import { countRequests } from './metrics/request-counter.ts';
+import { metrics } from './routes/metrics.ts';
 
 export const app = new Hono<AppEnv>();
 
+app.use('*', countRequests);
 app.use('/v1/*', authenticate);
 app.use('/api/*', authenticate);
 const limitBody = bodyLimit({
@@ -43,6 +46,7 @@ app.route('/v1/tenants', tenants);
 app.route('/v1/whoami', whoami);
 app.route('/v1/admin', admin);
 app.route('/api/applications', applications);
+app.route('/metrics', metrics);
 app.notFound((c) =>
   errorResponse(c, {
     status: 404,

@@ -10,6 +10,8 @@ export interface Env {
   TM_JOIN_TOKEN?: string;
   /** Admin token: manages workers, object stores and tenants (a Worker secret). */
   TM_ADMIN_TOKEN?: string;
+  /** Reads `GET /metrics` and nothing else, for a Prometheus server (a Worker secret; optional). */
+  TM_METRICS_TOKEN?: string;
   /**
    * `true` when the Worker runs behind Cloudflare's edge, which sets `CF-Connecting-IP` itself:
    * wrong tokens are then counted per client address, else in one bucket (src/auth/middleware.ts).

@@ -97,36 +97,48 @@ export function setProgress(sql: Sql, fence: AttemptFence, progress: string): bo
   );
 }
 
-/** Marks an assigned attempt running; false when the fence did not hold. */
-export function markStarted(sql: Sql, fence: AttemptFence, now: number): boolean {
-  return (
-    sql.run(
-      `UPDATE tasks SET state = 'running', started_at = ?
-       WHERE id = ? AND attempt = ? AND worker_id = ? AND state = 'assigned'`,
-      now,
-      ...fenceValues(fence),
-    ) > 0
+const Started = z.object({ created_at: z.number(), attempt: z.number().int() });
+
+/**
+ * Marks an assigned attempt running; returns when its task was submitted and which attempt this
+ * is, or null when the fence did not hold.
+ */
+export function markStarted(
+  sql: Sql,
+  fence: AttemptFence,
+  now: number,
+): z.infer<typeof Started> | null {
+  return sql.row(
+    Started,
+    `UPDATE tasks SET state = 'running', started_at = ?
+     WHERE id = ? AND attempt = ? AND worker_id = ? AND state = 'assigned'
+     RETURNING created_at, attempt`,
+    now,
+    ...fenceValues(fence),
   );
 }
 
-/** Commits a live attempt's success; returns its job, or null when the fence did not hold. */
+const Completed = z.object({ job_id: z.string(), started_at: z.number().nullable() });
+
+/**
+ * Commits a live attempt's success; returns its job and when it started, or null when the fence
+ * did not hold.
+ */
 export function completeAttempt(
   sql: Sql,
   fence: AttemptFence,
   end: { exitCode: number | null; result: string | null; resultIsPayload: boolean; now: number },
-): string | null {
-  return (
-    sql.row(
-      z.object({ job_id: z.string() }),
-      `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, result_is_payload = ?,
-         error = NULL, finished_at = ?
-       WHERE ${FENCE} RETURNING job_id`,
-      end.exitCode,
-      end.result,
-      end.resultIsPayload ? 1 : 0,
-      end.now,
-      ...fenceValues(fence),
-    )?.job_id ?? null
+): z.infer<typeof Completed> | null {
+  return sql.row(
+    Completed,
+    `UPDATE tasks SET state = 'succeeded', exit_code = ?, result = ?, result_is_payload = ?,
+       error = NULL, finished_at = ?
+     WHERE ${FENCE} RETURNING job_id, started_at`,
+    end.exitCode,
+    end.result,
+    end.resultIsPayload ? 1 : 0,
+    end.now,
+    ...fenceValues(fence),
   );
 }
 

@@ -294,6 +294,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (job_id, stage)
   ) WITHOUT ROWID;
   `,
+  // Prometheus counters (and histograms' buckets and sums), written in the transactions that change
+  // what they count, so a restart keeps them (durable-objects/metric-tally.ts).
+  `
+  CREATE TABLE metric_counters (
+    name TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (name, labels)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

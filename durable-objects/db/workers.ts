@@ -1,6 +1,7 @@
 /** Queries on `workers`: register, find, list, bind to an agent connection, retire. */
 import { z } from 'zod';
-import type { Isolation, RegisterWorkerRequest, WorkerState } from '../../protocol/index.ts';
+import { WorkerState } from '../../protocol/index.ts';
+import type { Isolation, RegisterWorkerRequest } from '../../protocol/index.ts';
 import type { Sql } from './sql.ts';
 import { Count, WorkerRow } from './rows.ts';
 
@@ -168,6 +169,21 @@ export function workerOfTokenHash(sql: Sql, hash: string): string | null {
       `SELECT id FROM workers WHERE token_hash = ? AND state != 'gone'`,
       hash,
     )?.id ?? null
+  );
+}
+
+const StateCount = z.object({
+  state: WorkerState,
+  connected: z.number().int(),
+  n: z.number().int(),
+});
+
+/** Workers that are not gone, counted by state and by whether an agent is connected (1 or 0). */
+export function countWorkersByState(sql: Sql): z.infer<typeof StateCount>[] {
+  return sql.rows(
+    StateCount,
+    `SELECT state, conn_id IS NOT NULL AS connected, count(*) AS n FROM workers
+     WHERE state != 'gone' GROUP BY state, connected`,
   );
 }
 

@@ -5,7 +5,7 @@
  * Only wrong tokens are ever refused: a client that sent too many gets 429 for the next ones, and
  * a valid token, from any client, still works.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError, unwrap } from '../errors.ts';
 import { scheduler } from '../scheduler-stub.ts';
@@ -36,15 +36,23 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set('principal', { kind: 'admin' });
     return next();
   }
+  c.set('principal', await tenantOfToken(c, token));
+  return next();
+};
+
+/**
+ * Asks the Scheduler whose token this is (not the admin's, which the Worker matches itself): a
+ * tenant's, or a wrong one, counted against the client and raised as 401, or 429 past the limit.
+ */
+export async function tenantOfToken(c: Context<AppEnv>, token: string): Promise<WhoAmI> {
   const client = clientOf(c.env, c.req.header('cf-connecting-ip'));
   // Asked over fetch, not RPC: with an RPC here, workerd closed the client's kept-alive connection
   // after every large reply that followed (2 MB result pages); over fetch that is rare.
   const params = new URLSearchParams({ client, hash: await hashToken(token) });
   const reply = await scheduler(c.env).fetch(`https://scheduler/authenticate?${params}`);
   const outcome = (await reply.json()) as Outcome<WhoAmI>;
-  c.set('principal', unwrap(outcome));
-  return next();
-};
+  return unwrap(outcome);
+}
 
 /**
  * Whom a wrong token is counted against. Behind Cloudflare (`TM_BEHIND_CLOUDFLARE=true`, set in

@@ -34,9 +34,9 @@ describe('attempt fences', () => {
       const live = { taskId, attempt: 1, workerId: 'w1' };
       const otherWorker = { ...live, workerId: 'w2' };
       const otherAttempt = { ...live, attempt: 2 };
-      expect(markStarted(sql, otherWorker, now)).toBe(false);
-      expect(markStarted(sql, live, now)).toBe(true);
-      expect(markStarted(sql, live, now)).toBe(false); // running already
+      expect(markStarted(sql, otherWorker, now)).toBeNull();
+      expect(markStarted(sql, live, now)).toMatchObject({ attempt: 1 });
+      expect(markStarted(sql, live, now)).toBeNull(); // running already
       expect(setProgress(sql, otherAttempt, '{}')).toBe(false);
       expect(setProgress(sql, live, '{"rowsRead":1}')).toBe(true);
       const end = { error: 'boom', exitCode: 1, notBefore: now + 10, now };
@@ -60,7 +60,7 @@ describe('attempt fences', () => {
       ).toBeNull();
       expect(
         completeAttempt(sql, second, { exitCode: 0, result: '"ok"', resultIsPayload: false, now }),
-      ).toBe(job.id);
+      ).toMatchObject({ job_id: job.id, started_at: null });
       expect(findOwnedTask(sql, taskId, null)).toMatchObject({
         state: 'succeeded',
         result: '"ok"',

@@ -1,0 +1,12 @@
+/** GET /metrics: the control plane's Prometheus metrics (docs/observability.md). */
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { scheduler } from '../scheduler-stub.ts';
+import { unwrap } from '../errors.ts';
+import { metricsAccess } from '../metrics/metrics-access.ts';
+import { PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../protocol/index.ts';
+
+export const metrics = new Hono<AppEnv>().use(metricsAccess).get('/', async (c) => {
+  const families = unwrap(await scheduler(c.env).metrics());
+  return c.body(renderExposition(families), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+});
