@@ -149,6 +149,12 @@ export class Agent {
       slots: this.config.options.slots,
       tasksCompleted: this.runner.completed,
       tasksFailed: this.runner.failed,
+      runningByKind: this.runner.runningByKind(),
+      reads: {
+        rows: this.runner.reads.rows,
+        storeBytes: this.runner.reads.storeBytes,
+        cacheBytes: this.runner.reads.cacheBytes,
+      },
     };
   }
 

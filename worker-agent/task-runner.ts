@@ -8,6 +8,7 @@ import type { OutboxItem } from './coalesce.ts';
 import type { Logger } from './logger.ts';
 import { SlotGate } from './slot-gate.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
+import { ReadTotals } from './read-totals.ts';
 import { failure, internalFailure } from './task-outcome.ts';
 import type { Executors, LogChunk, Progress, TaskOutcome } from './task-outcome.ts';
 
@@ -50,6 +51,8 @@ export class TaskRunner {
   private draining = false;
   private ended = { completed: 0, failed: 0 };
   private readonly slots = new SlotGate();
+  /** What map tasks read, for /metrics. */
+  readonly reads = new ReadTotals();
 
   constructor(private readonly options: TaskRunnerOptions) {}
 
@@ -115,6 +118,17 @@ export class TaskRunner {
     return this.active.size;
   }
 
+  /** Running tasks by kind, with a zero for every kind the agent runs. */
+  runningByKind(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const kind of Object.keys(this.options.executors)) counts[kind] = 0;
+    for (const task of this.active) {
+      const kind = task.assignment.spec.kind;
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   get heldCount(): number {
     return this.held.size;
   }
@@ -169,9 +183,10 @@ export class TaskRunner {
   private execute(task: HeldTask): TaskOutcome | Promise<TaskOutcome> {
     const { assignment, controller } = task;
     const ref = { taskId: assignment.taskId, attempt: assignment.attempt };
-    task.progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, (figures: Progress) =>
+    const progress = new ProgressThrottle(PROGRESS_INTERVAL_MS, (figures: Progress) =>
       this.options.progress?.(ref, figures),
     );
+    task.progress = progress;
     const base = {
       assignment,
       signal: controller.signal,
@@ -180,7 +195,10 @@ export class TaskRunner {
         this.options.report({ kind: 'started', task: ref });
       },
       log: (chunks: LogChunk[]) => this.options.report({ kind: 'log', task: ref, chunks }),
-      progress: task.progress.report,
+      progress: (figures: Progress) => {
+        if ('rowsRead' in figures) this.reads.report(readKey(assignment), figures);
+        progress.report(figures);
+      },
     };
     const { executors } = this.options;
     const spec = assignment.spec;
@@ -205,6 +223,7 @@ export class TaskRunner {
     if (task.phase !== 'running') return;
     task.phase = 'ended';
     this.active.delete(task);
+    this.reads.end(readKey(task.assignment), task.assignment.spec.kind, outcome);
     if (this.held.get(task.assignment.taskId) === task) this.reportEnd(task, outcome);
     else task.progress?.end(false);
     this.notify();
@@ -251,6 +270,8 @@ export class TaskRunner {
     for (const check of [...this.waiters]) check();
   }
 }
+
+const readKey = (assignment: Assignment) => `${assignment.taskId}#${assignment.attempt}`;
 
 function abortCause(signal: AbortSignal): AbortCause | null {
   if (!signal.aborted) return null;

@@ -11,6 +11,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env.ts';
+import { routeLabel } from './route-label.ts';
 import { scheduler } from '../scheduler-stub.ts';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -27,15 +28,6 @@ export const countRequests: MiddlewareHandler<AppEnv> = async (c, next) => {
     .catch((error: unknown) => console.warn(`tm: counting a request failed: ${String(error)}`));
   inBackground(c, counted);
 };
-
-/**
- * The pattern of the handler that answered: the last matched route that is not a middleware
- * (those are registered for every method); `unmatched` when only middleware matched (a 404).
- */
-export function routeLabel(routes: readonly { method: string; path: string }[]): string {
-  const handler = routes.findLast((route) => route.method !== 'ALL');
-  return handler?.path ?? 'unmatched';
-}
 
 /** Keeps the work alive past the response; without an ExecutionContext (app.request in tests) it runs as is. */
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {

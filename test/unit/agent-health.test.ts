@@ -13,6 +13,8 @@ const snapshot: HealthSnapshot = {
   slots: 4,
   tasksCompleted: 10,
   tasksFailed: 2,
+  runningByKind: { command: 2, 'aggregate-map': 1, echo: 0 },
+  reads: { rows: 1500, storeBytes: 4096, cacheBytes: 1024 },
 };
 let server: Server;
 let base: string;
@@ -41,13 +43,28 @@ describe('health server', () => {
     const response = await fetch(`${base}/metrics`);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();
-    expect(text).toBe(renderMetrics(snapshot));
     expect(text).toMatch(/^# TYPE tm_agent_connected gauge\ntm_agent_connected 1$/m);
     expect(text).toMatch(/^tm_agent_running_tasks 3$/m);
     expect(text).toMatch(
       /^# TYPE tm_agent_tasks_completed_total counter\ntm_agent_tasks_completed_total 10$/m,
     );
     expect(text).toMatch(/^tm_agent_tasks_failed_total 2$/m);
+    expect(text).toMatch(/^tm_agent_tasks_running\{kind="command"\} 2$/m);
+    expect(text).toMatch(/^tm_agent_tasks_running\{kind="aggregate-map"\} 1$/m);
+    expect(text).toMatch(/^tm_agent_tasks_running\{kind="echo"\} 0$/m);
+    expect(text).toMatch(/^tm_agent_read_bytes_total\{source="store"\} 4096$/m);
+    expect(text).toMatch(/^tm_agent_read_bytes_total\{source="cache"\} 1024$/m);
+    expect(text).toMatch(/^# TYPE tm_agent_map_rows_total counter\ntm_agent_map_rows_total 1500$/m);
+    const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]);
+    expect(rss).toBeGreaterThan(1_000_000);
+    const lag = Number(/^tm_agent_event_loop_lag_seconds (\S+)$/m.exec(text)?.[1]);
+    expect(lag).toBeGreaterThanOrEqual(0);
+  });
+
+  it('renders the process figures it is given', () => {
+    const text = renderMetrics(snapshot, { residentMemoryBytes: 123, eventLoopLagSeconds: 0.25 });
+    expect(text).toMatch(/^process_resident_memory_bytes 123$/m);
+    expect(text).toMatch(/^tm_agent_event_loop_lag_seconds 0.25$/m);
   });
 
   it('answers 404 elsewhere', async () => {

@@ -43,6 +43,23 @@ function setup(command?: Executors['command']) {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('TaskRunner', () => {
+  it('counts running tasks by kind, with a zero for every kind it runs', async () => {
+    const { runner, pending } = setup();
+    runner.assign([assignment(commandSpec('true')), assignment(commandSpec('true'))]);
+    await settle();
+    expect(runner.runningByKind()).toEqual({
+      echo: 0,
+      command: 2,
+      'aggregate-map': 0,
+      'aggregate-reduce': 0,
+      'aggregate-final': 0,
+      pipeline: 0,
+    });
+    for (const { end } of pending.values()) end({ ok: true, exitCode: 0 });
+    await settle();
+    expect(runner.runningByKind().command).toBe(0);
+  });
+
   it('completes echo tasks with their payload and holds them until delivered', async () => {
     const { runner, ends } = setup();
     const first = assignment({ kind: 'echo', payload: { n: 1 } });
