@@ -1,5 +1,5 @@
 /**
- * The HTTP API as data: every route under /v1 and /api with the protocol schemas of its query,
+ * The HTTP API as data: every route under /v1 and /api, and /metrics, with the protocol schemas of its query,
  * body and replies. `GET /v1/openapi.json` is built from this table (src/openapi/document.ts), and a test
  * checks the table against the routes the Hono app really has.
  */
@@ -133,14 +133,15 @@ export type ApiErrors = Partial<
 
 /**
  * Who may call a route: anyone (`open`), an agent with a join token (`join`), the admin token
- * only (`admin`), or (the default) any API token, the admin's or a tenant's.
+ * only (`admin`), the admin token or the metrics token (`metrics`), or (the default) any API
+ * token, the admin's or a tenant's.
  */
-export type ApiAuth = 'open' | 'join' | 'admin' | 'token';
+export type ApiAuth = 'open' | 'join' | 'admin' | 'metrics' | 'token';
 
 export interface ApiRoute {
   method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI style: `{id}` where Hono has `:id`. */
-  path: `/v1/${string}` | `/api/${string}`;
+  path: `/v1/${string}` | `/api/${string}` | '/metrics';
   operationId: string;
   summary: string;
   tag: string;
@@ -208,6 +209,19 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'Tasks queued and running, by tenant and pipeline, with their totals',
     tag: 'health',
     replies: { 200: { description: 'the queue report', content: json(QueueReport) } },
+    errors: { 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    auth: 'metrics',
+    operationId: 'metrics',
+    summary:
+      'Prometheus metrics (text format 0.0.4): queue, task attempts, latencies, agents, storage, requests (docs/observability.md)',
+    tag: 'health',
+    replies: {
+      200: { description: 'the metrics, as Prometheus text', content: { 'text/plain': null } },
+    },
     errors: { 500: INTERNAL },
   },
   {

@@ -120,14 +120,26 @@ function authErrors(auth: ApiAuth = 'token'): ApiErrors {
   return {
     401: 'no token, or a wrong one',
     ...(auth === 'admin' && { 403: 'a tenant token; this route is the admin’s' }),
+    ...(auth === 'metrics' && { 403: 'a tenant token; metrics need the admin or metrics token' }),
     429: 'too many wrong tokens from this client lately',
-    503: 'the control plane has no admin token set',
+    503:
+      auth === 'metrics'
+        ? 'the control plane has neither an admin token nor a metrics token set'
+        : 'the control plane has no admin token set',
   };
 }
 
+const SCHEMES: Record<ApiAuth, string | null> = {
+  open: null,
+  join: 'joinToken',
+  admin: 'apiToken',
+  metrics: 'metricsToken',
+  token: 'apiToken',
+};
+
 function security(auth: ApiAuth = 'token'): Json {
-  if (auth === 'open') return {};
-  return { security: [{ [auth === 'join' ? 'joinToken' : 'apiToken']: [] }] };
+  const scheme = SCHEMES[auth];
+  return scheme === null ? {} : { security: [{ [scheme]: [] }] };
 }
 
 function operation(
@@ -213,6 +225,12 @@ export function buildOpenApiDocument(): Json {
           type: 'http',
           scheme: 'bearer',
           description: 'the admin token, or a tenant token (which sees only its own jobs)',
+        },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'the admin token, or the metrics token (TM_METRICS_TOKEN), which reads /metrics alone',
         },
       },
     },

@@ -122,10 +122,12 @@ const converted = (schema: z.ZodType, io: Io) =>
 
 describe('the route table', () => {
   it('lists exactly the routes the Hono app has, the WebSocket and the document included', () => {
-    // Every method route of the app: the only `ALL` entries are middleware (auth, body limit,
-    // and the admin-only guards of whole routers).
+    // Every method route of the app: the only `ALL` entries are middleware (the request counter,
+    // auth, body limit, and the guards of whole routers: admin-only, metrics).
     expect(new Set(app.routes.filter((r) => r.method === 'ALL').map((r) => r.path))).toEqual(
       new Set([
+        '/*',
+        '/metrics/*',
         '/v1/*',
         '/api/*',
         '/v1/workers/*',
