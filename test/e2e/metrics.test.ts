@@ -5,6 +5,8 @@
  * moves by the work done; a tenant's running task shows in the queue gauge; the counters outlive
  * a restart of the control plane; only the admin and the metrics token may read them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../protocol/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
@@ -15,6 +17,7 @@ import { grantTenant } from '../support/tenants.ts';
 import { eventually } from '../support/wait.ts';
 
 const METRICS_TOKEN = 'tm-metrics-e2e-0123456789abcdef';
+const REPO = join(import.meta.dirname, '../..');
 const PREFIX = 'metrics/';
 
 let stack: TestStack;
@@ -224,6 +227,39 @@ describe('gauges', () => {
     }, 'the queue to empty');
     expect(delta(before, after, ended('cancelled'))).toBe(1);
     expect(delta(before, after, 'tm_task_run_seconds_count')).toBe(1);
+  });
+});
+
+describe('docs/observability.md and the Grafana dashboard', () => {
+  const typed = async () => {
+    const texts = [await (await scrapeControlPlane(METRICS_TOKEN)).text()];
+    for (const agent of stack.agents)
+      texts.push(await (await fetch(agent.healthUrl.replace(/\/healthz$/, '/metrics'))).text());
+    return new Set(
+      texts.flatMap((text) => [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!)),
+    );
+  };
+
+  it('document exactly the series both ends serve', async () => {
+    const served = await typed();
+    const doc = readFileSync(join(REPO, 'docs/observability.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `([a-z_]+)[`{ ]/gm)].map((m) => m[1]!));
+    expect([...documented].sort()).toEqual([...served].sort());
+  });
+
+  it('chart only series that are served', async () => {
+    const served = await typed();
+    const dashboard = JSON.parse(
+      readFileSync(join(REPO, 'docs/grafana-dashboard.json'), 'utf8'),
+    ) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((t) => t.expr);
+    const charted = new Set(
+      exprs.flatMap((expr) =>
+        [...expr.matchAll(/\b(tm_[a-z_]+|process_[a-z_]+)\b/g)].map((m) => m[1]!),
+      ),
+    );
+    expect(charted.size).toBeGreaterThan(10);
+    for (const name of charted) expect(served, name).toContain(name.replace(/_bucket$/, ''));
   });
 });
 
