@@ -13,7 +13,7 @@ import {
 } from '../protocol/index.ts';
 import type { Core } from './core.ts';
 import { readCounters, type CounterRow } from './db/metric-counters.ts';
-import { queueRows } from './db/queue-report.ts';
+import { queueReport } from './queue-report.ts';
 import { countWorkersByState } from './db/workers.ts';
 import {
   countOne,
@@ -87,14 +87,11 @@ export function metricsReport(core: Core, databaseSizeBytes: number): MetricFami
 }
 
 function queueFamily(core: Core): MetricFamily {
-  const samples = queueRows(core.sql).flatMap((row) => {
-    const labels = {
-      tenant: row.tenant ?? '',
-      pipeline: row.pipeline === null ? '' : `${row.application}/${row.pipeline}`,
-    };
+  const samples = queueReport(core).entries.flatMap((entry) => {
+    const labels = { tenant: entry.tenant ?? '', pipeline: entry.pipeline ?? '' };
     return [
-      { labels: { ...labels, state: 'queued' }, value: row.queued },
-      { labels: { ...labels, state: 'running' }, value: row.running },
+      { labels: { ...labels, state: 'queued' }, value: entry.queued },
+      { labels: { ...labels, state: 'running' }, value: entry.running },
     ];
   });
   return {
