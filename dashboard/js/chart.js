@@ -4,8 +4,8 @@ import { s } from './svg.js';
 
 /** @typedef {import('../../protocol/overview.ts').Throughput} Throughput */
 
-const WIDTH = 600;
-const HEIGHT = 140;
+const WIDTH = 1000;
+const HEIGHT = 150;
 const LEFT = 36;
 const BOTTOM = 18;
 
