@@ -232,6 +232,14 @@ describe('the dashboard', () => {
     expect(await page.locator('#job-header').count()).toBe(0);
     expect(await page.locator('#logs').count()).toBe(0);
     await screenshot(page, 'tenant-jobs');
+
+    // A token revoked while the page is open: the next call's 401 brings the login back.
+    const revoked = await api('DELETE', `/v1/tenants/${alpha.tenant.id}/tokens/${alpha.tokenId}`);
+    expect(revoked.status).toBe(200);
+    await goto(page, '#/jobs');
+    const login = page.locator('#login-error');
+    await login.waitFor({ timeout: SHOWN_MS });
+    expect(await login.textContent()).toMatch(/no longer accepts this token \(401\)/);
   });
 
   it('draws the overview: throughput, running jobs, queue; the token never in a URL', async () => {
@@ -246,5 +254,36 @@ describe('the dashboard', () => {
     await api('POST', `/v1/jobs/${running.id}/cancel`);
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.filter((url) => url.includes(stack.adminToken))).toEqual([]);
+  });
+
+  it('never locks a caller out of the live stream however often its tabs reload', async () => {
+    // More than the per-caller cap (8) one after another, each dropped after its first event
+    // before the Scheduler can have noticed: a newer stream closes the caller's oldest.
+    for (let i = 0; i < 12; i++) {
+      const control = new AbortController();
+      const response = await fetch(`${stack.url}/v1/events`, {
+        headers: { authorization: `Bearer ${stack.adminToken}` },
+        signal: control.signal,
+      });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: overview/);
+      control.abort();
+    }
+  });
+
+  it('shows a lost live stream and reconnects by itself', async () => {
+    await goto(admin, '#/');
+    const live = admin.locator('#live');
+    await expect.poll(() => live.getAttribute('class')).toMatch(/\bon\b/);
+    const restarted = stack.restartControlPlane();
+    await expect
+      .poll(() => live.textContent(), { timeout: SHOWN_MS })
+      .toMatch(/connection lost|connecting/);
+    await restarted;
+    await expect.poll(() => live.getAttribute('class'), { timeout: SHOWN_MS }).toMatch(/\bon\b/);
+    await expect
+      .poll(() => admin.locator('#workers tbody tr').count(), { timeout: SHOWN_MS })
+      .toBe(3);
   });
 });
