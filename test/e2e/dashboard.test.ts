@@ -9,7 +9,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { CreatedTenantToken, JobView, ResultPage, TaskView } from '../../protocol/index.ts';
+import type {
+  CreatedTenantToken,
+  JobView,
+  ResultPage,
+  TaskView,
+  Throughput,
+} from '../../protocol/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { callApi } from '../support/http.ts';
 import { eventually } from '../support/wait.ts';
@@ -243,6 +249,8 @@ describe('the dashboard', () => {
   });
 
   it('draws the overview: throughput, running jobs, queue; the token never in a URL', async () => {
+    const failed = await submit({ kind: 'command', command: 'exit 3', retries: 0 }, undefined, 30);
+    expect(failed.state).toBe('failed');
     const running = await submit({ kind: 'command', command: 'sleep 300', name: 'nightly-sleep' });
     await goto(admin, '#/');
     await admin.locator('#overview a', { hasText: 'nightly-sleep' }).waitFor({ timeout: SHOWN_MS });
@@ -250,6 +258,18 @@ describe('the dashboard', () => {
       .locator('svg.chart rect')
       .evaluateAll((rects) => rects.filter((r) => Number(r.getAttribute('height')) > 0).length);
     expect(bars).toBeGreaterThan(0);
+    // The failed attempt, in red, as GET /v1/throughput counts it.
+    const { body: counted } = await api<Throughput>('GET', '/v1/throughput');
+    expect(counted.buckets.some((bucket) => bucket.failed > 0)).toBe(true);
+    await expect
+      .poll(
+        () =>
+          admin
+            .locator('svg.chart rect[fill="#d64545"]')
+            .evaluateAll((rects) => rects.some((r) => Number(r.getAttribute('height')) > 0)),
+        { timeout: SHOWN_MS },
+      )
+      .toBe(true);
     await screenshot(admin, 'overview');
     await api('POST', `/v1/jobs/${running.id}/cancel`);
     expect(requested.length).toBeGreaterThan(0);

@@ -34,7 +34,7 @@ export function loginView(main, message, submit) {
       h(
         'p',
         { class: 'muted' },
-        'An API token: the admin token, or a tenant token (tm tenants token).',
+        'An API token: the admin token, or a tenant token (tm tenant token NAME).',
       ),
       h('label', { for: 'token' }, 'Token'),
       input,

@@ -29,7 +29,7 @@ export function tenantsView(main, { who }) {
             t.permissions.jobKinds?.join(', ') ?? 'default',
             time(t.createdAt),
           ]),
-          'No tenants yet: create one with `tm tenants create <name>`.',
+          'No tenants yet: create one with `tm tenant create NAME`.',
         ),
       );
     },
