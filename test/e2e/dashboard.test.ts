@@ -32,6 +32,8 @@ let admin: Page;
 const contexts: BrowserContext[] = [];
 /** Every URL the admin's page asked for: the token must be in none. */
 const requested: string[] = [];
+/** Errors the admin's page logged (a script or style its Content-Security-Policy refused, say). */
+const consoleErrors: string[] = [];
 
 const api = <T>(method: string, path: string, body?: unknown, token = stack.adminToken) =>
   callApi<T>(stack.url, token, method, path, body);
@@ -76,6 +78,9 @@ beforeAll(async () => {
   store.close();
   admin = await loggedIn(stack.adminToken);
   admin.on('request', (request) => requested.push(request.url()));
+  admin.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -274,6 +279,10 @@ describe('the dashboard', () => {
     await api('POST', `/v1/jobs/${running.id}/cancel`);
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.filter((url) => url.includes(stack.adminToken))).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    const page = await fetch(`${stack.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
   });
 
   it('never locks a caller out of the live stream however often its tabs reload', async () => {

@@ -19,6 +19,8 @@ const TASKS_SHOWN = 200;
 /** Rows of the result shown; the downloads hold all of them. */
 const RESULT_ROWS = 100;
 const ENDED = ['succeeded', 'failed', 'cancelled'];
+/** Output entries the page keeps; older ones leave as new ones come (`tm logs` has them all). */
+const LOG_ENTRIES_SHOWN = 5000;
 
 /** @param {JobView} job @param {() => void} onCancel */
 function header(job, onCancel) {
@@ -179,6 +181,7 @@ async function followLogs(id, pre, signal) {
     }
     const data = /** @type {LogEntry} */ (entry).data;
     pre.append(h('span', { class: entry.stream }, data.endsWith('\n') ? data : `${data}\n`));
+    while (pre.childElementCount > LOG_ENTRIES_SHOWN) pre.firstElementChild?.remove();
     pre.scrollTop = pre.scrollHeight;
   });
   if (empty) pre.replaceChildren(h('span', { class: 'system' }, '(no output)'));
