@@ -39,40 +39,40 @@ export function jobsView(main, { who, params }) {
   const tenantNames = new Map();
   const form = /** @type {HTMLFormElement} */ (h('form', { class: 'filters', id: 'job-filters' }));
 
-  function buildForm() {
-    form.replaceChildren(
-      h('label', {}, 'State', select('state', STATES, params.get('state') ?? '')),
-      h('label', {}, 'Kind', select('kind', KINDS, params.get('kind') ?? '')),
-      who.kind === 'admin'
-        ? h(
-            'label',
-            {},
-            'Tenant',
-            select('tenant', ['', ...tenantNames.keys()], params.get('tenant') ?? '', tenantNames),
-          )
-        : '',
-      h(
-        'label',
-        {},
-        'Created since',
-        h('input', {
-          type: 'datetime-local',
-          name: 'since',
-          value: local(params.get('since') ?? ''),
-        }),
-      ),
-      h(
-        'label',
-        {},
-        'Created before',
-        h('input', {
-          type: 'datetime-local',
-          name: 'until',
-          value: local(params.get('until') ?? ''),
-        }),
-      ),
-      h('button', { type: 'submit' }, 'Filter'),
-    );
+  const tenant = params.get('tenant') ?? '';
+  const tenantSelect = select('tenant', tenant ? ['', tenant] : [''], tenant);
+  form.append(
+    h('label', {}, 'State', select('state', STATES, params.get('state') ?? '')),
+    h('label', {}, 'Kind', select('kind', KINDS, params.get('kind') ?? '')),
+    who.kind === 'admin' ? h('label', {}, 'Tenant', tenantSelect) : '',
+    h(
+      'label',
+      {},
+      'Created since',
+      h('input', {
+        type: 'datetime-local',
+        name: 'since',
+        value: local(params.get('since') ?? ''),
+      }),
+    ),
+    h(
+      'label',
+      {},
+      'Created before',
+      h('input', {
+        type: 'datetime-local',
+        name: 'until',
+        value: local(params.get('until') ?? ''),
+      }),
+    ),
+    h('button', { type: 'submit' }, 'Filter'),
+  );
+  /** The tenant choices once their names are known, keeping what is chosen meanwhile. */
+  function nameTenants() {
+    const chosen = /** @type {HTMLSelectElement} */ (tenantSelect).value;
+    const named = select('tenant', ['', ...tenantNames.keys()], chosen, tenantNames);
+    tenantSelect.replaceChildren(...named.children);
+    /** @type {HTMLSelectElement} */ (tenantSelect).value = chosen;
   }
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -125,7 +125,6 @@ export function jobsView(main, { who, params }) {
     }
   }
 
-  buildForm();
   main.append(section('Jobs', form, list));
   void (async () => {
     if (who.kind === 'admin') {
@@ -134,7 +133,7 @@ export function jobsView(main, { who, params }) {
           await get('/v1/tenants', { signal: control.signal })
         );
         for (const t of tenants) tenantNames.set(t.id, t.name);
-        buildForm();
+        nameTenants();
       } catch {
         // The list still works without tenant names.
       }
