@@ -19,6 +19,7 @@ import type {
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { callApi } from '../support/http.ts';
 import { eventually } from '../support/wait.ts';
+import { GRANT_ALL } from '../support/tenants.ts';
 import { launchBrowser, screenshot } from '../support/browser.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
 import { salesTable, toParquet } from '../../cli/local/sample-data.ts';
@@ -223,7 +224,28 @@ describe('the dashboard', () => {
     expect(edges.sort()).toEqual(['split->left', 'split->right']);
   });
 
-  it("keeps a tenant to its own jobs, in the list and by the other's URL", async () => {
+  it('filters the job list from its form, as GET /v1/jobs does', async () => {
+    await goto(admin, '#/jobs');
+    const form = admin.locator('#job-filters');
+    await form.locator('select[name=kind] option[value=dataflow]').waitFor({ state: 'attached' });
+    await form.locator('select[name=kind]').selectOption('dataflow');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => admin.evaluate('location.hash')).toBe('#/jobs?kind=dataflow');
+    const { body } = await api<{ jobs: JobView[] }>('GET', '/v1/jobs?kind=dataflow');
+    const names = body.jobs.map((job) => job.name ?? job.id);
+    expect(names).toEqual(['fan-out']);
+    await expect
+      .poll(() => admin.locator('#main tbody tr td:first-child').allTextContents())
+      .toEqual(names);
+    await form.locator('select[name=kind]').selectOption('');
+    await form.locator('select[name=state]').selectOption('cancelled');
+    await form.locator('button[type=submit]').click();
+    await expect
+      .poll(() => admin.locator('#main tbody tr td:nth-child(3)').allTextContents())
+      .toEqual(['cancelled']);
+  });
+
+  it("keeps a tenant to its own jobs and pipelines, in the lists and by the other's URL", async () => {
     const [alpha, beta] = await Promise.all([newTenant('dash-alpha'), newTenant('dash-beta')]);
     const own = await submit({ kind: 'echo', payload: 'alpha' }, alpha.token);
     const other = await submit({ kind: 'echo', payload: 'beta' }, beta.token);
@@ -243,6 +265,24 @@ describe('the dashboard', () => {
     expect(await page.locator('#job-header').count()).toBe(0);
     expect(await page.locator('#logs').count()).toBe(0);
     await screenshot(page, 'tenant-jobs');
+
+    // Its pipelines: one waiting for an executor no agent has, so its task stays queued.
+    const granted = await api('PATCH', `/v1/tenants/${alpha.tenant.id}`, {
+      permissions: GRANT_ALL,
+    });
+    expect(granted.status).toBe(200);
+    const app = '/api/applications/scans/pipelines';
+    const pipeline = {
+      name: 'ocr',
+      pipeline: [{ executor: 'absent-tool', commands: ['absent-tool {{url}}'] }],
+    };
+    expect((await api('POST', app, pipeline, alpha.token)).status).toBe(201);
+    expect((await api('POST', `${app}/ocr`, { url: 'u' }, alpha.token)).status).toBe(202);
+    await goto(page, '#/pipelines');
+    const row = page.locator('#main tbody tr', { hasText: 'scans/ocr' });
+    await row.waitFor({ timeout: SHOWN_MS });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 4)).toEqual(['scans/ocr', '1 of 1', '1', '0']);
 
     // A token revoked while the page is open: the next call's 401 brings the login back.
     const revoked = await api('DELETE', `/v1/tenants/${alpha.tenant.id}/tokens/${alpha.tokenId}`);
