@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { tableFromIPC } from 'apache-arrow';
 import type {
   CreatedTenantToken,
   JobView,
@@ -189,6 +190,13 @@ describe('the dashboard', () => {
         names.map((name) => (row[name] === null ? '' : String(row[name]))).join(','),
       ),
     );
+    const [arrow] = await Promise.all([
+      admin.waitForEvent('download'),
+      admin.click('#download-arrow'),
+    ]);
+    const fromArrow = tableFromIPC(readFileSync((await arrow.path()) ?? ''));
+    expect(fromArrow.schema.fields.map((f) => f.name)).toEqual(names);
+    expect(fromArrow.numRows).toBe(result.total);
     await screenshot(admin, 'aggregation');
   });
 
