@@ -71,10 +71,9 @@ const goto = (page: Page, route: string) =>
   page.evaluate(`location.hash = ${JSON.stringify(route)}`);
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startTestStack({ agents: 3, s3: true, agentArgs: ['--isolation', 'none'] }),
-    launchBrowser(),
-  ]);
+  // The browser first: without Chromium the file fails at once, before any stack is started.
+  browser = await launchBrowser();
+  stack = await startTestStack({ agents: 3, s3: true, agentArgs: ['--isolation', 'none'] });
   const store = createObjectStore(stack.s3!.access);
   await store.put('dash/sales.parquet', toParquet(salesTable(7, 5_000)));
   store.close();
