@@ -3,7 +3,6 @@ import {
   encodeCursor,
   isEndState,
   type JobPage,
-  type JobState,
   type JobView,
   type LogEntry,
   type LogPage,
@@ -31,7 +30,14 @@ import { recordStageJob } from './db/dataflow-stage-jobs.ts';
 import { startDataflow } from './dataflow-phases.ts';
 import { dataflowOf } from './dataflow-cache.ts';
 import { checkSpecSize } from './spec-size.ts';
-import { findJob, findOwnedJob, insertJob, jobRowsBefore, requestCancel } from './db/jobs.ts';
+import {
+  findJob,
+  findOwnedJob,
+  insertJob,
+  jobRowsBefore,
+  requestCancel,
+  type JobFilter,
+} from './db/jobs.ts';
 import { findOwnedTask, insertTasks, queuedTaskCount } from './db/tasks.ts';
 import type { JobRow } from './db/rows.ts';
 import { failJob, recordTaskEnds } from './job-settlement.ts';
@@ -60,8 +66,7 @@ const JOB_BATCH = 8;
 /** Log entries read per query: a chunk is at most MAX_LOG_CHUNK_BYTES (64 KiB). */
 const LOG_BATCH = 50;
 
-export interface JobListQuery {
-  state?: JobState | undefined;
+export interface JobListQuery extends JobFilter {
   limit?: number | undefined;
   /** The creation time and id of the last job of the page before (from its cursor). */
   before?: readonly [number, string] | null | undefined;
@@ -170,11 +175,11 @@ export function getJob(
 export function listJobs(
   core: Core,
   owner: string | null,
-  { state, limit = 100, before = null }: JobListQuery,
+  { limit = 100, before = null, ...filter }: JobListQuery,
 ): JobPage {
   const page = budgetPage(
     (after: JobRow | null, count) =>
-      jobRowsBefore(core.sql, owner, state, after ? [after.created_at, after.id] : before, count),
+      jobRowsBefore(core.sql, owner, filter, after ? [after.created_at, after.id] : before, count),
     (row) => jobView(core.sql, row, 0, core.config.retentionMs),
     { limit, batch: JOB_BATCH },
   );

@@ -25,6 +25,7 @@ import type {
   TaskPage,
   TaskResult,
   TaskView,
+  Throughput,
   UpdateTenantRequest,
   WhoAmI,
   WorkerState,
@@ -92,6 +93,9 @@ import { nextRetentionAt, runRetention } from './retention.ts';
 import { storageReport } from './storage-report.ts';
 import { queueReport } from './queue-report.ts';
 import { countRequest, metricsReport, type AnsweredRequest } from './metrics-report.ts';
+import { throughput } from './throughput.ts';
+import { overview } from './overview.ts';
+import { EventStreams, eventStream } from './events.ts';
 
 /** The alarm never comes sooner than this after a run, so nothing can make it spin. */
 const MIN_ALARM_GAP_MS = 100;
@@ -104,6 +108,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   private pendingAlarm: number | null = null;
   /** The cleanup run under way, if any. */
   private cleaning: Promise<void> | null = null;
+  /** The dashboard's open event streams. */
+  private readonly eventStreams = new EventStreams();
 
   constructor(ctx: DurableObjectState, env: SchedulerEnv) {
     super(ctx, env);
@@ -296,6 +302,9 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   queueReport(): Promise<Outcome<QueueReport>> {
     return this.run(() => queueReport(this.core));
   }
+  throughput(owner: string | null, minutes: number): Promise<Outcome<Throughput>> {
+    return this.run(() => throughput(this.core, owner, minutes));
+  }
   storageReport(): Promise<Outcome<StorageReport>> {
     return this.run(() => storageReport(this.core, this.ctx.storage.sql.databaseSize));
   }
@@ -328,6 +337,11 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
       const owner = url.searchParams.get('owner');
       const after = Number(url.searchParams.get('after') ?? 0);
       if (scope) return followLogs(this.core, scope, after, owner);
+    }
+    if (url.pathname === '/events') {
+      // As with /follow, the Worker sets `owner` from the request's principal (absent: the admin).
+      const owner = url.searchParams.get('owner');
+      return eventStream(this.eventStreams, owner, () => overview(this.core, owner));
     }
     return new Response('not found', { status: 404 });
   }

@@ -28,3 +28,4 @@ export * from './agent-identity.ts';
 export * from './token-hash.ts';
 export * from './frames.ts';
 export * from './parse-frame.ts';
+export * from './overview.ts';

@@ -276,11 +276,26 @@ export type TaskPage = z.infer<typeof TaskPage>;
 const PageLimit = z.coerce.number().int().min(1).max(MAX_PAGE_ROWS);
 
 /** Jobs, newest first: `limit` (default 100) per page, within VIEW_BUDGET_BYTES. */
-export const ListJobsQuery = z.strictObject({
-  state: JobState.optional(),
-  limit: PageLimit.optional(),
-  cursor: Cursor.optional(),
-});
+/** An ISO 8601 time in a query, as milliseconds since the epoch. */
+const QueryTime = z.iso.datetime({ offset: true }).transform((text) => Date.parse(text));
+
+/**
+ * Jobs, newest first, filtered by state, kind, owning tenant (the admin's filter; a tenant sees
+ * only its own whatever it asks) and creation time: `since` inclusive, `until` exclusive.
+ */
+export const ListJobsQuery = z
+  .strictObject({
+    state: JobState.optional(),
+    kind: z.enum(JOB_KINDS).optional(),
+    tenant: z.uuid().optional(),
+    since: QueryTime.optional(),
+    until: QueryTime.optional(),
+    limit: PageLimit.optional(),
+    cursor: Cursor.optional(),
+  })
+  .refine((q) => q.since === undefined || q.until === undefined || q.since < q.until, {
+    message: '"since" must be before "until"',
+  });
 
 /** Tasks across jobs, newest first: `limit` (default 1000) per page, within VIEW_BUDGET_BYTES. */
 const TaskPageFields = {

@@ -51,6 +51,7 @@ import {
 } from './tenants.ts';
 import { StorageReport } from './retention.ts';
 import { QueueReport } from './queue-report.ts';
+import { EventsQuery, Overview, Throughput, ThroughputQuery } from './overview.ts';
 
 // Replies that wrap the views above; the routes build them inline, so they are named here.
 export const HealthView = z.object({
@@ -112,11 +113,14 @@ export const RESPONSE_SCHEMAS = {
   WhoAmI,
   QueueReport,
   StorageReport,
+  Throughput,
+  Overview,
 } satisfies Record<string, z.ZodType>;
 
 /** Media types of the replies that are not JSON. */
 export const NDJSON = 'application/x-ndjson';
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+export const EVENT_STREAM = 'text/event-stream';
 
 export interface ApiReply {
   description: string;
@@ -223,6 +227,37 @@ export const API_ROUTES: readonly ApiRoute[] = [
       200: { description: 'the metrics, as Prometheus text', content: { 'text/plain': null } },
     },
     errors: { 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/throughput',
+    operationId: 'throughput',
+    summary:
+      "Tasks succeeded and attempts failed per time bucket over the last minutes, the caller's own (all for the admin)",
+    tag: 'health',
+    query: ThroughputQuery,
+    replies: { 200: { description: 'the buckets, oldest first', content: json(Throughput) } },
+    errors: { 400: BAD_QUERY, 500: INTERNAL },
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    operationId: 'events',
+    summary:
+      "The dashboard's live overview in the caller's scope, as server-sent events (`event: overview`, `data:` an Overview) when it changes, at most every 2 s",
+    tag: 'health',
+    query: EventsQuery,
+    replies: {
+      200: {
+        description: 'a stream of `overview` events, each `data:` line an Overview as JSON',
+        content: { [EVENT_STREAM]: Overview },
+      },
+    },
+    errors: {
+      400: BAD_QUERY,
+      429: 'the token, or the Scheduler, holds as many event streams as it may (the message names the cap)',
+      500: INTERNAL,
+    },
   },
   {
     method: 'get',

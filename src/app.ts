@@ -15,6 +15,8 @@ import { applications } from './routes/applications.ts';
 import { tenants } from './routes/tenants.ts';
 import { whoami } from './routes/whoami.ts';
 import { admin } from './routes/admin.ts';
+import { throughput } from './routes/throughput.ts';
+import { events } from './routes/events.ts';
 import { authenticate } from './auth/middleware.ts';
 import { countRequests } from './metrics/request-counter.ts';
 import { metrics } from './routes/metrics.ts';
@@ -45,6 +47,8 @@ app.route('/v1/openapi.json', openapi);
 app.route('/v1/tenants', tenants);
 app.route('/v1/whoami', whoami);
 app.route('/v1/admin', admin);
+app.route('/v1/throughput', throughput);
+app.route('/v1/events', events);
 app.route('/api/applications', applications);
 app.route('/metrics', metrics);
 app.notFound((c) =>

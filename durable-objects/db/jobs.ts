@@ -49,19 +49,38 @@ export function findOwnedJob(sql: Sql, id: string, owner: string | null): JobRow
   );
 }
 
+/** What a job list keeps: each filter given narrows it; times are creation times in ms. */
+export interface JobFilter {
+  state?: JobState | undefined;
+  kind?: string | undefined;
+  /** The owning tenant (the admin's filter; a tenant's own `owner` still applies). */
+  tenant?: string | undefined;
+  /** Created at or after. */
+  since?: number | undefined;
+  /** Created before. */
+  until?: number | undefined;
+}
+
 /**
- * Up to `limit` jobs `owner` may see (null: the admin, all of them), in `state` if given, created
+ * Up to `limit` jobs `owner` may see (null: the admin, all of them) that pass `filter`, created
  * before `before` (a job's creation time and id; null: from the newest), newest first: keyed on
  * (created_at, id), so that pages never shift.
  */
 export function jobRowsBefore(
   sql: Sql,
   owner: string | null,
-  state: JobState | undefined,
+  filter: JobFilter,
   before: readonly [number, string] | null,
   limit: number,
 ): JobRow[] {
-  const { clause, values } = whereGiven({ 'state = ?': state, 'tenant_id = ?': owner });
+  const { clause, values } = whereGiven({
+    'state = ?': filter.state,
+    'kind = ?': filter.kind,
+    'tenant_id = ?': owner,
+    'jobs.tenant_id = ?': filter.tenant,
+    'created_at >= ?': filter.since,
+    'created_at < ?': filter.until,
+  });
   const keyed = before ? `${clause ? `${clause} AND` : 'WHERE'} (created_at, id) < (?, ?)` : clause;
   return sql.rows(
     JobRow,

@@ -304,6 +304,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (name, labels)
   ) WITHOUT ROWID;
   `,
+  // The dashboard's throughput chart (GET /v1/throughput): task and attempt ends by time.
+  `
+  CREATE INDEX tasks_finished ON tasks(finished_at) WHERE finished_at IS NOT NULL;
+  CREATE INDEX task_attempts_finished ON task_attempts(finished_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -69,12 +69,13 @@ const oneLine = (query: string) => query.replace(/\s+/g, ' ').trim();
  * `WHERE a = ? AND b = ?` of the conditions whose value is given, with those values: a filter left
  * out rather than made always-true, so SQLite can still use its indexes.
  */
-export function whereGiven(conditions: Record<string, string | null | undefined>): {
+export function whereGiven(conditions: Record<string, string | number | null | undefined>): {
   clause: string;
-  values: string[];
+  values: (string | number)[];
 } {
   const given = Object.entries(conditions).filter(
-    (entry): entry is [string, string] => typeof entry[1] === 'string',
+    (entry): entry is [string, string | number] =>
+      typeof entry[1] === 'string' || typeof entry[1] === 'number',
   );
   return {
     clause: given.length ? `WHERE ${given.map(([condition]) => condition).join(' AND ')}` : '',
