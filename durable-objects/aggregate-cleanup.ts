@@ -50,7 +50,7 @@ export async function runCleanups(core: Core): Promise<void> {
         deleteCleanup(sql, jobId);
         core
           .log('cleanup')
-          .warn("giving up deleting the job's intermediates", { job: jobId, error: String(error) });
+          .warn("giving up deleting the job's intermediates", { job: jobId, error });
         continue;
       }
       rescheduleCleanup(sql, jobId, core.now() + RETRY_MS * 2 ** failures, failures + 1);

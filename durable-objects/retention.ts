@@ -182,7 +182,7 @@ async function deleteResultFolders(core: Core): Promise<void> {
         .warn("deleting a removed job's results failed; retrying later", {
           job: row.job_id,
           store: store.name,
-          error: String(error),
+          error,
         });
     }
   }

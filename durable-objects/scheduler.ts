@@ -384,8 +384,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   private startCleanups(): void {
     if (this.cleaning) return;
     const log = this.core.log('scheduler');
-    const warn = (what: string) => (error: unknown) =>
-      log.warn(`${what} failed`, { error: String(error) });
+    const warn = (what: string) => (error: unknown) => log.warn(`${what} failed`, { error });
     this.cleaning = runCleanups(this.core)
       .catch(warn('cleanup'))
       .then(() => runRetention(this.core))
