@@ -1,5 +1,9 @@
 /** Scheduler settings, read once from the Worker's environment with their defaults. */
-import { DEFAULT_LOG_LIMIT_BYTES, DEFAULT_RETENTION_SECONDS } from '../protocol/index.ts';
+import {
+  DEFAULT_LOG_LIMIT_BYTES,
+  DEFAULT_RETENTION_SECONDS,
+  isLogFormat,
+} from '../protocol/index.ts';
 import { DEFAULT_MIN_PART_BYTES, DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
 import { DEFAULT_FRAME_RATE, type FrameRate } from './frame-rate.ts';
 import { controlPlaneLogs, type Log, type LogEnv } from './log.ts';
@@ -68,7 +72,7 @@ function positive(value: string | undefined, fallback: number): number {
 export function readConfig(env: SchedulerEnv): SchedulerConfig {
   const log = controlPlaneLogs(env)('config');
   const format = env.TM_LOG_FORMAT;
-  if (format !== undefined && format !== '' && format !== 'text' && format !== 'json')
+  if (format && !isLogFormat(format))
     log.warn(`TM_LOG_FORMAT=${JSON.stringify(format)} is not text or json; writing text`);
   const heartbeatIntervalMs = positive(env.TM_HEARTBEAT_MS, 5000);
   return {
