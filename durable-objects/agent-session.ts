@@ -107,9 +107,10 @@ export function onAgentMessage(
         ...failTasks(core.sql, effects, workerId, refused, now),
       ]);
       for (const item of refused) {
-        console.warn(
-          `tm: refused a result of worker ${workerId}: task ${item.taskId}: ${item.error.message}`,
-        );
+        core.log('agent-session').warn(`refused a result: ${item.error.message}`, {
+          task: item.taskId,
+          worker: workerId,
+        });
         sendError(core, socket, 'result_refused', `task ${item.taskId}: ${item.error.message}`);
       }
       refuseForeign(core, socket, workerId, frame.type, ignored);
@@ -142,9 +143,12 @@ function admitFrame(core: Core, socket: WebSocket): boolean {
   const rate = core.config.frameRate;
   if (core.sockets.admitFrame(attachment.connId, rate, core.now())) return true;
   const who = attachment.workerId ? `worker ${attachment.workerId}` : 'a connection before hello';
-  console.warn(
-    `tm: closed ${who} (connection ${attachment.connId}): more than ${rate.perSecond} frames a second (burst ${rate.burst})`,
-  );
+  core
+    .log('agent-session')
+    .warn(
+      `closed ${who} (connection ${attachment.connId}): more than ${rate.perSecond} frames a second (burst ${rate.burst})`,
+      { worker: attachment.workerId ?? undefined },
+    );
   sendError(
     core,
     socket,
@@ -207,7 +211,9 @@ function refuseForeign(
   // Stale or unknown reports are dropped without a reply, but cost as much as a refused frame.
   if (foreign.length === 0) core.sockets.chargeRefused(core.sockets.attachment(socket).connId);
   if (foreign.length === 0) return false;
-  console.warn(`tm: refused: ${describeClaims(frameType, workerId, foreign)}`);
+  core.log('agent-session').warn(`refused: ${describeClaims(frameType, workerId, foreign)}`, {
+    worker: workerId,
+  });
   sendError(core, socket, 'not_owner', notYours(foreign));
   return true;
 }
@@ -323,9 +329,12 @@ async function onHello(
   });
   // A key nobody approved: the agent waits, connected and given nothing, and the admin hears.
   if (pending)
-    console.warn(
-      `tm: worker ${bound.id} at ${hello.address} waits for approval (agent key ${fingerprint}): tm workers approve ${bound.id}`,
-    );
+    core
+      .log('agent-session')
+      .warn(
+        `worker ${bound.id} at ${hello.address} waits for approval (agent key ${fingerprint}): tm workers approve ${bound.id}`,
+        { worker: bound.id },
+      );
   if (admitted?.state === 'draining') core.sockets.send(socket, { type: 'drain' });
   effects.dispatch = true;
   commit(core, effects);
@@ -447,7 +456,9 @@ function refuseAgent(
   refusal: { code: string; message: string; workerId: string | null; address: string },
 ): void {
   const who = `${refusal.workerId ? `worker ${refusal.workerId}` : 'unregistered worker'} at ${refusal.address}`;
-  console.warn(`tm: rejected an agent for ${who}: ${refusal.code}`);
+  core.log('agent-session').warn(`rejected an agent for ${who}: ${refusal.code}`, {
+    worker: refusal.workerId ?? undefined,
+  });
   reject(core, socket, refusal.code, refusal.message);
 }
 

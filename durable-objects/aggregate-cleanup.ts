@@ -48,7 +48,9 @@ export async function runCleanups(core: Core): Promise<void> {
     } catch (error) {
       if (failures + 1 >= MAX_FAILURES) {
         deleteCleanup(sql, jobId);
-        console.warn(`tm: giving up deleting job ${jobId}'s intermediates: ${String(error)}`);
+        core
+          .log('cleanup')
+          .warn("giving up deleting the job's intermediates", { job: jobId, error });
         continue;
       }
       rescheduleCleanup(sql, jobId, core.now() + RETRY_MS * 2 ** failures, failures + 1);

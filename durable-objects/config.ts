@@ -1,7 +1,12 @@
 /** Scheduler settings, read once from the Worker's environment with their defaults. */
-import { DEFAULT_LOG_LIMIT_BYTES, DEFAULT_RETENTION_SECONDS } from '../protocol/index.ts';
+import {
+  DEFAULT_LOG_LIMIT_BYTES,
+  DEFAULT_RETENTION_SECONDS,
+  isLogFormat,
+} from '../protocol/index.ts';
 import { DEFAULT_MIN_PART_BYTES, DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
 import { DEFAULT_FRAME_RATE, type FrameRate } from './frame-rate.ts';
+import { controlPlaneLogs, type Log, type LogEnv } from './log.ts';
 
 export interface SchedulerConfig {
   /** How often agents send heartbeats (default 5 s). */
@@ -38,7 +43,7 @@ export interface SchedulerConfig {
   capCheckMs: number;
 }
 
-export interface SchedulerEnv {
+export interface SchedulerEnv extends LogEnv {
   TM_HEARTBEAT_MS?: string;
   TM_LEASE_MS?: string;
   TM_MAX_INFLIGHT?: string;
@@ -65,6 +70,10 @@ function positive(value: string | undefined, fallback: number): number {
 }
 
 export function readConfig(env: SchedulerEnv): SchedulerConfig {
+  const log = controlPlaneLogs(env)('config');
+  const format = env.TM_LOG_FORMAT;
+  if (format && !isLogFormat(format))
+    log.warn(`TM_LOG_FORMAT=${JSON.stringify(format)} is not text or json; writing text`);
   const heartbeatIntervalMs = positive(env.TM_HEARTBEAT_MS, 5000);
   return {
     heartbeatIntervalMs,
@@ -81,7 +90,7 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
       burst: positive(env.TM_AGENT_FRAME_BURST, DEFAULT_FRAME_RATE.burst),
       perSecond: positive(env.TM_AGENT_FRAMES_PER_SECOND, DEFAULT_FRAME_RATE.perSecond),
     },
-    requireIsolation: requiredIsolation(env.TM_REQUIRE_ISOLATION),
+    requireIsolation: requiredIsolation(env.TM_REQUIRE_ISOLATION, log),
     retentionMs: positive(env.TM_RETENTION_SECONDS, DEFAULT_RETENTION_SECONDS) * 1000,
     // A small job (its row, a task, an attempt) takes about 2 KB, so the cap's 100,000 jobs hold
     // ~200 MB, 2% of a Durable Object's 10 GB, and listing or sweeping them stays quick.
@@ -93,11 +102,9 @@ export function readConfig(env: SchedulerEnv): SchedulerConfig {
 }
 
 /** Unset or `none` requires nothing; `bwrap`, and any value mistyped, requires bwrap (fails closed). */
-function requiredIsolation(value: string | undefined): 'bwrap' | null {
+function requiredIsolation(value: string | undefined, log: Log): 'bwrap' | null {
   if (value === undefined || value === '' || value === 'none') return null;
   if (value !== 'bwrap')
-    console.warn(
-      `tm: TM_REQUIRE_ISOLATION=${JSON.stringify(value)} is not bwrap or none; requiring bwrap`,
-    );
+    log.warn(`TM_REQUIRE_ISOLATION=${JSON.stringify(value)} is not bwrap or none; requiring bwrap`);
   return 'bwrap';
 }

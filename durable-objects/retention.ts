@@ -176,7 +176,14 @@ async function deleteResultFolders(core: Core): Promise<void> {
         row.failures + 1,
         core.now() + objectRetryMs(row.failures),
       );
-      console.warn(`tm: deleting removed job ${row.job_id}'s results failed: ${String(error)}`);
+      // A store's errors never name its keys (storage/s3.ts); the log scrubs them all the same.
+      core
+        .log('retention', [store.secret_access_key, store.session_token])
+        .warn("deleting a removed job's results failed; retrying later", {
+          job: row.job_id,
+          store: store.name,
+          error,
+        });
     }
   }
 }

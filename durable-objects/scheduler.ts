@@ -34,6 +34,7 @@ import type {
 import { createSql } from './db/sql.ts';
 import { migrate } from './db/schema.ts';
 import { readConfig, type SchedulerEnv } from './config.ts';
+import { controlPlaneLogs } from './log.ts';
 import { AgentSockets, type AgentAuth } from './sockets.ts';
 import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';
@@ -120,6 +121,7 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
       sockets: new AgentSockets(ctx),
       watchers: new Watchers(),
       config: readConfig(env),
+      log: controlPlaneLogs(env),
       fairClock: newFairClock(),
       results: new ResultCache(),
       now: () => Date.now(),
@@ -404,8 +406,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
    */
   private startCleanups(): void {
     if (this.cleaning) return;
-    const warn = (what: string) => (error: unknown) =>
-      console.warn(`tm: ${what} failed: ${String(error)}`);
+    const log = this.core.log('scheduler');
+    const warn = (what: string) => (error: unknown) => log.warn(`${what} failed`, { error });
     this.cleaning = runCleanups(this.core)
       .catch(warn('cleanup'))
       .then(() => runRetention(this.core))

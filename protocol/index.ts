@@ -16,6 +16,8 @@ export * from './jobs.ts';
 export * from './queue-report.ts';
 export * from './prometheus.ts';
 export * from './logs.ts';
+export * from './log-lines.ts';
+export * from './redact.ts';
 export * from './object-stores.ts';
 export * from './tenants.ts';
 export * from './object-urls.ts';

@@ -17,6 +17,8 @@ export interface Env {
    * wrong tokens are then counted per client address, else in one bucket (src/auth/middleware.ts).
    */
   TM_BEHIND_CLOUDFLARE?: string;
+  /** How the Worker and the Scheduler write their log lines: `text` (default) or `json`. */
+  TM_LOG_FORMAT?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { principal?: Principal } };

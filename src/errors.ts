@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody, Failure, Outcome } from '../protocol/index.ts';
+import { controlPlaneLogs, type LogEnv } from '../durable-objects/log.ts';
 
 const RETRY_AFTER_SECONDS = 5;
 
@@ -38,15 +39,11 @@ function retryAfter(details: unknown): number {
   return typeof seconds === 'number' ? seconds : RETRY_AFTER_SECONDS;
 }
 
-export function onError(error: Error, c: Context): Response {
+export function onError<E extends { Bindings: LogEnv }>(error: Error, c: Context<E>): Response {
   if (error instanceof ApiError) return errorResponse(c, error.failure);
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'unhandled error',
-      path: c.req.path,
-      error: error.message,
-    }),
-  );
+  controlPlaneLogs(c.env)('api').error('unhandled error', {
+    path: c.req.path,
+    error: error.message,
+  });
   return errorResponse(c, { status: 500, code: 'internal', message: 'internal error' });
 }

@@ -84,7 +84,12 @@ export class Agent {
       })));
     const cache = options.cache && { ...options.cache, key: loadCacheKey(options.cache.dir) };
     this.maps = new MapThreadPool(
-      { tempDir: agentTempDir(), storeTimeoutMs: options.storeTimeoutMs, cache },
+      {
+        tempDir: agentTempDir(),
+        storeTimeoutMs: options.storeTimeoutMs,
+        cache,
+        logFormat: options.logFormat,
+      },
       options.slots,
     );
     this.runner = new TaskRunner({
@@ -206,7 +211,11 @@ export class Agent {
     const held = new Set(this.runner.heldTasks().map((task) => task.taskId));
     for (const task of tasks) {
       if (held.has(task.taskId)) continue;
-      this.config.logger.warn('refused a task', { ...task, reason });
+      this.config.logger.warn('refused a task', {
+        task: task.taskId,
+        attempt: task.attempt,
+        reason,
+      });
       this.outbox.push(refusal(task, reason));
     }
   }
@@ -220,7 +229,7 @@ export class Agent {
             this.runner.assign([task]);
           } catch (error) {
             const reason = error instanceof Error ? error.message : String(error);
-            this.config.logger.error('failed to take a task', { taskId: task.taskId, error });
+            this.config.logger.error('failed to take a task', { task: task.taskId, error });
             this.refuse([task], `the agent could not take the task: ${reason}`);
           }
         }

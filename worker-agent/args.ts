@@ -3,7 +3,7 @@
  * (which source wins: settings.ts).
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import { WorkerAddress } from '../protocol/index.ts';
+import { parseLogFormat, redact, WorkerAddress, type LogFormat } from '../protocol/index.ts';
 import { ConfigError, parseConfigFile, type FlagValues } from './config-file.ts';
 import { parseExecutors, type ExecutorMap } from './executor-args.ts';
 import {
@@ -19,7 +19,6 @@ import {
   MIN_STORE_TIMEOUT_MS,
 } from './option-limits.ts';
 import { readArgv, Settings } from './settings.ts';
-import { redact } from './storage/describe-error.ts';
 import { readTlsFiles, type AgentTls } from './tls.ts';
 import { USAGE } from './usage.ts';
 
@@ -59,6 +58,8 @@ export interface AgentOptions extends AgentTls {
   taskNetwork: boolean;
   /** The agent's own files no task may read (key, token file, cache, TLS key), hidden by bwrap. */
   secretPaths: string[];
+  /** How its log lines are written on stderr: readable text (default) or JSON. */
+  logFormat: LogFormat;
 }
 
 export type ParsedArgs =
@@ -142,6 +143,7 @@ function parseUnsafe(argv: readonly string[], io: ArgsEnvironment): ParsedArgs {
       ...parseTls(settings, io),
       isolation: parseIsolation(settings.value('--isolation', 'TM_ISOLATION')),
       taskNetwork: settings.flag('--allow-task-network'),
+      logFormat: parseLogFormat(settings.value('--log-format', 'TM_LOG_FORMAT'), '--log-format'),
       // The agent's own files a sandbox hides from tasks, wherever they lie.
       secretPaths: [
         keyFile,

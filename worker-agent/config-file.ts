@@ -6,7 +6,7 @@
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { WorkerAddress } from '../protocol/index.ts';
+import { LOG_FORMATS, WorkerAddress } from '../protocol/index.ts';
 import {
   CONTROL_PLANE_SCHEMES,
   MAX_CACHE_MB,
@@ -61,6 +61,7 @@ export const AgentConfigFile = z
     client_key: path,
     isolation: z.enum(['bwrap', 'none', 'auto'], describedAs('bwrap, none or auto')),
     allow_task_network: flag,
+    log_format: z.enum(LOG_FORMATS, describedAs('text or json')),
   })
   .partial();
 export type AgentConfigFile = z.infer<typeof AgentConfigFile>;
@@ -157,6 +158,7 @@ function toFlagValues(config: AgentConfigFile, folder: string): FlagValues {
   set('--client-key', absolute.client_key);
   set('--isolation', absolute.isolation);
   if (absolute.allow_task_network === true) values.set('--allow-task-network', '');
+  set('--log-format', absolute.log_format);
   const repeated = new Map<string, string[]>();
   if (absolute.executors !== undefined) {
     repeated.set(

@@ -242,7 +242,7 @@ export class Connection {
         return this.welcome(socket, frame);
       case 'approved':
         this.options.logger.info('the admin approved this worker; taking tasks', {
-          workerId: this.currentWorkerId,
+          worker: this.currentWorkerId ?? undefined,
         });
         return;
       case 'reject':
@@ -292,13 +292,13 @@ export class Connection {
       if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"heartbeat"}');
     }, frame.heartbeatIntervalMs);
     logger.info('welcomed by the control plane', {
-      workerId: frame.workerId,
+      worker: frame.workerId,
       heartbeatIntervalMs: frame.heartbeatIntervalMs,
     });
     // A new key: the worker gets no tasks until the admin approves it; the socket stays open.
     if (frame.pending)
       logger.warn(`waiting for approval: tm workers approve ${frame.workerId}`, {
-        workerId: frame.workerId,
+        worker: frame.workerId,
         fingerprint: this.options.identity.fingerprint,
       });
     outbox.attach((text, done) => {

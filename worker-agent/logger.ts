@@ -1,14 +1,16 @@
-/** Structured JSON-line logging to stderr, with secrets scrubbed from every line. */
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Record<string, unknown>;
+/**
+ * The agent's log lines on stderr, as text or JSON (`--log-format`, protocol/log-lines.ts), with
+ * secrets scrubbed from every line.
+ */
+import { formatLogLine, redact } from '../protocol/index.ts';
+import type { LogFields, LogFormat, LogLevel } from '../protocol/index.ts';
 
 export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  /** A logger that adds `fields` (taskId, jobId, attempt, ...) to every line. */
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` (task, job, attempt, ...) to every line. */
   child(fields: LogFields): Logger;
 }
 
@@ -17,6 +19,10 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** Lowest level written; default 'info'. */
   level?: LogLevel;
+  /** Default 'text'. */
+  format?: LogFormat;
+  /** The line's `component`; default 'agent'. */
+  component?: string;
   /** Strings that must never appear in a line (the join token); replaced by `[redacted]`. */
   secrets?: readonly string[];
 }
@@ -30,33 +36,25 @@ export function isLogLevel(value: string | undefined): value is LogLevel {
 export function createLogger(options: LoggerOptions = {}, base: LogFields = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const minimum = RANK[options.level ?? 'info'];
-  // A secret may show up raw or JSON-escaped inside a line; scrub both forms.
-  const secrets = (options.secrets ?? [])
-    .filter((secret) => secret.length > 0)
-    .flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]);
+  const format = options.format ?? 'text';
+  const component = options.component ?? 'agent';
+  const secrets = options.secrets ?? [];
 
-  const emit = (level: LogLevel, msg: string, fields: LogFields = {}) => {
+  const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
     if (RANK[level] < minimum) return;
-    let line = JSON.stringify(
-      { ts: new Date().toISOString(), level, msg, ...base, ...fields },
-      errorsAsText,
+    const time = new Date().toISOString();
+    const line = formatLogLine(
+      { time, level, component, message, fields: { ...base, ...fields } },
+      format,
     );
-    for (const secret of secrets) line = line.split(secret).join('[redacted]');
-    write(line + '\n');
+    write(redact(line, secrets) + '\n');
   };
 
   return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
+    debug: (message, fields) => emit('debug', message, fields),
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
     child: (fields) => createLogger(options, { ...base, ...fields }),
   };
-}
-
-/** JSON.stringify drops an Error's fields; log its message (and code) instead. */
-function errorsAsText(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const code = (value as NodeJS.ErrnoException).code;
-  return code === undefined ? value.message : `${value.message} (${code})`;
 }

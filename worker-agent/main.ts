@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   const logger = createLogger({
     secrets: [options.token],
     level: isLogLevel(level) ? level : 'info',
+    format: options.logFormat,
   });
   // Whatever ends the process, no task's process group outlives it; after a SIGKILL, which no
   // handler sees, the next agent at this address stops them from the ledger.

@@ -23,6 +23,7 @@ const VALUED = new Set([
   '--client-cert',
   '--client-key',
   '--isolation',
+  '--log-format',
 ]);
 /** Options that may be given more than once; each value is kept. */
 const REPEATED = new Set(['--executor']);

@@ -191,7 +191,11 @@ export class TaskRunner {
       assignment,
       signal: controller.signal,
       started: () => {
-        this.options.logger.info('task started', { ...ref, jobId: assignment.jobId });
+        this.options.logger.info('task started', {
+          task: ref.taskId,
+          attempt: ref.attempt,
+          job: assignment.jobId,
+        });
         this.options.report({ kind: 'started', task: ref });
       },
       log: (chunks: LogChunk[]) => this.options.report({ kind: 'log', task: ref, chunks }),
@@ -240,12 +244,17 @@ export class TaskRunner {
       const { exitCode, result } = final;
       // Echo probes run by the thousand; only real work earns a line at the default level.
       const level = task.assignment.spec.kind === 'echo' ? 'debug' : 'info';
-      this.options.logger[level]('task succeeded', { taskId, jobId, attempt, exitCode });
+      this.options.logger[level]('task succeeded', {
+        task: taskId,
+        job: jobId,
+        attempt,
+        exitCode,
+      });
       this.options.report({ kind: 'complete', task: { taskId, attempt, exitCode, result } });
     } else {
       this.ended.failed++;
       const { exitCode, error } = final;
-      this.options.logger.info('task failed', { taskId, jobId, attempt, error });
+      this.options.logger.info('task failed', { task: taskId, job: jobId, attempt, error });
       this.options.report({ kind: 'fail', task: { taskId, attempt, exitCode, error } });
     }
   }

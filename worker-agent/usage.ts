@@ -57,6 +57,9 @@ Options:
   --isolation MODE      what command and pipeline tasks run in: bwrap (a bubblewrap sandbox;
                         refuse to start without it), none, or auto (bwrap if it works here,
                         else none with a warning) (env TM_ISOLATION; default auto)
+  --log-format FORMAT   text (one readable line each) or json (one object each: time, level,
+                        component, job, task, worker, message, …) (env TM_LOG_FORMAT;
+                        default text)
   --allow-task-network  sandboxed tasks share this machine's network (default: they have
                         none, so a task cannot reach the control plane, the store or the
                         cloud's metadata service with anything it found)

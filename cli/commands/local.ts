@@ -1,5 +1,6 @@
 /** `tm up` and `tm demo` as commands: the local stack, no control plane URL needed. */
-import { boolFlag, takePositionals } from '../args.ts';
+import { boolFlag, stringFlag, takePositionals } from '../args.ts';
+import { isLogFormat } from '../../protocol/index.ts';
 import type { Command } from '../context.ts';
 import { up as runUp } from './up.ts';
 import { demo as runDemo } from './demo.ts';
@@ -9,17 +10,25 @@ import { UsageError } from '../exit.ts';
 export const up: Command = {
   name: 'up',
   summary: 'start the local stack (control plane on :8080, three agents, S3) until Ctrl-C',
-  usage: '[--tls]',
+  usage: '[--tls] [--log-format text|json]',
   flags: {
     tls: {
       type: 'boolean',
       help: 'serve https and wss, with a certificate signed by a local CA (.tm/tls/ca.pem)',
     },
+    'log-format': {
+      type: 'string',
+      value: 'FORMAT',
+      help: 'how the control plane and the agents write their log lines (.tm/logs/): text (default) or json',
+    },
   },
   local: true,
   run: async (ctx) => {
     takePositionals(ctx.args, []);
-    return runUp({ tls: boolFlag(ctx.args, 'tls') });
+    const logFormat = stringFlag(ctx.args, 'log-format');
+    if (logFormat !== undefined && !isLogFormat(logFormat))
+      throw new UsageError(`--log-format must be text or json, not ${JSON.stringify(logFormat)}`);
+    return runUp({ tls: boolFlag(ctx.args, 'tls'), logFormat });
   },
 };
 

@@ -8,8 +8,9 @@ import { startStack, type Stack } from '../local/stack.ts';
 import { killAllChildren, refuseNewChildren, stopAllChildren } from '../local/child.ts';
 import { watchStopSignals } from '../local/stop-signals.ts';
 import { localStackSettings, say } from './local-defaults.ts';
+import type { LogFormat } from '../../protocol/index.ts';
 
-export async function up(options: { tls?: boolean } = {}): Promise<number> {
+export async function up(options: { tls?: boolean; logFormat?: LogFormat } = {}): Promise<number> {
   const settings = localStackSettings(process.env);
   // Kept until the process exits: a signal after the stop has ended must not take the default
   // action (death by SIGINT) and hide the exit code.
@@ -17,7 +18,12 @@ export async function up(options: { tls?: boolean } = {}): Promise<number> {
   // Should anything throw past the stop below, no child outlives this process.
   process.on('exit', killAllChildren);
   let stack: Stack | null = null;
-  const starting = startStack({ ...settings, tls: options.tls, log: say }).then((started) => {
+  const starting = startStack({
+    ...settings,
+    tls: options.tls,
+    logFormat: options.logFormat,
+    log: say,
+  }).then((started) => {
     stack = started;
   });
   try {

@@ -10,6 +10,7 @@ import { ensureLocalTls } from './tls.ts';
 import { makePrivate, PRIVATE_UMASK } from './private-files.ts';
 import { refuseTakenPorts } from './port-holders.ts';
 import { ensureAgentBuilt } from './agent-build.ts';
+import type { LogFormat } from '../../protocol/index.ts';
 
 export interface StackOptions {
   stateDir: string;
@@ -22,6 +23,8 @@ export interface StackOptions {
   s3Port?: number;
   /** Serve https and wss with the local CA's certificate (`<stateDir>/tls/`); default http. */
   tls?: boolean;
+  /** How the control plane (TM_LOG_FORMAT) and the agents (--log-format) write their log lines. */
+  logFormat?: LogFormat;
   log?: (line: string) => void;
 }
 
@@ -67,7 +70,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     port: options.port,
     joinToken: token,
     adminToken: admin.token,
-    vars: options.vars,
+    vars: { ...options.vars, ...(options.logFormat ? { TM_LOG_FORMAT: options.logFormat } : {}) },
     tls,
   });
   const client = new TmClient(controlPlane.url, {
@@ -97,7 +100,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       keyFile,
       logDir: join(options.stateDir, 'logs'),
       ...(options.agentSlots ? { slots: options.agentSlots } : {}),
-      ...(tls ? { extraArgs: ['--ca-file', tls.caFile] } : {}),
+      extraArgs: [
+        ...(tls ? ['--ca-file', tls.caFile] : []),
+        ...(options.logFormat ? ['--log-format', options.logFormat] : []),
+      ],
     });
     agents.push(agent);
     return agent;

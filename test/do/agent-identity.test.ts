@@ -49,7 +49,14 @@ afterEach(async () => {
   await cleanUp();
 });
 
-const warnings = () => warn.mock.calls.map((args) => args.map(String).join(' '));
+/** The warnings written, each without its leading time (text lines: protocol/log-lines.ts). */
+const warnings = () =>
+  warn.mock.calls.map((args) =>
+    args
+      .map(String)
+      .join(' ')
+      .replace(/^\S+Z /, ''),
+  );
 
 const recordedKey = async (workerId: string) =>
   (
@@ -101,7 +108,7 @@ describe('approval', () => {
     });
     // The operator hears who waits and how to let it in; never a token or the key itself.
     expect(warnings()).toEqual([
-      `tm: worker ${workerId} at ${address} waits for approval (agent key ${fingerprint}): tm workers approve ${workerId}`,
+      `WARN agent-session: worker ${workerId} at ${address} waits for approval (agent key ${fingerprint}): tm workers approve ${workerId} worker=${workerId}`,
     ]);
 
     const job = await submitJob({ kind: 'echo', payload: 'for approved workers only' });
@@ -175,7 +182,7 @@ describe('approval', () => {
       keyFingerprint: fingerprint,
     });
     expect(warnings()).toEqual([
-      `tm: rejected an agent for worker ${body.worker.id} at ${address}: key_mismatch`,
+      `WARN agent-session: rejected an agent for worker ${body.worker.id} at ${address}: key_mismatch worker=${body.worker.id}`,
     ]);
   });
 

@@ -14,7 +14,13 @@ let stack: TestStack;
 let data: Datasets;
 
 beforeAll(async () => {
-  stack = await startTestStack({ agents: 3, slots: 1, s3: true });
+  // JSON log lines, which the test reads.
+  stack = await startTestStack({
+    agents: 3,
+    slots: 1,
+    s3: true,
+    agentArgs: ['--log-format', 'json'],
+  });
   const store = createObjectStore(stack.s3!.access);
   data = await createDatasets({ store, prefix: 'faults/', files: 12, rowsPerFile: 30_000 });
   store.close();
@@ -53,10 +59,10 @@ describe('maps held ahead', () => {
       let running = 0;
       for (const line of readFileSync(agent.logFile, 'utf8').split('\n')) {
         if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; taskId?: string };
-        if (!entry.taskId || !ids.has(entry.taskId)) continue;
-        if (entry.msg === 'task started') running++;
-        else if (entry.msg === 'task succeeded' || entry.msg === 'task failed') running--;
+        const entry = JSON.parse(line) as { message?: string; task?: string };
+        if (!entry.task || !ids.has(entry.task)) continue;
+        if (entry.message === 'task started') running++;
+        else if (entry.message === 'task succeeded' || entry.message === 'task failed') running--;
         expect(running).toBeLessThanOrEqual(1);
       }
     }

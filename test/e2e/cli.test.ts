@@ -116,6 +116,7 @@ describe('tm: usage, help and connection errors', () => {
       [...AGGREGATE, '--agg', 'bogus(x)'],
       ['submit', 'aggregate', '--store', 'test-bucket', '--format', 'csv'],
       ['result', randomUUID(), '--format', 'xml'],
+      ['up', '--log-format', 'yaml'],
     ];
     for (const [args, r] of await inParallel(usage, (args) => tm(args))) {
       expect(r.code, args.join(' ')).toBe(2);

@@ -55,7 +55,8 @@ beforeAll(async () => {
     vars: LEASE_VARS,
     listenHost: host?.gateway,
     // These tests follow task processes by their host pids, which bwrap's PID namespace hides.
-    agentArgs: ['--isolation', 'none'],
+    // JSON log lines, which agentLogged reads.
+    agentArgs: ['--isolation', 'none', '--log-format', 'json'],
   });
   stack.writeScript('long-first.sh', SCRIPT);
   stack.writeScript('late-first.sh', LATE_SCRIPT);
@@ -271,16 +272,16 @@ async function firstAttempt(taskId: string): Promise<{ workerId: string; pid: nu
   return { workerId: task.workerId!, pid };
 }
 
-/** Whether the agent logged `msg` for attempt 1 of the task, with `text` in its error if given. */
-function agentLogged(scenario: SilentAgentCase, msg: string, text?: string): boolean {
+/** Whether the agent logged `message` for attempt 1 of the task, with `text` in its error if given. */
+function agentLogged(scenario: SilentAgentCase, message: string, text?: string): boolean {
   return readFileSync(scenario.agent.logFile, 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .some(
       (entry) =>
-        entry.msg === msg &&
-        entry.taskId === scenario.taskId &&
+        entry.message === message &&
+        entry.task === scenario.taskId &&
         entry.attempt === 1 &&
         (text === undefined || JSON.stringify(entry.error).includes(text)),
     );

@@ -22,7 +22,8 @@ let home: string;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'tm-tls-home-'));
-  stack = await startTestStack({ tls: true, agents: 2 });
+  // JSON log lines, which the untrusted-certificate test reads.
+  stack = await startTestStack({ tls: true, agents: 2, agentArgs: ['--log-format', 'json'] });
   caFile = stack.caFile!;
 }, 180_000);
 
@@ -189,9 +190,9 @@ for label, client in (("untrusted", tm.Client(url, ca_file="")), ("plain", tm.Cl
       'three untrusted-certificate errors in the agent log',
       30_000,
     );
-    const first = JSON.parse(failures[0]!) as { level: string; msg: string; code: string };
+    const first = JSON.parse(failures[0]!) as { level: string; message: string; code: string };
     expect(first.level).toBe('error');
-    expect(first.msg).toMatch(/pass --ca-file \(or TM_CA_FILE\) with the CA that signed it/);
+    expect(first.message).toMatch(/pass --ca-file \(or TM_CA_FILE\) with the CA that signed it/);
     expect(first.code).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN/);
     expect(agent.alive()).toBe(true);
     const log = readFileSync(agent.logFile, 'utf8');

@@ -36,6 +36,8 @@ export interface TestStack {
   adminToken: string;
   stateDir: string;
   workDir: string;
+  /** Where the control plane's output goes: wrangler's own lines and the Worker's log lines. */
+  controlPlaneLogFile: string;
   /** The CA file that signed the control plane's certificate, when started with `tls: true`. */
   caFile: string | null;
   agents: AgentProcess[];
@@ -113,6 +115,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     adminToken,
     stateDir,
     workDir,
+    controlPlaneLogFile: join(stateDir, 'logs', 'control-plane.log'),
     caFile: tls?.caFile ?? null,
     agents,
     s3,

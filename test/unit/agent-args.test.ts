@@ -107,7 +107,23 @@ describe('parseArgs', () => {
       isolation: 'auto',
       taskNetwork: false,
       secretPaths: ['/srv/agent/keys/agent.pem', '/etc/tm/token', '/srv/agent/cache'],
+      logFormat: 'text',
     });
+  });
+
+  it('reads the log format from --log-format, else TM_LOG_FORMAT, and refuses any other', () => {
+    const env = { TM_JOIN_TOKEN: TOKEN, TM_LOG_FORMAT: 'json' };
+    expect(run(['--address', 'localhost:1'], { env }).logFormat).toBe('json');
+    expect(run(['--address', 'localhost:1', '--log-format=text'], { env }).logFormat).toBe('text');
+    const token = { env: { TM_JOIN_TOKEN: TOKEN } };
+    expect(run(['--address', 'localhost:1'], token).logFormat).toBe('text');
+    expect(run(['--address', 'localhost:1', '--log-format', 'json'], token).logFormat).toBe('json');
+    expect(errorOf(['--address', 'localhost:1', '--log-format', 'yaml'], token)).toMatch(
+      '--log-format must be text or json, not "yaml"',
+    );
+    expect(() =>
+      run(['--address', 'localhost:1'], { env: { TM_JOIN_TOKEN: TOKEN, TM_LOG_FORMAT: 'xml' } }),
+    ).toThrow('--log-format must be text or json, not "xml"');
   });
 
   it('reads the isolation mode, the task network flag, and what tasks must not see', () => {

@@ -21,6 +21,7 @@ cache_dir = "/var/cache/tm-agent"
 cache_mb = 64
 isolation = "bwrap"
 allow_task_network = true
+log_format = "json"
 `;
 
 function io(files: Record<string, string>, env: ArgsEnvironment['env'] = {}): ArgsEnvironment {
@@ -79,6 +80,7 @@ describe('tm-agent --config', () => {
       cache: { dir: '/var/cache/tm-agent', maxBytes: 64 * 1024 * 1024 },
       isolation: 'bwrap',
       taskNetwork: true,
+      logFormat: 'json',
       secretPaths: ['/var/lib/tm-agent/agent-key.pem', '/etc/tm/join-token', '/var/cache/tm-agent'],
     });
   });

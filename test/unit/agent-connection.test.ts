@@ -210,6 +210,9 @@ async function startAgent(
       '500',
       '--key-file',
       key,
+      // JSON lines, which the tests parse.
+      '--log-format',
+      'json',
       // Unsandboxed unless a test asks: these tests watch task processes by their host pids.
       ...(extra.includes('--isolation') ? [] : ['--isolation', 'none']),
       ...extra,
@@ -736,8 +739,8 @@ describe('tm-agent identity', { timeout: 20_000 }, () => {
     const printed = `SHA256:${createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')}`;
     expect(JSON.parse(waiting)).toMatchObject({
       level: 'warn',
-      msg: `waiting for approval: tm workers approve ${WORKER_ID}`,
-      workerId: WORKER_ID,
+      message: `waiting for approval: tm workers approve ${WORKER_ID}`,
+      worker: WORKER_ID,
       fingerprint: printed,
     });
     expect(printed).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);

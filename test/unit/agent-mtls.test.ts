@@ -101,6 +101,8 @@ async function startAgent(extra: string[], env: Record<string, string> = {}) {
       `127.0.0.1:${await freePort()}`,
       '--work-dir',
       dir,
+      '--log-format',
+      'json',
       ...extra,
     ],
     {
@@ -136,7 +138,7 @@ describe('tm-agent and mTLS', () => {
     );
     expect(refused).toBeGreaterThan(refusedBefore);
     expect(JSON.parse(line)).toMatchObject({
-      msg: 'the control plane refused the connection',
+      message: 'the control plane refused the connection',
       hint: expect.stringMatching(/Cloudflare mTLS.*--client-cert and --client-key/),
     });
   });

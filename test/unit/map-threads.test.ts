@@ -26,7 +26,7 @@ beforeAll(async () => {
   ({ s3, store } = await openTestStore());
   data = await createDatasets({ store, files: 1, prefix: 'map-threads/' });
   tempDir = await mkdtemp(join(tmpdir(), 'tm-map-threads-'));
-  pool = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000, cache: null });
+  pool = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000, cache: null, logFormat: 'text' });
 }, 120_000);
 afterAll(async () => {
   await pool?.close();
@@ -88,7 +88,10 @@ describe('map threads', { timeout: 120_000 }, () => {
   });
 
   it('loads its warm threads before any task, and runs tasks on them', async () => {
-    const warm = new MapThreadPool({ tempDir, storeTimeoutMs: 10_000, cache: null }, 2);
+    const warm = new MapThreadPool(
+      { tempDir, storeTimeoutMs: 10_000, cache: null, logFormat: 'text' },
+      2,
+    );
     try {
       warm.warm();
       expect(warm.idleCount).toBe(2);

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { StorageError } from '../../worker-agent/storage/index.ts';
 import { createObjectStore } from '../../worker-agent/storage/object-store.ts';
-import { redact } from '../../worker-agent/storage/describe-error.ts';
+import { redact } from '../../protocol/index.ts';
 import { startTestS3, type TestS3 } from '../support/s3.ts';
 
 let s3: TestS3;

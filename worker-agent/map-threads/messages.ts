@@ -1,10 +1,12 @@
 /** What the agent and its map threads say to each other (one task per thread at a time). */
-import type { Assignment } from '../../protocol/index.ts';
+import type { Assignment, LogFormat } from '../../protocol/index.ts';
 import type { MapSpec, Progress, TaskOutcome } from '../task-outcome.ts';
 
 export interface ThreadData {
   tempDir: string;
   storeTimeoutMs: number;
+  /** The agent's `--log-format`, for the thread's own lines. */
+  logFormat: LogFormat;
   /**
    * The agent's block cache (shared by its threads through the one directory), or none. `key`
    * (32 bytes: the agent's, kept in the cache dir by cache-key.ts; else one the pool makes and

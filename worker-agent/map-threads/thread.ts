@@ -8,8 +8,8 @@ import { internalFailure } from '../task-outcome.ts';
 import type { FromThread, ThreadData, ToThread } from './messages.ts';
 
 const port = parentPort!;
-const { tempDir, storeTimeoutMs, cache } = workerData as ThreadData;
-const logger = createLogger({}, { thread: 'map' });
+const { tempDir, storeTimeoutMs, cache, logFormat } = workerData as ThreadData;
+const logger = createLogger({ format: logFormat }, { thread: 'map' });
 const run = mapExecutor({
   tempDir,
   openStore: (store, urls) => createUrlStore(store, urls, { timeoutMs: storeTimeoutMs }),

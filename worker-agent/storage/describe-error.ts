@@ -1,4 +1,5 @@
 /** Turns what the AWS SDK or a socket threw into a StorageError that names bucket, key and cause. */
+import { redact } from '../../protocol/index.ts';
 import { StorageError, type StorageErrorCode, type StorageErrorDetails } from './errors.ts';
 
 /** What the call was and which strings must never reach a message. */
@@ -93,18 +94,6 @@ function classify(f: Facts, context: CallContext): { code: StorageErrorCode; rea
   }
   const what = f.status ? `HTTP ${f.status} ${f.name}` : f.name || f.code || 'error';
   return { code: 'io', reason: `${what}: ${f.message}` };
-}
-
-/** Replaces every credential (raw, JSON-escaped or URL-encoded) in `text` with `[redacted]`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) {
-      out = out.split(form).join('[redacted]');
-    }
-  }
-  return out;
 }
 
 function changedReason(now: string | undefined, planned: string | undefined): string {

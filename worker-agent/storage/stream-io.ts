@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { redact } from './describe-error.ts';
+import { redact } from '../../protocol/index.ts';
 import { StorageError } from './errors.ts';
 
 /**

@@ -27,13 +27,13 @@ interface TmUp {
 
 const roots: string[] = [];
 
-/** Starts `tm up` on free ports with a fresh state dir and two agents. */
-async function startUp(): Promise<TmUp> {
+/** Starts `tm up` (with `args`) on free ports with a fresh state dir and two agents. */
+async function startUp(args: string[] = []): Promise<TmUp> {
   const root = mkdtempSync(join(tmpdir(), 'tm-adv-up-'));
   roots.push(root);
   const stateDir = join(root, '.tm');
   const [port, s3Port, a1, a2] = await Promise.all([1, 2, 3, 4].map(() => freePort()));
-  const child = spawn(process.execPath, [TM_BIN, 'up'], {
+  const child = spawn(process.execPath, [TM_BIN, 'up', ...args], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -134,7 +134,7 @@ describe('tm up, running', () => {
   let up: TmUp;
   let adminToken: string;
   beforeAll(async () => {
-    up = await startUp();
+    up = await startUp(['--log-format', 'json']);
     await waitForOutput(up, /TM Scheduler is up/);
     adminToken = readFileSync(join(up.stateDir, 'admin-token'), 'utf8').trim();
   }, 150_000);
@@ -152,6 +152,21 @@ describe('tm up, running', () => {
         ...(client ? { 'cf-connecting-ip': client } : {}),
       },
     });
+
+  it('with --log-format json, gives the control plane TM_LOG_FORMAT=json and its agents --log-format json', () => {
+    const logs = join(up.stateDir, 'logs');
+    const agentLogs = readdirSync(logs).filter((name) => name.startsWith('agent-'));
+    expect(agentLogs).toHaveLength(2);
+    for (const name of agentLogs) {
+      const lines = readFileSync(join(logs, name), 'utf8').trim().split('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines)
+        expect(JSON.parse(line)).toMatchObject({ level: expect.any(String), component: 'agent' });
+    }
+    expect(readFileSync(join(up.stateDir, 'worker.env'), 'utf8').split('\n')).toContain(
+      'TM_LOG_FORMAT=json',
+    );
+  });
 
   it('keeps its state, wrangler SQLite included, readable by its owner only', () => {
     const loose: string[] = [];

@@ -20,7 +20,8 @@ import { eventually } from '../../support/wait.ts';
 let stack: TestStack;
 let tm: TmTarget;
 beforeAll(async () => {
-  stack = await startTestStack({ agents: 1 });
+  // JSON log lines, which the pending-agent test reads.
+  stack = await startTestStack({ agents: 1, agentArgs: ['--log-format', 'json'] });
   tm = {
     url: stack.url,
     token: stack.adminToken,
@@ -106,7 +107,8 @@ describe('an agent that joins with only the cluster join token', () => {
       'the agent to log that it waits for approval',
     );
     expect(JSON.parse(line)).toMatchObject({
-      msg: `waiting for approval: tm workers approve ${pending.id}`,
+      message: `waiting for approval: tm workers approve ${pending.id}`,
+      worker: pending.id,
       fingerprint,
     });
     expect(readFileSync(intruder.logFile, 'utf8')).not.toContain(stack.token);
@@ -201,7 +203,8 @@ describe('a worker pre-registered with its fingerprint', () => {
     const code = await new Promise<number | null>((resolve) => impostor.on('exit', resolve));
     clearTimeout(timer);
     expect(code).toBe(78);
-    expect(log).toMatch(/"code":"key_mismatch"/);
+    // Text lines, the default.
+    expect(log).toMatch(/ERROR agent: the control plane rejected this agent code=key_mismatch/);
     expect(await stack.client.getWorker(worker.id)).toMatchObject({
       state: 'pending',
       connected: false,
