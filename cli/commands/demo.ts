@@ -48,8 +48,9 @@ async function isRunning(url: string): Promise<boolean> {
 function whatNext(jobId: string): void {
   const url = LOCAL_DEFAULTS.publicUrl;
   say(`
-The API is at ${url}/v1 while the stack runs (\`npm start\` keeps it up); the admin token
-is in .tm/admin-token (\`tm\` and the Python client find it there by themselves). Try:
+The API is at ${url}/v1 while the stack runs (\`npm start\` keeps it up), and the dashboard at
+${url}/; the admin token is in .tm/admin-token (\`tm\` and the Python client find it there by
+themselves, and the dashboard asks for it). Try:
   export AUTH="Authorization: Bearer $(cat .tm/admin-token)"
   curl -H "$AUTH" ${url}/v1/workers
   curl -H "$AUTH" "${url}/v1/object-stores/test-bucket/objects?prefix=samples/"

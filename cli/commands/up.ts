@@ -9,6 +9,7 @@ import { killAllChildren, refuseNewChildren, stopAllChildren } from '../local/ch
 import { watchStopSignals } from '../local/stop-signals.ts';
 import { localStackSettings, say } from './local-defaults.ts';
 import type { LogFormat } from '../../protocol/index.ts';
+import { ADMIN_TOKEN_FILE } from '../local/secrets.ts';
 
 export async function up(options: { tls?: boolean; logFormat?: LogFormat } = {}): Promise<number> {
   const settings = localStackSettings(process.env);
@@ -52,6 +53,9 @@ function banner(stack: Stack, settings: { port: number; stateDir: string }, tls?
   const url = `${tls ? 'https' : 'http'}://localhost:${settings.port}`;
   say(`\nTM Scheduler is up.`);
   say(`  API          ${url}/v1/health`);
+  say(
+    `  dashboard    ${url}/ (log in with the admin token in ${settings.stateDir}/${ADMIN_TOKEN_FILE})`,
+  );
   say(`  workers      ${stack.agents.map((a) => a.address).join(', ')}`);
   say(`  state, logs  ${settings.stateDir}/ (join token in ${stack.tokenFile})`);
   if (stack.caFile) say(trustHelp(url, relative(process.cwd(), stack.caFile) || stack.caFile));
