@@ -19,6 +19,7 @@ import {
   TaskView,
   WorkerView,
   type JobState,
+  type JOB_KINDS,
   type RegisterWorkerRequest,
   type DataflowJobRequest,
   type SubmitJobBody,
@@ -49,6 +50,14 @@ export interface PageQuery<State extends string> {
   state?: State | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
+}
+
+/** A page of jobs: of one kind, one tenant's (the admin's filter), created in [since, until) (ISO 8601). */
+export interface JobsPageQuery extends PageQuery<JobState> {
+  kind?: (typeof JOB_KINDS)[number] | undefined;
+  tenant?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
 }
 
 /** A page of tasks across jobs: of one worker's, with `worker` (its id). */
@@ -112,7 +121,7 @@ export class TmClient {
   listJobs = (state?: JobState, limit?: number) =>
     this.jobsPage({ state, limit }).then((page) => page.jobs);
   /** One page of jobs, newest first; pass its `next` as `cursor` for the next. */
-  jobsPage = (page: PageQuery<JobState> = {}) =>
+  jobsPage = (page: JobsPageQuery = {}) =>
     this.call('GET', `/v1/jobs${query({ ...page })}`, JobPage);
   cancelJob = (id: string) => this.call('POST', `/v1/jobs/${id}/cancel`, JobView);
   /** One page of a job's tasks, by index; pass its `next` as `cursor` for the next. */

@@ -109,6 +109,7 @@ describe('tm: usage, help and connection errors', () => {
       ['nope'],
       ['jobs', '--bogus'],
       ['jobs', '--state', 'sleeping'],
+      ['jobs', '--kind', 'cron'],
       ['job'],
       ['submit'],
       ['submit', 'command', '--wait'],
@@ -283,6 +284,18 @@ describe('tm: command jobs', () => {
     expect(
       JSON.parse((await tm(['jobs', '--state', 'failed', '--json'])).stdout).jobs,
     ).not.toContainEqual(expect.objectContaining({ id }));
+    // Kind and creation-time filters: the job is a command, created within the last hour.
+    const listed = async (...args: string[]) =>
+      JSON.parse((await tm(['jobs', ...args, '--json'])).stdout).jobs.map(
+        (j: { id: string }) => j.id,
+      );
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    expect(await listed('--kind', 'command', '--since', hourAgo)).toContain(id);
+    expect(await listed('--kind', 'echo')).not.toContain(id);
+    expect(await listed('--until', hourAgo)).not.toContain(id);
+    const badTime = await tm(['jobs', '--since', 'yesterday']);
+    expect(badTime.code).not.toBe(0);
+    expect(badTime.stderr).toMatch(/since/);
   });
 
   it('pages tasks, and reads a result larger than a view shows', async () => {
