@@ -7,6 +7,7 @@ import os
 import re
 import time
 import urllib.parse
+from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._http import Transport, normalize_base_url
@@ -240,14 +241,35 @@ class Client(TenantsAndPipelines, Dataflows):
         ``tasks``, default 1000, within 4 MiB; ``tasks_next`` says where the rest are)."""
         return Job.from_api(self._http.json("GET", f"/v1/jobs/{_id_of(job)}", query={"tasks": tasks})[1])
 
-    def list_jobs(self, state: Optional[str] = None, *, limit: Optional[int] = None) -> List[Job]:
-        """The first page of jobs, newest first (``limit``, default 100), optionally in one state."""
-        _, reply = self._http.json("GET", "/v1/jobs", query={"state": state, "limit": limit})
+    def list_jobs(
+        self,
+        state: Optional[str] = None,
+        *,
+        limit: Optional[int] = None,
+        kind: Optional[str] = None,
+        tenant: Optional[str] = None,
+        since: Union[str, datetime, None] = None,
+        until: Union[str, datetime, None] = None,
+    ) -> List[Job]:
+        """The first page of jobs, newest first (``limit``, default 100), optionally in one state, of
+        one kind, one tenant's (the admin's filter) or created in [``since``, ``until``)."""
+        query = _job_filters(state, kind, tenant, since, until)
+        _, reply = self._http.json("GET", "/v1/jobs", query={**query, "limit": limit})
         return [Job.from_api(j) for j in reply["jobs"]]
 
-    def iter_jobs(self, state: Optional[str] = None, *, page_size: Optional[int] = None) -> Iterator[Job]:
-        """Every job, newest first, optionally in one state, read a page at a time."""
-        for item in self._pages("/v1/jobs", "jobs", {"state": state, "limit": page_size}):
+    def iter_jobs(
+        self,
+        state: Optional[str] = None,
+        *,
+        page_size: Optional[int] = None,
+        kind: Optional[str] = None,
+        tenant: Optional[str] = None,
+        since: Union[str, datetime, None] = None,
+        until: Union[str, datetime, None] = None,
+    ) -> Iterator[Job]:
+        """Every job, newest first, with ``list_jobs``'s filters, read a page at a time."""
+        query = _job_filters(state, kind, tenant, since, until)
+        for item in self._pages("/v1/jobs", "jobs", {**query, "limit": page_size}):
             yield Job.from_api(item)
 
     def iter_job_tasks(
@@ -642,3 +664,20 @@ def _check_result_form(as_: str) -> None:
         raise MissingDependency("as_='arrow' needs pyarrow, which is not installed: pip install pyarrow (or use as_='rows')")
     if as_ == "pandas" and not _importable("pandas"):
         raise MissingDependency("as_='pandas' needs pandas, which is not installed: pip install pandas (or use as_='rows')")
+
+
+def _job_filters(
+    state: Optional[str],
+    kind: Optional[str],
+    tenant: Optional[str],
+    since: Union[str, datetime, None],
+    until: Union[str, datetime, None],
+) -> Dict[str, Any]:
+    """GET /v1/jobs's filters; a datetime is sent as ISO 8601 (a naive one is taken as UTC)."""
+
+    def iso(value: Union[str, datetime, None]) -> Optional[str]:
+        if not isinstance(value, datetime):
+            return value
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+
+    return {"state": state, "kind": kind, "tenant": tenant, "since": iso(since), "until": iso(until)}

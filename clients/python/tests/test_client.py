@@ -11,7 +11,7 @@ import tempfile
 import threading
 import unittest
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
@@ -90,6 +90,12 @@ class ClientDataclassTest(unittest.TestCase):
         self.assertIsInstance(task.history[0], tm.Attempt)
         self.assertEqual(task.history[0].outcome, "succeeded")
         self.assertIn(job.id, [j.id for j in self.client.list_jobs("succeeded", limit=50)])
+        hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+        self.assertIn(job.id, [j.id for j in self.client.list_jobs(kind="echo", since=hour_ago)])
+        self.assertNotIn(job.id, [j.id for j in self.client.list_jobs(kind="command")])
+        self.assertNotIn(job.id, [j.id for j in self.client.iter_jobs(until=hour_ago)])
+        with self.assertRaises(tm.BadRequest):
+            self.client.list_jobs(since="yesterday")
 
     def test_tasks_are_paged_and_large_results_read_whole(self) -> None:
         payload = "x" * (70 * 1024)
