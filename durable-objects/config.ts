@@ -6,7 +6,7 @@ import {
 } from '../protocol/index.ts';
 import { DEFAULT_MIN_PART_BYTES, DEFAULT_SPLIT_BYTES } from './aggregate-plan.ts';
 import { DEFAULT_FRAME_RATE, type FrameRate } from './frame-rate.ts';
-import { controlPlaneLogs, type Log, type LogEnv } from './log.ts';
+import { controlPlaneLogs, type Log, type LogEnv } from '../protocol/control-plane-log.ts';
 
 export interface SchedulerConfig {
   /** How often agents send heartbeats (default 5 s). */

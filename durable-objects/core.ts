@@ -1,7 +1,7 @@
 /** The Scheduler's working parts in one place, and what happens after every committed change. */
 import type { Sql } from './db/sql.ts';
 import type { SchedulerConfig } from './config.ts';
-import type { Logs } from './log.ts';
+import type { Logs } from '../protocol/control-plane-log.ts';
 import type { AgentSockets } from './sockets.ts';
 import { jobKey, taskKey, type Watchers } from './watchers.ts';
 import type { Effects } from './effects.ts';
@@ -17,7 +17,7 @@ export interface Core {
   sockets: AgentSockets;
   watchers: Watchers;
   config: SchedulerConfig;
-  /** The Scheduler's log lines, by component (log.ts). */
+  /** The Scheduler's log lines, by component (protocol/control-plane-log.ts). */
   log: Logs;
   /** Fair sharing between tenants (durable-objects/fair-share.ts); in memory, as a restart may
    *  forget who was served last without harm. */

@@ -34,7 +34,7 @@ import type {
 import { createSql } from './db/sql.ts';
 import { migrate } from './db/schema.ts';
 import { readConfig, type SchedulerEnv } from './config.ts';
-import { controlPlaneLogs } from './log.ts';
+import { controlPlaneLogs } from '../protocol/control-plane-log.ts';
 import { AgentSockets, type AgentAuth } from './sockets.ts';
 import { Watchers } from './watchers.ts';
 import type { Core } from './core.ts';

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody, Failure, Outcome } from '../protocol/index.ts';
-import { controlPlaneLogs, type LogEnv } from '../durable-objects/log.ts';
+import { controlPlaneLogs, type LogEnv } from '../protocol/control-plane-log.ts';
 
 const RETRY_AFTER_SECONDS = 5;
 

@@ -1,6 +1,6 @@
-/** durable-objects/log.ts: the control plane's lines, text or JSON, with no token or store key in them. */
+/** protocol/control-plane-log.ts: the control plane's lines, text or JSON, with no token or store key in them. */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { controlPlaneLogs, readLogFormat } from '../../durable-objects/log.ts';
+import { controlPlaneLogs, readLogFormat } from '../../protocol/control-plane-log.ts';
 import { readConfig } from '../../durable-objects/config.ts';
 
 const ADMIN = 'tm_admin_0123456789abcdef';
