@@ -16,7 +16,8 @@ import { readCounters, type CounterRow } from './db/metric-counters.ts';
 import { queueReport } from './queue-report.ts';
 import { countWorkersByState } from './db/workers.ts';
 import {
-  countOne,
+  count,
+  countTally,
   HTTP_REQUESTS,
   LATENCY_BOUNDS,
   LEASE_EXPIRIES,
@@ -24,18 +25,25 @@ import {
   TASK_ATTEMPTS_STARTED,
   TASK_QUEUE_SECONDS,
   TASK_RUN_SECONDS,
+  newTally,
 } from './metric-tally.ts';
 
-/** A request the Worker answered: its method, its route's pattern (never the raw path), its status. */
-export interface AnsweredRequest {
+/**
+ * Requests a Worker isolate answered since it last reported: their method, their route's pattern
+ * (never the raw path), their status, and how many.
+ */
+export interface AnsweredRequests {
   method: string;
   route: string;
   status: number;
+  count: number;
 }
 
-export function countRequest(core: Core, request: AnsweredRequest): void {
-  const labels = { method: request.method, route: request.route, status: String(request.status) };
-  countOne(core.sql, HTTP_REQUESTS, labels);
+export function countRequests(core: Core, batch: readonly AnsweredRequests[]): void {
+  const tally = newTally();
+  for (const { method, route, status, count: times } of batch)
+    count(tally, HTTP_REQUESTS, { method, route, status: String(status) }, times);
+  countTally(core.sql, tally);
 }
 
 export function metricsReport(core: Core, databaseSizeBytes: number): MetricFamily[] {

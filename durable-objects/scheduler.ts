@@ -93,7 +93,7 @@ import { runCleanups } from './aggregate-cleanup.ts';
 import { nextRetentionAt, runRetention } from './retention.ts';
 import { storageReport } from './storage-report.ts';
 import { queueReport } from './queue-report.ts';
-import { countRequest, metricsReport, type AnsweredRequest } from './metrics-report.ts';
+import { countRequests, metricsReport, type AnsweredRequests } from './metrics-report.ts';
 import { throughput } from './throughput.ts';
 import { overview } from './overview.ts';
 import { EventStreams, eventStream } from './events.ts';
@@ -314,8 +314,8 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
   metrics(): Promise<Outcome<MetricFamily[]>> {
     return this.run(() => metricsReport(this.core, this.ctx.storage.sql.databaseSize));
   }
-  countRequest(request: AnsweredRequest): Promise<Outcome<void>> {
-    return this.run(() => countRequest(this.core, request));
+  countRequests(batch: readonly AnsweredRequests[]): Promise<Outcome<void>> {
+    return this.run(() => countRequests(this.core, batch));
   }
 
   health(): { ok: true; connectedWorkers: number } {

@@ -88,6 +88,7 @@ const delta = (before: Samples, after: Samples, series: string) =>
 const STARTED = 'tm_task_attempts_started_total';
 const ended = (outcome: string) => `tm_task_attempts_ended_total{outcome="${outcome}"}`;
 const SUBMITS = 'tm_http_requests_total{method="POST",route="/v1/jobs",status="202"}';
+const WHOAMI = 'tm_http_requests_total{method="GET",route="/v1/whoami",status="200"}';
 
 async function submit(request: Parameters<TestStack['client']['submitJob']>[0]) {
   const job = await stack.client.submitJob(request);
@@ -265,10 +266,17 @@ describe('docs/observability.md and the Grafana dashboard', () => {
 });
 
 describe('a restart of the control plane', () => {
-  it('keeps every counter', async () => {
+  it('keeps every counter, and the request counts an isolate sent by itself before it', async () => {
     const before = await controlPlane();
+    // Counted in the Worker, and sent to the Scheduler within FLUSH_MS with no scrape to send them.
+    const headers = { authorization: `Bearer ${stack.adminToken}` };
+    for (let i = 0; i < 3; i++)
+      expect((await fetch(`${stack.url}/v1/whoami`, { headers })).status).toBe(200);
+    // Three times src/metrics/request-counter.ts's FLUSH_MS (1 s).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     await stack.restartControlPlane();
     const after = await controlPlane();
+    expect(delta(before, after, WHOAMI)).toBe(3);
     for (const series of [
       STARTED,
       ended('succeeded'),
