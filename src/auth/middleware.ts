@@ -17,21 +17,8 @@ const OPEN_PATHS = new Set(['/v1/health', '/v1/openapi.json', '/v1/agent/connect
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (OPEN_PATHS.has(c.req.path)) return next();
   const adminToken = c.env.TM_ADMIN_TOKEN;
-  if (!adminToken) {
-    throw new ApiError({
-      status: 503,
-      code: 'auth_not_configured',
-      message: 'the control plane has no admin token: set the TM_ADMIN_TOKEN secret',
-    });
-  }
-  const token = bearerToken(c.req.header('authorization'));
-  if (!token) {
-    throw new ApiError({
-      status: 401,
-      code: 'unauthorized',
-      message: 'an API token is required (Authorization: Bearer …)',
-    });
-  }
+  if (!adminToken) throw authNotConfigured();
+  const token = requireBearer(c, 'an API token');
   if (await sameSecret(token, adminToken)) {
     c.set('principal', { kind: 'admin' });
     return next();
@@ -39,6 +26,25 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set('principal', await tenantOfToken(c, token));
   return next();
 };
+
+/** 503: the control plane has no admin token, so no token can be checked. */
+export const authNotConfigured = () =>
+  new ApiError({
+    status: 503,
+    code: 'auth_not_configured',
+    message: 'the control plane has no admin token: set the TM_ADMIN_TOKEN secret',
+  });
+
+/** The request's bearer token; without one, a 401 that says which token (`what`) it needs. */
+export function requireBearer(c: Context<AppEnv>, what: string): string {
+  const token = bearerToken(c.req.header('authorization'));
+  if (token) return token;
+  throw new ApiError({
+    status: 401,
+    code: 'unauthorized',
+    message: `${what} is required (Authorization: Bearer …)`,
+  });
+}
 
 /**
  * Asks the Scheduler whose token this is (not the admin's, which the Worker matches itself): a

@@ -6,28 +6,15 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { tenantOfToken } from '../auth/middleware.ts';
-import { bearerToken, sameSecret } from '../auth/tokens.ts';
+import { authNotConfigured, requireBearer, tenantOfToken } from '../auth/middleware.ts';
+import { sameSecret } from '../auth/tokens.ts';
 
 export const metricsAccess: MiddlewareHandler<AppEnv> = async (c, next) => {
   const secrets = [c.env.TM_ADMIN_TOKEN, c.env.TM_METRICS_TOKEN].filter(
     (secret): secret is string => Boolean(secret),
   );
-  if (secrets.length === 0) {
-    throw new ApiError({
-      status: 503,
-      code: 'auth_not_configured',
-      message: 'the control plane has no admin token: set the TM_ADMIN_TOKEN secret',
-    });
-  }
-  const token = bearerToken(c.req.header('authorization'));
-  if (!token) {
-    throw new ApiError({
-      status: 401,
-      code: 'unauthorized',
-      message: 'a token is required (Authorization: Bearer <admin or TM_METRICS_TOKEN token>)',
-    });
-  }
+  if (secrets.length === 0) throw authNotConfigured();
+  const token = requireBearer(c, 'the admin token or the metrics token (TM_METRICS_TOKEN)');
   for (const secret of secrets) if (await sameSecret(token, secret)) return next();
   await tenantOfToken(c, token);
   throw new ApiError({
