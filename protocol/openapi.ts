@@ -36,6 +36,7 @@ import { SubmitJobBody } from './aggregate-sql.ts';
 import {
   ApplicationView,
   CreatePipelineRequest,
+  ApplicationsQuery,
   PipelineQuery,
   PipelineSubmission,
   PipelineTaskView,
@@ -647,12 +648,18 @@ function tenantRoutes(): ApiRoute[] {
   ];
 }
 
-/** A tenant's applications and pipelines: tenant tokens only, other tenants' names are 404s. */
+/**
+ * A tenant's applications and pipelines: tenant tokens write, other tenants' names are 404s; the
+ * admin reads (GETs) a tenant's with `?tenant=ID`.
+ */
 function applicationRoutes(): ApiRoute[] {
   const appParam = { app: z.string().describe("the application's name") };
   const pipelineParams = { ...appParam, pipeline: z.string().describe("the pipeline's name") };
   const TENANT_ONLY = 'the admin token: applications belong to tenants';
   const NO_PIPELINE = 'no such application or pipeline in this tenant';
+  const READ_400 = `${BAD_QUERY}, or the admin token without \`?tenant=ID\``;
+  const READ_403 = 'a tenant token with `?tenant=` of another tenant';
+  const NO_TENANT = 'with the admin token: no tenant with the `?tenant=` id';
   return [
     {
       method: 'get',
@@ -660,8 +667,9 @@ function applicationRoutes(): ApiRoute[] {
       operationId: 'listApplications',
       summary: "The tenant's applications with their pipelines",
       tag: 'applications',
+      query: ApplicationsQuery,
       replies: { 200: { description: 'the applications', content: json(ApplicationList) } },
-      errors: { 403: TENANT_ONLY, 500: INTERNAL },
+      errors: { 400: READ_400, 403: READ_403, 404: NO_TENANT, 500: INTERNAL },
     },
     {
       method: 'get',
@@ -670,8 +678,14 @@ function applicationRoutes(): ApiRoute[] {
       summary: 'One application with its pipelines',
       tag: 'applications',
       pathParams: appParam,
+      query: ApplicationsQuery,
       replies: { 200: { description: 'the application', content: json(ApplicationView) } },
-      errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
+      errors: {
+        400: READ_400,
+        403: READ_403,
+        404: `no such application in this tenant; or ${NO_TENANT}`,
+        500: INTERNAL,
+      },
     },
     {
       method: 'get',
@@ -680,8 +694,14 @@ function applicationRoutes(): ApiRoute[] {
       summary: "An application's pipelines with their load figures",
       tag: 'applications',
       pathParams: appParam,
+      query: ApplicationsQuery,
       replies: { 200: { description: 'the pipelines', content: json(PipelineList) } },
-      errors: { 403: TENANT_ONLY, 404: 'no such application in this tenant', 500: INTERNAL },
+      errors: {
+        400: READ_400,
+        403: READ_403,
+        404: `no such application in this tenant; or ${NO_TENANT}`,
+        500: INTERNAL,
+      },
     },
     {
       method: 'post',
@@ -717,9 +737,9 @@ function applicationRoutes(): ApiRoute[] {
       query: PipelineQuery,
       replies: { 200: { description: 'the pipeline', content: json(PipelineView) } },
       errors: {
-        400: BAD_QUERY,
-        403: TENANT_ONLY,
-        404: `${NO_PIPELINE}, or version`,
+        400: READ_400,
+        403: READ_403,
+        404: `${NO_PIPELINE}, or version; or ${NO_TENANT}`,
         500: INTERNAL,
       },
     },
@@ -770,8 +790,14 @@ function applicationRoutes(): ApiRoute[] {
       summary: 'One task of a pipeline: its steps, result, and why it waits',
       tag: 'applications',
       pathParams: { ...pipelineParams, ...uuidParam('task') },
+      query: ApplicationsQuery,
       replies: { 200: { description: 'the task', content: json(PipelineTaskView) } },
-      errors: { 403: TENANT_ONLY, 404: `${NO_PIPELINE}, or no such task of it`, 500: INTERNAL },
+      errors: {
+        400: READ_400,
+        403: READ_403,
+        404: `${NO_PIPELINE}, or no such task of it; or ${NO_TENANT}`,
+        500: INTERNAL,
+      },
     },
   ];
 }

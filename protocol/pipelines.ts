@@ -192,7 +192,17 @@ export function dataStrings(data: PipelineTaskData): Record<string, string> {
   return Object.fromEntries(Object.entries(data).map(([name, value]) => [name, String(value)]));
 }
 
+/** Whose applications a GET reads (docs/pipelines.md, "The admin's view"). */
+const tenantParam = {
+  /** The admin names the tenant (required); a tenant may name only itself. */
+  tenant: z.guid().optional(),
+};
+
+/** The query of GETs of applications, their pipelines and their tasks. */
+export const ApplicationsQuery = z.strictObject(tenantParam);
+
 export const PipelineQuery = z.strictObject({
+  ...tenantParam,
   /** Show this version's definition instead of the latest. */
   version: z.coerce.number().int().min(1).optional(),
 });

@@ -603,11 +603,108 @@ describe('tenants', () => {
     expect((await call(other, 'GET', `/${a.app}/pipelines/ocr/tasks/${id}`)).status).toBe(404);
   });
 
-  it('refuses the admin: applications belong to tenants', async () => {
-    const reply = await api<ErrorReply>('GET', '/api/applications', undefined, ADMIN_TOKEN);
-    expect(reply.status).toBe(403);
-    expect(reply.body.error.message).toMatch(/tenant token/);
-    expect((await api('GET', '/api/applications', undefined, null)).status).toBe(401);
+  it("lets the admin read a tenant's applications, pipelines and tasks with ?tenant=ID", async () => {
+    const a = await ocrApp({ maxConcurrency: 3 });
+    const { taskIds } = await a.submit({ url: 'x' });
+    const q = `?tenant=${a.tenant.id}`;
+    const base = '/api/applications';
+    const asAdmin = <T>(path: string) => api<T>('GET', `${base}${path}`, undefined, ADMIN_TOKEN);
+
+    const apps = await asAdmin<{ applications: ApplicationView[] }>(q);
+    expect(apps.status).toBe(200);
+    expect(apps.body.applications.map((app) => app.name)).toEqual([a.app]);
+    const app = await asAdmin<ApplicationView>(`/${a.app}${q}`);
+    expect(app.body.pipelines.map((p) => p.name)).toEqual(['ocr']);
+    const list = await asAdmin<{ pipelines: PipelineView[] }>(`/${a.app}/pipelines${q}`);
+    expect(list.body.pipelines).toEqual([await a.view()]);
+    // The same figures the tenant reads: one task queued, the version it defined.
+    const one = await asAdmin<PipelineView>(`/${a.app}/pipelines/ocr${q}&version=1`);
+    expect(one.status).toBe(200);
+    expect(one.body.stats.queued).toBe(1);
+    expect(one.body.definition.maxConcurrency).toBe(3);
+    const task = await asAdmin<PipelineTaskView>(`/${a.app}/pipelines/ocr/tasks/${taskIds[0]}${q}`);
+    expect(task.status).toBe(200);
+    expect(task.body).toEqual(await a.task(taskIds[0] ?? ''));
+    // An id in capitals names the same tenant.
+    expect((await asAdmin(`?tenant=${a.tenant.id.toUpperCase()}`)).status).toBe(200);
+    conforms('GET', base, apps);
+    conforms('GET', `${base}/{app}/pipelines/{pipeline}`, one);
+  });
+
+  it('tells the admin to pass ?tenant=ID, and refuses a malformed or unknown one', async () => {
+    const a = await ocrApp();
+    const base = '/api/applications';
+    const paths = [
+      ['', ''],
+      [`/${a.app}`, '/{app}'],
+      [`/${a.app}/pipelines`, '/{app}/pipelines'],
+      [`/${a.app}/pipelines/ocr`, '/{app}/pipelines/{pipeline}'],
+    ] as const;
+    for (const [path, documented] of paths) {
+      const none = await api<ErrorReply>('GET', `${base}${path}`, undefined, ADMIN_TOKEN);
+      expect(none.status, path).toBe(400);
+      expect(none.body.error.message).toMatch(/\?tenant=ID/);
+      conforms('GET', `${base}${documented}`, none);
+      const bad = await api<ErrorReply>(
+        'GET',
+        `${base}${path}?tenant=acme`,
+        undefined,
+        ADMIN_TOKEN,
+      );
+      expect(bad.status, path).toBe(400);
+      expect(bad.body.error.message).toMatch(/query at tenant/);
+      const unknown = await api<ErrorReply>(
+        'GET',
+        `${base}${path}?tenant=${crypto.randomUUID()}`,
+        undefined,
+        ADMIN_TOKEN,
+      );
+      expect(unknown.status, path).toBe(404);
+      expect(unknown.body.error.message).toMatch(/tenant/);
+    }
+    // Writes stay the tenant's: ?tenant= does not let the admin define or delete a pipeline.
+    const q = `?tenant=${a.tenant.id}`;
+    const define = await api<ErrorReply>(
+      'POST',
+      `${base}/${a.app}/pipelines${q}`,
+      OCR,
+      ADMIN_TOKEN,
+    );
+    expect(define.status).toBe(403);
+    expect(define.body.error.message).toMatch(/tenant token/);
+    const remove = await api(
+      'DELETE',
+      `${base}/${a.app}/pipelines/ocr${q}`,
+      undefined,
+      ADMIN_TOKEN,
+    );
+    expect(remove.status).toBe(403);
+    expect((await a.view()).version).toBe(1);
+    expect((await api('GET', `${base}${q}`, undefined, null)).status).toBe(401);
+  });
+
+  it("refuses a tenant that names another tenant's id, and lets it name its own", async () => {
+    const a = await ocrApp();
+    const { taskIds } = await a.submit({ url: 'x' });
+    const other = await newTenant();
+    const paths = [
+      '',
+      `/${a.app}`,
+      `/${a.app}/pipelines`,
+      `/${a.app}/pipelines/ocr`,
+      `/${a.app}/pipelines/ocr/tasks/${taskIds[0]}`,
+    ];
+    for (const path of paths) {
+      const attack = await call<ErrorReply>(other, 'GET', `${path}?tenant=${a.tenant.id}`);
+      expect(attack.status, path).toBe(403);
+      expect(attack.body.error.message).toMatch(/its own tenant/);
+      expect(JSON.stringify(attack.body)).not.toContain(a.app);
+      const own = await call(a.tenant, 'GET', `${path}?tenant=${a.tenant.id}`);
+      expect(own.status, path).toBe(200);
+      expect(own.body).toEqual((await call(a.tenant, 'GET', path)).body);
+    }
+    // An unknown id is no one's own tenant either.
+    expect((await call(other, 'GET', `?tenant=${crypto.randomUUID()}`)).status).toBe(403);
   });
 });
 
