@@ -23,6 +23,24 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/**
+ * A select named `name` of `options` with `value` chosen; an option shows its label, '' shows
+ * "any".
+ * @param {string} name @param {string[]} options @param {string} value @param {Map<string, string>} [labels]
+ */
+export const select = (name, options, value, labels) =>
+  h(
+    'select',
+    { name },
+    ...options.map((option) =>
+      h(
+        'option',
+        { value: option, selected: option === value },
+        option === '' ? 'any' : (labels?.get(option) ?? option),
+      ),
+    ),
+  );
+
 /** A state as a coloured pill. @param {string} state */
 export const pill = (state) =>
   h('span', { class: `state state-${state}`, 'data-state': state }, state);

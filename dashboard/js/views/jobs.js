@@ -1,7 +1,7 @@
 // @ts-check
 /** The job list: filters by state, kind, tenant and creation time, paged by cursor. */
 import { get } from '../api.js';
-import { errorBox, h, link, pill, section, table, time } from '../dom.js';
+import { errorBox, h, link, pill, section, select, table, time } from '../dom.js';
 
 /** @typedef {import('../../../protocol/jobs.ts').JobPage} JobPage */
 /** @typedef {import('../../../protocol/tenants.ts').TenantView} TenantView */
@@ -10,20 +10,6 @@ const STATES = ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const KINDS = ['', 'command', 'echo', 'aggregate', 'dataflow'];
 /** Filters the list takes from the route's query, as GET /v1/jobs names them. */
 const FILTERS = ['state', 'kind', 'tenant', 'since', 'until'];
-
-/** @param {string} name @param {string[]} options @param {string} value @param {Map<string, string>} [labels] */
-const select = (name, options, value, labels) =>
-  h(
-    'select',
-    { name },
-    ...options.map((option) =>
-      h(
-        'option',
-        { value: option, selected: option === value },
-        option === '' ? 'any' : (labels?.get(option) ?? option),
-      ),
-    ),
-  );
 
 /** A datetime-local value from an ISO time. @param {string} iso */
 const local = (iso) =>
