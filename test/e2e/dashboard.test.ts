@@ -13,7 +13,9 @@ import { tableFromIPC } from 'apache-arrow';
 import type {
   CreatedTenantToken,
   JobView,
+  PipelineView,
   ResultPage,
+  TenantView,
   TaskView,
   Throughput,
 } from '../../protocol/index.ts';
@@ -298,6 +300,32 @@ describe('the dashboard', () => {
     const login = page.locator('#login-error');
     await login.waitFor({ timeout: SHOWN_MS });
     expect(await login.textContent()).toMatch(/no longer accepts this token \(401\)/);
+  });
+
+  it('lets the admin pick a tenant and see its pipelines as the API gives them', async () => {
+    // The tenant and pipeline of the test before: dash-alpha's scans/ocr, one task queued.
+    const { body: listed } = await api<{ tenants: TenantView[] }>('GET', '/v1/tenants');
+    const alpha = listed.tenants.find((t) => t.name === 'dash-alpha');
+    expect(alpha).toBeDefined();
+    const path = `/api/applications/scans/pipelines/ocr?tenant=${alpha?.id}`;
+    const { status, body: ocr } = await api<PipelineView>('GET', path);
+    expect(status).toBe(200);
+    await goto(admin, '#/pipelines');
+    const picker = admin.locator('#pipeline-tenant');
+    await picker.waitFor({ timeout: SHOWN_MS });
+    await picker.selectOption({ label: 'dash-alpha' });
+    const row = admin.locator('#pipelines tbody tr', { hasText: 'scans/ocr' });
+    await row.waitFor({ timeout: SHOWN_MS });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[1]).toBe(`${ocr.version} of ${ocr.latestVersion}`);
+    expect(cells[7]).toBe(String(ocr.stats.wantedAgents));
+    expect(cells.slice(0, 3)).toEqual(['scans/ocr', '1 of 1', '1']);
+    expect(await picker.inputValue()).toBe(alpha?.id);
+    // The queue across tenants stays on the page beside it.
+    await admin
+      .locator('#main section h2', { hasText: 'across tenants' })
+      .waitFor({ timeout: SHOWN_MS });
+    await screenshot(admin, 'admin-pipelines');
   });
 
   it('draws the overview: throughput, running jobs, queue; the token never in a URL', async () => {
