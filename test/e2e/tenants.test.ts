@@ -123,8 +123,12 @@ describe('two tenants on one cluster', () => {
     expect(JSON.parse((await call('GET', '/api/applications', beta.token)).text)).toMatchObject({
       applications: [],
     });
-    // The admin manages the cluster, not tenants' applications.
-    expect((await call('GET', '/api/applications', stack.adminToken)).status).toBe(403);
+    // The admin reads a tenant's applications only by naming it, and never writes them.
+    expect((await call('GET', '/api/applications', stack.adminToken)).status).toBe(400);
+    expect((await call('POST', `${app}/pipelines`, stack.adminToken, definition)).status).toBe(403);
+    // Beta names alpha to read its pipeline: refused, not a way around the 404s above.
+    const named = `${app}/pipelines/ocr?tenant=${alpha.tenant.id}`;
+    expect((await call('GET', named, beta.token)).status).toBe(403);
     // Beta's "myname" is its own application; alpha's pipeline is untouched by it.
     expect((await call('POST', `${app}/pipelines`, beta.token, definition)).status).toBe(201);
     const alphas = JSON.parse((await call('GET', `${app}/pipelines/ocr`, alpha.token)).text);
