@@ -321,10 +321,15 @@ describe('the dashboard', () => {
     expect(cells[7]).toBe(String(ocr.stats.wantedAgents));
     expect(cells.slice(0, 3)).toEqual(['scans/ocr', '1 of 1', '1']);
     expect(await picker.inputValue()).toBe(alpha?.id);
-    // The queue across tenants stays on the page beside it.
-    await admin
-      .locator('#main section h2', { hasText: 'across tenants' })
-      .waitFor({ timeout: SHOWN_MS });
+    // The queue across tenants stays on the page below it, with that task.
+    const queued = admin
+      .locator('#main section', { hasText: 'across tenants' })
+      .locator('tbody tr');
+    await expect
+      .poll(() => queued.filter({ hasText: 'scans/ocr' }).allTextContents(), {
+        timeout: SHOWN_MS,
+      })
+      .toEqual(['dash-alphascans/ocr10']);
     await screenshot(admin, 'admin-pipelines');
   });
 
