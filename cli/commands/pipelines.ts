@@ -17,6 +17,13 @@ import {
 } from '../format/pipelines.ts';
 
 const TENANT_NOTE = 'Applications belong to tenants: call it with a tenant token, not the admin’s.';
+const READ_NOTE =
+  'Applications belong to tenants: a tenant token reads its own; the admin names one with --tenant.';
+const TENANT_FLAG = {
+  type: 'string',
+  value: 'ID',
+  help: 'the tenant whose pipeline the admin reads (`tm tenants` lists them)',
+} as const;
 
 /** Reads and parses a JSON file, or stdin for `-`; unreadable or malformed input is a usage error. */
 async function readJson(ctx: Ctx, file: string): Promise<unknown> {
@@ -58,13 +65,17 @@ export const putPipeline: Command = {
 export const showPipeline: Command = {
   name: 'pipeline show',
   summary: 'a pipeline’s definition, its steps and load figures',
-  usage: 'APP NAME [--version N]',
-  details: TENANT_NOTE,
-  flags: { version: { type: 'string', value: 'N', help: 'an earlier version (default: latest)' } },
+  usage: 'APP NAME [--version N] [--tenant ID]',
+  details: READ_NOTE,
+  flags: {
+    version: { type: 'string', value: 'N', help: 'an earlier version (default: latest)' },
+    tenant: TENANT_FLAG,
+  },
   async run(ctx) {
     const [app, name] = takePositionals(ctx.args, ['APP', 'NAME']);
     const version = numberFlag(ctx.args, 'version', { min: 1 });
-    const view = await ctx.client.getPipeline(app!, name!, version);
+    const tenant = stringFlag(ctx.args, 'tenant');
+    const view = await ctx.client.getPipeline(app!, name!, version, tenant);
     if (ctx.json) ctx.printJson(view);
     else ctx.out(pipelineDetail(view, ctx.width));
     return 0;
@@ -120,12 +131,13 @@ export const submitPipeline: Command = {
 export const pipelineTask: Command = {
   name: 'pipeline task',
   summary: 'one task of a pipeline: its steps, their exit codes and output, its result',
-  usage: 'APP NAME TASK_ID',
-  details: TENANT_NOTE,
-  flags: {},
+  usage: 'APP NAME TASK_ID [--tenant ID]',
+  details: READ_NOTE,
+  flags: { tenant: TENANT_FLAG },
   async run(ctx) {
     const [app, name, taskId] = takePositionals(ctx.args, ['APP', 'NAME', 'TASK_ID']);
-    const task = await ctx.client.getPipelineTask(app!, name!, taskId!);
+    const tenant = stringFlag(ctx.args, 'tenant');
+    const task = await ctx.client.getPipelineTask(app!, name!, taskId!, tenant);
     if (ctx.json) ctx.printJson(task);
     else ctx.out(pipelineTaskDetail(task, ctx.width));
     return 0;

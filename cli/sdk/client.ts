@@ -212,11 +212,15 @@ export class TmClient {
   /** Defines a pipeline, or adds a version when the definition changed. */
   putPipeline = (app: string, request: CreatePipelineRequest) =>
     this.call('POST', `${applicationPath(app)}/pipelines`, PipelineView, request);
-  getPipeline = (app: string, pipeline: string, version?: number) =>
-    this.call('GET', `${pipelinePath(app, pipeline)}${query({ version })}`, PipelineView);
-  listApplications = () =>
-    this.call('GET', '/api/applications', ApplicationList).then((r) => r.applications);
-  getApplication = (app: string) => this.call('GET', applicationPath(app), ApplicationView);
+  /** `tenant`: the admin reads that tenant's (a tenant reads only its own). */
+  getPipeline = (app: string, pipeline: string, version?: number, tenant?: string) =>
+    this.call('GET', `${pipelinePath(app, pipeline)}${query({ version, tenant })}`, PipelineView);
+  listApplications = (tenant?: string) =>
+    this.call('GET', `/api/applications${query({ tenant })}`, ApplicationList).then(
+      (r) => r.applications,
+    );
+  getApplication = (app: string, tenant?: string) =>
+    this.call('GET', `${applicationPath(app)}${query({ tenant })}`, ApplicationView);
   deletePipeline = (app: string, pipeline: string) =>
     this.call('DELETE', pipelinePath(app, pipeline), PipelineView);
   /** One task (an object of data) or a batch (an array, one task each) as one job. */
@@ -232,8 +236,12 @@ export class TmClient {
       PipelineSubmission,
       data,
     );
-  getPipelineTask = (app: string, pipeline: string, taskId: string) =>
-    this.call('GET', `${pipelinePath(app, pipeline)}/tasks/${segment(taskId)}`, PipelineTaskView);
+  getPipelineTask = (app: string, pipeline: string, taskId: string, tenant?: string) =>
+    this.call(
+      'GET',
+      `${pipelinePath(app, pipeline)}/tasks/${segment(taskId)}${query({ tenant })}`,
+      PipelineTaskView,
+    );
   logs = (scope: LogScope, after = 0) =>
     this.call('GET', `${logsPath(scope)}?after=${after}`, LogPage);
 

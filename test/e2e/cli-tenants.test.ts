@@ -148,6 +148,18 @@ describe('tm pipeline', () => {
     expect(task.code, task.stderr).toBe(0);
     expect(task.stdout).toMatch(/^shout\s+shout\s+succeeded\s+0\s+\S+\s+HELLO!↵$/m);
     expect(task.stdout).toMatch(/result:\nHELLO!\n$/);
+
+    // The admin reads the same pipeline and task by naming the tenant, and is told to without it.
+    const { id } = await stack.client.getTenant('shouters');
+    const theirs = await tm(['pipeline', 'show', APP, 'shout'], { token });
+    const admins = await tm(['pipeline', 'show', APP, 'shout', '--tenant', id]);
+    expect(admins.code, admins.stderr).toBe(0);
+    expect(admins.stdout).toBe(theirs.stdout);
+    const adminTask = await tm(['pipeline', 'task', APP, 'shout', taskId, '--tenant', id]);
+    expect(adminTask.stdout).toBe(task.stdout);
+    const unnamed = await tm(['pipeline', 'show', APP, 'shout']);
+    expect(unnamed.code).not.toBe(0);
+    expect(unnamed.stderr).toContain('?tenant=ID');
   });
 
   it('submits a batch from --data and says which tasks ended how', async () => {
