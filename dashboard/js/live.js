@@ -2,11 +2,13 @@
 /**
  * The live overview: one GET /v1/events stream per tab, read with fetch (EventSource cannot send
  * the token). A lost stream is shown and opened again after a pause that grows to RETRY_MAX_MS.
+ * While the tab is hidden the stream is closed, as an open one keeps the Scheduler awake (and
+ * billed, deployed); it opens again when the tab is shown.
  */
 import { ApiError, readEvents, request } from './api.js';
 
 /** @typedef {import('../../protocol/overview.ts').Overview} Overview */
-/** @typedef {'connecting' | 'on' | 'off'} LiveState */
+/** @typedef {'connecting' | 'on' | 'off' | 'paused'} LiveState */
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15_000;
@@ -21,6 +23,8 @@ const listeners = new Set();
 const watchers = new Set();
 /** @type {AbortController | null} */
 let running = null;
+/** Whether a stream is wanted (logged in): hiding the tab closes it, showing it opens it again. */
+let wanted = false;
 
 /** @param {LiveState} next @param {string} why */
 function setState(next, why) {
@@ -31,6 +35,8 @@ function setState(next, why) {
 /** Opens the stream, and again whenever it is lost, until stopLive. */
 export async function startLive() {
   stopLive();
+  wanted = true;
+  if (document.visibilityState === 'hidden') return pause();
   const control = new AbortController();
   running = control;
   let retry = RETRY_MIN_MS;
@@ -57,10 +63,23 @@ export async function startLive() {
 }
 
 export function stopLive() {
+  wanted = false;
   running?.abort();
   running = null;
   latest = null;
 }
+
+function pause() {
+  running?.abort();
+  running = null;
+  setState('paused', 'the tab is hidden');
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (!wanted) return;
+  if (document.visibilityState === 'hidden') pause();
+  else void startLive();
+});
 
 /** Calls `listen` with the latest overview now (if any) and with each new one; returns how to stop. @param {(overview: Overview) => void} listen */
 export function onOverview(listen) {

@@ -103,7 +103,9 @@ onLiveState((state, why) => {
       ? 'live'
       : state === 'off'
         ? `connection lost, reconnecting… ${why}`
-        : 'connecting…';
+        : state === 'paused'
+          ? 'paused while the tab is hidden'
+          : 'connecting…';
   live.title = why;
 });
 logout.addEventListener('click', () => showLogin(''));

@@ -381,6 +381,28 @@ describe('the dashboard', () => {
     }
   });
 
+  it('closes the live stream while the tab is hidden, and opens it again when shown', async () => {
+    await goto(admin, '#/');
+    const live = admin.locator('#live');
+    await expect.poll(() => live.getAttribute('class')).toMatch(/\bon\b/);
+    const setHidden = (hidden: boolean) =>
+      admin.evaluate((hide) => {
+        Object.defineProperty(document, 'visibilityState', {
+          configurable: true,
+          get: () => (hide ? 'hidden' : 'visible'),
+        });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    const closed = admin.waitForEvent('requestfailed', (r) => r.url().endsWith('/v1/events'));
+    await setHidden(true);
+    expect((await closed).failure()?.errorText).toMatch(/ABORTED/);
+    expect(await live.textContent()).toBe('paused while the tab is hidden');
+    const reopened = admin.waitForRequest((r) => r.url().endsWith('/v1/events'));
+    await setHidden(false);
+    await reopened;
+    await expect.poll(() => live.getAttribute('class'), { timeout: SHOWN_MS }).toMatch(/\bon\b/);
+  });
+
   it('shows a lost live stream and reconnects by itself', async () => {
     await goto(admin, '#/');
     const live = admin.locator('#live');
