@@ -133,6 +133,9 @@ describe('the dashboard', () => {
     writeFileSync(join(stack.workDir, `go-${taskId}`), '');
     await logs.filter({ hasText: 'the job ended: succeeded' }).waitFor({ timeout: SHOWN_MS });
     expect(await logs.textContent()).toMatch(/line-1\s+line-2\s+line-3\s+— the job ended/);
+    // The end line comes after the header shows the end, never under a header still running.
+    expect(await admin.locator('#job-header [data-state=succeeded]').count()).toBe(1);
+    expect(await admin.locator(`tr[data-task="${taskId}"] [data-state=succeeded]`).count()).toBe(1);
     // The task's attempts, as GET /v1/tasks/:id tells them.
     const { body: task } = await api<TaskView>('GET', `/v1/tasks/${taskId}`);
     await admin.click(`tr[data-task="${taskId}"] button`);

@@ -166,17 +166,24 @@ function tasksTable(tasks) {
   );
 }
 
-/** Follows the job's output as NDJSON until it ends or the view is left. @param {string} id @param {HTMLElement} pre @param {AbortSignal} signal */
-async function followLogs(id, pre, signal) {
+/**
+ * Follows the job's output as NDJSON until it ends or the view is left. At the end it awaits
+ * `ended` (which shows the job as it ended) before it writes the end line, so the page never says
+ * "ended" under a header that still says running.
+ * @param {string} id @param {HTMLElement} pre @param {AbortSignal} signal @param {() => Promise<void>} ended
+ */
+async function followLogs(id, pre, signal, ended) {
   const response = await request(`/v1/jobs/${id}/logs?follow=true`, { signal });
   let empty = true;
+  /** @type {string | null} */
+  let endState = null;
   await readLines(response, (line) => {
     if (!line) return;
     const entry = JSON.parse(line);
     if (empty) pre.replaceChildren();
     empty = false;
     if (entry.end) {
-      pre.append(h('span', { class: 'system' }, `— the job ended: ${entry.state} —\n`));
+      endState = entry.state;
       return;
     }
     const data = /** @type {LogEntry} */ (entry).data;
@@ -184,6 +191,10 @@ async function followLogs(id, pre, signal) {
     while (pre.childElementCount > LOG_ENTRIES_SHOWN) pre.firstElementChild?.remove();
     pre.scrollTop = pre.scrollHeight;
   });
+  if (endState !== null) {
+    await ended();
+    pre.append(h('span', { class: 'system' }, `— the job ended: ${endState} —\n`));
+  }
   if (empty) pre.replaceChildren(h('span', { class: 'system' }, '(no output)'));
 }
 
@@ -285,13 +296,16 @@ export function jobView(main, id) {
     }
   }
 
+  const read = async () =>
+    /** @type {JobView} */ (
+      await get(`/v1/jobs/${id}?tasks=${TASKS_SHOWN}`, { signal: control.signal })
+    );
+
   async function refresh() {
     while (!control.signal.aborted) {
       let job;
       try {
-        job = /** @type {JobView} */ (
-          await get(`/v1/jobs/${id}?tasks=${TASKS_SHOWN}`, { signal: control.signal })
-        );
+        job = await read();
       } catch (error) {
         if (control.signal.aborted) return;
         top.replaceChildren(errorBox(error));
@@ -301,7 +315,7 @@ export function jobView(main, id) {
       if (!following) {
         following = true;
         main.append(result, logSection);
-        followLogs(id, logs, control.signal).catch((error) => {
+        followLogs(id, logs, control.signal, async () => show(await read())).catch((error) => {
           if (!control.signal.aborted)
             logs.append(h('span', { class: 'stderr' }, `\n(log stream lost: ${error.message})\n`));
         });
