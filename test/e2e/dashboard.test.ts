@@ -388,14 +388,13 @@ describe('the dashboard', () => {
     await goto(admin, '#/');
     const live = admin.locator('#live');
     await expect.poll(() => live.getAttribute('class')).toMatch(/\bon\b/);
+    // A string, run in the page: the tests are type-checked without the DOM's types.
     const setHidden = (hidden: boolean) =>
-      admin.evaluate((hide) => {
-        Object.defineProperty(document, 'visibilityState', {
-          configurable: true,
-          get: () => (hide ? 'hidden' : 'visible'),
-        });
+      admin.evaluate(`(() => {
+        const state = ${JSON.stringify(hidden ? 'hidden' : 'visible')};
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
         document.dispatchEvent(new Event('visibilitychange'));
-      }, hidden);
+      })()`);
     const closed = admin.waitForEvent('requestfailed', (r) => r.url().endsWith('/v1/events'));
     await setHidden(true);
     expect((await closed).failure()?.errorText).toMatch(/ABORTED/);
