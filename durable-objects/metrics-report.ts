@@ -19,6 +19,7 @@ import {
   count,
   countTally,
   HTTP_REQUESTS,
+  labelKey,
   LATENCY_BOUNDS,
   LEASE_EXPIRIES,
   TASK_ATTEMPTS_ENDED,
@@ -148,9 +149,9 @@ function withZeros(
   expected: readonly MetricLabels[],
 ): MetricSample[] {
   const samples: MetricSample[] = rows.map(({ labels, value }) => ({ labels, value }));
-  const key = (labels: MetricLabels) => JSON.stringify(Object.entries(labels).sort());
-  const present = new Set(samples.map((sample) => key(sample.labels ?? {})));
-  for (const labels of expected) if (!present.has(key(labels))) samples.push({ labels, value: 0 });
+  const present = new Set(samples.map((sample) => labelKey(sample.labels ?? {})));
+  for (const labels of expected)
+    if (!present.has(labelKey(labels))) samples.push({ labels, value: 0 });
   return samples;
 }
 

@@ -15,6 +15,9 @@ export class ApiError extends Error {
 export const badRequest = (message: string, details?: unknown) =>
   new ApiError({ status: 400, code: 'bad_request', message, details });
 
+export const forbidden = (message: string) =>
+  new ApiError({ status: 403, code: 'forbidden', message });
+
 /** Returns an outcome's value, or raises its failure as an ApiError. */
 export function unwrap<T>(result: Outcome<T>): T {
   if (!result.ok) throw new ApiError(result.error);

@@ -1,7 +1,7 @@
 /** Who a request acts for, set by the auth middleware: the admin, or one tenant. */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { forbidden } from '../errors.ts';
 import type { WhoAmI } from '../../protocol/index.ts';
 
 export type Principal = WhoAmI;
@@ -15,11 +15,7 @@ export function principalOf(c: Context<AppEnv>): Principal {
 /** Workers, object stores and tenants are the admin's to manage. */
 export function requireAdmin(c: Context<AppEnv>): void {
   if (principalOf(c).kind !== 'admin') {
-    throw new ApiError({
-      status: 403,
-      code: 'forbidden',
-      message: 'this needs the admin token; a tenant token may not manage the cluster',
-    });
+    throw forbidden('this needs the admin token; a tenant token may not manage the cluster');
   }
 }
 
@@ -33,11 +29,9 @@ export const adminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
 export function requireTenant(c: Context<AppEnv>): { tenantId: string; tenantName: string } {
   const principal = principalOf(c);
   if (principal.kind !== 'tenant') {
-    throw new ApiError({
-      status: 403,
-      code: 'forbidden',
-      message: 'applications belong to tenants: use a tenant token (POST /v1/tenants makes one)',
-    });
+    throw forbidden(
+      'applications belong to tenants: use a tenant token (POST /v1/tenants makes one)',
+    );
   }
   return principal;
 }

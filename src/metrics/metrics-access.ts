@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { forbidden } from '../errors.ts';
 import { authNotConfigured, requireBearer, tenantOfToken } from '../auth/middleware.ts';
 import { sameSecret } from '../auth/tokens.ts';
 
@@ -17,9 +17,7 @@ export const metricsAccess: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = requireBearer(c, 'the admin token or the metrics token (TM_METRICS_TOKEN)');
   for (const secret of secrets) if (await sameSecret(token, secret)) return next();
   await tenantOfToken(c, token);
-  throw new ApiError({
-    status: 403,
-    code: 'forbidden',
-    message: 'metrics need the admin token or the metrics token (TM_METRICS_TOKEN), not a tenant’s',
-  });
+  throw forbidden(
+    'metrics need the admin token or the metrics token (TM_METRICS_TOKEN), not a tenant’s',
+  );
 };

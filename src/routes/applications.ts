@@ -7,7 +7,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { scheduler } from '../scheduler-stub.ts';
-import { ApiError, badRequest, unwrap } from '../errors.ts';
+import { ApiError, badRequest, forbidden, unwrap } from '../errors.ts';
 import { checkBody, pathId, readJsonBody, readQuery } from '../validate.ts';
 import { principalOf, requireTenant } from '../auth/principal.ts';
 import {
@@ -51,11 +51,7 @@ async function readerTenant(c: Context<AppEnv>, tenant: string | undefined): Pro
   const named = tenant?.toLowerCase();
   if (principal.kind === 'tenant') {
     if (named !== undefined && named !== principal.tenantId)
-      throw new ApiError({
-        status: 403,
-        code: 'forbidden',
-        message: "a tenant token reads only its own tenant's applications",
-      });
+      throw forbidden("a tenant token reads only its own tenant's applications");
     return principal.tenantId;
   }
   if (named === undefined)
