@@ -8,11 +8,14 @@ import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { StreamPlan } from '../../protocol/index.ts';
 import { encodeHeader } from './channel-header.ts';
+import { HeldOutput } from './held-output.ts';
 import { LineBlocks, lineSpans, RecordError } from './record-lines.ts';
 import { gather, keyedInstance } from './route.ts';
 
 const CONNECT_TRIES = 10;
 const CONNECT_RETRY_MS = 300;
+/** A try at connecting to a peer that has not connected by then fails (and is tried again). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 interface Output {
   stage: string;
@@ -31,20 +34,24 @@ export class Router {
   /** The task's stdout was read to its end: every record it wrote went out. */
   private drained = false;
 
+  private readonly stdout: Readable;
+
   private constructor(
     private readonly outputs: Output[],
-    private readonly stdout: Readable,
+    held: HeldOutput,
     private readonly fail: (message: string) => void,
   ) {
+    this.stdout = held.stream;
     for (const output of outputs)
       for (const socket of output.channels) this.watch(socket, output.stage);
-    stdout.on('data', (chunk: Buffer) => this.take(chunk));
-    stdout.on('end', () => (this.drained = true));
+    held.release({ data: (chunk) => this.take(chunk), end: () => (this.drained = true) });
+    if (this.full.size === 0) this.stdout.resume();
   }
 
   /**
-   * Connects to every downstream instance, then starts reading the task's stdout (until then
-   * the task blocks on a full pipe); rejects when a peer cannot be reached.
+   * Claims the task's stdout at once (call it right after the spawn), connects to every
+   * downstream instance, then starts reading the stdout (until then the task blocks on a full
+   * pipe); rejects when a peer cannot be reached, and the task's records are let go.
    */
   static async start(
     plan: StreamPlan,
@@ -52,28 +59,13 @@ export class Router {
     stdout: Readable,
     fail: (message: string) => void,
   ): Promise<Router> {
-    const outputs = await Promise.all(
-      plan.outputs.map(async (output) => ({
-        key: output.key,
-        next: 0,
-        stage: output.stage,
-        channels: await Promise.all(
-          output.peers.map((peer) =>
-            connectPeer(
-              peer.address,
-              encodeHeader({
-                v: 1,
-                taskId: peer.taskId,
-                epoch: plan.epoch,
-                secret: plan.secret,
-                from,
-              }),
-            ),
-          ),
-        ),
-      })),
-    );
-    return new Router(outputs, stdout, fail);
+    const held = new HeldOutput(stdout);
+    try {
+      return new Router(await connectOutputs(plan, from), held, fail);
+    } catch (error) {
+      held.discard();
+      throw error;
+    }
   }
 
   private watch(socket: Socket, stage: string): void {
@@ -166,6 +158,31 @@ export class Router {
   }
 }
 
+/** A channel to every instance of each downstream stage, its header sent. */
+function connectOutputs(plan: StreamPlan, from: string): Promise<Output[]> {
+  return Promise.all(
+    plan.outputs.map(async (output) => ({
+      key: output.key,
+      next: 0,
+      stage: output.stage,
+      channels: await Promise.all(
+        output.peers.map((peer) =>
+          connectPeer(
+            peer.address,
+            encodeHeader({
+              v: 1,
+              taskId: peer.taskId,
+              epoch: plan.epoch,
+              secret: plan.secret,
+              from,
+            }),
+          ),
+        ),
+      ),
+    })),
+  );
+}
+
 /** Connects to a peer's data server and sends the header, retrying while its agent comes up. */
 async function connectPeer(address: string, header: string): Promise<Socket> {
   const split = address.lastIndexOf(':');
@@ -176,11 +193,15 @@ async function connectPeer(address: string, header: string): Promise<Socket> {
       return await new Promise<Socket>((resolve, reject) => {
         const socket = connect({ host, port }, () => {
           socket.off('error', reject);
+          socket.setTimeout(0);
           socket.setNoDelay(true);
           socket.write(header);
           resolve(socket);
         });
         socket.once('error', reject);
+        socket.setTimeout(CONNECT_TIMEOUT_MS, () =>
+          socket.destroy(new Error(`no answer from ${address} in ${CONNECT_TIMEOUT_MS} ms`)),
+        );
       });
     } catch (error) {
       if (tries >= CONNECT_TRIES) throw error;
