@@ -6,8 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../cli/local/ports.ts';
 import type { StreamPlan } from '../../protocol/index.ts';
 import { DataServer } from '../../worker-agent/streams/data-server.ts';
@@ -102,5 +103,35 @@ describe('a stream producer', () => {
     await io.finish();
     io.close(false);
     expect(failures).toEqual([expect.stringMatching(/^cannot reach a downstream instance: /)]);
+  }, 20_000);
+
+  it('closes the channels it opened when another downstream instance cannot be reached', async () => {
+    const [open, shut] = [await freePort(), await freePort()];
+    const closedChannels: number[] = [];
+    const server = createServer((socket) => {
+      socket.on('close', () => closedChannels.push(open));
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(open, '127.0.0.1', resolve));
+    const { child, closed } = producer(`seq 1 ${RECORDS}`);
+    const failures: string[] = [];
+    const plan = planTo(randomUUID(), open);
+    plan.outputs[0]!.peers.push({ taskId: randomUUID(), address: `127.0.0.1:${shut}` });
+    const io = joinStream(
+      new StreamHub('127.0.0.1', () => undefined),
+      plan,
+      { taskId: randomUUID(), attempt: 1, from: 'numbers/0' },
+      child,
+      (message) => failures.push(message),
+    );
+    try {
+      await closed;
+      await io.finish();
+      expect(failures).toEqual([expect.stringMatching(/^cannot reach a downstream instance: /)]);
+      await vi.waitFor(() => expect(closedChannels).toEqual([open]));
+    } finally {
+      io.close(false);
+      await new Promise((resolve) => server.close(resolve));
+    }
   }, 20_000);
 });

@@ -158,29 +158,31 @@ export class Router {
   }
 }
 
-/** A channel to every instance of each downstream stage, its header sent. */
-function connectOutputs(plan: StreamPlan, from: string): Promise<Output[]> {
-  return Promise.all(
-    plan.outputs.map(async (output) => ({
-      key: output.key,
-      next: 0,
-      stage: output.stage,
-      channels: await Promise.all(
-        output.peers.map((peer) =>
-          connectPeer(
-            peer.address,
-            encodeHeader({
-              v: 1,
-              taskId: peer.taskId,
-              epoch: plan.epoch,
-              secret: plan.secret,
-              from,
-            }),
-          ),
-        ),
-      ),
-    })),
+/**
+ * A channel to every instance of each downstream stage, its header sent; when any cannot be
+ * reached, those that were are closed.
+ */
+async function connectOutputs(plan: StreamPlan, from: string): Promise<Output[]> {
+  const header = (taskId: string) =>
+    encodeHeader({ v: 1, taskId, epoch: plan.epoch, secret: plan.secret, from });
+  const tries = plan.outputs.map((output) =>
+    Promise.allSettled(output.peers.map((peer) => connectPeer(peer.address, header(peer.taskId)))),
   );
+  const settled = await Promise.all(tries);
+  const sockets = settled.map((results) =>
+    results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])),
+  );
+  const failed = settled.flat().find((result) => result.status === 'rejected');
+  if (failed) {
+    for (const socket of sockets.flat()) socket.destroy();
+    throw failed.reason;
+  }
+  return plan.outputs.map((output, o) => ({
+    key: output.key,
+    next: 0,
+    stage: output.stage,
+    channels: sockets[o]!,
+  }));
 }
 
 /** Connects to a peer's data server and sends the header, retrying while its agent comes up. */
