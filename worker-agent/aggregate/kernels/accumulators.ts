@@ -8,6 +8,7 @@ import { CountAccumulator } from './count.ts';
 import { DistinctAccumulator } from './count-distinct.ts';
 import { KernelError } from './errors.ts';
 import { FloatSumAccumulator } from './float-sum.ts';
+import type { GroupRows } from './group-rows.ts';
 import { IntSumAccumulator } from './int-sum.ts';
 import { NumberMinMaxAccumulator } from './number-min-max.ts';
 import { distinctName, extremeName, sumName } from './partial-schema.ts';
@@ -26,19 +27,31 @@ function minMax(agg: AggregateExpr, index: number, column: ColumnInfo): Accumula
   }
 }
 
-/** The map-side accumulator of aggregate `index`, reading `column` (null for count(*)). */
+/** Whether a map-side accumulator of `aggregates` reads the rows per group (GroupRows). */
+export const needsGroupRows = (aggregates: readonly AggregateExpr[]): boolean =>
+  aggregates.some(
+    (agg) => agg.op === 'sum' || agg.op === 'avg' || (agg.op === 'count' && !agg.column),
+  );
+
+/**
+ * The map-side accumulator of aggregate `index`, reading `column` (null for count(*)); `rows` are
+ * the rows per group the aggregator counts for count(*), sum and avg (see needsGroupRows).
+ */
 export function mapAccumulator(
   agg: AggregateExpr,
   index: number,
   column: ColumnInfo | null,
+  rows: GroupRows,
 ): Accumulator {
-  if (agg.op === 'count' || column === null) return new CountAccumulator(index, column === null);
+  if (column === null) return new CountAccumulator(index, true, rows);
   switch (agg.op) {
+    case 'count':
+      return new CountAccumulator(index, false, null);
     case 'sum':
     case 'avg':
       return column.family === 'int'
-        ? new IntSumAccumulator(index, agg.op === 'avg', column.unsigned, aggregateName(agg))
-        : new FloatSumAccumulator(index, agg.op === 'avg');
+        ? new IntSumAccumulator(index, agg.op === 'avg', column.unsigned, aggregateName(agg), rows)
+        : new FloatSumAccumulator(index, agg.op === 'avg', rows);
     case 'min':
     case 'max':
       return minMax(agg, index, column);
@@ -66,13 +79,13 @@ export function mergeAccumulator(
   };
   switch (agg.op) {
     case 'count':
-      return new CountAccumulator(index, true);
+      return new CountAccumulator(index, true, null);
     case 'sum':
     case 'avg': {
       const average = agg.op === 'avg';
       return DataType.isDecimal(typeOf(sumName(index)))
-        ? new IntSumAccumulator(index, average, false, aggregateName(agg))
-        : new FloatSumAccumulator(index, average);
+        ? new IntSumAccumulator(index, average, false, aggregateName(agg), null)
+        : new FloatSumAccumulator(index, average, null);
     }
     case 'min':
     case 'max':

@@ -4,6 +4,7 @@ import { Field, Int64, type Data } from 'apache-arrow';
 import { countsOf, int64FromCounts } from './arrow-build.ts';
 import { type Accumulator, type PartialBatch, type PartialColumn } from './accumulator.ts';
 import type { ColumnView } from './column-view.ts';
+import type { GroupRows } from './group-rows.ts';
 import { countName } from './partial-schema.ts';
 import { identity } from './rows.ts';
 
@@ -12,12 +13,21 @@ export class CountAccumulator implements Accumulator {
   private counts: Float64Array = new Float64Array(16);
   private readonly name: string;
 
-  /** `star`: count(*), which counts rows whatever their values. */
+  /**
+   * `star`: count(*), which counts rows whatever their values; `rows`: the map side's rows per
+   * group, which count(*) is (null on the reduce side, and for count(column)).
+   */
   constructor(
     index: number,
     private readonly star: boolean,
+    private readonly rows: GroupRows | null,
   ) {
     this.name = countName(index);
+  }
+
+  /** The counts: the shared rows per group, or this accumulator's own. */
+  private get tally(): Float64Array {
+    return this.rows?.rows ?? this.counts;
   }
 
   reserve(groups: number): void {
@@ -25,6 +35,8 @@ export class CountAccumulator implements Accumulator {
   }
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
+    // The aggregator counted the batch's rows already.
+    if (this.rows) return;
     const counts = this.counts;
     const valid = this.star || view === null ? null : view.valid;
     if (valid === null) {
@@ -54,12 +66,12 @@ export class CountAccumulator implements Accumulator {
     return [
       {
         field: new Field(this.name, new Int64(), false),
-        data: int64FromCounts(this.counts, groups, length),
+        data: int64FromCounts(this.tally, groups, length),
       },
     ];
   }
 
   final(length: number): Data {
-    return int64FromCounts(this.counts, null, length);
+    return int64FromCounts(this.tally, null, length);
   }
 }

@@ -12,6 +12,7 @@ import type { ColumnView } from './column-view.ts';
 import { KernelError } from './errors.ts';
 import { nonNullName, sumName } from './partial-schema.ts';
 import { identity } from './rows.ts';
+import { NonNullCounts, type GroupRows } from './group-rows.ts';
 import { sumIntegers } from './sum-rows.ts';
 
 /**
@@ -28,7 +29,7 @@ export class IntSumAccumulator implements Accumulator {
   /** Lane w of group g holds a sum of 32-bit words of weight 2^(32 w). */
   private lanes: Float64Array[] = [];
   private settled: bigint[] = [];
-  private counts: Float64Array = new Float64Array(16);
+  private readonly nonNull: NonNullCounts;
   private groups = 0;
   private sinceSettle = 0;
   private readonly sumName: string;
@@ -36,26 +37,29 @@ export class IntSumAccumulator implements Accumulator {
 
   /**
    * `average`: the final value is sum / count; `unsigned`: 64-bit input words are unsigned;
-   * `label` names the aggregate in errors.
+   * `label` names the aggregate in errors; `rows`: the map side's rows per group (null on the
+   * reduce side).
    */
   constructor(
     index: number,
     private readonly average: boolean,
     private readonly unsigned: boolean,
     private readonly label: string,
+    rows: GroupRows | null,
   ) {
     this.sumName = sumName(index);
     this.countName = nonNullName(index);
+    this.nonNull = new NonNullCounts(rows);
   }
 
   reserve(groups: number): void {
     this.groups = Math.max(this.groups, groups);
-    this.counts = grow(this.counts, groups);
+    this.nonNull.reserve(groups);
     this.lanes = this.lanes.map((lane) => grow(lane, groups));
   }
 
   private useLanes(count: number): Float64Array[] {
-    while (this.lanes.length < count) this.lanes.push(new Float64Array(this.counts.length));
+    while (this.lanes.length < count) this.lanes.push(new Float64Array(this.nonNull.counts.length));
     return this.lanes;
   }
 
@@ -75,7 +79,7 @@ export class IntSumAccumulator implements Accumulator {
       if (column.kind === 'number')
         sumIntegers(
           this.lanes[0]!,
-          this.counts,
+          this.nonNull.nulls,
           column.values,
           column.valid,
           rows,
@@ -98,15 +102,17 @@ export class IntSumAccumulator implements Accumulator {
   ): void {
     const low = this.lanes[0]!;
     const high = this.lanes[1]!;
-    const counts = this.counts;
+    const nulls = this.nonNull.nulls;
     const unsigned = this.unsigned;
     for (let k = from; k < to; k++) {
       const row = rows[k]!;
-      if (valid !== null && valid[row] === 0) continue;
       const group = groups[k]!;
+      if (valid !== null && valid[row] === 0) {
+        nulls[group]!++;
+        continue;
+      }
       low[group]! += words[2 * row]! >>> 0;
       high[group]! += unsigned ? words[2 * row + 1]! >>> 0 : words[2 * row + 1]!;
-      counts[group]!++;
     }
   }
 
@@ -121,7 +127,7 @@ export class IntSumAccumulator implements Accumulator {
       Float64Array,
       Float64Array,
     ];
-    const counts = this.counts;
+    const counts = this.nonNull.counts;
     for (let from = 0; from < count;) {
       const to = this.pieceEnd(from, count);
       for (let k = from; k < to; k++) {
@@ -174,17 +180,18 @@ export class IntSumAccumulator implements Accumulator {
       { field: new Field(this.sumName, SUM_TYPE, false), data: fixedData(SUM_TYPE, words, length) },
       {
         field: new Field(this.countName, new Int64(), false),
-        data: int64FromCounts(this.counts, groups, length),
+        data: int64FromCounts(this.nonNull.current(), groups, length),
       },
     ];
   }
 
   final(length: number): Data {
     const valid = new Uint8Array(length);
+    const counts = this.nonNull.current();
     if (this.average) {
       const out = new Float64Array(length);
       for (let group = 0; group < length; group++) {
-        const n = this.counts[group]!;
+        const n = counts[group]!;
         if (n === 0) continue;
         out[group] = Number(this.total(group)) / n;
         valid[group] = 1;
@@ -193,7 +200,7 @@ export class IntSumAccumulator implements Accumulator {
     }
     const out = new BigInt64Array(length);
     for (let group = 0; group < length; group++) {
-      if (this.counts[group] === 0) continue;
+      if (counts[group] === 0) continue;
       const total = this.total(group);
       if (total < INT64_MIN || total > INT64_MAX) {
         throw new KernelError(`${this.label} overflows a 64-bit integer (${total}) in a group`);

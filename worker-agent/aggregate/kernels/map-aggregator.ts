@@ -2,11 +2,12 @@
 import { Field, type RecordBatch, type Schema, type Table } from 'apache-arrow';
 import type { AggregateQuery } from '../../../protocol/index.ts';
 import type { Accumulator } from './accumulator.ts';
-import { mapAccumulator } from './accumulators.ts';
+import { mapAccumulator, needsGroupRows } from './accumulators.ts';
 import { tableOf } from './arrow-build.ts';
 import { viewOf } from './column-view.ts';
 import { KernelError } from './errors.ts';
 import { GroupKeys } from './group-keys.ts';
+import { GroupRows } from './group-rows.ts';
 import { partitionOfHash } from './hash.ts';
 import { emptyGlobalPartial, keyName, partialMetadata } from './partial-schema.ts';
 import { bindQuery, rebind, type BoundQuery } from './query-binding.ts';
@@ -31,6 +32,8 @@ interface Bound {
   schema: Schema;
   keys: GroupKeys;
   accumulators: Accumulator[];
+  /** Rows per group, counted once a batch for the accumulators that read them; null: none does. */
+  rows: GroupRows | null;
 }
 
 class MapAggregation implements MapAggregator {
@@ -47,11 +50,13 @@ class MapAggregation implements MapAggregator {
     if (this.bound === null) {
       const query = bindQuery(this.query, schema);
       const keys = new GroupKeys(query.keySlots.map((slot) => query.columns[slot]!.info));
+      const rows = new GroupRows();
       const accumulators = this.query.aggregates.map((agg, i) => {
         const slot = query.aggregateSlots[i]!;
-        return mapAccumulator(agg, i, slot === null ? null : query.columns[slot]!.info);
+        return mapAccumulator(agg, i, slot === null ? null : query.columns[slot]!.info, rows);
       });
-      this.bound = { query, schema, keys, accumulators };
+      const counted = needsGroupRows(this.query.aggregates) ? rows : null;
+      this.bound = { query, schema, keys, accumulators, rows: counted };
     } else if (this.bound.schema !== schema) {
       this.bound = { ...this.bound, query: rebind(this.bound.query, schema), schema };
     }
@@ -59,7 +64,7 @@ class MapAggregation implements MapAggregator {
   }
 
   add(batch: RecordBatch): { rowsMatched: number } {
-    const { query, keys, accumulators } = this.bind(batch.schema);
+    const { query, keys, accumulators, rows: groupRows } = this.bind(batch.schema);
     const count = batch.numRows;
     if (count === 0) return { rowsMatched: 0 };
     const views = query.columns.map((column) =>
@@ -85,6 +90,10 @@ class MapAggregation implements MapAggregator {
       matched,
       this.groups,
     );
+    if (groupRows) {
+      groupRows.reserve(keys.size);
+      groupRows.add(this.groups, matched);
+    }
     accumulators.forEach((accumulator, i) => {
       const slot = query.aggregateSlots[i]!;
       accumulator.reserve(keys.size);
@@ -103,6 +112,7 @@ class MapAggregation implements MapAggregator {
     }
     const { keys, accumulators, query } = bound;
     const size = keys.size;
+    bound.rows?.reserve(size);
     for (const accumulator of accumulators) accumulator.reserve(size);
     // Groups bucketed by partition (a counting sort keeps each partition's groups in first-seen order).
     const partitionOf = new Int32Array(size);
