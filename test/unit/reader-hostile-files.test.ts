@@ -353,4 +353,26 @@ describe('scratch after a task', { timeout: 60_000 }, () => {
       true,
     );
   });
+
+  it('keeps at most 64 MiB of WebAssembly memory over all its lanes, each under 16 MiB', () => {
+    releaseReaderScratch();
+    // Ten lanes of a wide read, each grown to 12 MiB (under the one-instance bound).
+    const lanes = Array.from({ length: 10 }, (_, lane) => {
+      const instance = kernel<KernelExports>('dictionary-page.wasm', lane);
+      if (!instance) throw new Error('this Node has WebAssembly');
+      const pages = (12 * MiB - instance.memory.buffer.byteLength) / 65_536;
+      instance.memory.grow(Math.ceil(pages));
+      return instance;
+    });
+    releaseReaderScratch();
+    const kept = lanes.filter(
+      (instance, lane) => kernel<KernelExports>('dictionary-page.wasm', lane) === instance,
+    );
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(lanes.length);
+    const held = kept.reduce((sum, instance) => sum + instance.memory.buffer.byteLength, 0);
+    expect(held).toBeLessThanOrEqual(64 * MiB);
+    expect(held + 12 * MiB).toBeGreaterThan(64 * MiB);
+    releaseReaderScratch();
+  });
 });

@@ -27,6 +27,7 @@ import { wasmSnappy } from '../../worker-agent/aggregate/readers/parquet/snappy-
 import { decompress } from '../../worker-agent/aggregate/readers/parquet/codecs.ts';
 import { Codec } from '../../worker-agent/aggregate/readers/parquet/format.ts';
 import { HybridReader } from '../../worker-agent/aggregate/readers/parquet/hybrid.ts';
+import { kernel } from '../../worker-agent/aggregate/readers/parquet/wasm-kernel.ts';
 import { attachedValidityBytes } from '../../worker-agent/aggregate/validity-bytes.ts';
 import { ParquetFormatError } from '../../worker-agent/aggregate/readers/parquet/errors.ts';
 import type { ObjectStore } from '../../worker-agent/storage/index.ts';
@@ -267,6 +268,35 @@ describe('the JavaScript Parquet reader', { timeout: 120_000 }, () => {
       // Four or three row groups of doubles, all decoded into one buffer.
       expect(buffers.size).toBe(1);
     }
+  });
+
+  it("leaves a whole-chunk dictionary page's values in its column's own kernel lane when the caller reuses buffers", async () => {
+    // DuckDB writes one data page a row group's column.
+    const columns = ['i32', 'dict_text', 'day', 'f64'];
+    const lanes = columns.map((_, lane) => kernel('dictionary-page.wasm', lane)!.memory);
+    const laneOf = (buffer: ArrayBufferLike) =>
+      lanes.findIndex((memory) => memory.buffer === buffer);
+    const rows: Row[] = [];
+    const seen = { dict_text: new Set<number>(), day: new Set<number>() };
+    for await (const batch of readSplit(store, { key: 'js/snappy.parquet', size: 0 }, 'parquet', {
+      tempDir: s3.tempDir,
+      batchRows: 4096,
+      columns,
+      reuseBuffers: true,
+    })) {
+      rows.push(...arrowRows([batch]));
+      for (const name of ['dict_text', 'day'] as const)
+        seen[name].add(laneOf(batch.getChild(name)!.data[0]!.values.buffer));
+    }
+    expect(rows).toEqual(await expected('snappy', columns));
+    // dict_text is dictionary-encoded in every row group: always in its lane. day is too but for
+    // the last, short row group, whose PLAIN page is copied into the column's arrays (-1).
+    expect(seen.dict_text.size).toBe(1);
+    const [text] = seen.dict_text;
+    const dayLanes = [...seen.day].filter((lane) => lane >= 0);
+    expect(text).toBeGreaterThanOrEqual(0);
+    expect(dayLanes).toHaveLength(1);
+    expect(dayLanes[0]).not.toBe(text);
   });
 
   it('keeps the validity bytes of each batch beside its bitmap, equal to it, for the kernels', async () => {

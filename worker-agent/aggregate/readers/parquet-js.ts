@@ -32,7 +32,7 @@ export async function* readParquetJs(
       }),
     );
   const runs = fetchRuns(meta, groups, leaves, RUN_BYTES);
-  const arrays = context.reuseBuffers ? leaves.map(() => reusedArrays()) : undefined;
+  const arrays = context.reuseBuffers ? leaves.map((_, lane) => reusedArrays(lane)) : undefined;
   let next = runs.length > 0 ? fetchRun(runs[0]!) : null;
   for (let index = 0; index < runs.length; index++) {
     const fetched = await next!;

@@ -7,6 +7,12 @@
 export type Purpose = 'values' | 'dictionary' | 'valid';
 
 export interface ColumnArrays {
+  /**
+   * Reused arrays only: the WebAssembly instance (kernel lane) this column's dictionary pages
+   * decode in, whose memory may then hold the row group's values in place until the column's next
+   * row group (null: values are copied out of the kernel's memory).
+   */
+  readonly lane: number | null;
   /** `length` 32-bit words; a reused array holds the previous row group's words. */
   int32(purpose: Purpose, length: number): Int32Array;
   /** `length` bytes; a reused array holds the previous row group's bytes. */
@@ -14,13 +20,18 @@ export interface ColumnArrays {
 }
 
 export const freshArrays: ColumnArrays = {
+  lane: null,
   int32: (_, length) => new Int32Array(length),
   uint8: (_, length) => new Uint8Array(length),
 };
 
-/** Arrays handed out again for every row group, each grown when a row group needs more. */
-export function reusedArrays(): ColumnArrays {
+/**
+ * Arrays handed out again for every row group, each grown when a row group needs more; `lane`
+ * is the column's own kernel instance (one per column a reader decodes at once).
+ */
+export function reusedArrays(lane: number): ColumnArrays {
   return {
+    lane,
     int32: reused((length) => new Int32Array(length)),
     uint8: reused((length) => new Uint8Array(length)),
   };

@@ -32,14 +32,13 @@ export class WasmDictionary {
   ) {}
 }
 
-/** The dictionary now at the heap base, and the instance whose memory holds it. */
-let resident: WasmDictionary | null = null;
-let residentIn: KernelExports | null = null;
+/** The dictionary now at the heap base of each instance. */
+const resident = new WeakMap<KernelExports, WasmDictionary>();
 
 /**
- * The page's values for its `page.count` rows as a view of the instance's memory, valid until
- * the next call: the dictionary's entries, or the indices themselves when given only the size of
- * the dictionary. `encoded` is the bit width then the runs. Null when this
+ * The page's values for its `page.count` rows as a view of lane `lane`'s instance's memory, valid
+ * until the lane's next call: the dictionary's entries, or the indices themselves when given only
+ * the size of the dictionary. `encoded` is the bit width then the runs. Null when this
  * cannot say (no WebAssembly, or a page it refuses), so that the TypeScript reader decodes the
  * page or says what is wrong with it.
  */
@@ -47,21 +46,18 @@ export function wasmDictionaryPage(
   encoded: Uint8Array,
   page: PageRows,
   dictionary: WasmDictionary | number,
+  lane: number,
 ): Int32Array | null {
-  const wasm = kernel<DictionaryPageExports>('dictionary-page.wasm');
+  const wasm = kernel<DictionaryPageExports>('dictionary-page.wasm', lane);
   if (!wasm) return null;
   const base = align16(wasm.__heap_base.value);
   const entries = typeof dictionary === 'number' ? null : dictionary;
   const width = entries ? entries.width : 0;
-  if (residentIn !== wasm) {
-    resident = null;
-    residentIn = wasm;
-  }
-  if (entries && entries !== resident) {
+  if (entries && entries !== resident.get(wasm)) {
     new Uint8Array(memoryTo(wasm, base + entries.bytes.length)).set(entries.bytes, base);
-    resident = entries;
+    resident.set(wasm, entries);
   }
-  const data = align16(base + (resident?.bytes.length ?? 0));
+  const data = align16(base + (resident.get(wasm)?.bytes.length ?? 0));
   const valid = align16(data + encoded.length + 8);
   const indices = align16(valid + page.count);
   const out = align16(indices + 4 * (page.values + 1));

@@ -18,14 +18,20 @@ export interface KernelExports {
 }
 
 const PAGE_BYTES = 65_536;
-/** An instance whose memory grew past this is dropped by releaseKernels (its module is kept). */
+/** An instance whose memory grew past this is dropped by releaseKernels (its module is kept)... */
 const KEEP_MEMORY_BYTES = 16 * 1024 * 1024;
+/** ...and so are those past this much in all (a reader has an instance per column, its lanes). */
+const KEEP_TOTAL_BYTES = 64 * 1024 * 1024;
 const modules = new Map<string, object | null>();
 const instances = new Map<string, KernelExports>();
 
-/** The instance of `file` (beside this module), or null without WebAssembly. */
-export function kernel<T extends KernelExports>(file: string): T | null {
-  const instance = instances.get(file);
+/**
+ * An instance of `file` (beside this module), or null without WebAssembly: lane `lane`'s, so that
+ * what one lane leaves in its memory outlives calls made in another.
+ */
+export function kernel<T extends KernelExports>(file: string, lane = 0): T | null {
+  const name = `${file}#${lane}`;
+  const instance = instances.get(name);
   if (instance) return instance as T;
   const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
   if (!modules.has(file)) {
@@ -42,7 +48,7 @@ export function kernel<T extends KernelExports>(file: string): T | null {
   if (!module || !api) return null;
   try {
     const exports = new api.Instance(module).exports as KernelExports;
-    instances.set(file, exports);
+    instances.set(name, exports);
     return exports as T;
   } catch {
     modules.set(file, null);
@@ -51,13 +57,17 @@ export function kernel<T extends KernelExports>(file: string): T | null {
 }
 
 /**
- * Drops the instances whose memory grew past KEEP_MEMORY_BYTES (a WebAssembly memory never
- * shrinks): the next call makes a fresh one from the compiled module, in microseconds, so a thread
- * that decoded one large or hostile page does not hold that memory for every task after it.
+ * Drops the instances whose memory grew past KEEP_MEMORY_BYTES, and those beyond KEEP_TOTAL_BYTES
+ * in all (a WebAssembly memory never shrinks): the next call makes a fresh one from the compiled
+ * module, in microseconds, so a thread that decoded one large or hostile page, or many wide
+ * columns, does not hold that memory for every task after it.
  */
 export function releaseKernels(): void {
-  for (const [file, instance] of instances) {
-    if (instance.memory.buffer.byteLength > KEEP_MEMORY_BYTES) instances.delete(file);
+  let kept = 0;
+  for (const [name, instance] of instances) {
+    const bytes = instance.memory.buffer.byteLength;
+    if (bytes > KEEP_MEMORY_BYTES || kept + bytes > KEEP_TOTAL_BYTES) instances.delete(name);
+    else kept += bytes;
   }
 }
 
