@@ -88,7 +88,8 @@ function encodePage(random: (n: number) => number, width: number, size: number, 
       written += run;
       continue;
     }
-    const groups = 1 + random(6);
+    // Now and then a long run, which the kernel decodes CHUNK (1024) indices at a time.
+    const groups = random(8) === 0 ? 1 + random(300) : 1 + random(6);
     const values = Array.from({ length: groups * 8 }, index);
     varint(groups * 2 + 1);
     const packed = new Uint8Array(groups * width);
@@ -137,6 +138,9 @@ const stringsOf = (size: number) => {
   return stringDictionaries.get(size)!;
 };
 
+/** Rows a decoded page may take: its first row (under 50) and its rows (up to 4,000). */
+const CAPACITY = 4100;
+
 describe('dictionary pages in WebAssembly (dictionary-page.c)', () => {
   it('decode random pages exactly as the TypeScript reader does, and refuse what it refuses', () => {
     const random = randomInts(11);
@@ -148,7 +152,7 @@ describe('dictionary pages in WebAssembly (dictionary-page.c)', () => {
       const fits = Math.ceil(Math.log2(size));
       const wider = fits + random(33 - fits);
       const width = [fits, wider, Math.max(0, fits - 1 - random(3))][random(3)]!;
-      const rows = 1 + random(600);
+      const rows = random(4) === 0 ? 1 + random(4000) : 1 + random(600);
       const valid = random(2) ? Uint8Array.from({ length: rows }, () => (random(5) ? 1 : 0)) : null;
       const present = valid ? valid.reduce((a, b) => a + b, 0) : rows;
       if (present === 0) continue;
@@ -160,11 +164,11 @@ describe('dictionary pages in WebAssembly (dictionary-page.c)', () => {
       const kind = random(3);
       const make = () => {
         if (kind === 2) {
-          const strings = new StringValues(700);
+          const strings = new StringValues(CAPACITY);
           strings.setDictionary(stringsOf(size), size);
           return strings;
         }
-        const fixed = new FixedValues(700, kind === 0 ? 4 : 8);
+        const fixed = new FixedValues(CAPACITY, kind === 0 ? 4 : 8);
         fixed.setDictionary(ENTRIES.subarray(0, size * 8), size);
         return fixed;
       };

@@ -88,6 +88,103 @@ static int64_t decode_indices(const uint8_t *in, u32 len, u32 w, u32 count, u32 
   return largest;
 }
 
+// A page without NULLs is decoded and gathered a chunk of indices at a time, so its indices never
+// all sit in memory (a 1M-row page's 4 MB written, then read back, for nothing).
+#define CHUNK 1024
+
+// Where a NULL-free page's values go: `out` gets them from row `at` on, as `width`-byte entries of
+// `dictionary` (`size` of them), or as the indices themselves when `width` is 0.
+typedef struct {
+  const void *dictionary;
+  u32 size, width, at;
+  void *out;
+} sink;
+
+// `n` copies of entry `index`; -1 when it is past the dictionary.
+static int fill(sink *s, u32 index, u32 n) {
+  if (index >= s->size) return -1;
+  if (s->width == 0) for (u32 i = 0; i < n; i++) ((u32 *)s->out)[s->at + i] = index;
+  else if (s->width == 4) {
+    u32 v = ((const u32 *)s->dictionary)[index];
+    for (u32 i = 0; i < n; i++) ((u32 *)s->out)[s->at + i] = v;
+  } else {
+    u64 v = ((const u64 *)s->dictionary)[index];
+    for (u32 i = 0; i < n; i++) ((u64 *)s->out)[s->at + i] = v;
+  }
+  s->at += n;
+  return 0;
+}
+
+// The entries of the `n` indices in `idx`; -1 when one is past the dictionary.
+static int gather(sink *s, const u32 *idx, u32 n) {
+  u32 largest = 0;
+  for (u32 i = 0; i < n; i++) largest = idx[i] > largest ? idx[i] : largest;
+  if (n > 0 && largest >= s->size) return -1;
+  if (s->width == 0) __builtin_memcpy((u32 *)s->out + s->at, idx, n * 4);
+  else if (s->width == 4) {
+    const u32 *d = s->dictionary;
+    u32 *o = (u32 *)s->out + s->at;
+    for (u32 i = 0; i < n; i++) o[i] = d[idx[i]];
+  } else {
+    const u64 *d = s->dictionary;
+    u64 *o = (u64 *)s->out + s->at;
+    for (u32 i = 0; i < n; i++) o[i] = d[idx[i]];
+  }
+  s->at += n;
+  return 0;
+}
+
+// decode_indices for a page without NULLs, each run (or CHUNK of a bit-packed one) gathered into
+// `s` as it is decoded, through `buf` (CHUNK indices); 0, or -1 as decode_indices.
+static int decode_dense(const uint8_t *in, u32 len, u32 w, u32 count, sink *s, u32 *buf) {
+  if (w > 32) return -1;
+  u32 pos = 0, filled = 0;
+  while (filled < count) {
+    u64 header = 0;
+    for (u32 shift = 0;; shift += 7) {
+      if (pos >= len || shift > 28) return -1;
+      uint8_t b = in[pos++];
+      header |= (u64)(b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    u32 remaining = count - filled;
+    if ((header & 1) == 0) {
+      u64 run = header >> 1;
+      u32 bytes = (w + 7) >> 3;
+      if (run == 0 || pos + bytes > len) return -1;
+      u32 value = 0;
+      for (u32 i = 0; i < bytes; i++) value |= (u32)in[pos + i] << (8 * i);
+      if (w < 32 && (value >> w) != 0) return -1;
+      pos += bytes;
+      u32 take = run < remaining ? (u32)run : remaining;
+      if (fill(s, value, take) < 0) return -1;
+      filled += take;
+    } else {
+      u64 values = (header >> 1) * 8;
+      if (values == 0) return -1;
+      u32 take = values < remaining ? (u32)values : remaining;
+      // Writers may cut the last run short after its final value.
+      if (pos + (((u64)take * w + 7) >> 3) > len) return -1;
+      if (w == 0) {
+        if (fill(s, 0, take) < 0) return -1;
+      } else {
+        for (u32 done = 0; done < take; done += CHUNK) {
+          u32 n = take - done < CHUNK ? take - done : CHUNK;
+          const uint8_t *p = in + pos + (done / 8) * w;
+          u32 whole = n / 8;
+          unpack_groups[w](p, whole, buf);
+          unpack(p + whole * w, w, n - whole * 8, buf + whole * 8);
+          if (gather(s, buf, n) < 0) return -1;
+        }
+      }
+      u64 next = pos + (values / 8) * w;
+      pos = next < len ? (u32)next : len;
+      filled += take;
+    }
+  }
+  return 0;
+}
+
 // Every row's value as a T, `VALUE(i)` being the page's i-th non-NULL one; NULL rows get 0,
 // without a branch (`idx[values]` is 0, for the NULL rows after the last value).
 #define PLACE(T, VALUE)                                                                        \
@@ -110,12 +207,17 @@ static int64_t decode_indices(const uint8_t *in, u32 len, u32 w, u32 count, u32 
 // The page's values: data[0, len) is its bit width then its runs (8 readable bytes past len);
 // `values` indices for `rows` rows, `valid` one byte a row (0 for NULL) or null when none is.
 // `width` 0 writes the indices, 4 or 8 the dictionary's entries of that many bytes. `idx` has
-// room for values + 1 indices. Returns 0, or -1 when the page is corrupt or an index is past the
-// `size` entries of the dictionary.
+// room for values + 1 indices (a page without NULLs uses CHUNK of them at most). Returns 0, or -1
+// when the page is corrupt or an index is past the `size` entries of the dictionary.
 __attribute__((export_name("dictionary_page")))
 int dictionary_page(const uint8_t *data, u32 len, u32 values, const uint8_t *valid, u32 rows,
                     const void *dictionary, u32 size, u32 width, u32 *idx, void *out) {
   if (len == 0) return -1;
+  if (!valid) {
+    if (values != rows || (width != 0 && width != 4 && width != 8)) return -1;
+    sink s = {dictionary, size, width, 0, out};
+    return decode_dense(data + 1, len - 1, data[0], values, &s, idx);
+  }
   int64_t largest = decode_indices(data + 1, len - 1, data[0], values, idx);
   if (largest < 0 || (u64)largest >= size) return -1;
   idx[values] = 0;
