@@ -14,6 +14,8 @@ import { decompress, PageBuffer } from '../../worker-agent/aggregate/readers/par
 import { Codec } from '../../worker-agent/aggregate/readers/parquet/format.ts';
 import { parseMetadata } from '../../worker-agent/aggregate/readers/parquet/metadata.ts';
 import { scanChunk } from '../../worker-agent/aggregate/readers/parquet/pages.ts';
+import { zstdPath } from '../../worker-agent/aggregate/readers/parquet/zstd.ts';
+import { ZSTDDecoder } from 'zstddec';
 import { brotliBomb, gzipBomb, lz4Bomb, zstdBomb } from '../support/hostile-parquet.ts';
 import { duckdb } from '../support/datasets.ts';
 
@@ -174,6 +176,26 @@ describe('page codecs', { timeout: 60_000 }, () => {
     for (const p of [...hadoop, ...bare, ...raw]) expect(decoded(p).length).toBe(p.size);
     const gzip = await fixturePages('concatenated_gzip_members');
     expect(gzip.map((p) => decoded(p).length)).toEqual(gzip.map((p) => p.size));
+  });
+
+  it("decodes ZSTD pages with zstddec's module into memory it reuses, as zstddec's decode does", async () => {
+    expect(zstdPath).toBe('module');
+    const reference = new ZSTDDecoder();
+    await reference.init();
+    // Largest first: the memory grows once, for the first page.
+    const zstd = pages
+      .get('zstd')!
+      .filter((page) => page.size > 0)
+      .sort((a, b) => b.size - a.size || b.body.length - a.body.length);
+    expect(zstd.length).toBeGreaterThan(4);
+    const buffers = new Set<ArrayBufferLike>();
+    for (const page of zstd) {
+      const output = decompress(page.codec, page.body, page.size);
+      buffers.add(output.buffer);
+      expect(Buffer.from(output).equals(reference.decode(page.body, page.size))).toBe(true);
+    }
+    // Every page a view of the one instance's memory, none a copy of its own.
+    expect(buffers.size).toBe(1);
   });
 
   it('refuses truncated pages of each codec, saying so', () => {

@@ -3,31 +3,87 @@
  * every Node. On 48 MB of DuckDB's ZSTD pages it takes ~75 ms, where fzstd (pure JavaScript) takes
  * ~320 ms and Node 24's zlib.zstdDecompressSync with a size limit ~110 ms.
  *
- * zstddec copies the page into its instance's memory and decodes it into `size` bytes there, so a
- * page that would regenerate gigabytes costs at most `size` bytes before it is refused. That memory
- * grows to the largest page a thread has read (at most MAX_PAGE_BYTES and its compressed bytes)
- * and is reused for the next.
+ * zstddec's `decode` returns each page as a fresh copy out of its instance's memory: a map over a
+ * 1M-row ZSTD file allocated ~20 MB of pages that the garbage collector then had to sweep. So this
+ * instantiates zstddec's own module (embedded in its source, base64) and calls its
+ * ZSTD_decompress into memory it reuses, the page returned as a view that is valid until the next
+ * call, as Snappy's is. Where that module cannot be found (another zstddec), `decode` does it.
+ *
+ * A page is decoded into `size` bytes at most, so one that would regenerate gigabytes costs at
+ * most `size` bytes before it is refused. The instance's memory grows to the largest page a thread
+ * has read (at most MAX_PAGE_BYTES and its compressed bytes) and is reused for the next.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ZSTDDecoder } from 'zstddec';
 import { ParquetFormatError } from './errors.ts';
 import { zstdBound } from './zstd-frames.ts';
 
+interface ZstdExports {
+  memory: { buffer: ArrayBuffer };
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+  ZSTD_decompress(output: number, capacity: number, input: number, length: number): number;
+  ZSTD_isError(code: number): number;
+}
+
+/** What this uses of the WebAssembly API (the project's ES lib declares none of it). */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+/** zstddec's module, instantiated here; null when its source holds no module this can use. */
+function ownInstance(): ZstdExports | null {
+  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  if (!api) return null;
+  try {
+    const source = readFileSync(createRequire(import.meta.url).resolve('zstddec'), 'utf8');
+    const base64 = /const wasm = "([A-Za-z0-9+/=]+)"/.exec(source)?.[1];
+    if (!base64) return null;
+    const module = new api.Module(Buffer.from(base64, 'base64'));
+    const imports = { env: { emscripten_notify_memory_growth: () => undefined } };
+    const exports = new api.Instance(module, imports).exports as ZstdExports;
+    const needed = ['malloc', 'free', 'ZSTD_decompress', 'ZSTD_isError'] as const;
+    return needed.every((name) => typeof exports[name] === 'function') ? exports : null;
+  } catch {
+    return null;
+  }
+}
+
+const own = ownInstance();
 const decoder = new ZSTDDecoder();
 /**
  * False without WebAssembly (node --jitless): ZSTD pages are then left to parquet-wasm. (zstddec
  * would load its module through fetch, whose own WebAssembly then fails where no one can catch it.)
  */
 export const zstdReady =
-  'WebAssembly' in globalThis &&
-  (await decoder.init().then(
-    () => true,
-    () => false,
-  ));
+  own !== null ||
+  ('WebAssembly' in globalThis &&
+    (await decoder.init().then(
+      () => true,
+      () => false,
+    )));
+
+/** Which zstddec path decodes pages: its own `decode`, or its module called here. */
+export const zstdPath: 'module' | 'decode' = own ? 'module' : 'decode';
+
+/** The input and output areas in the instance's memory, grown (freed, allocated) as needed. */
+const areas = { input: 0, inputBytes: 0, output: 0, outputBytes: 0 };
+
+function area(exports: ZstdExports, which: 'input' | 'output', bytes: number): number {
+  const size = which === 'input' ? 'inputBytes' : 'outputBytes';
+  if (areas[size] < bytes) {
+    if (areas[which] !== 0) exports.free(areas[which]);
+    areas[which] = exports.malloc(bytes);
+    areas[size] = areas[which] === 0 ? 0 : bytes;
+  }
+  return areas[which];
+}
 
 /**
- * `input` decompressed to exactly `size` bytes (a new array), decoded into `size` bytes at most.
- * zstddec gives no output for data it cannot decode, nor for data past that capacity, so those two
- * cannot be told apart here.
+ * `input` decompressed to exactly `size` bytes, decoded into `size` bytes at most: a view of the
+ * instance's memory valid until the next call (or, on the `decode` path, a new array).
  */
 export function zstdDecompress(input: Uint8Array, size: number): Uint8Array {
   // zstddec takes a capacity of 0 as "what the frame says", unbounded; and its empty output could
@@ -37,11 +93,22 @@ export function zstdDecompress(input: Uint8Array, size: number): Uint8Array {
       throw new ParquetFormatError('zstd data in a page that says it is empty');
     return new Uint8Array(0);
   }
-  const output = decoder.decode(input, size);
+  const output = own ? decodeInPlace(own, input, size) : decoder.decode(input, size);
   if (output.length === size) return output;
   throw new ParquetFormatError(
     output.length === 0
       ? `corrupt zstd data, or more than the ${size} bytes its page header says`
       : `a page holds ${output.length} bytes, its header says ${size}`,
   );
+}
+
+/** ZSTD_decompress into the reused output area; empty when zstd reports an error. */
+function decodeInPlace(exports: ZstdExports, input: Uint8Array, size: number): Uint8Array {
+  const from = area(exports, 'input', input.length);
+  const to = area(exports, 'output', size);
+  if (from === 0 || to === 0) throw new ParquetFormatError(`a page of ${size} bytes does not fit`);
+  new Uint8Array(exports.memory.buffer).set(input, from);
+  const length = exports.ZSTD_decompress(to, size, from, input.length);
+  if (exports.ZSTD_isError(length)) return new Uint8Array(0);
+  return new Uint8Array(exports.memory.buffer, to, length);
 }
