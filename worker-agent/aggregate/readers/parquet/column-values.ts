@@ -46,8 +46,7 @@ function aligned(bytes: Uint8Array, start: number, length: number): ArrayBuffer 
 
 /** 4- or 8-byte values, kept as 32-bit words (`width / 4` per row). */
 export class FixedValues implements ColumnValues {
-  /** The rows' words: the column's arrays, or the kernel's memory (see inPlace). */
-  words: Int32Array;
+  private array: Int32Array | null = null;
   private dictionary: Int32Array | null = null;
   private wasmDictionary: WasmDictionary | null = null;
   private readonly stride: number;
@@ -58,7 +57,19 @@ export class FixedValues implements ColumnValues {
     private readonly arrays: ColumnArrays = freshArrays,
   ) {
     this.stride = width / 4;
-    this.words = arrays.int32('values', rows * this.stride);
+  }
+
+  /**
+   * The rows' words: the kernel's memory (see inPlace), else the column's arrays, taken at the
+   * first write, so that a column whose values stay in place never allocates (or faults in) its
+   * own 4 or 8 MB a 1M-row group.
+   */
+  get words(): Int32Array {
+    return (this.array ??= this.arrays.int32('values', this.rows * this.stride));
+  }
+
+  set words(words: Int32Array) {
+    this.array = words;
   }
 
   setDictionary(bytes: Uint8Array, count: number): void {
@@ -330,16 +341,22 @@ function grow<T extends Uint8Array | Int32Array>(array: T, needed: number): T {
 
 /** Strings as indices into one list of entries: the dictionary page's, then any plain values. */
 export class StringValues implements ColumnValues {
-  /** The rows' entries: the column's arrays, or the kernel's memory (see inPlace). */
-  codes: Int32Array;
+  private array: Int32Array | null = null;
   readonly entries = new ByteList();
   private dictionarySize = 0;
 
   constructor(
     private readonly rows: number,
     private readonly arrays: ColumnArrays = freshArrays,
-  ) {
-    this.codes = arrays.int32('values', rows);
+  ) {}
+
+  /** The rows' entries: as FixedValues.words. */
+  get codes(): Int32Array {
+    return (this.array ??= this.arrays.int32('values', this.rows));
+  }
+
+  set codes(codes: Int32Array) {
+    this.array = codes;
   }
 
   setDictionary(bytes: Uint8Array, count: number): void {
