@@ -257,6 +257,27 @@ describe('cached reads', { timeout: 60_000 }, () => {
     expect(second.counters.bytesCached).toBe(requested);
   });
 
+  it('reads into the room a caller lends, cold and warm, and into a new array when it is too small', async () => {
+    const blockBytes = 4096;
+    const size = 12 * blockBytes + 99;
+    const { bytes, object } = await upload('cache/lent.bin', size);
+    const cache = new BlockCache({ dir: await cacheDir(), maxBytes: 1 << 30, blockBytes });
+    const room = new Uint8Array(size).fill(0xee);
+    for (const round of ['cold', 'warm']) {
+      const cached = cachedStore(store, cache, object);
+      for (const range of randomRanges(20, size, round === 'cold' ? 3 : 4)) {
+        const got = await cached.get(object.key, range, { into: room });
+        expect(got.buffer).toBe(room.buffer);
+        expect(got.byteOffset).toBe(0);
+        expect(same(got, bytes.subarray(range.start, range.end))).toBe(true);
+      }
+      const small = new Uint8Array(10);
+      const whole = await cached.get(object.key, { start: 0, end: 100 }, { into: small });
+      expect(whole.buffer).not.toBe(small.buffer);
+      expect(same(whole, bytes.subarray(0, 100))).toBe(true);
+    }
+  });
+
   it('clamps to the object, returns empty ranges without a request, and streams in windows', async () => {
     const size = 9 * 1024 * 1024 + 777;
     const { bytes, object } = await upload('cache/stream.bin', size);

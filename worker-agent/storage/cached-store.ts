@@ -74,7 +74,9 @@ export function cachedStore(
     const blocks = blocksCovering(want, blockBytes);
     if (blocks === null) return new Uint8Array(0);
     checkSignal(want, options.signal);
-    const out = new Uint8Array(want.end - want.start);
+    const length = want.end - want.start;
+    const lent = options.into;
+    const out = lent && lent.length >= length ? lent.subarray(0, length) : new Uint8Array(length);
     /** Copies what `bytes` (starting at object offset `at`) holds of the wanted range; returns how much. */
     const place = (bytes: Uint8Array, at: number): number => {
       const from = Math.max(want.start, at);

@@ -13,6 +13,12 @@ export interface CallOptions {
    * Used by get, getStream and download.
    */
   etag?: string;
+  /**
+   * get: room the caller lends for the bytes; a store may return them in its start (a view of
+   * it) rather than in a new array. The block cache does, so a reader that reuses its buffers
+   * allocates none per read.
+   */
+  into?: Uint8Array;
 }
 
 export interface ObjectInfo {

@@ -21,8 +21,8 @@ type FooterContext = Pick<ReadContext, 'store' | 'key' | 'signal' | 'countBytes'
 /** A range reader of the object that counts what it reads. */
 function rangeReader(context: FooterContext): ReadRange {
   const options = context.signal ? { signal: context.signal } : {};
-  return async (start, end) => {
-    const bytes = await context.store.get(context.key, { start, end }, options);
+  return async (start, end, into) => {
+    const bytes = await context.store.get(context.key, { start, end }, { ...options, into });
     context.countBytes(bytes.byteLength);
     return bytes;
   };

@@ -5,7 +5,8 @@ import { checkExtents, parseMetadata, type ParquetMetadata } from './metadata.ts
 /** Bytes read from the end on the first try: most footers fit, saving a second request. */
 const TAIL_GUESS = 64 * 1024;
 
-export type ReadRange = (start: number, end: number) => Promise<Uint8Array>;
+/** Bytes [start, end) of the object, in `into` if the store can (see CallOptions.into). */
+export type ReadRange = (start: number, end: number, into?: Uint8Array) => Promise<Uint8Array>;
 
 /** Thrown for a file that is not Parquet at all (as opposed to a corrupt one). */
 export class NotParquetError extends Error {}
