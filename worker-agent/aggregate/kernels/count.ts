@@ -4,7 +4,7 @@ import { Field, Int64, type Data } from 'apache-arrow';
 import { countsOf, int64FromCounts } from './arrow-build.ts';
 import { type Accumulator, type PartialBatch, type PartialColumn } from './accumulator.ts';
 import type { ColumnView } from './column-view.ts';
-import type { GroupRows } from './group-rows.ts';
+import { countRows, type GroupRows } from './group-rows.ts';
 import { countName } from './partial-schema.ts';
 import { identity } from './rows.ts';
 
@@ -40,15 +40,7 @@ export class CountAccumulator implements Accumulator {
     const counts = this.counts;
     const valid = this.star || view === null ? null : view.valid;
     if (valid === null) {
-      let k = 0;
-      // Four rows an iteration (see "Hot loops" in README.md).
-      for (; k + 3 < count; k += 4) {
-        counts[groups[k]!]!++;
-        counts[groups[k + 1]!]!++;
-        counts[groups[k + 2]!]!++;
-        counts[groups[k + 3]!]!++;
-      }
-      for (; k < count; k++) counts[groups[k]!]!++;
+      countRows(counts, groups, count);
     } else {
       // Only count(column) of a column with NULLs gets here: count(*) never reads validity.
       const selected = rows ?? identity(count);

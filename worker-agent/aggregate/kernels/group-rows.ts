@@ -6,6 +6,18 @@
  */
 import { grow } from './growth.ts';
 
+/** `counts[groups[k]]` + 1 for each of `count` rows, four an iteration (see "Hot loops" in README.md). */
+export function countRows(counts: Float64Array, groups: Int32Array, count: number): void {
+  let k = 0;
+  for (; k + 3 < count; k += 4) {
+    counts[groups[k]!]!++;
+    counts[groups[k + 1]!]!++;
+    counts[groups[k + 2]!]!++;
+    counts[groups[k + 3]!]!++;
+  }
+  for (; k < count; k++) counts[groups[k]!]!++;
+}
+
 export class GroupRows {
   /** Exact as doubles: counts stay far below 2^53. */
   rows: Float64Array = new Float64Array(16);
@@ -16,16 +28,7 @@ export class GroupRows {
 
   /** Counts a batch's rows: row k is in group `groups[k]`. */
   add(groups: Int32Array, count: number): void {
-    const rows = this.rows;
-    let k = 0;
-    // Four rows an iteration (see "Hot loops" in README.md).
-    for (; k + 3 < count; k += 4) {
-      rows[groups[k]!]!++;
-      rows[groups[k + 1]!]!++;
-      rows[groups[k + 2]!]!++;
-      rows[groups[k + 3]!]!++;
-    }
-    for (; k < count; k++) rows[groups[k]!]!++;
+    countRows(this.rows, groups, count);
   }
 
   /**

@@ -40,60 +40,51 @@ static const unpack_groups_fn unpack_groups[33] = {
   unpack_groups_31, unpack_groups_32,
 };
 
-// Decodes `count` indices of `w` bits from in[0, len) (8 readable bytes past len) into idx;
-// returns the largest, or -1 when the runs are corrupt.
-static int64_t decode_indices(const uint8_t *in, u32 len, u32 w, u32 count, u32 *idx) {
-  if (w > 32) return -1;
-  u32 pos = 0, filled = 0, largest = 0;
-  while (filled < count) {
-    u64 header = 0;
-    for (u32 shift = 0;; shift += 7) {
-      if (pos >= len || shift > 28) return -1;
-      uint8_t b = in[pos++];
-      header |= (u64)(b & 0x7f) << shift;
-      if (b < 0x80) break;
-    }
-    u32 remaining = count - filled;
-    if ((header & 1) == 0) {
-      u64 run = header >> 1;
-      u32 bytes = (w + 7) >> 3;
-      if (run == 0 || pos + bytes > len) return -1;
-      u32 value = 0;
-      for (u32 i = 0; i < bytes; i++) value |= (u32)in[pos + i] << (8 * i);
-      if (w < 32 && (value >> w) != 0) return -1;
-      pos += bytes;
-      u32 take = run < remaining ? (u32)run : remaining;
-      for (u32 i = 0; i < take; i++) idx[filled + i] = value;
-      if (take > 0 && value > largest) largest = value;
-      filled += take;
-    } else {
-      u64 values = (header >> 1) * 8;
-      if (values == 0) return -1;
-      u32 take = values < remaining ? (u32)values : remaining;
-      // Writers may cut the last run short after its final value.
-      if (pos + (((u64)take * w + 7) >> 3) > len) return -1;
-      if (w == 0) {
-        for (u32 i = 0; i < take; i++) idx[filled + i] = 0;
-      } else {
-        u32 whole = take / 8;
-        unpack_groups[w](in + pos, whole, idx + filled);
-        unpack(in + pos + whole * w, w, take - whole * 8, idx + filled + whole * 8);
-        for (u32 i = 0; i < take; i++) largest = idx[filled + i] > largest ? idx[filled + i] : largest;
-      }
-      u64 next = pos + (values / 8) * w;
-      pos = next < len ? (u32)next : len;
-      filled += take;
-    }
+// One run of the hybrid encoding: `rle`, its `value` repeated `length` times, or bit-packed, its
+// `length` values (a multiple of 8) at the position next_run leaves.
+typedef struct {
+  int rle;
+  u64 length;
+  u32 value;
+} run_t;
+
+// Reads the run header at in[*pos] (and an RLE run's value), moving *pos past them; 0, or -1
+// when the run is corrupt.
+static int next_run(const uint8_t *in, u32 len, u32 w, u32 *pos, run_t *run) {
+  u64 header = 0;
+  for (u32 shift = 0;; shift += 7) {
+    if (*pos >= len || shift > 28) return -1;
+    uint8_t b = in[(*pos)++];
+    header |= (u64)(b & 0x7f) << shift;
+    if (b < 0x80) break;
   }
-  return largest;
+  run->rle = (header & 1) == 0;
+  run->length = run->rle ? header >> 1 : (header >> 1) * 8;
+  if (run->length == 0) return -1;
+  if (!run->rle) return 0;
+  u32 bytes = (w + 7) >> 3;
+  if (*pos + bytes > len) return -1;
+  u32 value = 0;
+  for (u32 i = 0; i < bytes; i++) value |= (u32)in[*pos + i] << (8 * i);
+  if (w < 32 && (value >> w) != 0) return -1;
+  *pos += bytes;
+  run->value = value;
+  return 0;
 }
 
-// A page without NULLs is decoded and gathered a chunk of indices at a time, so its indices never
-// all sit in memory (a 1M-row page's 4 MB written, then read back, for nothing).
+// Moves *pos past a bit-packed run of `length` values; a cut-short last run ends at len.
+static void skip_packed(u32 len, u32 w, u64 length, u32 *pos) {
+  u64 next = *pos + (length / 8) * w;
+  *pos = next < len ? (u32)next : len;
+}
+
+// Indices are decoded and gathered a chunk at a time: a page without NULLs never holds all its
+// indices in memory (a 1M-row page's 4 MB written, then read back, for nothing).
 #define CHUNK 1024
 
-// Where a NULL-free page's values go: `out` gets them from row `at` on, as `width`-byte entries of
-// `dictionary` (`size` of them), or as the indices themselves when `width` is 0.
+// Where decoded indices go: `out` gets them from `at` on, as `width`-byte entries of
+// `dictionary` (`size` of them), or as the indices themselves when `width` is 0 (still checked
+// against `size`).
 typedef struct {
   const void *dictionary;
   u32 size, width, at;
@@ -134,35 +125,20 @@ static int gather(sink *s, const u32 *idx, u32 n) {
   return 0;
 }
 
-// decode_indices for a page without NULLs, each run (or CHUNK of a bit-packed one) gathered into
-// `s` as it is decoded, through `buf` (CHUNK indices); 0, or -1 as decode_indices.
-static int decode_dense(const uint8_t *in, u32 len, u32 w, u32 count, sink *s, u32 *buf) {
+// Decodes `count` indices of `w` bits from in[0, len) (8 readable bytes past len) into `s`, each
+// run (or CHUNK of a bit-packed one) as it comes, through `buf` (room for min(count, CHUNK)
+// indices); 0, or -1 when the runs are corrupt or an index is past the dictionary.
+static int decode_runs(const uint8_t *in, u32 len, u32 w, u32 count, sink *s, u32 *buf) {
   if (w > 32) return -1;
   u32 pos = 0, filled = 0;
   while (filled < count) {
-    u64 header = 0;
-    for (u32 shift = 0;; shift += 7) {
-      if (pos >= len || shift > 28) return -1;
-      uint8_t b = in[pos++];
-      header |= (u64)(b & 0x7f) << shift;
-      if (b < 0x80) break;
-    }
+    run_t run;
+    if (next_run(in, len, w, &pos, &run) < 0) return -1;
     u32 remaining = count - filled;
-    if ((header & 1) == 0) {
-      u64 run = header >> 1;
-      u32 bytes = (w + 7) >> 3;
-      if (run == 0 || pos + bytes > len) return -1;
-      u32 value = 0;
-      for (u32 i = 0; i < bytes; i++) value |= (u32)in[pos + i] << (8 * i);
-      if (w < 32 && (value >> w) != 0) return -1;
-      pos += bytes;
-      u32 take = run < remaining ? (u32)run : remaining;
-      if (fill(s, value, take) < 0) return -1;
-      filled += take;
+    u32 take = run.length < remaining ? (u32)run.length : remaining;
+    if (run.rle) {
+      if (fill(s, run.value, take) < 0) return -1;
     } else {
-      u64 values = (header >> 1) * 8;
-      if (values == 0) return -1;
-      u32 take = values < remaining ? (u32)values : remaining;
       // Writers may cut the last run short after its final value.
       if (pos + (((u64)take * w + 7) >> 3) > len) return -1;
       if (w == 0) {
@@ -177,10 +153,9 @@ static int decode_dense(const uint8_t *in, u32 len, u32 w, u32 count, sink *s, u
           if (gather(s, buf, n) < 0) return -1;
         }
       }
-      u64 next = pos + (values / 8) * w;
-      pos = next < len ? (u32)next : len;
-      filled += take;
+      skip_packed(len, w, run.length, &pos);
     }
+    filled += take;
   }
   return 0;
 }
@@ -207,23 +182,23 @@ static int decode_dense(const uint8_t *in, u32 len, u32 w, u32 count, sink *s, u
 // The page's values: data[0, len) is its bit width then its runs (8 readable bytes past len);
 // `values` indices for `rows` rows, `valid` one byte a row (0 for NULL) or null when none is.
 // `width` 0 writes the indices, 4 or 8 the dictionary's entries of that many bytes. `idx` has
-// room for values + 1 indices (a page without NULLs uses CHUNK of them at most). Returns 0, or -1
-// when the page is corrupt or an index is past the `size` entries of the dictionary.
+// room for values + 1 indices, `out` for `rows` values. Returns 0, or -1 when the page is corrupt
+// or an index is past the `size` entries of the dictionary.
 __attribute__((export_name("dictionary_page")))
 int dictionary_page(const uint8_t *data, u32 len, u32 values, const uint8_t *valid, u32 rows,
                     const void *dictionary, u32 size, u32 width, u32 *idx, void *out) {
-  if (len == 0) return -1;
+  if (len == 0 || (width != 0 && width != 4 && width != 8)) return -1;
   if (!valid) {
-    if (values != rows || (width != 0 && width != 4 && width != 8)) return -1;
+    if (values != rows) return -1;
     sink s = {dictionary, size, width, 0, out};
-    return decode_dense(data + 1, len - 1, data[0], values, &s, idx);
+    return decode_runs(data + 1, len - 1, data[0], values, &s, idx);
   }
-  int64_t largest = decode_indices(data + 1, len - 1, data[0], values, idx);
-  if (largest < 0 || (u64)largest >= size) return -1;
+  // With NULLs, the indices first (`out` their scratch until it gets the rows), then every row.
+  sink s = {dictionary, size, 0, 0, idx};
+  if (decode_runs(data + 1, len - 1, data[0], values, &s, out) < 0) return -1;
   idx[values] = 0;
   if (width == 0) PLACE(u32, CODE);
   else if (width == 4) PLACE(u32, ENTRY32);
-  else if (width == 8) PLACE(u64, ENTRY64);
-  else return -1;
+  else PLACE(u64, ENTRY64);
   return 0;
 }
