@@ -270,6 +270,36 @@ describe('the JavaScript Parquet reader', { timeout: 120_000 }, () => {
     }
   });
 
+  it("gives a row group whose column is all NULL zeros, not the last row group's values, when the caller reuses buffers", async () => {
+    const path = join(dir, 'null-group.parquet');
+    await (
+      await duckdb()
+    ).run(
+      `COPY (SELECT CASE WHEN i >= 2048 THEN NULL ELSE i * 1.5 END::DOUBLE AS x,
+         CASE WHEN i >= 2048 THEN NULL ELSE 'v' || (i % 5) END AS s FROM range(4096) t(i))
+       TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`,
+    );
+    await store.put('js/null-group.parquet', await readFile(path));
+    const batches: { nulls: number; x: number[]; s: number[] }[] = [];
+    for await (const batch of readSplit(
+      store,
+      { key: 'js/null-group.parquet', size: 0 },
+      'parquet',
+      { tempDir: s3.tempDir, batchRows: 4096, columns: ['x', 's'], reuseBuffers: true },
+    )) {
+      const [x, s] = [batch.getChild('x')!.data[0]!, batch.getChild('s')!.data[0]!];
+      batches.push({
+        nulls: x.nullCount,
+        x: [...(x.values as Float64Array).subarray(x.offset, x.offset + x.length)],
+        s: [...(s.values as Int32Array).subarray(s.offset, s.offset + s.length)],
+      });
+    }
+    expect(batches.map((b) => b.nulls)).toEqual([0, 2048]);
+    expect(batches[0]!.x.some((v) => v !== 0)).toBe(true);
+    expect(batches[1]!.x.every((v) => v === 0)).toBe(true);
+    expect(batches[1]!.s.every((v) => v === 0)).toBe(true);
+  });
+
   it("leaves a whole-chunk dictionary page's values in its column's own kernel lane when the caller reuses buffers", async () => {
     // DuckDB writes one data page a row group's column.
     const columns = ['i32', 'dict_text', 'day', 'f64'];

@@ -31,6 +31,8 @@ export interface ColumnValues {
   wasmIndices(encoded: Uint8Array, page: PageRows): boolean;
   /** Dictionary indices (`page.values` of them) for the page's non-NULL rows. */
   indices(indices: Int32Array, page: PageRows): void;
+  /** A page whose rows are all NULL: they hold zeros, as every NULL row does. */
+  nulls(page: PageRows): void;
 }
 
 function corrupt(reason: string): ParquetFormatError {
@@ -90,6 +92,10 @@ export class FixedValues implements ColumnValues {
     }
     const dense = new Int32Array(aligned(bytes, position, length));
     this.scatter(dense, page);
+  }
+
+  nulls(page: PageRows): void {
+    this.words.fill(0, page.row * this.stride, (page.row + page.count) * this.stride);
   }
 
   wasmIndices(encoded: Uint8Array, page: PageRows): boolean {
@@ -300,6 +306,10 @@ export class BoolValues implements ColumnValues {
     return false;
   }
 
+  nulls(page: PageRows): void {
+    this.bytes.fill(0, page.row, page.row + page.count);
+  }
+
   indices(): void {
     throw corrupt('a BOOLEAN column has dictionary-encoded pages');
   }
@@ -372,6 +382,10 @@ export class StringValues implements ColumnValues {
     for (let r = 0; r < page.count; r++) {
       this.codes[page.row + r] = !page.valid || page.valid[r] !== 0 ? j++ : 0;
     }
+  }
+
+  nulls(page: PageRows): void {
+    this.codes.fill(0, page.row, page.row + page.count);
   }
 
   wasmIndices(encoded: Uint8Array, page: PageRows): boolean {

@@ -296,7 +296,7 @@ function pageRows(
 
 function decodeValues(page: DecodedPage, values: ColumnValues, scratch: Scratch): void {
   const { data, start, rows, encoding } = page;
-  if (rows.values === 0) return;
+  if (rows.values === 0) return values.nulls(rows);
   if (encoding === Encoding.PLAIN) {
     values.plain(data, start, data.length, rows);
   } else if (encoding === Encoding.RLE_DICTIONARY || encoding === Encoding.PLAIN_DICTIONARY) {
