@@ -244,6 +244,24 @@ describe('dataflow jobs', () => {
     stack.agents.splice(stack.agents.indexOf(victim), 1);
     const done = await stack.client.waitJob(job.id, 60_000);
     expect(done.state).toBe('succeeded');
-    expect(done.tasks!.find((t) => t.stage?.name === 'after')!.result).toBe('saw done 2');
+    const work = await stack.client.getTask(done.tasks!.find((t) => t.stage?.name === 'work')!.id);
+    const history = JSON.stringify(work.history);
+    // Attempt 1 was lost with the victim; the one that succeeded ran elsewhere, and the next
+    // stage read its output. An attempt lost in between (one more agent gone) shows as lost,
+    // never as failed; each message carries the history.
+    expect(work.history?.[0], history).toMatchObject({ attempt: 1, outcome: 'lost' });
+    expect(work.history?.[0]?.workerId, history).toBe(running.workerId);
+    expect(
+      work.history?.slice(1, -1).every((a) => a.outcome === 'lost'),
+      history,
+    ).toBe(true);
+    expect(work.history?.at(-1), history).toMatchObject({
+      attempt: work.attempt,
+      outcome: 'succeeded',
+    });
+    expect(work.workerId, history).not.toBe(running.workerId);
+    expect(done.tasks!.find((t) => t.stage?.name === 'after')!.result).toBe(
+      `saw done ${work.attempt}`,
+    );
   });
 });
