@@ -3,8 +3,9 @@
  * leases, attempt and job timeouts, and the bounded queue.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm } from 'cloudflare:test';
 import {
+  alarmAt,
   api,
   assignmentOf,
   cleanUp,
@@ -28,8 +29,6 @@ async function started(agent: TestAgent, task: { taskId: string; attempt: number
   agent.send({ type: 'started', tasks: [{ taskId: task.taskId, attempt: task.attempt }] });
   await agent.sync();
 }
-
-const alarmAt = () => runInDurableObject(stub(), (_, state) => state.storage.getAlarm());
 
 const assignedTo = (agent: TestAgent, jobId: string) =>
   agent.inbox.some((f) => f.type === 'assign' && f.tasks.some((t) => t.jobId === jobId));

@@ -346,6 +346,9 @@ export const stub = () => SCHEDULER.get(SCHEDULER.idFromName('default'));
  */
 export const runAlarmNow = () => waitFor(() => runDurableObjectAlarm(stub()), 'an alarm to run');
 
+/** When the Scheduler's alarm is set for; null while none is, or while an alarm runs and has not set the next. */
+export const alarmAt = () => runInDurableObject(stub(), (_, state) => state.storage.getAlarm());
+
 /** Runs one query inside the Scheduler and returns its rows. */
 export const query = <T = Record<string, unknown>>(
   sql: string,

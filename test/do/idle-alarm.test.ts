@@ -4,15 +4,14 @@
  * due, no alarm is left set, so a deployed Scheduler sleeps.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { api, cleanUp, joinAgent, query, runAlarmNow, stub } from './helpers.ts';
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { alarmAt, api, cleanUp, joinAgent, query, runAlarmNow, stub } from './helpers.ts';
 
 afterEach(cleanUp);
 
 /** The default lease: 3 heartbeats of 5 s (durable-objects/config.ts). */
 const LEASE_MS = 15_000;
 
-const alarmAt = () => runInDurableObject(stub(), (_, state) => state.storage.getAlarm());
 const heartbeatAt = async (workerId: string) =>
   (
     await query<{ at: number }>(

@@ -8,6 +8,7 @@ import { createSql } from '../../durable-objects/db/sql.ts';
 import { SCHEMA_VERSION, migrate } from '../../durable-objects/db/schema.ts';
 import {
   api,
+  alarmAt,
   assignmentOf,
   cleanUp,
   getJob,
@@ -20,6 +21,7 @@ import {
   sendLog,
   stub,
   submitJob,
+  waitFor,
 } from './helpers.ts';
 
 /** Any row, for tests that compare what SQLite holds as it is. */
@@ -325,7 +327,8 @@ describe('lease alarm', () => {
     const task = await assignmentOf(silent.agent, job.id);
     const live = await joinAgent();
 
-    expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).not.toBeNull();
+    // Armed while agents are connected (an alarm running now reads null until it sets the next).
+    await waitFor(alarmAt, 'the alarm to be armed');
     await query(`UPDATE workers SET last_heartbeat_at = 0 WHERE id = ?`, silent.workerId);
 
     await runAlarmNow();
@@ -347,7 +350,7 @@ describe('lease alarm', () => {
       workerId: live.workerId,
     });
     // The alarm stays armed while agents are connected.
-    expect(await runInDurableObject(stub(), (_, state) => state.storage.getAlarm())).not.toBeNull();
+    await waitFor(alarmAt, 'the alarm to stay armed');
   });
 
   it('leaves agents alone whose heartbeats are recent', async () => {
