@@ -41,7 +41,7 @@ export class FloatSumAccumulator implements Accumulator {
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
     const { values, valid } = expectKind(view, ['number']);
-    sumFloats(this.sums, this.nonNull.nulls, values, valid, rows, groups, 0, count);
+    sumFloats(this.sums, this.nonNull.tally(), values, valid, rows, groups, 0, count);
   }
 
   merge(partial: PartialBatch, groups: Int32Array, count: number): void {

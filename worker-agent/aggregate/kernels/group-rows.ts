@@ -48,20 +48,34 @@ export class GroupRows {
  */
 export class NonNullCounts {
   counts: Float64Array = new Float64Array(16);
-  nulls: Float64Array = new Float64Array(16);
+  private nulls: Float64Array = new Float64Array(16);
   private size = 0;
+  /** Rows or NULLs were counted since `counts` was last brought up to date. */
+  private stale = false;
 
   constructor(private readonly rows: GroupRows | null) {}
 
   reserve(groups: number): void {
-    this.size = Math.max(this.size, groups);
+    if (groups > this.size) [this.size, this.stale] = [groups, true];
     this.counts = grow(this.counts, groups);
     if (this.rows) this.nulls = grow(this.nulls, groups);
   }
 
-  /** The counts, brought up to date from the rows and NULLs on the map side. */
+  /** The NULLs per group, for a batch's row loop to count into (map side). */
+  tally(): Float64Array {
+    this.stale = true;
+    return this.nulls;
+  }
+
+  /**
+   * The counts, brought up to date from the rows and NULLs on the map side once after the last
+   * batch, not again for each partition's partial.
+   */
   current(): Float64Array {
-    this.rows?.nonNull(this.nulls, this.counts, this.size);
+    if (this.rows && this.stale) {
+      this.rows.nonNull(this.nulls, this.counts, this.size);
+      this.stale = false;
+    }
     return this.counts;
   }
 }

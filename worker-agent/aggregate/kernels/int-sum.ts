@@ -79,7 +79,7 @@ export class IntSumAccumulator implements Accumulator {
       if (column.kind === 'number')
         sumIntegers(
           this.lanes[0]!,
-          this.nonNull.nulls,
+          this.nonNull.tally(),
           column.values,
           column.valid,
           rows,
@@ -102,7 +102,7 @@ export class IntSumAccumulator implements Accumulator {
   ): void {
     const low = this.lanes[0]!;
     const high = this.lanes[1]!;
-    const nulls = this.nonNull.nulls;
+    const nulls = this.nonNull.tally();
     const unsigned = this.unsigned;
     for (let k = from; k < to; k++) {
       const row = rows[k]!;
