@@ -14,20 +14,20 @@ export class CountAccumulator implements Accumulator {
   private readonly name: string;
 
   /**
-   * `star`: count(*), which counts rows whatever their values; `rows`: the map side's rows per
-   * group, which count(*) is (null on the reduce side, and for count(column)).
+   * `star`: count(*), which counts rows whatever their values; `groupRows`: the map side's rows
+   * per group, which count(*) is (null on the reduce side, and for count(column)).
    */
   constructor(
     index: number,
     private readonly star: boolean,
-    private readonly rows: GroupRows | null,
+    private readonly groupRows: GroupRows | null,
   ) {
     this.name = countName(index);
   }
 
   /** The counts: the shared rows per group, or this accumulator's own. */
   private get tally(): Float64Array {
-    return this.rows?.rows ?? this.counts;
+    return this.groupRows?.rows ?? this.counts;
   }
 
   reserve(groups: number): void {
@@ -36,7 +36,7 @@ export class CountAccumulator implements Accumulator {
 
   add(view: ColumnView | null, rows: Int32Array | null, groups: Int32Array, count: number): void {
     // The aggregator counted the batch's rows already.
-    if (this.rows) return;
+    if (this.groupRows) return;
     const counts = this.counts;
     const valid = this.star || view === null ? null : view.valid;
     if (valid === null) {

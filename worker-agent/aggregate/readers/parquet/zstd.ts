@@ -68,17 +68,23 @@ export const zstdReady =
 /** Which zstddec path decodes pages: its own `decode`, or its module called here. */
 export const zstdPath: 'module' | 'decode' = own ? 'module' : 'decode';
 
-/** The input and output areas in the instance's memory, grown (freed, allocated) as needed. */
-const areas = { input: 0, inputBytes: 0, output: 0, outputBytes: 0 };
+/** An area of the instance's memory: where it starts (0: none), and its bytes. */
+interface Area {
+  at: number;
+  bytes: number;
+}
+/** The pages' compressed input and their output, each reused, grown (freed, allocated) as needed. */
+const inputArea: Area = { at: 0, bytes: 0 };
+const outputArea: Area = { at: 0, bytes: 0 };
 
-function area(exports: ZstdExports, which: 'input' | 'output', bytes: number): number {
-  const size = which === 'input' ? 'inputBytes' : 'outputBytes';
-  if (areas[size] < bytes) {
-    if (areas[which] !== 0) exports.free(areas[which]);
-    areas[which] = exports.malloc(bytes);
-    areas[size] = areas[which] === 0 ? 0 : bytes;
+/** `area`, holding at least `bytes`; 0 when the instance cannot allocate them. */
+function room(exports: ZstdExports, area: Area, bytes: number): number {
+  if (area.bytes < bytes) {
+    if (area.at !== 0) exports.free(area.at);
+    area.at = exports.malloc(bytes);
+    area.bytes = area.at === 0 ? 0 : bytes;
   }
-  return areas[which];
+  return area.at;
 }
 
 /**
@@ -103,12 +109,12 @@ export function zstdDecompress(input: Uint8Array, size: number): Uint8Array {
 }
 
 /** ZSTD_decompress into the reused output area; empty when zstd reports an error. */
-function decodeInPlace(exports: ZstdExports, input: Uint8Array, size: number): Uint8Array {
-  const from = area(exports, 'input', input.length);
-  const to = area(exports, 'output', size);
+function decodeInPlace(exports: ZstdExports, page: Uint8Array, size: number): Uint8Array {
+  const from = room(exports, inputArea, page.length);
+  const to = room(exports, outputArea, size);
   if (from === 0 || to === 0) throw new ParquetFormatError(`a page of ${size} bytes does not fit`);
-  new Uint8Array(exports.memory.buffer).set(input, from);
-  const length = exports.ZSTD_decompress(to, size, from, input.length);
+  new Uint8Array(exports.memory.buffer).set(page, from);
+  const length = exports.ZSTD_decompress(to, size, from, page.length);
   if (exports.ZSTD_isError(length)) return new Uint8Array(0);
   return new Uint8Array(exports.memory.buffer, to, length);
 }
